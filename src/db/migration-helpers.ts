@@ -1,0 +1,26 @@
+import type { QueryRunner } from 'typeorm';
+import { APP_ROLE } from './roles';
+
+/**
+ * The tenancy wall every table with a `workspace_id` gets: RLS enabled and forced (owners included),
+ * one policy on the transaction's `app.workspace_id`, and the application role's grants.
+ * NULLIF: once a session has used the setting, it reads '' (not NULL) outside a transaction.
+ */
+export async function secureTenantTable(qr: QueryRunner, table: string, column = 'workspace_id'): Promise<void> {
+  await qr.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
+  await qr.query(`ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
+  await qr.query(
+    `CREATE POLICY tenant_isolation ON ${table}
+       USING (${column} = NULLIF(current_setting('app.workspace_id', true), '')::uuid)
+       WITH CHECK (${column} = NULLIF(current_setting('app.workspace_id', true), '')::uuid)`,
+  );
+  await qr.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${table} TO ${APP_ROLE}`);
+}
+
+export async function ensureRole(qr: QueryRunner, role: string): Promise<void> {
+  await qr.query(
+    `DO $$ BEGIN
+       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} NOLOGIN; END IF;
+     END $$`,
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * Database roles. Migrations run as the owner; the service connects as (a member of) APP_ROLE, which
+ * row-level security always applies to. AUTH_ROLE owns the few SECURITY DEFINER functions that must look
+ * across workspaces before a workspace is known (log in by email, API key and refresh token lookup):
+ * the narrow, named path around RLS that DESIGN.md describes. Nobody logs in as AUTH_ROLE.
+ */
+export const APP_ROLE = 'trellis_app';
+export const AUTH_ROLE = 'trellis_auth';

@@ -1,0 +1,107 @@
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
+
+/**
+ * One database transaction bound to one workspace: it starts with
+ * `set_config('app.workspace_id', $1, true)`, so row-level security scopes every statement in it.
+ * Opened lazily on the first query; a request, a job or a cron tick each hold one.
+ */
+export class TenantTransaction {
+  private runner?: QueryRunner;
+  private opening?: Promise<QueryRunner>;
+  private finished = false;
+
+  constructor(
+    readonly dataSource: DataSource,
+    readonly workspaceId: string,
+  ) {
+    if (!isUuid(workspaceId)) throw new Error('TenantTransaction needs a workspace uuid');
+  }
+
+  private open(): Promise<QueryRunner> {
+    if (this.finished) return Promise.reject(new Error('transaction already finished'));
+    this.opening ??= (async () => {
+      const runner = this.dataSource.createQueryRunner();
+      try {
+        await runner.connect();
+        await runner.startTransaction();
+        await runner.query(`SELECT set_config('app.workspace_id', $1, true)`, [this.workspaceId]);
+      } catch (err) {
+        await runner.release().catch(() => undefined);
+        throw err;
+      }
+      this.runner = runner;
+      return runner;
+    })();
+    return this.opening;
+  }
+
+  get isOpen(): boolean {
+    return !!this.runner && !this.finished;
+  }
+
+  async manager(): Promise<EntityManager> {
+    return (await this.open()).manager;
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const runner = await this.open();
+    return runner.query(sql, params) as Promise<T[]>;
+  }
+
+  async one<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {
+    return (await this.query<T>(sql, params))[0];
+  }
+
+  /** Runs `fn` inside a savepoint: on error its writes are undone and the transaction goes on. */
+  async savepoint<T>(fn: () => Promise<T>): Promise<T> {
+    const runner = await this.open();
+    await runner.startTransaction();
+    try {
+      const result = await fn();
+      await runner.commitTransaction();
+      return result;
+    } catch (err) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async commit(): Promise<void> {
+    await this.finish(true);
+  }
+
+  async rollback(): Promise<void> {
+    await this.finish(false);
+  }
+
+  private async finish(commit: boolean): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
+    if (!runner) return;
+    try {
+      if (runner.isTransactionActive) {
+        if (commit) await runner.commitTransaction();
+        else await runner.rollbackTransaction();
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}
+
+/** Runs `fn` in a transaction of its own for `workspaceId`: committed if it returns, rolled back if it throws. */
+export async function inWorkspace<T>(ds: DataSource, workspaceId: string, fn: (tx: TenantTransaction) => Promise<T>): Promise<T> {
+  const tx = new TenantTransaction(ds, workspaceId);
+  try {
+    const result = await fn(tx);
+    await tx.commit();
+    return result;
+  } catch (err) {
+    await tx.rollback().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,20 @@
+import type { AuthChecker } from 'type-graphql';
+import { canRead, canWrite, isAdmin, requireViewer } from '../modules/auth/viewer';
+import type { RequestContext } from './context';
+import { forbidden } from './errors';
+
+export type Permission = 'READ' | 'WRITE' | 'ADMIN';
+
+/**
+ * `@Authorized()` needs any viewer; `@Authorized('READ' | 'WRITE' | 'ADMIN')` a scope or the ADMIN role.
+ * No viewer is UNAUTHENTICATED; a viewer without the permission is FORBIDDEN.
+ */
+export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => {
+  const viewer = requireViewer(context.viewer, context.authError);
+  for (const role of roles as Permission[]) {
+    if (role === 'READ' && !canRead(viewer)) throw forbidden('This API key has no READ scope');
+    if (role === 'WRITE' && !canWrite(viewer)) throw forbidden(viewer.kind === 'API_KEY' ? 'This API key has no WRITE scope' : 'Your role cannot change data');
+    if (role === 'ADMIN' && !isAdmin(viewer)) throw forbidden('Only an ADMIN user can do this');
+  }
+  return true;
+};

@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { type ClassType, Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { TenantTransaction } from '../db/tenant-transaction';
+import { badField } from './errors';
+import { compileFilter } from './filter';
+import { type EntitySpec, type FieldSpec, SqlParams } from './sql';
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export enum SortDirection {
+  ASC = 'ASC',
+  DESC = 'DESC',
+}
+registerEnumType(SortDirection, { name: 'SortDirection', description: 'Ascending or descending.' });
+
+export enum NullsOrder {
+  FIRST = 'FIRST',
+  LAST = 'LAST',
+}
+registerEnumType(NullsOrder, { name: 'NullsOrder', description: 'Where records without a value sort. Default: last when ascending, first when descending.' });
+
+@ObjectType({ description: 'Where a page sits in the whole list.' })
+export class PageInfo {
+  @Field({ description: 'More records follow the last one of this page.' }) hasNextPage: boolean;
+  @Field({ description: 'Records precede the first one of this page.' }) hasPreviousPage: boolean;
+  @Field(() => String, { nullable: true, description: 'The cursor of the first record of the page.' }) startCursor: string | null;
+  @Field(() => String, { nullable: true, description: 'The cursor of the last record of the page.' }) endCursor: string | null;
+}
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export interface OrderInput {
+  field: string;
+  direction?: SortDirection | null;
+  nulls?: NullsOrder | null;
+}
+
+/** The lazily counted part of a connection: `totalCount` runs its query only when selected. */
+export abstract class ConnectionBase<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: PageInfo;
+  countQuery: () => Promise<number>;
+
+  nodes(): T[] {
+    return this.edges.map((e) => e.node);
+  }
+  totalCount(): Promise<number> {
+    return this.countQuery();
+  }
+}
+
+/** A Relay connection type for `node`: `edges { cursor node }`, `nodes`, `pageInfo`, `totalCount`. */
+export function ConnectionType<T extends object>(node: ClassType<T>, name = node.name): ClassType<ConnectionBase<T>> {
+  @ObjectType(`${name}Edge`, { description: `A ${name} in a page, with its cursor.` })
+  class Edge {
+    @Field({ description: 'Pass as `after` or `before` to page from here.' }) cursor: string;
+    @Field(() => node, { description: `The ${name}.` }) node: T;
+  }
+
+  @ObjectType(`${name}Connection`, { description: `A page of ${name} records.` })
+  class Connection extends ConnectionBase<T> {
+    @Field(() => [Edge], { description: 'The records of the page, with their cursors.' }) declare edges: { cursor: string; node: T }[];
+    @Field(() => PageInfo, { description: 'Where the page sits in the whole list.' }) declare pageInfo: PageInfo;
+    @Field(() => [node], { name: 'nodes', description: 'The records of the page.' }) override nodes(): T[] {
+      return super.nodes();
+    }
+    @Field(() => Int, { name: 'totalCount', description: 'How many records match in all (counted only when asked for).' })
+    override totalCount(): Promise<number> {
+      return super.totalCount();
+    }
+  }
+  return Connection;
+}
+
+/** An order input type for an entity: `{ field, direction, nulls }`. */
+export function OrderType<E extends object>(fieldEnum: E, name: string): ClassType<OrderInput> {
+  @InputType(`${name}Order`, { description: `A sort key for ${name} lists; the id breaks ties.` })
+  class Order {
+    @Field(() => fieldEnum, { description: 'The field to sort by.' }) field: string;
+    @Field(() => SortDirection, { nullable: true, defaultValue: SortDirection.ASC, description: 'ASC (default) or DESC.' }) direction?: SortDirection;
+    @Field(() => NullsOrder, { nullable: true, description: 'Where records without a value go.' }) nulls?: NullsOrder;
+  }
+  return Order;
+}
+
+interface SortKey {
+  expr: string;
+  type: FieldSpec['type'];
+  nullable: boolean;
+  desc: boolean;
+  nullsFirst: boolean;
+}
+
+export interface ListOptions<T> extends PageArgs {
+  tx: TenantTransaction;
+  spec: EntitySpec;
+  filter?: Record<string, unknown> | null;
+  orderBy?: OrderInput[] | null;
+  defaultOrder: OrderInput[];
+  includeDeleted?: boolean | null;
+  /** Extra SQL conditions on alias `t` (e.g. a parent id), with their parameters already added. */
+  where?: (params: SqlParams) => string;
+  map: (row: Record<string, unknown>) => T;
+}
+
+/** Field enum values are SCREAMING_SNAKE versions of the spec's camelCase field names. */
+const enumToField = (v: string) => v.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * One page of a list, keyset-paginated: the cursor holds the sort values of a row, and the next page
+ * starts strictly after them, so page 10 000 costs what page 1 costs.
+ */
+export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>> {
+  const { first, last, after, before } = o;
+  if (first != null && last != null) throw badField('first', 'give either first or last, not both');
+  if (first != null && (first < 0 || first > MAX_PAGE_SIZE)) throw badField('first', `must be between 0 and ${MAX_PAGE_SIZE}`);
+  if (last != null && (last < 0 || last > MAX_PAGE_SIZE)) throw badField('last', `must be between 0 and ${MAX_PAGE_SIZE}`);
+  const backward = last != null || (before != null && first == null);
+  const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
+
+  const keys = sortKeys(o.spec, o.orderBy?.length ? o.orderBy : o.defaultOrder);
+  const signature = createHash('sha1').update(keys.map((k) => `${k.expr}|${k.desc}|${k.nullsFirst}`).join(',')).digest('base64url').slice(0, 8);
+
+  const params = new SqlParams([o.tx.workspaceId]);
+  const conds = ['t.workspace_id = $1'];
+  if (o.spec.softDelete && !o.includeDeleted) conds.push('t.deleted_at IS NULL');
+  if (o.where) conds.push(o.where(params));
+  const filterSql = compileFilter(o.spec, o.filter, 't', params);
+  if (filterSql !== 'TRUE') conds.push(filterSql);
+  const baseConds = [...conds];
+  const countParams = params.values.slice();
+
+  if (after) conds.push(keysetCondition(keys, decodeCursor(after, keys, signature, 'after'), params, false));
+  if (before) conds.push(keysetCondition(keys, decodeCursor(before, keys, signature, 'before'), params, true));
+
+  const reverse = backward;
+  const orderSql = keys.map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}`).join(', ');
+  const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
+  const sql = `SELECT t.*, ${keySelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  const rows = size === 0 ? [] : await o.tx.query(sql, params.values);
+
+  const more = rows.length > size;
+  const pageRows = rows.slice(0, size);
+  if (reverse) pageRows.reverse();
+  const edges = pageRows.map((row) => ({
+    cursor: encodeCursor(keys.map((_, i) => row[`__k${i}`] as string | null), signature),
+    node: o.map(row),
+  }));
+  const pageInfo: PageInfo = {
+    hasNextPage: reverse ? before != null : more,
+    hasPreviousPage: reverse ? more : after != null,
+    startCursor: edges[0]?.cursor ?? null,
+    endCursor: edges[edges.length - 1]?.cursor ?? null,
+  };
+  const countSql = `SELECT count(*)::int AS n FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`;
+  return {
+    edges,
+    pageInfo,
+    countQuery: async () => ((await o.tx.one<{ n: number }>(countSql, countParams))?.n ?? 0),
+  } as ConnectionBase<T>;
+}
+
+function sortKeys(spec: EntitySpec, order: OrderInput[]): SortKey[] {
+  if (order.length > 5) throw badField('orderBy', 'at most 5 sort keys');
+  const keys: SortKey[] = order.map((o) => {
+    const name = enumToField(o.field);
+    const f = spec.fields[name];
+    if (!f) throw badField('orderBy', `cannot sort by ${o.field}`);
+    const desc = o.direction === SortDirection.DESC;
+    // Postgres' default: NULLS LAST ascending, FIRST descending, which plain indexes serve.
+    const nullsFirst = o.nulls ? o.nulls === NullsOrder.FIRST : desc;
+    return { expr: f.sql('t'), type: f.type, nullable: f.nullable, desc, nullsFirst };
+  });
+  const lastDesc = keys.length ? keys[keys.length - 1].desc : false;
+  keys.push({ expr: 't.id', type: 'uuid', nullable: false, desc: lastDesc, nullsFirst: false });
+  return keys;
+}
+
+/**
+ * The condition "strictly after (or before) the cursor row" for any mix of directions and nulls.
+ * When every key runs one way and none is nullable, it is a row comparison that an index serves.
+ */
+function keysetCondition(keys: SortKey[], values: (string | null)[], params: SqlParams, before: boolean): string {
+  const uniform = keys.every((k) => k.desc === keys[0].desc && !k.nullable);
+  if (uniform && values.every((v) => v !== null)) {
+    const op = keys[0].desc !== before ? '<' : '>';
+    return `(${keys.map((k) => k.expr).join(', ')}) ${op} (${values.map((v, i) => `${params.add(v)}::${keys[i].type}`).join(', ')})`;
+  }
+  const ors: string[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const eqs = keys.slice(0, i).map((k, j) => (values[j] === null ? `${k.expr} IS NULL` : `${k.expr} = ${params.add(values[j])}::${k.type}`));
+    const beyond = pastValue(keys[i], values[i], params, before);
+    if (beyond === 'FALSE') continue;
+    ors.push([...eqs, beyond].join(' AND '));
+  }
+  return ors.length ? `(${ors.map((c) => `(${c})`).join(' OR ')})` : 'FALSE';
+}
+
+function pastValue(k: SortKey, v: string | null, params: SqlParams, before: boolean): string {
+  const desc = k.desc !== before;
+  const nullsFirst = k.nullsFirst !== before;
+  if (v === null) return nullsFirst && k.nullable ? `${k.expr} IS NOT NULL` : 'FALSE';
+  const cmp = `${k.expr} ${desc ? '<' : '>'} ${params.add(v)}::${k.type}`;
+  return k.nullable && !nullsFirst ? `(${cmp} OR ${k.expr} IS NULL)` : cmp;
+}
+
+function encodeCursor(values: (string | null)[], signature: string): string {
+  return Buffer.from(JSON.stringify([signature, ...values])).toString('base64url');
+}
+
+// What `expr::text` prints for each type: a forged cursor must fail here, not in SQL.
+const CURSOR_VALUE: Record<FieldSpec['type'], RegExp> = {
+  text: /^[\s\S]{0,10000}$/,
+  int: /^-?\d{1,19}$/,
+  numeric: /^-?\d{1,40}(\.\d{1,40})?$/,
+  date: /^\d{4}-\d{2}-\d{2}$/,
+  timestamptz: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/,
+  boolean: /^(true|false)$/,
+  uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+};
+
+function decodeCursor(cursor: string, keys: SortKey[], signature: string, arg: string): (string | null)[] {
+  const n = keys.length;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badField(arg, 'is not a valid cursor');
+  }
+  if (!Array.isArray(parsed) || parsed.length !== n + 1 || !parsed.every((v) => v === null || typeof v === 'string')) {
+    throw badField(arg, 'is not a valid cursor');
+  }
+  if (parsed[0] !== signature) throw badField(arg, 'was made for another orderBy: page with the orderBy it came from');
+  const values = parsed.slice(1) as (string | null)[];
+  const valid = values.every((v, i) => (v === null ? keys[i].nullable : CURSOR_VALUE[keys[i].type].test(v)));
+  if (!valid) throw badField(arg, 'is not a valid cursor');
+  return values;
+}

@@ -1,0 +1,86 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ArgumentValidationError } from 'type-graphql';
+import type { ValidationError as ClassValidationError } from 'class-validator';
+
+/** The stable codes of API.md; a client may switch on them. */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  CONFLICT: 'CONFLICT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** An error meant for the client: its message and code are shown as they are. */
+export class AppError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+  get code(): ErrorCode {
+    return this.extensions.code as ErrorCode;
+  }
+}
+
+export const unauthenticated = (message = 'Authentication required') => new AppError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this') => new AppError('FORBIDDEN', message);
+export const notFound = (what = 'Record') => new AppError('NOT_FOUND', `${what} not found`);
+export const conflict = (message: string, extra: Record<string, unknown> = {}) => new AppError('CONFLICT', message, extra);
+export const badInput = (fields: FieldError[], message?: string) =>
+  new AppError('BAD_USER_INPUT', message ?? fields.map((f) => `${f.field}: ${f.message}`).join('; '), { fields });
+export const badField = (field: string, message: string) => badInput([{ field, message }]);
+
+// Codes Apollo gives to errors it raises itself before execution; they pass through unchanged.
+const APOLLO_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+
+export interface FormatOptions {
+  exposeDetails: boolean;
+  onInternal: (err: unknown) => void;
+}
+
+/**
+ * Shapes every error a client sees: known errors keep their code and message; class-validator
+ * failures become BAD_USER_INPUT with one entry per field; anything else is masked and logged.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown, opts: FormatOptions): GraphQLFormattedError {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+  if (original instanceof AppError) {
+    return { ...base, message: original.message, extensions: { ...original.extensions } };
+  }
+  if (original instanceof ArgumentValidationError) {
+    const fields = flattenValidation(original.extensions.validationErrors as unknown as ClassValidationError[]);
+    return { ...base, message: fields.map((f) => `${f.field}: ${f.message}`).join('; ') || 'Invalid input', extensions: { code: 'BAD_USER_INPUT', fields } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && (APOLLO_CODES.has(code) || code === ErrorCode.QUERY_TOO_COMPLEX)) {
+    return { ...base, extensions: { code } };
+  }
+  // A GraphQLError raised by graphql-js itself during execution (e.g. a non-null violation on input
+  // coercion) carries no original error and is safe to show; anything thrown by our code is not.
+  if (error instanceof GraphQLError && !error.originalError && !code) {
+    return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  opts.onInternal(original);
+  const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR };
+  if (opts.exposeDetails && original instanceof Error) extensions.stacktrace = original.stack?.split('\n');
+  return { ...base, message: opts.exposeDetails && original instanceof Error ? original.message : 'Internal server error', extensions };
+}
+
+export function flattenValidation(errors: ClassValidationError[], prefix = ''): FieldError[] {
+  const out: FieldError[] = [];
+  for (const e of errors ?? []) {
+    const field = prefix ? `${prefix}.${e.property}` : e.property;
+    for (const message of Object.values(e.constraints ?? {})) out.push({ field, message });
+    if (e.children?.length) out.push(...flattenValidation(e.children, field));
+  }
+  return out;
+}

@@ -1,0 +1,60 @@
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+
+const invalid = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+export const DateTimeScalar = new GraphQLScalarType({
+  ...DateTimeResolver.toConfig(),
+  name: 'DateTime',
+  description: 'An instant, as an ISO-8601 string with an offset, e.g. `2026-11-27T09:30:00.000Z`.',
+});
+
+export const JSONScalar = new GraphQLScalarType({ ...JSONResolver.toConfig(), name: 'JSON', description: 'Any JSON value.' });
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** True for a real calendar day written YYYY-MM-DD. */
+export function isIsoDate(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = DATE_RE.exec(value);
+  if (!m) return false;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return d.getUTCFullYear() === +m[1] && d.getUTCMonth() === +m[2] - 1 && d.getUTCDate() === +m[3];
+}
+
+function parseDate(value: unknown): string {
+  if (!isIsoDate(value)) throw invalid(`Date must be a calendar day written YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** A calendar day without a time zone; kept as a 'YYYY-MM-DD' string end to end. */
+export const DateScalar = new GraphQLScalarType<string, string>({
+  name: 'Date',
+  description: 'A calendar day, `YYYY-MM-DD`.',
+  serialize: (v) => (v instanceof Date ? v.toISOString().slice(0, 10) : parseDate(v)),
+  parseValue: parseDate,
+  parseLiteral: (ast: ValueNode) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+const DECIMAL_RE = /^-?\d{1,18}(\.\d{1,6})?$/;
+
+function parseDecimal(value: unknown): string {
+  const s = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof s !== 'string' || !DECIMAL_RE.test(s.trim())) {
+    throw invalid(`Decimal must be a string such as "1234.50" (at most 18 digits before the point and 6 after), got ${JSON.stringify(value)}`);
+  }
+  return s.trim();
+}
+
+/**
+ * An exact decimal number, sent and received as a string so that no float ever rounds money.
+ * Integers are accepted as JSON numbers too, since they are exact.
+ */
+export const DecimalScalar = new GraphQLScalarType<string, string>({
+  name: 'Decimal',
+  description: 'An exact decimal number sent as a string, e.g. `"1234.50"`.',
+  serialize: (v) => (typeof v === 'string' ? v : String(v)),
+  parseValue: parseDecimal,
+  parseLiteral: (ast: ValueNode) =>
+    parseDecimal(ast.kind === Kind.STRING ? ast.value : ast.kind === Kind.INT ? Number(ast.value) : undefined),
+});

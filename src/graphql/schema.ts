@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync, type ContainerType } from 'type-graphql';
+import { RESOLVERS } from '../modules';
+import { authChecker } from './auth-checker';
+import { DateTimeScalar } from './scalars';
+
+/** The schema, from the resolver classes; `container` hands type-graphql the wired resolver instances. */
+export function buildSchema(container?: ContainerType): GraphQLSchema {
+  return buildSchemaSync({
+    resolvers: [...RESOLVERS] as unknown as [Function, ...Function[]],
+    container: container ?? { get: () => undefined },
+    authChecker,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    emitSchemaFile: false,
+  });
+}
+
+/** The SDL committed as schema/schema.graphql: sorted, so that it diffs cleanly. */
+export function printSdl(schema: GraphQLSchema): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n';
+}

@@ -1,0 +1,42 @@
+/** Collects positional parameters for a SQL statement: `p.add(v)` returns `$n`. */
+export class SqlParams {
+  readonly values: unknown[] = [];
+  constructor(initial: unknown[] = []) {
+    this.values.push(...initial);
+  }
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** SQL types a field may have; comparisons cast their parameter to it. */
+export type SqlType = 'text' | 'int' | 'numeric' | 'date' | 'timestamptz' | 'boolean' | 'uuid';
+
+export interface FieldSpec {
+  /** The SQL expression of the field for a table alias. */
+  sql: (alias: string) => string;
+  type: SqlType;
+  nullable: boolean;
+}
+
+export interface RelationSpec {
+  spec: () => EntitySpec;
+  /** The join condition between the outer alias and the related alias. */
+  on: (outer: string, inner: string) => string;
+}
+
+/** How an entity is filtered and ordered in SQL: written once per entity, used by every list. */
+export interface EntitySpec {
+  table: string;
+  fields: Record<string, FieldSpec>;
+  relations?: Record<string, RelationSpec>;
+  softDelete: boolean;
+  /** Whether `customFields` filters and orders apply (a JSONB column `custom_fields`). */
+  customFields?: string;
+}
+
+export const col = (column: string, type: SqlType, nullable = false): FieldSpec => ({ sql: (a) => `${a}.${column}`, type, nullable });
+
+/** Escapes LIKE wildcards so that user text is matched literally. */
+export const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);

@@ -1,0 +1,127 @@
+import 'reflect-metadata';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { createApp, type App } from './app';
+import { ConfigError, loadConfig, type Config } from './config';
+import { connect, runMigrations } from './db/data-source';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
+import { createLogger, type Logger } from './logger';
+import { createServices } from './modules';
+import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
+
+/** The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server. */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`trellis: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  let embedded: EmbeddedDatabase | undefined;
+  let ds: DataSource | undefined;
+  let app: App | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const shutdown = (reason: string, code = 0) => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'shutting down');
+      const force = setTimeout(() => process.exit(code || 1), 15_000);
+      force.unref();
+      await app?.close().catch((err) => log.error({ err }, 'server close failed'));
+      await ds?.destroy().catch((err) => log.error({ err }, 'database close failed'));
+      await embedded?.stop().catch((err) => log.error({ err }, 'embedded postgres stop failed'));
+      log.info('stopped');
+      process.exit(code);
+    })();
+    return stopping;
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception');
+    void shutdown('uncaughtException', 1);
+  });
+
+  try {
+    let ownerUrl: string;
+    let appUrl: string;
+    if (config.embedded) {
+      log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
+      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
+      ownerUrl = embedded.ownerUrl;
+      appUrl = embedded.appUrl;
+    } else {
+      ownerUrl = config.migrationDatabaseUrl!;
+      appUrl = config.databaseUrl!;
+    }
+    if (config.runMigrations) {
+      const applied = await runMigrations(ownerUrl);
+      if (applied.length) log.info({ applied }, 'migrations applied');
+    }
+    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, onPoolError: (err) => log.warn({ err }, 'idle database connection lost') });
+    await checkRole(ds, config, log);
+    const services = createServices(ds, config);
+
+    let demo: DemoCredentials | null = null;
+    if (config.embedded) {
+      demo = readDemoCredentials(config.dataDir);
+      if (!demo && config.demoSeed && (await isEmpty(ownerUrl))) demo = await createDemoWorkspace(ds, services, config.dataDir);
+    }
+
+    app = await createApp(ds, config, log, services);
+    const port = await app.listen(config.port, config.host);
+    printWelcome(port, demo);
+  } catch (err) {
+    log.fatal({ err }, 'start failed');
+    await shutdown('start failed', 1);
+  }
+}
+
+/** The service must run under row-level security: no superuser, no BYPASSRLS. */
+async function checkRole(ds: DataSource, config: Config, log: Logger): Promise<void> {
+  const [r]: { rolsuper: boolean; rolbypassrls: boolean; rolname: string }[] = await ds.query('SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
+  if (r?.rolsuper || r?.rolbypassrls) {
+    const msg = `database role ${r.rolname} bypasses row-level security: connect DATABASE_URL as a role granted trellis_app (see README)`;
+    if (config.env === 'production') throw new Error(msg);
+    log.warn(msg);
+  }
+}
+
+/** True when no workspace exists yet (read as the owner, which row-level security does not hide rows from). */
+async function isEmpty(ownerUrl: string): Promise<boolean> {
+  const client = new Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    const r = await client.query('SELECT NOT EXISTS (SELECT 1 FROM workspace) AS empty');
+    return r.rows[0].empty as boolean;
+  } finally {
+    await client.end();
+  }
+}
+
+function printWelcome(port: number, demo: DemoCredentials | null): void {
+  const url = `http://localhost:${port}/graphql`;
+  const lines = [``, `Trellis is serving GraphQL at ${url} (HTTP and WebSocket)`];
+  if (demo) {
+    lines.push(
+      ``,
+      `Demo workspace "Demo Company":`,
+      `  sign in   ${demo.email} / ${demo.password}`,
+      `  API key   ${demo.apiKey}`,
+      ``,
+      `Try it:`,
+      `  curl -s ${url} -H 'content-type: application/json' \\`,
+      `    -H 'authorization: Bearer ${demo.apiKey}' \\`,
+      `    -d '{"query":"{ me { kind workspace { name } scopes } }"}'`,
+    );
+  }
+  process.stdout.write(lines.join('\n') + '\n\n');
+}
+
+void main();

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../../config';
+import { rowMapper } from '../../db/hydrate';
+import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
+import { badField, unauthenticated } from '../../graphql/errors';
+import { insertRecord } from '../common/record-store';
+import { ActorType } from '../events/event.entity';
+import { recordEvent } from '../events/event.service';
+import { Role, User } from '../users/user.entity';
+import { USER_STORE } from '../users/user.spec';
+import type { WorkspaceService } from '../workspaces/workspace.service';
+import { burnPasswordCheck, hashPassword, newRefreshToken, sha256, signAccessToken, verifyPassword } from './credentials';
+import type { AuthPayload, SignUpInput } from './auth.types';
+import { scopesOfRole, type Viewer } from './viewer';
+
+const userActor = (id: string) => ({ type: ActorType.USER, id });
+
+/** Sign-up, log-in and sessions: short-lived JWTs plus rotating, family-revocable refresh tokens. */
+export class AuthService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly config: Config,
+    private readonly workspaces: WorkspaceService,
+  ) {}
+
+  /** A new workspace with its first ADMIN, in one transaction. */
+  async signUp(input: SignUpInput): Promise<AuthPayload> {
+    const workspaceId = randomUUID();
+    const userId = randomUUID();
+    const passwordHash = await hashPassword(input.password);
+    return inWorkspace(this.ds, workspaceId, async (tx) => {
+      const actor = userActor(userId);
+      const workspace = await this.workspaces.create(tx, { name: input.workspaceName.trim() }, actor);
+      const ctx = { tx, actor, viewer: viewerOf(workspaceId, userId, Role.ADMIN) };
+      const { record: user } = await insertRecord(ctx, USER_STORE, { email: input.email.trim(), name: input.name.trim(), role: Role.ADMIN, active: true, passwordHash, lastLoginAt: new Date() }, userId);
+      return { ...(await this.issue(tx, user.id, randomUUID())), user, workspace };
+    });
+  }
+
+  /**
+   * Email and password. An email may belong to users of several workspaces: then `workspaceId`
+   * chooses. Unknown email and wrong password give the same answer, in the same time.
+   */
+  async logIn(email: string, password: string, workspaceId?: string | null): Promise<AuthPayload> {
+    if (workspaceId != null && !isUuid(workspaceId)) throw unauthenticated('Invalid email or password');
+    const candidates: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.ds.query('SELECT * FROM auth_login_candidates($1)', [email.trim()]);
+    const inScope = candidates.filter((c) => !workspaceId || c.workspace_id === workspaceId);
+    if (inScope.length === 0) {
+      await burnPasswordCheck(password);
+      throw unauthenticated('Invalid email or password');
+    }
+    const matches = [];
+    for (const c of inScope) if (await verifyPassword(c.password_hash, password)) matches.push(c);
+    if (matches.length === 0) throw unauthenticated('Invalid email or password');
+    if (matches.length > 1) throw badField('workspaceId', 'this email signs in to several workspaces: give the workspaceId');
+    const { user_id: userId, workspace_id: wid } = matches[0];
+    return inWorkspace(this.ds, wid, async (tx) => {
+      const row = await tx.one('UPDATE app_user SET last_login_at = now() WHERE workspace_id = $1 AND id = $2 RETURNING *', [wid, userId]);
+      await recordEvent(tx, { type: 'user.logged_in', entityType: 'user', entityId: userId, actor: userActor(userId) });
+      const user = rowMapper(this.ds, User)(row!);
+      return { ...(await this.issue(tx, userId, randomUUID())), user, workspace: await this.workspaces.get(tx) };
+    });
+  }
+
+  /**
+   * Trades a refresh token for new tokens. Each token works once: presenting a used one means it
+   * leaked, so its whole family (every token of that log-in) is revoked.
+   */
+  async refresh(token: string): Promise<AuthPayload> {
+    const hash = sha256(token);
+    const [found]: { auth_refresh_token_workspace: string | null }[] = await this.ds.query('SELECT auth_refresh_token_workspace($1)', [hash]);
+    const wid = found?.auth_refresh_token_workspace;
+    if (!wid) throw unauthenticated('Invalid refresh token');
+    const outcome = await inWorkspace(this.ds, wid, async (tx) => {
+      const used = await tx.one<{ user_id: string; family_id: string }>(
+        `UPDATE refresh_token SET used_at = now()
+         WHERE workspace_id = $1 AND token_hash = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
+         RETURNING user_id, family_id`,
+        [wid, hash],
+      );
+      if (!used) {
+        const stale = await tx.one<{ user_id: string; family_id: string; used_at: Date | null }>('SELECT user_id, family_id, used_at FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2', [wid, hash]);
+        if (stale?.used_at) {
+          await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL', [wid, stale.family_id]);
+          await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id) });
+        }
+        return null;
+      }
+      const row = await tx.one('SELECT * FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL', [wid, used.user_id]);
+      if (!row) return null;
+      await recordEvent(tx, { type: 'user.token_refreshed', entityType: 'user', entityId: used.user_id, actor: userActor(used.user_id) });
+      const user = rowMapper(this.ds, User)(row);
+      return { ...(await this.issue(tx, user.id, used.family_id)), user, workspace: await this.workspaces.get(tx) };
+    });
+    if (!outcome) throw unauthenticated('Invalid, expired or already used refresh token');
+    return outcome;
+  }
+
+  /** Ends the session the refresh token belongs to (its whole family). */
+  async logOut(token: string): Promise<boolean> {
+    const hash = sha256(token);
+    const [found]: { auth_refresh_token_workspace: string | null }[] = await this.ds.query('SELECT auth_refresh_token_workspace($1)', [hash]);
+    const wid = found?.auth_refresh_token_workspace;
+    if (!wid) return false;
+    return inWorkspace(this.ds, wid, async (tx) => {
+      const t = await tx.one<{ user_id: string; family_id: string }>('SELECT user_id, family_id FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2', [wid, hash]);
+      const revoked = await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL RETURNING id', [wid, t!.family_id]);
+      if (revoked.length === 0) return false;
+      await recordEvent(tx, { type: 'user.logged_out', entityType: 'user', entityId: t!.user_id, actor: userActor(t!.user_id) });
+      return true;
+    });
+  }
+
+  private async issue(tx: TenantTransaction, userId: string, familyId: string): Promise<{ accessToken: string; refreshToken: string }> {
+    const refreshToken = newRefreshToken();
+    await tx.query(
+      `INSERT INTO refresh_token (workspace_id, id, user_id, family_id, token_hash, expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6))`,
+      [tx.workspaceId, randomUUID(), userId, familyId, sha256(refreshToken), this.config.refreshTokenTtlDays],
+    );
+    const accessToken = signAccessToken({ sub: userId, wid: tx.workspaceId }, this.config.jwtSecret, this.config.accessTokenTtlSeconds);
+    return { accessToken, refreshToken };
+  }
+}
+
+function viewerOf(workspaceId: string, userId: string, role: Role): Viewer {
+  return { kind: 'USER', workspaceId, userId, apiKeyId: null, role, teamId: null, scopes: scopesOfRole(role) };
+}

@@ -1,0 +1,75 @@
+import type { DataSource } from 'typeorm';
+import { TenantTransaction, isUuid } from '../../db/tenant-transaction';
+import { type AppError, unauthenticated } from '../../graphql/errors';
+import { ApiScope } from '../api-keys/api-key.entity';
+import type { Role } from '../users/user.entity';
+import { API_KEY_PREFIX, sha256, verifyAccessToken } from './credentials';
+import { scopesOfRole, type Viewer } from './viewer';
+
+export interface Authentication {
+  viewer: Viewer | null;
+  /** Set when credentials were sent but are not valid: raised when an operation needs a viewer. */
+  error: AppError | null;
+  /** The viewer's workspace transaction (already open for a user, lazy for an API key). */
+  tx: TenantTransaction | null;
+}
+
+const NONE: Authentication = { viewer: null, error: null, tx: null };
+
+/**
+ * Resolves `Authorization: Bearer <token>` to a viewer. An access token is checked against the user
+ * row (deactivated users are out at once, not after the token expires); an API key through the one
+ * SECURITY DEFINER lookup that may read across workspaces.
+ */
+export async function authenticate(ds: DataSource, jwtSecret: string, header: string | undefined | null): Promise<Authentication> {
+  if (!header) return NONE;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return { ...NONE, error: unauthenticated('The Authorization header must be "Bearer <token>"') };
+  const token = m[1];
+
+  if (token.startsWith(API_KEY_PREFIX)) {
+    const rows: { api_key_id: string; workspace_id: string; scopes: string[]; created_by_id: string | null }[] = await ds.query(
+      'SELECT * FROM auth_api_key($1)',
+      [sha256(token)],
+    );
+    const key = rows[0];
+    if (!key) return { ...NONE, error: unauthenticated('Invalid, expired or revoked API key') };
+    const viewer: Viewer = {
+      kind: 'API_KEY',
+      workspaceId: key.workspace_id,
+      userId: key.created_by_id,
+      apiKeyId: key.api_key_id,
+      role: null,
+      teamId: null,
+      scopes: key.scopes.filter((s): s is ApiScope => s === ApiScope.READ || s === ApiScope.WRITE),
+    };
+    return { viewer, error: null, tx: new TenantTransaction(ds, key.workspace_id) };
+  }
+
+  const claims = verifyAccessToken(token, jwtSecret);
+  if (!claims || !isUuid(claims.wid) || !isUuid(claims.sub)) return { ...NONE, error: unauthenticated('Invalid or expired access token') };
+  const tx = new TenantTransaction(ds, claims.wid);
+  try {
+    const user = await tx.one<{ role: Role; team_id: string | null }>(
+      'SELECT role, team_id FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL',
+      [claims.wid, claims.sub],
+    );
+    if (!user) {
+      await tx.rollback();
+      return { ...NONE, error: unauthenticated('This user is deactivated or no longer exists') };
+    }
+    const viewer: Viewer = {
+      kind: 'USER',
+      workspaceId: claims.wid,
+      userId: claims.sub,
+      apiKeyId: null,
+      role: user.role,
+      teamId: user.team_id,
+      scopes: scopesOfRole(user.role),
+    };
+    return { viewer, error: null, tx };
+  } catch (err) {
+    await tx.rollback();
+    throw err;
+  }
+}

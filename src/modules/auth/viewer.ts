@@ -1,0 +1,42 @@
+import { forbidden, unauthenticated } from '../../graphql/errors';
+import { ActorType } from '../events/event.entity';
+import type { ActorRef } from '../events/event.service';
+import { ApiScope } from '../api-keys/api-key.entity';
+import { Role } from '../users/user.entity';
+
+/** Who is calling: a signed-in user or an API key, always inside one workspace. */
+export interface Viewer {
+  readonly kind: 'USER' | 'API_KEY';
+  readonly workspaceId: string;
+  /** The user; for an API key, the user who created it (if any). */
+  readonly userId: string | null;
+  readonly apiKeyId: string | null;
+  /** The user's role; null for an API key, which acts by its scopes. */
+  readonly role: Role | null;
+  readonly teamId: string | null;
+  readonly scopes: readonly ApiScope[];
+}
+
+export function actorOf(viewer: Viewer): ActorRef {
+  return viewer.kind === 'USER' ? { type: ActorType.USER, id: viewer.userId } : { type: ActorType.API_KEY, id: viewer.apiKeyId };
+}
+
+export const canRead = (v: Viewer) => v.scopes.includes(ApiScope.READ);
+export const canWrite = (v: Viewer) => v.scopes.includes(ApiScope.WRITE);
+export const isAdmin = (v: Viewer) => v.kind === 'USER' && v.role === Role.ADMIN;
+
+/** The scopes a user's role grants: every role reads, all but READ_ONLY write. */
+export const scopesOfRole = (role: Role): ApiScope[] => (role === Role.READ_ONLY ? [ApiScope.READ] : [ApiScope.READ, ApiScope.WRITE]);
+
+export function requireViewer(viewer: Viewer | null | undefined, authError?: Error | null): Viewer {
+  if (!viewer) throw authError ?? unauthenticated();
+  return viewer;
+}
+
+export function requireWrite(viewer: Viewer): void {
+  if (!canWrite(viewer)) throw forbidden(viewer.kind === 'API_KEY' ? 'This API key has no WRITE scope' : 'Your role cannot change data');
+}
+
+export function requireAdmin(viewer: Viewer): void {
+  if (!isAdmin(viewer)) throw forbidden('Only an ADMIN user can do this');
+}

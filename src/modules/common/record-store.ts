@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import type { ObjectLiteral } from 'typeorm';
+import { rowMapper } from '../../db/hydrate';
+import { snake } from '../../db/naming';
+import type { ServiceContext } from '../../graphql/context';
+import { conflict, notFound } from '../../graphql/errors';
+import { creation, diff, recordEvent } from '../events/event.service';
+import type { FieldChange } from '../events/event.entity';
+
+/** How one kind of record is written: its table, its event names, and what its events carry. */
+export interface StoreSpec<T> {
+  table: string;
+  entity: new () => T;
+  /** The event prefix and `entityType`, e.g. `account`. */
+  entityType: string;
+  /** A readable name for errors, e.g. `Account`. */
+  label: string;
+  /** The API fields an event lists in `changes`. */
+  trackedFields: string[];
+  /** The record as events carry it in `data` (no secrets, no internal columns). */
+  toData: (record: T) => Record<string, unknown>;
+}
+
+export interface WriteResult<T> {
+  record: T;
+  changes: FieldChange[];
+  eventId: string | null;
+}
+
+type Values = Record<string, unknown>;
+
+const toSql = (v: unknown) => (v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) ? JSON.stringify(v) : v);
+
+/** Inserts a record and its `<type>.created` event in the caller's transaction. */
+export async function insertRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, values: Values, id: string = randomUUID()): Promise<WriteResult<T>> {
+  const cols = Object.keys(values).filter((k) => values[k] !== undefined);
+  const params = [ctx.tx.workspaceId, id, ...cols.map((k) => toSql(values[k]))];
+  const row = await ctx.tx.one(
+    `INSERT INTO ${spec.table} (workspace_id, id, version${cols.map((c) => `, ${snake(c)}`).join('')})
+     VALUES ($1, $2, 1${cols.map((_, i) => `, $${i + 3}`).join('')}) RETURNING *`,
+    params,
+  );
+  const record = rowMapper(ctx.tx.dataSource, spec.entity)(row!);
+  const data = spec.toData(record);
+  const changes = creation(data, spec.trackedFields);
+  const eventId = await recordEvent(ctx.tx, { type: `${spec.entityType}.created`, entityType: spec.entityType, entityId: id, actor: ctx.actor, changes, data });
+  return { record, changes, eventId };
+}
+
+/** Reads a record and locks it for the rest of the transaction. */
+export async function lockRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, id: string): Promise<T> {
+  const row = await ctx.tx.one(`SELECT * FROM ${spec.table} WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [ctx.tx.workspaceId, id]);
+  if (!row) throw notFound(spec.label);
+  return rowMapper(ctx.tx.dataSource, spec.entity)(row);
+}
+
+export interface UpdateOptions {
+  expectedVersion?: number | null;
+  /** The event type; default `<type>.updated`. */
+  eventType?: string;
+  /** Record the event even when no tracked field changed (e.g. a deletion). */
+  always?: boolean;
+}
+
+/**
+ * Applies `patch` to a record: a stale `expectedVersion` is CONFLICT and writes nothing; a patch that
+ * changes nothing writes nothing (no event, no new version). The UPDATE is conditional on the version
+ * read, so a concurrent writer can never be overwritten silently.
+ */
+export async function updateRecord<T extends ObjectLiteral & { version: number }>(
+  ctx: ServiceContext,
+  spec: StoreSpec<T>,
+  id: string,
+  patch: Values,
+  opts: UpdateOptions = {},
+  current?: T,
+): Promise<WriteResult<T>> {
+  const before = current ?? (await lockRecord(ctx, spec, id));
+  if (opts.expectedVersion != null && opts.expectedVersion !== before.version) {
+    throw conflict(`${spec.label} was changed by someone else (version ${before.version}, expected ${opts.expectedVersion})`, { currentVersion: before.version });
+  }
+  const cols = Object.keys(patch).filter((k) => patch[k] !== undefined && !sameValue((before as Values)[k], patch[k]));
+  if (cols.length === 0 && !opts.always) return { record: before, changes: [], eventId: null };
+  const params: unknown[] = [ctx.tx.workspaceId, id, before.version, ...cols.map((k) => toSql(patch[k]))];
+  const row = await ctx.tx.one(
+    `UPDATE ${spec.table} SET version = version + 1, updated_at = now()${cols.map((c, i) => `, ${snake(c)} = $${i + 4}`).join('')}
+     WHERE workspace_id = $1 AND id = $2 AND version = $3 RETURNING *`,
+    params,
+  );
+  if (!row) throw conflict(`${spec.label} was changed by someone else`);
+  const record = rowMapper(ctx.tx.dataSource, spec.entity)(row);
+  const data = spec.toData(record);
+  const changes = diff(spec.toData(before), data, spec.trackedFields);
+  const eventId = await recordEvent(ctx.tx, { type: opts.eventType ?? `${spec.entityType}.updated`, entityType: spec.entityType, entityId: id, actor: ctx.actor, changes, data });
+  return { record, changes, eventId };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a instanceof Date || b instanceof Date) {
+    const ta = a instanceof Date ? a.getTime() : a == null ? null : new Date(a as string).getTime();
+    const tb = b instanceof Date ? b.getTime() : b == null ? null : new Date(b as string).getTime();
+    return ta === tb;
+  }
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}

@@ -1,0 +1,23 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import type { StoreSpec } from '../common/record-store';
+import { Team } from './team.entity';
+
+export const TEAM_SPEC: EntitySpec = {
+  table: 'team',
+  softDelete: true,
+  fields: {
+    id: col('id', 'uuid'),
+    name: col('name', 'text'),
+    managerId: col('manager_id', 'uuid', true),
+    createdAt: col('created_at', 'timestamptz'),
+  },
+};
+
+export const TEAM_STORE: StoreSpec<Team> = {
+  table: 'team',
+  entity: Team,
+  entityType: 'team',
+  label: 'Team',
+  trackedFields: ['name', 'managerId'],
+  toData: (t) => ({ id: t.id, name: t.name, managerId: t.managerId }),
+};

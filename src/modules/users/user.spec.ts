@@ -1,0 +1,40 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import type { StoreSpec } from '../common/record-store';
+import { TEAM_SPEC } from '../teams/team.spec';
+import { User } from './user.entity';
+
+export const USER_SPEC: EntitySpec = {
+  table: 'app_user',
+  softDelete: true,
+  fields: {
+    id: col('id', 'uuid'),
+    email: col('email', 'text'),
+    name: col('name', 'text'),
+    role: col('role', 'text'),
+    active: col('active', 'boolean'),
+    teamId: col('team_id', 'uuid', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+  relations: {
+    team: { spec: () => TEAM_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.team_id` },
+  },
+};
+
+export const userData = (u: User) => ({
+  id: u.id,
+  email: u.email,
+  name: u.name,
+  role: u.role,
+  teamId: u.teamId,
+  active: u.active,
+});
+
+export const USER_STORE: StoreSpec<User> = {
+  table: 'app_user',
+  entity: User,
+  entityType: 'user',
+  label: 'User',
+  trackedFields: ['email', 'name', 'role', 'teamId', 'active'],
+  toData: userData,
+};
