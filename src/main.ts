@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       const applied = await runMigrations(ownerUrl);
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
-    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, onPoolError: (err) => log.warn({ err }, 'idle database connection lost') });
+    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, onPoolError: (err) => log.warn({ error: err.message }, 'idle database connection lost') });
     await checkRole(ds, config, log);
     const services = createServices(ds, config);
 

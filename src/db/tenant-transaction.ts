@@ -48,7 +48,9 @@ export class TenantTransaction {
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const runner = await this.open();
-    return runner.query(sql, params) as Promise<T[]>;
+    // The structured result: TypeORM otherwise returns [rows, count] for UPDATE and DELETE.
+    const result = await runner.query(sql, params, true);
+    return result.records as T[];
   }
 
   async one<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {

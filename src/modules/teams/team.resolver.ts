@@ -18,7 +18,7 @@ export class TeamResolver {
 
   @Authorized('READ')
   @Query(() => Team, { nullable: true, description: 'A team by id.' })
-  team(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The team id.' }) id: string): Promise<Team | null> {
+  team(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The team id.' }) id: string): Promise<Team> {
     return this.service.get(ctx.auth, id);
   }
 

@@ -10,10 +10,12 @@ import { TEAM_SPEC, TEAM_STORE } from './team.spec';
 import type { CreateTeamInput, UpdateTeamInput } from './team.types';
 
 export class TeamService {
-  async get(ctx: ServiceContext, id: string): Promise<Team | null> {
-    if (!isUuid(id)) return null;
+  /** A team of the viewer's workspace; NOT_FOUND otherwise, the same for another workspace's id as for a random one. */
+  async get(ctx: ServiceContext, id: string): Promise<Team> {
+    if (!isUuid(id)) throw notFound('Team');
     const row = await ctx.tx.one('SELECT * FROM team WHERE workspace_id = $1 AND id = $2', [ctx.tx.workspaceId, id]);
-    return row ? rowMapper(ctx.tx.dataSource, Team)(row) : null;
+    if (!row) throw notFound('Team');
+    return rowMapper(ctx.tx.dataSource, Team)(row);
   }
 
   list(ctx: ServiceContext, args: PageArgs & { filter?: object | null; orderBy?: OrderInput[] | null; includeDeleted?: boolean | null }) {

@@ -18,7 +18,7 @@ export class UserResolver {
 
   @Authorized('READ')
   @Query(() => User, { nullable: true, description: 'A user of the workspace by id.' })
-  user(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The user id.' }) id: string): Promise<User | null> {
+  user(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The user id.' }) id: string): Promise<User> {
     return this.service.get(ctx.auth, id);
   }
 

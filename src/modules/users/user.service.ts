@@ -14,10 +14,12 @@ const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === UNIQUE_VIOLATION;
 
 export class UserService {
-  async get(ctx: ServiceContext, id: string): Promise<User | null> {
-    if (!isUuid(id)) return null;
+  /** A user of the viewer's workspace; NOT_FOUND otherwise, the same for another workspace's id as for a random one. */
+  async get(ctx: ServiceContext, id: string): Promise<User> {
+    if (!isUuid(id)) throw notFound('User');
     const row = await ctx.tx.one('SELECT * FROM app_user WHERE workspace_id = $1 AND id = $2', [ctx.tx.workspaceId, id]);
-    return row ? rowMapper(ctx.tx.dataSource, User)(row) : null;
+    if (!row) throw notFound('User');
+    return rowMapper(ctx.tx.dataSource, User)(row);
   }
 
   list(ctx: ServiceContext, args: PageArgs & { filter?: object | null; orderBy?: OrderInput[] | null; includeDeleted?: boolean | null }) {

@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { createApp, type App } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import { connect } from '../../src/db/data-source';
+import { createLogger } from '../../src/logger';
+import { createServices, type Services } from '../../src/modules';
+import { createTestDatabase, ownerQuery, type TestDatabase } from './db';
+
+export interface GqlResponse<T = any> {
+  status: number;
+  data: T;
+  errors?: { message: string; extensions: { code: string; fields?: { field: string; message: string }[]; [k: string]: unknown }; path?: string[] }[];
+  body: any;
+}
+
+export interface TestApp {
+  db: TestDatabase;
+  ds: DataSource;
+  config: Config;
+  services: Services;
+  app: App;
+  url: string;
+  port: number;
+  /** POSTs a GraphQL operation; `token` is an access token or an API key. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>): Promise<GqlResponse<T>>;
+  /** SQL as the superuser, which row-level security does not apply to. */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** A real Trellis (HTTP + WebSocket) on its own fresh database, listening on a free port. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', ...env });
+  const log = createLogger(config.logLevel);
+  const ds = await connect({ url: db.appUrl, poolSize: 5 });
+  const services = createServices(ds, config);
+  const app = await createApp(ds, config, log, services);
+  const port = await app.listen(0, '127.0.0.1');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    db,
+    ds,
+    config,
+    services,
+    app,
+    url,
+    port,
+    async gql(query, variables, token, headers = {}) {
+      let req = request(url).post('/graphql').set('content-type', 'application/json');
+      if (token) req = req.set('authorization', `Bearer ${token}`);
+      for (const [k, v] of Object.entries(headers)) req = req.set(k, v);
+      const res = await req.send({ query, variables });
+      return { status: res.status, data: res.body?.data, errors: res.body?.errors, body: res.body };
+    },
+    sql: (text, params) => ownerQuery(db.ownerUrl, text, params),
+    async close() {
+      await app.close();
+      await ds.destroy();
+      await db.drop();
+    },
+  };
+}
+
+let seq = 0;
+export interface SignedUp {
+  accessToken: string;
+  refreshToken: string;
+  userId: string;
+  workspaceId: string;
+  email: string;
+  password: string;
+}
+
+/** Signs up a new workspace through the API and returns its admin's tokens. */
+export async function signUp(t: TestApp, name = `Workspace ${++seq}`): Promise<SignedUp> {
+  const email = `admin${++seq}-${Date.now()}@example.com`;
+  const password = 'correct horse battery staple';
+  const r = await t.gql(
+    `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } workspace { id } } }`,
+    { input: { workspaceName: name, name: 'Admin', email, password } },
+  );
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  const s = r.data.signUp;
+  return { accessToken: s.accessToken, refreshToken: s.refreshToken, userId: s.user.id, workspaceId: s.workspace.id, email, password };
+}
+
+/** Creates a user with a role and signs them in; returns their access token and id. */
+export async function userWithRole(t: TestApp, admin: SignedUp, role: string): Promise<{ token: string; id: string; email: string }> {
+  const email = `${role.toLowerCase()}${++seq}-${Date.now()}@example.com`;
+  const password = 'another good password';
+  const c = await t.gql(`mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i: { name: role, email, role, password } }, admin.accessToken);
+  if (c.errors) throw new Error(JSON.stringify(c.errors));
+  const l = await t.gql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }`, { e: email, p: password });
+  if (l.errors) throw new Error(JSON.stringify(l.errors));
+  return { token: l.data.logIn.accessToken, id: c.data.createUser.id, email };
+}
+
+/** Creates an API key with the given scopes and returns its secret. */
+export async function apiKey(t: TestApp, admin: SignedUp, scopes: string[], expiresAt?: string): Promise<{ secret: string; id: string }> {
+  const r = await t.gql(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { name: 'k', scopes, expiresAt } }, admin.accessToken);
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return { secret: r.data.createApiKey.secret, id: r.data.createApiKey.apiKey.id };
+}
+
+export function codes(r: GqlResponse): string[] {
+  return (r.errors ?? []).map((e) => e.extensions.code);
+}
