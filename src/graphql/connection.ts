@@ -3,7 +3,7 @@ import { type ClassType, Field, InputType, Int, ObjectType, registerEnumType } f
 import type { TenantTransaction } from '../db/tenant-transaction';
 import { badField } from './errors';
 import { compileFilter } from './filter';
-import { type EntitySpec, type FieldSpec, SqlParams } from './sql';
+import { type CustomFieldTypes, customFieldSpec, type EntitySpec, type FieldSpec, SqlParams } from './sql';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -36,7 +36,9 @@ export interface PageArgs {
 }
 
 export interface OrderInput {
-  field: string;
+  field?: string | null;
+  /** Sort by a custom field instead of `field`. */
+  customField?: string | null;
   direction?: SortDirection | null;
   nulls?: NullsOrder | null;
 }
@@ -82,7 +84,8 @@ export function ConnectionType<T extends object>(node: ClassType<T>, name = node
 export function OrderType<E extends object>(fieldEnum: E, name: string): ClassType<OrderInput> {
   @InputType(`${name}Order`, { description: `A sort key for ${name} lists; the id breaks ties.` })
   class Order {
-    @Field(() => fieldEnum, { description: 'The field to sort by.' }) field: string;
+    @Field(() => fieldEnum, { nullable: true, description: 'The field to sort by (or give customField).' }) field?: string;
+    @Field({ nullable: true, description: 'The key of a custom field to sort by, instead of field.' }) customField?: string;
     @Field(() => SortDirection, { nullable: true, defaultValue: SortDirection.ASC, description: 'ASC (default) or DESC.' }) direction?: SortDirection;
     @Field(() => NullsOrder, { nullable: true, description: 'Where records without a value go.' }) nulls?: NullsOrder;
   }
@@ -104,6 +107,8 @@ export interface ListOptions<T> extends PageArgs {
   orderBy?: OrderInput[] | null;
   defaultOrder: OrderInput[];
   includeDeleted?: boolean | null;
+  /** The custom field types of the workspace, by table: for filters and orders on custom fields. */
+  customTypes?: ReadonlyMap<string, CustomFieldTypes>;
   /** Extra SQL conditions on alias `t` (e.g. a parent id), with their parameters already added. */
   where?: (params: SqlParams) => string;
   map: (row: Record<string, unknown>) => T;
@@ -124,14 +129,15 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   const backward = last != null || (before != null && first == null);
   const size = (backward ? last : first) ?? DEFAULT_PAGE_SIZE;
 
-  const keys = sortKeys(o.spec, o.orderBy?.length ? o.orderBy : o.defaultOrder);
+  const customTypes = o.customTypes ?? new Map<string, CustomFieldTypes>();
+  const keys = sortKeys(o.spec, o.orderBy?.length ? o.orderBy : o.defaultOrder, customTypes.get(o.spec.table));
   const signature = createHash('sha1').update(keys.map((k) => `${k.expr}|${k.desc}|${k.nullsFirst}`).join(',')).digest('base64url').slice(0, 8);
 
   const params = new SqlParams([o.tx.workspaceId]);
   const conds = ['t.workspace_id = $1'];
   if (o.spec.softDelete && !o.includeDeleted) conds.push('t.deleted_at IS NULL');
   if (o.where) conds.push(o.where(params));
-  const filterSql = compileFilter(o.spec, o.filter, 't', params);
+  const filterSql = compileFilter(o.spec, o.filter, 't', params, customTypes);
   if (filterSql !== 'TRUE') conds.push(filterSql);
   const baseConds = [...conds];
   const countParams = params.values.slice();
@@ -166,11 +172,19 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   } as ConnectionBase<T>;
 }
 
-function sortKeys(spec: EntitySpec, order: OrderInput[]): SortKey[] {
+function sortKeys(spec: EntitySpec, order: OrderInput[], custom: CustomFieldTypes | undefined): SortKey[] {
   if (order.length > 5) throw badField('orderBy', 'at most 5 sort keys');
   const keys: SortKey[] = order.map((o) => {
-    const name = enumToField(o.field);
-    const f = spec.fields[name];
+    if ((o.field == null) === (o.customField == null)) throw badField('orderBy', 'give either field or customField in each sort key');
+    let f: FieldSpec | undefined;
+    if (o.customField != null) {
+      const type = custom?.get(o.customField);
+      if (!type || !spec.customFields) throw badField('orderBy', `no custom field ${o.customField}`);
+      if (type === 'text[]') throw badField('orderBy', `cannot sort by the MULTI_SELECT field ${o.customField}`);
+      f = customFieldSpec(spec.customFields, o.customField, type);
+    } else {
+      f = spec.fields[enumToField(o.field!)];
+    }
     if (!f) throw badField('orderBy', `cannot sort by ${o.field}`);
     const desc = o.direction === SortDirection.DESC;
     // Postgres' default: NULLS LAST ascending, FIRST descending, which plain indexes serve.
@@ -217,7 +231,8 @@ function encodeCursor(values: (string | null)[], signature: string): string {
 // What `expr::text` prints for each type: a forged cursor must fail here, not in SQL.
 const CURSOR_VALUE: Record<FieldSpec['type'], RegExp> = {
   text: /^[\s\S]{0,10000}$/,
-  int: /^-?\d{1,19}$/,
+  int: /^-?\d{1,10}$/,
+  bigint: /^-?\d{1,19}$/,
   numeric: /^-?\d{1,40}(\.\d{1,40})?$/,
   date: /^\d{4}-\d{2}-\d{2}$/,
   timestamptz: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2}){0,2}$/,

@@ -1,7 +1,8 @@
 import { ClassType, Field, ID, InputType, Int } from 'type-graphql';
+import { JSONScalar } from './scalars';
 import { badField } from './errors';
 import { DateScalar, DecimalScalar } from './scalars';
-import { escapeLike, type EntitySpec, type FieldSpec, SqlParams } from './sql';
+import { type CustomFieldTypes, customFieldSpec, escapeLike, type EntitySpec, type FieldSpec, SqlParams } from './sql';
 
 const MAX_LIST = 1000;
 const MAX_NESTING = 8;
@@ -106,6 +107,23 @@ export function EnumFilter<E extends object>(enumType: E, name: string): ClassTy
   return EnumFilterInput;
 }
 
+@InputType({ description: 'Conditions on one custom field, by key; values are checked against the field type.' })
+export class CustomFieldFilter {
+  @Field({ description: 'The custom field key.' }) key: string;
+  @Field(() => JSONScalar, { nullable: true, description: 'Equal to (for MULTI_SELECT: has this value).' }) eq?: unknown;
+  @Field(() => JSONScalar, { nullable: true, description: 'Not equal to (null values included).' }) ne?: unknown;
+  @Field(() => [JSONScalar], { nullable: true, description: 'One of (for MULTI_SELECT: has any of these).' }) in?: unknown[];
+  @Field(() => [JSONScalar], { nullable: true, description: 'None of (null values included).' }) notIn?: unknown[];
+  @Field(() => JSONScalar, { nullable: true, description: 'Less than.' }) lt?: unknown;
+  @Field(() => JSONScalar, { nullable: true, description: 'Less than or equal to.' }) lte?: unknown;
+  @Field(() => JSONScalar, { nullable: true, description: 'Greater than.' }) gt?: unknown;
+  @Field(() => JSONScalar, { nullable: true, description: 'Greater than or equal to.' }) gte?: unknown;
+  @Field(() => [JSONScalar], { nullable: true, description: 'Between two values, both included.' }) between?: unknown[];
+  @Field({ nullable: true, description: 'Contains, ignoring case (text fields).' }) contains?: string;
+  @Field({ nullable: true, description: 'Starts with, ignoring case (text fields).' }) startsWith?: string;
+  @Field({ nullable: true, description: 'True: has no value; false: has a value.' }) isNull?: boolean;
+}
+
 type Ops = Record<string, unknown>;
 type FilterInput = Record<string, unknown> & { and?: FilterInput[]; or?: FilterInput[]; not?: FilterInput };
 
@@ -113,14 +131,21 @@ interface CompileState {
   params: SqlParams;
   conditions: number;
   aliasSeq: number;
+  customTypes: ReadonlyMap<string, CustomFieldTypes>;
 }
 
 /**
  * Compiles a filter of the shared language into a SQL condition on `alias`. Every value becomes a
  * parameter; field names come only from the entity's spec, never from the client.
  */
-export function compileFilter(spec: EntitySpec, filter: FilterInput | null | undefined, alias: string, params: SqlParams): string {
-  const state: CompileState = { params, conditions: 0, aliasSeq: 0 };
+export function compileFilter(
+  spec: EntitySpec,
+  filter: FilterInput | null | undefined,
+  alias: string,
+  params: SqlParams,
+  customTypes: ReadonlyMap<string, CustomFieldTypes> = new Map(),
+): string {
+  const state: CompileState = { params, conditions: 0, aliasSeq: 0, customTypes };
   return filter ? compileNode(spec, filter, alias, state, 0, 'filter') : 'TRUE';
 }
 
@@ -137,6 +162,15 @@ function compileNode(spec: EntitySpec, filter: FilterInput, alias: string, s: Co
       parts.push(`(${sub.join(key === 'and' ? ' AND ' : ' OR ')})`);
     } else if (key === 'not') {
       parts.push(`NOT COALESCE((${compileNode(spec, value as FilterInput, alias, s, depth + 1, here)}), FALSE)`);
+    } else if (key === 'customFields' && spec.customFields) {
+      const types = s.customTypes.get(spec.table) ?? new Map();
+      (value as CustomFieldFilter[]).forEach((cf, i) => {
+        const type = types.get(cf.key);
+        if (!type) throw badField(`${here}[${i}].key`, `no custom field ${cf.key}`);
+        const { key: _key, ...ops } = cf;
+        if (type === 'text[]') parts.push(...compileMultiSelect(spec.customFields!, cf.key, ops, alias, s, `${here}[${i}]`));
+        else parts.push(...compileOps(customFieldSpec(spec.customFields!, cf.key, type), checkValues(ops, type, `${here}[${i}]`), alias, s, `${here}[${i}]`));
+      });
     } else if (spec.fields[key]) {
       parts.push(...compileOps(spec.fields[key], value as Ops, alias, s, here));
     } else if (spec.relations?.[key]) {
@@ -151,6 +185,38 @@ function compileNode(spec: EntitySpec, filter: FilterInput, alias: string, s: Co
     }
   }
   return parts.length ? parts.join(' AND ') : 'TRUE';
+}
+
+const VALUE_CHECK: Record<string, (v: unknown) => boolean> = {
+  numeric: (v) => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)),
+  date: (v) => typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v),
+  boolean: (v) => typeof v === 'boolean',
+  text: (v) => typeof v === 'string',
+};
+
+/** Custom filter values arrive as JSON: each must fit the field's type before it reaches SQL. */
+function checkValues(ops: Ops, type: string, path: string): Ops {
+  const check = VALUE_CHECK[type] ?? VALUE_CHECK.text;
+  for (const [op, v] of Object.entries(ops)) {
+    if (v == null || op === 'isNull' || op === 'contains' || op === 'startsWith') continue;
+    const values = Array.isArray(v) ? v : [v];
+    if (!values.every(check)) throw badField(`${path}.${op}`, `must be ${type === 'numeric' ? 'a number' : type === 'date' ? 'a date YYYY-MM-DD' : type === 'boolean' ? 'true or false' : 'a string'}`);
+  }
+  return ops;
+}
+
+function compileMultiSelect(column: string, key: string, ops: Ops, alias: string, s: CompileState, path: string): string[] {
+  const expr = `${alias}.${column}->'${key}'`;
+  const out: string[] = [];
+  for (const [op, v] of Object.entries(ops)) {
+    if (v == null) continue;
+    if (op === 'eq') out.push(`${expr} ? ${s.params.add(String(v))}::text`);
+    else if (op === 'in') out.push(`${expr} ?| ${s.params.add((v as unknown[]).map(String))}::text[]`);
+    else if (op === 'notIn') out.push(`NOT COALESCE(${expr} ?| ${s.params.add((v as unknown[]).map(String))}::text[], FALSE)`);
+    else if (op === 'isNull') out.push(v ? `COALESCE(jsonb_array_length(${expr}), 0) = 0` : `jsonb_array_length(${expr}) > 0`);
+    else throw badField(`${path}.${op}`, 'is not an operator for a MULTI_SELECT field (use eq, in, notIn, isNull)');
+  }
+  return out;
 }
 
 function compileOps(field: FieldSpec, ops: Ops, alias: string, s: CompileState, path: string): string[] {

@@ -1,9 +1,17 @@
 import DataLoader from 'dataloader';
 import type { ObjectLiteral } from 'typeorm';
-import type { TenantTransaction } from '../db/tenant-transaction';
 import { rowMapper } from '../db/hydrate';
+import type { TenantTransaction } from '../db/tenant-transaction';
+import { Account } from '../modules/accounts/account.entity';
+import { Activity } from '../modules/activities/activity.entity';
+import { Contact } from '../modules/contacts/contact.entity';
+import { Lead } from '../modules/leads/lead.entity';
+import { LineItem, Opportunity, StageHistoryEntry } from '../modules/opportunities/opportunity.entity';
+import { Pipeline, Stage } from '../modules/pipelines/pipeline.entity';
+import { Product } from '../modules/products/product.entity';
 import { Team } from '../modules/teams/team.entity';
 import { User } from '../modules/users/user.entity';
+import { badField } from './errors';
 
 /** Loads records of one table by id in one statement per tick; unknown ids give null. */
 export function byIdLoader<T extends ObjectLiteral & { id: string }>(tx: TenantTransaction, table: string, entity: new () => T): DataLoader<string, T | null> {
@@ -15,22 +23,65 @@ export function byIdLoader<T extends ObjectLiteral & { id: string }>(tx: TenantT
   });
 }
 
-/** Records that many parents point to by a foreign key, e.g. the users of each team. */
-export function byForeignKeyLoader<T extends ObjectLiteral>(tx: TenantTransaction, table: string, column: string, entity: new () => T, extra = ''): DataLoader<string, T[]> {
-  return new DataLoader<string, T[]>(async (keys) => {
+/**
+ * The first `limit` children of each parent, in `order`, in one statement for a whole batch of
+ * parents: a LATERAL subquery per parent walks the (workspace_id, parent, order) index and stops.
+ */
+export function childrenLoader<T extends ObjectLiteral>(
+  tx: TenantTransaction,
+  table: string,
+  column: string,
+  entity: new () => T,
+  order: string,
+  limit: number,
+  where = 'c.deleted_at IS NULL',
+): DataLoader<string, T[]> {
+  return new DataLoader<string, T[]>(async (parents) => {
     const map = rowMapper(tx.dataSource, entity);
-    const rows = await tx.query(`SELECT * FROM ${table} WHERE workspace_id = $1 AND ${column} = ANY($2::uuid[]) ${extra} ORDER BY created_at, id`, [tx.workspaceId, keys]);
-    const groups = new Map<string, T[]>(keys.map((k) => [k, []]));
+    const rows = await tx.query(
+      `SELECT c.* FROM unnest($2::uuid[]) AS p(id)
+       CROSS JOIN LATERAL (SELECT * FROM ${table} c WHERE c.workspace_id = $1 AND c.${column} = p.id AND ${where} ORDER BY ${order} LIMIT ${limit}) c`,
+      [tx.workspaceId, parents],
+    );
+    const groups = new Map<string, T[]>(parents.map((k) => [k, []]));
     for (const r of rows) groups.get(r[column] as string)?.push(map(r));
-    return keys.map((k) => groups.get(k)!);
+    return parents.map((k) => groups.get(k)!);
   });
 }
 
+const MAX_CHILDREN = 500;
+export const ACTIVITY_PARENTS = ['account', 'contact', 'lead', 'opportunity'] as const;
+export type ActivityParent = (typeof ACTIVITY_PARENTS)[number];
+
 export function createLoaders(tx: TenantTransaction) {
+  const latest = new Map<string, DataLoader<string, Activity[]>>();
   return {
     user: byIdLoader(tx, 'app_user', User),
     team: byIdLoader(tx, 'team', Team),
-    teamMembers: byForeignKeyLoader(tx, 'app_user', 'team_id', User, 'AND deleted_at IS NULL'),
+    account: byIdLoader(tx, 'account', Account),
+    contact: byIdLoader(tx, 'contact', Contact),
+    lead: byIdLoader(tx, 'lead', Lead),
+    opportunity: byIdLoader(tx, 'opportunity', Opportunity),
+    product: byIdLoader(tx, 'product', Product),
+    pipeline: byIdLoader(tx, 'pipeline', Pipeline),
+    stage: byIdLoader(tx, 'stage', Stage),
+    teamMembers: childrenLoader(tx, 'app_user', 'team_id', User, 'c.name, c.id', MAX_CHILDREN),
+    contactsOfAccount: childrenLoader(tx, 'contact', 'account_id', Contact, 'c.last_name, c.id', MAX_CHILDREN),
+    opportunitiesOfAccount: childrenLoader(tx, 'opportunity', 'account_id', Opportunity, 'c.created_at DESC, c.id DESC', MAX_CHILDREN),
+    stagesOfPipeline: childrenLoader(tx, 'stage', 'pipeline_id', Stage, 'c.position, c.id', MAX_CHILDREN),
+    stageHistory: childrenLoader(tx, 'opportunity_stage_history', 'opportunity_id', StageHistoryEntry, 'c.entered_at, c.id', MAX_CHILDREN, 'TRUE'),
+    lineItemsOfOpportunity: childrenLoader(tx, 'line_item', 'opportunity_id', LineItem, 'c.position, c.created_at, c.id', MAX_CHILDREN, 'TRUE'),
+    /** The newest `first` activities of each record of a kind (account, contact, lead, opportunity). */
+    latestActivities(parent: ActivityParent, first: number): DataLoader<string, Activity[]> {
+      if (!Number.isInteger(first) || first < 0 || first > 100) throw badField('first', 'must be between 0 and 100');
+      const key = `${parent}:${first}`;
+      let loader = latest.get(key);
+      if (!loader) {
+        loader = childrenLoader(tx, 'activity', `${parent}_id`, Activity, 'c.created_at DESC, c.id DESC', first);
+        latest.set(key, loader);
+      }
+      return loader;
+    },
   };
 }
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -11,7 +11,7 @@ export class SqlParams {
 }
 
 /** SQL types a field may have; comparisons cast their parameter to it. */
-export type SqlType = 'text' | 'int' | 'numeric' | 'date' | 'timestamptz' | 'boolean' | 'uuid';
+export type SqlType = 'text' | 'int' | 'bigint' | 'numeric' | 'date' | 'timestamptz' | 'boolean' | 'uuid';
 
 export interface FieldSpec {
   /** The SQL expression of the field for a table alias. */
@@ -32,8 +32,19 @@ export interface EntitySpec {
   fields: Record<string, FieldSpec>;
   relations?: Record<string, RelationSpec>;
   softDelete: boolean;
-  /** Whether `customFields` filters and orders apply (a JSONB column `custom_fields`). */
+  /** The JSONB column of custom field values, when the entity has custom fields. */
   customFields?: string;
+}
+
+/** The SQL type of each custom field of an entity (from the workspace's definitions), by key. */
+export type CustomFieldTypes = ReadonlyMap<string, SqlType | 'text[]'>;
+
+const CUSTOM_KEY = /^[a-z][a-zA-Z0-9_]{0,62}$/;
+
+/** A custom field as a field spec: its JSONB value cast to its type (values are validated on write). */
+export function customFieldSpec(column: string, key: string, type: SqlType): FieldSpec {
+  if (!CUSTOM_KEY.test(key)) throw new Error(`invalid custom field key ${key}`);
+  return { sql: (a) => `(${a}.${column}->>'${key}')::${type}`, type, nullable: true };
 }
 
 export const col = (column: string, type: SqlType, nullable = false): FieldSpec => ({ sql: (a) => `${a}.${column}`, type, nullable });

@@ -1,17 +1,45 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import { AccountResolver } from './accounts/account.resolver';
+import { AccountService } from './accounts/account.service';
+import { ActivityResolver } from './activities/activity.resolver';
+import { ActivityService } from './activities/activity.service';
 import { ApiKeyResolver } from './api-keys/api-key.resolver';
 import { ApiKeyService } from './api-keys/api-key.service';
 import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
+import { ContactResolver } from './contacts/contact.resolver';
+import { ContactService } from './contacts/contact.service';
+import { CustomFieldResolver } from './custom-fields/custom-field.resolver';
+import { CustomFieldService } from './custom-fields/custom-field.service';
+import { LeadConversionService } from './leads/lead-conversion.service';
+import { LeadResolver } from './leads/lead.resolver';
+import { LeadService } from './leads/lead.service';
+import { LineItemService } from './opportunities/line-item.service';
+import { LineItemResolver, OpportunityResolver, StageHistoryResolver } from './opportunities/opportunity.resolver';
+import { OpportunityService } from './opportunities/opportunity.service';
+import { PipelineDeletionService } from './pipelines/pipeline-deletion.service';
+import { PipelineResolver, StageResolver } from './pipelines/pipeline.resolver';
+import { PipelineService } from './pipelines/pipeline.service';
+import { ProductResolver } from './products/product.resolver';
+import { ProductService } from './products/product.service';
+import { SearchResolver } from './search/search.resolver';
+import { SearchService } from './search/search.service';
 import { TeamResolver } from './teams/team.resolver';
 import { TeamService } from './teams/team.service';
+import { TimelineResolver } from './timeline/timeline.resolver';
+import { TimelineService } from './timeline/timeline.service';
 import { UserResolver } from './users/user.resolver';
 import { UserService } from './users/user.service';
 import { WorkspaceService } from './workspaces/workspace.service';
 
 /** Every resolver class: the schema is built from exactly these. */
-export const RESOLVERS = [AuthResolver, UserResolver, TeamResolver, ApiKeyResolver] as const;
+export const RESOLVERS = [
+  AuthResolver, UserResolver, TeamResolver, ApiKeyResolver,
+  AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
+  OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
+  CustomFieldResolver, SearchResolver, TimelineResolver,
+] as const;
 
 /** The services, wired once: the composition root of the domain. */
 export function createServices(ds: DataSource, config: Config) {
@@ -20,7 +48,21 @@ export function createServices(ds: DataSource, config: Config) {
   const users = new UserService();
   const teams = new TeamService();
   const apiKeys = new ApiKeyService();
-  return { workspaces, auth, users, teams, apiKeys };
+  const customFields = new CustomFieldService();
+  const accounts = new AccountService(customFields, workspaces);
+  const contacts = new ContactService(customFields);
+  const leads = new LeadService(customFields);
+  const pipelines = new PipelineService();
+  const products = new ProductService(customFields, workspaces);
+  const opportunities = new OpportunityService(customFields, pipelines, workspaces);
+  const lineItems = new LineItemService(opportunities, products);
+  const activities = new ActivityService(customFields);
+  const leadConversion = new LeadConversionService(leads, accounts, contacts, opportunities, activities);
+  const pipelineDeletion = new PipelineDeletionService(pipelines, opportunities);
+  const search = new SearchService();
+  const timeline = new TimelineService();
+  workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
+  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -31,6 +73,19 @@ export function createResolverContainer(s: Services) {
     [UserResolver, new UserResolver(s.users)],
     [TeamResolver, new TeamResolver(s.teams)],
     [ApiKeyResolver, new ApiKeyResolver(s.apiKeys)],
+    [AccountResolver, new AccountResolver(s.accounts)],
+    [ContactResolver, new ContactResolver(s.contacts)],
+    [LeadResolver, new LeadResolver(s.leads, s.leadConversion)],
+    [PipelineResolver, new PipelineResolver(s.pipelines, s.pipelineDeletion)],
+    [StageResolver, new StageResolver()],
+    [OpportunityResolver, new OpportunityResolver(s.opportunities, s.lineItems)],
+    [LineItemResolver, new LineItemResolver()],
+    [StageHistoryResolver, new StageHistoryResolver()],
+    [ProductResolver, new ProductResolver(s.products)],
+    [ActivityResolver, new ActivityResolver(s.activities)],
+    [CustomFieldResolver, new CustomFieldResolver(s.customFields)],
+    [SearchResolver, new SearchResolver(s.search)],
+    [TimelineResolver, new TimelineResolver(s.timeline)],
   ]);
   return {
     get(cls: unknown) {

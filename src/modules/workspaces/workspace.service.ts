@@ -15,6 +15,7 @@ export type WorkspaceInitializer = (tx: TenantTransaction, actor: ActorRef) => P
 
 export class WorkspaceService {
   private readonly initializers: WorkspaceInitializer[] = [];
+  private readonly currencies = new WeakMap<TenantTransaction, Promise<string>>();
 
   onCreate(init: WorkspaceInitializer): void {
     this.initializers.push(init);
@@ -31,6 +32,16 @@ export class WorkspaceService {
     await recordEvent(tx, { type: 'workspace.created', entityType: 'workspace', entityId: ws.id, actor, changes: creation(data, Object.keys(data)), data });
     for (const init of this.initializers) await init(tx, actor);
     return ws;
+  }
+
+  /** The workspace's default currency, for amounts given without one (read once per transaction). */
+  currency(tx: TenantTransaction): Promise<string> {
+    let hit = this.currencies.get(tx);
+    if (!hit) {
+      hit = tx.one<{ currency: string }>('SELECT currency FROM workspace WHERE id = $1', [tx.workspaceId]).then((r) => r!.currency);
+      this.currencies.set(tx, hit);
+    }
+    return hit;
   }
 
   async get(tx: TenantTransaction): Promise<Workspace> {

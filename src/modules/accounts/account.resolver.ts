@@ -1,0 +1,43 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { Activity } from '../activities/activity.entity';
+import { CrudResolver } from '../common/crud.resolver';
+import { Contact } from '../contacts/contact.entity';
+import { Opportunity } from '../opportunities/opportunity.entity';
+import { Account } from './account.entity';
+import type { AccountService } from './account.service';
+import { AccountConnection, AccountFilter, AccountOrder, CreateAccountInput, UpdateAccountInput } from './account.types';
+
+const Base = CrudResolver({
+  name: 'Account',
+  plural: 'accounts',
+  entity: Account,
+  connection: AccountConnection,
+  filter: AccountFilter,
+  order: AccountOrder,
+  createInput: CreateAccountInput,
+  updateInput: UpdateAccountInput,
+  owned: true,
+});
+
+@Resolver(() => Account)
+export class AccountResolver extends Base {
+  constructor(protected readonly service: AccountService) {
+    super();
+  }
+
+  @FieldResolver(() => [Contact], { description: 'The contacts at the account (at most 500; use `contacts(filter: { accountId })` to page).' })
+  contacts(@Root() account: Account, @Ctx() ctx: RequestContext): Promise<Contact[]> {
+    return ctx.loaders.contactsOfAccount.load(account.id);
+  }
+
+  @FieldResolver(() => [Opportunity], { description: 'The opportunities of the account (at most 500; use `opportunities(filter: { accountId })` to page).' })
+  opportunities(@Root() account: Account, @Ctx() ctx: RequestContext): Promise<Opportunity[]> {
+    return ctx.loaders.opportunitiesOfAccount.load(account.id);
+  }
+
+  @FieldResolver(() => [Activity], { description: 'The latest activities about the account, newest first.' })
+  activities(@Root() account: Account, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Promise<Activity[]> {
+    return ctx.loaders.latestActivities('account', first).load(account.id);
+  }
+}

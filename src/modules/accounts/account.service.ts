@@ -1,0 +1,52 @@
+import type { ServiceContext } from '../../graphql/context';
+import type { MoneyInput } from '../../graphql/money';
+import { EntityType } from '../common/enums';
+import { trimOrNull } from '../common/values';
+import { CrudService } from '../common/crud.service';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import type { WorkspaceService } from '../workspaces/workspace.service';
+import type { Account } from './account.entity';
+import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.spec';
+import type { CreateAccountInput, UpdateAccountInput } from './account.types';
+
+
+export class AccountService extends CrudService<Account> {
+  constructor(
+    customFields: CustomFieldService,
+    private readonly workspaces: WorkspaceService,
+  ) {
+    super({ store: ACCOUNT_STORE, spec: ACCOUNT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: true, customFields: EntityType.ACCOUNT }, customFields);
+  }
+
+  async create(ctx: ServiceContext, input: CreateAccountInput): Promise<Account> {
+    return (await this.insert(ctx, { ...(await this.values(ctx, input)), customFields: input.customFields ?? {} })).record;
+  }
+
+  async update(ctx: ServiceContext, id: string, input: UpdateAccountInput, expectedVersion?: number | null): Promise<Account> {
+    return (await this.patch(ctx, id, await this.values(ctx, input), expectedVersion)).record;
+  }
+
+  private async values(ctx: ServiceContext, i: CreateAccountInput | UpdateAccountInput): Promise<Record<string, unknown>> {
+    return {
+      name: i.name?.trim(),
+      domain: trimOrNull(i.domain)?.toLowerCase(),
+      industry: trimOrNull(i.industry),
+      type: i.type,
+      employees: i.employees,
+      ...(await this.moneyColumns(ctx, i.annualRevenue)),
+      phone: trimOrNull(i.phone),
+      website: trimOrNull(i.website),
+      address: trimOrNull(i.address),
+      country: trimOrNull(i.country),
+      externalId: trimOrNull(i.externalId),
+      ownerId: i.ownerId,
+      customFields: i.customFields,
+    };
+  }
+
+  private async moneyColumns(ctx: ServiceContext, m: MoneyInput | null | undefined) {
+    if (m === undefined) return {};
+    if (m === null) return { annualRevenueAmount: null, annualRevenueCurrency: null };
+    return { annualRevenueAmount: m.amount, annualRevenueCurrency: (m.currency ?? (await this.workspaces.currency(ctx.tx))).toUpperCase() };
+  }
+}

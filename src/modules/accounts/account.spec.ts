@@ -1,0 +1,58 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import { money } from '../../graphql/money';
+import type { StoreSpec } from '../common/record-store';
+import { USER_SPEC } from '../users/user.spec';
+import { Account } from './account.entity';
+
+export const ACCOUNT_SPEC: EntitySpec = {
+  table: 'account',
+  softDelete: true,
+  customFields: 'custom_fields',
+  fields: {
+    id: col('id', 'uuid'),
+    name: col('name', 'text'),
+    domain: col('domain', 'text', true),
+    industry: col('industry', 'text', true),
+    type: col('type', 'text', true),
+    employees: col('employees', 'int', true),
+    annualRevenue: col('annual_revenue_amount', 'numeric', true),
+    annualRevenueCurrency: col('annual_revenue_currency', 'text', true),
+    phone: col('phone', 'text', true),
+    website: col('website', 'text', true),
+    country: col('country', 'text', true),
+    ownerId: col('owner_id', 'uuid', true),
+    externalId: col('external_id', 'text', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+  relations: {
+    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+  },
+};
+
+export const accountData = (a: Account) => ({
+  id: a.id,
+  name: a.name,
+  domain: a.domain,
+  industry: a.industry,
+  type: a.type,
+  employees: a.employees,
+  annualRevenue: money(a.annualRevenueAmount, a.annualRevenueCurrency),
+  phone: a.phone,
+  website: a.website,
+  address: a.address,
+  country: a.country,
+  ownerId: a.ownerId,
+  externalId: a.externalId,
+  customFields: a.customFields,
+  deletedAt: a.deletedAt?.toISOString() ?? null,
+});
+
+export const ACCOUNT_STORE: StoreSpec<Account> = {
+  table: 'account',
+  entity: Account,
+  entityType: 'account',
+  label: 'Account',
+  trackedFields: ['name', 'domain', 'industry', 'type', 'employees', 'annualRevenue', 'phone', 'website', 'address', 'country', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  toData: accountData,
+};

@@ -1,0 +1,81 @@
+import type { ServiceContext } from '../../graphql/context';
+import { SortDirection } from '../../graphql/connection';
+import { badField, conflict } from '../../graphql/errors';
+import { EntityType } from '../common/enums';
+import { CrudService, type Ref } from '../common/crud.service';
+import { updateRecord } from '../common/record-store';
+import { trimOrNull } from '../common/values';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
+import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.spec';
+import type { CreateActivityInput, UpdateActivityInput } from './activity.types';
+
+export class ActivityService extends CrudService<Activity> {
+  constructor(customFields: CustomFieldService) {
+    super({ store: ACTIVITY_STORE, spec: ACTIVITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.ACTIVITY }, customFields);
+  }
+
+  async create(ctx: ServiceContext, input: CreateActivityInput): Promise<Activity> {
+    const status = input.status ?? (input.type === ActivityType.TASK || (input.dueAt && input.dueAt.getTime() > Date.now()) ? ActivityStatus.OPEN : ActivityStatus.COMPLETED);
+    const completedAt = status === ActivityStatus.COMPLETED ? new Date() : null;
+    return (await this.insert(ctx, { ...values(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} }, refs(input))).record;
+  }
+
+  async update(ctx: ServiceContext, id: string, input: UpdateActivityInput, expectedVersion?: number | null): Promise<Activity> {
+    return this.write(ctx, async () => {
+      const current = await this.lock(ctx, id);
+      const v: Record<string, unknown> = { ...values(input), status: input.status };
+      if (input.status && input.status !== current.status) {
+        v.completedAt = input.status === ActivityStatus.COMPLETED ? new Date() : null;
+      }
+      const eventType = input.status === ActivityStatus.COMPLETED && current.status !== ActivityStatus.COMPLETED ? 'activity.completed' : undefined;
+      return (await this.patchLocked(ctx, current, v, expectedVersion, refs(input), eventType)).record;
+    });
+  }
+
+  /** Marks a task (or any open activity) done: `activity.completed`. Completing it again is CONFLICT. */
+  async complete(ctx: ServiceContext, id: string): Promise<Activity> {
+    return this.write(ctx, async () => {
+      const current = await this.lock(ctx, id);
+      if (current.status === ActivityStatus.COMPLETED) throw conflict('This activity is already completed');
+      if (current.status === ActivityStatus.CANCELLED) throw badField('id', 'a cancelled activity cannot be completed');
+      return (await this.patchLocked(ctx, current, { status: ActivityStatus.COMPLETED, completedAt: new Date() }, null, [], 'activity.completed')).record;
+    });
+  }
+
+  /** After a lead conversion its activities concern the new contact, account and opportunity too. */
+  async moveFromLead(ctx: ServiceContext, leadId: string, to: { accountId: string; contactId: string; opportunityId: string | null }): Promise<void> {
+    const rows = await ctx.tx.query<{ id: string }>('SELECT id FROM activity WHERE workspace_id = $1 AND lead_id = $2 AND deleted_at IS NULL ORDER BY created_at, id FOR UPDATE', [ctx.tx.workspaceId, leadId]);
+    // The conversion was permitted on the lead; its activities follow whoever owns them.
+    for (const { id } of rows) {
+      const current = await this.lock(ctx, id);
+      await updateRecord(ctx, ACTIVITY_STORE, id, {
+        contactId: current.contactId ?? to.contactId,
+        accountId: current.accountId ?? to.accountId,
+        opportunityId: current.opportunityId ?? to.opportunityId,
+      }, {}, current);
+    }
+  }
+}
+
+const values = (i: CreateActivityInput | UpdateActivityInput) => ({
+  subject: i.subject?.trim(),
+  body: i.body,
+  dueAt: i.dueAt,
+  durationSeconds: i.durationSeconds,
+  outcome: trimOrNull(i.outcome),
+  accountId: i.accountId,
+  contactId: i.contactId,
+  leadId: i.leadId,
+  opportunityId: i.opportunityId,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});
+
+const refs = (i: CreateActivityInput | UpdateActivityInput): Ref[] => [
+  { field: 'accountId', table: 'account', id: i.accountId, label: 'account' },
+  { field: 'contactId', table: 'contact', id: i.contactId, label: 'contact' },
+  { field: 'leadId', table: 'lead', id: i.leadId, label: 'lead' },
+  { field: 'opportunityId', table: 'opportunity', id: i.opportunityId, label: 'opportunity' },
+];

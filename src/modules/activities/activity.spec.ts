@@ -1,0 +1,69 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import type { StoreSpec } from '../common/record-store';
+import { CONTACT_SPEC } from '../contacts/contact.spec';
+import { LEAD_SPEC } from '../leads/lead.spec';
+import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.spec';
+import { USER_SPEC } from '../users/user.spec';
+import { Activity } from './activity.entity';
+
+const rel = (spec: () => EntitySpec, column: string) => ({ spec, on: (o: string, i: string) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.${column}` });
+
+export const ACTIVITY_SPEC: EntitySpec = {
+  table: 'activity',
+  softDelete: true,
+  customFields: 'custom_fields',
+  fields: {
+    id: col('id', 'uuid'),
+    type: col('type', 'text'),
+    subject: col('subject', 'text'),
+    body: col('body', 'text', true),
+    status: col('status', 'text'),
+    dueAt: col('due_at', 'timestamptz', true),
+    completedAt: col('completed_at', 'timestamptz', true),
+    durationSeconds: col('duration_seconds', 'int', true),
+    outcome: col('outcome', 'text', true),
+    accountId: col('account_id', 'uuid', true),
+    contactId: col('contact_id', 'uuid', true),
+    leadId: col('lead_id', 'uuid', true),
+    opportunityId: col('opportunity_id', 'uuid', true),
+    ownerId: col('owner_id', 'uuid', true),
+    externalId: col('external_id', 'text', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+  relations: {
+    account: rel(() => ACCOUNT_SPEC, 'account_id'),
+    contact: rel(() => CONTACT_SPEC, 'contact_id'),
+    lead: rel(() => LEAD_SPEC, 'lead_id'),
+    opportunity: rel(() => OPPORTUNITY_SPEC, 'opportunity_id'),
+    owner: rel(() => USER_SPEC, 'owner_id'),
+  },
+};
+
+export const ACTIVITY_STORE: StoreSpec<Activity> = {
+  table: 'activity',
+  entity: Activity,
+  entityType: 'activity',
+  label: 'Activity',
+  trackedFields: ['type', 'subject', 'body', 'status', 'dueAt', 'completedAt', 'durationSeconds', 'outcome', 'accountId', 'contactId', 'leadId', 'opportunityId', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  toData: (a) => ({
+    id: a.id,
+    type: a.type,
+    subject: a.subject,
+    body: a.body,
+    status: a.status,
+    dueAt: a.dueAt?.toISOString() ?? null,
+    completedAt: a.completedAt?.toISOString() ?? null,
+    durationSeconds: a.durationSeconds,
+    outcome: a.outcome,
+    accountId: a.accountId,
+    contactId: a.contactId,
+    leadId: a.leadId,
+    opportunityId: a.opportunityId,
+    ownerId: a.ownerId,
+    externalId: a.externalId,
+    customFields: a.customFields,
+    deletedAt: a.deletedAt?.toISOString() ?? null,
+  }),
+};

@@ -1,0 +1,108 @@
+import { Arg, Args, ArgsType, Authorized, type ClassType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext, ServiceContext } from '../../graphql/context';
+import type { ConnectionBase } from '../../graphql/connection';
+import { ListArgs } from '../../graphql/list-args';
+import { User } from '../users/user.entity';
+import type { CrudRow, ListInput } from './crud.service';
+
+/** What the generated resolver needs of an entity's service. */
+export interface CrudApi<T, C, U> {
+  get(ctx: ServiceContext, id?: string | null, externalId?: string | null): Promise<T>;
+  list(ctx: ServiceContext, args: ListInput): Promise<ConnectionBase<T>>;
+  create(ctx: ServiceContext, input: C): Promise<T>;
+  update(ctx: ServiceContext, id: string, input: U, expectedVersion?: number | null): Promise<T>;
+  delete(ctx: ServiceContext, id: string): Promise<T>;
+  restore(ctx: ServiceContext, id: string): Promise<T>;
+}
+
+export interface CrudResolverConfig<T extends object, C extends object, U extends object> {
+  /** The GraphQL type name, e.g. `Account`. */
+  name: string;
+  /** The list field name, e.g. `accounts`. */
+  plural: string;
+  entity: ClassType<T>;
+  connection: ClassType<ConnectionBase<T>>;
+  filter: ClassType;
+  order: ClassType;
+  createInput: ClassType<C>;
+  updateInput: ClassType<U>;
+  owned: boolean;
+}
+
+const lcfirst = (s: string) => s[0].toLowerCase() + s.slice(1);
+
+/**
+ * The six operations of API.md for one entity (`account`, `accounts`, `createAccount`,
+ * `updateAccount`, `deleteAccount`, `restoreAccount`) and its `owner`, generated once and thin:
+ * arguments in, service call, result out.
+ */
+export function CrudResolver<T extends CrudRow, C extends object, U extends object>(cfg: CrudResolverConfig<T, C, U>) {
+  const { name, entity } = cfg;
+
+  @ArgsType()
+  class EntityListArgs extends ListArgs {
+    @Field(() => cfg.filter, { nullable: true, description: `Conditions the ${cfg.plural} must meet.` }) filter?: object;
+    @Field(() => [cfg.order], { nullable: true, description: 'Sort keys, in order; the id breaks ties.' }) orderBy?: never[];
+  }
+
+  @Resolver(() => entity)
+  abstract class BaseCrudResolver {
+    protected abstract readonly service: CrudApi<T, C, U>;
+
+    @Authorized('READ')
+    @Query(() => entity, { name: lcfirst(name), nullable: true, description: `One ${name}, by id or by externalId; NOT_FOUND if there is none.` })
+    getOne(
+      @Ctx() ctx: RequestContext,
+      @Arg('id', () => ID, { nullable: true, description: `The ${name} id.` }) id?: string,
+      @Arg('externalId', () => String, { nullable: true, description: `The ${name}'s externalId.` }) externalId?: string,
+    ): Promise<T> {
+      return this.service.get(ctx.auth, id, externalId);
+    }
+
+    @Authorized('READ')
+    @Query(() => cfg.connection, { name: cfg.plural, description: `A page of ${cfg.plural}: filtered, sorted, keyset-paginated.` })
+    list(@Ctx() ctx: RequestContext, @Args(() => EntityListArgs) args: EntityListArgs): Promise<ConnectionBase<T>> {
+      return this.service.list(ctx.auth, args as ListInput);
+    }
+
+    @Authorized('WRITE')
+    @Mutation(() => entity, { name: `create${name}`, description: `Creates a ${name}.` })
+    create(@Ctx() ctx: RequestContext, @Arg('input', () => cfg.createInput) input: C): Promise<T> {
+      return this.service.create(ctx.auth, input);
+    }
+
+    @Authorized('WRITE')
+    @Mutation(() => entity, { name: `update${name}`, description: `Changes a ${name}; omitted fields stay as they are.` })
+    update(
+      @Ctx() ctx: RequestContext,
+      @Arg('id', () => ID, { description: `The ${name} id.` }) id: string,
+      @Arg('input', () => cfg.updateInput) input: U,
+      @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
+    ): Promise<T> {
+      return this.service.update(ctx.auth, id, input, expectedVersion);
+    }
+
+    @Authorized('WRITE')
+    @Mutation(() => entity, { name: `delete${name}`, description: `Soft-deletes a ${name}; restore${name} brings it back.` })
+    delete(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: `The ${name} id.` }) id: string): Promise<T> {
+      return this.service.delete(ctx.auth, id);
+    }
+
+    @Authorized('WRITE')
+    @Mutation(() => entity, { name: `restore${name}`, description: `Restores a deleted ${name}.` })
+    restore(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: `The ${name} id.` }) id: string): Promise<T> {
+      return this.service.restore(ctx.auth, id);
+    }
+  }
+
+  if (!cfg.owned) return BaseCrudResolver;
+
+  @Resolver(() => entity)
+  abstract class OwnedCrudResolver extends BaseCrudResolver {
+    @FieldResolver(() => User, { nullable: true, description: 'The user who owns the record.' })
+    owner(@Root() record: T, @Ctx() ctx: RequestContext): Promise<User | null> | null {
+      return record.ownerId ? ctx.loaders.user.load(record.ownerId) : null;
+    }
+  }
+  return OwnedCrudResolver;
+}

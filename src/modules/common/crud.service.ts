@@ -1,0 +1,216 @@
+import type { ObjectLiteral } from 'typeorm';
+import { rowMapper } from '../../db/hydrate';
+import { isUuid } from '../../db/tenant-transaction';
+import type { ServiceContext } from '../../graphql/context';
+import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
+import { AppError, badField, badInput, conflict, forbidden, type FieldError, notFound } from '../../graphql/errors';
+import type { EntitySpec } from '../../graphql/sql';
+import { requireWrite, type Viewer } from '../auth/viewer';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import { Role } from '../users/user.entity';
+import type { EntityType } from './enums';
+import { insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from './record-store';
+
+export interface CrudRow extends ObjectLiteral {
+  id: string;
+  version: number;
+  deletedAt: Date | null;
+  ownerId?: string | null;
+  externalId?: string | null;
+  customFields?: Record<string, unknown>;
+}
+
+export interface CrudOptions<T> {
+  store: StoreSpec<T>;
+  spec: EntitySpec;
+  defaultOrder: OrderInput[];
+  /** Has an owner: REPs write only what they own (or what has no owner). */
+  owned: boolean;
+  /** The entity type custom field definitions are kept under, if it has custom fields. */
+  customFields?: EntityType;
+}
+
+export interface ListInput extends PageArgs {
+  filter?: object | null;
+  orderBy?: OrderInput[] | null;
+  includeDeleted?: boolean | null;
+}
+
+/** A reference an input makes to another record, checked to exist in the workspace. */
+export interface Ref {
+  field: string;
+  table: string;
+  id: string | null | undefined;
+  label: string;
+}
+
+const PG_UNIQUE = '23505';
+const PG_FOREIGN_KEY = '23503';
+const PG_CHECK = '23514';
+
+/**
+ * What every CRM record shares: get by id or external id, lists, create, update with
+ * `expectedVersion`, soft delete and restore, each write with its event in a savepoint of the
+ * request's transaction, permissions by role and ownership, custom fields.
+ */
+export class CrudService<T extends CrudRow> {
+  constructor(
+    protected readonly opts: CrudOptions<T>,
+    protected readonly customFields: CustomFieldService,
+  ) {}
+
+  protected map(ctx: ServiceContext) {
+    return rowMapper(ctx.tx.dataSource, this.opts.store.entity);
+  }
+
+  /** By id (deleted records included, so they can be restored) or by external id (live records). */
+  async get(ctx: ServiceContext, id?: string | null, externalId?: string | null): Promise<T> {
+    const { table, label } = this.opts.store;
+    if ((id == null) === (externalId == null)) throw badField('id', 'give either id or externalId');
+    if (id != null) {
+      if (!isUuid(id)) throw notFound(label);
+      const row = await ctx.tx.one(`SELECT * FROM ${table} WHERE workspace_id = $1 AND id = $2`, [ctx.tx.workspaceId, id]);
+      if (!row) throw notFound(label);
+      return this.map(ctx)(row);
+    }
+    const row = await ctx.tx.one(`SELECT * FROM ${table} WHERE workspace_id = $1 AND external_id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, externalId]);
+    if (!row) throw notFound(label);
+    return this.map(ctx)(row);
+  }
+
+  async list(ctx: ServiceContext, args: ListInput, where?: Parameters<typeof paginate>[0]['where']): Promise<ConnectionBase<T>> {
+    const mentionsCustom = this.opts.customFields && /customField/.test(JSON.stringify([args.filter ?? null, args.orderBy ?? null]));
+    return paginate<T>({
+      tx: ctx.tx,
+      spec: this.opts.spec,
+      ...args,
+      filter: args.filter as Record<string, unknown>,
+      defaultOrder: this.opts.defaultOrder,
+      customTypes: mentionsCustom ? await this.customFields.sqlTypes(ctx.tx) : undefined,
+      where,
+      map: this.map(ctx),
+    });
+  }
+
+  /** Soft delete: a REP deletes only what it owns. Deleting a deleted record changes nothing. */
+  async delete(ctx: ServiceContext, id: string): Promise<T> {
+    requireWrite(ctx.viewer);
+    return this.write(ctx, async () => {
+      const current = await this.lock(ctx, id);
+      if (this.opts.owned && ctx.viewer.role === Role.REP && current.ownerId !== ctx.viewer.userId) throw forbidden('A REP deletes only records it owns');
+      if (current.deletedAt) return current;
+      return (await updateRecord(ctx, this.opts.store, id, { deletedAt: new Date() }, { eventType: `${this.opts.store.entityType}.deleted` }, current)).record;
+    });
+  }
+
+  async restore(ctx: ServiceContext, id: string): Promise<T> {
+    requireWrite(ctx.viewer);
+    return this.write(ctx, async () => {
+      const current = await this.lock(ctx, id);
+      this.assertCanWrite(ctx.viewer, current.ownerId);
+      if (!current.deletedAt) return current;
+      return (await updateRecord(ctx, this.opts.store, id, { deletedAt: null }, { eventType: `${this.opts.store.entityType}.restored` }, current)).record;
+    });
+  }
+
+  /** Inserts a new record after the permission, reference and custom field checks. */
+  protected async insert(ctx: ServiceContext, values: Record<string, unknown>, refs: Ref[] = [], id?: string): Promise<WriteResult<T>> {
+    requireWrite(ctx.viewer);
+    const v = { ...values };
+    if (this.opts.owned) {
+      if (v.ownerId === undefined && ctx.viewer.kind === 'USER') v.ownerId = ctx.viewer.userId;
+      if (ctx.viewer.role === Role.REP && v.ownerId != null && v.ownerId !== ctx.viewer.userId) throw forbidden('A REP creates records owned by itself or by no one');
+      refs = [...refs, { field: 'ownerId', table: 'app_user', id: v.ownerId as string | null, label: 'user' }];
+    }
+    return this.write(ctx, async () => {
+      await this.assertRefs(ctx, refs);
+      if (this.opts.customFields) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, {});
+      return insertRecord(ctx, this.opts.store, v, id);
+    });
+  }
+
+  /** Applies a patch after the permission, version, reference and custom field checks. */
+  protected async patch(
+    ctx: ServiceContext,
+    id: string,
+    values: Record<string, unknown>,
+    expectedVersion?: number | null,
+    refs: Ref[] = [],
+    eventType?: string,
+  ): Promise<WriteResult<T>> {
+    requireWrite(ctx.viewer);
+    return this.write(ctx, async () => {
+      const current = await this.lock(ctx, id);
+      return this.patchLocked(ctx, current, values, expectedVersion, refs, eventType);
+    });
+  }
+
+  /** `patch` for a record the caller has locked already (inside its own savepoint). */
+  protected async patchLocked(ctx: ServiceContext, current: T, values: Record<string, unknown>, expectedVersion?: number | null, refs: Ref[] = [], eventType?: string): Promise<WriteResult<T>> {
+    requireWrite(ctx.viewer);
+    if (current.deletedAt) throw conflict(`${this.opts.store.label} is deleted: restore it first`);
+    this.assertCanWrite(ctx.viewer, current.ownerId);
+    if (expectedVersion != null && expectedVersion !== current.version) {
+      throw conflict(`${this.opts.store.label} was changed by someone else (version ${current.version}, expected ${expectedVersion})`, { currentVersion: current.version });
+    }
+    const v = { ...values };
+    if (this.opts.owned && v.ownerId !== undefined) refs = [...refs, { field: 'ownerId', table: 'app_user', id: v.ownerId as string | null, label: 'user' }];
+    await this.assertRefs(ctx, refs);
+    if (this.opts.customFields && v.customFields !== undefined) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, current.customFields ?? {});
+    return updateRecord(ctx, this.opts.store, current.id, v, { expectedVersion, eventType }, current);
+  }
+
+  protected async lock(ctx: ServiceContext, id: string): Promise<T> {
+    if (!isUuid(id)) throw notFound(this.opts.store.label);
+    return lockRecord(ctx, this.opts.store, id);
+  }
+
+  /** ADMIN, MANAGER and write-scoped keys write anything; a REP what it owns or what has no owner. */
+  protected assertCanWrite(viewer: Viewer, ownerId: string | null | undefined): void {
+    if (!this.opts.owned || viewer.role !== Role.REP) return;
+    if (ownerId != null && ownerId !== viewer.userId) throw forbidden(`A REP changes only records it owns or that have no owner`);
+  }
+
+  /** Every referenced id must be a live record of this workspace: one query for all of them. */
+  protected async assertRefs(ctx: ServiceContext, refs: Ref[]): Promise<void> {
+    const given = refs.filter((r) => r.id != null);
+    if (given.length === 0) return;
+    const errors: FieldError[] = [];
+    const checks: string[] = [];
+    const params: unknown[] = [ctx.tx.workspaceId];
+    for (const r of given) {
+      if (!isUuid(r.id)) {
+        errors.push({ field: r.field, message: `no such ${r.label}` });
+        continue;
+      }
+      params.push(r.id);
+      const live = r.table === 'app_user' ? 'active AND deleted_at IS NULL' : 'deleted_at IS NULL';
+      checks.push(`SELECT ${checks.length} AS i WHERE NOT EXISTS (SELECT 1 FROM ${r.table} WHERE workspace_id = $1 AND id = $${params.length} AND ${live})`);
+    }
+    const valid = given.filter((r) => isUuid(r.id));
+    if (checks.length) {
+      const missing = await ctx.tx.query<{ i: number }>(checks.join(' UNION ALL '), params);
+      for (const m of missing) errors.push({ field: valid[m.i].field, message: `no such ${valid[m.i].label}` });
+    }
+    if (errors.length) throw badInput(errors);
+  }
+
+  /** Runs a write in a savepoint and turns constraint violations into client errors. */
+  protected async write<R>(ctx: ServiceContext, fn: () => Promise<R>): Promise<R> {
+    try {
+      return await ctx.tx.savepoint(fn);
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      const pg = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+      const code = pg.driverError?.code ?? pg.code;
+      const constraint = pg.driverError?.constraint ?? pg.constraint ?? '';
+      if (code === PG_UNIQUE) {
+        if (constraint.endsWith('external_id_key')) throw conflict(`Another ${this.opts.store.label.toLowerCase()} already has this externalId`);
+        throw conflict(`Another ${this.opts.store.label.toLowerCase()} already has this value (${constraint})`);
+      }
+      if (code === PG_FOREIGN_KEY) throw badInput([{ field: constraint, message: 'refers to a record that does not exist' }]);
+      if (code === PG_CHECK) throw badInput([{ field: constraint, message: 'is out of range' }]);
+      throw err;
+    }
+  }
+}

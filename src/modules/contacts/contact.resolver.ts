@@ -1,0 +1,37 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context';
+import { Account } from '../accounts/account.entity';
+import { Activity } from '../activities/activity.entity';
+import { CrudResolver } from '../common/crud.resolver';
+import { Contact } from './contact.entity';
+import type { ContactService } from './contact.service';
+import { ContactConnection, ContactFilter, ContactOrder, CreateContactInput, UpdateContactInput } from './contact.types';
+
+const Base = CrudResolver({
+  name: 'Contact',
+  plural: 'contacts',
+  entity: Contact,
+  connection: ContactConnection,
+  filter: ContactFilter,
+  order: ContactOrder,
+  createInput: CreateContactInput,
+  updateInput: UpdateContactInput,
+  owned: true,
+});
+
+@Resolver(() => Contact)
+export class ContactResolver extends Base {
+  constructor(protected readonly service: ContactService) {
+    super();
+  }
+
+  @FieldResolver(() => Account, { nullable: true, description: 'The account the contact works at.' })
+  account(@Root() contact: Contact, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
+    return contact.accountId ? ctx.loaders.account.load(contact.accountId) : null;
+  }
+
+  @FieldResolver(() => [Activity], { description: 'The latest activities with the contact, newest first.' })
+  activities(@Root() contact: Contact, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Promise<Activity[]> {
+    return ctx.loaders.latestActivities('contact', first).load(contact.id);
+  }
+}

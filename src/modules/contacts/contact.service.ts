@@ -1,0 +1,36 @@
+import type { ServiceContext } from '../../graphql/context';
+import { EntityType } from '../common/enums';
+import { CrudService, type Ref } from '../common/crud.service';
+import { normEmail, trimOrNull } from '../common/values';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import type { Contact } from './contact.entity';
+import { CONTACT_SPEC, CONTACT_STORE } from './contact.spec';
+import type { CreateContactInput, UpdateContactInput } from './contact.types';
+
+export class ContactService extends CrudService<Contact> {
+  constructor(customFields: CustomFieldService) {
+    super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, customFields: EntityType.CONTACT }, customFields);
+  }
+
+  async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {
+    return (await this.insert(ctx, { ...values(input), customFields: input.customFields ?? {} }, refs(input))).record;
+  }
+
+  async update(ctx: ServiceContext, id: string, input: UpdateContactInput, expectedVersion?: number | null): Promise<Contact> {
+    return (await this.patch(ctx, id, values(input), expectedVersion, refs(input))).record;
+  }
+}
+
+const values = (i: CreateContactInput | UpdateContactInput) => ({
+  firstName: trimOrNull(i.firstName),
+  lastName: i.lastName?.trim(),
+  email: normEmail(i.email),
+  phone: trimOrNull(i.phone),
+  title: trimOrNull(i.title),
+  accountId: i.accountId,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});
+
+const refs = (i: CreateContactInput | UpdateContactInput): Ref[] => [{ field: 'accountId', table: 'account', id: i.accountId, label: 'account' }];

@@ -1,0 +1,49 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import type { StoreSpec } from '../common/record-store';
+import { USER_SPEC } from '../users/user.spec';
+import { Contact } from './contact.entity';
+
+export const CONTACT_SPEC: EntitySpec = {
+  table: 'contact',
+  softDelete: true,
+  customFields: 'custom_fields',
+  fields: {
+    id: col('id', 'uuid'),
+    firstName: col('first_name', 'text', true),
+    lastName: col('last_name', 'text'),
+    email: col('email', 'text', true),
+    phone: col('phone', 'text', true),
+    title: col('title', 'text', true),
+    accountId: col('account_id', 'uuid', true),
+    ownerId: col('owner_id', 'uuid', true),
+    externalId: col('external_id', 'text', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+  relations: {
+    account: { spec: () => ACCOUNT_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.account_id` },
+    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+  },
+};
+
+export const CONTACT_STORE: StoreSpec<Contact> = {
+  table: 'contact',
+  entity: Contact,
+  entityType: 'contact',
+  label: 'Contact',
+  trackedFields: ['firstName', 'lastName', 'email', 'phone', 'title', 'accountId', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  toData: (c) => ({
+    id: c.id,
+    firstName: c.firstName,
+    lastName: c.lastName,
+    email: c.email,
+    phone: c.phone,
+    title: c.title,
+    accountId: c.accountId,
+    ownerId: c.ownerId,
+    externalId: c.externalId,
+    customFields: c.customFields,
+    deletedAt: c.deletedAt?.toISOString() ?? null,
+  }),
+};

@@ -1,0 +1,27 @@
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, Entity } from 'typeorm';
+import { EntityType } from '../common/enums';
+import { SoftDeletableRecord, TenantRecord } from '../common/record';
+
+export enum CustomFieldType {
+  TEXT = 'TEXT',
+  NUMBER = 'NUMBER',
+  DECIMAL = 'DECIMAL',
+  DATE = 'DATE',
+  BOOLEAN = 'BOOLEAN',
+  SELECT = 'SELECT',
+  MULTI_SELECT = 'MULTI_SELECT',
+}
+registerEnumType(CustomFieldType, { name: 'CustomFieldType', description: 'The type of a custom field value.' });
+
+@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A field a workspace adds to one kind of record.' })
+@Entity('custom_field_definition')
+export class CustomFieldDefinition extends SoftDeletableRecord {
+  @Field(() => EntityType, { description: 'The kind of record the field belongs to.' }) @Column('text') entityType: EntityType;
+  @Field({ description: 'The key in `customFields`, e.g. `renewalDate`.' }) @Column('text') key: string;
+  @Field({ description: 'The label to show.' }) @Column('text') label: string;
+  @Field(() => CustomFieldType, { description: 'The value type.' }) @Column('text') type: CustomFieldType;
+  @Field(() => [String], { description: 'The allowed values of a SELECT or MULTI_SELECT field.' }) @Column('text', { array: true }) options: string[];
+  @Field({ description: 'A value is required on every record.' }) @Column('boolean') required: boolean;
+  @Field(() => Int, { description: 'The display order.' }) @Column('int') position: number;
+}

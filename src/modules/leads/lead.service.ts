@@ -1,0 +1,50 @@
+import type { ServiceContext } from '../../graphql/context';
+import { SortDirection } from '../../graphql/connection';
+import { badField } from '../../graphql/errors';
+import { EntityType } from '../common/enums';
+import { CrudService } from '../common/crud.service';
+import { normEmail, trimOrNull } from '../common/values';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import { type Lead, LeadStatus } from './lead.entity';
+import { LEAD_SPEC, LEAD_STORE } from './lead.spec';
+import type { CreateLeadInput, UpdateLeadInput } from './lead.types';
+
+export class LeadService extends CrudService<Lead> {
+  constructor(customFields: CustomFieldService) {
+    super({ store: LEAD_STORE, spec: LEAD_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.LEAD }, customFields);
+  }
+
+  async create(ctx: ServiceContext, input: CreateLeadInput): Promise<Lead> {
+    if (input.status === LeadStatus.CONVERTED) throw badField('status', 'a lead becomes CONVERTED through convertLead');
+    return (await this.insert(ctx, { ...values(input), status: input.status ?? LeadStatus.NEW, customFields: input.customFields ?? {} })).record;
+  }
+
+  async update(ctx: ServiceContext, id: string, input: UpdateLeadInput, expectedVersion?: number | null): Promise<Lead> {
+    if (input.status === LeadStatus.CONVERTED) throw badField('status', 'a lead becomes CONVERTED through convertLead');
+    return (await this.patch(ctx, id, { ...values(input), status: input.status }, expectedVersion)).record;
+  }
+
+  /** Locks a lead for the conversion (which owns the rest of the rules). */
+  lockForConversion(ctx: ServiceContext, id: string): Promise<Lead> {
+    return this.lock(ctx, id);
+  }
+
+  /** Marks a locked lead CONVERTED with links to what it became, recording `lead.converted`. */
+  async markConverted(ctx: ServiceContext, lead: Lead, links: { accountId: string; contactId: string; opportunityId: string | null }): Promise<Lead> {
+    const patch = { status: LeadStatus.CONVERTED, convertedAt: new Date(), convertedAccountId: links.accountId, convertedContactId: links.contactId, convertedOpportunityId: links.opportunityId };
+    return (await this.patchLocked(ctx, lead, patch, null, [], 'lead.converted')).record;
+  }
+}
+
+const values = (i: CreateLeadInput | UpdateLeadInput) => ({
+  firstName: trimOrNull(i.firstName),
+  lastName: i.lastName?.trim(),
+  email: normEmail(i.email),
+  phone: trimOrNull(i.phone),
+  company: trimOrNull(i.company),
+  title: trimOrNull(i.title),
+  source: i.source,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});

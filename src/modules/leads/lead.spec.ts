@@ -1,0 +1,56 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import type { StoreSpec } from '../common/record-store';
+import { USER_SPEC } from '../users/user.spec';
+import { Lead } from './lead.entity';
+
+export const LEAD_SPEC: EntitySpec = {
+  table: 'lead',
+  softDelete: true,
+  customFields: 'custom_fields',
+  fields: {
+    id: col('id', 'uuid'),
+    firstName: col('first_name', 'text', true),
+    lastName: col('last_name', 'text'),
+    email: col('email', 'text', true),
+    phone: col('phone', 'text', true),
+    company: col('company', 'text', true),
+    title: col('title', 'text', true),
+    status: col('status', 'text'),
+    source: col('source', 'text', true),
+    ownerId: col('owner_id', 'uuid', true),
+    externalId: col('external_id', 'text', true),
+    convertedAt: col('converted_at', 'timestamptz', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+  relations: {
+    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+  },
+};
+
+export const LEAD_STORE: StoreSpec<Lead> = {
+  table: 'lead',
+  entity: Lead,
+  entityType: 'lead',
+  label: 'Lead',
+  trackedFields: ['firstName', 'lastName', 'email', 'phone', 'company', 'title', 'status', 'source', 'ownerId', 'externalId', 'customFields', 'convertedAt', 'convertedAccountId', 'convertedContactId', 'convertedOpportunityId', 'deletedAt'],
+  toData: (l) => ({
+    id: l.id,
+    firstName: l.firstName,
+    lastName: l.lastName,
+    email: l.email,
+    phone: l.phone,
+    company: l.company,
+    title: l.title,
+    status: l.status,
+    source: l.source,
+    ownerId: l.ownerId,
+    externalId: l.externalId,
+    customFields: l.customFields,
+    convertedAt: l.convertedAt?.toISOString() ?? null,
+    convertedAccountId: l.convertedAccountId,
+    convertedContactId: l.convertedContactId,
+    convertedOpportunityId: l.convertedOpportunityId,
+    deletedAt: l.deletedAt?.toISOString() ?? null,
+  }),
+};

@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import type { ServiceContext } from '../../graphql/context';
+import { SortDirection } from '../../graphql/connection';
+import { badField, forbidden } from '../../graphql/errors';
+import { EntityType } from '../common/enums';
+import { CrudService, type Ref } from '../common/crud.service';
+import type { WriteResult } from '../common/record-store';
+import { trimOrNull } from '../common/values';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import { recordEvent } from '../events/event.service';
+import { type Stage, StageKind } from '../pipelines/pipeline.entity';
+import type { PipelineService } from '../pipelines/pipeline.service';
+import { Role } from '../users/user.entity';
+import type { WorkspaceService } from '../workspaces/workspace.service';
+import { type Opportunity, OpportunityStatus } from './opportunity.entity';
+import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE, opportunityData } from './opportunity.spec';
+import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
+
+const STATUS_OF: Record<StageKind, OpportunityStatus> = { OPEN: OpportunityStatus.OPEN, WON: OpportunityStatus.WON, LOST: OpportunityStatus.LOST };
+
+/**
+ * Opportunities: a stage in a pipeline, whose kind decides the status; every stage change is kept in
+ * the stage history (entered, left) and recorded as `opportunity.stage_changed`, and entering a WON
+ * or LOST stage closes the deal with `opportunity.won` / `opportunity.lost`.
+ */
+export class OpportunityService extends CrudService<Opportunity> {
+  constructor(
+    customFields: CustomFieldService,
+    private readonly pipelines: PipelineService,
+    private readonly workspaces: WorkspaceService,
+  ) {
+    super({ store: OPPORTUNITY_STORE, spec: OPPORTUNITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.OPPORTUNITY }, customFields);
+  }
+
+  async create(ctx: ServiceContext, input: CreateOpportunityInput): Promise<Opportunity> {
+    this.assertHistoricalDates(ctx, input);
+    const stage = await this.resolveStage(ctx, input.pipelineId, input.stageId);
+    const closed = stage.kind !== StageKind.OPEN;
+    if (input.closedAt && !closed) throw badField('closedAt', 'only a WON or LOST deal has a close time');
+    const now = new Date();
+    const closedAt = closed ? (input.closedAt ?? now) : null;
+    const id = randomUUID();
+    const result = await this.insert(
+      ctx,
+      {
+        ...this.values(input),
+        amountValue: input.amount?.amount ?? null,
+        currency: (input.amount?.currency ?? (await this.workspaces.currency(ctx.tx))).toUpperCase(),
+        pipelineId: stage.pipelineId,
+        stageId: stage.id,
+        status: STATUS_OF[stage.kind],
+        closedAt,
+        stageEnteredAt: closedAt ?? input.createdAt ?? now,
+        createdAt: input.createdAt,
+        customFields: input.customFields ?? {},
+      },
+      refs(input),
+      id,
+    );
+    await this.enterStage(ctx, result.record, stage, result.record.stageEnteredAt, null);
+    return result.record;
+  }
+
+  async update(ctx: ServiceContext, id: string, input: UpdateOpportunityInput, expectedVersion?: number | null): Promise<Opportunity> {
+    this.assertHistoricalDates(ctx, input);
+    return this.write(ctx, async () => {
+      const current = await this.lock(ctx, id);
+      const values: Record<string, unknown> = { ...this.values(input), createdAt: input.createdAt };
+      if (input.amount !== undefined) {
+        if (await this.hasLineItems(ctx, id)) throw badField('amount', 'the amount follows the line items while the deal has any');
+        values.amountValue = input.amount?.amount ?? null;
+        if (input.amount?.currency) values.currency = input.amount.currency.toUpperCase();
+      }
+      let newStage: Stage | null = null;
+      const stageChanges = (input.stageId && input.stageId !== current.stageId) || (input.pipelineId && input.pipelineId !== current.pipelineId);
+      if (stageChanges) {
+        newStage = await this.resolveStage(ctx, input.pipelineId ?? (input.stageId ? undefined : current.pipelineId), input.stageId);
+        const closed = newStage.kind !== StageKind.OPEN;
+        const now = new Date();
+        Object.assign(values, {
+          pipelineId: newStage.pipelineId,
+          stageId: newStage.id,
+          status: STATUS_OF[newStage.kind],
+          closedAt: closed ? (input.closedAt ?? now) : null,
+          stageEnteredAt: closed ? (input.closedAt ?? now) : now,
+        });
+      } else if (input.closedAt !== undefined) {
+        if (current.status === OpportunityStatus.OPEN) throw badField('closedAt', 'only a WON or LOST deal has a close time');
+        values.closedAt = input.closedAt;
+      }
+      const result = await this.patchLocked(ctx, current, values, expectedVersion, refs(input));
+      if (newStage) await this.enterStage(ctx, result.record, newStage, result.record.stageEnteredAt, current);
+      return result.record;
+    });
+  }
+
+  /** Moves a locked-or-not opportunity to a stage (used when stages or pipelines are deleted). */
+  async moveToStage(ctx: ServiceContext, id: string, stage: Stage): Promise<Opportunity> {
+    return this.update(ctx, id, { pipelineId: stage.pipelineId, stageId: stage.id });
+  }
+
+  /** Sets the amount from line items (the line item service calls it after every change). */
+  async setAmountFromLineItems(ctx: ServiceContext, id: string, total: string | null): Promise<WriteResult<Opportunity>> {
+    return this.patch(ctx, id, { amountValue: total });
+  }
+
+  async lockForLineItems(ctx: ServiceContext, id: string): Promise<Opportunity> {
+    const opp = await this.lock(ctx, id);
+    if (opp.deletedAt) throw badField('opportunityId', 'the opportunity is deleted');
+    this.assertCanWrite(ctx.viewer, opp.ownerId);
+    return opp;
+  }
+
+  private values(i: CreateOpportunityInput | UpdateOpportunityInput) {
+    return {
+      name: i.name?.trim(),
+      accountId: i.accountId,
+      primaryContactId: i.primaryContactId,
+      expectedCloseDate: i.expectedCloseDate,
+      probability: i.probability,
+      externalId: trimOrNull(i.externalId),
+      ownerId: i.ownerId,
+      customFields: i.customFields,
+    };
+  }
+
+  /** The stage an input names: a stage (its pipeline must match), else the pipeline's first stage. */
+  private async resolveStage(ctx: ServiceContext, pipelineId?: string | null, stageId?: string | null): Promise<Stage> {
+    if (stageId) {
+      const stage = await this.pipelines.stage(ctx.tx, stageId);
+      if (!stage) throw badField('stageId', 'no such stage');
+      if (pipelineId && stage.pipelineId !== pipelineId) throw badField('stageId', 'the stage belongs to another pipeline');
+      return stage;
+    }
+    const pipeline = pipelineId ? await this.pipelines.get(ctx, pipelineId).catch(() => null) : await this.pipelines.defaultPipeline(ctx.tx);
+    if (!pipeline || pipeline.deletedAt) throw badField('pipelineId', 'no such pipeline');
+    const first = (await this.pipelines.stages(ctx.tx, pipeline.id)).find((s) => s.kind === StageKind.OPEN);
+    if (!first) throw badField('pipelineId', 'the pipeline has no open stage');
+    return first;
+  }
+
+  /** Closes the open stage-history entry, opens one for `stage`, and records the stage events. */
+  private async enterStage(ctx: ServiceContext, opp: Opportunity, stage: Stage, at: Date, previous: Opportunity | null): Promise<void> {
+    if (previous) {
+      await ctx.tx.query('UPDATE opportunity_stage_history SET left_at = $3 WHERE workspace_id = $1 AND opportunity_id = $2 AND left_at IS NULL', [ctx.tx.workspaceId, opp.id, at]);
+    }
+    await ctx.tx.query(
+      'INSERT INTO opportunity_stage_history (workspace_id, id, opportunity_id, pipeline_id, stage_id, entered_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [ctx.tx.workspaceId, randomUUID(), opp.id, stage.pipelineId, stage.id, at],
+    );
+    const data = opportunityData(opp);
+    const base = { entityType: 'opportunity', entityId: opp.id, actor: ctx.actor, data };
+    if (previous) {
+      await recordEvent(ctx.tx, { ...base, type: 'opportunity.stage_changed', changes: [{ field: 'stageId', old: previous.stageId, new: stage.id }] });
+    }
+    if (stage.kind !== StageKind.OPEN && previous?.status !== STATUS_OF[stage.kind]) {
+      await recordEvent(ctx.tx, { ...base, type: stage.kind === StageKind.WON ? 'opportunity.won' : 'opportunity.lost', changes: [{ field: 'status', old: previous?.status ?? null, new: STATUS_OF[stage.kind] }] });
+    }
+  }
+
+  private async hasLineItems(ctx: ServiceContext, id: string): Promise<boolean> {
+    return !!(await ctx.tx.one('SELECT 1 FROM line_item WHERE workspace_id = $1 AND opportunity_id = $2 LIMIT 1', [ctx.tx.workspaceId, id]));
+  }
+
+  /** `createdAt` rewrites history: ADMIN users and write-scoped API keys only. */
+  private assertHistoricalDates(ctx: ServiceContext, input: { createdAt?: Date | null }): void {
+    if (input.createdAt == null) return;
+    const allowed = ctx.viewer.kind === 'API_KEY' || ctx.viewer.role === Role.ADMIN;
+    if (!allowed) throw forbidden('Only an ADMIN user or an API key may set createdAt');
+    if (input.createdAt.getTime() > Date.now() + 60_000) throw badField('createdAt', 'must not be in the future');
+  }
+}
+
+const refs = (i: CreateOpportunityInput | UpdateOpportunityInput): Ref[] => [
+  { field: 'accountId', table: 'account', id: i.accountId, label: 'account' },
+  { field: 'primaryContactId', table: 'contact', id: i.primaryContactId, label: 'contact' },
+];

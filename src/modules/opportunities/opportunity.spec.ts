@@ -1,0 +1,87 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import { money } from '../../graphql/money';
+import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import type { StoreSpec } from '../common/record-store';
+import { CONTACT_SPEC } from '../contacts/contact.spec';
+import { PIPELINE_SPEC, STAGE_SPEC } from '../pipelines/pipeline.spec';
+import { USER_SPEC } from '../users/user.spec';
+import { LineItem, Opportunity } from './opportunity.entity';
+
+export const OPPORTUNITY_SPEC: EntitySpec = {
+  table: 'opportunity',
+  softDelete: true,
+  customFields: 'custom_fields',
+  fields: {
+    id: col('id', 'uuid'),
+    name: col('name', 'text'),
+    amount: col('amount_value', 'numeric', true),
+    currency: col('currency', 'text'),
+    probability: col('probability', 'int', true),
+    expectedCloseDate: col('expected_close_date', 'date', true),
+    closedAt: col('closed_at', 'timestamptz', true),
+    status: col('status', 'text'),
+    stageEnteredAt: col('stage_entered_at', 'timestamptz'),
+    accountId: col('account_id', 'uuid', true),
+    primaryContactId: col('primary_contact_id', 'uuid', true),
+    pipelineId: col('pipeline_id', 'uuid'),
+    stageId: col('stage_id', 'uuid'),
+    ownerId: col('owner_id', 'uuid', true),
+    externalId: col('external_id', 'text', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+  relations: {
+    account: { spec: () => ACCOUNT_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.account_id` },
+    primaryContact: { spec: () => CONTACT_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.primary_contact_id` },
+    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+    stage: { spec: () => STAGE_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.stage_id` },
+    pipeline: { spec: () => PIPELINE_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.pipeline_id` },
+  },
+};
+
+export const opportunityData = (o: Opportunity) => ({
+  id: o.id,
+  name: o.name,
+  amount: money(o.amountValue, o.currency),
+  probability: o.probability,
+  expectedCloseDate: o.expectedCloseDate,
+  closedAt: o.closedAt?.toISOString() ?? null,
+  status: o.status,
+  accountId: o.accountId,
+  primaryContactId: o.primaryContactId,
+  pipelineId: o.pipelineId,
+  stageId: o.stageId,
+  ownerId: o.ownerId,
+  externalId: o.externalId,
+  customFields: o.customFields,
+  createdAt: o.createdAt?.toISOString() ?? null,
+  deletedAt: o.deletedAt?.toISOString() ?? null,
+});
+
+export const OPPORTUNITY_STORE: StoreSpec<Opportunity> = {
+  table: 'opportunity',
+  entity: Opportunity,
+  entityType: 'opportunity',
+  label: 'Opportunity',
+  trackedFields: ['name', 'amount', 'probability', 'expectedCloseDate', 'closedAt', 'status', 'accountId', 'primaryContactId', 'pipelineId', 'stageId', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  toData: opportunityData,
+};
+
+export const LINE_ITEM_STORE: StoreSpec<LineItem> = {
+  table: 'line_item',
+  entity: LineItem,
+  entityType: 'line_item',
+  label: 'Line item',
+  trackedFields: ['opportunityId', 'productId', 'name', 'quantity', 'unitPrice', 'discount', 'total', 'position'],
+  toData: (l) => ({
+    id: l.id,
+    opportunityId: l.opportunityId,
+    productId: l.productId,
+    name: l.name,
+    quantity: l.quantityValue,
+    unitPrice: money(l.unitPriceValue, l.currency),
+    discount: money(l.discountValue, l.currency),
+    total: money(l.totalValue, l.currency),
+    position: l.position,
+  }),
+};

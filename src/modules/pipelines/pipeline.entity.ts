@@ -1,0 +1,39 @@
+import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, Entity } from 'typeorm';
+import { SoftDeletableRecord, TenantRecord } from '../common/record';
+
+export enum StageKind {
+  OPEN = 'OPEN',
+  WON = 'WON',
+  LOST = 'LOST',
+}
+registerEnumType(StageKind, { name: 'StageKind', description: 'Whether a stage is open, or closes a deal as won or lost.' });
+
+export enum ForecastCategory {
+  PIPELINE = 'PIPELINE',
+  BEST_CASE = 'BEST_CASE',
+  COMMIT = 'COMMIT',
+  CLOSED = 'CLOSED',
+  OMITTED = 'OMITTED',
+}
+registerEnumType(ForecastCategory, { name: 'ForecastCategory', description: 'How deals in a stage count in the forecast.' });
+
+@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A sales process: ordered stages that opportunities move through.' })
+@Entity('pipeline')
+export class Pipeline extends SoftDeletableRecord {
+  @Field({ description: 'The pipeline name, unique in the workspace.' }) @Column('text') name: string;
+  @Field({ description: 'New opportunities without a pipeline go to the default one.' }) @Column('boolean') isDefault: boolean;
+  @Field(() => Int, { description: 'The display order among pipelines.' }) @Column('int') position: number;
+  @Field(() => String, { nullable: true, description: 'The id of this pipeline in an integrated system.' }) @Column('text', { nullable: true }) externalId: string | null;
+}
+
+@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A step of a pipeline.' })
+@Entity('stage')
+export class Stage extends SoftDeletableRecord {
+  @Column('uuid') pipelineId: string;
+  @Field({ description: 'The stage name, unique in its pipeline.' }) @Column('text') name: string;
+  @Field(() => Int, { description: 'The order in the pipeline, from 0.' }) @Column('int') position: number;
+  @Field(() => Int, { description: 'The chance, 0 to 100, that a deal in this stage is won.' }) @Column('int') probability: number;
+  @Field(() => StageKind, { description: 'OPEN, or WON/LOST: entering it closes the deal.' }) @Column('text') kind: StageKind;
+  @Field(() => ForecastCategory, { description: 'How deals in this stage count in the forecast.' }) @Column('text') forecastCategory: ForecastCategory;
+}

@@ -1,0 +1,51 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import type { StoreSpec } from '../common/record-store';
+import { Pipeline, Stage } from './pipeline.entity';
+
+export const PIPELINE_SPEC: EntitySpec = {
+  table: 'pipeline',
+  softDelete: true,
+  fields: {
+    id: col('id', 'uuid'),
+    name: col('name', 'text'),
+    isDefault: col('is_default', 'boolean'),
+    position: col('position', 'int'),
+    externalId: col('external_id', 'text', true),
+    createdAt: col('created_at', 'timestamptz'),
+  },
+};
+
+export const STAGE_SPEC: EntitySpec = {
+  table: 'stage',
+  softDelete: true,
+  fields: {
+    id: col('id', 'uuid'),
+    name: col('name', 'text'),
+    pipelineId: col('pipeline_id', 'uuid'),
+    position: col('position', 'int'),
+    probability: col('probability', 'int'),
+    kind: col('kind', 'text'),
+    forecastCategory: col('forecast_category', 'text'),
+  },
+  relations: {
+    pipeline: { spec: () => PIPELINE_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.pipeline_id` },
+  },
+};
+
+export const PIPELINE_STORE: StoreSpec<Pipeline> = {
+  table: 'pipeline',
+  entity: Pipeline,
+  entityType: 'pipeline',
+  label: 'Pipeline',
+  trackedFields: ['name', 'isDefault', 'position', 'externalId', 'deletedAt'],
+  toData: (p) => ({ id: p.id, name: p.name, isDefault: p.isDefault, position: p.position, externalId: p.externalId, deletedAt: p.deletedAt?.toISOString() ?? null }),
+};
+
+export const STAGE_STORE: StoreSpec<Stage> = {
+  table: 'stage',
+  entity: Stage,
+  entityType: 'stage',
+  label: 'Stage',
+  trackedFields: ['name', 'position', 'probability', 'kind', 'forecastCategory', 'deletedAt'],
+  toData: (s) => ({ id: s.id, pipelineId: s.pipelineId, name: s.name, position: s.position, probability: s.probability, kind: s.kind, forecastCategory: s.forecastCategory, deletedAt: s.deletedAt?.toISOString() ?? null }),
+};

@@ -1,0 +1,30 @@
+import { col, type EntitySpec } from '../../graphql/sql';
+import { money } from '../../graphql/money';
+import type { StoreSpec } from '../common/record-store';
+import { Product } from './product.entity';
+
+export const PRODUCT_SPEC: EntitySpec = {
+  table: 'product',
+  softDelete: true,
+  fields: {
+    id: col('id', 'uuid'),
+    name: col('name', 'text'),
+    sku: col('sku', 'text', true),
+    description: col('description', 'text', true),
+    unitPrice: col('unit_price_value', 'numeric', true),
+    currency: col('currency', 'text'),
+    active: col('active', 'boolean'),
+    externalId: col('external_id', 'text', true),
+    createdAt: col('created_at', 'timestamptz'),
+    updatedAt: col('updated_at', 'timestamptz'),
+  },
+};
+
+export const PRODUCT_STORE: StoreSpec<Product> = {
+  table: 'product',
+  entity: Product,
+  entityType: 'product',
+  label: 'Product',
+  trackedFields: ['name', 'sku', 'description', 'unitPrice', 'active', 'externalId', 'deletedAt'],
+  toData: (p) => ({ id: p.id, name: p.name, sku: p.sku, description: p.description, unitPrice: money(p.unitPriceValue, p.currency), active: p.active, externalId: p.externalId, deletedAt: p.deletedAt?.toISOString() ?? null }),
+};

@@ -1,0 +1,23 @@
+import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { ConnectionType } from '../../graphql/connection';
+import type { RequestContext } from '../../graphql/context';
+import { Event } from '../events/event.entity';
+import type { TimelineService } from './timeline.service';
+
+export const EventConnection = ConnectionType(Event);
+
+@Resolver()
+export class TimelineResolver {
+  constructor(private readonly service: TimelineService) {}
+
+  @Authorized('READ')
+  @Query(() => EventConnection, { description: 'Everything that happened to a record (and the activities about it), newest first.' })
+  timeline(
+    @Ctx() ctx: RequestContext,
+    @Arg('recordId', () => ID, { description: 'Any record id.' }) recordId: string,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 500).' }) first?: number,
+    @Arg('after', () => String, { nullable: true, description: 'Continue after this cursor.' }) after?: string,
+  ) {
+    return this.service.timeline(ctx.auth, recordId, first, after);
+  }
+}
