@@ -191,8 +191,11 @@ function sortKeys(spec: EntitySpec, order: OrderInput[], custom: CustomFieldType
     const nullsFirst = o.nulls ? o.nulls === NullsOrder.FIRST : desc;
     return { expr: f.sql('t'), type: f.type, nullable: f.nullable, desc, nullsFirst };
   });
-  const lastDesc = keys.length ? keys[keys.length - 1].desc : false;
-  keys.push({ expr: 't.id', type: 'uuid', nullable: false, desc: lastDesc, nullsFirst: false });
+  // The id breaks ties (unless it is already a key): every row then has a distinct position.
+  if (!keys.some((k) => k.expr === 't.id')) {
+    const lastDesc = keys.length ? keys[keys.length - 1].desc : false;
+    keys.push({ expr: 't.id', type: spec.fields.id?.type ?? 'uuid', nullable: false, desc: lastDesc, nullsFirst: false });
+  }
   return keys;
 }
 
