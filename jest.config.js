@@ -9,6 +9,8 @@ module.exports = {
   globalSetup: '<rootDir>/dist/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/dist/test/setup/global-teardown.js',
   testEnvironment: 'node',
+  // Decorator metadata (type-graphql, TypeORM) before any test file loads an entity.
+  setupFiles: ['reflect-metadata'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

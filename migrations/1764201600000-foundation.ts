@@ -10,6 +10,8 @@ export class Foundation1764201600000 implements MigrationInterface {
     await ensureRole(qr, APP_ROLE);
     await ensureRole(qr, AUTH_ROLE);
     await qr.query(`GRANT USAGE ON SCHEMA public TO ${APP_ROLE}, ${AUTH_ROLE}`);
+    // Every instant is stored to the millisecond (timestamptz(3)): what the API returns is exactly
+    // what is stored, so a value read back filters and pages to its own row.
 
     await qr.query(`
       CREATE TABLE workspace (
@@ -18,10 +20,10 @@ export class Foundation1764201600000 implements MigrationInterface {
         currency char(3) NOT NULL DEFAULT 'USD',
         timezone text NOT NULL DEFAULT 'UTC',
         settings jsonb NOT NULL DEFAULT '{}',
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         version int NOT NULL DEFAULT 1,
-        deleted_at timestamptz
+        deleted_at timestamptz(3)
       )`);
     await secureTenantTable(qr, 'workspace', 'id');
 
@@ -31,10 +33,10 @@ export class Foundation1764201600000 implements MigrationInterface {
         id uuid NOT NULL,
         name text NOT NULL,
         manager_id uuid,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         version int NOT NULL DEFAULT 1,
-        deleted_at timestamptz,
+        deleted_at timestamptz(3),
         PRIMARY KEY (workspace_id, id)
       )`);
     await qr.query(`CREATE UNIQUE INDEX team_name_key ON team (workspace_id, lower(name)) WHERE deleted_at IS NULL`);
@@ -50,11 +52,11 @@ export class Foundation1764201600000 implements MigrationInterface {
         role text NOT NULL CHECK (role IN ('ADMIN', 'MANAGER', 'REP', 'READ_ONLY')),
         team_id uuid,
         active boolean NOT NULL DEFAULT true,
-        last_login_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        last_login_at timestamptz(3),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         version int NOT NULL DEFAULT 1,
-        deleted_at timestamptz,
+        deleted_at timestamptz(3),
         PRIMARY KEY (workspace_id, id),
         FOREIGN KEY (workspace_id, team_id) REFERENCES team(workspace_id, id)
       )`);
@@ -73,12 +75,12 @@ export class Foundation1764201600000 implements MigrationInterface {
         key_hash text NOT NULL UNIQUE,
         key_prefix text NOT NULL,
         scopes text[] NOT NULL,
-        expires_at timestamptz,
-        last_used_at timestamptz,
-        revoked_at timestamptz,
+        expires_at timestamptz(3),
+        last_used_at timestamptz(3),
+        revoked_at timestamptz(3),
         created_by_id uuid,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         version int NOT NULL DEFAULT 1,
         PRIMARY KEY (workspace_id, id)
       )`);
@@ -91,10 +93,10 @@ export class Foundation1764201600000 implements MigrationInterface {
         user_id uuid NOT NULL,
         family_id uuid NOT NULL,
         token_hash text NOT NULL UNIQUE,
-        expires_at timestamptz NOT NULL,
-        used_at timestamptz,
-        revoked_at timestamptz,
-        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz(3) NOT NULL,
+        used_at timestamptz(3),
+        revoked_at timestamptz(3),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
         PRIMARY KEY (workspace_id, id),
         FOREIGN KEY (workspace_id, user_id) REFERENCES app_user(workspace_id, id)
       )`);
@@ -113,7 +115,7 @@ export class Foundation1764201600000 implements MigrationInterface {
         depth smallint NOT NULL DEFAULT 0,
         changes jsonb NOT NULL DEFAULT '[]',
         data jsonb,
-        occurred_at timestamptz NOT NULL DEFAULT now(),
+        occurred_at timestamptz(3) NOT NULL DEFAULT now(),
         tx_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
         PRIMARY KEY (workspace_id, id)
       )`);

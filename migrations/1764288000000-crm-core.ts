@@ -5,10 +5,10 @@ import { secureTenantTable } from '../src/db/migration-helpers';
 const RECORD = `
   workspace_id uuid NOT NULL REFERENCES workspace(id),
   id uuid NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now(),
+  created_at timestamptz(3) NOT NULL DEFAULT now(),
+  updated_at timestamptz(3) NOT NULL DEFAULT now(),
   version int NOT NULL DEFAULT 1,
-  deleted_at timestamptz`;
+  deleted_at timestamptz(3)`;
 
 const ownerFk = (t: string) => `ALTER TABLE ${t} ADD FOREIGN KEY (workspace_id, owner_id) REFERENCES app_user(workspace_id, id)`;
 const externalIdKey = (t: string) =>
@@ -138,7 +138,7 @@ export class CrmCore1764288000000 implements MigrationInterface {
         owner_id uuid,
         external_id text,
         custom_fields jsonb NOT NULL DEFAULT '{}',
-        converted_at timestamptz,
+        converted_at timestamptz(3),
         converted_account_id uuid,
         converted_contact_id uuid,
         converted_opportunity_id uuid,
@@ -166,9 +166,9 @@ export class CrmCore1764288000000 implements MigrationInterface {
         currency char(3) NOT NULL,
         probability int CHECK (probability BETWEEN 0 AND 100),
         expected_close_date date,
-        closed_at timestamptz,
+        closed_at timestamptz(3),
         status text NOT NULL CHECK (status IN ('OPEN', 'WON', 'LOST')),
-        stage_entered_at timestamptz NOT NULL DEFAULT now(),
+        stage_entered_at timestamptz(3) NOT NULL DEFAULT now(),
         owner_id uuid,
         external_id text,
         custom_fields jsonb NOT NULL DEFAULT '{}',
@@ -198,8 +198,8 @@ export class CrmCore1764288000000 implements MigrationInterface {
         opportunity_id uuid NOT NULL,
         pipeline_id uuid NOT NULL,
         stage_id uuid NOT NULL,
-        entered_at timestamptz NOT NULL,
-        left_at timestamptz,
+        entered_at timestamptz(3) NOT NULL,
+        left_at timestamptz(3),
         PRIMARY KEY (workspace_id, id),
         FOREIGN KEY (workspace_id, opportunity_id) REFERENCES opportunity(workspace_id, id),
         FOREIGN KEY (workspace_id, stage_id) REFERENCES stage(workspace_id, id)
@@ -237,8 +237,8 @@ export class CrmCore1764288000000 implements MigrationInterface {
         total_value numeric(20, 4) GENERATED ALWAYS AS (quantity_value * unit_price_value - discount_value) STORED CHECK (total_value >= 0),
         currency char(3) NOT NULL,
         position int NOT NULL DEFAULT 0,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now(),
+        created_at timestamptz(3) NOT NULL DEFAULT now(),
+        updated_at timestamptz(3) NOT NULL DEFAULT now(),
         version int NOT NULL DEFAULT 1,
         PRIMARY KEY (workspace_id, id),
         FOREIGN KEY (workspace_id, opportunity_id) REFERENCES opportunity(workspace_id, id),
@@ -254,8 +254,8 @@ export class CrmCore1764288000000 implements MigrationInterface {
         subject text NOT NULL,
         body text,
         status text NOT NULL CHECK (status IN ('OPEN', 'COMPLETED', 'CANCELLED')),
-        due_at timestamptz,
-        completed_at timestamptz,
+        due_at timestamptz(3),
+        completed_at timestamptz(3),
         duration_seconds int CHECK (duration_seconds >= 0),
         outcome text,
         account_id uuid,

@@ -10,7 +10,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { RequestContext } from './graphql/context';
 import { formatError } from './graphql/errors';
-import { assertCost, limitRules, queryCost } from './graphql/limits';
+import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import { attachWebSocket } from './graphql/ws';
 import type { Logger } from './logger';
@@ -42,7 +42,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     parseOptions: { maxTokens: config.limits.tokens },
     validationRules: limitRules(config.limits),
     formatError: (formatted, error) =>
-      formatError(formatted, error, { exposeDetails: config.env === 'development', onInternal: (err) => log.error({ err }, 'internal error') }),
+      formatError(formatted, error, { exposeDetails: config.env === 'development', hideSuggestions: config.env === 'production', onInternal: (err) => log.error({ err }, 'internal error') }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginCacheControlDisabled(),
@@ -110,6 +110,8 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger): Apol
       const started = process.hrtime.bigint();
       return {
         async didResolveOperation({ document, request, operationName }) {
+          assertNoNul(request.variables ?? {});
+          assertNoNul(request.query ?? '', 'query');
           assertCost(queryCost(schema, document, request.variables ?? {}, operationName), config.limits.cost);
         },
         async willSendResponse({ contextValue, response, operationName, errors }) {

@@ -23,20 +23,25 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   let embedded: EmbeddedDatabase | undefined;
+  let embeddedStarting: Promise<EmbeddedDatabase> | undefined;
   let ds: DataSource | undefined;
   let app: App | undefined;
   let stopping: Promise<void> | undefined;
 
+  let exitCode = 0;
   const shutdown = (reason: string, code = 0) => {
+    exitCode = Math.max(exitCode, code);
     stopping ??= (async () => {
       log.info({ reason }, 'shutting down');
-      const force = setTimeout(() => process.exit(code || 1), 15_000);
+      const force = setTimeout(() => process.exit(exitCode || 1), 60_000);
       force.unref();
       await app?.close().catch((err) => log.error({ err }, 'server close failed'));
       await ds?.destroy().catch((err) => log.error({ err }, 'database close failed'));
-      await embedded?.stop().catch((err) => log.error({ err }, 'embedded postgres stop failed'));
+      // A start still in progress (initdb, say) is waited for, then stopped: nothing is left behind.
+      const pg = embedded ?? (await embeddedStarting?.catch(() => undefined));
+      await pg?.stop().catch((err) => log.error({ err }, 'embedded postgres stop failed'));
       log.info('stopped');
-      process.exit(code);
+      process.exit(exitCode);
     })();
     return stopping;
   };
@@ -54,7 +59,9 @@ async function main(): Promise<void> {
     let appUrl: string;
     if (config.embedded) {
       log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
-      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
+      embeddedStarting = startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
+      embedded = await embeddedStarting;
+      if (stopping) return;
       ownerUrl = embedded.ownerUrl;
       appUrl = embedded.appUrl;
     } else {
@@ -72,7 +79,10 @@ async function main(): Promise<void> {
     let demo: DemoCredentials | null = null;
     if (config.embedded) {
       demo = readDemoCredentials(config.dataDir);
-      if (!demo && config.demoSeed && (await isEmpty(ownerUrl))) demo = await createDemoWorkspace(ds, services, config.dataDir);
+      if (!demo && config.demoSeed && (await isEmpty(ownerUrl))) {
+        log.info('loading the demo workspace (Maven CRM sample)');
+        demo = await createDemoWorkspace(ds, services, config.dataDir);
+      }
     }
 
     app = await createApp(ds, config, log, services);
@@ -112,7 +122,7 @@ function printWelcome(port: number, demo: DemoCredentials | null): void {
   if (demo) {
     lines.push(
       ``,
-      `Demo workspace "Demo Company":`,
+      `Demo workspace "Demo Company"${demo.summary ? ` (${demo.summary.accounts} accounts, ${demo.summary.opportunities} opportunities, ${demo.summary.activities} activities, ${demo.summary.users} users)` : ''}:`,
       `  sign in   ${demo.email} / ${demo.password}`,
       `  API key   ${demo.apiKey}`,
       ``,

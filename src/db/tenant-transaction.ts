@@ -12,6 +12,9 @@ export class TenantTransaction {
   private runner?: QueryRunner;
   private opening?: Promise<QueryRunner>;
   private finished = false;
+  // One connection runs one statement at a time: resolvers that query concurrently take turns here
+  // (pg itself would queue them, but that use of a client is deprecated).
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly dataSource: DataSource,
@@ -49,7 +52,7 @@ export class TenantTransaction {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const runner = await this.open();
     // The structured result: TypeORM otherwise returns [rows, count] for UPDATE and DELETE.
-    const result = await runner.query(sql, params, true);
+    const result = await this.exclusive(() => runner.query(sql, params, true));
     return result.records as T[];
   }
 
@@ -60,15 +63,21 @@ export class TenantTransaction {
   /** Runs `fn` inside a savepoint: on error its writes are undone and the transaction goes on. */
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     const runner = await this.open();
-    await runner.startTransaction();
+    await this.exclusive(() => runner.startTransaction());
     try {
       const result = await fn();
-      await runner.commitTransaction();
+      await this.exclusive(() => runner.commitTransaction());
       return result;
     } catch (err) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      if (runner.isTransactionActive) await this.exclusive(() => runner.rollbackTransaction()).catch(() => undefined);
       throw err;
     }
+  }
+
+  private exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   async commit(): Promise<void> {
@@ -85,6 +94,7 @@ export class TenantTransaction {
     const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
     if (!runner) return;
     try {
+      await this.turn;
       if (runner.isTransactionActive) {
         if (commit) await runner.commitTransaction();
         else await runner.rollbackTransaction();

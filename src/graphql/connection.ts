@@ -149,7 +149,7 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   const orderSql = keys.map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}`).join(', ');
   const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
   const sql = `SELECT t.*, ${keySelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
-  const rows = size === 0 ? [] : await o.tx.query(sql, params.values);
+  const rows = await o.tx.query(sql, params.values);
 
   const more = rows.length > size;
   const pageRows = rows.slice(0, size);
@@ -233,7 +233,7 @@ function encodeCursor(values: (string | null)[], signature: string): string {
 
 // What `expr::text` prints for each type: a forged cursor must fail here, not in SQL.
 const CURSOR_VALUE: Record<FieldSpec['type'], RegExp> = {
-  text: /^[\s\S]{0,10000}$/,
+  text: /^[^\u0000]{0,10000}$/,
   int: /^-?\d{1,10}$/,
   bigint: /^-?\d{1,19}$/,
   numeric: /^-?\d{1,40}(\.\d{1,40})?$/,
@@ -242,6 +242,14 @@ const CURSOR_VALUE: Record<FieldSpec['type'], RegExp> = {
   boolean: /^(true|false)$/,
   uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
 };
+
+/** A date or timestamp of the right shape must also be a real one (no month 13, no 25:61). */
+function realInstant(type: FieldSpec['type'], v: string): boolean {
+  if (type !== 'date' && type !== 'timestamptz') return true;
+  const [y, mo, d, h = 0, mi = 0, s = 0] = v.match(/\d+/g)!.map(Number);
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === mo - 1 && t.getUTCDate() === d && h < 24 && mi < 60 && s < 60;
+}
 
 function decodeCursor(cursor: string, keys: SortKey[], signature: string, arg: string): (string | null)[] {
   const n = keys.length;
@@ -256,7 +264,7 @@ function decodeCursor(cursor: string, keys: SortKey[], signature: string, arg: s
   }
   if (parsed[0] !== signature) throw badField(arg, 'was made for another orderBy: page with the orderBy it came from');
   const values = parsed.slice(1) as (string | null)[];
-  const valid = values.every((v, i) => (v === null ? keys[i].nullable : CURSOR_VALUE[keys[i].type].test(v)));
+  const valid = values.every((v, i) => (v === null ? keys[i].nullable : CURSOR_VALUE[keys[i].type].test(v) && realInstant(keys[i].type, v)));
   if (!valid) throw badField(arg, 'is not a valid cursor');
   return values;
 }

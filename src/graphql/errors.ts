@@ -43,6 +43,8 @@ const APOLLO_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED
 
 export interface FormatOptions {
   exposeDetails: boolean;
+  /** Production: no "Did you mean ...?" that would reveal schema names to a prober. */
+  hideSuggestions?: boolean;
   onInternal: (err: unknown) => void;
 }
 
@@ -51,6 +53,11 @@ export interface FormatOptions {
  * failures become BAD_USER_INPUT with one entry per field; anything else is masked and logged.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, opts: FormatOptions): GraphQLFormattedError {
+  const out = shapeError(formatted, error, opts);
+  return opts.hideSuggestions ? { ...out, message: out.message.replace(/\s*Did you mean [^?]*\?/g, '') } : out;
+}
+
+function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: FormatOptions): GraphQLFormattedError {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {
@@ -59,6 +66,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, op
   if (original instanceof ArgumentValidationError) {
     const fields = flattenValidation(original.extensions.validationErrors as unknown as ClassValidationError[]);
     return { ...base, message: fields.map((f) => `${f.field}: ${f.message}`).join('; ') || 'Invalid input', extensions: { code: 'BAD_USER_INPUT', fields } };
+  }
+  // Apollo rewrites the code of validation-rule errors to GRAPHQL_VALIDATION_FAILED; a limit rule's
+  // own QUERY_TOO_COMPLEX survives on the original error.
+  if (original instanceof GraphQLError && original.extensions?.code === ErrorCode.QUERY_TOO_COMPLEX) {
+    return { ...base, message: original.message, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } };
   }
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && (APOLLO_CODES.has(code) || code === ErrorCode.QUERY_TOO_COMPLEX)) {

@@ -219,8 +219,17 @@ function compileMultiSelect(column: string, key: string, ops: Ops, alias: string
   return out;
 }
 
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function compileOps(field: FieldSpec, ops: Ops, alias: string, s: CompileState, path: string): string[] {
   const expr = field.sql(alias);
+  if (field.type === 'uuid') {
+    // An ID that is no UUID matches no record; say so rather than let the cast fail in SQL.
+    for (const [op, v] of Object.entries(ops)) {
+      const values = v == null || op === 'isNull' ? [] : Array.isArray(v) ? v : [v];
+      if (!values.every((x) => typeof x === 'string' && UUID_RE.test(x))) throw badField(`${path}.${op}`, 'must be an id (a UUID)');
+    }
+  }
   const cast = `::${field.type}`;
   const p = (v: unknown) => s.params.add(v) + cast;
   const out: string[] = [];

@@ -6,11 +6,22 @@ import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphq
 import type { Config } from '../config';
 import { DEFAULT_PAGE_SIZE } from './connection';
 
-const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX' } });
+const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 
 // Armor's rules throw a generic error; report ours instead, with the stable code.
 const reject = (ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(err.message.replace(/^Syntax Error: /, '')));
 const common = { propagateOnRejection: false, onReject: [reject], exposeLimits: true };
+
+/** NUL cannot be stored in PostgreSQL text: a string holding one is refused before it reaches SQL. */
+export function assertNoNul(value: unknown, path = 'variables'): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw new GraphQLError(`${path} holds a NUL character`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => assertNoNul(v, `${path}[${i}]`));
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) assertNoNul(v, `${path}.${k}`);
+  }
+}
 
 /**
  * Validation rules that bound a document's shape. They run for HTTP and for graphql-ws alike,
@@ -37,7 +48,19 @@ const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }
   return undefined;
 };
 
-export function queryCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number {
+/**
+ * The cost of an operation, or undefined when its variables do not fit their types: execution then
+ * rejects them with a proper BAD_USER_INPUT, which is better than failing here.
+ */
+export function queryCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number | undefined {
+  try {
+    return computeCost(schema, query, variables, operationName);
+  } catch {
+    return undefined;
+  }
+}
+
+function computeCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number {
   return getComplexity({
     schema,
     query,
@@ -47,6 +70,6 @@ export function queryCost(schema: GraphQLSchema, query: DocumentNode, variables:
   });
 }
 
-export function assertCost(cost: number, max: number): void {
-  if (cost > max) throw tooComplex(`Query cost ${cost} exceeds the limit of ${max}`);
+export function assertCost(cost: number | undefined, max: number): void {
+  if (cost !== undefined && cost > max) throw tooComplex(`Query cost ${cost} exceeds the limit of ${max}`);
 }

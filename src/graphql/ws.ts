@@ -11,7 +11,7 @@ import { authenticate } from '../modules/auth/authenticate';
 import type { Viewer } from '../modules/auth/viewer';
 import { RequestContext } from './context';
 import { formatError } from './errors';
-import { assertCost, limitRules, queryCost } from './limits';
+import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
 type ConnectionExtra = { viewer?: Viewer } & Record<string, unknown>;
 
@@ -23,7 +23,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, ds: DataS
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.bodyBytes });
   const rules = [...specifiedRules, ...limitRules(config.limits)];
   const format = (e: GraphQLError) =>
-    formatError(e.toJSON(), e, { exposeDetails: config.env === 'development', onInternal: (err) => log.error({ err }, 'internal error (ws)') });
+    formatError(e.toJSON(), e, { exposeDetails: config.env === 'development', hideSuggestions: config.env === 'production', onInternal: (err) => log.error({ err }, 'internal error (ws)') });
 
   const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
@@ -54,6 +54,8 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, ds: DataS
         if (errors.length) return errors;
         const variables = (payload.variables ?? {}) as Record<string, unknown>;
         try {
+          assertNoNul(variables);
+          assertNoNul(payload.query, 'query');
           assertCost(queryCost(schema, document, variables, payload.operationName), config.limits.cost);
         } catch (err) {
           return [err as GraphQLError];

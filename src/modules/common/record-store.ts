@@ -47,6 +47,41 @@ export async function insertRecord<T extends ObjectLiteral>(ctx: ServiceContext,
   return { record, changes, eventId };
 }
 
+const BULK_CHUNK = 1000;
+
+/**
+ * Inserts many records of one kind, each with its `<type>.created` event, in set-based statements
+ * (one INSERT per chunk of rows and one for their events): the bulk path for seeds and imports,
+ * recording exactly what `insertRecord` would. Rows carry their `id`.
+ */
+export async function insertMany<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, rows: (Values & { id: string })[]): Promise<T[]> {
+  const out: T[] = [];
+  const map = rowMapper(ctx.tx.dataSource, spec.entity);
+  for (let i = 0; i < rows.length; i += BULK_CHUNK) {
+    const chunk = rows.slice(i, i + BULK_CHUNK);
+    const cols = [...new Set(chunk.flatMap((r) => Object.keys(r).filter((k) => k !== 'id' && r[k] !== undefined)))];
+    const json = chunk.map((r) => Object.fromEntries([['id', r.id], ...cols.map((c) => [snake(c), r[c] ?? null])]));
+    const inserted = await ctx.tx.query(
+      `INSERT INTO ${spec.table} (workspace_id, id, version${cols.map((c) => `, ${snake(c)}`).join('')})
+       SELECT $1, r.id, 1${cols.map((c) => `, r.${snake(c)}`).join('')} FROM json_populate_recordset(NULL::${spec.table}, $2::json) r
+       RETURNING *`,
+      [ctx.tx.workspaceId, JSON.stringify(json)],
+    );
+    const records = inserted.map(map);
+    const events = records.map((record) => {
+      const data = spec.toData(record);
+      return { entity_id: record.id, changes: creation(data, spec.trackedFields), data };
+    });
+    await ctx.tx.query(
+      `INSERT INTO event (workspace_id, type, entity_type, entity_id, actor_type, actor_id, depth, changes, data)
+       SELECT $1, $2, $3, e.entity_id, $4, $5, $6, e.changes, e.data FROM json_to_recordset($7::json) AS e(entity_id uuid, changes jsonb, data jsonb)`,
+      [ctx.tx.workspaceId, `${spec.entityType}.created`, spec.entityType, ctx.actor.type, ctx.actor.id, ctx.actor.depth ?? 0, JSON.stringify(events)],
+    );
+    out.push(...records);
+  }
+  return out;
+}
+
 /** Reads a record and locks it for the rest of the transaction. */
 export async function lockRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, id: string): Promise<T> {
   const row = await ctx.tx.one(`SELECT * FROM ${spec.table} WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [ctx.tx.workspaceId, id]);

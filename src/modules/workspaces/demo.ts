@@ -6,13 +6,16 @@ import { inWorkspace } from '../../db/tenant-transaction';
 import { ApiScope } from '../api-keys/api-key.entity';
 import type { Services } from '..';
 import { actorOf, scopesOfRole } from '../auth/viewer';
+import { SYSTEM_ACTOR } from '../events/event.service';
 import { Role } from '../users/user.entity';
+import { loadMavenDemo, type MavenSummary } from './maven-demo';
 
 export interface DemoCredentials {
   workspaceId: string;
   email: string;
   password: string;
   apiKey: string;
+  summary?: MavenSummary;
 }
 
 const FILE = 'demo-credentials.json';
@@ -25,19 +28,21 @@ export function readDemoCredentials(dataDir: string): DemoCredentials | null {
 
 /**
  * Creates the demo workspace through the same services the API uses (so every write has its event),
- * and keeps its credentials in the data folder so that later starts can print them again.
+ * fills it with the Maven CRM sample, and keeps its credentials in the data folder so that later
+ * starts can print them again.
  */
 export async function createDemoWorkspace(ds: DataSource, services: Services, dataDir: string): Promise<DemoCredentials> {
   const email = 'admin@demo.trellis.dev';
   const password = randomBytes(9).toString('base64url');
   const signedUp = await services.auth.signUp({ workspaceName: 'Demo Company', name: 'Demo Admin', email, password });
   const workspaceId = signedUp.workspace.id;
+  const viewer = { kind: 'USER' as const, workspaceId, userId: signedUp.user.id, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
   const apiKey = await inWorkspace(ds, workspaceId, async (tx) => {
-    const viewer = { kind: 'USER' as const, workspaceId, userId: signedUp.user.id, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
     const created = await services.apiKeys.create({ tx, viewer, actor: actorOf(viewer) }, { name: 'Demo key', scopes: [ApiScope.READ, ApiScope.WRITE] });
     return created.secret;
   });
-  const creds = { workspaceId, email, password, apiKey };
+  const summary = await inWorkspace(ds, workspaceId, (tx) => loadMavenDemo({ tx, viewer, actor: SYSTEM_ACTOR }, services));
+  const creds = { workspaceId, email, password, apiKey, summary };
   writeFileSync(join(dataDir, FILE), JSON.stringify(creds, null, 2) + '\n', { mode: 0o600 });
   return creds;
 }
