@@ -12,7 +12,8 @@ const SOURCES: Record<SearchableType, { title: string; subtitle: string }> = {
 /**
  * Ranked search across accounts, contacts, leads and opportunities: full-text matches of whole words
  * plus trigram similarity on names, emails and domains, both on lower-cased unaccented text, so case,
- * accents and a typo in a name do not hide a record.
+ * accents and a typo in a name do not hide a record. The name weighs most: a record whose name is
+ * the query ranks above one that only mentions it (in a longer name, an email or a domain).
  */
 export class SearchService {
   async search(ctx: ServiceContext, query: string, types?: SearchableType[] | null, first?: number | null): Promise<SearchHit[]> {
@@ -25,8 +26,8 @@ export class SearchService {
     await ctx.tx.query(`SELECT set_config('pg_trgm.word_similarity_threshold', '0.4', true), set_config('pg_trgm.similarity_threshold', '0.3', true)`);
     const parts = kinds.map(
       (k) => `(SELECT '${k}' AS kind, t.id, ${SOURCES[k].title} AS title, ${SOURCES[k].subtitle} AS subtitle,
-          greatest(similarity(t.search_text, q.text), word_similarity(q.text, t.search_text))
-          + ts_rank(to_tsvector('simple', t.search_text), q.ts) AS score
+          word_similarity(q.text, trellis_search_text(${SOURCES[k].title})) + similarity(trellis_search_text(${SOURCES[k].title}), q.text)
+          + 0.5 * word_similarity(q.text, t.search_text) + ts_rank(to_tsvector('simple', t.search_text), q.ts) AS score
         FROM ${k} t, q
         WHERE t.workspace_id = $1 AND t.deleted_at IS NULL
           AND (t.search_text % q.text OR q.text <% t.search_text OR to_tsvector('simple', t.search_text) @@ q.ts)
