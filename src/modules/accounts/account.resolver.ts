@@ -6,6 +6,7 @@ import { Contact } from '../contacts/contact.entity';
 import { Opportunity } from '../opportunities/opportunity.entity';
 import { Account } from './account.entity';
 import type { AccountService } from './account.service';
+import { UpsertAccountInput } from './account.upsert';
 import { AccountConnection, AccountFilter, AccountOrder, CreateAccountInput, UpdateAccountInput } from './account.types';
 
 const Base = CrudResolver({
@@ -17,6 +18,7 @@ const Base = CrudResolver({
   order: AccountOrder,
   createInput: CreateAccountInput,
   updateInput: UpdateAccountInput,
+  upsertInput: UpsertAccountInput,
   owned: true,
 });
 

@@ -7,6 +7,7 @@ import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Account } from './account.entity';
 import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.spec';
+import { accountUpsert } from './account.upsert';
 import type { CreateAccountInput, UpdateAccountInput } from './account.types';
 
 
@@ -15,7 +16,7 @@ export class AccountService extends CrudService<Account> {
     customFields: CustomFieldService,
     private readonly workspaces: WorkspaceService,
   ) {
-    super({ store: ACCOUNT_STORE, spec: ACCOUNT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: true, customFields: EntityType.ACCOUNT }, customFields);
+    super({ store: ACCOUNT_STORE, spec: ACCOUNT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: true, customFields: EntityType.ACCOUNT, upsert: accountUpsert(workspaces) }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateAccountInput): Promise<Account> {

@@ -3,6 +3,7 @@ import type { RequestContext, ServiceContext } from '../../graphql/context';
 import type { ConnectionBase } from '../../graphql/connection';
 import { ListArgs } from '../../graphql/list-args';
 import { User } from '../users/user.entity';
+import { BatchResult, MatchOn, MAX_BATCH } from './batch.types';
 import type { CrudRow, ListInput } from './crud.service';
 
 /** What the generated resolver needs of an entity's service. */
@@ -13,6 +14,7 @@ export interface CrudApi<T, C, U> {
   update(ctx: ServiceContext, id: string, input: U, expectedVersion?: number | null): Promise<T>;
   delete(ctx: ServiceContext, id: string): Promise<T>;
   restore(ctx: ServiceContext, id: string): Promise<T>;
+  upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean): Promise<BatchResult>;
 }
 
 export interface CrudResolverConfig<T extends object, C extends object, U extends object> {
@@ -27,6 +29,8 @@ export interface CrudResolverConfig<T extends object, C extends object, U extend
   createInput: ClassType<C>;
   updateInput: ClassType<U>;
   owned: boolean;
+  /** The input of `upsert<Things>`, for kinds that integrations sync. */
+  upsertInput?: ClassType;
 }
 
 const lcfirst = (s: string) => s[0].toLowerCase() + s.slice(1);
@@ -95,10 +99,27 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
     }
   }
 
-  if (!cfg.owned) return BaseCrudResolver;
+  const upsertName = `upsert${cfg.plural[0].toUpperCase()}${cfg.plural.slice(1)}`;
 
   @Resolver(() => entity)
-  abstract class OwnedCrudResolver extends BaseCrudResolver {
+  abstract class SyncedCrudResolver extends BaseCrudResolver {
+    @Authorized('WRITE')
+    @Mutation(() => BatchResult, { name: upsertName, description: `Creates or updates up to ${MAX_BATCH} ${cfg.plural} matched by a key; one result per input, in order.` })
+    upsert(
+      @Ctx() ctx: RequestContext,
+      // Each input is validated on its own: a bad one FAILS alone instead of failing the batch.
+      @Arg('inputs', () => [cfg.upsertInput ?? cfg.createInput], { validate: false, description: `The ${cfg.plural}, at most ${MAX_BATCH}.` }) inputs: object[],
+      @Arg('matchOn', () => MatchOn, { defaultValue: MatchOn.EXTERNAL_ID, description: 'How inputs find their record.' }) matchOn: MatchOn,
+      @Arg('allOrNone', () => Boolean, { defaultValue: false, description: 'If any input fails, write none.' }) allOrNone: boolean,
+    ): Promise<BatchResult> {
+      return this.service.upsert(ctx.auth, inputs, matchOn, allOrNone);
+    }
+  }
+  const Synced = cfg.upsertInput ? SyncedCrudResolver : BaseCrudResolver;
+  if (!cfg.owned) return Synced;
+
+  @Resolver(() => entity)
+  abstract class OwnedCrudResolver extends Synced {
     @FieldResolver(() => User, { nullable: true, description: 'The user who owns the record.' })
     owner(@Root() record: T, @Ctx() ctx: RequestContext): Promise<User | null> | null {
       return record.ownerId ? ctx.loaders.user.load(record.ownerId) : null;

@@ -9,7 +9,9 @@ import { requireWrite, type Viewer } from '../auth/viewer';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { Role } from '../users/user.entity';
 import type { EntityType } from './enums';
+import type { BatchResult, MatchOn } from './batch.types';
 import { insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from './record-store';
+import { type UpsertConfig, upsertBatch } from './upsert';
 
 export interface CrudRow extends ObjectLiteral {
   id: string;
@@ -20,7 +22,7 @@ export interface CrudRow extends ObjectLiteral {
   customFields?: Record<string, unknown>;
 }
 
-export interface CrudOptions<T> {
+export interface CrudOptions<T extends CrudRow> {
   store: StoreSpec<T>;
   spec: EntitySpec;
   defaultOrder: OrderInput[];
@@ -28,6 +30,9 @@ export interface CrudOptions<T> {
   owned: boolean;
   /** The entity type custom field definitions are kept under, if it has custom fields. */
   customFields?: EntityType;
+  /** How `upsert<Things>` matches and writes batches, for kinds that integrations sync. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  upsert?: UpsertConfig<T, any>;
 }
 
 export interface ListInput extends PageArgs {
@@ -90,6 +95,12 @@ export class CrudService<T extends CrudRow> {
       where,
       map: this.map(ctx),
     });
+  }
+
+  /** A batch of creates-or-updates matched by a key (see upsertBatch). */
+  upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean): Promise<BatchResult> {
+    if (!this.opts.upsert) throw new Error(`${this.opts.store.label} has no upsert`);
+    return upsertBatch(ctx, this.opts.upsert, this.customFields, inputs, matchOn, allOrNone);
   }
 
   /** Soft delete: a REP deletes only what it owns. Deleting a deleted record changes nothing. */

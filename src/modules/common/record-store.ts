@@ -50,11 +50,10 @@ export async function insertRecord<T extends ObjectLiteral>(ctx: ServiceContext,
 const BULK_CHUNK = 1000;
 
 /**
- * Inserts many records of one kind, each with its `<type>.created` event, in set-based statements
- * (one INSERT per chunk of rows and one for their events): the bulk path for seeds and imports,
- * recording exactly what `insertRecord` would. Rows carry their `id`.
+ * Inserts rows of one kind in one statement per chunk and returns what was inserted. With
+ * `onConflict` (e.g. the external id's unique index) rows that collide are skipped, not failed.
  */
-export async function insertMany<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, rows: (Values & { id: string })[]): Promise<T[]> {
+export async function insertRows<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, rows: (Values & { id: string })[], onConflict?: string): Promise<T[]> {
   const out: T[] = [];
   const map = rowMapper(ctx.tx.dataSource, spec.entity);
   for (let i = 0; i < rows.length; i += BULK_CHUNK) {
@@ -64,22 +63,64 @@ export async function insertMany<T extends ObjectLiteral>(ctx: ServiceContext, s
     const inserted = await ctx.tx.query(
       `INSERT INTO ${spec.table} (workspace_id, id, version${cols.map((c) => `, ${snake(c)}`).join('')})
        SELECT $1, r.id, 1${cols.map((c) => `, r.${snake(c)}`).join('')} FROM json_populate_recordset(NULL::${spec.table}, $2::json) r
-       RETURNING *`,
+       ${onConflict ? `ON CONFLICT ${onConflict} DO NOTHING` : ''} RETURNING *`,
       [ctx.tx.workspaceId, JSON.stringify(json)],
     );
-    const records = inserted.map(map);
-    const events = records.map((record) => {
-      const data = spec.toData(record);
-      return { entity_id: record.id, changes: creation(data, spec.trackedFields), data };
-    });
+    out.push(...inserted.map(map));
+  }
+  return out;
+}
+
+/**
+ * Updates many rows of one kind in one statement per chunk: each row gets the values given for it
+ * (the full new value of every listed column), a new version and `updated_at`.
+ */
+export async function updateRows<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, rows: (Values & { id: string })[]): Promise<T[]> {
+  const out: T[] = [];
+  const map = rowMapper(ctx.tx.dataSource, spec.entity);
+  for (let i = 0; i < rows.length; i += BULK_CHUNK) {
+    const chunk = rows.slice(i, i + BULK_CHUNK);
+    const cols = [...new Set(chunk.flatMap((r) => Object.keys(r).filter((k) => k !== 'id')))];
+    const json = chunk.map((r) => Object.fromEntries([['id', r.id], ...cols.map((c) => [snake(c), r[c] ?? null])]));
+    const updated = await ctx.tx.query(
+      `UPDATE ${spec.table} t SET version = t.version + 1, updated_at = now()${cols.map((c) => `, ${snake(c)} = v.${snake(c)}`).join('')}
+       FROM json_populate_recordset(NULL::${spec.table}, $2::json) v
+       WHERE t.workspace_id = $1 AND t.id = v.id RETURNING t.*`,
+      [ctx.tx.workspaceId, JSON.stringify(json)],
+    );
+    out.push(...updated.map(map));
+  }
+  return out;
+}
+
+/** Records many events of one type in one statement per chunk. */
+export async function recordEvents(ctx: ServiceContext, type: string, entityType: string, events: { entityId: string; changes: FieldChange[]; data: Record<string, unknown> }[]): Promise<void> {
+  for (let i = 0; i < events.length; i += BULK_CHUNK) {
+    const chunk = events.slice(i, i + BULK_CHUNK).map((e) => ({ entity_id: e.entityId, changes: e.changes, data: e.data }));
     await ctx.tx.query(
       `INSERT INTO event (workspace_id, type, entity_type, entity_id, actor_type, actor_id, depth, changes, data)
        SELECT $1, $2, $3, e.entity_id, $4, $5, $6, e.changes, e.data FROM json_to_recordset($7::json) AS e(entity_id uuid, changes jsonb, data jsonb)`,
-      [ctx.tx.workspaceId, `${spec.entityType}.created`, spec.entityType, ctx.actor.type, ctx.actor.id, ctx.actor.depth ?? 0, JSON.stringify(events)],
+      [ctx.tx.workspaceId, type, entityType, ctx.actor.type, ctx.actor.id, ctx.actor.depth ?? 0, JSON.stringify(chunk)],
     );
-    out.push(...records);
   }
-  return out;
+}
+
+/**
+ * Inserts many records of one kind, each with its `<type>.created` event, in set-based statements:
+ * the bulk path for seeds and imports, recording exactly what `insertRecord` would.
+ */
+export async function insertMany<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, rows: (Values & { id: string })[]): Promise<T[]> {
+  const records = await insertRows(ctx, spec, rows);
+  await recordEvents(
+    ctx,
+    `${spec.entityType}.created`,
+    spec.entityType,
+    records.map((record) => {
+      const data = spec.toData(record);
+      return { entityId: record.id as string, changes: creation(data, spec.trackedFields), data };
+    }),
+  );
+  return records;
 }
 
 /** Reads a record and locks it for the rest of the transaction. */
@@ -130,7 +171,13 @@ export async function updateRecord<T extends ObjectLiteral & { version: number }
   return { record, changes, eventId };
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+/** "1200.5000" and "1200.50" are the same amount. */
+const normDecimal = (s: string) => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
+
+/** Whether a stored value and a new one are the same (dates by instant, decimals by value). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string' && DECIMAL.test(a) && DECIMAL.test(b)) return normDecimal(a) === normDecimal(b);
   if (a instanceof Date || b instanceof Date) {
     const ta = a instanceof Date ? a.getTime() : a == null ? null : new Date(a as string).getTime();
     const tb = b instanceof Date ? b.getTime() : b == null ? null : new Date(b as string).getTime();
