@@ -82,3 +82,64 @@ describe('upserts', () => {
     expect(await t.sql(`SELECT count(*)::int AS n FROM account WHERE external_id = 'RACE-1'`)).toEqual([{ n: 1 }]);
   });
 });
+
+describe('upserts of every kind, with references by natural key', () => {
+  let t: TestApp;
+  let admin: SignedUp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await signUp(t, 'Sync All');
+  });
+  afterAll(() => t.close());
+  const gql = (q: string, v: Record<string, unknown> = {}) => t.gql(q, v, admin.accessToken);
+  const batch = (kind: string, input: string, inputs: unknown[], matchOn = 'EXTERNAL_ID') =>
+    gql(`mutation($i: [${input}!]!, $m: MatchOn) { ${kind}(inputs: $i, matchOn: $m) { created updated unchanged failed results { status id errors { field message } } } }`, { i: inputs, m: matchOn });
+
+  it('syncs a small ERP: products by SKU, accounts, contacts by email, deals by stage name, activities', async () => {
+    const p = await batch('upsertProducts', 'UpsertProductInput', [{ sku: 'W-1', name: 'Widget', unitPrice: { amount: '10.00' } }], 'SKU');
+    expect(p.data.upsertProducts.created).toBe(1);
+    // Matched ignoring case; the new spelling of the SKU is a change, the same input again is not.
+    const recased = await batch('upsertProducts', 'UpsertProductInput', [{ sku: 'w-1', name: 'Widget' }], 'SKU');
+    expect(recased.data.upsertProducts.results[0]).toMatchObject({ status: 'UPDATED', id: p.data.upsertProducts.results[0].id });
+    expect((await batch('upsertProducts', 'UpsertProductInput', [{ sku: 'w-1', name: 'Widget' }], 'SKU')).data.upsertProducts.unchanged).toBe(1);
+    await batch('upsertAccounts', 'UpsertAccountInput', [{ externalId: 'ACC-1', name: 'Acme' }]);
+    const c = await batch('upsertContacts', 'UpsertContactInput', [{ email: 'Ann@Acme.test', lastName: 'Ann', accountExternalId: 'ACC-1', ownerEmail: admin.email }, { email: 'x@acme.test', lastName: 'X', accountExternalId: 'NOPE' }], 'EMAIL');
+    expect(c.data.upsertContacts.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
+    expect(c.data.upsertContacts.results[1].errors).toEqual([{ field: 'accountExternalId', message: 'no account with external_id NOPE' }]);
+    const again = await batch('upsertContacts', 'UpsertContactInput', [{ email: 'ann@acme.TEST', title: 'CEO' }], 'EMAIL');
+    expect(again.data.upsertContacts.results[0]).toMatchObject({ status: 'UPDATED', id: c.data.upsertContacts.results[0].id });
+
+    const o = await batch('upsertOpportunities', 'UpsertOpportunityInput', [
+      { externalId: 'OPP-1', name: 'Acme widgets', accountExternalId: 'ACC-1', amount: { amount: '1200' }, ownerEmail: admin.email },
+      { externalId: 'OPP-2', name: 'Old win', stageName: 'closed won', closedAt: '2017-05-01T00:00:00Z', createdAt: '2017-01-01T00:00:00Z', amount: { amount: '99.90' } },
+      { externalId: 'OPP-3', name: 'Bad stage', stageName: 'Nowhere' },
+    ]);
+    expect(o.data.upsertOpportunities.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'CREATED', 'FAILED']);
+    const read = await gql('{ a: opportunity(externalId: "OPP-1") { status stage { name } account { name } } b: opportunity(externalId: "OPP-2") { status closedAt stageHistory { stage { name } } } }');
+    expect(read.data.a).toEqual({ status: 'OPEN', stage: { name: 'Prospecting' }, account: { name: 'Acme' } });
+    expect(read.data.b).toEqual({ status: 'WON', closedAt: '2017-05-01T00:00:00.000Z', stageHistory: [{ stage: { name: 'Closed Won' } }] });
+    const won = await batch('upsertOpportunities', 'UpsertOpportunityInput', [{ externalId: 'OPP-1', stageName: 'Closed Won' }]);
+    expect(won.data.upsertOpportunities.updated).toBe(1);
+    const oppId = won.data.upsertOpportunities.results[0].id;
+    const types = (await t.sql<{ type: string }>('SELECT type FROM event WHERE entity_id = $1 ORDER BY id', [oppId])).map((e) => e.type);
+    expect(types).toEqual(['opportunity.created', 'opportunity.updated', 'opportunity.stage_changed', 'opportunity.won']);
+    const history = await t.sql<{ left_at: Date | null }>('SELECT left_at FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY entered_at', [oppId]);
+    expect(history.map((h) => h.left_at !== null)).toEqual([true, false]);
+
+    const a = await batch('upsertActivities', 'UpsertActivityInput', [
+      { externalId: 'ACT-1', type: 'CALL', subject: 'Kick-off', opportunityExternalId: 'OPP-1', accountExternalId: 'ACC-1', durationSeconds: 600 },
+      { externalId: 'ACT-2', type: 'TASK', subject: 'Invoice' },
+    ]);
+    expect(a.data.upsertActivities.created).toBe(2);
+    const acts = await gql('{ activities(orderBy: [{ field: SUBJECT }]) { nodes { subject status opportunity { name } } } }');
+    expect(acts.data.activities.nodes).toEqual([{ subject: 'Invoice', status: 'OPEN', opportunity: null }, { subject: 'Kick-off', status: 'COMPLETED', opportunity: { name: 'Acme widgets' } }]);
+    const l = await batch('upsertLeads', 'UpsertLeadInput', [{ email: 'lead@new.test', lastName: 'Lead' }, { email: 'bad@new.test', lastName: 'B', status: 'CONVERTED' }], 'EMAIL');
+    expect(l.data.upsertLeads.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
+  });
+
+  it('concurrent upserts matched on a non-unique key (DOMAIN) still give one row', async () => {
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => batch('upsertAccounts', 'UpsertAccountInput', [{ domain: 'race.example', name: 'Race', employees: i }], 'DOMAIN')));
+    expect(runs.every((r) => !r.errors && r.data.upsertAccounts.failed === 0)).toBe(true);
+    expect(await t.sql(`SELECT count(*)::int AS n FROM account WHERE domain = 'race.example'`)).toEqual([{ n: 1 }]);
+  });
+});

@@ -7,6 +7,7 @@ import { Lead } from '../leads/lead.entity';
 import { Opportunity } from '../opportunities/opportunity.entity';
 import { Activity } from './activity.entity';
 import type { ActivityService } from './activity.service';
+import { UpsertActivityInput } from './activity.upsert';
 import { ActivityConnection, ActivityFilter, ActivityOrder, CreateActivityInput, UpdateActivityInput } from './activity.types';
 
 const Base = CrudResolver({
@@ -18,6 +19,7 @@ const Base = CrudResolver({
   order: ActivityOrder,
   createInput: CreateActivityInput,
   updateInput: UpdateActivityInput,
+  upsertInput: UpsertActivityInput,
   owned: true,
 });
 

@@ -7,12 +7,13 @@ import { updateRecord } from '../common/record-store';
 import { trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
+import { activityUpsert } from './activity.upsert';
 import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.spec';
 import type { CreateActivityInput, UpdateActivityInput } from './activity.types';
 
 export class ActivityService extends CrudService<Activity> {
   constructor(customFields: CustomFieldService) {
-    super({ store: ACTIVITY_STORE, spec: ACTIVITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.ACTIVITY }, customFields);
+    super({ store: ACTIVITY_STORE, spec: ACTIVITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.ACTIVITY, upsert: activityUpsert() }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateActivityInput): Promise<Activity> {

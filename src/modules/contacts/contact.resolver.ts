@@ -5,6 +5,7 @@ import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
 import { Contact } from './contact.entity';
 import type { ContactService } from './contact.service';
+import { UpsertContactInput } from './contact.upsert';
 import { ContactConnection, ContactFilter, ContactOrder, CreateContactInput, UpdateContactInput } from './contact.types';
 
 const Base = CrudResolver({
@@ -16,6 +17,7 @@ const Base = CrudResolver({
   order: ContactOrder,
   createInput: CreateContactInput,
   updateInput: UpdateContactInput,
+  upsertInput: UpsertContactInput,
   owned: true,
 });
 

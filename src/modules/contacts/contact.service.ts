@@ -4,12 +4,13 @@ import { CrudService, type Ref } from '../common/crud.service';
 import { normEmail, trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
+import { contactUpsert } from './contact.upsert';
 import { CONTACT_SPEC, CONTACT_STORE } from './contact.spec';
 import type { CreateContactInput, UpdateContactInput } from './contact.types';
 
 export class ContactService extends CrudService<Contact> {
   constructor(customFields: CustomFieldService) {
-    super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, customFields: EntityType.CONTACT }, customFields);
+    super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, customFields: EntityType.CONTACT, upsert: contactUpsert() }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {

@@ -8,6 +8,7 @@ import { Opportunity } from '../opportunities/opportunity.entity';
 import type { LeadConversionService } from './lead-conversion.service';
 import { Lead } from './lead.entity';
 import type { LeadService } from './lead.service';
+import { UpsertLeadInput } from './lead.upsert';
 import { ConvertLeadInput, CreateLeadInput, LeadConnection, LeadConversion, LeadFilter, LeadOrder, UpdateLeadInput } from './lead.types';
 
 const Base = CrudResolver({
@@ -19,6 +20,7 @@ const Base = CrudResolver({
   order: LeadOrder,
   createInput: CreateLeadInput,
   updateInput: UpdateLeadInput,
+  upsertInput: UpsertLeadInput,
   owned: true,
 });
 

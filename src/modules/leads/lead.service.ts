@@ -6,12 +6,13 @@ import { CrudService } from '../common/crud.service';
 import { normEmail, trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Lead, LeadStatus } from './lead.entity';
+import { leadUpsert } from './lead.upsert';
 import { LEAD_SPEC, LEAD_STORE } from './lead.spec';
 import type { CreateLeadInput, UpdateLeadInput } from './lead.types';
 
 export class LeadService extends CrudService<Lead> {
   constructor(customFields: CustomFieldService) {
-    super({ store: LEAD_STORE, spec: LEAD_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.LEAD }, customFields);
+    super({ store: LEAD_STORE, spec: LEAD_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.LEAD, upsert: leadUpsert() }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateLeadInput): Promise<Lead> {

@@ -9,6 +9,7 @@ import { Product } from '../products/product.entity';
 import type { LineItemService } from './line-item.service';
 import { LineItem, Opportunity, StageHistoryEntry } from './opportunity.entity';
 import type { OpportunityService } from './opportunity.service';
+import { UpsertOpportunityInput } from './opportunity.upsert';
 import { AddLineItemInput, CreateOpportunityInput, OpportunityConnection, OpportunityFilter, OpportunityOrder, UpdateLineItemInput, UpdateOpportunityInput } from './opportunity.types';
 
 const Base = CrudResolver({
@@ -20,6 +21,7 @@ const Base = CrudResolver({
   order: OpportunityOrder,
   createInput: CreateOpportunityInput,
   updateInput: UpdateOpportunityInput,
+  upsertInput: UpsertOpportunityInput,
   owned: true,
 });
 

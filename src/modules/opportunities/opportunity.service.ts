@@ -13,6 +13,7 @@ import type { PipelineService } from '../pipelines/pipeline.service';
 import { Role } from '../users/user.entity';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
+import { opportunityUpsert } from './opportunity.upsert';
 import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE, opportunityData } from './opportunity.spec';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
 
@@ -29,7 +30,7 @@ export class OpportunityService extends CrudService<Opportunity> {
     private readonly pipelines: PipelineService,
     private readonly workspaces: WorkspaceService,
   ) {
-    super({ store: OPPORTUNITY_STORE, spec: OPPORTUNITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.OPPORTUNITY }, customFields);
+    super({ store: OPPORTUNITY_STORE, spec: OPPORTUNITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.OPPORTUNITY, upsert: opportunityUpsert(workspaces) }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateOpportunityInput): Promise<Opportunity> {

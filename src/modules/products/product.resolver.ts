@@ -2,6 +2,7 @@ import { Resolver } from 'type-graphql';
 import { CrudResolver } from '../common/crud.resolver';
 import { Product } from './product.entity';
 import type { ProductService } from './product.service';
+import { UpsertProductInput } from './product.upsert';
 import { CreateProductInput, ProductConnection, ProductFilter, ProductOrder, UpdateProductInput } from './product.types';
 
 const Base = CrudResolver({
@@ -13,6 +14,7 @@ const Base = CrudResolver({
   order: ProductOrder,
   createInput: CreateProductInput,
   updateInput: UpdateProductInput,
+  upsertInput: UpsertProductInput,
   owned: false,
 });
 

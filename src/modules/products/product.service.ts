@@ -5,6 +5,7 @@ import { trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';
+import { productUpsert } from './product.upsert';
 import { PRODUCT_SPEC, PRODUCT_STORE } from './product.spec';
 import type { CreateProductInput, UpdateProductInput } from './product.types';
 
@@ -13,7 +14,7 @@ export class ProductService extends CrudService<Product> {
     customFields: CustomFieldService,
     private readonly workspaces: WorkspaceService,
   ) {
-    super({ store: PRODUCT_STORE, spec: PRODUCT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: false }, customFields);
+    super({ store: PRODUCT_STORE, spec: PRODUCT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: false, upsert: productUpsert(workspaces) }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateProductInput): Promise<Product> {

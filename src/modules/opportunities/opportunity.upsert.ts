@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { IsEmail, IsInt, IsOptional, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { Field, ID, InputType, Int } from 'type-graphql';
+import type { ServiceContext } from '../../graphql/context';
+import type { FieldError } from '../../graphql/errors';
+import { MoneyInput } from '../../graphql/money';
+import { DateScalar, JSONScalar } from '../../graphql/scalars';
+import { MatchOn } from '../common/batch.types';
+import { EntityType } from '../common/enums';
+import { recordEvents } from '../common/record-store';
+import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
+import { ownerRule, resolveRefs } from '../common/upsert-refs';
+import { trimOrNull } from '../common/values';
+import { type Stage, Stage as StageEntity, StageKind } from '../pipelines/pipeline.entity';
+import { rowMapper } from '../../db/hydrate';
+import { Role } from '../users/user.entity';
+import type { WorkspaceService } from '../workspaces/workspace.service';
+import { type Opportunity, OpportunityStatus } from './opportunity.entity';
+import { OPPORTUNITY_STORE, opportunityData } from './opportunity.spec';
+
+@InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
+export class UpsertOpportunityInput {
+  @Field({ nullable: true, description: 'The id in your system (the match key).' }) @IsOptional() @Length(1, 200) externalId?: string;
+  @Field({ nullable: true, description: 'The deal name (required to create).' }) @IsOptional() @Length(1, 300) name?: string;
+  @Field(() => ID, { nullable: true, description: 'The account, by id.' }) @IsOptional() @IsUUID() accountId?: string | null;
+  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The primary contact, by its externalId.' }) @IsOptional() @Length(1, 200) primaryContactExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The pipeline, by name (default: the default pipeline).' }) @IsOptional() @Length(1, 200) pipelineName?: string;
+  @Field(() => ID, { nullable: true, description: 'The stage, by id.' }) @IsOptional() @IsUUID() stageId?: string;
+  @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' }) @IsOptional() @Length(1, 200) stageName?: string;
+  @Field(() => MoneyInput, { nullable: true, description: 'The deal value.' }) @IsOptional() @ValidateNested() amount?: MoneyInput | null;
+  @Field(() => DateScalar, { nullable: true, description: 'When it is expected to close.' }) @IsOptional() expectedCloseDate?: string | null;
+  @Field(() => Int, { nullable: true, description: 'Its own win probability, 0-100.' }) @IsOptional() @IsInt() @Min(0) @Max(100) probability?: number | null;
+  @Field(() => ID, { nullable: true, description: 'The owner, by id.' }) @IsOptional() @IsUUID() ownerId?: string | null;
+  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
+  @Field(() => Date, { nullable: true, description: 'When a WON or LOST deal closed (historical imports).' }) @IsOptional() closedAt?: Date;
+  @Field(() => Date, { nullable: true, description: 'The real creation time of a migrated deal (ADMIN users and API keys only).' }) @IsOptional() createdAt?: Date;
+}
+
+const STATUS_OF: Record<StageKind, OpportunityStatus> = { OPEN: OpportunityStatus.OPEN, WON: OpportunityStatus.WON, LOST: OpportunityStatus.LOST };
+
+export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Opportunity, UpsertOpportunityInput> {
+  return {
+    store: OPPORTUNITY_STORE,
+    owned: true,
+    customFields: EntityType.OPPORTUNITY,
+    required: ['name'],
+    match: { [MatchOn.EXTERNAL_ID]: externalIdMatch() },
+
+    async prepare(ctx, inputs) {
+      const refs = await resolveRefs(ctx, inputs, [
+        ownerRule(),
+        { target: 'accountId', table: 'account', label: 'account', byId: (i) => i.accountId, byKey: ['accountExternalId', 'external_id', false, (i) => i.accountExternalId] },
+        { target: 'primaryContactId', table: 'contact', label: 'contact', byKey: ['primaryContactExternalId', 'external_id', false, (i) => i.primaryContactExternalId] },
+      ]);
+      const currency = await workspaces.currency(ctx.tx);
+      const stages = await stageCatalog(ctx);
+      const withLines = await externalIdsWithLineItems(ctx, inputs.filter((i) => i.amount !== undefined).map((i) => i.externalId));
+      const mayBackdate = ctx.viewer.kind === 'API_KEY' || ctx.viewer.role === Role.ADMIN;
+      return inputs.map((i, n) => {
+        const r = refs[n];
+        const errors: FieldError[] = Array.isArray(r) ? [...r] : [];
+        const stage = i.stageId ? stages.byId.get(i.stageId) : i.stageName ? stages.byName(i.pipelineName, i.stageName) : undefined;
+        if ((i.stageId || i.stageName) && !stage) errors.push({ field: i.stageId ? 'stageId' : 'stageName', message: `no such stage${i.pipelineName ? ` in pipeline ${i.pipelineName}` : ''}` });
+        if (i.pipelineName && !stages.pipeline(i.pipelineName)) errors.push({ field: 'pipelineName', message: `no pipeline named ${i.pipelineName}` });
+        if (i.createdAt && !mayBackdate) errors.push({ field: 'createdAt', message: 'only an ADMIN user or an API key may set createdAt' });
+        if (i.amount !== undefined && i.externalId && withLines.has(i.externalId)) errors.push({ field: 'amount', message: 'the amount follows the line items while the deal has any' });
+        if (errors.length || Array.isArray(r)) return errors;
+        const first = stages.firstOpen(i.pipelineName);
+        const prepared: Prepared = {
+          createDefaults: { currency },
+          extra: { stage, defaultStage: first },
+          values: {
+            externalId: trimOrNull(i.externalId),
+            name: i.name?.trim(),
+            accountId: r.accountId,
+            primaryContactId: r.primaryContactId,
+            amountValue: i.amount === undefined ? undefined : (i.amount?.amount ?? null),
+            currency: i.amount?.currency ? i.amount.currency.toUpperCase() : undefined,
+            expectedCloseDate: i.expectedCloseDate,
+            probability: i.probability,
+            ownerId: r.ownerId,
+            customFields: i.customFields,
+            closedAt: i.closedAt,
+            createdAt: i.createdAt,
+          },
+        };
+        return prepared;
+      });
+    },
+
+    /** What entering a stage implies: its pipeline, the status, the close time, the time entered. */
+    adjust(_ctx, before, prepared, values) {
+      const stage = (prepared.extra?.stage ?? (before ? undefined : prepared.extra?.defaultStage)) as Stage | undefined;
+      if (stage && (!before || stage.id !== before.stageId)) {
+        const closed = stage.kind !== StageKind.OPEN;
+        const now = new Date();
+        const closedAt = closed ? ((values.closedAt as Date | undefined) ?? now) : null;
+        Object.assign(values, { pipelineId: stage.pipelineId, stageId: stage.id, status: STATUS_OF[stage.kind], closedAt, stageEnteredAt: closedAt ?? (before ? now : ((values.createdAt as Date | undefined) ?? now)) });
+      } else if (values.closedAt !== undefined && (before?.status ?? OpportunityStatus.OPEN) === OpportunityStatus.OPEN) {
+        delete values.closedAt;
+      }
+    },
+
+    /** Stage history and the stage events of every write that entered a stage. */
+    async afterWrite(ctx, writes) {
+      const entered = writes.filter((w) => !w.before || w.before.stageId !== w.after.stageId);
+      if (entered.length === 0) return;
+      const moved = entered.filter((w) => w.before);
+      if (moved.length) {
+        await ctx.tx.query(
+          `UPDATE opportunity_stage_history h SET left_at = v.at FROM json_to_recordset($2::json) AS v(id uuid, at timestamptz)
+           WHERE h.workspace_id = $1 AND h.opportunity_id = v.id AND h.left_at IS NULL`,
+          [ctx.tx.workspaceId, JSON.stringify(moved.map((w) => ({ id: w.after.id, at: w.after.stageEnteredAt })))],
+        );
+      }
+      await ctx.tx.query(
+        `INSERT INTO opportunity_stage_history (workspace_id, id, opportunity_id, pipeline_id, stage_id, entered_at)
+         SELECT $1, v.id, v.opportunity_id, v.pipeline_id, v.stage_id, v.entered_at
+         FROM json_to_recordset($2::json) AS v(id uuid, opportunity_id uuid, pipeline_id uuid, stage_id uuid, entered_at timestamptz)`,
+        [ctx.tx.workspaceId, JSON.stringify(entered.map((w) => ({ id: randomUUID(), opportunity_id: w.after.id, pipeline_id: w.after.pipelineId, stage_id: w.after.stageId, entered_at: w.after.stageEnteredAt })))],
+      );
+      await recordEvents(ctx, 'opportunity.stage_changed', 'opportunity', moved.map((w) => ({ entityId: w.after.id, changes: [{ field: 'stageId', old: w.before!.stageId, new: w.after.stageId }], data: opportunityData(w.after) })));
+      for (const status of [OpportunityStatus.WON, OpportunityStatus.LOST]) {
+        const closed = entered.filter((w) => w.after.status === status && w.before?.status !== status);
+        await recordEvents(ctx, status === OpportunityStatus.WON ? 'opportunity.won' : 'opportunity.lost', 'opportunity', closed.map((w) => ({ entityId: w.after.id, changes: [{ field: 'status', old: w.before?.status ?? null, new: status }], data: opportunityData(w.after) })));
+      }
+    },
+  };
+}
+
+/** Every live stage of the workspace, to resolve stage names of a batch without a query per input. */
+async function stageCatalog(ctx: ServiceContext) {
+  const rows = await ctx.tx.query(
+    'SELECT s.*, p.name AS pipeline_name, p.is_default FROM stage s JOIN pipeline p ON p.workspace_id = s.workspace_id AND p.id = s.pipeline_id WHERE s.workspace_id = $1 AND s.deleted_at IS NULL AND p.deleted_at IS NULL ORDER BY s.position',
+    [ctx.tx.workspaceId],
+  );
+  const toStage = rowMapper(ctx.tx.dataSource, StageEntity);
+  const all = rows.map((r) => ({ id: r.id as string, pipeline_name: r.pipeline_name as string, is_default: r.is_default as boolean, stage: toStage(r) }));
+  const inPipeline = (name?: string) => all.filter((s) => (name ? s.pipeline_name.toLowerCase() === name.toLowerCase() : s.is_default));
+  return {
+    byId: new Map(all.map((s) => [s.id, s.stage])),
+    pipeline: (name: string) => all.some((s) => s.pipeline_name.toLowerCase() === name.toLowerCase()),
+    byName: (pipeline: string | undefined, stage: string) => inPipeline(pipeline).find((s) => s.stage.name.toLowerCase() === stage.toLowerCase())?.stage,
+    firstOpen: (pipeline?: string) => inPipeline(pipeline).find((s) => s.stage.kind === StageKind.OPEN)?.stage,
+  };
+}
+
+async function externalIdsWithLineItems(ctx: ServiceContext, externalIds: (string | undefined)[]): Promise<Set<string>> {
+  const ids = externalIds.filter((x): x is string => !!x);
+  if (ids.length === 0) return new Set();
+  const rows = await ctx.tx.query<{ external_id: string }>(
+    `SELECT o.external_id FROM opportunity o WHERE o.workspace_id = $1 AND o.deleted_at IS NULL AND o.external_id = ANY($2::text[])
+       AND EXISTS (SELECT 1 FROM line_item l WHERE l.workspace_id = o.workspace_id AND l.opportunity_id = o.id)`,
+    [ctx.tx.workspaceId, ids],
+  );
+  return new Set(rows.map((r) => r.external_id));
+}
