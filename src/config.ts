@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   MAX_QUERY_TOKENS: int(5000, 100, 100000),
   MAX_QUERY_COST: int(50000, 100, 10000000),
   MAX_BODY_BYTES: int(1_000_000, 1000, 100_000_000),
+  CHANGE_FEED_RETENTION_DAYS: int(30, 1, 3650),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
 });
@@ -53,6 +54,7 @@ export interface Config {
     readonly cost: number;
     readonly bodyBytes: number;
   };
+  readonly changeFeedRetentionDays: number;
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
 }
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cost: e.MAX_QUERY_COST,
       bodyBytes: e.MAX_BODY_BYTES,
     }),
+    changeFeedRetentionDays: e.CHANGE_FEED_RETENTION_DAYS,
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
   });

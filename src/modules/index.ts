@@ -10,6 +10,8 @@ import { AuthResolver } from './auth/auth.resolver';
 import { AuthService } from './auth/auth.service';
 import { ContactResolver } from './contacts/contact.resolver';
 import { ContactService } from './contacts/contact.service';
+import { ChangeFeedResolver } from './events/change-feed.resolver';
+import { ChangeFeedService } from './events/change-feed.service';
 import { CustomFieldResolver } from './custom-fields/custom-field.resolver';
 import { CustomFieldService } from './custom-fields/custom-field.service';
 import { LeadConversionService } from './leads/lead-conversion.service';
@@ -38,7 +40,7 @@ export const RESOLVERS = [
   AuthResolver, UserResolver, TeamResolver, ApiKeyResolver,
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
-  CustomFieldResolver, SearchResolver, TimelineResolver,
+  CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
@@ -61,8 +63,9 @@ export function createServices(ds: DataSource, config: Config) {
   const pipelineDeletion = new PipelineDeletionService(pipelines, opportunities);
   const search = new SearchService();
   const timeline = new TimelineService();
+  const changeFeed = new ChangeFeedService(config.changeFeedRetentionDays);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
-  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline };
+  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -86,6 +89,7 @@ export function createResolverContainer(s: Services) {
     [CustomFieldResolver, new CustomFieldResolver(s.customFields)],
     [SearchResolver, new SearchResolver(s.search)],
     [TimelineResolver, new TimelineResolver(s.timeline)],
+    [ChangeFeedResolver, new ChangeFeedResolver(s.changeFeed)],
   ]);
   return {
     get(cls: unknown) {
