@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler } from 'express';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { RequestContext } from './graphql/context';
@@ -47,7 +47,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
-      requestPlugin(schema, config, log),
+      requestPlugin(schema, config, log, services),
       { async serverWillStart() { return { async drainServer() { await ws.close(); } }; } },
     ],
   });
@@ -104,20 +104,34 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
  * The transaction commits even when some fields failed: each mutation ran in its own savepoint,
  * so what failed is already undone and what succeeded must stay.
  */
-function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger): ApolloServerPlugin<RequestContext> {
+function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, services: Services): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
+      let replay: FormattedExecutionResult | undefined;
       return {
-        async didResolveOperation({ document, request, operationName }) {
+        async didResolveOperation({ document, request, operationName, operation, contextValue }) {
           assertNoNul(request.variables ?? {});
           assertNoNul(request.query ?? '', 'query');
           assertCost(queryCost(schema, document, request.variables ?? {}, operationName), config.limits.cost);
+          // A mutation sent with an Idempotency-Key runs once; a retry gets the stored response.
+          const key = request.http?.headers.get('idempotency-key');
+          if (key && operation?.operation === 'mutation' && contextValue.viewer && contextValue.tx) {
+            const body = { query: request.query, variables: request.variables ?? {}, operationName: request.operationName ?? null };
+            const claim = await services.idempotency.claim(contextValue.tx, contextValue.viewer, key, body);
+            if (claim.kind === 'first') contextValue.idempotent = claim.request;
+            else replay = claim.response;
+          }
+        },
+        async responseForOperation() {
+          if (!replay) return null;
+          return { http: { status: undefined, headers: new HeaderMap([['idempotent-replayed', 'true']]) }, body: { kind: 'single', singleResult: replay } };
         },
         async willSendResponse({ contextValue, response, operationName, errors }) {
           const tx = contextValue.tx;
           if (tx) {
             try {
+              if (contextValue.idempotent && response.body.kind === 'single') await services.idempotency.store(tx, contextValue.idempotent, response.body.singleResult);
               await tx.commit();
             } catch (err) {
               log.error({ err, requestId: contextValue.requestId }, 'commit failed');

@@ -4,6 +4,7 @@ import type { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../logger';
 import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
 import type { ActorRef } from '../modules/events/event.service';
+import type { IdempotentRequest } from '../modules/idempotency/idempotency.service';
 import type { AppError } from './errors';
 import { type Loaders, createLoaders } from './loaders';
 
@@ -17,6 +18,8 @@ export interface ServiceContext {
 /** One per GraphQL operation (HTTP request or subscription). */
 export class RequestContext {
   private _loaders?: Loaders;
+  /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */
+  idempotent?: IdempotentRequest;
 
   constructor(
     readonly requestId: string,

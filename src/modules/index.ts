@@ -14,6 +14,7 @@ import { ChangeFeedResolver } from './events/change-feed.resolver';
 import { ChangeFeedService } from './events/change-feed.service';
 import { CustomFieldResolver } from './custom-fields/custom-field.resolver';
 import { CustomFieldService } from './custom-fields/custom-field.service';
+import { IdempotencyService } from './idempotency/idempotency.service';
 import { LeadConversionService } from './leads/lead-conversion.service';
 import { LeadResolver } from './leads/lead.resolver';
 import { LeadService } from './leads/lead.service';
@@ -64,8 +65,9 @@ export function createServices(ds: DataSource, config: Config) {
   const search = new SearchService();
   const timeline = new TimelineService();
   const changeFeed = new ChangeFeedService(config.changeFeedRetentionDays);
+  const idempotency = new IdempotencyService();
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
-  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed };
+  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency };
 }
 export type Services = ReturnType<typeof createServices>;
 
