@@ -14,6 +14,8 @@ import { ChangeFeedResolver } from './events/change-feed.resolver';
 import { ChangeFeedService } from './events/change-feed.service';
 import { CustomFieldResolver } from './custom-fields/custom-field.resolver';
 import { CustomFieldService } from './custom-fields/custom-field.service';
+import { DuplicateResolver } from './duplicates/duplicate.resolver';
+import { DuplicateService } from './duplicates/duplicate.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
 import { LeadConversionService } from './leads/lead-conversion.service';
 import { LeadResolver } from './leads/lead.resolver';
@@ -41,7 +43,7 @@ export const RESOLVERS = [
   AuthResolver, UserResolver, TeamResolver, ApiKeyResolver,
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
-  CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver,
+  CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
@@ -66,8 +68,9 @@ export function createServices(ds: DataSource, config: Config) {
   const timeline = new TimelineService();
   const changeFeed = new ChangeFeedService(config.changeFeedRetentionDays);
   const idempotency = new IdempotencyService();
+  const duplicates = new DuplicateService();
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
-  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency };
+  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -92,6 +95,7 @@ export function createResolverContainer(s: Services) {
     [SearchResolver, new SearchResolver(s.search)],
     [TimelineResolver, new TimelineResolver(s.timeline)],
     [ChangeFeedResolver, new ChangeFeedResolver(s.changeFeed)],
+    [DuplicateResolver, new DuplicateResolver(s.duplicates)],
   ]);
   return {
     get(cls: unknown) {

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
@@ -26,6 +26,21 @@ const Base = CrudResolver({
 export class AccountResolver extends Base {
   constructor(protected readonly service: AccountService) {
     super();
+  }
+
+  @Authorized('WRITE')
+  @Mutation(() => Account, { description: 'Merges up to 9 duplicates into the survivor: what pointed at them points at it, its empty fields are filled from them, and they are soft-deleted with a link to it (`account.merged`).' })
+  mergeAccounts(
+    @Ctx() ctx: RequestContext,
+    @Arg('survivorId', () => ID, { description: 'The record that stays.' }) survivorId: string,
+    @Arg('mergedIds', () => [ID], { description: 'The duplicates that go (1 to 9).' }) mergedIds: string[],
+  ): Promise<Account> {
+    return this.service.merge(ctx.auth, survivorId, mergedIds);
+  }
+
+  @FieldResolver(() => Account, { nullable: true, description: 'The record this one was merged into.' })
+  mergedInto(@Root() r: Account, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
+    return r.mergedIntoId ? ctx.loaders.account.load(r.mergedIntoId) : null;
   }
 
   @FieldResolver(() => [Contact], { description: 'The contacts at the account (at most 500; use `contacts(filter: { accountId })` to page).' })

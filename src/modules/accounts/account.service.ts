@@ -8,6 +8,11 @@ import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Account } from './account.entity';
 import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.spec';
 import { accountUpsert } from './account.upsert';
+import { ACTIVITY_STORE } from '../activities/activity.spec';
+import { mergeRecords } from '../common/merge';
+import { CONTACT_STORE } from '../contacts/contact.spec';
+import { LEAD_STORE } from '../leads/lead.spec';
+import { OPPORTUNITY_STORE } from '../opportunities/opportunity.spec';
 import type { CreateAccountInput, UpdateAccountInput } from './account.types';
 
 
@@ -17,6 +22,20 @@ export class AccountService extends CrudService<Account> {
     private readonly workspaces: WorkspaceService,
   ) {
     super({ store: ACCOUNT_STORE, spec: ACCOUNT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: true, customFields: EntityType.ACCOUNT, upsert: accountUpsert(workspaces) }, customFields);
+  }
+
+  /** Merges up to 9 accounts into a survivor: contacts, deals and activities move to it. */
+  merge(ctx: ServiceContext, survivorId: string, mergedIds: string[]): Promise<Account> {
+    return mergeRecords(ctx, {
+      store: ACCOUNT_STORE,
+      fillFields: ['domain', 'industry', 'type', 'employees', 'annualRevenueAmount', 'annualRevenueCurrency', 'phone', 'website', 'address', 'country', 'ownerId'],
+      relations: [
+        { store: CONTACT_STORE, field: 'accountId' },
+        { store: OPPORTUNITY_STORE, field: 'accountId' },
+        { store: ACTIVITY_STORE, field: 'accountId' },
+        { store: LEAD_STORE, field: 'convertedAccountId' },
+      ],
+    }, survivorId, mergedIds);
   }
 
   async create(ctx: ServiceContext, input: CreateAccountInput): Promise<Account> {

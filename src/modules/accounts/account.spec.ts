@@ -45,6 +45,7 @@ export const accountData = (a: Account) => ({
   ownerId: a.ownerId,
   externalId: a.externalId,
   customFields: a.customFields,
+  mergedIntoId: a.mergedIntoId,
   deletedAt: a.deletedAt?.toISOString() ?? null,
 });
 
@@ -53,6 +54,6 @@ export const ACCOUNT_STORE: StoreSpec<Account> = {
   entity: Account,
   entityType: 'account',
   label: 'Account',
-  trackedFields: ['name', 'domain', 'industry', 'type', 'employees', 'annualRevenue', 'phone', 'website', 'address', 'country', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  trackedFields: ['name', 'domain', 'industry', 'type', 'employees', 'annualRevenue', 'phone', 'website', 'address', 'country', 'ownerId', 'externalId', 'customFields', 'mergedIntoId', 'deletedAt'],
   toData: accountData,
 };

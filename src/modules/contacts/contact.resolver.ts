@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
@@ -25,6 +25,21 @@ const Base = CrudResolver({
 export class ContactResolver extends Base {
   constructor(protected readonly service: ContactService) {
     super();
+  }
+
+  @Authorized('WRITE')
+  @Mutation(() => Contact, { description: 'Merges up to 9 duplicates into the survivor: what pointed at them points at it, its empty fields are filled from them, and they are soft-deleted with a link to it (`contact.merged`).' })
+  mergeContacts(
+    @Ctx() ctx: RequestContext,
+    @Arg('survivorId', () => ID, { description: 'The record that stays.' }) survivorId: string,
+    @Arg('mergedIds', () => [ID], { description: 'The duplicates that go (1 to 9).' }) mergedIds: string[],
+  ): Promise<Contact> {
+    return this.service.merge(ctx.auth, survivorId, mergedIds);
+  }
+
+  @FieldResolver(() => Contact, { nullable: true, description: 'The record this one was merged into.' })
+  mergedInto(@Root() r: Contact, @Ctx() ctx: RequestContext): Promise<Contact | null> | null {
+    return r.mergedIntoId ? ctx.loaders.contact.load(r.mergedIntoId) : null;
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The account the contact works at.' })

@@ -5,12 +5,29 @@ import { normEmail, trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
 import { contactUpsert } from './contact.upsert';
+import { ACTIVITY_STORE } from '../activities/activity.spec';
+import { mergeRecords } from '../common/merge';
+import { LEAD_STORE } from '../leads/lead.spec';
+import { OPPORTUNITY_STORE } from '../opportunities/opportunity.spec';
 import { CONTACT_SPEC, CONTACT_STORE } from './contact.spec';
 import type { CreateContactInput, UpdateContactInput } from './contact.types';
 
 export class ContactService extends CrudService<Contact> {
   constructor(customFields: CustomFieldService) {
     super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, customFields: EntityType.CONTACT, upsert: contactUpsert() }, customFields);
+  }
+
+  /** Merges up to 9 contacts into a survivor: deals (as primary contact) and activities move to it. */
+  merge(ctx: ServiceContext, survivorId: string, mergedIds: string[]): Promise<Contact> {
+    return mergeRecords(ctx, {
+      store: CONTACT_STORE,
+      fillFields: ['firstName', 'email', 'phone', 'title', 'accountId', 'ownerId'],
+      relations: [
+        { store: OPPORTUNITY_STORE, field: 'primaryContactId' },
+        { store: ACTIVITY_STORE, field: 'contactId' },
+        { store: LEAD_STORE, field: 'convertedContactId' },
+      ],
+    }, survivorId, mergedIds);
   }
 
   async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {

@@ -32,7 +32,7 @@ export const CONTACT_STORE: StoreSpec<Contact> = {
   entity: Contact,
   entityType: 'contact',
   label: 'Contact',
-  trackedFields: ['firstName', 'lastName', 'email', 'phone', 'title', 'accountId', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  trackedFields: ['firstName', 'lastName', 'email', 'phone', 'title', 'accountId', 'ownerId', 'externalId', 'customFields', 'mergedIntoId', 'deletedAt'],
   toData: (c) => ({
     id: c.id,
     firstName: c.firstName,
@@ -44,6 +44,7 @@ export const CONTACT_STORE: StoreSpec<Contact> = {
     ownerId: c.ownerId,
     externalId: c.externalId,
     customFields: c.customFields,
+    mergedIntoId: c.mergedIntoId,
     deletedAt: c.deletedAt?.toISOString() ?? null,
   }),
 };
