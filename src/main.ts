@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { connect, runMigrations } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { createLogger, type Logger } from './logger';
-import { createServices } from './modules';
+import { createServices, type Services } from './modules';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
 
 /** The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server. */
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   let embeddedStarting: Promise<EmbeddedDatabase> | undefined;
   let ds: DataSource | undefined;
   let app: App | undefined;
+  let services: Services | undefined;
   let stopping: Promise<void> | undefined;
 
   let exitCode = 0;
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       const force = setTimeout(() => process.exit(exitCode || 1), 60_000);
       force.unref();
       await app?.close().catch((err) => log.error({ err }, 'server close failed'));
+      await services?.imports.stop().catch((err) => log.error({ err }, 'import runner stop failed'));
       await ds?.destroy().catch((err) => log.error({ err }, 'database close failed'));
       // A start still in progress (initdb, say) is waited for, then stopped: nothing is left behind.
       const pg = embedded ?? (await embeddedStarting?.catch(() => undefined));
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     }
     ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, onPoolError: (err) => log.warn({ error: err.message }, 'idle database connection lost') });
     await checkRole(ds, config, log);
-    const services = createServices(ds, config);
+    services = createServices(ds, config, log);
 
     let demo: DemoCredentials | null = null;
     if (config.embedded) {
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
 
     app = await createApp(ds, config, log, services);
     const port = await app.listen(config.port, config.host);
+    await services.imports.resumeUnfinished();
     printWelcome(port, demo);
   } catch (err) {
     log.fatal({ err }, 'start failed');

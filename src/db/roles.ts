@@ -6,3 +6,5 @@
  */
 export const APP_ROLE = 'trellis_app';
 export const AUTH_ROLE = 'trellis_auth';
+/** Owns the SECURITY DEFINER functions through which background workers find work across workspaces. */
+export const WORKER_ROLE = 'trellis_worker';

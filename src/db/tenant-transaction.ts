@@ -15,6 +15,7 @@ export class TenantTransaction {
   // One connection runs one statement at a time: resolvers that query concurrently take turns here
   // (pg itself would queue them, but that use of a client is deprecated).
   private turn: Promise<unknown> = Promise.resolve();
+  private readonly afterCommitHooks: (() => void)[] = [];
 
   constructor(
     readonly dataSource: DataSource,
@@ -80,8 +81,14 @@ export class TenantTransaction {
     return run;
   }
 
+  /** Runs `fn` once this transaction has committed (never if it rolls back): side effects wait for the data. */
+  afterCommit(fn: () => void): void {
+    this.afterCommitHooks.push(fn);
+  }
+
   async commit(): Promise<void> {
     await this.finish(true);
+    for (const fn of this.afterCommitHooks.splice(0)) fn();
   }
 
   async rollback(): Promise<void> {

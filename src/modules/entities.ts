@@ -3,6 +3,7 @@ import { Activity } from './activities/activity.entity';
 import { ApiKey } from './api-keys/api-key.entity';
 import { Contact } from './contacts/contact.entity';
 import { CustomFieldDefinition } from './custom-fields/custom-field.entity';
+import { ImportJob } from './imports/import-job.entity';
 import { Lead } from './leads/lead.entity';
 import { LineItem, Opportunity, StageHistoryEntry } from './opportunities/opportunity.entity';
 import { Pipeline, Stage } from './pipelines/pipeline.entity';
@@ -16,5 +17,5 @@ import { Workspace } from './workspaces/workspace.entity';
 /** Every TypeORM entity; the data source registers exactly these. */
 export const ENTITIES = [
   Workspace, User, Team, ApiKey, RefreshToken, Event,
-  Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition,
+  Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition, ImportJob,
 ];

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import { createLogger, type Logger } from '../logger';
 import { AccountResolver } from './accounts/account.resolver';
 import { AccountService } from './accounts/account.service';
 import { ActivityResolver } from './activities/activity.resolver';
@@ -17,6 +18,8 @@ import { CustomFieldService } from './custom-fields/custom-field.service';
 import { DuplicateResolver } from './duplicates/duplicate.resolver';
 import { DuplicateService } from './duplicates/duplicate.service';
 import { IdempotencyService } from './idempotency/idempotency.service';
+import { ImportResolver } from './imports/import.resolver';
+import { ImportService } from './imports/import.service';
 import { LeadConversionService } from './leads/lead-conversion.service';
 import { LeadResolver } from './leads/lead.resolver';
 import { LeadService } from './leads/lead.service';
@@ -37,17 +40,24 @@ import { TimelineService } from './timeline/timeline.service';
 import { UserResolver } from './users/user.resolver';
 import { UserService } from './users/user.service';
 import { WorkspaceService } from './workspaces/workspace.service';
+import { EntityType } from './common/enums';
+import { UpsertAccountInput } from './accounts/account.upsert';
+import { UpsertActivityInput } from './activities/activity.upsert';
+import { UpsertContactInput } from './contacts/contact.upsert';
+import { UpsertLeadInput } from './leads/lead.upsert';
+import { UpsertOpportunityInput } from './opportunities/opportunity.upsert';
+import { UpsertProductInput } from './products/product.upsert';
 
 /** Every resolver class: the schema is built from exactly these. */
 export const RESOLVERS = [
   AuthResolver, UserResolver, TeamResolver, ApiKeyResolver,
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
-  CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver,
+  CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
-export function createServices(ds: DataSource, config: Config) {
+export function createServices(ds: DataSource, config: Config, log: Logger = createLogger('silent')) {
   const workspaces = new WorkspaceService();
   const auth = new AuthService(ds, config, workspaces);
   const users = new UserService();
@@ -69,8 +79,16 @@ export function createServices(ds: DataSource, config: Config) {
   const changeFeed = new ChangeFeedService(config.changeFeedRetentionDays);
   const idempotency = new IdempotencyService();
   const duplicates = new DuplicateService();
+  const imports = new ImportService(ds, customFields, {
+    [EntityType.ACCOUNT]: { upsert: (c, i, m, a) => accounts.upsert(c, i, m, a), inputClass: UpsertAccountInput },
+    [EntityType.CONTACT]: { upsert: (c, i, m, a) => contacts.upsert(c, i, m, a), inputClass: UpsertContactInput },
+    [EntityType.LEAD]: { upsert: (c, i, m, a) => leads.upsert(c, i, m, a), inputClass: UpsertLeadInput },
+    [EntityType.OPPORTUNITY]: { upsert: (c, i, m, a) => opportunities.upsert(c, i, m, a), inputClass: UpsertOpportunityInput },
+    [EntityType.PRODUCT]: { upsert: (c, i, m, a) => products.upsert(c, i, m, a), inputClass: UpsertProductInput },
+    [EntityType.ACTIVITY]: { upsert: (c, i, m, a) => activities.upsert(c, i, m, a), inputClass: UpsertActivityInput },
+  }, log);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
-  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates };
+  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -96,6 +114,7 @@ export function createResolverContainer(s: Services) {
     [TimelineResolver, new TimelineResolver(s.timeline)],
     [ChangeFeedResolver, new ChangeFeedResolver(s.changeFeed)],
     [DuplicateResolver, new DuplicateResolver(s.duplicates)],
+    [ImportResolver, new ImportResolver(s.imports)],
   ]);
   return {
     get(cls: unknown) {

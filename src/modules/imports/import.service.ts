@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import type { DataSource } from 'typeorm';
+import { rowMapper } from '../../db/hydrate';
+import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
+import type { ServiceContext } from '../../graphql/context';
+import { badField, badInput, type FieldError, notFound } from '../../graphql/errors';
+import type { Logger } from '../../logger';
+import { ApiScope } from '../api-keys/api-key.entity';
+import { requireWrite, scopesOfRole, type Viewer } from '../auth/viewer';
+import { type BatchResult, BatchItemStatus, MatchOn } from '../common/batch.types';
+import { EntityType } from '../common/enums';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import { ActorType } from '../events/event.entity';
+import type { Role } from '../users/user.entity';
+import { convertRow, CSV_FIELDS, type DateOrder } from './csv-fields';
+import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
+import type { StartImportInput } from './import.types';
+
+const BATCH = 500;
+const MAX_STORED_ERRORS = 1000;
+
+type Upsert = (ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean) => Promise<BatchResult>;
+export interface ImportTarget {
+  upsert: Upsert;
+  inputClass: new () => object;
+}
+
+class DryRunRollback extends Error {
+  constructor(readonly result: BatchResult) {
+    super('dry run');
+  }
+}
+
+/**
+ * CSV imports: a job row holds the file and the mapping; a runner works through it in batches of
+ * 500 rows, each batch written through the entity's upsert together with the job's progress in one
+ * transaction, so a crash resumes where the last batch ended and no row is applied twice.
+ */
+export class ImportService {
+  private readonly running = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly customFields: CustomFieldService,
+    private readonly targets: Partial<Record<EntityType, ImportTarget>>,
+    private readonly log: Logger,
+  ) {}
+
+  async get(ctx: ServiceContext, id: string): Promise<ImportJob> {
+    if (!isUuid(id)) throw notFound('Import job');
+    const row = await ctx.tx.one('SELECT * FROM import_job WHERE workspace_id = $1 AND id = $2', [ctx.tx.workspaceId, id]);
+    if (!row) throw notFound('Import job');
+    return rowMapper(ctx.tx.dataSource, ImportJob)(row);
+  }
+
+  /** Checks the header and the mapping, stores the job, and starts it once the request commits. */
+  async start(ctx: ServiceContext, input: StartImportInput): Promise<ImportJob> {
+    requireWrite(ctx.viewer);
+    const fields = CSV_FIELDS[input.entityType];
+    if (!fields || !this.targets[input.entityType]) throw badField('entityType', 'imports take accounts, contacts, leads, opportunities, products or activities');
+    const { header, rows } = parseCsv(input.csv);
+    if (rows.length === 0) throw badField('csv', 'holds no data row');
+    await this.checkMapping(ctx, input, header, fields);
+    const id = randomUUID();
+    await ctx.tx.query(
+      `INSERT INTO import_job (workspace_id, id, entity_type, status, dry_run, match_on, mapping, date_format, csv, total, created_by_id, actor_type, actor_id)
+       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.matchOn ?? MatchOn.EXTERNAL_ID, JSON.stringify(input.mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
+    );
+    ctx.tx.afterCommit(() => this.kick(ctx.tx.workspaceId, id));
+    return this.get(ctx, id);
+  }
+
+  /** Picks up the jobs a stopped instance left unfinished (through the worker's definer function). */
+  async resumeUnfinished(): Promise<void> {
+    const jobs: { workspace_id: string; id: string }[] = await this.ds.query('SELECT * FROM worker_unfinished_import_jobs()');
+    for (const j of jobs) this.kick(j.workspace_id, j.id);
+  }
+
+  /** Stops taking batches: running jobs end after their current batch and stay RUNNING, to resume later. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+  }
+
+  /** Resolves when no job runs in this process (tests and shutdown wait on it). */
+  async idle(): Promise<void> {
+    while (this.running.size) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private kick(workspaceId: string, id: string): void {
+    if (this.running.has(id) || this.stopped) return;
+    this.running.add(id);
+    void this.run(workspaceId, id)
+      .catch((err) => this.log.error({ err, jobId: id }, 'import job failed'))
+      .finally(() => this.running.delete(id));
+  }
+
+  private async run(workspaceId: string, id: string): Promise<void> {
+    const job = await inWorkspace(this.ds, workspaceId, async (tx) => {
+      const row = await tx.one(`UPDATE import_job SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now() WHERE workspace_id = $1 AND id = $2 AND status IN ('PENDING', 'RUNNING') RETURNING *`, [workspaceId, id]);
+      return row ? rowMapper(tx.dataSource, ImportJob)(row) : null;
+    });
+    if (!job) return;
+    try {
+      const csv = (await inWorkspace(this.ds, workspaceId, (tx) => tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id])))!.csv;
+      const { rows } = parseCsv(csv);
+      const target = this.targets[job.entityType]!;
+      for (let start = job.processed; start < rows.length; start += BATCH) {
+        if (this.stopped) return;
+        await inWorkspace(this.ds, workspaceId, async (tx) => {
+          const viewer = await this.viewerOf(tx, job);
+          const ctx: ServiceContext = { tx, viewer, actor: { type: job.actorType as ActorType, id: job.actorId } };
+          const custom = new Map((await this.customFields.list(ctx, job.entityType)).map((d) => [d.key, d]));
+          const chunk = rows.slice(start, start + BATCH);
+          const errors: ImportRowError[] = [];
+          const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
+          const inputs: { row: number; input: object }[] = [];
+          chunk.forEach((r, i) => {
+            const rowNumber = start + i + 2;
+            const c = convertRow(r, job.mapping, CSV_FIELDS[job.entityType]!, custom, job.dateFormat as DateOrder);
+            if (c.errors.length) {
+              counts.failed++;
+              errors.push(...c.errors.map((e) => ({ row: rowNumber, column: e.column, message: e.message })));
+            } else inputs.push({ row: rowNumber, input: Object.assign(new target.inputClass(), c.input) });
+          });
+          const result = await this.apply(ctx, target, inputs.map((x) => x.input), job);
+          result.results.forEach((r, i) => {
+            if (r.status === BatchItemStatus.FAILED) errors.push(...r.errors.map((e) => ({ row: inputs[i].row, column: columnOf(job.mapping, e.field), message: e.field ? `${e.field}: ${e.message}` : e.message })));
+          });
+          counts.created += result.created;
+          counts.updated += result.updated;
+          counts.unchanged += result.unchanged;
+          counts.failed += result.failed;
+          await tx.query(
+            `UPDATE import_job SET processed = processed + $3, created = created + $4, updated = updated + $5, unchanged = unchanged + $6, failed = failed + $7,
+               errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors ELSE errors || $8::jsonb END,
+               error_count = error_count + $9, updated_at = now(), version = version + 1
+             WHERE workspace_id = $1 AND id = $2`,
+            [workspaceId, id, chunk.length, counts.created, counts.updated, counts.unchanged, counts.failed, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), errors.length],
+          );
+        });
+      }
+      await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
+    } catch (err) {
+      await this.finish(workspaceId, id, ImportStatus.FAILED, 'The import stopped on an unexpected error; the rows before it were imported').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** A dry run applies each batch in a savepoint and rolls it back: every check runs, nothing stays. */
+  private async apply(ctx: ServiceContext, target: ImportTarget, inputs: object[], job: ImportJob): Promise<BatchResult> {
+    if (!job.dryRun) return target.upsert(ctx, inputs, job.matchOn, false);
+    try {
+      await ctx.tx.savepoint(async () => {
+        throw new DryRunRollback(await target.upsert(ctx, inputs, job.matchOn, false));
+      });
+    } catch (err) {
+      if (err instanceof DryRunRollback) return err.result;
+      throw err;
+    }
+    throw new Error('unreachable');
+  }
+
+  private async finish(workspaceId: string, id: string, status: ImportStatus, message: string | null): Promise<void> {
+    await inWorkspace(this.ds, workspaceId, (tx) =>
+      tx.query('UPDATE import_job SET status = $3, message = $4, finished_at = now(), updated_at = now(), version = version + 1 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, status, message]),
+    );
+  }
+
+  /** The job acts as whoever started it, with their permissions as they are now. */
+  private async viewerOf(tx: TenantTransaction, job: ImportJob): Promise<Viewer> {
+    const base = { workspaceId: tx.workspaceId, teamId: null };
+    if (job.actorType === ActorType.API_KEY) {
+      const key = await tx.one<{ scopes: ApiScope[] }>('SELECT scopes FROM api_key WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL', [tx.workspaceId, job.actorId]);
+      return { ...base, kind: 'API_KEY', userId: job.createdById, apiKeyId: job.actorId, role: null, scopes: key?.scopes ?? [] };
+    }
+    const user = await tx.one<{ role: Role }>('SELECT role FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL', [tx.workspaceId, job.actorId]);
+    return { ...base, kind: 'USER', userId: job.actorId, apiKeyId: null, role: user?.role ?? null, scopes: user ? scopesOfRole(user.role) : [] };
+  }
+
+  private async checkMapping(ctx: ServiceContext, input: StartImportInput, header: string[], fields: Record<string, unknown>): Promise<void> {
+    if (!input.mapping || typeof input.mapping !== 'object' || Array.isArray(input.mapping) || Object.keys(input.mapping).length === 0) throw badField('mapping', 'must be an object: CSV column -> field');
+    const custom = new Set((await this.customFields.list(ctx, input.entityType)).map((d) => d.key));
+    const errors: FieldError[] = [];
+    const targets = new Set<string>();
+    for (const [column, field] of Object.entries(input.mapping)) {
+      if (!header.includes(column)) errors.push({ field: `mapping.${column}`, message: `no column ${column} in the CSV header` });
+      if (typeof field !== 'string') errors.push({ field: `mapping.${column}`, message: 'must name a field' });
+      else if (field.startsWith('customFields.') ? !custom.has(field.slice(13)) : !(field in fields)) errors.push({ field: `mapping.${column}`, message: `${field} is not a field of ${input.entityType.toLowerCase()}s` });
+      else if (targets.has(field)) errors.push({ field: `mapping.${column}`, message: `${field} is mapped twice` });
+      else targets.add(field);
+    }
+    if (errors.length) throw badInput(errors);
+  }
+}
+
+/** Parses CSV text: BOM or not, `,` or `;` (whichever the header uses), quoted fields with newlines. */
+export function parseCsv(csv: string): { header: string[]; rows: Record<string, string>[] } {
+  const text = csv.replace(/^\uFEFF/, '');
+  const firstLine = text.slice(0, text.search(/\r?\n|$/));
+  const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
+  let records: string[][];
+  try {
+    records = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: true, trim: false }) as string[][];
+  } catch (err) {
+    throw badField('csv', `is not valid CSV: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const [header = [], ...data] = records;
+  const names = header.map((h) => h.trim());
+  return { header: names, rows: data.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] ?? '']))) };
+}
+
+function columnOf(mapping: Record<string, string>, field: string): string | null {
+  const top = field.split('.')[0] === 'customFields' ? field : field.split('.')[0];
+  return Object.entries(mapping).find(([, f]) => f === top || f === field)?.[0] ?? null;
+}

@@ -1,0 +1,91 @@
+import { codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
+
+const START = `mutation($i: StartImportInput!) { startImport(input: $i) { id status total } }`;
+const JOB = `query($id: ID!) { importJob(id: $id) { status total processed created updated unchanged failed errorCount errors { row column message } message } }`;
+
+describe('CSV import', () => {
+  let t: TestApp;
+  let admin: SignedUp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await signUp(t, 'Import Co');
+    await t.gql('mutation { defineCustomField(input: { entityType: ACCOUNT, key: "tier", label: "Tier", type: SELECT, options: ["Gold", "Silver"] }) { id } }', {}, admin.accessToken);
+  });
+  afterAll(() => t.close());
+
+  async function run(input: Record<string, unknown>) {
+    const s = await t.gql(START, { i: input }, admin.accessToken);
+    if (s.errors) return { start: s, job: null };
+    await t.services.imports.idle();
+    const j = await t.gql(JOB, { id: s.data.startImport.id }, admin.accessToken);
+    return { start: s, job: j.data.importJob };
+  }
+
+  it('imports a dirty real-world CSV: BOM, semicolons, quoted newlines, several date formats, custom fields, bad rows reported', async () => {
+    const csv =
+      '\uFEFFId;Company;Web;Staff;Revenue;Tier;Notes\r\n' +
+      'E-1;Acme;acme.com;120;"1 200,50";Gold;"two\nlines"\r\n' +
+      'E-2;"Beta; Inc";beta.com;12;99.5;Silver;\r\n' +
+      'E-3;Gamma;gamma.com;many;10;Gold;\r\n' +
+      'E-4;Delta;delta.com;5;10;Platinum;\r\n' +
+      'E-5;;eps.com;5;10;;\r\n';
+    const { start, job } = await run({ entityType: 'ACCOUNT', csv, mapping: { Id: 'externalId', Company: 'name', Web: 'domain', Staff: 'employees', Revenue: 'annualRevenue', Tier: 'customFields.tier', Notes: 'address' } });
+    expect(start.errors).toBeUndefined();
+    expect(job).toMatchObject({ status: 'COMPLETED', total: 5, processed: 5, created: 2, failed: 3, errorCount: 3 });
+    expect(job.errors).toEqual([
+      { row: 4, column: 'Staff', message: 'is not a whole number' },
+      { row: 5, column: 'Tier', message: 'customFields.tier: must be one of: Gold, Silver' },
+      { row: 6, column: 'Company', message: 'name: is required to create' },
+    ]);
+    const acme = await t.gql('{ account(externalId: "E-1") { name employees annualRevenue { amount } customFields address } b: account(externalId: "E-2") { name } }', {}, admin.accessToken);
+    expect(acme.data.account).toEqual({ name: 'Acme', employees: 120, annualRevenue: { amount: '1200.50' }, customFields: { tier: 'Gold' }, address: 'two\nlines' });
+    expect(acme.data.b.name).toBe('Beta; Inc');
+    // The same file again: nothing changes.
+    const again = await run({ entityType: 'ACCOUNT', csv, mapping: { Id: 'externalId', Company: 'name', Web: 'domain', Staff: 'employees', Revenue: 'annualRevenue', Tier: 'customFields.tier', Notes: 'address' } });
+    expect(again.job).toMatchObject({ created: 0, updated: 0, unchanged: 2, failed: 3 });
+  });
+
+  it('reads ISO, slashed and dotted dates into opportunities, and a dry run writes nothing', async () => {
+    const csv = 'ref,deal,close,stage,value\nO-1,One,2026-03-04,Proposal,10\nO-2,Two,04/03/2026,Proposal,20\nO-3,Three,13/02/2026,Proposal,30\nO-4,Four,04.03.2026,Proposal,40\nO-5,Five,2026-02-30,Proposal,50\n';
+    const mapping = { ref: 'externalId', deal: 'name', close: 'expectedCloseDate', stage: 'stageName', value: 'amount' };
+    const before = await t.sql<{ n: number }>('SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event)::int AS n');
+    const dry = await run({ entityType: 'OPPORTUNITY', csv, mapping, dryRun: true, dateFormat: 'DMY' });
+    expect(dry.job).toMatchObject({ status: 'COMPLETED', created: 4, failed: 1 });
+    expect(await t.sql('SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event)::int AS n')).toEqual(before);
+    const real = await run({ entityType: 'OPPORTUNITY', csv, mapping, dateFormat: 'DMY' });
+    expect(real.job).toMatchObject({ created: 4, failed: 1 });
+    expect(real.job.errors).toEqual([{ row: 6, column: 'close', message: 'is not a date' }]);
+    const dates = await t.sql<{ external_id: string; d: string }>(`SELECT external_id, expected_close_date AS d FROM opportunity ORDER BY external_id`);
+    expect(dates).toEqual([
+      { external_id: 'O-1', d: '2026-03-04' },
+      { external_id: 'O-2', d: '2026-03-04' },
+      { external_id: 'O-3', d: '2026-02-13' },
+      { external_id: 'O-4', d: '2026-03-04' },
+    ]);
+  });
+
+  it('refuses a mapping to an unknown field or column, and malformed CSV, before starting', async () => {
+    const bad = await t.gql(START, { i: { entityType: 'CONTACT', csv: 'a,b\n1,2\n', mapping: { a: 'lastName', b: 'shoeSize', c: 'email' } } }, admin.accessToken);
+    expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
+    expect(bad.errors![0].extensions.fields!.map((f) => f.field).sort()).toEqual(['mapping.b', 'mapping.c']);
+    const broken = await t.gql(START, { i: { entityType: 'CONTACT', csv: 'a,b\n"unterminated,2\n', mapping: { a: 'lastName' } } }, admin.accessToken);
+    expect(codes(broken)).toEqual(['BAD_USER_INPUT']);
+    expect(await t.sql('SELECT 1 FROM import_job WHERE entity_type = $1', ['contact'])).toEqual([]);
+  });
+
+  it('handles thousands of rows in batches, and resumes a job a stopped instance left running', async () => {
+    const rows = Array.from({ length: 2400 }, (_, i) => `C-${i},Last${i},user${i}@example.com`);
+    const csv = ['ext,last,email', ...rows].join('\n');
+    const { job } = await run({ entityType: 'CONTACT', csv, mapping: { ext: 'externalId', last: 'lastName', email: 'email' } });
+    expect(job).toMatchObject({ status: 'COMPLETED', processed: 2400, created: 2400, failed: 0 });
+    // Simulate a crash after two batches of a second import: progress says 1000 rows are done.
+    const s = await t.gql(START, { i: { entityType: 'CONTACT', csv: csv.replace(/Last/g, 'Renamed'), mapping: { ext: 'externalId', last: 'lastName' } } }, admin.accessToken);
+    await t.services.imports.idle();
+    await t.sql(`UPDATE import_job SET status = 'RUNNING', processed = 1000, updated = 1000, finished_at = NULL WHERE id = $1`, [s.data.startImport.id]);
+    await t.services.imports.resumeUnfinished();
+    await t.services.imports.idle();
+    const resumed = (await t.gql(JOB, { id: s.data.startImport.id }, admin.accessToken)).data.importJob;
+    expect(resumed).toMatchObject({ status: 'COMPLETED', processed: 2400, failed: 0 });
+    expect(resumed.updated + resumed.unchanged).toBe(2400);
+  }, 120_000);
+});
