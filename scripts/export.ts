@@ -1,0 +1,78 @@
+// Streams a whole list out of Trellis through the API, page by page (keyset cursors, so every page
+// costs the same), in constant memory:
+//
+//   TRELLIS_API_KEY=trl_... npm run export -- --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file]
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { stringify } from 'csv-stringify/sync';
+import { clientFromEnv, gql, parseArgs, progress } from './lib/api-client';
+
+const MONEY = '{ amount currency }';
+/** The scalar fields exported per list, with the GraphQL type of its filter. */
+const ENTITIES: Record<string, { filter: string; fields: string[] }> = {
+  accounts: { filter: 'AccountFilter', fields: ['id', 'externalId', 'name', 'domain', 'industry', 'type', 'employees', `annualRevenue ${MONEY}`, 'phone', 'website', 'address', 'country', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+  contacts: { filter: 'ContactFilter', fields: ['id', 'externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'account { externalId name }', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+  leads: { filter: 'LeadFilter', fields: ['id', 'externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', 'status', 'source', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+  opportunities: { filter: 'OpportunityFilter', fields: ['id', 'externalId', 'name', `amount ${MONEY}`, 'status', 'probability', 'expectedCloseDate', 'closedAt', 'stage { name }', 'pipeline { name }', 'account { externalId name }', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+  products: { filter: 'ProductFilter', fields: ['id', 'externalId', 'name', 'sku', 'description', `unitPrice ${MONEY}`, 'active', 'createdAt', 'updatedAt'] },
+  activities: { filter: 'ActivityFilter', fields: ['id', 'externalId', 'type', 'subject', 'body', 'status', 'dueAt', 'completedAt', 'durationSeconds', 'outcome', 'account { externalId }', 'contact { externalId }', 'opportunity { externalId }', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+};
+
+/** Nested objects become dotted columns (amount.amount, owner.email); JSON stays JSON. */
+function flatten(node: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const [k, v] of Object.entries(node)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (k === 'customFields') out[key] = v == null ? '' : JSON.stringify(v);
+    else if (v && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
+    else out[key] = v ?? '';
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const client = clientFromEnv(args);
+  const entity = String(args.entity ?? '');
+  const spec = ENTITIES[entity];
+  if (!spec) throw new Error(`--entity must be one of ${Object.keys(ENTITIES).join(', ')}`);
+  const format = String(args.format ?? 'csv');
+  if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
+  const filter = args.filter ? JSON.parse(String(args.filter)) : null;
+  const out = args.out ? createWriteStream(String(args.out)) : process.stdout;
+  const query = `query($after: String, $filter: ${spec.filter}, $count: Boolean!) {
+    page: ${entity}(first: 500, after: $after, filter: $filter) { totalCount @include(if: $count) pageInfo { hasNextPage endCursor } nodes { ${spec.fields.join(' ')} } } }`;
+  let after: string | null = null;
+  let total: number | null = null;
+  let done = 0;
+  let header: string[] | null = null;
+  const started = Date.now();
+  for (;;) {
+    const data: { page: { totalCount?: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] } } = await gql(client, query, { after, filter, count: after === null });
+    total ??= data.page.totalCount ?? null;
+    let chunk = '';
+    for (const node of data.page.nodes) {
+      if (format === 'ndjson') chunk += JSON.stringify(node) + '\n';
+      else {
+        const row = flatten(node);
+        if (!header) {
+          header = Object.keys(row);
+          chunk += stringify([header]);
+        }
+        chunk += stringify([header.map((h) => row[h] ?? '')]);
+      }
+    }
+    done += data.page.nodes.length;
+    if (!out.write(chunk)) await once(out, 'drain');
+    progress(`exporting ${entity}`, done, total);
+    if (!data.page.pageInfo.hasNextPage) break;
+    after = data.page.pageInfo.endCursor;
+  }
+  if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
+  const seconds = (Date.now() - started) / 1000;
+  process.stderr.write(`exported ${done} ${entity} in ${seconds.toFixed(1)} s (${Math.round(done / Math.max(seconds, 0.001))} rows/s)\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
