@@ -133,6 +133,9 @@ describe('upserts of every kind, with references by natural key', () => {
     expect(a.data.upsertActivities.created).toBe(2);
     const acts = await gql('{ activities(orderBy: [{ field: SUBJECT }]) { nodes { subject status opportunity { name } } } }');
     expect(acts.data.activities.nodes).toEqual([{ subject: 'Invoice', status: 'OPEN', opportunity: null }, { subject: 'Kick-off', status: 'COMPLETED', opportunity: { name: 'Acme widgets' } }]);
+    const byId = await batch('upsertActivities', 'UpsertActivityInput', [{ externalId: 'ACT-3', type: 'NOTE', subject: 'By id', opportunityId: oppId }, { externalId: 'ACT-4', type: 'NOTE', subject: 'Bad id', opportunityId: '00000000-0000-4000-8000-000000000000' }]);
+    expect(byId.data.upsertActivities.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
+    expect(byId.data.upsertActivities.results[1].errors).toEqual([{ field: 'opportunityId', message: 'no such opportunity' }]);
     const l = await batch('upsertLeads', 'UpsertLeadInput', [{ email: 'lead@new.test', lastName: 'Lead' }, { email: 'bad@new.test', lastName: 'B', status: 'CONVERTED' }], 'EMAIL');
     expect(l.data.upsertLeads.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
   });

@@ -1,6 +1,6 @@
-import { IsEmail, IsInt, IsOptional, Length, MaxLength, Min } from 'class-validator';
-import { Field, InputType, Int } from 'type-graphql';
-import { JSONScalar } from '../../graphql/scalars';
+import { IsEmail, IsOptional, Length } from 'class-validator';
+import { UpdateActivityInput } from './activity.types';
+import { Field, InputType } from 'type-graphql';
 import { MatchOn } from '../common/batch.types';
 import { EntityType } from '../common/enums';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
@@ -10,29 +10,23 @@ import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
 import { ACTIVITY_STORE } from './activity.spec';
 
 @InputType({ description: 'An activity to create or update, matched by externalId; omitted fields stay as they are.' })
-export class UpsertActivityInput {
-  @Field({ nullable: true, description: 'The id in your system (the match key).' }) @IsOptional() @Length(1, 200) externalId?: string;
+export class UpsertActivityInput extends UpdateActivityInput {
   @Field(() => ActivityType, { nullable: true, description: 'CALL, EMAIL, MEETING, NOTE or TASK (required to create).' }) @IsOptional() type?: ActivityType;
-  @Field({ nullable: true, description: 'A one-line summary (required to create).' }) @IsOptional() @Length(1, 500) subject?: string;
-  @Field(() => String, { nullable: true, description: 'The details.' }) @IsOptional() @MaxLength(100_000) body?: string | null;
-  @Field(() => ActivityStatus, { nullable: true, description: 'Default: OPEN for tasks and anything due in the future, else COMPLETED.' }) @IsOptional() status?: ActivityStatus;
-  @Field(() => Date, { nullable: true, description: 'When it is due or takes place.' }) @IsOptional() dueAt?: Date | null;
   @Field(() => Date, { nullable: true, description: 'When it was completed.' }) @IsOptional() completedAt?: Date | null;
-  @Field(() => Int, { nullable: true, description: 'Duration in seconds.' }) @IsOptional() @IsInt() @Min(0) durationSeconds?: number | null;
-  @Field(() => String, { nullable: true, description: "A call's outcome." }) @IsOptional() @MaxLength(200) outcome?: string | null;
   @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
   @Field(() => String, { nullable: true, description: 'The contact, by its externalId.' }) @IsOptional() @Length(1, 200) contactExternalId?: string;
   @Field(() => String, { nullable: true, description: 'The lead, by its externalId.' }) @IsOptional() @Length(1, 200) leadExternalId?: string;
   @Field(() => String, { nullable: true, description: 'The opportunity, by its externalId.' }) @IsOptional() @Length(1, 200) opportunityExternalId?: string;
   @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
 }
 
-const byExternal = (target: string, table: string, field: keyof UpsertActivityInput) => ({
+/** A reference by id or by the other record's externalId. */
+const related = (target: 'accountId' | 'contactId' | 'leadId' | 'opportunityId', table: string, field: 'accountExternalId' | 'contactExternalId' | 'leadExternalId' | 'opportunityExternalId') => ({
   target,
   table,
   label: table,
-  byKey: [field, 'external_id', false, (i: UpsertActivityInput) => i[field] as string | undefined] as [string, string, boolean, (i: UpsertActivityInput) => string | undefined],
+  byId: (i: UpsertActivityInput) => i[target],
+  byKey: [field, 'external_id', false, (i: UpsertActivityInput) => i[field]] as [string, string, boolean, (i: UpsertActivityInput) => string | undefined],
 });
 
 export function activityUpsert(): UpsertConfig<Activity, UpsertActivityInput> {
@@ -45,10 +39,10 @@ export function activityUpsert(): UpsertConfig<Activity, UpsertActivityInput> {
     async prepare(ctx, inputs) {
       const refs = await resolveRefs(ctx, inputs, [
         ownerRule(),
-        byExternal('accountId', 'account', 'accountExternalId'),
-        byExternal('contactId', 'contact', 'contactExternalId'),
-        byExternal('leadId', 'lead', 'leadExternalId'),
-        byExternal('opportunityId', 'opportunity', 'opportunityExternalId'),
+        related('accountId', 'account', 'accountExternalId'),
+        related('contactId', 'contact', 'contactExternalId'),
+        related('leadId', 'lead', 'leadExternalId'),
+        related('opportunityId', 'opportunity', 'opportunityExternalId'),
       ]);
       return inputs.map((i, n) => {
         const r = refs[n];

@@ -1,6 +1,6 @@
-import { IsEmail, IsOptional, IsUUID, Length, MaxLength } from 'class-validator';
-import { Field, ID, InputType } from 'type-graphql';
-import { JSONScalar } from '../../graphql/scalars';
+import { IsEmail, IsOptional, Length } from 'class-validator';
+import { UpdateContactInput } from './contact.types';
+import { Field, InputType } from 'type-graphql';
 import { MatchOn } from '../common/batch.types';
 import { EntityType } from '../common/enums';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
@@ -10,18 +10,9 @@ import type { Contact } from './contact.entity';
 import { CONTACT_STORE } from './contact.spec';
 
 @InputType({ description: 'A contact to create or update, matched by externalId or email; omitted fields stay as they are.' })
-export class UpsertContactInput {
-  @Field({ nullable: true, description: 'The id in your system (the usual match key).' }) @IsOptional() @Length(1, 200) externalId?: string;
-  @Field(() => String, { nullable: true, description: 'The first name.' }) @IsOptional() @MaxLength(200) firstName?: string | null;
-  @Field({ nullable: true, description: 'The last name (required to create).' }) @IsOptional() @Length(1, 200) lastName?: string;
-  @Field(() => String, { nullable: true, description: 'The email (the match key for matchOn: EMAIL).' }) @IsOptional() @IsEmail() @MaxLength(320) email?: string | null;
-  @Field(() => String, { nullable: true, description: 'The phone number.' }) @IsOptional() @MaxLength(50) phone?: string | null;
-  @Field(() => String, { nullable: true, description: 'The job title.' }) @IsOptional() @MaxLength(200) title?: string | null;
-  @Field(() => ID, { nullable: true, description: 'The account, by id.' }) @IsOptional() @IsUUID() accountId?: string | null;
+export class UpsertContactInput extends UpdateContactInput {
   @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
-  @Field(() => ID, { nullable: true, description: 'The owner, by id.' }) @IsOptional() @IsUUID() ownerId?: string | null;
   @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
 }
 
 export function contactUpsert(): UpsertConfig<Contact, UpsertContactInput> {

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { IsEmail, IsInt, IsOptional, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
-import { Field, ID, InputType, Int } from 'type-graphql';
+import { IsEmail, IsOptional, Length } from 'class-validator';
+import { UpdateOpportunityInput } from './opportunity.types';
+import { Field, InputType } from 'type-graphql';
 import type { ServiceContext } from '../../graphql/context';
 import type { FieldError } from '../../graphql/errors';
-import { MoneyInput } from '../../graphql/money';
-import { DateScalar, JSONScalar } from '../../graphql/scalars';
 import { MatchOn } from '../common/batch.types';
 import { EntityType } from '../common/enums';
 import { recordEvents } from '../common/record-store';
@@ -19,23 +18,12 @@ import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { OPPORTUNITY_STORE, opportunityData } from './opportunity.spec';
 
 @InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
-export class UpsertOpportunityInput {
-  @Field({ nullable: true, description: 'The id in your system (the match key).' }) @IsOptional() @Length(1, 200) externalId?: string;
-  @Field({ nullable: true, description: 'The deal name (required to create).' }) @IsOptional() @Length(1, 300) name?: string;
-  @Field(() => ID, { nullable: true, description: 'The account, by id.' }) @IsOptional() @IsUUID() accountId?: string | null;
+export class UpsertOpportunityInput extends UpdateOpportunityInput {
   @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
   @Field(() => String, { nullable: true, description: 'The primary contact, by its externalId.' }) @IsOptional() @Length(1, 200) primaryContactExternalId?: string;
   @Field(() => String, { nullable: true, description: 'The pipeline, by name (default: the default pipeline).' }) @IsOptional() @Length(1, 200) pipelineName?: string;
-  @Field(() => ID, { nullable: true, description: 'The stage, by id.' }) @IsOptional() @IsUUID() stageId?: string;
   @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' }) @IsOptional() @Length(1, 200) stageName?: string;
-  @Field(() => MoneyInput, { nullable: true, description: 'The deal value.' }) @IsOptional() @ValidateNested() amount?: MoneyInput | null;
-  @Field(() => DateScalar, { nullable: true, description: 'When it is expected to close.' }) @IsOptional() expectedCloseDate?: string | null;
-  @Field(() => Int, { nullable: true, description: 'Its own win probability, 0-100.' }) @IsOptional() @IsInt() @Min(0) @Max(100) probability?: number | null;
-  @Field(() => ID, { nullable: true, description: 'The owner, by id.' }) @IsOptional() @IsUUID() ownerId?: string | null;
   @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
-  @Field(() => Date, { nullable: true, description: 'When a WON or LOST deal closed (historical imports).' }) @IsOptional() closedAt?: Date;
-  @Field(() => Date, { nullable: true, description: 'The real creation time of a migrated deal (ADMIN users and API keys only).' }) @IsOptional() createdAt?: Date;
 }
 
 const STATUS_OF: Record<StageKind, OpportunityStatus> = { OPEN: OpportunityStatus.OPEN, WON: OpportunityStatus.WON, LOST: OpportunityStatus.LOST };
@@ -52,7 +40,7 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
       const refs = await resolveRefs(ctx, inputs, [
         ownerRule(),
         { target: 'accountId', table: 'account', label: 'account', byId: (i) => i.accountId, byKey: ['accountExternalId', 'external_id', false, (i) => i.accountExternalId] },
-        { target: 'primaryContactId', table: 'contact', label: 'contact', byKey: ['primaryContactExternalId', 'external_id', false, (i) => i.primaryContactExternalId] },
+        { target: 'primaryContactId', table: 'contact', label: 'contact', byId: (i) => i.primaryContactId, byKey: ['primaryContactExternalId', 'external_id', false, (i) => i.primaryContactExternalId] },
       ]);
       const currency = await workspaces.currency(ctx.tx);
       const stages = await stageCatalog(ctx);
@@ -61,13 +49,15 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
       return inputs.map((i, n) => {
         const r = refs[n];
         const errors: FieldError[] = Array.isArray(r) ? [...r] : [];
-        const stage = i.stageId ? stages.byId.get(i.stageId) : i.stageName ? stages.byName(i.pipelineName, i.stageName) : undefined;
-        if ((i.stageId || i.stageName) && !stage) errors.push({ field: i.stageId ? 'stageId' : 'stageName', message: `no such stage${i.pipelineName ? ` in pipeline ${i.pipelineName}` : ''}` });
-        if (i.pipelineName && !stages.pipeline(i.pipelineName)) errors.push({ field: 'pipelineName', message: `no pipeline named ${i.pipelineName}` });
+        const pipeline = i.pipelineId ?? i.pipelineName;
+        const stage = i.stageId ? stages.byId.get(i.stageId) : i.stageName ? stages.byName(pipeline, i.stageName) : pipeline ? stages.firstOpen(pipeline) : undefined;
+        if ((i.stageId || i.stageName) && !stage) errors.push({ field: i.stageId ? 'stageId' : 'stageName', message: `no such stage${pipeline ? ` in pipeline ${pipeline}` : ''}` });
+        if (pipeline && !stages.pipeline(pipeline)) errors.push({ field: i.pipelineId ? 'pipelineId' : 'pipelineName', message: `no pipeline ${pipeline}` });
+        if (stage && pipeline && !stages.inPipeline(stage, pipeline)) errors.push({ field: 'stageId', message: 'the stage belongs to another pipeline' });
         if (i.createdAt && !mayBackdate) errors.push({ field: 'createdAt', message: 'only an ADMIN user or an API key may set createdAt' });
         if (i.amount !== undefined && i.externalId && withLines.has(i.externalId)) errors.push({ field: 'amount', message: 'the amount follows the line items while the deal has any' });
         if (errors.length || Array.isArray(r)) return errors;
-        const first = stages.firstOpen(i.pipelineName);
+        const first = stages.firstOpen(pipeline);
         const prepared: Prepared = {
           createDefaults: { currency },
           extra: { stage, defaultStage: first },
@@ -138,16 +128,19 @@ async function stageCatalog(ctx: ServiceContext) {
   );
   const toStage = rowMapper(ctx.tx.dataSource, StageEntity);
   const all = rows.map((r) => ({ id: r.id as string, pipeline_name: r.pipeline_name as string, is_default: r.is_default as boolean, stage: toStage(r) }));
-  const inPipeline = (name?: string) => all.filter((s) => (name ? s.pipeline_name.toLowerCase() === name.toLowerCase() : s.is_default));
+  // A pipeline is named by id or by name (ignoring case); none means the default pipeline.
+  const matches = (s: (typeof all)[number], ref?: string) => (ref ? s.stage.pipelineId === ref || s.pipeline_name.toLowerCase() === ref.toLowerCase() : s.is_default);
+  const of = (ref?: string) => all.filter((s) => matches(s, ref));
   return {
     byId: new Map(all.map((s) => [s.id, s.stage])),
-    pipeline: (name: string) => all.some((s) => s.pipeline_name.toLowerCase() === name.toLowerCase()),
-    byName: (pipeline: string | undefined, stage: string) => inPipeline(pipeline).find((s) => s.stage.name.toLowerCase() === stage.toLowerCase())?.stage,
-    firstOpen: (pipeline?: string) => inPipeline(pipeline).find((s) => s.stage.kind === StageKind.OPEN)?.stage,
+    pipeline: (ref: string) => all.some((s) => matches(s, ref)),
+    inPipeline: (stage: Stage, ref: string) => of(ref).some((s) => s.id === stage.id),
+    byName: (ref: string | undefined, stage: string) => of(ref).find((s) => s.stage.name.toLowerCase() === stage.toLowerCase())?.stage,
+    firstOpen: (ref?: string) => of(ref).find((s) => s.stage.kind === StageKind.OPEN)?.stage,
   };
 }
 
-async function externalIdsWithLineItems(ctx: ServiceContext, externalIds: (string | undefined)[]): Promise<Set<string>> {
+async function externalIdsWithLineItems(ctx: ServiceContext, externalIds: (string | null | undefined)[]): Promise<Set<string>> {
   const ids = externalIds.filter((x): x is string => !!x);
   if (ids.length === 0) return new Set();
   const rows = await ctx.tx.query<{ external_id: string }>(

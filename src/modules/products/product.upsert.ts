@@ -1,6 +1,5 @@
-import { IsOptional, Length, MaxLength, ValidateNested } from 'class-validator';
-import { Field, InputType } from 'type-graphql';
-import { MoneyInput } from '../../graphql/money';
+import { UpdateProductInput } from './product.types';
+import { InputType } from 'type-graphql';
 import { MatchOn } from '../common/batch.types';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
 import { trimOrNull } from '../common/values';
@@ -9,14 +8,8 @@ import type { Product } from './product.entity';
 import { PRODUCT_STORE } from './product.spec';
 
 @InputType({ description: 'A product to create or update, matched by externalId or SKU; omitted fields stay as they are.' })
-export class UpsertProductInput {
-  @Field({ nullable: true, description: 'The id in your system (the usual match key).' }) @IsOptional() @Length(1, 200) externalId?: string;
-  @Field({ nullable: true, description: 'The product name (required to create).' }) @IsOptional() @Length(1, 300) name?: string;
-  @Field(() => String, { nullable: true, description: 'The SKU (the match key for matchOn: SKU).' }) @IsOptional() @Length(1, 100) sku?: string | null;
-  @Field(() => String, { nullable: true, description: 'A description.' }) @IsOptional() @MaxLength(5000) description?: string | null;
-  @Field(() => MoneyInput, { nullable: true, description: 'The list price.' }) @IsOptional() @ValidateNested() unitPrice?: MoneyInput | null;
-  @Field({ nullable: true, description: 'Whether it can be sold (default true).' }) @IsOptional() active?: boolean;
-}
+// The same fields as an update: a product refers to nothing by natural key.
+export class UpsertProductInput extends UpdateProductInput {}
 
 export function productUpsert(workspaces: WorkspaceService): UpsertConfig<Product, UpsertProductInput> {
   return {
