@@ -96,6 +96,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       dbPoolSize: 10,
       accessTokenTtlSeconds: 900,
+      changeFeedRetentionDays: 30,
       refreshTokenTtlDays: 30,
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 5000, cost: 50000, bodyBytes: 1_000_000 },
       demoSeed: true,
