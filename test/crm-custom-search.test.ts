@@ -156,6 +156,10 @@ describe('custom fields, search, timeline, and no N+1', () => {
       expect(big!.data.opportunities.edges).toHaveLength(100);
       expect(big!.data.opportunities.edges.every((e) => e.node.activities.length === 5)).toBe(true);
       expect(hundred).toBe(ten);
+      // Only totalCount asked for: the rows of the page are not read at all.
+      const countOnly = await countStatements(() => t.gql('{ opportunities { totalCount } }', {}, ws.accessToken));
+      const withRows = await countStatements(() => t.gql('{ opportunities { totalCount nodes { id } } }', {}, ws.accessToken));
+      expect(countOnly).toBe(withRows - 1);
     }, 120_000);
   });
 });

@@ -1,17 +1,21 @@
-import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
 
 /**
  * One database transaction bound to one workspace: it starts with
- * `set_config('app.workspace_id', $1, true)`, so row-level security scopes every statement in it.
+ * `set_config('app.workspace_id', <id>, true)`, so row-level security scopes every statement in it.
  * Opened lazily on the first query; a request, a job or a cron tick each hold one.
+ *
+ * The transaction statements are issued here rather than through TypeORM's transaction API, so that
+ * BEGIN and the workspace setting travel in one round trip.
  */
 export class TenantTransaction {
   private runner?: QueryRunner;
   private opening?: Promise<QueryRunner>;
   private finished = false;
+  private savepoints = 0;
   // One connection runs one statement at a time: resolvers that query concurrently take turns here
   // (pg itself would queue them, but that use of a client is deprecated).
   private turn: Promise<unknown> = Promise.resolve();
@@ -30,8 +34,8 @@ export class TenantTransaction {
       const runner = this.dataSource.createQueryRunner();
       try {
         await runner.connect();
-        await runner.startTransaction();
-        await runner.query(`SELECT set_config('app.workspace_id', $1, true)`, [this.workspaceId]);
+        // The id is a validated UUID, so it can be inlined: both statements go in one simple query.
+        await runner.query(`BEGIN; SELECT set_config('app.workspace_id', '${this.workspaceId}', true)`);
       } catch (err) {
         await runner.release().catch(() => undefined);
         throw err;
@@ -44,10 +48,6 @@ export class TenantTransaction {
 
   get isOpen(): boolean {
     return !!this.runner && !this.finished;
-  }
-
-  async manager(): Promise<EntityManager> {
-    return (await this.open()).manager;
   }
 
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -64,13 +64,14 @@ export class TenantTransaction {
   /** Runs `fn` inside a savepoint: on error its writes are undone and the transaction goes on. */
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     const runner = await this.open();
-    await this.exclusive(() => runner.startTransaction());
+    const name = `sp_${++this.savepoints}`;
+    await this.exclusive(() => runner.query(`SAVEPOINT ${name}`));
     try {
       const result = await fn();
-      await this.exclusive(() => runner.commitTransaction());
+      await this.exclusive(() => runner.query(`RELEASE SAVEPOINT ${name}`));
       return result;
     } catch (err) {
-      if (runner.isTransactionActive) await this.exclusive(() => runner.rollbackTransaction()).catch(() => undefined);
+      await this.exclusive(() => runner.query(`ROLLBACK TO SAVEPOINT ${name}`)).catch(() => undefined);
       throw err;
     }
   }
@@ -102,10 +103,7 @@ export class TenantTransaction {
     if (!runner) return;
     try {
       await this.turn;
-      if (runner.isTransactionActive) {
-        if (commit) await runner.commitTransaction();
-        else await runner.rollbackTransaction();
-      }
+      await runner.query(commit ? 'COMMIT' : 'ROLLBACK');
     } finally {
       await runner.release();
     }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { type ClassType, Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { TenantTransaction } from '../db/tenant-transaction';
 import { badField } from './errors';
@@ -112,6 +113,19 @@ export interface ListOptions<T> extends PageArgs {
   /** Extra SQL conditions on alias `t` (e.g. a parent id), with their parameters already added. */
   where?: (params: SqlParams) => string;
   map: (row: Record<string, unknown>) => T;
+  /** False when only totalCount is asked for: the page's rows are then not read at all. */
+  rows?: boolean;
+}
+
+/** Whether a connection field's selection reads rows (edges, nodes, pageInfo) or only totalCount. */
+export function selectsRows(info: GraphQLResolveInfo): boolean {
+  const wants = (set: SelectionSetNode | undefined): boolean =>
+    !!set?.selections.some((s) => {
+      if (s.kind === Kind.FIELD) return s.name.value !== 'totalCount' && s.name.value !== '__typename';
+      if (s.kind === Kind.INLINE_FRAGMENT) return wants(s.selectionSet);
+      return wants(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((n) => wants(n.selectionSet));
 }
 
 /** Field enum values are SCREAMING_SNAKE versions of the spec's camelCase field names. */
@@ -149,7 +163,7 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   const orderSql = keys.map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}`).join(', ');
   const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
   const sql = `SELECT t.*, ${keySelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
-  const rows = await o.tx.query(sql, params.values);
+  const rows = o.rows === false ? [] : await o.tx.query(sql, params.values);
 
   const more = rows.length > size;
   const pageRows = rows.slice(0, size);

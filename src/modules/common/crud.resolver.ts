@@ -1,6 +1,7 @@
-import { Arg, Args, ArgsType, Authorized, type ClassType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Arg, Args, ArgsType, Authorized, type ClassType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext, ServiceContext } from '../../graphql/context';
-import type { ConnectionBase } from '../../graphql/connection';
+import { type ConnectionBase, selectsRows } from '../../graphql/connection';
 import { ListArgs } from '../../graphql/list-args';
 import { User } from '../users/user.entity';
 import { BatchResult, MatchOn, MAX_BATCH } from './batch.types';
@@ -65,8 +66,8 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
 
     @Authorized('READ')
     @Query(() => cfg.connection, { name: cfg.plural, description: `A page of ${cfg.plural}: filtered, sorted, keyset-paginated.` })
-    list(@Ctx() ctx: RequestContext, @Args(() => EntityListArgs) args: EntityListArgs): Promise<ConnectionBase<T>> {
-      return this.service.list(ctx.auth, args as ListInput);
+    list(@Ctx() ctx: RequestContext, @Args(() => EntityListArgs) args: EntityListArgs, @Info() info: GraphQLResolveInfo): Promise<ConnectionBase<T>> {
+      return this.service.list(ctx.auth, { ...(args as ListInput), rows: selectsRows(info) });
     }
 
     @Authorized('WRITE')

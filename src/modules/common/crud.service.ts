@@ -39,6 +39,8 @@ export interface ListInput extends PageArgs {
   filter?: object | null;
   orderBy?: OrderInput[] | null;
   includeDeleted?: boolean | null;
+  /** False when only totalCount is selected. */
+  rows?: boolean;
 }
 
 /** A reference an input makes to another record, checked to exist in the workspace. */
