@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
-import { clientFromEnv, gql, parseArgs, progress } from './lib/api-client';
+import { type ClientOptions, clientFromEnv, gql, parseArgs, progress } from './lib/api-client';
 
 const MONEY = '{ amount currency }';
 /** The scalar fields exported per list, with the GraphQL type of its filter. */
@@ -29,16 +29,22 @@ function flatten(node: Record<string, unknown>, prefix = '', out: Record<string,
   return out;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  const client = clientFromEnv(args);
-  const entity = String(args.entity ?? '');
+export interface ExportOptions {
+  entity: string;
+  format: 'csv' | 'ndjson';
+  filter?: unknown;
+  out: NodeJS.WritableStream;
+  /** Stop after this many rows (benchmarks). */
+  limit?: number;
+  quiet?: boolean;
+}
+
+/** Streams every matching row to `out`, a page at a time; returns the rows written and the seconds. */
+export async function exportRows(client: ClientOptions, o: ExportOptions): Promise<{ rows: number; seconds: number }> {
+  const { entity, format, out } = o;
   const spec = ENTITIES[entity];
   if (!spec) throw new Error(`--entity must be one of ${Object.keys(ENTITIES).join(', ')}`);
-  const format = String(args.format ?? 'csv');
-  if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
-  const filter = args.filter ? JSON.parse(String(args.filter)) : null;
-  const out = args.out ? createWriteStream(String(args.out)) : process.stdout;
+  const filter = o.filter ?? null;
   const query = `query($after: String, $filter: ${spec.filter}, $count: Boolean!) {
     page: ${entity}(first: 500, after: $after, filter: $filter) { totalCount @include(if: $count) pageInfo { hasNextPage endCursor } nodes { ${spec.fields.join(' ')} } } }`;
   let after: string | null = null;
@@ -63,16 +69,27 @@ async function main(): Promise<void> {
     }
     done += data.page.nodes.length;
     if (!out.write(chunk)) await once(out, 'drain');
-    progress(`exporting ${entity}`, done, total);
-    if (!data.page.pageInfo.hasNextPage) break;
+    if (!o.quiet) progress(`exporting ${entity}`, done, total);
+    if (!data.page.pageInfo.hasNextPage || (o.limit && done >= o.limit)) break;
     after = data.page.pageInfo.endCursor;
   }
-  if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
-  const seconds = (Date.now() - started) / 1000;
-  process.stderr.write(`exported ${done} ${entity} in ${seconds.toFixed(1)} s (${Math.round(done / Math.max(seconds, 0.001))} rows/s)\n`);
+  return { rows: done, seconds: (Date.now() - started) / 1000 };
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const client = clientFromEnv(args);
+  const format = String(args.format ?? 'csv');
+  if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
+  const out = args.out ? createWriteStream(String(args.out)) : process.stdout;
+  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter: args.filter ? JSON.parse(String(args.filter)) : null, out });
+  if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
+  process.stderr.write(`exported ${rows} in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)\n`);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 
-/** The project root, from dist/scripts/bench (compiled) or scripts/bench (sources). */
-export const ROOT = resolve(__dirname, __dirname.includes(`${'dist'}`) ? '../../..' : '../..');
+/** The project root (the harness runs compiled, from dist/scripts/bench). */
+export const ROOT = resolve(__dirname, '../../..');
 
 export const SERVERS = ['trellis', 'postgraphile', 'raw'] as const;
 export type ServerName = (typeof SERVERS)[number];
@@ -27,6 +27,8 @@ export interface BenchConfig {
   servers: ServerName[];
   /** Skip the SQL round-trip count (it starts a second instance of each server). */
   skipRoundTrips: boolean;
+  /** The built Trellis to measure (its dist/src/main.js): this checkout, or another one to compare. */
+  trellisRoot: string;
 }
 
 /**
@@ -74,5 +76,6 @@ export function loadBenchConfig(argv = process.argv.slice(2), env = process.env)
     queries: list('queries'),
     servers,
     skipRoundTrips: bool('skip-roundtrips'),
+    trellisRoot: resolve(get('trellis-root') ?? ROOT),
   };
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool, type PoolClient } from 'pg';
+import { SEARCH_SETTINGS, searchSql } from './search-sql';
 
 /**
  * The raw floor of the benchmark: a minimal node:http server running hand-written SQL for each of
@@ -125,25 +126,9 @@ const OPS: Record<string, Op> = {
 
   /** Trellis' search SQL (SearchService), all four kinds. */
   search: {
-    settings: `, set_config('pg_trgm.word_similarity_threshold', '0.4', true), set_config('pg_trgm.similarity_threshold', '0.3', true)`,
+    settings: Object.entries(SEARCH_SETTINGS).map(([k, v]) => `, set_config('${k}', '${v}', true)`).join(''),
     async run(c, ws, v) {
-      const part = (kind: string, table: string, title: string, subtitle: string) =>
-        `(SELECT '${kind}' AS kind, t.id, ${title} AS title, ${subtitle} AS subtitle,
-            greatest(similarity(t.search_text, q.text), word_similarity(q.text, t.search_text)) + ts_rank(to_tsvector('simple', t.search_text), q.ts) AS score
-          FROM ${table} t, q
-          WHERE t.workspace_id = $1 AND t.deleted_at IS NULL
-            AND (t.search_text % q.text OR q.text <% t.search_text OR to_tsvector('simple', t.search_text) @@ q.ts)
-          ORDER BY score DESC, t.id LIMIT $3)`;
-      const { rows } = await c.query(
-        `WITH q AS (SELECT trellis_search_text($2) AS text, plainto_tsquery('simple', trellis_search_text($2)) AS ts)
-         SELECT * FROM (${[
-           part('ACCOUNT', 'account', 't.name', 't.domain'),
-           part('CONTACT', 'contact', "concat_ws(' ', t.first_name, t.last_name)", 't.email'),
-           part('LEAD', 'lead', "concat_ws(' ', t.first_name, t.last_name)", 't.company'),
-           part('OPPORTUNITY', 'opportunity', 't.name', 'NULL::text'),
-         ].join(' UNION ALL ')}) hits ORDER BY score DESC, title LIMIT $3`,
-        [ws, v.query, v.first ?? 20],
-      );
+      const { rows } = await c.query(searchSql({ workspace: '$1', query: '$2', limit: '$3' }), [ws, v.query, v.first ?? 20]);
       return { search: rows.map((r) => ({ type: r.kind, id: r.id, title: r.title, subtitle: r.subtitle, score: Number(r.score) })) };
     },
   },

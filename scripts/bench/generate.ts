@@ -22,7 +22,7 @@ export interface Workspace {
   userIds: string[];
 }
 
-export const INDUSTRIES = ['Software', 'Retail', 'Manufacturing', 'Healthcare', 'Finance', 'Education', 'Energy', 'Logistics', 'Media', 'Telecom', 'Hospitality', 'Construction'];
+const INDUSTRIES = ['Software', 'Retail', 'Manufacturing', 'Healthcare', 'Finance', 'Education', 'Energy', 'Logistics', 'Media', 'Telecom', 'Hospitality', 'Construction'];
 const NAME_A = ['Northwind', 'Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Cyberdyne', 'Soylent', 'Hooli', 'Vandelay', 'Dunder', 'Oscorp', 'Aperture', 'Monarch', 'Gringotts', 'Blue Harbor', 'Red Rock', 'Silver Lake', 'Evergreen', 'Summit', 'Atlas', 'Pioneer', 'Horizon', 'Keystone', 'Lighthouse', 'Granite', 'Cedar', 'Falcon', 'Orion', 'Polaris', 'Sterling', 'Crescent', 'Meridian', 'Harbor', 'Zenith', 'Quantum', 'Vertex'];
 const NAME_B = ['Robotics', 'Logistics', 'Foods', 'Analytics', 'Health', 'Energy', 'Capital', 'Media', 'Systems', 'Labs', 'Motors', 'Textiles', 'Pharma', 'Security', 'Studios', 'Networks', 'Aerospace', 'Biotech', 'Retail', 'Foundry', 'Consulting', 'Software', 'Insurance', 'Dynamics', 'Outfitters', 'Brewing', 'Telecom', 'Mining', 'Partners', 'Solutions'];
 const SUFFIX = ['Inc', 'Ltd', 'GmbH', 'SA', 'LLC', 'Group', 'Co', 'AG', 'BV', 'Plc'];
@@ -140,7 +140,7 @@ export async function generate(ownerUrl: string, ws: Workspace, counts: BenchCon
     await timed('account', nA, () =>
       copy(client, 'account', ['workspace_id', 'id', 'created_at', 'updated_at', 'name', 'domain', 'industry', 'type', 'employees', 'annual_revenue_amount', 'annual_revenue_currency', 'phone', 'website', 'country', 'owner_id'], nA, (a) => {
         const created = iso(start + Math.floor((a / nA) * (now - start - DAY)));
-        return [W, uid(KIND.account, a), created, created, accountName(a), domain(a), r.pick(INDUSTRIES), r.pick(['CUSTOMER', 'PROSPECT', 'PARTNER', 'VENDOR', 'OTHER']), 5 + r.int(20000), r.next() < 0.7 ? String(100_000 * (1 + r.int(10_000))) : null, 'USD', `+1 555 ${hex(a, 7)}`, `https://${domain(a)}`, r.pick(['US', 'GB', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN']), userOf(r)];
+        return [W, uid(KIND.account, a), created, created, accountName(a), domain(a), r.pick(INDUSTRIES), r.pick(['CUSTOMER', 'PROSPECT', 'PARTNER', 'VENDOR', 'OTHER']), 5 + r.int(20000), ...(r.next() < 0.7 ? [String(100_000 * (1 + r.int(10_000))), 'USD'] : [null, null]), `+1 555 ${hex(a, 7)}`, `https://${domain(a)}`, r.pick(['US', 'GB', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN']), userOf(r)];
       }),
     );
 

@@ -28,6 +28,8 @@ export interface StartOptions {
   apiKey?: string;
   /** The database URL the servers' pools use, when not db.appUrl (the round-trip counting proxy). */
   appUrlOverride?: string;
+  /** The built Trellis checkout to run. */
+  trellisRoot: string;
 }
 
 export async function startServer(name: ServerName, o: StartOptions): Promise<Server> {
@@ -38,8 +40,8 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
     case 'trellis': {
       const env = {
         DATABASE_URL: appUrl,
+        // Trellis applies its own migrations (on a fresh bench database, before the data is loaded).
         MIGRATION_DATABASE_URL: o.db.ownerUrl,
-        MIGRATIONS_RUN: 'false',
         JWT_SECRET: randomBytes(32).toString('hex'),
         LOG_LEVEL: 'silent',
         DEMO_SEED: 'false',
@@ -48,7 +50,7 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
         HOST: '127.0.0.1',
       };
       const url = `http://127.0.0.1:${port}/graphql`;
-      const child = launch(name, [join(ROOT, 'dist/src/main.js')], env, o.logDir);
+      const child = launch(name, [join(o.trellisRoot, 'dist/src/main.js')], env, o.logDir);
       await ready(child, name, `http://127.0.0.1:${port}/readyz`, o.logDir);
       return { name, url, headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}, stop: () => stop(child) };
     }
