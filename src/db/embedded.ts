@@ -98,8 +98,10 @@ export async function ensureLoginRole(client: Client, role: string, password: st
  */
 function releaseSignalHooks(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void };
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  const hooked = exitHook.hookedEvents();
+  // A second cluster in the same process finds them released already.
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) if (hooked.includes(event)) exitHook.unhookEvent(event);
 }
 
 function readOrCreate(file: string): string {
