@@ -49,5 +49,11 @@ export function customFieldSpec(column: string, key: string, type: SqlType): Fie
 
 export const col = (column: string, type: SqlType, nullable = false): FieldSpec => ({ sql: (a) => `${a}.${column}`, type, nullable });
 
+/** A relation through a foreign key column of this table, in the same workspace. */
+export const belongsTo = (spec: () => EntitySpec, column: string): RelationSpec => ({
+  spec,
+  on: (outer, inner) => `${inner}.workspace_id = ${outer}.workspace_id AND ${inner}.id = ${outer}.${column}`,
+});
+
 /** Escapes LIKE wildcards so that user text is matched literally. */
 export const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);

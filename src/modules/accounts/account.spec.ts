@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import { money } from '../../graphql/money';
 import type { StoreSpec } from '../common/record-store';
 import { USER_SPEC } from '../users/user.spec';
@@ -26,7 +26,7 @@ export const ACCOUNT_SPEC: EntitySpec = {
     updatedAt: col('updated_at', 'timestamptz'),
   },
   relations: {
-    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+    owner: belongsTo(() => USER_SPEC, 'owner_id'),
   },
 };
 

@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.spec';
 import type { StoreSpec } from '../common/record-store';
 import { CONTACT_SPEC } from '../contacts/contact.spec';
@@ -6,8 +6,6 @@ import { LEAD_SPEC } from '../leads/lead.spec';
 import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.spec';
 import { USER_SPEC } from '../users/user.spec';
 import { Activity } from './activity.entity';
-
-const rel = (spec: () => EntitySpec, column: string) => ({ spec, on: (o: string, i: string) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.${column}` });
 
 export const ACTIVITY_SPEC: EntitySpec = {
   table: 'activity',
@@ -33,11 +31,11 @@ export const ACTIVITY_SPEC: EntitySpec = {
     updatedAt: col('updated_at', 'timestamptz'),
   },
   relations: {
-    account: rel(() => ACCOUNT_SPEC, 'account_id'),
-    contact: rel(() => CONTACT_SPEC, 'contact_id'),
-    lead: rel(() => LEAD_SPEC, 'lead_id'),
-    opportunity: rel(() => OPPORTUNITY_SPEC, 'opportunity_id'),
-    owner: rel(() => USER_SPEC, 'owner_id'),
+    account: belongsTo(() => ACCOUNT_SPEC, 'account_id'),
+    contact: belongsTo(() => CONTACT_SPEC, 'contact_id'),
+    lead: belongsTo(() => LEAD_SPEC, 'lead_id'),
+    opportunity: belongsTo(() => OPPORTUNITY_SPEC, 'opportunity_id'),
+    owner: belongsTo(() => USER_SPEC, 'owner_id'),
   },
 };
 

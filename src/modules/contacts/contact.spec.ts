@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.spec';
 import type { StoreSpec } from '../common/record-store';
 import { USER_SPEC } from '../users/user.spec';
@@ -22,8 +22,8 @@ export const CONTACT_SPEC: EntitySpec = {
     updatedAt: col('updated_at', 'timestamptz'),
   },
   relations: {
-    account: { spec: () => ACCOUNT_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.account_id` },
-    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+    account: belongsTo(() => ACCOUNT_SPEC, 'account_id'),
+    owner: belongsTo(() => USER_SPEC, 'owner_id'),
   },
 };
 

@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import type { StoreSpec } from '../common/record-store';
 import { USER_SPEC } from '../users/user.spec';
 import { Lead } from './lead.entity';
@@ -24,7 +24,7 @@ export const LEAD_SPEC: EntitySpec = {
     updatedAt: col('updated_at', 'timestamptz'),
   },
   relations: {
-    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
+    owner: belongsTo(() => USER_SPEC, 'owner_id'),
   },
 };
 

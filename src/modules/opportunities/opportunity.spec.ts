@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import { money } from '../../graphql/money';
 import { ACCOUNT_SPEC } from '../accounts/account.spec';
 import type { StoreSpec } from '../common/record-store';
@@ -31,11 +31,11 @@ export const OPPORTUNITY_SPEC: EntitySpec = {
     updatedAt: col('updated_at', 'timestamptz'),
   },
   relations: {
-    account: { spec: () => ACCOUNT_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.account_id` },
-    primaryContact: { spec: () => CONTACT_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.primary_contact_id` },
-    owner: { spec: () => USER_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.owner_id` },
-    stage: { spec: () => STAGE_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.stage_id` },
-    pipeline: { spec: () => PIPELINE_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.pipeline_id` },
+    account: belongsTo(() => ACCOUNT_SPEC, 'account_id'),
+    primaryContact: belongsTo(() => CONTACT_SPEC, 'primary_contact_id'),
+    owner: belongsTo(() => USER_SPEC, 'owner_id'),
+    stage: belongsTo(() => STAGE_SPEC, 'stage_id'),
+    pipeline: belongsTo(() => PIPELINE_SPEC, 'pipeline_id'),
   },
 };
 

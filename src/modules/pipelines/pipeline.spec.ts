@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import type { StoreSpec } from '../common/record-store';
 import { Pipeline, Stage } from './pipeline.entity';
 
@@ -28,7 +28,7 @@ export const STAGE_SPEC: EntitySpec = {
     forecastCategory: col('forecast_category', 'text'),
   },
   relations: {
-    pipeline: { spec: () => PIPELINE_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.pipeline_id` },
+    pipeline: belongsTo(() => PIPELINE_SPEC, 'pipeline_id'),
   },
 };
 

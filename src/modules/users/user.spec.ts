@@ -1,4 +1,4 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import type { StoreSpec } from '../common/record-store';
 import { TEAM_SPEC } from '../teams/team.spec';
 import { User } from './user.entity';
@@ -17,7 +17,7 @@ export const USER_SPEC: EntitySpec = {
     updatedAt: col('updated_at', 'timestamptz'),
   },
   relations: {
-    team: { spec: () => TEAM_SPEC, on: (o, i) => `${i}.workspace_id = ${o}.workspace_id AND ${i}.id = ${o}.team_id` },
+    team: belongsTo(() => TEAM_SPEC, 'team_id'),
   },
 };
 
