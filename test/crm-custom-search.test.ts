@@ -94,6 +94,13 @@ describe('custom fields, search, timeline, and no N+1', () => {
       for (let i = 1; i < all.length; i++) expect(all[i - 1].score).toBeGreaterThanOrEqual(all[i].score);
       expect((await hits('umbrella', ['OPPORTUNITY'])).map((h: { title: string }) => h.title)).toEqual(['Umbrella renewal']);
       expect(await hits('zzqqxx')).toEqual([]);
+      // The search function reads past row-level security: it must keep to the caller's workspace itself.
+      const other = await signUp(t, 'Search elsewhere');
+      await t.gql('mutation { createAccount(input: { name: "Umbrella Elsewhere" }) { id } }', {}, other.accessToken);
+      const mine = await hits('umbrella');
+      expect(mine.map((h: { title: string }) => h.title)).not.toContain('Umbrella Elsewhere');
+      const theirs = await t.gql('{ search(query: "umbrella") { title } }', {}, other.accessToken);
+      expect(theirs.data.search).toEqual([{ title: 'Umbrella Elsewhere' }]);
       expect(codes(await gql('{ search(query: "a") { id } }'))).toEqual(['BAD_USER_INPUT']);
     });
   });

@@ -8,3 +8,5 @@ export const APP_ROLE = 'trellis_app';
 export const AUTH_ROLE = 'trellis_auth';
 /** Owns the SECURITY DEFINER functions through which background workers find work across workspaces. */
 export const WORKER_ROLE = 'trellis_worker';
+/** Owns the search function, which reads the searchable tables with their indexes (see its migration). */
+export const SEARCH_ROLE = 'trellis_search';
