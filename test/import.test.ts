@@ -48,10 +48,11 @@ describe('CSV import', () => {
   it('reads ISO, slashed and dotted dates into opportunities, and a dry run writes nothing', async () => {
     const csv = 'ref,deal,close,stage,value\nO-1,One,2026-03-04,Proposal,10\nO-2,Two,04/03/2026,Proposal,20\nO-3,Three,13/02/2026,Proposal,30\nO-4,Four,04.03.2026,Proposal,40\nO-5,Five,2026-02-30,Proposal,50\n';
     const mapping = { ref: 'externalId', deal: 'name', close: 'expectedCloseDate', stage: 'stageName', value: 'amount' };
-    const before = await t.sql<{ n: number }>('SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event)::int AS n');
+    // Only the job's own life is recorded; no opportunity and no event of one.
+    const before = await t.sql<{ n: number }>(`SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event WHERE entity_type <> 'import_job')::int AS n`);
     const dry = await run({ entityType: 'OPPORTUNITY', csv, mapping, dryRun: true, dateFormat: 'DMY' });
     expect(dry.job).toMatchObject({ status: 'COMPLETED', created: 4, failed: 1 });
-    expect(await t.sql('SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event)::int AS n')).toEqual(before);
+    expect(await t.sql(`SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event WHERE entity_type <> 'import_job')::int AS n`)).toEqual(before);
     const real = await run({ entityType: 'OPPORTUNITY', csv, mapping, dateFormat: 'DMY' });
     expect(real.job).toMatchObject({ created: 4, failed: 1 });
     expect(real.job.errors).toEqual([{ row: 6, column: 'close', message: 'is not a date' }]);
@@ -78,6 +79,11 @@ describe('CSV import', () => {
     const csv = ['ext,last,email', ...rows].join('\n');
     const { job } = await run({ entityType: 'CONTACT', csv, mapping: { ext: 'externalId', last: 'lastName', email: 'email' } });
     expect(job).toMatchObject({ status: 'COMPLETED', processed: 2400, created: 2400, failed: 0 });
+    // The job's life is in the event log: created, started, one progress per batch of 500, completed.
+    const jobId = (await t.sql<{ id: string }>(`SELECT id FROM import_job WHERE total = 2400 ORDER BY created_at LIMIT 1`))[0].id;
+    const life = await t.sql<{ type: string; data: { processed: number } }>('SELECT type, data FROM event WHERE entity_id = $1 ORDER BY id', [jobId]);
+    expect(life.map((e) => e.type)).toEqual(['import_job.created', 'import_job.started', ...Array(5).fill('import_job.progressed'), 'import_job.completed']);
+    expect(life.filter((e) => e.type === 'import_job.progressed').map((e) => e.data.processed)).toEqual([500, 1000, 1500, 2000, 2400]);
     // Simulate a crash after two batches of a second import: progress says 1000 rows are done.
     const s = await t.gql(START, { i: { entityType: 'CONTACT', csv: csv.replace(/Last/g, 'Renamed'), mapping: { ext: 'externalId', last: 'lastName' } } }, admin.accessToken);
     await t.services.imports.idle();

@@ -46,10 +46,6 @@ export class TenantTransaction {
     return this.opening;
   }
 
-  get isOpen(): boolean {
-    return !!this.runner && !this.finished;
-  }
-
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const runner = await this.open();
     // The structured result: TypeORM otherwise returns [rows, count] for UPDATE and DELETE.

@@ -1,5 +1,6 @@
 import type { ObjectLiteral } from 'typeorm';
 import { rowMapper } from '../../db/hydrate';
+import { constraintError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
@@ -50,10 +51,6 @@ export interface Ref {
   id: string | null | undefined;
   label: string;
 }
-
-const PG_UNIQUE = '23505';
-const PG_FOREIGN_KEY = '23503';
-const PG_CHECK = '23514';
 
 /**
  * What every CRM record shares: get by id or external id, lists, create, update with
@@ -214,16 +211,7 @@ export class CrudService<T extends CrudRow> {
       return await ctx.tx.savepoint(fn);
     } catch (err) {
       if (err instanceof AppError) throw err;
-      const pg = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
-      const code = pg.driverError?.code ?? pg.code;
-      const constraint = pg.driverError?.constraint ?? pg.constraint ?? '';
-      if (code === PG_UNIQUE) {
-        if (constraint.endsWith('external_id_key')) throw conflict(`Another ${this.opts.store.label.toLowerCase()} already has this externalId`);
-        throw conflict(`Another ${this.opts.store.label.toLowerCase()} already has this value (${constraint})`);
-      }
-      if (code === PG_FOREIGN_KEY) throw badInput([{ field: constraint, message: 'refers to a record that does not exist' }]);
-      if (code === PG_CHECK) throw badInput([{ field: constraint, message: 'is out of range' }]);
-      throw err;
+      throw constraintError(err, this.opts.store.label) ?? err;
     }
   }
 }

@@ -16,5 +16,6 @@ export enum EntityType {
   WORKSPACE = 'workspace',
   API_KEY = 'api_key',
   CUSTOM_FIELD = 'custom_field',
+  IMPORT_JOB = 'import_job',
 }
 registerEnumType(EntityType, { name: 'EntityType', description: 'A kind of record.' });

@@ -23,28 +23,16 @@ export interface StoreSpec<T> {
 
 export interface WriteResult<T> {
   record: T;
-  changes: FieldChange[];
-  eventId: string | null;
 }
 
 type Values = Record<string, unknown>;
 
 const toSql = (v: unknown) => (v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) ? JSON.stringify(v) : v);
 
-/** Inserts a record and its `<type>.created` event in the caller's transaction. */
+/** Inserts a record and its `<type>.created` event in the caller's transaction (the bulk path, for one). */
 export async function insertRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, values: Values, id: string = randomUUID()): Promise<WriteResult<T>> {
-  const cols = Object.keys(values).filter((k) => values[k] !== undefined);
-  const params = [ctx.tx.workspaceId, id, ...cols.map((k) => toSql(values[k]))];
-  const row = await ctx.tx.one(
-    `INSERT INTO ${spec.table} (workspace_id, id, version${cols.map((c) => `, ${snake(c)}`).join('')})
-     VALUES ($1, $2, 1${cols.map((_, i) => `, $${i + 3}`).join('')}) RETURNING *`,
-    params,
-  );
-  const record = rowMapper(ctx.tx.dataSource, spec.entity)(row!);
-  const data = spec.toData(record);
-  const changes = creation(data, spec.trackedFields);
-  const eventId = await recordEvent(ctx.tx, { type: `${spec.entityType}.created`, entityType: spec.entityType, entityId: id, actor: ctx.actor, changes, data });
-  return { record, changes, eventId };
+  const [record] = await insertMany(ctx, spec, [{ ...values, id }]);
+  return { record };
 }
 
 const BULK_CHUNK = 1000;
@@ -156,7 +144,7 @@ export async function updateRecord<T extends ObjectLiteral & { version: number }
     throw conflict(`${spec.label} was changed by someone else (version ${before.version}, expected ${opts.expectedVersion})`, { currentVersion: before.version });
   }
   const cols = Object.keys(patch).filter((k) => patch[k] !== undefined && !sameValue((before as Values)[k], patch[k]));
-  if (cols.length === 0 && !opts.always) return { record: before, changes: [], eventId: null };
+  if (cols.length === 0 && !opts.always) return { record: before };
   const params: unknown[] = [ctx.tx.workspaceId, id, before.version, ...cols.map((k) => toSql(patch[k]))];
   const row = await ctx.tx.one(
     `UPDATE ${spec.table} SET version = version + 1, updated_at = now()${cols.map((c, i) => `, ${snake(c)} = $${i + 4}`).join('')}
@@ -167,8 +155,8 @@ export async function updateRecord<T extends ObjectLiteral & { version: number }
   const record = rowMapper(ctx.tx.dataSource, spec.entity)(row);
   const data = spec.toData(record);
   const changes = diff(spec.toData(before), data, spec.trackedFields);
-  const eventId = await recordEvent(ctx.tx, { type: opts.eventType ?? `${spec.entityType}.updated`, entityType: spec.entityType, entityId: id, actor: ctx.actor, changes, data });
-  return { record, changes, eventId };
+  await recordEvent(ctx.tx, { type: opts.eventType ?? `${spec.entityType}.updated`, entityType: spec.entityType, entityId: id, actor: ctx.actor, changes, data });
+  return { record };
 }
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;

@@ -3,6 +3,7 @@ import { validate } from 'class-validator';
 import type { ServiceContext } from '../../graphql/context';
 import { AppError, badField, type FieldError, flattenValidation } from '../../graphql/errors';
 import { rowMapper } from '../../db/hydrate';
+import { constraintError } from '../../db/pg-errors';
 import { snake } from '../../db/naming';
 import { requireWrite } from '../auth/viewer';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
@@ -115,7 +116,7 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
     if (err instanceof RollBack) {
       for (const it of items) if (it.status !== BatchItemStatus.FAILED) Object.assign(it, { status: BatchItemStatus.FAILED, id: undefined, errors: [{ field: '', message: 'not written: another input of this allOrNone batch failed' }] });
     } else if (err instanceof AppError || allOrNone || pending.length <= 1) {
-      const message = err instanceof AppError ? err.message : describeDbError(err, cfg.store.label);
+      const message = err instanceof AppError ? err.message : (constraintError(err, cfg.store.label)?.message ?? 'could not be written');
       if (err instanceof AppError && err.code !== 'BAD_USER_INPUT' && err.code !== 'CONFLICT') throw err;
       for (const it of pending) Object.assign(it, { status: BatchItemStatus.FAILED, id: undefined, errors: [{ field: '', message }] });
       if (allOrNone) for (const it of items) if (it.status !== BatchItemStatus.FAILED) Object.assign(it, { status: BatchItemStatus.FAILED, id: undefined });
@@ -204,14 +205,6 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
 
   for (const c of creates) if (insertedIds.has(c.values.id)) Object.assign(c.it, { status: BatchItemStatus.CREATED, id: c.values.id });
   for (const u of updates) Object.assign(u.it, { status: BatchItemStatus.UPDATED, id: u.before.id });
-}
-
-/** A constraint the checks could not foresee (a unique value taken, say), in words. */
-function describeDbError(err: unknown, label: string): string {
-  const e = (err as { driverError?: { code?: string; constraint?: string } }).driverError ?? (err as { code?: string; constraint?: string });
-  if (e?.code === '23505') return `another ${label.toLowerCase()} already has this value (${e.constraint})`;
-  if (e?.code === '23514') return `a value is out of range (${e.constraint})`;
-  return 'could not be written';
 }
 
 /** The columns that change, with their new values, or null when nothing would. */

@@ -12,6 +12,7 @@ import { type BatchResult, BatchItemStatus, MatchOn } from '../common/batch.type
 import { EntityType } from '../common/enums';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { ActorType } from '../events/event.entity';
+import { recordEvent } from '../events/event.service';
 import type { Role } from '../users/user.entity';
 import { convertRow, CSV_FIELDS, type DateOrder } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
@@ -66,9 +67,10 @@ export class ImportService {
     const id = randomUUID();
     await ctx.tx.query(
       `INSERT INTO import_job (workspace_id, id, entity_type, status, dry_run, match_on, mapping, date_format, csv, total, created_by_id, actor_type, actor_id)
-       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
       [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.matchOn ?? MatchOn.EXTERNAL_ID, JSON.stringify(input.mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
     );
+    await jobEvent(ctx.tx, 'import_job.created', await this.get(ctx, id));
     ctx.tx.afterCommit(() => this.kick(ctx.tx.workspaceId, id));
     return this.get(ctx, id);
   }
@@ -101,7 +103,10 @@ export class ImportService {
   private async run(workspaceId: string, id: string): Promise<void> {
     const job = await inWorkspace(this.ds, workspaceId, async (tx) => {
       const row = await tx.one(`UPDATE import_job SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now() WHERE workspace_id = $1 AND id = $2 AND status IN ('PENDING', 'RUNNING') RETURNING *`, [workspaceId, id]);
-      return row ? rowMapper(tx.dataSource, ImportJob)(row) : null;
+      if (!row) return null;
+      const claimed = rowMapper(tx.dataSource, ImportJob)(row);
+      await jobEvent(tx, 'import_job.started', claimed);
+      return claimed;
     });
     if (!job) return;
     try {
@@ -138,9 +143,9 @@ export class ImportService {
             `UPDATE import_job SET processed = processed + $3, created = created + $4, updated = updated + $5, unchanged = unchanged + $6, failed = failed + $7,
                errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors ELSE errors || $8::jsonb END,
                error_count = error_count + $9, updated_at = now(), version = version + 1
-             WHERE workspace_id = $1 AND id = $2`,
+             WHERE workspace_id = $1 AND id = $2 RETURNING *`,
             [workspaceId, id, chunk.length, counts.created, counts.updated, counts.unchanged, counts.failed, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), errors.length],
-          );
+          ).then((rows) => jobEvent(tx, 'import_job.progressed', rowMapper(tx.dataSource, ImportJob)(rows[0])));
         });
       }
       await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
@@ -165,9 +170,10 @@ export class ImportService {
   }
 
   private async finish(workspaceId: string, id: string, status: ImportStatus, message: string | null): Promise<void> {
-    await inWorkspace(this.ds, workspaceId, (tx) =>
-      tx.query('UPDATE import_job SET status = $3, message = $4, finished_at = now(), updated_at = now(), version = version + 1 WHERE workspace_id = $1 AND id = $2', [workspaceId, id, status, message]),
-    );
+    await inWorkspace(this.ds, workspaceId, async (tx) => {
+      const [row] = await tx.query('UPDATE import_job SET status = $3, message = $4, finished_at = now(), updated_at = now(), version = version + 1 WHERE workspace_id = $1 AND id = $2 RETURNING *', [workspaceId, id, status, message]);
+      await jobEvent(tx, status === ImportStatus.COMPLETED ? 'import_job.completed' : 'import_job.failed', rowMapper(tx.dataSource, ImportJob)(row));
+    });
   }
 
   /** The job acts as whoever started it, with their permissions as they are now. */
@@ -195,6 +201,15 @@ export class ImportService {
     }
     if (errors.length) throw badInput(errors);
   }
+}
+
+/**
+ * A job's life in the event log (created, each batch's progress, completed or failed), as whoever
+ * started it: what subscriptions and webhooks will follow.
+ */
+async function jobEvent(tx: TenantTransaction, type: string, job: ImportJob): Promise<void> {
+  const data = { id: job.id, entityType: job.entityType, status: job.status, dryRun: job.dryRun, total: job.total, processed: job.processed, created: job.created, updated: job.updated, unchanged: job.unchanged, failed: job.failed, errorCount: job.errorCount };
+  await recordEvent(tx, { type, entityType: 'import_job', entityId: job.id, actor: { type: job.actorType as ActorType, id: job.actorId }, data });
 }
 
 /** Parses CSV text: BOM or not, `,` or `;` (whichever the header uses), quoted fields with newlines. */

@@ -1,3 +1,4 @@
+import { PG_CHECK, pgError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { badField, notFound } from '../../graphql/errors';
@@ -88,7 +89,7 @@ export class LineItemService {
     try {
       return await fn();
     } catch (err) {
-      if ((err as { driverError?: { code?: string } }).driverError?.code === '23514') throw badField('discount', 'must not exceed quantity x unit price');
+      if (pgError(err).code === PG_CHECK) throw badField('discount', 'must not exceed quantity x unit price');
       throw err;
     }
   }

@@ -7,17 +7,16 @@ import { CrudService, type Ref } from '../common/crud.service';
 import type { WriteResult } from '../common/record-store';
 import { trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { recordEvent } from '../events/event.service';
 import { type Stage, StageKind } from '../pipelines/pipeline.entity';
 import type { PipelineService } from '../pipelines/pipeline.service';
 import { Role } from '../users/user.entity';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { opportunityUpsert } from './opportunity.upsert';
-import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE, opportunityData } from './opportunity.spec';
+import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.spec';
+import { recordStageEntries, STATUS_OF } from './stage-entry';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
 
-const STATUS_OF: Record<StageKind, OpportunityStatus> = { OPEN: OpportunityStatus.OPEN, WON: OpportunityStatus.WON, LOST: OpportunityStatus.LOST };
 
 /**
  * Opportunities: a stage in a pipeline, whose kind decides the status; every stage change is kept in
@@ -58,7 +57,7 @@ export class OpportunityService extends CrudService<Opportunity> {
       refs(input),
       id,
     );
-    await this.enterStage(ctx, result.record, stage, result.record.stageEnteredAt, null);
+    await recordStageEntries(ctx, [{ before: null, after: result.record }]);
     return result.record;
   }
 
@@ -90,7 +89,7 @@ export class OpportunityService extends CrudService<Opportunity> {
         values.closedAt = input.closedAt;
       }
       const result = await this.patchLocked(ctx, current, values, expectedVersion, refs(input));
-      if (newStage) await this.enterStage(ctx, result.record, newStage, result.record.stageEnteredAt, current);
+      if (newStage) await recordStageEntries(ctx, [{ before: current, after: result.record }]);
       return result.record;
     });
   }
@@ -138,25 +137,6 @@ export class OpportunityService extends CrudService<Opportunity> {
     const first = (await this.pipelines.stages(ctx.tx, pipeline.id)).find((s) => s.kind === StageKind.OPEN);
     if (!first) throw badField('pipelineId', 'the pipeline has no open stage');
     return first;
-  }
-
-  /** Closes the open stage-history entry, opens one for `stage`, and records the stage events. */
-  private async enterStage(ctx: ServiceContext, opp: Opportunity, stage: Stage, at: Date, previous: Opportunity | null): Promise<void> {
-    if (previous) {
-      await ctx.tx.query('UPDATE opportunity_stage_history SET left_at = $3 WHERE workspace_id = $1 AND opportunity_id = $2 AND left_at IS NULL', [ctx.tx.workspaceId, opp.id, at]);
-    }
-    await ctx.tx.query(
-      'INSERT INTO opportunity_stage_history (workspace_id, id, opportunity_id, pipeline_id, stage_id, entered_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [ctx.tx.workspaceId, randomUUID(), opp.id, stage.pipelineId, stage.id, at],
-    );
-    const data = opportunityData(opp);
-    const base = { entityType: 'opportunity', entityId: opp.id, actor: ctx.actor, data };
-    if (previous) {
-      await recordEvent(ctx.tx, { ...base, type: 'opportunity.stage_changed', changes: [{ field: 'stageId', old: previous.stageId, new: stage.id }] });
-    }
-    if (stage.kind !== StageKind.OPEN && previous?.status !== STATUS_OF[stage.kind]) {
-      await recordEvent(ctx.tx, { ...base, type: stage.kind === StageKind.WON ? 'opportunity.won' : 'opportunity.lost', changes: [{ field: 'status', old: previous?.status ?? null, new: STATUS_OF[stage.kind] }] });
-    }
   }
 
   private async hasLineItems(ctx: ServiceContext, id: string): Promise<boolean> {

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { IsEmail, IsOptional, Length } from 'class-validator';
 import { UpdateOpportunityInput } from './opportunity.types';
 import { Field, InputType } from 'type-graphql';
@@ -6,7 +5,6 @@ import type { ServiceContext } from '../../graphql/context';
 import type { FieldError } from '../../graphql/errors';
 import { MatchOn } from '../common/batch.types';
 import { EntityType } from '../common/enums';
-import { recordEvents } from '../common/record-store';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
 import { ownerRule, resolveRefs } from '../common/upsert-refs';
 import { trimOrNull } from '../common/values';
@@ -15,7 +13,8 @@ import { rowMapper } from '../../db/hydrate';
 import { Role } from '../users/user.entity';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
-import { OPPORTUNITY_STORE, opportunityData } from './opportunity.spec';
+import { OPPORTUNITY_STORE } from './opportunity.spec';
+import { recordStageEntries, STATUS_OF } from './stage-entry';
 
 @InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
 export class UpsertOpportunityInput extends UpdateOpportunityInput {
@@ -25,8 +24,6 @@ export class UpsertOpportunityInput extends UpdateOpportunityInput {
   @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' }) @IsOptional() @Length(1, 200) stageName?: string;
   @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
 }
-
-const STATUS_OF: Record<StageKind, OpportunityStatus> = { OPEN: OpportunityStatus.OPEN, WON: OpportunityStatus.WON, LOST: OpportunityStatus.LOST };
 
 export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Opportunity, UpsertOpportunityInput> {
   return {
@@ -94,29 +91,7 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
     },
 
     /** Stage history and the stage events of every write that entered a stage. */
-    async afterWrite(ctx, writes) {
-      const entered = writes.filter((w) => !w.before || w.before.stageId !== w.after.stageId);
-      if (entered.length === 0) return;
-      const moved = entered.filter((w) => w.before);
-      if (moved.length) {
-        await ctx.tx.query(
-          `UPDATE opportunity_stage_history h SET left_at = v.at FROM json_to_recordset($2::json) AS v(id uuid, at timestamptz)
-           WHERE h.workspace_id = $1 AND h.opportunity_id = v.id AND h.left_at IS NULL`,
-          [ctx.tx.workspaceId, JSON.stringify(moved.map((w) => ({ id: w.after.id, at: w.after.stageEnteredAt })))],
-        );
-      }
-      await ctx.tx.query(
-        `INSERT INTO opportunity_stage_history (workspace_id, id, opportunity_id, pipeline_id, stage_id, entered_at)
-         SELECT $1, v.id, v.opportunity_id, v.pipeline_id, v.stage_id, v.entered_at
-         FROM json_to_recordset($2::json) AS v(id uuid, opportunity_id uuid, pipeline_id uuid, stage_id uuid, entered_at timestamptz)`,
-        [ctx.tx.workspaceId, JSON.stringify(entered.map((w) => ({ id: randomUUID(), opportunity_id: w.after.id, pipeline_id: w.after.pipelineId, stage_id: w.after.stageId, entered_at: w.after.stageEnteredAt })))],
-      );
-      await recordEvents(ctx, 'opportunity.stage_changed', 'opportunity', moved.map((w) => ({ entityId: w.after.id, changes: [{ field: 'stageId', old: w.before!.stageId, new: w.after.stageId }], data: opportunityData(w.after) })));
-      for (const status of [OpportunityStatus.WON, OpportunityStatus.LOST]) {
-        const closed = entered.filter((w) => w.after.status === status && w.before?.status !== status);
-        await recordEvents(ctx, status === OpportunityStatus.WON ? 'opportunity.won' : 'opportunity.lost', 'opportunity', closed.map((w) => ({ entityId: w.after.id, changes: [{ field: 'status', old: w.before?.status ?? null, new: status }], data: opportunityData(w.after) })));
-      }
-    },
+    afterWrite: (ctx, writes) => recordStageEntries(ctx, writes),
   };
 }
 

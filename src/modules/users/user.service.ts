@@ -1,4 +1,5 @@
 import { rowMapper } from '../../db/hydrate';
+import { PG_UNIQUE, pgError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
@@ -10,8 +11,7 @@ import { Role, User } from './user.entity';
 import { USER_SPEC, USER_STORE } from './user.spec';
 import type { CreateUserInput, UpdateUserInput } from './user.types';
 
-const UNIQUE_VIOLATION = '23505';
-const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === UNIQUE_VIOLATION;
+const isUniqueViolation = (err: unknown) => pgError(err).code === PG_UNIQUE;
 
 export class UserService {
   /** A user of the viewer's workspace; NOT_FOUND otherwise, the same for another workspace's id as for a random one. */

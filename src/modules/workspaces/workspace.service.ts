@@ -1,8 +1,7 @@
-import type { TenantTransaction } from '../../db/tenant-transaction';
-import { recordEvent, type ActorRef, creation } from '../events/event.service';
-import type { Workspace } from './workspace.entity';
 import { rowMapper } from '../../db/hydrate';
-import { Workspace as WorkspaceEntity } from './workspace.entity';
+import type { TenantTransaction } from '../../db/tenant-transaction';
+import { type ActorRef, creation, recordEvent } from '../events/event.service';
+import { Workspace } from './workspace.entity';
 
 export interface NewWorkspace {
   name: string;
@@ -27,7 +26,7 @@ export class WorkspaceService {
       `INSERT INTO workspace (id, name, currency, timezone) VALUES ($1, $2, $3, $4) RETURNING *`,
       [tx.workspaceId, input.name, input.currency ?? 'USD', input.timezone ?? 'UTC'],
     );
-    const ws = rowMapper(tx.dataSource, WorkspaceEntity)(row!);
+    const ws = rowMapper(tx.dataSource, Workspace)(row!);
     const data = workspaceData(ws);
     await recordEvent(tx, { type: 'workspace.created', entityType: 'workspace', entityId: ws.id, actor, changes: creation(data, Object.keys(data)), data });
     for (const init of this.initializers) await init(tx, actor);
@@ -46,7 +45,7 @@ export class WorkspaceService {
 
   async get(tx: TenantTransaction): Promise<Workspace> {
     const row = await tx.one('SELECT * FROM workspace WHERE id = $1', [tx.workspaceId]);
-    return rowMapper(tx.dataSource, WorkspaceEntity)(row!);
+    return rowMapper(tx.dataSource, Workspace)(row!);
   }
 }
 
