@@ -24,6 +24,11 @@ describe('duplicates and merge', () => {
     expect(found.find((d: { id: string }) => d.id === similar).reasons).toEqual(['similar name']);
     const other = await signUp(t, 'Elsewhere');
     expect(codes(await t.gql(`query($id: ID!) { duplicates(entityType: ACCOUNT, id: $id) { id } }`, { id: acme }, other.accessToken))).toEqual(['NOT_FOUND']);
+    // Phones match on their digits only.
+    const phoned = await account({ name: 'Hooli', phone: '+1 (555) 010-0199' });
+    const samePhone = await account({ name: 'Pied Piper', phone: '1 555 010 0199' });
+    const p = await gql(`query($id: ID!) { duplicates(entityType: ACCOUNT, id: $id) { id reasons } }`, { id: phoned });
+    expect(p.data.duplicates).toEqual([{ id: samePhone, reasons: ['same phone'] }]);
   });
 
   it('merges accounts: relations move, empty fields fill, the merged go with a link and an event', async () => {

@@ -10,11 +10,14 @@ export interface DuplicateCandidate {
   reasons: string[];
 }
 
+type Expr = (alias: string) => string;
+
 /** What makes two records of a kind likely the same: exact keys, and names that look alike. */
-const RULES: Partial<Record<EntityType, { exact: [column: string, reason: string][]; name: string }>> = {
-  [EntityType.ACCOUNT]: { exact: [['lower(domain)', 'same domain'], ["regexp_replace(phone, '\\D', '', 'g')", 'same phone']], name: 'name' },
-  [EntityType.CONTACT]: { exact: [['lower(email)', 'same email'], ["regexp_replace(phone, '\\D', '', 'g')", 'same phone']], name: "concat_ws(' ', first_name, last_name)" },
-  [EntityType.LEAD]: { exact: [['lower(email)', 'same email'], ["regexp_replace(phone, '\\D', '', 'g')", 'same phone']], name: "concat_ws(' ', first_name, last_name, company)" },
+const samePhone: [Expr, string] = [(a) => `regexp_replace(${a}.phone, '\\D', '', 'g')`, 'same phone'];
+const RULES: Partial<Record<EntityType, { exact: [Expr, string][]; name: Expr }>> = {
+  [EntityType.ACCOUNT]: { exact: [[(a) => `lower(${a}.domain)`, 'same domain'], samePhone], name: (a) => `${a}.name` },
+  [EntityType.CONTACT]: { exact: [[(a) => `lower(${a}.email)`, 'same email'], samePhone], name: (a) => `concat_ws(' ', ${a}.first_name, ${a}.last_name)` },
+  [EntityType.LEAD]: { exact: [[(a) => `lower(${a}.email)`, 'same email'], samePhone], name: (a) => `concat_ws(' ', ${a}.first_name, ${a}.last_name, ${a}.company)` },
 };
 
 const NAME_THRESHOLD = 0.45;
@@ -31,9 +34,9 @@ export class DuplicateService {
     const table = entityType;
     const exists = await ctx.tx.one(`SELECT 1 FROM ${table} WHERE workspace_id = $1 AND id = $2`, [ctx.tx.workspaceId, id]);
     if (!exists) throw notFound('Record');
-    const cols = rule.exact.map(([col], i) => ({ t: qualify(col, 't'), s: qualify(col, 's'), reason: rule.exact[i][1] }));
-    const nameT = `trellis_search_text(${qualify(rule.name, 't')})`;
-    const nameS = `trellis_search_text(${qualify(rule.name, 's')})`;
+    const cols = rule.exact.map(([expr, reason]) => ({ t: expr('t'), s: expr('s'), reason }));
+    const nameT = `trellis_search_text(${rule.name('t')})`;
+    const nameS = `trellis_search_text(${rule.name('s')})`;
     const rows = await ctx.tx.query<{ id: string; name_score: number; [k: string]: unknown }>(
       `SELECT t.id, similarity(${nameT}, ${nameS}) AS name_score${cols.map((c, i) => `, (${c.t} <> '' AND ${c.t} = ${c.s}) AS exact${i}`).join('')}
        FROM ${table} s JOIN ${table} t ON t.workspace_id = s.workspace_id AND t.id <> s.id AND t.deleted_at IS NULL
@@ -52,9 +55,4 @@ export class DuplicateService {
       .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
       .slice(0, 20);
   }
-}
-
-/** Puts a table alias before the column names of a small SQL expression over one row. */
-function qualify(expr: string, alias: string): string {
-  return expr.replace(/\b(first_name|last_name|company|name|email|domain|phone)\b/g, `${alias}.$1`);
 }
