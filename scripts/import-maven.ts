@@ -7,17 +7,12 @@
 // Owners are referenced by email (ownerEmail). Users are people, not data an API key may create:
 // give --admin-email and --admin-password to create the missing sales agents as REP users first;
 // without them, deals whose agent is not a user yet are loaded without an owner.
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { resolve } from 'node:path';
+import { INDUSTRY_FIXES, MAVEN_DIR, PRODUCT_ALIASES, readMaven, slug, STAGE_OF } from '../src/modules/workspaces/maven-dataset';
 import { clientFromEnv, gql, parseArgs, type ClientOptions } from './lib/api-client';
 
 type Row = Record<string, string>;
-const read = (dir: string, f: string): Row[] => parse(readFileSync(join(dir, f)), { columns: true, bom: true, skip_empty_lines: true, trim: true });
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '.').replace(/^\.|\.$/g, '');
 const emailOf = (agent: string) => `${slug(agent)}@demo.trellis.dev`;
-const PRODUCT_ALIASES: Record<string, string> = { GTXPro: 'GTX Pro' };
-const STAGES: Record<string, string> = { Prospecting: 'Prospecting', Engaging: 'Qualification', Won: 'Closed Won', Lost: 'Closed Lost' };
 
 interface Batch {
   created: number;
@@ -65,30 +60,30 @@ async function ensureUsers(c: ClientOptions, args: Record<string, string | boole
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const c = clientFromEnv(args);
-  const dir = resolve(String(args.dir ?? join(__dirname, '..', '..', 'demo', 'maven-crm')));
+  const dir = resolve(String(args.dir ?? MAVEN_DIR));
   const started = Date.now();
   const totals: Totals = {};
-  const teams = read(dir, 'sales_teams.csv');
+  const teams = readMaven(dir, 'sales_teams.csv');
   const users = await ensureUsers(c, args, teams);
   const owner = (agent: string) => (users.has(emailOf(agent)) ? emailOf(agent) : undefined);
 
-  await upsert(c, totals, 'upsertProducts', 'UpsertProductInput', read(dir, 'products.csv').map((p) => ({ sku: p.product.toUpperCase().replace(/\s+/g, '-'), name: p.product, description: `${p.series} series`, unitPrice: { amount: p.sales_price, currency: 'USD' } })), 'SKU');
-  await upsert(c, totals, 'upsertAccounts', 'UpsertAccountInput', read(dir, 'accounts.csv').map((a) => ({
+  await upsert(c, totals, 'upsertProducts', 'UpsertProductInput', readMaven(dir, 'products.csv').map((p) => ({ sku: p.product.toUpperCase().replace(/\s+/g, '-'), name: p.product, description: `${p.series} series`, unitPrice: { amount: p.sales_price, currency: 'USD' } })), 'SKU');
+  await upsert(c, totals, 'upsertAccounts', 'UpsertAccountInput', readMaven(dir, 'accounts.csv').map((a) => ({
     externalId: `maven:${slug(a.account)}`,
     name: a.account,
-    industry: a.sector === 'technolgy' ? 'technology' : a.sector,
+    industry: INDUSTRY_FIXES[a.sector] ?? a.sector,
     employees: Number(a.employees),
     annualRevenue: { amount: (Number(a.revenue) * 1_000_000).toFixed(2), currency: 'USD' },
     country: a.office_location,
   })));
-  const deals = read(dir, 'sales_pipeline.csv');
+  const deals = readMaven(dir, 'sales_pipeline.csv');
   await upsert(c, totals, 'upsertOpportunities', 'UpsertOpportunityInput', deals.map((d) => {
     const product = PRODUCT_ALIASES[d.product] ?? d.product;
     return {
       externalId: d.opportunity_id,
       name: `${product} for ${d.account || 'a prospect'}`,
       accountExternalId: d.account ? `maven:${slug(d.account)}` : undefined,
-      stageName: STAGES[d.deal_stage],
+      stageName: STAGE_OF[d.deal_stage],
       amount: d.close_value ? { amount: Number(d.close_value).toFixed(2), currency: 'USD' } : undefined,
       ownerEmail: owner(d.sales_agent),
       createdAt: d.engage_date ? `${d.engage_date}T00:00:00Z` : undefined,

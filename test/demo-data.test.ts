@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { MAVEN_DIR } from '../src/modules/workspaces/maven-demo';
+import { MAVEN_DIR } from '../src/modules/workspaces/maven-dataset';
 import { createDemoWorkspace } from '../src/modules/workspaces/demo';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

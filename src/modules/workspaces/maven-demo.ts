@@ -1,7 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { ServiceContext } from '../../graphql/context';
 import { ACCOUNT_STORE } from '../accounts/account.spec';
 import { ActivityStatus, ActivityType } from '../activities/activity.entity';
@@ -18,24 +15,14 @@ import { PRODUCT_STORE } from '../products/product.spec';
 import { TEAM_STORE } from '../teams/team.spec';
 import { Role } from '../users/user.entity';
 import { USER_STORE } from '../users/user.spec';
+import { INDUSTRY_FIXES, MAVEN_DIR, PRODUCT_ALIASES, readMaven, slug, STAGE_OF } from './maven-dataset';
 
-/** The Maven Analytics CRM sample (a copy of shared/datasets/maven-crm, kept with the code). */
-export const MAVEN_DIR = join(__dirname, '..', '..', '..', '..', 'demo', 'maven-crm');
-
-type Row = Record<string, string>;
-const read = (dir: string, file: string): Row[] => parse(readFileSync(join(dir, file)), { columns: true, bom: true, skip_empty_lines: true, trim: true });
-
-// The dataset's own spellings, mended on the way in.
-const PRODUCT_ALIASES: Record<string, string> = { GTXPro: 'GTX Pro' };
-const INDUSTRY_FIXES: Record<string, string> = { technolgy: 'technology' };
-const STAGE_OF: Record<string, string> = { Prospecting: 'Prospecting', Engaging: 'Qualification', Won: 'Closed Won', Lost: 'Closed Lost' };
 // The dataset ends on 2017-12-31; deals still prospecting then have no date, so they get one in its last quarter.
 const DATASET_END = Date.UTC(2017, 11, 31);
 const DAY = 86_400_000;
 
 /** A deterministic number in [0, 1) from a string, so that the demo is the same on every machine. */
 const unit = (s: string) => createHash('sha1').update(s).digest().readUInt32BE(0) / 2 ** 32;
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '.').replace(/^\.|\.$/g, '');
 const FIRST = ['Alex', 'Sam', 'Jordan', 'Taylor', 'Morgan', 'Casey', 'Jamie', 'Riley', 'Avery', 'Quinn', 'Drew', 'Robin'];
 const LAST = ['Garcia', 'Smith', 'Müller', 'Rossi', 'Dubois', 'Kowalski', 'Nakamura', 'Okafor', 'Silva', 'Jensen', 'Novak', 'Haddad'];
 
@@ -56,10 +43,10 @@ export interface MavenSummary {
  * Every row is written with its `created` event, in the caller's transaction.
  */
 export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: PipelineService; customFields: CustomFieldService }, dir = MAVEN_DIR): Promise<MavenSummary> {
-  const teamsCsv = read(dir, 'sales_teams.csv');
-  const accountsCsv = read(dir, 'accounts.csv');
-  const productsCsv = read(dir, 'products.csv');
-  const pipelineCsv = read(dir, 'sales_pipeline.csv');
+  const teamsCsv = readMaven(dir, 'sales_teams.csv');
+  const accountsCsv = readMaven(dir, 'accounts.csv');
+  const productsCsv = readMaven(dir, 'products.csv');
+  const pipelineCsv = readMaven(dir, 'sales_pipeline.csv');
   const currency = 'USD';
 
   // Users and teams: one team per manager, named after its regional office.
