@@ -21,7 +21,7 @@ export interface App {
   server: Server;
   schema: GraphQLSchema;
   listen(port: number, host?: string): Promise<number>;
-  /** Stops accepting, lets in-flight requests finish, closes WebSockets. The database stays open. */
+  /** Stops accepting, lets in-flight requests finish, closes WebSockets and the event bus. The database pool stays open. */
   close(): Promise<void>;
 }
 
@@ -30,7 +30,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   const app = express();
   app.disable('x-powered-by');
   const server = createServer(app);
-  const ws = attachWebSocket(server, schema, ds, config, log);
+  await services.eventBus.start();
+  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime });
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({
@@ -95,6 +96,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     async close() {
       shuttingDown = true;
       await apollo.stop();
+      await services.eventBus.stop();
     },
   };
 }

@@ -28,6 +28,11 @@ const EnvSchema = z.object({
   MAX_QUERY_COST: int(50000, 100, 10000000),
   MAX_BODY_BYTES: int(1_000_000, 1000, 100_000_000),
   CHANGE_FEED_RETENTION_DAYS: int(30, 1, 3650),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(50, 1, 10_000),
+  WS_MAX_CONNECTIONS_PER_CREDENTIAL: int(100, 1, 100_000),
+  WS_INIT_TIMEOUT_MS: int(10_000, 100, 600_000),
+  WS_KEEPALIVE_MS: int(12_000, 1_000, 600_000),
+  SUBSCRIPTION_MAX_QUEUE: int(1000, 10, 1000),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
 });
@@ -55,6 +60,17 @@ export interface Config {
     readonly bodyBytes: number;
   };
   readonly changeFeedRetentionDays: number;
+  readonly ws: {
+    /** Operations one WebSocket may have open at once. */
+    readonly maxSubscriptionsPerConnection: number;
+    /** WebSockets one user or API key may hold on one instance. */
+    readonly maxConnectionsPerCredential: number;
+    /** A socket that has not sent connection_init by then is closed (4408). */
+    readonly initTimeoutMs: number;
+    readonly keepAliveMs: number;
+    /** Undelivered events a subscriber may fall behind before it is cut off (at most 1000). */
+    readonly maxQueue: number;
+  };
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
 }
@@ -104,6 +120,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyBytes: e.MAX_BODY_BYTES,
     }),
     changeFeedRetentionDays: e.CHANGE_FEED_RETENTION_DAYS,
+    ws: Object.freeze({
+      maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnectionsPerCredential: e.WS_MAX_CONNECTIONS_PER_CREDENTIAL,
+      initTimeoutMs: e.WS_INIT_TIMEOUT_MS,
+      keepAliveMs: e.WS_KEEPALIVE_MS,
+      maxQueue: e.SUBSCRIPTION_MAX_QUEUE,
+    }),
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
   });

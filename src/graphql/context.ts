@@ -1,9 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import type { TenantTransaction } from '../db/tenant-transaction';
+import { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../logger';
 import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
 import type { ActorRef } from '../modules/events/event.service';
+import type { RealtimeService } from '../modules/realtime/realtime.service';
 import type { IdempotentRequest } from '../modules/idempotency/idempotency.service';
 import type { AppError } from './errors';
 import { type Loaders, createLoaders } from './loaders';
@@ -18,6 +19,8 @@ export interface ServiceContext {
 /** One per GraphQL operation (HTTP request or subscription). */
 export class RequestContext {
   private _loaders?: Loaders;
+  /** For subscriptions (set by the WebSocket layer): this server instance's event sources. */
+  realtime?: RealtimeService;
   /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */
   idempotent?: IdempotentRequest;
 
@@ -27,9 +30,21 @@ export class RequestContext {
     readonly config: Config,
     readonly log: Logger,
     readonly viewer: Viewer | null,
-    readonly tx: TenantTransaction | null,
+    private _tx: TenantTransaction | null,
     readonly authError: AppError | null,
   ) {}
+
+  /** The operation's transaction (for a subscription: the current event's). */
+  get tx(): TenantTransaction | null {
+    return this._tx;
+  }
+
+  /** A subscription's next event: a new transaction and new loaders (the last event's are done). */
+  async beginEvent(): Promise<void> {
+    await this._tx?.rollback();
+    if (this.viewer) this._tx = new TenantTransaction(this.ds, this.viewer.workspaceId);
+    this._loaders = undefined;
+  }
 
   /** The viewer, or UNAUTHENTICATED (with the reason the credentials were refused, if any). */
   get auth(): ServiceContext {

@@ -14,8 +14,19 @@ export function buildSchema(container?: ContainerType): GraphQLSchema {
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
     emitSchemaFile: false,
+    // Subscriptions bring their own sources (RealtimeService); type-graphql's topic pub/sub is unused.
+    pubSub: NO_TOPICS,
   });
 }
+
+const NO_TOPICS = {
+  publish() {
+    throw new Error('topic pub/sub is not used: subscriptions read the event bus');
+  },
+  subscribe(): never {
+    throw new Error('topic pub/sub is not used: subscriptions read the event bus');
+  },
+};
 
 /** The SDL committed as schema/schema.graphql: sorted, so that it diffs cleanly. */
 export function printSdl(schema: GraphQLSchema): string {

@@ -9,39 +9,86 @@ import { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../logger';
 import { authenticate } from '../modules/auth/authenticate';
 import type { Viewer } from '../modules/auth/viewer';
+import type { ChangeEvent } from '../modules/events/change-event';
+import type { EventBus } from '../modules/realtime/event-bus';
+import type { RealtimeService } from '../modules/realtime/realtime.service';
 import { RequestContext } from './context';
 import { formatError } from './errors';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
-type ConnectionExtra = { viewer?: Viewer } & Record<string, unknown>;
+type ConnectionExtra = {
+  viewer?: Viewer;
+  /** The key connections are counted under: the API key, or the user. */
+  credential?: string;
+  /** Each operation's context, to end its transaction when it completes. */
+  operations?: Map<string, RequestContext>;
+  stopWatching?: () => void;
+};
+
+export interface WebSocketDeps {
+  ds: DataSource;
+  config: Config;
+  log: Logger;
+  bus: EventBus;
+  realtime: RealtimeService;
+}
+
+const CLOSE_FORBIDDEN = 4403;
+const CLOSE_TOO_MANY = 4429;
 
 /**
  * graphql-ws on the HTTP server's /graphql path. It runs outside Apollo, so the same limits, error
- * formatting and per-operation transaction are applied here. Credentials are checked once, on connect.
+ * formatting and per-operation transaction are applied here. Credentials are checked once, on connect;
+ * a socket is closed (4403) when its API key is revoked or its user deactivated or given another role.
  */
-export function attachWebSocket(server: Server, schema: GraphQLSchema, ds: DataSource, config: Config, log: Logger) {
+export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: WebSocketDeps) {
+  const { ds, config, log, bus, realtime } = deps;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.bodyBytes });
   const rules = [...specifiedRules, ...limitRules(config.limits)];
   const format = (e: GraphQLError) =>
     formatError(e.toJSON(), e, { exposeDetails: config.env === 'development', hideSuggestions: config.env === 'production', onInternal: (err) => log.error({ err }, 'internal error (ws)') });
+  const perCredential = new Map<string, number>();
+  let open = 0;
 
   const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema,
-      connectionInitWaitTimeout: 10_000,
+      connectionInitWaitTimeout: config.ws.initTimeoutMs,
       onConnect: async (ctx) => {
+        const extra = ctx.extra;
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         if (typeof header !== 'string' || !header) {
-          ctx.extra.socket.close(4401, 'Unauthorized');
+          extra.socket.close(4401, 'Unauthorized');
           return false;
         }
         const auth = await authenticate(ds, config.jwtSecret, header);
         await auth.tx?.rollback();
         if (!auth.viewer) return false; // 4403 Forbidden
-        (ctx.extra as ConnectionExtra).viewer = auth.viewer;
+        const viewer = auth.viewer;
+        const credential = viewer.apiKeyId ?? viewer.userId ?? '';
+        const count = perCredential.get(credential) ?? 0;
+        if (count >= config.ws.maxConnectionsPerCredential) {
+          extra.socket.close(CLOSE_TOO_MANY, `Too many connections for this credential (at most ${config.ws.maxConnectionsPerCredential})`);
+          return false;
+        }
+        perCredential.set(credential, count + 1);
+        open++;
+        Object.assign(extra, { viewer, credential, operations: new Map(), stopWatching: watchCredential(bus, viewer, () => extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials changed')) });
         return true;
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onClose: (ctx) => {
+        const extra = ctx.extra;
+        extra.stopWatching?.();
+        if (extra.credential === undefined) return;
+        open--;
+        const left = (perCredential.get(extra.credential) ?? 1) - 1;
+        if (left > 0) perCredential.set(extra.credential, left);
+        else perCredential.delete(extra.credential);
+      },
+      onSubscribe: (ctx, id, payload) => {
+        if (Object.keys(ctx.subscriptions).length > config.ws.maxSubscriptionsPerConnection) {
+          return [new GraphQLError(`At most ${config.ws.maxSubscriptionsPerConnection} operations at once on one connection`, { extensions: { code: 'RATE_LIMITED' } })];
+        }
         let document: DocumentNode;
         try {
           document = parse(payload.query, { maxTokens: config.limits.tokens });
@@ -60,28 +107,54 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, ds: DataS
         } catch (err) {
           return [err as GraphQLError];
         }
-        const viewer = (ctx.extra as ConnectionExtra).viewer!;
+        const extra = ctx.extra;
+        const viewer = extra.viewer!;
         const contextValue = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
+        contextValue.realtime = realtime;
+        extra.operations!.set(id, contextValue);
         return { schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
       },
-      onOperation: async (_ctx, _id, _payload, args: ExecutionArgs, result) => {
-        // A query or mutation is done once it has its result; a subscription manages its own transactions.
-        if (!(Symbol.asyncIterator in Object(result))) await (args.contextValue as RequestContext).tx?.commit();
+      onOperation: async (_ctx, _id, _payload, args: ExecutionArgs) => {
+        // A query or mutation is done once it has its result; a subscription is done subscribing.
+        // Each of its events gets a transaction of its own (see perEvent), ended in onNext.
+        await (args.contextValue as RequestContext).tx?.commit();
         return undefined;
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onNext: async (_ctx, _id, _payload, args, result) => {
+        await (args.contextValue as RequestContext).tx?.commit().catch((err) => log.error({ err }, 'subscription event commit failed'));
         const r = result as ExecutionResult;
         if (!r.errors?.length) return undefined;
         return { ...r, errors: r.errors.map((e) => format(e)) } as unknown as ExecutionResult;
       },
+      onComplete: async (ctx, id) => {
+        const operations = ctx.extra.operations;
+        await operations?.get(id)?.tx?.rollback().catch(() => undefined);
+        operations?.delete(id);
+      },
     },
     wss,
+    config.ws.keepAliveMs,
   );
   return {
     wss,
+    /** Open, authenticated WebSocket connections. */
+    get connections() {
+      return open;
+    },
     async close() {
       await cleanup.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** Calls `revoked` when the connection's credential stops being what it was at connect time. */
+function watchCredential(bus: EventBus, viewer: Viewer, revoked: () => void): () => void {
+  const affects = (e: ChangeEvent) =>
+    viewer.kind === 'API_KEY'
+      ? e.entityType === 'api_key' && e.entityId === viewer.apiKeyId && e.type === 'api_key.revoked'
+      : e.entityType === 'user' && e.entityId === viewer.userId && (e.type === 'user.deactivated' || e.type === 'user.deleted' || e.changes.some((c) => c.field === 'role' || c.field === 'active'));
+  return bus.subscribe(viewer.workspaceId, (events) => {
+    if (events.some(affects)) revoked();
+  });
 }

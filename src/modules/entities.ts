@@ -11,6 +11,7 @@ import { Product } from './products/product.entity';
 import { RefreshToken } from './auth/refresh-token.entity';
 import { Event } from './events/event.entity';
 import { Team } from './teams/team.entity';
+import { Notification } from './notifications/notification.entity';
 import { User } from './users/user.entity';
 import { Workspace } from './workspaces/workspace.entity';
 
@@ -18,4 +19,5 @@ import { Workspace } from './workspaces/workspace.entity';
 export const ENTITIES = [
   Workspace, User, Team, ApiKey, RefreshToken, Event,
   Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition, ImportJob,
+  Notification,
 ];

@@ -40,6 +40,11 @@ import { TimelineService } from './timeline/timeline.service';
 import { UserResolver } from './users/user.resolver';
 import { UserService } from './users/user.service';
 import { WorkspaceService } from './workspaces/workspace.service';
+import { NotificationResolver } from './notifications/notification.resolver';
+import { NotificationService } from './notifications/notification.service';
+import { EventBus } from './realtime/event-bus';
+import { RealtimeResolver } from './realtime/realtime.resolver';
+import { RealtimeService } from './realtime/realtime.service';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -54,6 +59,7 @@ export const RESOLVERS = [
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
   CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
+  NotificationResolver, RealtimeResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
@@ -87,8 +93,15 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     [EntityType.PRODUCT]: { upsert: (c, i, m, a) => products.upsert(c, i, m, a), inputClass: UpsertProductInput },
     [EntityType.ACTIVITY]: { upsert: (c, i, m, a) => activities.upsert(c, i, m, a), inputClass: UpsertActivityInput },
   }, log);
+  const notifications = new NotificationService();
+  // One per server instance: it follows the event log for every subscriber of this instance.
+  const eventBus = new EventBus(ds, log);
+  const realtime = new RealtimeService(ds, eventBus, changeFeed, activities, imports, config.ws.maxQueue);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
-  return { workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities, leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports };
+  return {
+    workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
+    leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
+  };
 }
 export type Services = ReturnType<typeof createServices>;
 
@@ -115,6 +128,8 @@ export function createResolverContainer(s: Services) {
     [ChangeFeedResolver, new ChangeFeedResolver(s.changeFeed)],
     [DuplicateResolver, new DuplicateResolver(s.duplicates)],
     [ImportResolver, new ImportResolver(s.imports)],
+    [NotificationResolver, new NotificationResolver(s.notifications)],
+    [RealtimeResolver, new RealtimeResolver()],
   ]);
   return {
     get(cls: unknown) {

@@ -64,6 +64,24 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
+/** Another server instance on the same database (its own pool, event bus and HTTP/WebSocket server). */
+export async function startSecondInstance(t: TestApp, env: Record<string, string> = {}): Promise<{ url: string; port: number; services: Services; close(): Promise<void> }> {
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...env });
+  const ds = await connect({ url: t.db.appUrl, poolSize: 5 });
+  const services = createServices(ds, config, createLogger(config.logLevel));
+  const app = await createApp(ds, config, createLogger(config.logLevel), services);
+  const port = await app.listen(0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    services,
+    async close() {
+      await app.close();
+      await ds.destroy();
+    },
+  };
+}
+
 let seq = 0;
 export interface SignedUp {
   accessToken: string;

@@ -17,5 +17,6 @@ export enum EntityType {
   API_KEY = 'api_key',
   CUSTOM_FIELD = 'custom_field',
   IMPORT_JOB = 'import_job',
+  NOTIFICATION = 'notification',
 }
 registerEnumType(EntityType, { name: 'EntityType', description: 'A kind of record.' });

@@ -1,13 +1,12 @@
-import { rowMapper } from '../../db/hydrate';
 import type { ServiceContext } from '../../graphql/context';
 import { AppError, badField } from '../../graphql/errors';
 import type { EntityType } from '../common/enums';
-import { Event } from './event.entity';
+import { type ChangeEvent, changeEventMapper, feedCursor } from './change-event';
 
 const MAX_PAGE = 1000;
 
 export interface ChangePage {
-  events: Event[];
+  events: ChangeEvent[];
   endCursor: string | null;
   hasMore: boolean;
 }
@@ -24,7 +23,7 @@ export interface ChangePage {
 export class ChangeFeedService {
   constructor(private readonly retentionDays: number) {}
 
-  async changes(ctx: ServiceContext, after?: string | null, types?: EntityType[] | null, first?: number | null): Promise<ChangePage> {
+  async changes(ctx: ServiceContext, after?: string | null, types?: readonly EntityType[] | null, first?: number | null, entityIds?: readonly string[] | null): Promise<ChangePage> {
     const limit = first ?? 100;
     if (limit < 1 || limit > MAX_PAGE) throw badField('first', `must be between 1 and ${MAX_PAGE}`);
     const cursor = after ? this.decode(after) : null;
@@ -41,17 +40,22 @@ export class ChangeFeedService {
       params.push(types);
       conds.push(`e.entity_type = ANY($${params.length}::text[])`);
     }
+    if (entityIds?.length) {
+      params.push(entityIds);
+      conds.push(`e.entity_id = ANY($${params.length}::uuid[])`);
+    }
     const rows = await ctx.tx.query(`SELECT e.*, e.tx_id::text AS tx FROM event e WHERE ${conds.join(' AND ')} ORDER BY e.tx_id, e.id LIMIT ${limit + 1}`, params);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
-      events: page.map(rowMapper(ctx.tx.dataSource, Event)),
-      endCursor: last ? encode(last.tx as string, last.id as string, (last.occurred_at as Date).getTime()) : (after ?? null),
+      events: page.map(changeEventMapper(ctx.tx.dataSource)),
+      endCursor: last ? feedCursor(last.tx as string, last.id as string, last.occurred_at as Date) : (after ?? null),
       hasMore: rows.length > limit,
     };
   }
 
-  private decode(cursor: string): { tx: string; id: string } {
+  /** Checks a cursor (format and retention) and returns the position it stands for. */
+  decode(cursor: string): { tx: string; id: string } {
     const m = /^(\d{1,20}):(\d{1,19}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!m) throw badField('after', 'is not a change feed cursor');
     if (Number(m[3]) < Date.now() - this.retentionDays * 86_400_000) {
@@ -64,4 +68,3 @@ export class ChangeFeedService {
   }
 }
 
-const encode = (tx: string, id: string, at: number) => Buffer.from(`${tx}:${id}:${at}`).toString('base64url');
