@@ -11,6 +11,8 @@ export interface Server {
   url: string;
   /** What authenticates a request to this server's workspace. */
   headers: Record<string, string>;
+  /** The child's process id (for memory readings). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
       const url = `http://127.0.0.1:${port}/graphql`;
       const child = launch(name, [join(o.trellisRoot, 'dist/src/main.js')], env, o.logDir);
       await ready(child, name, `http://127.0.0.1:${port}/readyz`, o.logDir);
-      return { name, url, headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}, stop: () => stop(child) };
+      return { name, url, headers: o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}, pid: child.pid, stop: () => stop(child) };
     }
     case 'postgraphile': {
       const dir = installPeer('postgraphile');
