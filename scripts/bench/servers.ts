@@ -94,6 +94,8 @@ function launch(name: string, args: string[], env: Record<string, string>, logDi
   const log = openSync(join(logDir, `${name}.log`), 'a');
   // Only what the server needs from the harness' environment: no BENCH_* or npm_* variables.
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+  // BENCH_NODE_ARGS profiles the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  args = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...args];
   return spawn(process.execPath, args, { env: { ...base, ...env }, stdio: ['ignore', log, log] });
 }
 

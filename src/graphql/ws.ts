@@ -14,6 +14,7 @@ import type { EventBus } from '../modules/realtime/event-bus';
 import type { RealtimeService } from '../modules/realtime/realtime.service';
 import { RequestContext } from './context';
 import { formatError } from './errors';
+import { subscribeShared } from './shared-execution';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
 type ConnectionExtra = {
@@ -53,6 +54,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
   const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema,
+      subscribe: subscribeShared,
       connectionInitWaitTimeout: config.ws.initTimeoutMs,
       onConnect: async (ctx) => {
         const extra = ctx.extra;

@@ -40,8 +40,8 @@ export interface RecordChangedArgs {
  * own in that workspace, with the subscriber's permissions, like a request would.
  */
 export class RealtimeService {
-  /** Per bus batch, the activities each distinct filter selects: shared by the workspace's subscribers. */
-  private readonly feedCache = new WeakMap<readonly ChangeEvent[], Map<string, Promise<Map<string, Activity>>>>();
+  /** Per bus batch, the feed items of each distinct filter: shared by the workspace's subscribers. */
+  private readonly feedCache = new WeakMap<readonly ChangeEvent[], Map<string, Promise<ActivityFeedItem[]>>>();
 
   constructor(
     private readonly ds: DataSource,
@@ -126,16 +126,10 @@ export class RealtimeService {
       let chain = Promise.resolve();
       const unsubscribe = this.bus.subscribe(viewer.workspaceId, (events) => {
         if (!events.some((e) => FEED_ACTIONS[e.type])) return;
-        const selected = this.selectActivities(viewer, events, filter, filterKey);
+        const items = this.feedItems(viewer, events, filter, filterKey);
         chain = chain
           .then(async () => {
-            const activities = await selected;
-            for (const e of events) {
-              const action = FEED_ACTIONS[e.type];
-              const activity = action && activities.get(e.entityId);
-              if (!activity || emit.closed) continue;
-              void emit.push(Object.assign(new ActivityFeedItem(), { action, activity, changes: e.changes, actor: e.actor(), occurredAt: e.occurredAt, cursor: e.cursor }));
-            }
+            for (const item of await items) if (!emit.closed) void emit.push(item);
           })
           .catch((err: Error) => emit.fail(err));
       });
@@ -144,16 +138,17 @@ export class RealtimeService {
   }
 
   /**
-   * The activities of a batch that a filter selects, read once per batch and filter for all the
-   * workspace's subscribers: every role reads every activity of its workspace, so the answer is the
-   * same for each of them.
+   * The feed items of a bus batch for one filter, made once for all the workspace's subscribers with
+   * that filter (the same objects, so that their execution is shared too: see shared-execution.ts).
+   * Every role reads every activity of its workspace, so the answer is the same for each of them.
    */
-  private selectActivities(viewer: Viewer, events: readonly ChangeEvent[], filter: object | null | undefined, key: string): Promise<Map<string, Activity>> {
+  private feedItems(viewer: Viewer, events: readonly ChangeEvent[], filter: object | null | undefined, key: string): Promise<ActivityFeedItem[]> {
     let perFilter = this.feedCache.get(events);
     if (!perFilter) this.feedCache.set(events, (perFilter = new Map()));
     let hit = perFilter.get(key);
     if (!hit) {
-      const ids = [...new Set(events.filter((e) => FEED_ACTIONS[e.type]).map((e) => e.entityId))];
+      const feedEvents = events.filter((e) => FEED_ACTIONS[e.type]);
+      const ids = [...new Set(feedEvents.map((e) => e.entityId))];
       hit = inWorkspace(this.ds, viewer.workspaceId, async (tx) => {
         const ctx = { tx, viewer, actor: actorOf(viewer) };
         const found = new Map<string, Activity>();
@@ -162,7 +157,11 @@ export class RealtimeService {
           const page = await this.activities.list(ctx, { filter, first: chunk.length }, (p) => `t.id = ANY(${p.add(chunk)}::uuid[])`);
           for (const edge of page.edges) found.set(edge.node.id, edge.node);
         }
-        return found;
+        return feedEvents
+          .filter((e) => found.has(e.entityId))
+          .map((e) =>
+            Object.assign(new ActivityFeedItem(), { action: FEED_ACTIONS[e.type], activity: found.get(e.entityId)!, changes: e.changes, actor: e.actor(), occurredAt: e.occurredAt, cursor: e.cursor }),
+          );
       });
       perFilter.set(key, hit);
     }
