@@ -31,6 +31,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   app.disable('x-powered-by');
   const server = createServer(app);
   await services.eventBus.start();
+  services.webhooks.start();
   const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime });
   let shuttingDown = false;
 
@@ -96,6 +97,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     async close() {
       shuttingDown = true;
       await apollo.stop();
+      await services.webhooks.stop();
       await services.eventBus.stop();
     },
   };

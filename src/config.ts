@@ -33,6 +33,10 @@ const EnvSchema = z.object({
   WS_INIT_TIMEOUT_MS: int(10_000, 100, 600_000),
   WS_KEEPALIVE_MS: int(12_000, 1_000, 600_000),
   SUBSCRIPTION_MAX_QUEUE: int(1000, 10, 1000),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool(false),
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
+  WEBHOOK_CONCURRENCY: int(64, 1, 1000),
+  WEBHOOK_WORKERS: bool(true),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
 });
@@ -70,6 +74,15 @@ export interface Config {
     readonly keepAliveMs: number;
     /** Undelivered events a subscriber may fall behind before it is cut off (at most 1000). */
     readonly maxQueue: number;
+  };
+  readonly webhooks: {
+    /** Lets webhooks go to loopback and private addresses (tests, local development). */
+    readonly allowPrivateNetworks: boolean;
+    readonly timeoutMs: number;
+    /** Deliveries in flight at once per instance. */
+    readonly concurrency: number;
+    /** False: this instance neither dispatches nor sends webhooks. */
+    readonly workers: boolean;
   };
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
@@ -126,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       initTimeoutMs: e.WS_INIT_TIMEOUT_MS,
       keepAliveMs: e.WS_KEEPALIVE_MS,
       maxQueue: e.SUBSCRIPTION_MAX_QUEUE,
+    }),
+    webhooks: Object.freeze({
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      workers: e.WEBHOOK_WORKERS,
     }),
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,

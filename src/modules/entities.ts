@@ -13,11 +13,13 @@ import { Event } from './events/event.entity';
 import { Team } from './teams/team.entity';
 import { Notification } from './notifications/notification.entity';
 import { User } from './users/user.entity';
+import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
 import { Workspace } from './workspaces/workspace.entity';
 
 /** Every TypeORM entity; the data source registers exactly these. */
 export const ENTITIES = [
   Workspace, User, Team, ApiKey, RefreshToken, Event,
   Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition, ImportJob,
-  Notification,
+  Notification, WebhookEndpoint, WebhookDelivery,
 ];

@@ -45,6 +45,11 @@ import { NotificationService } from './notifications/notification.service';
 import { EventBus } from './realtime/event-bus';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { RealtimeService } from './realtime/realtime.service';
+import { RecordFilterService } from './common/record-filter';
+import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
+import { WebhookEndpointService } from './webhooks/webhook-endpoint.service';
+import { WebhookResolver } from './webhooks/webhook.resolver';
+import { WebhookRuntime } from './webhooks/webhooks';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -59,7 +64,7 @@ export const RESOLVERS = [
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
   CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
-  NotificationResolver, RealtimeResolver,
+  NotificationResolver, RealtimeResolver, WebhookResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
@@ -97,10 +102,20 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   // One per server instance: it follows the event log for every subscriber of this instance.
   const eventBus = new EventBus(ds, log);
   const realtime = new RealtimeService(ds, eventBus, changeFeed, activities, imports, config.ws.maxQueue);
+  const recordFilters = new RecordFilterService(customFields);
+  const webhookEndpoints = new WebhookEndpointService(recordFilters, notifications, config.webhooks.allowPrivateNetworks);
+  const webhooks = new WebhookRuntime(ds, eventBus, recordFilters, webhookEndpoints, log, {
+    allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
+    timeoutMs: config.webhooks.timeoutMs,
+    concurrency: config.webhooks.concurrency,
+    enabled: config.webhooks.workers,
+  });
+  const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
   return {
     workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
+    recordFilters, webhookEndpoints, webhookDeliveries, webhooks,
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -130,6 +145,7 @@ export function createResolverContainer(s: Services) {
     [ImportResolver, new ImportResolver(s.imports)],
     [NotificationResolver, new NotificationResolver(s.notifications)],
     [RealtimeResolver, new RealtimeResolver()],
+    [WebhookResolver, new WebhookResolver(s.webhookEndpoints, s.webhookDeliveries)],
   ]);
   return {
     get(cls: unknown) {

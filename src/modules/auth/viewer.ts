@@ -21,6 +21,12 @@ export function actorOf(viewer: Viewer): ActorRef {
   return viewer.kind === 'USER' ? { type: ActorType.USER, id: viewer.userId } : { type: ActorType.API_KEY, id: viewer.apiKeyId };
 }
 
+/**
+ * The system acting on its own (a background worker): no user, no key, no scopes. Only code paths
+ * that check no permissions take it; its writes are recorded with the SYSTEM actor.
+ */
+export const systemViewer = (workspaceId: string): Viewer => ({ kind: 'API_KEY', workspaceId, userId: null, apiKeyId: null, role: null, teamId: null, scopes: [] });
+
 export const canRead = (v: Viewer) => v.scopes.includes(ApiScope.READ);
 export const canWrite = (v: Viewer) => v.scopes.includes(ApiScope.WRITE);
 export const isAdmin = (v: Viewer) => v.kind === 'USER' && v.role === Role.ADMIN;

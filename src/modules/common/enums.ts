@@ -18,5 +18,6 @@ export enum EntityType {
   CUSTOM_FIELD = 'custom_field',
   IMPORT_JOB = 'import_job',
   NOTIFICATION = 'notification',
+  WEBHOOK_ENDPOINT = 'webhook_endpoint',
 }
 registerEnumType(EntityType, { name: 'EntityType', description: 'A kind of record.' });

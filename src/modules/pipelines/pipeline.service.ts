@@ -3,7 +3,7 @@ import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { type ConnectionBase, paginate } from '../../graphql/connection';
 import { AppError, badField, conflict, forbidden, notFound } from '../../graphql/errors';
-import { requireWrite, type Viewer } from '../auth/viewer';
+import { requireWrite, systemViewer, type Viewer } from '../auth/viewer';
 import type { ListInput } from '../common/crud.service';
 import type { ActorRef } from '../events/event.service';
 import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
@@ -66,7 +66,7 @@ export class PipelineService {
 
   /** Creates the default pipeline of a new workspace (a workspace initializer). */
   async createDefault(tx: TenantTransaction, actor: ActorRef): Promise<void> {
-    const viewer: Viewer = { kind: 'API_KEY', workspaceId: tx.workspaceId, userId: null, apiKeyId: null, role: null, teamId: null, scopes: [] };
+    const viewer = systemViewer(tx.workspaceId);
     await this.insertPipeline({ tx, actor, viewer }, { name: 'Sales', stages: DEFAULT_STAGES, isDefault: true });
   }
 

@@ -34,6 +34,7 @@ export class EventBus {
   private client?: Client;
   private position = { tx: 0n, seq: 0n };
   private readonly listeners = new Map<string, Set<BusListener>>();
+  private readonly everyWorkspace = new Set<BusListener>();
   /** Notified event ids not read yet, with when they were notified. */
   private readonly notified = new Map<bigint, number>();
   private reading = false;
@@ -72,6 +73,7 @@ export class EventBus {
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconnectTimer);
     this.listeners.clear();
+    this.everyWorkspace.clear();
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => undefined);
@@ -97,6 +99,12 @@ export class EventBus {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(workspaceId) === set) this.listeners.delete(workspaceId);
     };
+  }
+
+  /** Calls `listener` with every batch of new events, of all workspaces (for workers that wake on them). */
+  subscribeAll(listener: BusListener): () => void {
+    this.everyWorkspace.add(listener);
+    return () => this.everyWorkspace.delete(listener);
   }
 
   private async connect(): Promise<void> {
@@ -192,23 +200,25 @@ export class EventBus {
 
   private dispatch(rows: Record<string, unknown>[]): void {
     const byWorkspace = new Map<string, ChangeEvent[]>();
+    const all: ChangeEvent[] = [];
     for (const row of rows) {
       const event = this.map(row);
+      all.push(event);
       this.notified.delete(event.seq);
       this.position = { tx: event.tx, seq: event.seq };
       let list = byWorkspace.get(event.workspaceId);
       if (!list) byWorkspace.set(event.workspaceId, (list = []));
       list.push(event);
     }
-    for (const [workspaceId, events] of byWorkspace) {
-      for (const listener of this.listeners.get(workspaceId) ?? []) {
-        try {
-          listener(events);
-        } catch (err) {
-          this.log.error({ err }, 'event bus listener failed');
-        }
+    const call = (listener: BusListener, events: readonly ChangeEvent[]) => {
+      try {
+        listener(events);
+      } catch (err) {
+        this.log.error({ err }, 'event bus listener failed');
       }
-    }
+    };
+    for (const [workspaceId, events] of byWorkspace) for (const listener of this.listeners.get(workspaceId) ?? []) call(listener, events);
+    for (const listener of this.everyWorkspace) call(listener, all);
   }
 
   /**

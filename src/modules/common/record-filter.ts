@@ -1,0 +1,45 @@
+import type { TenantTransaction } from '../../db/tenant-transaction';
+import { compileFilter } from '../../graphql/filter';
+import { type EntitySpec, SqlParams } from '../../graphql/sql';
+import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import { ACTIVITY_SPEC } from '../activities/activity.spec';
+import { CONTACT_SPEC } from '../contacts/contact.spec';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import { LEAD_SPEC } from '../leads/lead.spec';
+import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.spec';
+import { PRODUCT_SPEC } from '../products/product.spec';
+
+/** The kinds of records a stored filter (of a webhook endpoint, an automation rule) may select, by event entity type. */
+export const FILTERABLE: Readonly<Record<string, { spec: EntitySpec; graphqlType: string }>> = {
+  account: { spec: ACCOUNT_SPEC, graphqlType: 'AccountFilter' },
+  contact: { spec: CONTACT_SPEC, graphqlType: 'ContactFilter' },
+  lead: { spec: LEAD_SPEC, graphqlType: 'LeadFilter' },
+  opportunity: { spec: OPPORTUNITY_SPEC, graphqlType: 'OpportunityFilter' },
+  activity: { spec: ACTIVITY_SPEC, graphqlType: 'ActivityFilter' },
+  product: { spec: PRODUCT_SPEC, graphqlType: 'ProductFilter' },
+};
+
+/**
+ * Filters of the shared language, stored as JSON and applied later to the records events are about.
+ * A record matches when its current row (deleted or not) satisfies the filter.
+ */
+export class RecordFilterService {
+  constructor(private readonly customFields: CustomFieldService) {}
+
+  /** Compiles the filter once, so that unknown custom fields are refused when it is stored. */
+  async check(tx: TenantTransaction, entityType: string, filter: Record<string, unknown>): Promise<void> {
+    const spec = FILTERABLE[entityType]!.spec;
+    compileFilter(spec, filter, 't', new SqlParams([tx.workspaceId]), await this.customFields.sqlTypes(tx));
+  }
+
+  /** Which of `ids` (records of `entityType` in the transaction's workspace) the filter selects. */
+  async matching(tx: TenantTransaction, entityType: string, filter: Record<string, unknown> | null, ids: string[]): Promise<Set<string>> {
+    const target = FILTERABLE[entityType];
+    if (!target || !ids.length) return new Set();
+    const params = new SqlParams([tx.workspaceId, ids]);
+    const mentionsCustom = /customField/.test(JSON.stringify(filter));
+    const where = compileFilter(target.spec, filter, 't', params, mentionsCustom ? await this.customFields.sqlTypes(tx) : undefined);
+    const rows = await tx.query<{ id: string }>(`SELECT t.id FROM ${target.spec.table} t WHERE t.workspace_id = $1 AND t.id = ANY($2::uuid[]) AND ${where}`, params.values);
+    return new Set(rows.map((r) => r.id));
+  }
+}

@@ -1,0 +1,222 @@
+import type { DataSource } from 'typeorm';
+import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
+import type { Logger } from '../../logger';
+import { SYSTEM_ACTOR } from '../events/event.service';
+import { systemViewer } from '../auth/viewer';
+import { DeliveryStatus } from './webhook-delivery.entity';
+import type { WebhookEndpointService } from './webhook-endpoint.service';
+import type { SendResult, WebhookSender } from './webhook-sender';
+import { signatureHeader } from './webhook-signature';
+
+/** The Standard Webhooks schedule: the wait before each attempt (the first is immediate). */
+export const RETRY_SCHEDULE_MS = [0, 5_000, 5 * 60_000, 30 * 60_000, 2 * 3600_000, 5 * 3600_000, 10 * 3600_000, 14 * 3600_000, 20 * 3600_000, 24 * 3600_000];
+/** An endpoint whose every attempt has failed for this long is disabled. */
+export const FAILING_LIMIT_MS = 3 * 24 * 3600_000;
+const MAX_RETRY_AFTER_MS = 24 * 3600_000;
+
+export interface WebhookWorkerOptions {
+  /** Deliveries in flight at once. */
+  concurrency: number;
+  /** How long a claimed delivery is this worker's (longer than the request timeout). */
+  leaseSeconds: number;
+  pollMs: number;
+  /** The clock (tests move a fake one through the retry schedule). */
+  now: () => Date;
+  /** Jitter on retry delays, as a share of the delay (0.1 = up to 10% either way). */
+  jitter: number;
+}
+
+interface Claimed {
+  workspace_id: string;
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  attempts: number;
+}
+
+interface Job {
+  delivery: Claimed;
+  url: string;
+  secrets: string[];
+  body: string;
+  timestamp: number;
+}
+
+/**
+ * Sends due webhook deliveries. Every instance runs one: deliveries are leased across instances
+ * (worker_claim_webhook_deliveries, FOR UPDATE SKIP LOCKED), so none goes out twice at once, and a
+ * record's events go out in order per endpoint. A failed attempt is retried on the schedule above
+ * (or later, when the receiver asks with Retry-After); after the last one the delivery is FAILED,
+ * kept and re-deliverable. 410 Gone disables the endpoint, as do 3 days of failures.
+ */
+export class WebhookWorker {
+  private timer?: NodeJS.Timeout;
+  private stopped = true;
+  private ticking?: Promise<number>;
+  private again = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly sender: WebhookSender,
+    private readonly endpoints: WebhookEndpointService,
+    private readonly log: Logger,
+    private readonly opts: WebhookWorkerOptions,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.timer = setInterval(() => void this.tick(), this.opts.pollMs);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  /** Stops claiming, and waits for the deliveries in flight to be recorded. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.ticking;
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Claims and sends what is due now; resolves with how many deliveries it attempted. */
+  tick(): Promise<number> {
+    if (this.ticking) {
+      this.again = true;
+      return this.ticking;
+    }
+    this.ticking = (async () => {
+      let attempted = 0;
+      try {
+        do {
+          this.again = false;
+          attempted += await this.round();
+        } while (this.again);
+      } catch (err) {
+        this.log.error({ err }, 'webhook worker round failed');
+      } finally {
+        this.ticking = undefined;
+      }
+      return attempted;
+    })();
+    return this.ticking;
+  }
+
+  /** Claims up to the free concurrency and starts sending; loops while there is more due. */
+  private async round(): Promise<number> {
+    let attempted = 0;
+    for (;;) {
+      const free = this.opts.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        // Full: the next free slot claims again.
+        await Promise.race([...this.inFlight]);
+        continue;
+      }
+      const claimed: Claimed[] = await this.ds.query(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [this.opts.now(), free, this.opts.leaseSeconds]);
+      if (!claimed.length) break;
+      attempted += claimed.length;
+      for (const job of await this.prepare(claimed)) {
+        const p = this.deliver(job).finally(() => this.inFlight.delete(p));
+        this.inFlight.add(p);
+      }
+      if (claimed.length < free) break;
+    }
+    // Deliveries of a record held back behind one now in flight become due when it is recorded.
+    if (attempted) await Promise.all([...this.inFlight]);
+    return attempted;
+  }
+
+  /** Reads what the claimed deliveries need (event, endpoint, secrets) in their workspaces, and signs them. */
+  private async prepare(claimed: Claimed[]): Promise<Job[]> {
+    const byWorkspace = new Map<string, Claimed[]>();
+    for (const c of claimed) byWorkspace.set(c.workspace_id, [...(byWorkspace.get(c.workspace_id) ?? []), c]);
+    const jobs: Job[] = [];
+    const now = this.opts.now();
+    for (const [workspaceId, list] of byWorkspace) {
+      await inWorkspace(this.ds, workspaceId, async (tx) => {
+        const events = await tx.query<{ id: string; body: unknown }>(
+          `SELECT id::text, json_build_object('type', type, 'timestamp', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', json_build_object(
+             'id', id::text, 'type', type, 'entityType', entity_type, 'entityId', entity_id,
+             'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+             'actor', json_build_object('type', actor_type, 'id', actor_id), 'changes', changes, 'data', data)) AS body
+           FROM event WHERE workspace_id = $1 AND id = ANY($2::bigint[])`,
+          [workspaceId, list.map((c) => c.event_id)],
+        );
+        const endpoints = await tx.query<{ id: string; url: string; secret: string; previous_secret: string | null; previous_secret_expires_at: Date | null }>(
+          `SELECT id, url, secret, previous_secret, previous_secret_expires_at FROM webhook_endpoint WHERE workspace_id = $1 AND id = ANY($2::uuid[])`,
+          [workspaceId, [...new Set(list.map((c) => c.endpoint_id))]],
+        );
+        const eventById = new Map(events.map((e) => [e.id, JSON.stringify(e.body)]));
+        const endpointById = new Map(endpoints.map((e) => [e.id, e]));
+        for (const delivery of list) {
+          const body = eventById.get(String(delivery.event_id));
+          const endpoint = endpointById.get(delivery.endpoint_id);
+          if (!body || !endpoint) continue; // purged meanwhile: its lease runs out and it is claimed again
+          const secrets = [endpoint.secret];
+          if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now) secrets.push(endpoint.previous_secret);
+          jobs.push({ delivery, url: endpoint.url, secrets, body, timestamp: Math.floor(now.getTime() / 1000) });
+        }
+      });
+    }
+    return jobs;
+  }
+
+  private async deliver(job: Job): Promise<void> {
+    const id = String(job.delivery.event_id);
+    const result = await this.sender.send(
+      job.url,
+      { 'webhook-id': id, 'webhook-timestamp': String(job.timestamp), 'webhook-signature': signatureHeader(job.secrets, id, job.timestamp, job.body) },
+      job.body,
+    );
+    try {
+      await inWorkspace(this.ds, job.delivery.workspace_id, (tx) => this.record(tx, job.delivery, result));
+    } catch (err) {
+      // Not recorded: the lease runs out and the delivery is sent again, with the same webhook-id.
+      this.log.error({ err, deliveryId: job.delivery.id }, 'webhook result not recorded');
+    }
+  }
+
+  /** The attempt's outcome on the delivery, and on the endpoint (failing since, disabled). */
+  private async record(tx: TenantTransaction, d: Claimed, r: SendResult): Promise<void> {
+    const now = this.opts.now();
+    const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+    const gone = r.statusCode === 410;
+    const attempts = d.attempts + 1;
+    let status = DeliveryStatus.PENDING;
+    let next: Date | null = null;
+    if (ok) status = DeliveryStatus.DELIVERED;
+    else if (gone || attempts >= RETRY_SCHEDULE_MS.length) status = DeliveryStatus.FAILED;
+    else next = new Date(now.getTime() + this.retryDelay(attempts, r.retryAfterMs));
+    // Delivery bookkeeping is not a change to CRM data, and is not recorded as events: an endpoint
+    // subscribed to `*` would otherwise receive an event for each of its own deliveries.
+    await tx.query(
+      `UPDATE webhook_delivery SET status = $3, attempts = $4, next_attempt_at = $5, leased_until = NULL, last_attempt_at = $6,
+         last_status_code = $7, last_error = $8, last_response_body = $9, last_duration_ms = $10,
+         delivered_at = CASE WHEN $3 = 'DELIVERED' THEN $6 ELSE delivered_at END, updated_at = now()
+       WHERE workspace_id = $1 AND id = $2`,
+      [tx.workspaceId, d.id, status, attempts, next, now, r.statusCode, r.error, r.body, r.durationMs],
+    );
+    const ctx = { tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR };
+    if (ok) {
+      await tx.query(`UPDATE webhook_endpoint SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`, [tx.workspaceId, d.endpoint_id]);
+    } else if (gone) {
+      await this.endpoints.disable(ctx, d.endpoint_id, 'The endpoint answered 410 Gone');
+    } else {
+      const [e] = await tx.query<{ failing_since: Date }>(
+        `UPDATE webhook_endpoint SET failing_since = coalesce(failing_since, $3) WHERE workspace_id = $1 AND id = $2 RETURNING failing_since`,
+        [tx.workspaceId, d.endpoint_id, now],
+      );
+      if (e && now.getTime() - e.failing_since.getTime() >= FAILING_LIMIT_MS) {
+        await this.endpoints.disable(ctx, d.endpoint_id, 'Every delivery attempt failed for 3 days');
+      }
+    }
+  }
+
+  /** The wait before attempt `attempts + 1`, with jitter, and at least what Retry-After asked for. */
+  private retryDelay(attempts: number, retryAfterMs: number | null): number {
+    const base = RETRY_SCHEDULE_MS[attempts];
+    const jittered = base * (1 + (Math.random() * 2 - 1) * this.opts.jitter);
+    return Math.round(Math.max(jittered, Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS)));
+  }
+}
