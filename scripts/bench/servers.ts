@@ -32,6 +32,8 @@ export interface StartOptions {
   appUrlOverride?: string;
   /** The built Trellis checkout to run. */
   trellisRoot: string;
+  /** More environment for Trellis (e.g. WEBHOOK_ALLOW_PRIVATE_NETWORKS). */
+  trellisEnv?: Record<string, string>;
 }
 
 export async function startServer(name: ServerName, o: StartOptions): Promise<Server> {
@@ -50,6 +52,7 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
         NODE_ENV: 'production',
         PORT: String(port),
         HOST: '127.0.0.1',
+        ...o.trellisEnv,
       };
       const url = `http://127.0.0.1:${port}/graphql`;
       const child = launch(name, [join(o.trellisRoot, 'dist/src/main.js')], env, o.logDir);

@@ -1,0 +1,144 @@
+// `npm run bench:webhooks` (also a step of `npm run bench`): webhook delivery from one instance (issue 6).
+//  1. Throughput: BENCH_WH_EVENTS (20000) events committed in bulk (upserts of 1000), one endpoint
+//     subscribed to them, a local receiver answering 200 at once: deliveries per second, from the
+//     first event's commit to the last delivery. Target: at least 500/s.
+//  2. Latency: BENCH_WH_RATE (100) single mutations per second for BENCH_WH_SECONDS (20): p50 and
+//     p99 from the event's transaction (`occurredAt`, taken before the commit: an upper bound) to
+//     the receiver having the request.
+// Each step uses a fresh database in bench/data/webhooks.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBenchConfig, ROOT } from './config';
+import { post, type Server, startServer } from './servers';
+import { recreateDatabase, startDatabase } from './setup';
+
+const EVENTS = Number(process.env.BENCH_WH_EVENTS ?? 20_000);
+const RATE = Number(process.env.BENCH_WH_RATE ?? 100);
+const SECONDS = Number(process.env.BENCH_WH_SECONDS ?? 20);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+interface Arrival {
+  id: string;
+  at: number;
+  occurredAt: number;
+}
+
+function startReceiver(): Promise<{ url: string; arrivals: Arrival[]; close(): Promise<void> }> {
+  const arrivals: Arrival[] = [];
+  const server: HttpServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = Date.now();
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      arrivals.push({ id: String(req.headers['webhook-id']), at, occurredAt: Date.parse(body.data.occurredAt) });
+      res.writeHead(204).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+        arrivals,
+        close: () => new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      }),
+    ),
+  );
+}
+
+async function withTrellis<T>(fn: (trellis: Server, admin: Server, receiverUrl: string, arrivals: Arrival[]) => Promise<T>): Promise<T> {
+  const cfg = loadBenchConfig([], { ...process.env, BENCH_SCALE: '0.0001' });
+  const dataDir = join(ROOT, 'bench', 'data', 'webhooks');
+  mkdirSync(dataDir, { recursive: true });
+  const db = await startDatabase({ ...cfg, dataDir });
+  const receiver = await startReceiver();
+  try {
+    await recreateDatabase(db);
+    const trellis = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT, trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    try {
+      const up = await post<any>(trellis, {
+        query: 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }',
+        variables: { i: { workspaceName: 'Webhook bench', name: 'Admin', email: 'admin@webhooks.test', password: 'benchmark password' } },
+      });
+      const admin = { ...trellis, headers: { authorization: `Bearer ${up.signUp.accessToken}` } };
+      await post(admin, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: receiver.url, events: ['contact.*'] } } });
+      return await fn(trellis, admin, receiver.url, receiver.arrivals);
+    } finally {
+      await trellis.stop();
+    }
+  } finally {
+    await receiver.close();
+    await db.stop();
+  }
+}
+
+async function waitFor(arrivals: Arrival[], count: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (new Set(arrivals.map((a) => a.id)).size < count && Date.now() < deadline) await sleep(50);
+}
+
+async function throughput() {
+  return withTrellis(async (_t, admin, _url, arrivals) => {
+    const started = Date.now();
+    for (let i = 0; i < EVENTS; i += 1000) {
+      const inputs = Array.from({ length: Math.min(1000, EVENTS - i) }, (_, k) => ({ externalId: `c-${i + k}`, lastName: `Contact ${i + k}` }));
+      await post(admin, { query: 'mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }', variables: { i: inputs } });
+    }
+    const committed = Date.now();
+    await waitFor(arrivals, EVENTS, 120_000);
+    const unique = new Set(arrivals.map((a) => a.id)).size;
+    const last = Math.max(...arrivals.map((a) => a.at));
+    const firstCommit = Math.min(...arrivals.map((a) => a.occurredAt));
+    return {
+      events: EVENTS,
+      delivered: unique,
+      duplicates: arrivals.length - unique,
+      writeSeconds: (committed - started) / 1000,
+      deliveriesPerSecond: Math.round(unique / ((last - firstCommit) / 1000)),
+    };
+  });
+}
+
+async function latency() {
+  return withTrellis(async (_t, admin, _url, arrivals) => {
+    const total = RATE * SECONDS;
+    const started = Date.now();
+    const writes: Promise<unknown>[] = [];
+    for (let n = 0; n < total; n++) {
+      const wait = started + (n * 1000) / RATE - Date.now();
+      if (wait > 0) await sleep(wait);
+      writes.push(post(admin, { query: 'mutation($i: CreateContactInput!) { createContact(input: $i) { id } }', variables: { i: { lastName: `Live ${n}` } } }));
+    }
+    await Promise.all(writes);
+    await waitFor(arrivals, total, 30_000);
+    const lat = arrivals.map((a) => a.at - a.occurredAt).sort((a, b) => a - b);
+    return { events: total, delivered: new Set(arrivals.map((a) => a.id)).size, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat[lat.length - 1] };
+  });
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`webhooks: throughput (${EVENTS} events in bulk)\n`);
+  const t = await throughput();
+  process.stderr.write(`webhooks: latency (${RATE} events/s for ${SECONDS} s)\n`);
+  const l = await latency();
+  console.log('\nwebhook delivery, one instance, local receiver:');
+  console.log(`  throughput: ${t.delivered}/${t.events} delivered (${t.duplicates} duplicates), ${t.deliveriesPerSecond} deliveries/s (written in ${t.writeSeconds} s); target >= 500/s: ${t.deliveriesPerSecond >= 500 && t.delivered === t.events ? 'met' : 'NOT met'}`);
+  console.log(`  latency at ${RATE} events/s: ${l.delivered}/${l.events} delivered, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (commit -> receiver)`);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `webhooks-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), throughput: t, latency: { rate: RATE, seconds: SECONDS, ...l } }, null, 2) + '\n');
+  console.log(`results written to ${file}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
