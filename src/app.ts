@@ -16,6 +16,7 @@ import { attachWebSocket } from './graphql/ws';
 import type { Logger } from './logger';
 import { authenticate } from './modules/auth/authenticate';
 import { createResolverContainer, type Services } from './modules';
+import { intakeRouter } from './modules/intake/intake.routes';
 
 export interface App {
   server: Server;
@@ -32,6 +33,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   const server = createServer(app);
   await services.eventBus.start();
   services.webhooks.start();
+  services.automation.engine.start();
   const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime });
   let shuttingDown = false;
 
@@ -81,6 +83,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       },
     }),
   );
+  app.use('/intake', intakeRouter(services.intake, log));
   app.use(bodyErrors);
 
   return {
@@ -97,7 +100,9 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     async close() {
       shuttingDown = true;
       await apollo.stop();
+      await services.automation.engine.stop();
       await services.webhooks.stop();
+      services.automation.mailer.close();
       await services.eventBus.stop();
     },
   };

@@ -37,6 +37,10 @@ const EnvSchema = z.object({
   WEBHOOK_TIMEOUT_MS: int(10_000, 100, 60_000),
   WEBHOOK_CONCURRENCY: int(64, 1, 1000),
   WEBHOOK_WORKERS: bool(true),
+  SMTP_URL: z.string().url().optional(),
+  SMTP_FROM: z.string().min(3).max(320).default('Trellis <no-reply@trellis.local>'),
+  AUTOMATION_WORKERS: bool(true),
+  AUTOMATION_CATCH_UP_HOURS: int(24, 0, 24 * 30),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
 });
@@ -83,6 +87,17 @@ export interface Config {
     readonly concurrency: number;
     /** False: this instance neither dispatches nor sends webhooks. */
     readonly workers: boolean;
+  };
+  readonly smtp: {
+    /** Where automation emails go (nodemailer); without it they are only logged (sentEmails). */
+    readonly url?: string;
+    readonly from: string;
+  };
+  readonly automation: {
+    /** False: this instance runs no rules (neither record events nor schedules). */
+    readonly workers: boolean;
+    /** Schedule slots missed while no instance ran are run once each within this many hours. */
+    readonly catchUpHours: number;
   };
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
@@ -146,6 +161,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.WEBHOOK_CONCURRENCY,
       workers: e.WEBHOOK_WORKERS,
     }),
+    smtp: Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM }),
+    automation: Object.freeze({ workers: e.AUTOMATION_WORKERS, catchUpHours: e.AUTOMATION_CATCH_UP_HOURS }),
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
   });

@@ -101,6 +101,8 @@ describe('loadConfig', () => {
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 5000, cost: 50000, bodyBytes: 1_000_000 },
       ws: { maxSubscriptionsPerConnection: 50, maxConnectionsPerCredential: 100, initTimeoutMs: 10_000, keepAliveMs: 12_000, maxQueue: 1000 },
       webhooks: { allowPrivateNetworks: false, timeoutMs: 10_000, concurrency: 64, workers: true },
+      smtp: { url: undefined, from: 'Trellis <no-reply@trellis.local>' },
+      automation: { workers: true, catchUpHours: 24 },
       demoSeed: true,
       runMigrations: true,
     });

@@ -13,6 +13,9 @@ import { Event } from './events/event.entity';
 import { Team } from './teams/team.entity';
 import { Notification } from './notifications/notification.entity';
 import { User } from './users/user.entity';
+import { AutomationRule } from './automation/automation-rule.entity';
+import { AutomationRun } from './automation/automation-run.entity';
+import { SentEmail } from './automation/sent-email.entity';
 import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
 import { Workspace } from './workspaces/workspace.entity';
@@ -21,5 +24,5 @@ import { Workspace } from './workspaces/workspace.entity';
 export const ENTITIES = [
   Workspace, User, Team, ApiKey, RefreshToken, Event,
   Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition, ImportJob,
-  Notification, WebhookEndpoint, WebhookDelivery,
+  Notification, WebhookEndpoint, WebhookDelivery, AutomationRule, AutomationRun, SentEmail,
 ];

@@ -50,6 +50,10 @@ import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 import { WebhookEndpointService } from './webhooks/webhook-endpoint.service';
 import { WebhookResolver } from './webhooks/webhook.resolver';
 import { WebhookRuntime } from './webhooks/webhooks';
+import { createAutomation } from './automation/automation.module';
+import { AutomationResolver } from './automation/automation.resolver';
+import { IntakeResolver } from './intake/intake.resolver';
+import { IntakeService } from './intake/intake.service';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -64,7 +68,7 @@ export const RESOLVERS = [
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
   CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
-  NotificationResolver, RealtimeResolver, WebhookResolver,
+  NotificationResolver, RealtimeResolver, WebhookResolver, AutomationResolver, IntakeResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
@@ -111,11 +115,13 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     enabled: config.webhooks.workers,
   });
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
+  const automation = createAutomation({ ds, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products });
+  const intake = new IntakeService(ds, leads, activities);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
   return {
     workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
-    recordFilters, webhookEndpoints, webhookDeliveries, webhooks,
+    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake,
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -146,6 +152,8 @@ export function createResolverContainer(s: Services) {
     [NotificationResolver, new NotificationResolver(s.notifications)],
     [RealtimeResolver, new RealtimeResolver()],
     [WebhookResolver, new WebhookResolver(s.webhookEndpoints, s.webhookDeliveries)],
+    [AutomationResolver, new AutomationResolver(s.automation.rules)],
+    [IntakeResolver, new IntakeResolver(s.intake)],
   ]);
   return {
     get(cls: unknown) {

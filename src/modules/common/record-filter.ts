@@ -32,6 +32,26 @@ export class RecordFilterService {
     compileFilter(spec, filter, 't', new SqlParams([tx.workspaceId]), await this.customFields.sqlTypes(tx));
   }
 
+  /** The live records of `entityType` the filter selects (at most `limit`), oldest first. */
+  async select(tx: TenantTransaction, entityType: string, filter: Record<string, unknown> | null, limit: number): Promise<string[]> {
+    const target = FILTERABLE[entityType];
+    if (!target) return [];
+    const params = new SqlParams([tx.workspaceId]);
+    const mentionsCustom = /customField/.test(JSON.stringify(filter));
+    const where = compileFilter(target.spec, filter, 't', params, mentionsCustom ? await this.customFields.sqlTypes(tx) : undefined);
+    const rows = await tx.query<{ id: string }>(
+      `SELECT t.id FROM ${target.spec.table} t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL AND ${where} ORDER BY t.created_at, t.id LIMIT ${Math.floor(limit)}`,
+      params.values,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** The filter as SQL on alias `t`, its parameters added to `params` (for queries that add their own conditions). */
+  async compile(tx: TenantTransaction, entityType: string, filter: Record<string, unknown> | null, params: SqlParams): Promise<string> {
+    const mentionsCustom = /customField/.test(JSON.stringify(filter));
+    return compileFilter(FILTERABLE[entityType]!.spec, filter, 't', params, mentionsCustom ? await this.customFields.sqlTypes(tx) : undefined);
+  }
+
   /** Which of `ids` (records of `entityType` in the transaction's workspace) the filter selects. */
   async matching(tx: TenantTransaction, entityType: string, filter: Record<string, unknown> | null, ids: string[]): Promise<Set<string>> {
     const target = FILTERABLE[entityType];

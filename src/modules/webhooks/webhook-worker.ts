@@ -54,6 +54,10 @@ export class WebhookWorker {
   private stopped = true;
   private ticking?: Promise<number>;
   private again = false;
+  /** Set by stop(): no more claims. */
+  private closing = false;
+  /** Resolves the wait of a round in progress (see round()). */
+  private wakeUp?: () => void;
   private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
@@ -67,6 +71,7 @@ export class WebhookWorker {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.closing = false;
     this.timer = setInterval(() => void this.tick(), this.opts.pollMs);
     this.timer.unref();
     void this.tick();
@@ -75,7 +80,9 @@ export class WebhookWorker {
   /** Stops claiming, and waits for the deliveries in flight to be recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.closing = true;
     clearInterval(this.timer);
+    this.wakeUp?.();
     await this.ticking;
     await Promise.all([...this.inFlight]);
   }
@@ -84,6 +91,7 @@ export class WebhookWorker {
   tick(): Promise<number> {
     if (this.ticking) {
       this.again = true;
+      this.wakeUp?.();
       return this.ticking;
     }
     this.ticking = (async () => {
@@ -103,28 +111,34 @@ export class WebhookWorker {
     return this.ticking;
   }
 
-  /** Claims up to the free concurrency and starts sending; loops while there is more due. */
+  /**
+   * Claims up to the free concurrency and starts sending; claims again whenever a delivery is
+   * recorded (its slot is free, and the next event of its record, held back for order, may be due
+   * now) or the worker is woken (new deliveries), until nothing is in flight and nothing is due.
+   * A slow receiver holds up its own deliveries only, not the claims of everything else.
+   */
   private async round(): Promise<number> {
     let attempted = 0;
     for (;;) {
       const free = this.opts.concurrency - this.inFlight.size;
-      if (free <= 0) {
-        // Full: the next free slot claims again.
-        await Promise.race([...this.inFlight]);
-        continue;
+      if (free > 0 && !this.closing) {
+        const claimed: Claimed[] = await this.ds.query(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [this.opts.now(), free, this.opts.leaseSeconds]);
+        attempted += claimed.length;
+        for (const job of await this.prepare(claimed)) {
+          const p = this.deliver(job)
+            .catch((err) => this.log.error({ err, deliveryId: job.delivery.id }, 'webhook delivery failed'))
+            .finally(() => this.inFlight.delete(p));
+          this.inFlight.add(p);
+        }
+        if (claimed.length === free) continue; // there may be more due
       }
-      const claimed: Claimed[] = await this.ds.query(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [this.opts.now(), free, this.opts.leaseSeconds]);
-      if (!claimed.length) break;
-      attempted += claimed.length;
-      for (const job of await this.prepare(claimed)) {
-        const p = this.deliver(job).finally(() => this.inFlight.delete(p));
-        this.inFlight.add(p);
-      }
-      if (claimed.length < free) break;
+      if (!this.inFlight.size) return attempted;
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        void Promise.race(this.inFlight).then(resolve);
+      });
+      this.wakeUp = undefined;
     }
-    // Deliveries of a record held back behind one now in flight become due when it is recorded.
-    if (attempted) await Promise.all([...this.inFlight]);
-    return attempted;
   }
 
   /** Reads what the claimed deliveries need (event, endpoint, secrets) in their workspaces, and signs them. */

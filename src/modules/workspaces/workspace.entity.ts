@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @ObjectType({ description: 'A tenant: a company using Trellis. Every record belongs to exactly one workspace.' })
@@ -19,6 +19,11 @@ export class Workspace {
   @Field({ description: 'The IANA time zone used for periods in analytics and schedules.' })
   @Column('text')
   timezone: string;
+
+  @Authorized('ADMIN')
+  @Field(() => String, { nullable: true, description: 'The lead intake token: web forms POST leads to `/intake/<token>` (ADMIN only; see rotateIntakeToken).' })
+  @Column('text', { nullable: true })
+  intakeToken: string | null;
 
   @Column('jsonb')
   settings: Record<string, unknown>;

@@ -1,0 +1,225 @@
+import { randomUUID } from 'node:crypto';
+import { CronExpressionParser } from 'cron-parser';
+import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
+import { rowMapper } from '../../db/hydrate';
+import { isUuid } from '../../db/tenant-transaction';
+import { type ConnectionBase, paginate, SortDirection } from '../../graphql/connection';
+import type { ServiceContext } from '../../graphql/context';
+import { badField, notFound } from '../../graphql/errors';
+import { coerceFilter } from '../../graphql/json-filter';
+import { col, type EntitySpec } from '../../graphql/sql';
+import { requireAdmin } from '../auth/viewer';
+import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
+import { lockRecord, insertRecord, type StoreSpec, updateRecord } from '../common/record-store';
+import type { ActionHandler, CheckEnv, RecordAccess } from './actions/action';
+import { type ActionType, AutomationRule, type AutomationTrigger, TriggerType } from './automation-rule.entity';
+import { AutomationRun } from './automation-run.entity';
+import type { AutomationRuleInput, AutomationTestResult, AutomationTriggerInput, UpdateAutomationRuleInput } from './automation.types';
+import { type RuleRunner, ruleEntity } from './rule-runner';
+
+const PATTERN = /^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$/;
+const INACTIVITY_ENTITIES = ['account', 'contact', 'lead', 'opportunity'];
+
+export const AUTOMATION_RULE_STORE: StoreSpec<AutomationRule> = {
+  table: 'automation_rule',
+  entity: AutomationRule,
+  entityType: 'automation_rule',
+  label: 'Automation rule',
+  trackedFields: ['name', 'active', 'trigger', 'conditions', 'actions', 'deletedAt'],
+  toData: (r) => ({ id: r.id, name: r.name, active: r.active, trigger: r.trigger, conditions: r.conditions, actions: r.actions, deletedAt: r.deletedAt?.toISOString() ?? null }),
+};
+
+const RUN_SPEC: EntitySpec = { table: 'automation_run', softDelete: false, fields: { id: col('id', 'uuid'), createdAt: col('created_at', 'timestamptz') } };
+
+/**
+ * Automation rules are data, managed by ADMIN users: every trigger, condition, template and action
+ * is checked when the rule is saved, so that a saved rule can run; a bad one is refused, naming what
+ * is wrong, and nothing is saved.
+ */
+export class AutomationRuleService {
+  constructor(
+    private readonly filters: RecordFilterService,
+    private readonly handlers: Record<ActionType, ActionHandler<any>>,
+    private readonly runner: RuleRunner,
+  ) {}
+
+  async list(ctx: ServiceContext): Promise<AutomationRule[]> {
+    requireAdmin(ctx.viewer);
+    const rows = await ctx.tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [ctx.tx.workspaceId]);
+    return rows.map(rowMapper(ctx.tx.dataSource, AutomationRule));
+  }
+
+  async get(ctx: ServiceContext, id: string): Promise<AutomationRule> {
+    requireAdmin(ctx.viewer);
+    if (!isUuid(id)) throw notFound('Automation rule');
+    const row = await ctx.tx.one(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, id]);
+    if (!row) throw notFound('Automation rule');
+    return rowMapper(ctx.tx.dataSource, AutomationRule)(row);
+  }
+
+  async create(ctx: ServiceContext, input: AutomationRuleInput, schema: GraphQLSchema): Promise<AutomationRule> {
+    requireAdmin(ctx.viewer);
+    const checked = await this.check(ctx, schema, input.trigger, input.conditions ?? null, input.actions);
+    return ctx.tx.savepoint(async () =>
+      (
+        await insertRecord(ctx, AUTOMATION_RULE_STORE, {
+          name: input.name.trim(),
+          active: input.active ?? true,
+          ...checked,
+          createdById: ctx.viewer.userId,
+        }, randomUUID())
+      ).record,
+    );
+  }
+
+  async update(ctx: ServiceContext, id: string, input: UpdateAutomationRuleInput, schema: GraphQLSchema, expectedVersion?: number | null): Promise<AutomationRule> {
+    const current = await this.get(ctx, id);
+    const patch: Record<string, unknown> = {};
+    if (input.name !== undefined) patch.name = input.name.trim();
+    if (input.active != null) patch.active = input.active;
+    if (input.trigger !== undefined || input.conditions !== undefined || input.actions !== undefined) {
+      const trigger = input.trigger ?? (current.trigger as AutomationTriggerInput);
+      Object.assign(patch, await this.check(ctx, schema, trigger, input.conditions !== undefined ? input.conditions : current.conditions, input.actions ?? current.actions));
+    }
+    return ctx.tx.savepoint(async () => {
+      const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, current.id);
+      return (await updateRecord(ctx, AUTOMATION_RULE_STORE, id, patch, { expectedVersion }, locked)).record;
+    });
+  }
+
+  async delete(ctx: ServiceContext, id: string): Promise<AutomationRule> {
+    const current = await this.get(ctx, id);
+    return ctx.tx.savepoint(async () => {
+      const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, current.id);
+      return (await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { deletedAt: new Date(), active: false }, { eventType: 'automation_rule.deleted' }, locked)).record;
+    });
+  }
+
+  /** A dry run on one record: whether the conditions hold, and what each action would do. Writes nothing. */
+  async test(ctx: ServiceContext, id: string, recordId?: string | null): Promise<AutomationTestResult> {
+    const rule = await this.get(ctx, id);
+    const access = this.runner.accessFor(rule);
+    if (access && !recordId) throw badField('recordId', `give the ${access.entityType} to test the rule on`);
+    const record = access && recordId ? await access.get(ctx, recordId) : null;
+    if (record && rule.conditions) {
+      const matched = await this.filters.matching(ctx.tx, access!.entityType, rule.conditions, [record.id]);
+      if (!matched.has(record.id)) return { conditionsMet: false, actions: [] };
+    }
+    return { conditionsMet: true, actions: await this.runner.plan(ctx, rule, record) };
+  }
+
+  async runs(ctx: ServiceContext, args: { ruleId?: string | null; first?: number | null; after?: string | null }): Promise<ConnectionBase<AutomationRun>> {
+    if (args.ruleId) await this.get(ctx, args.ruleId);
+    else requireAdmin(ctx.viewer);
+    return paginate<AutomationRun>({
+      tx: ctx.tx,
+      spec: RUN_SPEC,
+      first: args.first ?? 50,
+      after: args.after ?? undefined,
+      defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }],
+      where: (p) => (args.ruleId ? `t.rule_id = ${p.add(args.ruleId)}::uuid` : 'TRUE'),
+      map: rowMapper(ctx.tx.dataSource, AutomationRun),
+    });
+  }
+
+  /** Checks a trigger, conditions and actions together; returns them normalised, as stored. */
+  private async check(ctx: ServiceContext, schema: GraphQLSchema, t: AutomationTriggerInput, conditions: Record<string, unknown> | null, actions: { type: ActionType; params: Record<string, unknown> }[]) {
+    const trigger = checkTrigger(t);
+    const entity = ruleEntity({ trigger });
+    const access: RecordAccess | null = entity ? (this.runner.records[entity] ?? null) : null;
+    if (trigger.query) {
+      trigger.query = coerceFilter(schema, FILTERABLE[entity!].graphqlType, trigger.query, 'input.trigger.query');
+      await this.filters.check(ctx.tx, entity!, trigger.query);
+    }
+    let checkedConditions: Record<string, unknown> | null = null;
+    if (conditions != null) {
+      if (!entity || !FILTERABLE[entity]) throw badField('input.conditions', 'conditions need a trigger about one kind of record (e.g. events `lead.*`, or an entityType)');
+      checkedConditions = coerceFilter(schema, FILTERABLE[entity].graphqlType, conditions, 'input.conditions');
+      await this.filters.check(ctx.tx, entity, checkedConditions);
+    }
+    const recordFields = access ? fieldsOf(schema, access.objectType) : null;
+    if (trigger.changedFields?.length) {
+      const unknown = recordFields ? trigger.changedFields.find((f) => !recordFields.has(f)) : trigger.changedFields[0];
+      if (unknown !== undefined) throw badField('input.trigger.changedFields', `no field ${unknown}${recordFields ? '' : ': changedFields need events of one kind of record'}`);
+    }
+    const checkedActions = [];
+    for (const [i, a] of actions.entries()) {
+      const env: CheckEnv = { schema, tx: ctx.tx, access, recordFields, path: `input.actions[${i}].params` };
+      if (a.params === null || typeof a.params !== 'object' || Array.isArray(a.params)) throw badField(env.path, 'must be an object');
+      checkedActions.push({ type: a.type, params: await this.handlers[a.type].check(a.params, env) });
+    }
+    return { trigger, triggerType: trigger.type, conditions: checkedConditions, actions: checkedActions };
+  }
+}
+
+function checkTrigger(t: AutomationTriggerInput): AutomationTrigger {
+  const out: AutomationTrigger = { type: t.type };
+  const need = <T>(v: T | undefined | null, field: string, what: string): T => {
+    if (v === undefined || v === null || v === ('' as unknown)) throw badField(`input.trigger.${field}`, `${what} is required for a ${t.type} trigger`);
+    return v;
+  };
+  const entityFor = (allowed: string[]) => {
+    const e = need(t.entityType, 'entityType', 'entityType');
+    if (!allowed.includes(e)) throw badField('input.trigger.entityType', `must be one of ${allowed.join(', ')}`);
+    return e;
+  };
+  switch (t.type) {
+    case TriggerType.RECORD_EVENT: {
+      const events = [...new Set(need(t.events, 'events', 'events').map((p) => p.trim()))];
+      if (!events.length) throw badField('input.trigger.events', 'give at least one event pattern');
+      const bad = events.find((p) => !PATTERN.test(p));
+      if (bad !== undefined) throw badField('input.trigger.events', `"${bad.slice(0, 100)}" is not an event pattern (\`lead.created\`, \`opportunity.*\` or \`*\`)`);
+      out.events = events;
+      if (t.changedFields?.length) out.changedFields = [...new Set(t.changedFields)];
+      break;
+    }
+    case TriggerType.SCHEDULE: {
+      const cron = need(t.cron, 'cron', 'a cron expression').trim();
+      const timezone = t.timezone ?? 'UTC';
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: timezone });
+      } catch {
+        throw badField('input.trigger.timezone', `${timezone} is not an IANA time zone`);
+      }
+      if (cron.split(/\s+/).length !== 5) throw badField('input.trigger.cron', 'must have 5 fields: minute hour day-of-month month day-of-week');
+      try {
+        CronExpressionParser.parse(cron, { tz: timezone });
+      } catch (err) {
+        throw badField('input.trigger.cron', `is not a cron expression: ${(err as Error).message}`);
+      }
+      Object.assign(out, { cron, timezone });
+      if (t.entityType) out.entityType = entityFor(Object.keys(FILTERABLE)) as AutomationTrigger['entityType'];
+      if (t.query != null) {
+        if (!t.entityType) throw badField('input.trigger.query', 'a query needs an entityType');
+        out.query = t.query;
+      }
+      break;
+    }
+    case TriggerType.INACTIVITY:
+      out.entityType = entityFor(INACTIVITY_ENTITIES) as AutomationTrigger['entityType'];
+      out.days = need(t.days, 'days', 'days');
+      break;
+    case TriggerType.DATE_RELATIVE: {
+      out.entityType = entityFor(Object.keys(FILTERABLE)) as AutomationTrigger['entityType'];
+      const field = need(t.dateField, 'dateField', 'dateField');
+      const spec = FILTERABLE[out.entityType!].spec.fields[field];
+      if (!spec || (spec.type !== 'date' && spec.type !== 'timestamptz')) throw badField('input.trigger.dateField', `${field} is not a date field of ${out.entityType}`);
+      out.dateField = field;
+      out.offsetDays = t.offsetDays ?? 0;
+      break;
+    }
+  }
+  return out;
+}
+
+/** The fields a template or changedFields may name: the object type's fields, and `<relation>Id` for its relations. */
+function fieldsOf(schema: GraphQLSchema, typeName: string): Set<string> {
+  const type = schema.getType(typeName);
+  const out = new Set<string>();
+  if (!isObjectType(type)) return out;
+  for (const [name, f] of Object.entries(type.getFields())) {
+    out.add(name);
+    if (isObjectType(getNamedType(f.type)) && !Array.isArray(f.type)) out.add(`${name}Id`);
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { rowMapper } from '../../db/hydrate';
+import { inWorkspace } from '../../db/tenant-transaction';
+import type { ServiceContext } from '../../graphql/context';
+import { systemViewer } from '../auth/viewer';
+import { ApiScope } from '../api-keys/api-key.entity';
+import type { ChangeEvent } from '../events/change-event';
+import { ActorType } from '../events/event.entity';
+import type { ActionHandler, RecordAccess, RecordData, RunEnv } from './actions/action';
+import { type ActionType, AutomationRule } from './automation-rule.entity';
+import { type ActionResult, AutomationRun, RunStatus } from './automation-run.entity';
+
+/** Automation that causes events that trigger automation: a chain deeper than this stops. */
+export const MAX_DEPTH = 3;
+
+export interface RunTarget {
+  /** What makes the run unique for its rule: `event:<id>`, `slot:<time>[:<record>]`, `inactive:<record>:<since>`, ... */
+  occasion: string;
+  entityId?: string | null;
+  event?: ChangeEvent | null;
+}
+
+/**
+ * Runs a rule's actions for one occasion, exactly once: the run row is claimed (unique per rule and
+ * occasion) in the transaction that does the actions, so a repeat after a crash finds it and stops.
+ * The actions run in a savepoint: if one fails, none of the run's changes are kept and the run is
+ * recorded as FAILED with each action's outcome. Their writes are events with actor AUTOMATION (the
+ * rule) and a depth one more than the event that triggered them.
+ */
+export class RuleRunner {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly handlers: Record<ActionType, ActionHandler<any>>,
+    readonly records: Readonly<Record<string, RecordAccess>>,
+  ) {}
+
+  accessFor(rule: AutomationRule): RecordAccess | null {
+    const entity = ruleEntity(rule);
+    return entity ? (this.records[entity] ?? null) : null;
+  }
+
+  async execute(workspaceId: string, rule: AutomationRule, target: RunTarget): Promise<AutomationRun | null> {
+    const started = performance.now();
+    const depth = (target.event?.depth ?? 0) + 1;
+    const sideEffects: (() => void)[] = [];
+    const run = await inWorkspace(this.ds, workspaceId, async (tx) => {
+      const ctx: ServiceContext = { tx, viewer: systemViewer(workspaceId, [ApiScope.READ, ApiScope.WRITE]), actor: { type: ActorType.AUTOMATION, id: rule.id, depth } };
+      const access = this.accessFor(rule);
+      const claimed = await tx.one<{ id: string }>(
+        `INSERT INTO automation_run (workspace_id, id, rule_id, trigger_type, occasion, event_id, entity_type, entity_id, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'FAILED') ON CONFLICT (workspace_id, rule_id, occasion) DO NOTHING RETURNING id`,
+        [workspaceId, randomUUID(), rule.id, rule.triggerType, target.occasion, target.event?.id ?? null, access?.entityType ?? null, target.entityId ?? null],
+      );
+      if (!claimed) return null; // this occasion has run already
+      let results: ActionResult[] = [];
+      let error: string | null = null;
+      if (depth > MAX_DEPTH) {
+        error = `loop guard: this run would be automation depth ${depth} (at most ${MAX_DEPTH}); its actions were not run`;
+      } else {
+        try {
+          const record = target.entityId && access ? await access.get(ctx, target.entityId) : null;
+          results = await tx.savepoint(() => this.runActions({ ctx, rule, access, record, event: target.event ?? null, dryRun: false, view: viewOf(rule, record, target.event), afterCommit: (fn) => sideEffects.push(fn) }));
+        } catch (err) {
+          const e = err as Error & { results?: ActionResult[] };
+          results = e.results ?? [];
+          error = e.message;
+          sideEffects.length = 0;
+        }
+      }
+      const row = await tx.one(
+        `UPDATE automation_run SET status = $3, actions = $4, error = $5, duration_ms = $6 WHERE workspace_id = $1 AND id = $2 RETURNING *`,
+        [workspaceId, claimed.id, error ? RunStatus.FAILED : RunStatus.SUCCEEDED, JSON.stringify(results), error, Math.round(performance.now() - started)],
+      );
+      return rowMapper(this.ds, AutomationRun)(row!);
+    });
+    for (const fn of sideEffects) fn();
+    return run;
+  }
+
+  /** What the rule would do for a record, without writing anything (`testAutomationRule`). */
+  async plan(ctx: ServiceContext, rule: AutomationRule, record: RecordData | null): Promise<ActionResult[]> {
+    const env: RunEnv = { ctx, rule, access: this.accessFor(rule), record, event: null, dryRun: true, view: viewOf(rule, record, null), afterCommit: () => undefined };
+    const results: ActionResult[] = [];
+    for (const action of rule.actions) {
+      try {
+        const out = await this.handlers[action.type].run(env, action.params);
+        results.push({ type: action.type, ok: true, error: null, ...out });
+      } catch (err) {
+        results.push({ type: action.type, ok: false, error: (err as Error).message, summary: null, details: null });
+      }
+    }
+    return results;
+  }
+
+  private async runActions(env: RunEnv): Promise<ActionResult[]> {
+    const results: ActionResult[] = [];
+    for (const action of env.rule.actions) {
+      try {
+        const out = await this.handlers[action.type].run(env, action.params);
+        results.push({ type: action.type, ok: true, error: null, ...out });
+      } catch (err) {
+        const message = (err as Error).message;
+        results.push({ type: action.type, ok: false, error: message, summary: null, details: null });
+        throw Object.assign(new Error(`${action.type} failed: ${message}`), { results });
+      }
+    }
+    return results;
+  }
+}
+
+/** The kind of record a rule is about: the trigger's entityType, or the one entity its event patterns name. */
+export function ruleEntity(rule: Pick<AutomationRule, 'trigger'>): string | null {
+  if (rule.trigger.entityType) return rule.trigger.entityType;
+  const entities = new Set((rule.trigger.events ?? []).map((p) => p.split('.')[0]));
+  return entities.size === 1 && !entities.has('*') ? [...entities][0] : null;
+}
+
+/** What templates render from: `record` with dates as ISO text, `rule`, `event`, `now`. */
+function viewOf(rule: AutomationRule, record: RecordData | null, event: ChangeEvent | null | undefined): Record<string, unknown> {
+  const plain = record ? Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) : null;
+  return { record: plain, rule: { name: rule.name }, event: event ? { id: event.id, type: event.type } : null, now: new Date().toISOString() };
+}
+
+export const mapRule = (ds: DataSource) => rowMapper(ds, AutomationRule);
