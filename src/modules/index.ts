@@ -54,6 +54,10 @@ import { createAutomation } from './automation/automation.module';
 import { AutomationResolver } from './automation/automation.resolver';
 import { IntakeResolver } from './intake/intake.resolver';
 import { IntakeService } from './intake/intake.service';
+import { ActivityFunnelService } from './analytics/activity-funnel.service';
+import { AnalyticsResolver } from './analytics/analytics.resolver';
+import { DealAnalyticsService } from './analytics/deal-analytics.service';
+import { WorkspaceResolver } from './workspaces/workspace.resolver';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -68,7 +72,7 @@ export const RESOLVERS = [
   AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
   CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
-  NotificationResolver, RealtimeResolver, WebhookResolver, AutomationResolver, IntakeResolver,
+  NotificationResolver, RealtimeResolver, WebhookResolver, AutomationResolver, IntakeResolver, AnalyticsResolver, WorkspaceResolver,
 ] as const;
 
 /** The services, wired once: the composition root of the domain. */
@@ -117,11 +121,13 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
   const automation = createAutomation({ ds, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products });
   const intake = new IntakeService(ds, leads, activities);
+  const dealAnalytics = new DealAnalyticsService(recordFilters);
+  const activityFunnel = new ActivityFunnelService(dealAnalytics);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
   return {
     workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
-    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake,
+    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel,
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -153,7 +159,9 @@ export function createResolverContainer(s: Services) {
     [RealtimeResolver, new RealtimeResolver()],
     [WebhookResolver, new WebhookResolver(s.webhookEndpoints, s.webhookDeliveries)],
     [AutomationResolver, new AutomationResolver(s.automation.rules)],
-    [IntakeResolver, new IntakeResolver(s.intake)],
+    [IntakeResolver, new IntakeResolver(s.workspaces)],
+    [AnalyticsResolver, new AnalyticsResolver(s.dealAnalytics, s.activityFunnel)],
+    [WorkspaceResolver, new WorkspaceResolver(s.workspaces)],
   ]);
   return {
     get(cls: unknown) {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { IsEmail, IsOptional, IsString, Length, MaxLength, validate } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import type { ServiceContext } from '../../graphql/context';
@@ -8,8 +7,8 @@ import { ActivityType } from '../activities/activity.entity';
 import type { ActivityService } from '../activities/activity.service';
 import type { CreateActivityInput } from '../activities/activity.types';
 import { ApiScope } from '../api-keys/api-key.entity';
-import { requireAdmin, systemViewer } from '../auth/viewer';
-import { recordEvent, SYSTEM_ACTOR } from '../events/event.service';
+import { systemViewer } from '../auth/viewer';
+import { SYSTEM_ACTOR } from '../events/event.service';
 import { LeadSource } from '../leads/lead.entity';
 import type { LeadService } from '../leads/lead.service';
 import type { CreateLeadInput } from '../leads/lead.types';
@@ -38,17 +37,6 @@ export class IntakeService {
     private readonly leads: LeadService,
     private readonly activities: ActivityService,
   ) {}
-
-  /** A new token (the old one stops working at once); ADMIN only. */
-  async rotateToken(ctx: ServiceContext): Promise<string> {
-    requireAdmin(ctx.viewer);
-    const token = 'itk_' + randomBytes(24).toString('base64url');
-    return ctx.tx.savepoint(async () => {
-      await ctx.tx.query(`UPDATE workspace SET intake_token = $2, updated_at = now(), version = version + 1 WHERE id = $1`, [ctx.tx.workspaceId, token]);
-      await recordEvent(ctx.tx, { type: 'workspace.intake_token_rotated', entityType: 'workspace', entityId: ctx.tx.workspaceId, actor: ctx.actor, data: { id: ctx.tx.workspaceId } });
-      return token;
-    });
-  }
 
   async submit(token: string, body: unknown): Promise<IntakeResult> {
     const workspaceId = /^itk_[A-Za-z0-9_-]{32}$/.test(token) ? ((await this.ds.query(`SELECT auth_intake_workspace($1) AS id`, [token]))[0]?.id as string | null) : null;

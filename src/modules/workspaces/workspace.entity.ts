@@ -28,6 +28,11 @@ export class Workspace {
   @Column('jsonb')
   settings: Record<string, unknown>;
 
+  @Field({ description: "Whether REPs see the whole workspace's analytics (otherwise their own numbers)." })
+  get repsSeeWorkspaceAnalytics(): boolean {
+    return this.settings?.repsSeeWorkspaceAnalytics === true;
+  }
+
   @Field(() => Date, { description: 'When the workspace was created.' })
   @Column('timestamptz')
   createdAt: Date;

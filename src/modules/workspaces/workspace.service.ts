@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { rowMapper } from '../../db/hydrate';
 import type { TenantTransaction } from '../../db/tenant-transaction';
-import { type ActorRef, creation, recordEvent } from '../events/event.service';
+import type { ServiceContext } from '../../graphql/context';
+import { badField } from '../../graphql/errors';
+import { requireAdmin } from '../auth/viewer';
+import { type ActorRef, creation, diff, recordEvent } from '../events/event.service';
 import { Workspace } from './workspace.entity';
 
 export interface NewWorkspace {
@@ -43,10 +47,60 @@ export class WorkspaceService {
     return hit;
   }
 
+  /** Name, default currency, time zone and analytics visibility (ADMIN only); an event with what changed. */
+  async update(ctx: ServiceContext, input: WorkspaceUpdate): Promise<Workspace> {
+    requireAdmin(ctx.viewer);
+    if (input.timezone != null) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: input.timezone });
+      } catch {
+        throw badField('input.timezone', `${input.timezone} is not an IANA time zone`);
+      }
+    }
+    return ctx.tx.savepoint(async () => {
+      const before = rowMapper(ctx.tx.dataSource, Workspace)((await ctx.tx.one('SELECT * FROM workspace WHERE id = $1 FOR UPDATE', [ctx.tx.workspaceId]))!);
+      const settings = input.repsSeeWorkspaceAnalytics != null ? { ...before.settings, repsSeeWorkspaceAnalytics: input.repsSeeWorkspaceAnalytics } : before.settings;
+      const row = await ctx.tx.one(
+        `UPDATE workspace SET name = coalesce($2, name), currency = coalesce($3, currency), timezone = coalesce($4, timezone), settings = $5,
+           updated_at = now(), version = version + 1 WHERE id = $1 RETURNING *`,
+        [ctx.tx.workspaceId, input.name?.trim() || null, input.currency ?? null, input.timezone ?? null, JSON.stringify(settings)],
+      );
+      const after = rowMapper(ctx.tx.dataSource, Workspace)(row!);
+      const data = workspaceData(after);
+      const changes = diff(workspaceData(before), data, Object.keys(data));
+      if (changes.length) await recordEvent(ctx.tx, { type: 'workspace.updated', entityType: 'workspace', entityId: after.id, actor: ctx.actor, changes, data });
+      return after;
+    });
+  }
+
+  /** A new lead intake token; the previous one stops working at once (ADMIN only). */
+  async rotateIntakeToken(ctx: ServiceContext): Promise<string> {
+    requireAdmin(ctx.viewer);
+    const token = 'itk_' + randomBytes(24).toString('base64url');
+    return ctx.tx.savepoint(async () => {
+      await ctx.tx.query(`UPDATE workspace SET intake_token = $2, updated_at = now(), version = version + 1 WHERE id = $1`, [ctx.tx.workspaceId, token]);
+      await recordEvent(ctx.tx, { type: 'workspace.intake_token_rotated', entityType: 'workspace', entityId: ctx.tx.workspaceId, actor: ctx.actor, data: { id: ctx.tx.workspaceId } });
+      return token;
+    });
+  }
+
   async get(tx: TenantTransaction): Promise<Workspace> {
     const row = await tx.one('SELECT * FROM workspace WHERE id = $1', [tx.workspaceId]);
     return rowMapper(tx.dataSource, Workspace)(row!);
   }
 }
 
-export const workspaceData = (w: Workspace) => ({ id: w.id, name: w.name, currency: w.currency, timezone: w.timezone });
+export interface WorkspaceUpdate {
+  name?: string | null;
+  currency?: string | null;
+  timezone?: string | null;
+  repsSeeWorkspaceAnalytics?: boolean | null;
+}
+
+export const workspaceData = (w: Workspace) => ({
+  id: w.id,
+  name: w.name,
+  currency: w.currency,
+  timezone: w.timezone,
+  repsSeeWorkspaceAnalytics: w.settings?.repsSeeWorkspaceAnalytics === true,
+});

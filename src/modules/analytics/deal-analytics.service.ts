@@ -1,0 +1,214 @@
+import { rowMapper } from '../../db/hydrate';
+import { isUuid } from '../../db/tenant-transaction';
+import type { ServiceContext } from '../../graphql/context';
+import { notFound } from '../../graphql/errors';
+import { SqlParams } from '../../graphql/sql';
+import type { RecordFilterService } from '../common/record-filter';
+import { Stage } from '../pipelines/pipeline.entity';
+import { amounts, dealGrouping, decimal, groupKeys, local, PG_PERIOD, ratio, scopeOf, within } from './analytics-scope';
+import type { ForecastPoint, Period, PipelineSummary, RevenueGrouping, RevenuePoint, SalesCyclePoint, WinRatePoint } from './analytics.types';
+
+type Filter = Record<string, unknown> | null | undefined;
+
+/** The weighted amount of an opportunity `t` in stage `s`: its own probability, else the stage's. */
+const WEIGHTED = `t.amount_value * coalesce(t.probability, s.probability) / 100`;
+
+/**
+ * Deal analytics, in exact decimals (numeric) and never mixing currencies: every amount is a list
+ * with one total per currency. Each takes the shared opportunity filter, and covers what the viewer's
+ * numbers cover (see scopeOf).
+ */
+export class DealAnalyticsService {
+  constructor(private readonly filters: RecordFilterService) {}
+
+  /** The live opportunities of the scope and filter: the conditions on alias `t`, with $1 the workspace. */
+  private async base(ctx: ServiceContext, filter: Filter, extra: (p: SqlParams, tz: string) => string[] = () => []) {
+    const scope = await scopeOf(ctx);
+    const p = new SqlParams([ctx.tx.workspaceId]);
+    const conds = ['t.workspace_id = $1', 't.deleted_at IS NULL', scope.owners(p, 't.owner_id'), await this.filters.compile(ctx.tx, 'opportunity', filter ?? null, p), ...extra(p, scope.tz)];
+    return { p, where: conds.filter((c) => c !== 'TRUE').join(' AND '), tz: scope.tz };
+  }
+
+  async pipelineSummary(ctx: ServiceContext, pipelineId: string | null | undefined, filter: Filter): Promise<PipelineSummary> {
+    const pipeline = await this.pipelineOf(ctx, pipelineId);
+    const stages = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(rowMapper(ctx.tx.dataSource, Stage));
+    const { p, where } = await this.base(ctx, filter);
+    const rows = await ctx.tx.query<{ stage_id: string; currency: string; n: number; amount: string | null; weighted: string | null }>(
+      `SELECT t.stage_id, t.currency, count(*)::int AS n, sum(t.amount_value)::text AS amount, round(sum(${WEIGHTED}), 4)::text AS weighted
+       FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
+       WHERE ${where} AND t.pipeline_id = ${p.add(pipeline)}::uuid GROUP BY t.stage_id, t.currency`,
+      p.values,
+    );
+    const byStage = (id: string) => rows.filter((r) => r.stage_id === id);
+    // Totals per currency are summed in SQL too, so that they stay exact.
+    const exact = await ctx.tx.query<{ currency: string; n: number; amount: string | null; weighted: string | null }>(
+      `SELECT t.currency, count(*)::int AS n, coalesce(sum(t.amount_value), 0)::text AS amount, coalesce(round(sum(${WEIGHTED}), 4), 0)::text AS weighted
+       FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
+       WHERE ${where} AND t.pipeline_id = $${p.values.length}::uuid GROUP BY t.currency ORDER BY t.currency`,
+      p.values,
+    );
+    return {
+      stages: stages.map((stage) => {
+        const mine = byStage(stage.id);
+        return {
+          stage,
+          count: mine.reduce((a, r) => a + r.n, 0),
+          amounts: amounts(mine.map((r) => ({ currency: r.currency, amount: r.amount }))),
+          weightedAmounts: amounts(mine.map((r) => ({ currency: r.currency, amount: r.weighted }))),
+        };
+      }),
+      totals: exact.map((r) => ({ currency: r.currency.trim(), count: r.n, amount: decimal(r.amount), weightedAmount: decimal(r.weighted) })),
+    };
+  }
+
+  /** Won amounts per period of the close date (workspace time zone), optionally per group; empty periods included without groups. */
+  async revenue(ctx: ServiceContext, period: Period, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<RevenuePoint[]> {
+    const g = dealGrouping(groupBy);
+    const { p, where, tz } = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    const unit = PG_PERIOD[period];
+    const periodOf = `date_trunc('${unit}', ${local(p, 't.closed_at', tz)})::date`;
+    const amountCol = g?.join.includes('line_item') ? 'li.total_value' : 't.amount_value';
+    const currencyCol = g?.join.includes('line_item') ? 'li.currency' : 't.currency';
+    const rows = await ctx.tx.query<{ period: string; gid: string | null; currency: string; n: number; amount: string | null }>(
+      `SELECT ${periodOf}::text AS period, ${g ? `${g.id}::text` : 'NULL'} AS gid, ${currencyCol} AS currency, count(DISTINCT t.id)::int AS n, sum(${amountCol})::text AS amount
+       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      p.values,
+    );
+    const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
+    const points = new Map<string, RevenuePoint>();
+    const counts = new Map<string, number>();
+    for (const r of rows) {
+      const key = `${r.period}|${r.gid ?? ''}`;
+      const point = points.get(key) ?? { periodStart: r.period, group: keys ? keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' } : null, count: 0, amounts: [] };
+      point.amounts.push(...amounts([r]));
+      points.set(key, point);
+      counts.set(key, r.n + (counts.get(key) ?? 0));
+    }
+    for (const [key, point] of points) point.count = counts.get(key)!;
+    // Deal counts over currencies: a deal has one currency, so the per-currency counts add up (PRODUCT counts deals per product).
+    if (!g) return this.withEmptyPeriods(ctx, [...points.values()], period, from, to);
+    return [...points.values()];
+  }
+
+  /** Fills the periods without deals between from and to (or the first and last period found). */
+  private async withEmptyPeriods(ctx: ServiceContext, points: RevenuePoint[], period: Period, from: string | null | undefined, to: string | null | undefined): Promise<RevenuePoint[]> {
+    const first = from ?? points[0]?.periodStart;
+    const last = to ?? points[points.length - 1]?.periodStart;
+    if (!first || !last) return points;
+    const unit = PG_PERIOD[period];
+    const series = await ctx.tx.query<{ p: string }>(
+      `SELECT generate_series(date_trunc('${unit}', $1::date), $2::date, interval '1 ${unit}')::date::text AS p`,
+      [first, last],
+    );
+    const byPeriod = new Map(points.map((pt) => [pt.periodStart, pt]));
+    return series.map((s) => byPeriod.get(s.p) ?? { periodStart: s.p, group: null, count: 0, amounts: [] });
+  }
+
+  /** Open deals by expected close period: amounts, weighted, per forecast category, and what was won in each period. */
+  async forecast(ctx: ServiceContext, period: Period, from: string | null | undefined, to: string | null | undefined, filter: Filter): Promise<ForecastPoint[]> {
+    const unit = PG_PERIOD[period];
+    const open = await this.base(ctx, filter, (p) => [`t.status = 'OPEN'`, `t.expected_close_date IS NOT NULL`, within(p, 't.expected_close_date', from, to)]);
+    const openRows = await ctx.tx.query<{ period: string; category: string; currency: string; n: number; amount: string | null; weighted: string | null }>(
+      `SELECT date_trunc('${unit}', t.expected_close_date)::date::text AS period, s.forecast_category AS category, t.currency, count(*)::int AS n,
+              sum(t.amount_value)::text AS amount, round(sum(${WEIGHTED}), 4)::text AS weighted
+       FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
+       WHERE ${open.where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      open.p.values,
+    );
+    const won = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    const wonRows = await ctx.tx.query<{ period: string; currency: string; amount: string | null }>(
+      `SELECT date_trunc('${unit}', ${local(won.p, 't.closed_at', won.tz)})::date::text AS period, t.currency, sum(t.amount_value)::text AS amount
+       FROM opportunity t WHERE ${won.where} GROUP BY 1, 2 ORDER BY 1, 2`,
+      won.p.values,
+    );
+    const periods = [...new Set([...openRows.map((r) => r.period), ...wonRows.map((r) => r.period)])].sort();
+    return periods.map((period) => {
+      const mine = openRows.filter((r) => r.period === period);
+      const sumBy = (rows: typeof mine, col: 'amount' | 'weighted') => {
+        const byCur = new Map<string, string[]>();
+        for (const r of rows) if (r[col] != null) byCur.set(r.currency, [...(byCur.get(r.currency) ?? []), r[col]!]);
+        return amounts([...byCur].map(([currency, vals]) => ({ currency, amount: sumDecimals(vals) })));
+      };
+      const byCategory: Record<string, unknown> = {};
+      for (const cat of ['PIPELINE', 'BEST_CASE', 'COMMIT']) {
+        const rows = mine.filter((r) => r.category === cat);
+        byCategory[cat] = { count: rows.reduce((a, r) => a + r.n, 0), amounts: sumBy(rows, 'amount'), weightedAmounts: sumBy(rows, 'weighted') };
+      }
+      return {
+        periodStart: period,
+        count: mine.reduce((a, r) => a + r.n, 0),
+        amounts: sumBy(mine, 'amount'),
+        weightedAmounts: sumBy(mine, 'weighted'),
+        byCategory,
+        wonAmounts: amounts(wonRows.filter((r) => r.period === period)),
+      };
+    });
+  }
+
+  /** Won / (won + lost) among deals closed in [from, to], by count and by amount. */
+  async winRate(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<WinRatePoint[]> {
+    const g = dealGrouping(groupBy);
+    const { p, where } = await this.base(ctx, filter, (p, tz) => [`t.status IN ('WON', 'LOST')`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    const rows = await ctx.tx.query<{ gid: string | null; status: string; currency: string; n: number; amount: string | null }>(
+      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${g?.join.includes('line_item') ? 'li.currency' : 't.currency'} AS currency, count(DISTINCT t.id)::int AS n,
+              sum(${g?.join.includes('line_item') ? 'li.total_value' : 't.amount_value'})::text AS amount
+       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      p.values,
+    );
+    const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
+    const gids = [...new Set(rows.map((r) => r.gid ?? ''))];
+    if (!g && !gids.length) gids.push('');
+    return gids.map((gid) => {
+      const mine = rows.filter((r) => (r.gid ?? '') === gid);
+      const won = mine.filter((r) => r.status === 'WON').reduce((a, r) => a + r.n, 0);
+      const lost = mine.filter((r) => r.status === 'LOST').reduce((a, r) => a + r.n, 0);
+      return {
+        group: keys ? keys.get(gid) ?? { id: gid, name: '(unknown)' } : null,
+        won,
+        lost,
+        rate: ratio(won, won + lost),
+        wonAmounts: amounts(mine.filter((r) => r.status === 'WON')),
+        lostAmounts: amounts(mine.filter((r) => r.status === 'LOST')),
+      };
+    });
+  }
+
+  /** Days from creation to close of the deals won in [from, to]: average, median, 90th percentile. */
+  async salesCycle(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<SalesCyclePoint[]> {
+    const g = dealGrouping(groupBy);
+    const { p, where } = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, `t.closed_at IS NOT NULL`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    const days = `extract(epoch FROM t.closed_at - t.created_at) / 86400`;
+    const rows = await ctx.tx.query<{ gid: string | null; n: number; avg: number | null; median: number | null; p90: number | null }>(
+      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, count(DISTINCT t.id)::int AS n, avg(${days})::float8 AS avg,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY ${days})::float8 AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY ${days})::float8 AS p90
+       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      p.values,
+    );
+    const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
+    if (!g && !rows.length) return [{ group: null, count: 0, averageDays: null, medianDays: null, p90Days: null }];
+    return rows.map((r) => ({ group: keys ? keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' } : null, count: r.n, averageDays: r.avg, medianDays: r.median, p90Days: r.p90 }));
+  }
+
+  /** The pipeline asked for (checked to exist), or the workspace's default (first) pipeline. */
+  async pipelineOf(ctx: ServiceContext, pipelineId: string | null | undefined): Promise<string> {
+    if (pipelineId != null) {
+      if (!isUuid(pipelineId) || !(await ctx.tx.one(`SELECT 1 FROM pipeline WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, pipelineId]))) throw notFound('Pipeline');
+      return pipelineId;
+    }
+    const row = await ctx.tx.one<{ id: string }>(`SELECT id FROM pipeline WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`, [ctx.tx.workspaceId]);
+    if (!row) throw notFound('Pipeline');
+    return row.id;
+  }
+}
+
+/** Adds decimal strings exactly (BigInt on the 4 stored places). */
+function sumDecimals(values: string[]): string {
+  const SCALE = 4;
+  let total = 0n;
+  for (const v of values) {
+    const [i, f = ''] = v.split('.');
+    total += BigInt(i + f.padEnd(SCALE, '0').slice(0, SCALE));
+  }
+  const s = total.toString().padStart(SCALE + 1, '0');
+  return `${s.slice(0, -SCALE)}.${s.slice(-SCALE)}`;
+}
