@@ -22,6 +22,8 @@ export interface EngineOptions {
   /** Slots missed while no instance ran are caught up within this window (default 24 h). */
   catchUpMs: number;
   enabled: boolean;
+  /** Runs of different records made at once (each holds a database connection while it runs). */
+  concurrency: number;
 }
 
 /**
@@ -145,14 +147,23 @@ export class AutomationEngine {
         }
         return out;
       });
-      // In event order, so that a rule sees a record's events as they happened.
+      // In event order per record, so that a rule sees a record's events as they happened; different
+      // records' runs go side by side (each run is its own transaction, mostly waiting on the database).
       const order = work.flatMap((w) => w.events.map((e) => ({ rule: w.rule, event: e }))).sort((a, b) => (a.event.tx === b.event.tx ? Number(a.event.seq - b.event.seq) : a.event.tx < b.event.tx ? -1 : 1));
-      for (const { rule, event } of order) {
-        const entity = ruleEntity(rule);
-        await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) =>
-          this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed'),
-        );
-      }
+      const perRecord = new Map<string, typeof order>();
+      for (const item of order) perRecord.set(item.event.entityId, [...(perRecord.get(item.event.entityId) ?? []), item]);
+      const queues = [...perRecord.values()];
+      const worker = async () => {
+        for (let q = queues.shift(); q; q = queues.shift()) {
+          for (const { rule, event } of q) {
+            const entity = ruleEntity(rule);
+            await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) =>
+              this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed'),
+            );
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queues.length) }, worker));
     }
   }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
 import { rowMapper } from '../../db/hydrate';
@@ -26,8 +26,16 @@ export const AUTOMATION_RULE_STORE: StoreSpec<AutomationRule> = {
   entityType: 'automation_rule',
   label: 'Automation rule',
   trackedFields: ['name', 'active', 'trigger', 'conditions', 'actions', 'deletedAt'],
-  toData: (r) => ({ id: r.id, name: r.name, active: r.active, trigger: r.trigger, conditions: r.conditions, actions: r.actions, deletedAt: r.deletedAt?.toISOString() ?? null }),
+  // Never a webhook secret: events reach the change feed (any READ viewer) and webhook endpoints.
+  toData: (r) => ({ id: r.id, name: r.name, active: r.active, trigger: r.trigger, conditions: r.conditions, actions: withoutSecrets(r.actions), deletedAt: r.deletedAt?.toISOString() ?? null }),
 };
+
+/** The actions with each secret replaced by a short fingerprint (a changed secret still shows as a change). */
+function withoutSecrets(actions: AutomationRule['actions']): AutomationRule['actions'] {
+  return actions.map((a) =>
+    typeof a.params?.secret === 'string' ? { ...a, params: { ...a.params, secret: `redacted:${createHash('sha256').update(a.params.secret).digest('hex').slice(0, 8)}` } } : a,
+  );
+}
 
 const RUN_SPEC: EntitySpec = { table: 'automation_run', softDelete: false, fields: { id: col('id', 'uuid'), createdAt: col('created_at', 'timestamptz') } };
 
@@ -80,6 +88,8 @@ export class AutomationRuleService {
     if (input.trigger !== undefined || input.conditions !== undefined || input.actions !== undefined) {
       const trigger = input.trigger ?? (current.trigger as AutomationTriggerInput);
       Object.assign(patch, await this.check(ctx, schema, trigger, input.conditions !== undefined ? input.conditions : current.conditions, input.actions ?? current.actions));
+      // The store sends arrays as SQL arrays (text[] columns): the jsonb array goes as JSON text.
+      patch.actions = JSON.stringify(patch.actions);
     }
     return ctx.tx.savepoint(async () => {
       const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, current.id);

@@ -88,6 +88,6 @@ export function createAutomation(d: AutomationDeps) {
   };
   const runner = new RuleRunner(d.ds, handlers, records);
   const rules = new AutomationRuleService(d.filters, handlers, runner);
-  const engine = new AutomationEngine(d.ds, d.bus, runner, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers });
+  const engine = new AutomationEngine(d.ds, d.bus, runner, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) });
   return { runner, rules, engine, mailer };
 }

@@ -116,10 +116,27 @@ export function ruleEntity(rule: Pick<AutomationRule, 'trigger'>): string | null
   return entities.size === 1 && !entities.has('*') ? [...entities][0] : null;
 }
 
-/** What templates render from: `record` with dates as ISO text, `rule`, `event`, `now`. */
+/** What templates render from: `record` with dates as ISO text and amounts as `<amount> <currency>`, `rule`, `event`, `now`. */
 function viewOf(rule: AutomationRule, record: RecordData | null, event: ChangeEvent | null | undefined): Record<string, unknown> {
-  const plain = record ? Object.fromEntries(Object.entries(record).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : v])) : null;
+  const plain = record ? Object.fromEntries(Object.entries(withComputed(record)).map(([k, v]) => [k, asText(v)])) : null;
   return { record: plain, rule: { name: rule.name }, event: event ? { id: event.id, type: event.type } : null, now: new Date().toISOString() };
+}
+
+/** The record's own values and its computed fields (getters of the entity class: a lead's `name`, an opportunity's `amount`). */
+function withComputed(record: RecordData): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...record };
+  for (let proto = Object.getPrototypeOf(record); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) if (d.get && !(key in out)) out[key] = (record as Record<string, unknown>)[key];
+  }
+  return out;
+}
+
+function asText(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (v && typeof v === 'object' && Object.keys(v).length === 2 && typeof (v as { amount?: unknown }).amount === 'string' && typeof (v as { currency?: unknown }).currency === 'string') {
+    return `${(v as { amount: string }).amount} ${(v as { currency: string }).currency}`;
+  }
+  return v;
 }
 
 export const mapRule = (ds: DataSource) => rowMapper(ds, AutomationRule);

@@ -112,6 +112,9 @@ export class EventBus {
     const client = new Client({ connectionString: url, application_name: 'trellis-events' });
     client.on('notification', (msg) => {
       if (msg.payload) this.notified.set(BigInt(msg.payload), Date.now());
+      // News: if it is not readable yet, the transaction holding it back is likely to end within
+      // milliseconds, so the retries start short again.
+      this.retry = 0;
       this.read();
     });
     client.on('error', (err) => {

@@ -24,6 +24,7 @@ export function assignOwner(): ActionHandler<AssignParams> {
   return {
     async check(p, env) {
       if (!env.access) throw badField(env.path, 'ASSIGN_OWNER needs a trigger about records');
+      if (!env.recordFields?.has('ownerId')) throw badField(env.path, `ASSIGN_OWNER needs records that have an owner (a ${env.access.entityType} has none)`);
       const strategy = p.strategy ?? 'ROUND_ROBIN';
       if (strategy !== 'ROUND_ROBIN' && strategy !== 'LEAST_LOADED') throw badField(`${env.path}.strategy`, 'must be ROUND_ROBIN or LEAST_LOADED');
       const teamId = p.teamId ?? null;

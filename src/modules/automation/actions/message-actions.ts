@@ -31,6 +31,7 @@ export function sendEmail(activities: ActivityService, mailer: Mailer): ActionHa
       const to = p.to;
       if (to === 'RECORD' && !env.access?.emailField) throw badField(`${env.path}.to`, 'RECORD needs a trigger about contacts or leads');
       if (to === 'OWNER' && !env.access) throw badField(`${env.path}.to`, 'OWNER needs a trigger about records');
+      if (to === 'OWNER' && !env.recordFields?.has('ownerId')) throw badField(`${env.path}.to`, `OWNER needs records that have an owner (a ${env.access?.entityType} has none)`);
       if (to !== 'OWNER' && to !== 'RECORD' && !(str(to) && isEmail(to))) throw badField(`${env.path}.to`, 'must be OWNER, RECORD or an email address');
       return { to, subject: checkTemplate(p.subject, scope, `${env.path}.subject`)!, body: checkTemplate(p.body, scope, `${env.path}.body`)! };
     },

@@ -14,6 +14,7 @@ const DAY_MS = 86_400_000;
 export async function checkUserRef(value: unknown, env: CheckEnv, field: string, allowed: string[]): Promise<string> {
   if (typeof value === 'string' && allowed.includes(value)) {
     if (value === 'OWNER' && !env.access) throw badField(field, 'OWNER needs a trigger about records');
+    if (value === 'OWNER' && !env.recordFields?.has('ownerId')) throw badField(field, `OWNER needs records that have an owner (a ${env.access?.entityType} has none)`);
     return value;
   }
   if (!isUuid(value)) throw badField(field, `must be ${allowed.join(', ')} or a user id`);
@@ -28,7 +29,8 @@ export const resolveUser = (ref: string, env: RunEnv): string | null => (ref ===
 interface TaskParams {
   subject: string;
   body: string | null;
-  assignee: string;
+  /** OWNER, a user id, or null (not given: the record's owner, if it has one). */
+  assignee: string | null;
   dueInDays: number | null;
 }
 
@@ -44,7 +46,7 @@ export function createTask(activities: ActivityService): ActionHandler<TaskParam
       return {
         subject: checkTemplate(p.subject, scope, `${env.path}.subject`)!,
         body: checkTemplate(p.body, scope, `${env.path}.body`, false),
-        assignee: p.assignee == null ? 'OWNER' : await checkUserRef(p.assignee, env, `${env.path}.assignee`, ['OWNER']),
+        assignee: p.assignee == null ? null : await checkUserRef(p.assignee, env, `${env.path}.assignee`, ['OWNER']),
         dueInDays: dueInDays as number | null,
       };
     },
@@ -53,7 +55,7 @@ export function createTask(activities: ActivityService): ActionHandler<TaskParam
         type: ActivityType.TASK,
         subject: renderTemplate(p.subject, env.view).slice(0, 500),
         body: p.body ? renderTemplate(p.body, env.view) : undefined,
-        ownerId: resolveUser(p.assignee, env) ?? undefined,
+        ownerId: resolveUser(p.assignee ?? 'OWNER', env) ?? undefined,
         dueAt: p.dueInDays != null ? new Date(Date.now() + p.dueInDays * DAY_MS) : undefined,
         ...(env.access?.activityLink && env.record ? { [env.access.activityLink]: env.record.id } : {}),
       };
