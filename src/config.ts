@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   MAX_QUERY_COST: int(50000, 100, 10000000),
   MAX_BODY_BYTES: int(1_000_000, 1000, 100_000_000),
   CHANGE_FEED_RETENTION_DAYS: int(30, 1, 3650),
+  API_KEY_CACHE_MS: int(5000, 0, 60_000),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
 });
@@ -55,6 +56,8 @@ export interface Config {
     readonly bodyBytes: number;
   };
   readonly changeFeedRetentionDays: number;
+  /** How long a verified API key is trusted without asking the database again (0: always ask). */
+  readonly apiKeyCacheMs: number;
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
 }
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyBytes: e.MAX_BODY_BYTES,
     }),
     changeFeedRetentionDays: e.CHANGE_FEED_RETENTION_DAYS,
+    apiKeyCacheMs: e.API_KEY_CACHE_MS,
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
   });

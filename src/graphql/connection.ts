@@ -230,7 +230,12 @@ function keysetCondition(keys: SortKey[], values: (string | null)[], params: Sql
     if (beyond === 'FALSE') continue;
     ors.push([...eqs, beyond].join(' AND '));
   }
-  return ors.length ? `(${ors.map((c) => `(${c})`).join(' OR ')})` : 'FALSE';
+  if (!ors.length) return 'FALSE';
+  // An OR of conditions is no index bound; the first key's own bound (implied by the OR) is one,
+  // so a deep page starts its index scan at the cursor instead of at the first row.
+  const k = keys[0];
+  const lead = !k.nullable && values[0] !== null ? ` AND ${k.expr} ${k.desc !== before ? '<=' : '>='} ${params.add(values[0])}::${k.type}` : '';
+  return `(((${ors.join(') OR (')}))${lead})`;
 }
 
 function pastValue(k: SortKey, v: string | null, params: SqlParams, before: boolean): string {
