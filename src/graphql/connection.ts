@@ -4,6 +4,7 @@ import { type ClassType, Field, InputType, Int, ObjectType, registerEnumType } f
 import type { TenantTransaction } from '../db/tenant-transaction';
 import { badField } from './errors';
 import { compileFilter } from './filter';
+import type { Include } from './lookahead';
 import { type CustomFieldTypes, customFieldSpec, type EntitySpec, type FieldSpec, SqlParams } from './sql';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -113,6 +114,10 @@ export interface ListOptions<T> extends PageArgs {
   /** Extra SQL conditions on alias `t` (e.g. a parent id), with their parameters already added. */
   where?: (params: SqlParams) => string;
   map: (row: Record<string, unknown>) => T;
+  /** The SELECT list of a row on alias `t` (default `t.*`). */
+  select?: string;
+  /** Relations of the rows to fetch in the page's statement (look-ahead), priming the loaders. */
+  include?: Include[];
   /** False when only totalCount is asked for: the page's rows are then not read at all. */
   rows?: boolean;
 }
@@ -162,12 +167,15 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   const reverse = backward;
   const orderSql = keys.map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}`).join(', ');
   const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
-  const sql = `SELECT t.*, ${keySelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  const include = o.include ?? [];
+  const includeSelect = include.map((inc, i) => `, ${inc.sql} AS __i${i}`).join('');
+  const sql = `SELECT ${o.select ?? 't.*'}, ${keySelect}${includeSelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
   const rows = o.rows === false ? [] : await o.tx.query(sql, params.values);
 
   const more = rows.length > size;
   const pageRows = rows.slice(0, size);
   if (reverse) pageRows.reverse();
+  for (const row of pageRows) include.forEach((inc, i) => inc.prime(row, row[`__i${i}`]));
   const edges = pageRows.map((row) => ({
     cursor: encodeCursor(keys.map((_, i) => row[`__k${i}`] as string | null), signature),
     node: o.map(row),
@@ -178,11 +186,11 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
     startCursor: edges[0]?.cursor ?? null,
     endCursor: edges[edges.length - 1]?.cursor ?? null,
   };
-  const countSql = `SELECT count(*)::int AS n FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`;
+  const countSql = `SELECT count(*)::int FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`;
   return {
     edges,
     pageInfo,
-    countQuery: async () => ((await o.tx.one<{ n: number }>(countSql, countParams))?.n ?? 0),
+    countQuery: () => o.tx.scalar<number>(countSql, countParams),
   } as ConnectionBase<T>;
 }
 
