@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import type { TenantTransaction } from '../src/db/tenant-transaction';
+import { type OrderInput, paginate, SortDirection } from '../src/graphql/connection';
+import { OPPORTUNITY_SPEC } from '../src/modules/opportunities/opportunity.spec';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 
 /**
@@ -39,13 +42,30 @@ describe('query plans under row-level security', () => {
     }
   }
 
-  it('the keyset of a list by amount bounds the index scan (numeric comparisons are LEAKPROOF)', async () => {
-    const conds = await indexConds(
-      `SELECT t.id FROM opportunity t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL AND (t.amount_value, t.id) < ($2::numeric, $3::uuid)
-       ORDER BY t.amount_value DESC, t.id DESC LIMIT 51`,
-      [ws, '1000.50', randomUUID()],
-    );
-    expect(conds.join(' ')).toMatch(/ROW\(amount_value, id\) < ROW\(/);
+  /** The SQL and parameters paginate() sends for the page after a cursor at (amount, id). */
+  async function pageAfter(orderBy: OrderInput[]): Promise<{ sql: string; params: unknown[] }> {
+    let sent = { sql: '', params: [] as unknown[] };
+    const row = { id: randomUUID(), __k0: '1000.5000', __k1: randomUUID(), __k2: randomUUID() };
+    const tx = {
+      workspaceId: ws,
+      query: async (sql: string, params: unknown[]) => ((sent = { sql, params }), sent.params.length > 1 ? [] : [row]),
+    } as unknown as TenantTransaction;
+    const base = { tx, spec: OPPORTUNITY_SPEC, orderBy, defaultOrder: [], map: (r: Record<string, unknown>) => r, first: 1 };
+    const first = await paginate(base);
+    await paginate({ ...base, first: 50, after: first.edges[0].cursor });
+    return sent;
+  }
+
+  it('the keyset of a list by amount (nullable, descending) bounds the index scan', async () => {
+    const { sql, params } = await pageAfter([{ field: 'AMOUNT', direction: SortDirection.DESC }]);
+    const conds = await indexConds(sql, params);
+    expect(conds.join(' ')).toMatch(/amount_value <= /);
+  });
+
+  it('so does a keyset of mixed directions (amount descending, then name ascending)', async () => {
+    const { sql, params } = await pageAfter([{ field: 'AMOUNT', direction: SortDirection.DESC }, { field: 'NAME', direction: SortDirection.ASC }]);
+    const conds = await indexConds(sql, params);
+    expect(conds.join(' ')).toMatch(/amount_value <= /);
   });
 
   it('an amount range bounds the index scan too', async () => {

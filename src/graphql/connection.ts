@@ -165,7 +165,11 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   if (before) conds.push(keysetCondition(keys, decodeCursor(before, keys, signature, 'before'), params, true));
 
   const reverse = backward;
-  const orderSql = keys.map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}`).join(', ');
+  // A key that is never null gets no NULLS clause: Postgres' default for its direction is what a
+  // plain index (forwards or backwards) yields, so the index serves the whole order without a sort.
+  const orderSql = keys
+    .map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'}${k.nullable ? ` NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}` : ''}`)
+    .join(', ');
   const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
   const include = o.include ?? [];
   const includeSelect = include.map((inc, i) => `, ${inc.sql} AS __i${i}`).join('');
@@ -241,8 +245,10 @@ function keysetCondition(keys: SortKey[], values: (string | null)[], params: Sql
   if (!ors.length) return 'FALSE';
   // An OR of conditions is no index bound; the first key's own bound (implied by the OR) is one,
   // so a deep page starts its index scan at the cursor instead of at the first row.
+  // (Not when nulls of the first key still lie ahead: they would be past the cursor too.)
   const k = keys[0];
-  const lead = !k.nullable && values[0] !== null ? ` AND ${k.expr} ${k.desc !== before ? '<=' : '>='} ${params.add(values[0])}::${k.type}` : '';
+  const nullsAhead = k.nullable && k.nullsFirst === before;
+  const lead = values[0] !== null && !nullsAhead ? ` AND ${k.expr} ${k.desc !== before ? '<=' : '>='} ${params.add(values[0])}::${k.type}` : '';
   return `(((${ors.join(') OR (')}))${lead})`;
 }
 
