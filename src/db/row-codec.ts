@@ -32,15 +32,28 @@ const ARRAY_OIDS: Record<number, number> = { 25: 1009, 2950: 2951, 23: 1007, 104
 // Types whose JSON form is already the text the driver would read (char keeps its padding only so).
 const AS_IS = new Set([25, 1043, 1042, 2950]);
 
-const cache = new WeakMap<object, RowCodec<unknown>>();
+const cache = new WeakMap<object, Map<string, RowCodec<unknown>>>();
 
-export function rowCodec<T extends ObjectLiteral>(ds: DataSource, entity: EntityTarget<T>): RowCodec<T> {
-  const hit = cache.get(entity as object);
+/** The column properties of an entity (those a codec may read). */
+export function columnProperties(ds: DataSource, entity: EntityTarget<ObjectLiteral>): ReadonlySet<string> {
+  return new Set(ds.getMetadata(entity).columns.filter((c) => c.isSelect).map((c) => c.propertyName));
+}
+
+/**
+ * The codec of an entity's rows; with `only`, of just those properties (a partial record: see
+ * graphql/columns.ts for when that is safe).
+ */
+export function rowCodec<T extends ObjectLiteral>(ds: DataSource, entity: EntityTarget<T>, only?: ReadonlySet<string> | null): RowCodec<T> {
+  const key = only ? [...only].sort().join(',') : '*';
+  let codecs = cache.get(entity as object);
+  if (!codecs) cache.set(entity as object, (codecs = new Map()));
+  const hit = codecs.get(key);
   if (hit) return hit as RowCodec<T>;
   const meta = ds.getMetadata(entity);
+  if (only) for (const p of only) if (!meta.columns.some((c) => c.propertyName === p)) throw new Error(`row codec: ${meta.tableName} has no column property ${p}`);
   // Columns marked `select: false` (secrets, large payloads) are read only where a service asks.
   const cols = meta.columns
-    .filter((c) => c.isSelect)
+    .filter((c) => c.isSelect && (!only || only.has(c.propertyName)))
     .map((c) => {
       const typeName = typeof c.type === 'string' ? c.type : String((c.type as { name?: string }).name).toLowerCase();
       const base = OIDS[typeName];
@@ -70,6 +83,6 @@ export function rowCodec<T extends ObjectLiteral>(ds: DataSource, entity: Entity
       return out as T;
     },
   };
-  cache.set(entity as object, codec as RowCodec<unknown>);
+  codecs.set(key, codec as RowCodec<unknown>);
   return codec;
 }

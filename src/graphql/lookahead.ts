@@ -9,7 +9,8 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { ObjectLiteral } from 'typeorm';
-import { rowCodec } from '../db/row-codec';
+import { columnProperties, rowCodec } from '../db/row-codec';
+import { columnsNeeded, typeNameOf } from './columns';
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { Loader, Loaders } from './loaders';
 
@@ -28,14 +29,27 @@ export interface Include {
   prime(row: Record<string, unknown>, value: unknown): void;
 }
 
+/** What an include is built from: the request's transaction, loaders and selection. */
+export interface IncludeContext {
+  tx: TenantTransaction;
+  loaders: Loaders;
+  info: GraphQLResolveInfo;
+}
+
 /** How to include one relation field, given the field's arguments; null: do not (the resolver loads it). */
-export type IncludeSpec = (tx: TenantTransaction, loaders: Loaders, args: Record<string, unknown>) => Include | null;
+export type IncludeSpec = (c: IncludeContext, args: Record<string, unknown>) => Include | null;
+
+/** The codec of an entity for this request: only the columns its selections need. */
+function codecFor<T extends ObjectLiteral>(c: IncludeContext, entity: new () => T) {
+  const ds = c.tx.dataSource;
+  return rowCodec(ds, entity, columnsNeeded(c.info, typeNameOf(entity), columnProperties(ds, entity)));
+}
 
 /** A record the page row points at by a foreign key column (`account_id` -> the account). */
 export function toOne<T extends ObjectLiteral & { id: string }>(table: string, entity: new () => T, fk: string, loader: (l: Loaders) => Loader<string, T | null>): IncludeSpec {
-  return (tx, loaders) => {
-    const codec = rowCodec(tx.dataSource, entity);
-    const target = loader(loaders);
+  return (c) => {
+    const codec = codecFor(c, entity);
+    const target = loader(c.loaders);
     return {
       // Same rows as the by-id loader: any row of the workspace with that id (deleted ones too).
       sql: `(SELECT ${codec.json('r')} FROM ${table} r WHERE r.workspace_id = t.workspace_id AND r.id = t.${fk})`,
@@ -56,10 +70,10 @@ export function children<T extends ObjectLiteral>(
   where: string,
   loader: (l: Loaders, args: Record<string, unknown>) => { loader: Loader<string, T[]>; limit: number } | null,
 ): IncludeSpec {
-  return (tx, loaders, args) => {
-    const target = loader(loaders, args);
+  return (c, args) => {
+    const target = loader(c.loaders, args);
     if (!target) return null;
-    const codec = rowCodec(tx.dataSource, entity);
+    const codec = codecFor(c, entity);
     return {
       sql: `(SELECT coalesce(json_agg(${codec.json('c')} ORDER BY ${order}), '[]') FROM
               (SELECT * FROM ${table} c WHERE c.workspace_id = t.workspace_id AND c.${column} = t.id AND ${where} ORDER BY ${order} LIMIT ${target.limit}) c)`,
@@ -75,6 +89,7 @@ export function children<T extends ObjectLiteral>(
  * `edges { node }`, through fragments) that `specs` knows, once per distinct set of arguments.
  */
 export function includesOf(info: GraphQLResolveInfo, specs: Record<string, IncludeSpec> | undefined, tx: TenantTransaction, loaders: Loaders): Include[] {
+  const c: IncludeContext = { tx, loaders, info };
   if (!specs) return [];
   const connection = getNamedType(info.returnType);
   if (!isObjectType(connection)) return [];
@@ -93,7 +108,7 @@ export function includesOf(info: GraphQLResolveInfo, specs: Record<string, Inclu
       const key = `${f.name.value}:${JSON.stringify(args)}`;
       if (seen.has(key)) return;
       seen.add(key);
-      const include = spec(tx, loaders, args);
+      const include = spec(c, args);
       if (include) out.push(include);
     });
   for (const node of info.fieldNodes) {

@@ -4,6 +4,8 @@ import type { RequestContext, ServiceContext } from '../../graphql/context';
 import type { Loaded } from '../../graphql/loaders';
 import { type ConnectionBase, selectsRows } from '../../graphql/connection';
 import { ListArgs } from '../../graphql/list-args';
+import { columnProperties } from '../../db/row-codec';
+import { columnsNeeded } from '../../graphql/columns';
 import { includesOf, type IncludeSpec, toOne } from '../../graphql/lookahead';
 import { User } from '../users/user.entity';
 import { BatchResult, MatchOn, MAX_BATCH } from './batch.types';
@@ -73,8 +75,10 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
     @Query(() => cfg.connection, { name: cfg.plural, description: `A page of ${cfg.plural}: filtered, sorted, keyset-paginated.` })
     list(@Ctx() ctx: RequestContext, @Args(() => EntityListArgs) args: EntityListArgs, @Info() info: GraphQLResolveInfo): Promise<ConnectionBase<T>> {
       const rows = selectsRows(info);
-      const include = rows ? includesOf(info, includes, ctx.auth.tx, ctx.loaders) : [];
-      return this.service.list(ctx.auth, { ...(args as ListInput), rows, include });
+      const tx = ctx.auth.tx;
+      const include = rows ? includesOf(info, includes, tx, ctx.loaders) : [];
+      const columns = columnsNeeded(info, name, columnProperties(tx.dataSource, entity));
+      return this.service.list(ctx.auth, { ...(args as ListInput), rows, include, columns });
     }
 
     @Authorized('WRITE')

@@ -46,6 +46,8 @@ export interface ListInput extends PageArgs {
   rows?: boolean;
   /** Relations of the rows that the page's statement fetches too (see lookahead.ts). */
   include?: Include[];
+  /** The properties the rows need (see graphql/columns.ts); default: all. */
+  columns?: ReadonlySet<string> | null;
 }
 
 /** A reference an input makes to another record, checked to exist in the workspace. */
@@ -88,7 +90,7 @@ export class CrudService<T extends CrudRow> {
 
   async list(ctx: ServiceContext, args: ListInput, where?: Parameters<typeof paginate>[0]['where']): Promise<ConnectionBase<T>> {
     const mentionsCustom = this.opts.customFields && /customField/.test(JSON.stringify([args.filter ?? null, args.orderBy ?? null]));
-    const codec = rowCodec(ctx.tx.dataSource, this.opts.store.entity);
+    const codec = rowCodec(ctx.tx.dataSource, this.opts.store.entity, args.columns);
     return paginate<T>({
       tx: ctx.tx,
       spec: this.opts.spec,
