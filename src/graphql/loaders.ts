@@ -21,6 +21,11 @@ import { badField } from './errors';
 export class Loader<K, V> extends DataLoader<K, V> {
   private readonly primed = new Map<K, V>();
 
+  /** Whether `key` was primed (a look-ahead skips decoding a record it already gave). */
+  has(key: K): boolean {
+    return this.primed.has(key);
+  }
+
   /** The primed value, or a (batched) load. */
   get(key: K): V | Promise<V> {
     return this.primed.has(key) ? this.primed.get(key)! : this.load(key);

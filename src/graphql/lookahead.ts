@@ -55,7 +55,8 @@ export function toOne<T extends ObjectLiteral & { id: string }>(table: string, e
       sql: `(SELECT ${codec.json('r')} FROM ${table} r WHERE r.workspace_id = t.workspace_id AND r.id = t.${fk})`,
       prime(row, value) {
         const id = row[fk] as string | null;
-        if (id != null) target.prime(id, value == null ? null : codec.decode(value as (string | null)[]));
+        // Many rows share a stage, a pipeline, an owner: each record is decoded once.
+        if (id != null && !target.has(id)) target.prime(id, value == null ? null : codec.decode(value as (string | null)[]));
       },
     };
   };
