@@ -47,31 +47,39 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
   const filter = o.filter ?? null;
   const query = `query($after: String, $filter: ${spec.filter}, $count: Boolean!) {
     page: ${entity}(first: 500, after: $after, filter: $filter) { totalCount @include(if: $count) pageInfo { hasNextPage endCursor } nodes { ${spec.fields.join(' ')} } } }`;
-  let after: string | null = null;
+  type Page = { page: { totalCount?: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] } };
+  const fetchPage = (after: string | null): Promise<Page> => {
+    const p = gql<Page>(client, query, { after, filter, count: after === null });
+    // Awaited later; marked handled now so that a failure while the previous page is written is not an unhandled rejection.
+    p.catch(() => undefined);
+    return p;
+  };
   let total: number | null = null;
   let done = 0;
   let header: string[] | null = null;
   const started = Date.now();
-  for (;;) {
-    const data: { page: { totalCount?: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] } } = await gql(client, query, { after, filter, count: after === null });
+  let pending: Promise<Page> | null = fetchPage(null);
+  while (pending) {
+    const data: Page = await pending;
     total ??= data.page.totalCount ?? null;
+    const nodes = data.page.nodes;
+    const last = !data.page.pageInfo.hasNextPage || (o.limit != null && done + nodes.length >= o.limit);
+    // The next page is asked for before this one is written: the server works on it meanwhile.
+    // At most two pages are held at a time, so memory stays flat.
+    pending = last ? null : fetchPage(data.page.pageInfo.endCursor);
     let chunk = '';
-    for (const node of data.page.nodes) {
-      if (format === 'ndjson') chunk += JSON.stringify(node) + '\n';
-      else {
-        const row = flatten(node);
-        if (!header) {
-          header = Object.keys(row);
-          chunk += stringify([header]);
-        }
-        chunk += stringify([header.map((h) => row[h] ?? '')]);
+    if (format === 'ndjson') for (const node of nodes) chunk += JSON.stringify(node) + '\n';
+    else {
+      const rows = nodes.map((n) => flatten(n));
+      if (!header && rows.length) {
+        header = Object.keys(rows[0]);
+        chunk += stringify([header]);
       }
+      if (header) chunk += stringify(rows.map((row) => header!.map((h) => row[h] ?? '')));
     }
-    done += data.page.nodes.length;
+    done += nodes.length;
     if (!out.write(chunk)) await once(out, 'drain');
     if (!o.quiet) progress(`exporting ${entity}`, done, total);
-    if (!data.page.pageInfo.hasNextPage || (o.limit && done >= o.limit)) break;
-    after = data.page.pageInfo.endCursor;
   }
   return { rows: done, seconds: (Date.now() - started) / 1000 };
 }

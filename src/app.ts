@@ -76,7 +76,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
-        const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization);
+        const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization, services.apiKeyCache);
         // Normally committed in willSendResponse; this returns the connection if Apollo answered early.
         res.on('close', () => void auth.tx?.rollback().catch(() => undefined));
         return new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);

@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   SMTP_FROM: z.string().min(3).max(320).default('Trellis <no-reply@trellis.local>'),
   AUTOMATION_WORKERS: bool(true),
   AUTOMATION_CATCH_UP_HOURS: int(24, 0, 24 * 30),
+  API_KEY_CACHE_MS: int(5000, 0, 60_000),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
 });
@@ -99,6 +100,8 @@ export interface Config {
     /** Schedule slots missed while no instance ran are run once each within this many hours. */
     readonly catchUpHours: number;
   };
+  /** How long a verified API key is trusted without asking the database again (0: always ask). */
+  readonly apiKeyCacheMs: number;
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
 }
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     smtp: Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM }),
     automation: Object.freeze({ workers: e.AUTOMATION_WORKERS, catchUpHours: e.AUTOMATION_CATCH_UP_HOURS }),
+    apiKeyCacheMs: e.API_KEY_CACHE_MS,
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
   });

@@ -31,6 +31,7 @@ const INVALID: [string, Record<string, string>, string][] = [
   ['DEMO_SEED not a boolean', { DEMO_SEED: 'yes' }, 'DEMO_SEED'],
   ['MAX_QUERY_DEPTH below its minimum', { MAX_QUERY_DEPTH: '1' }, 'MAX_QUERY_DEPTH'],
   ['DB_POOL_SIZE zero', { DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
+  ['API_KEY_CACHE_MS negative', { API_KEY_CACHE_MS: '-1' }, 'API_KEY_CACHE_MS'],
 ];
 
 /** Values from INVALID that must never be echoed back (secrets and credentials). */
@@ -97,6 +98,7 @@ describe('loadConfig', () => {
       dbPoolSize: 10,
       accessTokenTtlSeconds: 900,
       changeFeedRetentionDays: 30,
+      apiKeyCacheMs: 5000,
       refreshTokenTtlDays: 30,
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 5000, cost: 50000, bodyBytes: 1_000_000 },
       ws: { maxSubscriptionsPerConnection: 50, maxConnectionsPerCredential: 100, initTimeoutMs: 10_000, keepAliveMs: 12_000, maxQueue: 1000 },

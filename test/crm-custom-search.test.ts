@@ -163,6 +163,20 @@ describe('custom fields, search, timeline, and no N+1', () => {
       expect(big!.data.opportunities.edges).toHaveLength(100);
       expect(big!.data.opportunities.edges.every((e) => e.node.activities.length === 5)).toBe(true);
       expect(hundred).toBe(ten);
+      // Look-ahead: the page and all those relations in one statement, beside the transaction's
+      // BEGIN, the user check of the access token, and COMMIT.
+      expect(ten).toBe(4);
+      // What the page fetched with it is what the loaders read for one record at a time.
+      const REL = `name amount { amount currency } account { id name createdAt updatedAt customFields } owner { id name email createdAt }
+        stage { id name probability } primaryContact { lastName createdAt } activities(first: 5) { id subject createdAt dueAt customFields }`;
+      for (const i of [0, 37, 99]) {
+        const edge = big!.data.opportunities.edges[i] as unknown as { node: { name: string } };
+        const listed = await t.gql(`query($n: Int) { opportunities(first: $n, orderBy: [{ field: AMOUNT, direction: DESC }]) { nodes { id ${REL} } } }`, { n: 100 }, ws.accessToken);
+        const row = listed.data.opportunities.nodes[i];
+        expect(row.name).toBe(edge.node.name);
+        const one = await t.gql(`query($id: ID!) { opportunity(id: $id) { id ${REL} } }`, { id: row.id }, ws.accessToken);
+        expect(one.data.opportunity).toEqual(row);
+      }
       // Only totalCount asked for: the rows of the page are not read at all.
       const countOnly = await countStatements(() => t.gql('{ opportunities { totalCount } }', {}, ws.accessToken));
       const withRows = await countStatements(() => t.gql('{ opportunities { totalCount nodes { id } } }', {}, ws.accessToken));

@@ -1,3 +1,4 @@
+import DataLoader from 'dataloader';
 import type { DataSource, QueryRunner } from 'typeorm';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -20,6 +21,7 @@ export class TenantTransaction {
   // (pg itself would queue them, but that use of a client is deprecated).
   private turn: Promise<unknown> = Promise.resolve();
   private readonly afterCommitHooks: (() => void)[] = [];
+  private scalars?: DataLoader<{ sql: string; params: unknown[] }, unknown>;
 
   constructor(
     readonly dataSource: DataSource,
@@ -55,6 +57,29 @@ export class TenantTransaction {
 
   async one<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T | undefined> {
     return (await this.query<T>(sql, params))[0];
+  }
+
+  /**
+   * The one value of a one-column, one-row query. Such queries asked for in the same tick share a
+   * statement, `SELECT (q1) AS v0, (q2) AS v1, ...`: a document counting six lists (one alias per
+   * stage) makes one round trip, not six. Each query keeps its own plan inside the statement.
+   */
+  scalar<T>(sql: string, params: unknown[] = []): Promise<T> {
+    this.scalars ??= new DataLoader(
+      async (queries) => {
+        const all: unknown[] = [];
+        const parts = queries.map((q, i) => {
+          const offset = all.length;
+          all.push(...q.params);
+          // Parameters are renumbered after those of the queries before it (the SQL is ours: `$n` is never inside a literal).
+          return `(${q.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)}) AS v${i}`;
+        });
+        const row = (await this.one(`SELECT ${parts.join(', ')}`, all))!;
+        return queries.map((_, i) => row[`v${i}`]);
+      },
+      { cache: false },
+    );
+    return this.scalars.load({ sql, params }) as Promise<T>;
   }
 
   /** Runs `fn` inside a savepoint: on error its writes are undone and the transaction goes on. */

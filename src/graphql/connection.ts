@@ -4,6 +4,7 @@ import { type ClassType, Field, InputType, Int, ObjectType, registerEnumType } f
 import type { TenantTransaction } from '../db/tenant-transaction';
 import { badField } from './errors';
 import { compileFilter } from './filter';
+import type { Include } from './lookahead';
 import { type CustomFieldTypes, customFieldSpec, type EntitySpec, type FieldSpec, SqlParams } from './sql';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -113,6 +114,10 @@ export interface ListOptions<T> extends PageArgs {
   /** Extra SQL conditions on alias `t` (e.g. a parent id), with their parameters already added. */
   where?: (params: SqlParams) => string;
   map: (row: Record<string, unknown>) => T;
+  /** The SELECT list of a row on alias `t` (default `t.*`). */
+  select?: string;
+  /** Relations of the rows to fetch in the page's statement (look-ahead), priming the loaders. */
+  include?: Include[];
   /** False when only totalCount is asked for: the page's rows are then not read at all. */
   rows?: boolean;
 }
@@ -160,14 +165,21 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   if (before) conds.push(keysetCondition(keys, decodeCursor(before, keys, signature, 'before'), params, true));
 
   const reverse = backward;
-  const orderSql = keys.map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}`).join(', ');
+  // A key that is never null gets no NULLS clause: Postgres' default for its direction is what a
+  // plain index (forwards or backwards) yields, so the index serves the whole order without a sort.
+  const orderSql = keys
+    .map((k) => `${k.expr} ${k.desc !== reverse ? 'DESC' : 'ASC'}${k.nullable ? ` NULLS ${k.nullsFirst !== reverse ? 'FIRST' : 'LAST'}` : ''}`)
+    .join(', ');
   const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
-  const sql = `SELECT t.*, ${keySelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  const include = o.include ?? [];
+  const includeSelect = include.map((inc, i) => `, ${inc.sql} AS __i${i}`).join('');
+  const sql = `SELECT ${o.select ?? 't.*'}, ${keySelect}${includeSelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
   const rows = o.rows === false ? [] : await o.tx.query(sql, params.values);
 
   const more = rows.length > size;
   const pageRows = rows.slice(0, size);
   if (reverse) pageRows.reverse();
+  for (const row of pageRows) include.forEach((inc, i) => inc.prime(row, row[`__i${i}`]));
   const edges = pageRows.map((row) => ({
     cursor: encodeCursor(keys.map((_, i) => row[`__k${i}`] as string | null), signature),
     node: o.map(row),
@@ -178,11 +190,11 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
     startCursor: edges[0]?.cursor ?? null,
     endCursor: edges[edges.length - 1]?.cursor ?? null,
   };
-  const countSql = `SELECT count(*)::int AS n FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`;
+  const countSql = `SELECT count(*)::int FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`;
   return {
     edges,
     pageInfo,
-    countQuery: async () => ((await o.tx.one<{ n: number }>(countSql, countParams))?.n ?? 0),
+    countQuery: () => o.tx.scalar<number>(countSql, countParams),
   } as ConnectionBase<T>;
 }
 
@@ -230,7 +242,14 @@ function keysetCondition(keys: SortKey[], values: (string | null)[], params: Sql
     if (beyond === 'FALSE') continue;
     ors.push([...eqs, beyond].join(' AND '));
   }
-  return ors.length ? `(${ors.map((c) => `(${c})`).join(' OR ')})` : 'FALSE';
+  if (!ors.length) return 'FALSE';
+  // An OR of conditions is no index bound; the first key's own bound (implied by the OR) is one,
+  // so a deep page starts its index scan at the cursor instead of at the first row.
+  // (Not when nulls of the first key still lie ahead: they would be past the cursor too.)
+  const k = keys[0];
+  const nullsAhead = k.nullable && k.nullsFirst === before;
+  const lead = values[0] !== null && !nullsAhead ? ` AND ${k.expr} ${k.desc !== before ? '<=' : '>='} ${params.add(values[0])}::${k.type}` : '';
+  return `(((${ors.join(') OR (')}))${lead})`;
 }
 
 function pastValue(k: SortKey, v: string | null, params: SqlParams, before: boolean): string {

@@ -8,6 +8,7 @@ import { ActivityService } from './activities/activity.service';
 import { ApiKeyResolver } from './api-keys/api-key.resolver';
 import { ApiKeyService } from './api-keys/api-key.service';
 import { AuthResolver } from './auth/auth.resolver';
+import { ApiKeyCache } from './auth/api-key-cache';
 import { AuthService } from './auth/auth.service';
 import { ContactResolver } from './contacts/contact.resolver';
 import { ContactService } from './contacts/contact.service';
@@ -81,7 +82,8 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const auth = new AuthService(ds, config, workspaces);
   const users = new UserService();
   const teams = new TeamService();
-  const apiKeys = new ApiKeyService();
+  const apiKeyCache = new ApiKeyCache(config.apiKeyCacheMs);
+  const apiKeys = new ApiKeyService(apiKeyCache);
   const customFields = new CustomFieldService();
   const accounts = new AccountService(customFields, workspaces);
   const contacts = new ContactService(customFields);
@@ -125,7 +127,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const activityFunnel = new ActivityFunnelService(dealAnalytics);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
   return {
-    workspaces, auth, users, teams, apiKeys, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
+    workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
     recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel,
   };

@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import { latestActivities } from '../../graphql/includes';
+import type { Loaded } from '../../graphql/loaders';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
 import { Contact } from '../contacts/contact.entity';
@@ -20,6 +22,7 @@ const Base = CrudResolver({
   updateInput: UpdateAccountInput,
   upsertInput: UpsertAccountInput,
   owned: true,
+  includes: { activities: latestActivities('account') },
 });
 
 @Resolver(() => Account)
@@ -39,22 +42,22 @@ export class AccountResolver extends Base {
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The record this one was merged into.' })
-  mergedInto(@Root() r: Account, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
-    return r.mergedIntoId ? ctx.loaders.account.load(r.mergedIntoId) : null;
+  mergedInto(@Root() r: Account, @Ctx() ctx: RequestContext): Loaded<Account | null> | null {
+    return r.mergedIntoId ? ctx.loaders.account.get(r.mergedIntoId) : null;
   }
 
   @FieldResolver(() => [Contact], { description: 'The contacts at the account (at most 500; use `contacts(filter: { accountId })` to page).' })
-  contacts(@Root() account: Account, @Ctx() ctx: RequestContext): Promise<Contact[]> {
-    return ctx.loaders.contactsOfAccount.load(account.id);
+  contacts(@Root() account: Account, @Ctx() ctx: RequestContext): Loaded<Contact[]> {
+    return ctx.loaders.contactsOfAccount.get(account.id);
   }
 
   @FieldResolver(() => [Opportunity], { description: 'The opportunities of the account (at most 500; use `opportunities(filter: { accountId })` to page).' })
-  opportunities(@Root() account: Account, @Ctx() ctx: RequestContext): Promise<Opportunity[]> {
-    return ctx.loaders.opportunitiesOfAccount.load(account.id);
+  opportunities(@Root() account: Account, @Ctx() ctx: RequestContext): Loaded<Opportunity[]> {
+    return ctx.loaders.opportunitiesOfAccount.get(account.id);
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities about the account, newest first.' })
-  activities(@Root() account: Account, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Promise<Activity[]> {
-    return ctx.loaders.latestActivities('account', first).load(account.id);
+  activities(@Root() account: Account, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+    return ctx.loaders.latestActivities('account', first).get(account.id);
   }
 }

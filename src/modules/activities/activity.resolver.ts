@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import { INCLUDE } from '../../graphql/includes';
+import type { Loaded } from '../../graphql/loaders';
 import { Account } from '../accounts/account.entity';
 import { CrudResolver } from '../common/crud.resolver';
 import { Contact } from '../contacts/contact.entity';
@@ -21,6 +23,7 @@ const Base = CrudResolver({
   updateInput: UpdateActivityInput,
   upsertInput: UpsertActivityInput,
   owned: true,
+  includes: { account: INCLUDE.account, contact: INCLUDE.contact, lead: INCLUDE.lead, opportunity: INCLUDE.opportunity },
 });
 
 @Resolver(() => Activity)
@@ -36,22 +39,22 @@ export class ActivityResolver extends Base {
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The account it concerns.' })
-  account(@Root() a: Activity, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
-    return a.accountId ? ctx.loaders.account.load(a.accountId) : null;
+  account(@Root() a: Activity, @Ctx() ctx: RequestContext): Loaded<Account | null> | null {
+    return a.accountId ? ctx.loaders.account.get(a.accountId) : null;
   }
 
   @FieldResolver(() => Contact, { nullable: true, description: 'The contact it concerns.' })
-  contact(@Root() a: Activity, @Ctx() ctx: RequestContext): Promise<Contact | null> | null {
-    return a.contactId ? ctx.loaders.contact.load(a.contactId) : null;
+  contact(@Root() a: Activity, @Ctx() ctx: RequestContext): Loaded<Contact | null> | null {
+    return a.contactId ? ctx.loaders.contact.get(a.contactId) : null;
   }
 
   @FieldResolver(() => Lead, { nullable: true, description: 'The lead it concerns.' })
-  lead(@Root() a: Activity, @Ctx() ctx: RequestContext): Promise<Lead | null> | null {
-    return a.leadId ? ctx.loaders.lead.load(a.leadId) : null;
+  lead(@Root() a: Activity, @Ctx() ctx: RequestContext): Loaded<Lead | null> | null {
+    return a.leadId ? ctx.loaders.lead.get(a.leadId) : null;
   }
 
   @FieldResolver(() => Opportunity, { nullable: true, description: 'The opportunity it concerns.' })
-  opportunity(@Root() a: Activity, @Ctx() ctx: RequestContext): Promise<Opportunity | null> | null {
-    return a.opportunityId ? ctx.loaders.opportunity.load(a.opportunityId) : null;
+  opportunity(@Root() a: Activity, @Ctx() ctx: RequestContext): Loaded<Opportunity | null> | null {
+    return a.opportunityId ? ctx.loaders.opportunity.get(a.opportunityId) : null;
   }
 }

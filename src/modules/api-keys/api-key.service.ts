@@ -2,6 +2,7 @@ import { rowMapper } from '../../db/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { badField, notFound } from '../../graphql/errors';
+import type { ApiKeyCache } from '../auth/api-key-cache';
 import { newApiKeySecret, sha256 } from '../auth/credentials';
 import { requireAdmin } from '../auth/viewer';
 import { insertRecord, lockRecord, updateRecord, type StoreSpec } from '../common/record-store';
@@ -19,6 +20,8 @@ export const API_KEY_STORE: StoreSpec<ApiKey> = {
 
 /** API keys are managed by ADMIN users only (not by other keys). */
 export class ApiKeyService {
+  constructor(private readonly verified: ApiKeyCache) {}
+
   async list(ctx: ServiceContext): Promise<ApiKey[]> {
     requireAdmin(ctx.viewer);
     const rows = await ctx.tx.query('SELECT * FROM api_key WHERE workspace_id = $1 ORDER BY created_at DESC, id', [ctx.tx.workspaceId]);
@@ -51,7 +54,10 @@ export class ApiKeyService {
     return ctx.tx.savepoint(async () => {
       const current = await lockRecord(ctx, API_KEY_STORE, id);
       if (current.revokedAt) return current;
-      return (await updateRecord(ctx, API_KEY_STORE, id, { revokedAt: new Date() }, { eventType: 'api_key.revoked' }, current)).record;
+      const revoked = (await updateRecord(ctx, API_KEY_STORE, id, { revokedAt: new Date() }, { eventType: 'api_key.revoked' }, current)).record;
+      // After the commit: evicted sooner, a request could verify the key again before it and keep it.
+      ctx.tx.afterCommit(() => this.verified.evict(id));
+      return revoked;
     });
   }
 }

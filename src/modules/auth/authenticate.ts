@@ -3,6 +3,7 @@ import { TenantTransaction, isUuid } from '../../db/tenant-transaction';
 import { type AppError, unauthenticated } from '../../graphql/errors';
 import { ApiScope } from '../api-keys/api-key.entity';
 import type { Role } from '../users/user.entity';
+import type { ApiKeyCache } from './api-key-cache';
 import { API_KEY_PREFIX, sha256, verifyAccessToken } from './credentials';
 import { scopesOfRole, type Viewer } from './viewer';
 
@@ -19,18 +20,22 @@ const NONE: Authentication = { viewer: null, error: null, tx: null };
 /**
  * Resolves `Authorization: Bearer <token>` to a viewer. An access token is checked against the user
  * row (deactivated users are out at once, not after the token expires); an API key through the one
- * SECURITY DEFINER lookup that may read across workspaces.
+ * SECURITY DEFINER lookup that may read across workspaces (or `keys`, the keys verified in the last
+ * few seconds: see ApiKeyCache for what that may leave stale).
  */
-export async function authenticate(ds: DataSource, jwtSecret: string, header: string | undefined | null): Promise<Authentication> {
+export async function authenticate(ds: DataSource, jwtSecret: string, header: string | undefined | null, keys?: ApiKeyCache): Promise<Authentication> {
   if (!header) return NONE;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) return { ...NONE, error: unauthenticated('The Authorization header must be "Bearer <token>"') };
   const token = m[1];
 
   if (token.startsWith(API_KEY_PREFIX)) {
+    const hash = sha256(token);
+    const cached = keys?.get(hash);
+    if (cached) return { viewer: cached, error: null, tx: new TenantTransaction(ds, cached.workspaceId) };
     const rows: { api_key_id: string; workspace_id: string; scopes: string[]; created_by_id: string | null }[] = await ds.query(
       'SELECT * FROM auth_api_key($1)',
-      [sha256(token)],
+      [hash],
     );
     const key = rows[0];
     if (!key) return { ...NONE, error: unauthenticated('Invalid, expired or revoked API key') };
@@ -43,6 +48,7 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
       teamId: null,
       scopes: key.scopes.filter((s): s is ApiScope => s === ApiScope.READ || s === ApiScope.WRITE),
     };
+    keys?.set(hash, viewer);
     return { viewer, error: null, tx: new TenantTransaction(ds, key.workspace_id) };
   }
 

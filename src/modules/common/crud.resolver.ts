@@ -1,8 +1,12 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Authorized, type ClassType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext, ServiceContext } from '../../graphql/context';
+import type { Loaded } from '../../graphql/loaders';
 import { type ConnectionBase, selectsRows } from '../../graphql/connection';
 import { ListArgs } from '../../graphql/list-args';
+import { columnProperties } from '../../db/row-codec';
+import { columnsNeeded } from '../../graphql/columns';
+import { includesOf, type IncludeSpec, toOne } from '../../graphql/lookahead';
 import { User } from '../users/user.entity';
 import { BatchResult, MatchOn, MAX_BATCH } from './batch.types';
 import type { CrudRow, ListInput } from './crud.service';
@@ -32,6 +36,8 @@ export interface CrudResolverConfig<T extends object, C extends object, U extend
   owned: boolean;
   /** The input of `upsert<Things>`, for kinds that integrations sync. */
   upsertInput?: ClassType;
+  /** Relation fields a page of this list may fetch in its own statement (`owner` comes with `owned`). */
+  includes?: Record<string, IncludeSpec>;
 }
 
 const lcfirst = (s: string) => s[0].toLowerCase() + s.slice(1);
@@ -43,6 +49,7 @@ const lcfirst = (s: string) => s[0].toLowerCase() + s.slice(1);
  */
 export function CrudResolver<T extends CrudRow, C extends object, U extends object>(cfg: CrudResolverConfig<T, C, U>) {
   const { name, entity } = cfg;
+  const includes: Record<string, IncludeSpec> = { ...(cfg.owned ? { owner: toOne('app_user', User, 'owner_id', (l) => l.user) } : {}), ...cfg.includes };
 
   @ArgsType()
   class EntityListArgs extends ListArgs {
@@ -67,7 +74,11 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
     @Authorized('READ')
     @Query(() => cfg.connection, { name: cfg.plural, description: `A page of ${cfg.plural}: filtered, sorted, keyset-paginated.` })
     list(@Ctx() ctx: RequestContext, @Args(() => EntityListArgs) args: EntityListArgs, @Info() info: GraphQLResolveInfo): Promise<ConnectionBase<T>> {
-      return this.service.list(ctx.auth, { ...(args as ListInput), rows: selectsRows(info) });
+      const rows = selectsRows(info);
+      const tx = ctx.auth.tx;
+      const include = rows ? includesOf(info, includes, tx, ctx.loaders) : [];
+      const columns = columnsNeeded(info, name, columnProperties(tx.dataSource, entity));
+      return this.service.list(ctx.auth, { ...(args as ListInput), rows, include, columns });
     }
 
     @Authorized('WRITE')
@@ -122,8 +133,8 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
   @Resolver(() => entity)
   abstract class OwnedCrudResolver extends Synced {
     @FieldResolver(() => User, { nullable: true, description: 'The user who owns the record.' })
-    owner(@Root() record: T, @Ctx() ctx: RequestContext): Promise<User | null> | null {
-      return record.ownerId ? ctx.loaders.user.load(record.ownerId) : null;
+    owner(@Root() record: T, @Ctx() ctx: RequestContext): Loaded<User | null> | null {
+      return record.ownerId ? ctx.loaders.user.get(record.ownerId) : null;
     }
   }
   return OwnedCrudResolver;

@@ -5,7 +5,9 @@ import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
 import { AppError, badField, badInput, conflict, forbidden, type FieldError, notFound } from '../../graphql/errors';
+import type { Include } from '../../graphql/lookahead';
 import type { EntitySpec } from '../../graphql/sql';
+import { rowCodec } from '../../db/row-codec';
 import { requireWrite, type Viewer } from '../auth/viewer';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { Role } from '../users/user.entity';
@@ -42,6 +44,10 @@ export interface ListInput extends PageArgs {
   includeDeleted?: boolean | null;
   /** False when only totalCount is selected. */
   rows?: boolean;
+  /** Relations of the rows that the page's statement fetches too (see lookahead.ts). */
+  include?: Include[];
+  /** The properties the rows need (see graphql/columns.ts); default: all. */
+  columns?: ReadonlySet<string> | null;
 }
 
 /** A reference an input makes to another record, checked to exist in the workspace. */
@@ -84,6 +90,7 @@ export class CrudService<T extends CrudRow> {
 
   async list(ctx: ServiceContext, args: ListInput, where?: Parameters<typeof paginate>[0]['where']): Promise<ConnectionBase<T>> {
     const mentionsCustom = this.opts.customFields && /customField/.test(JSON.stringify([args.filter ?? null, args.orderBy ?? null]));
+    const codec = rowCodec(ctx.tx.dataSource, this.opts.store.entity, args.columns);
     return paginate<T>({
       tx: ctx.tx,
       spec: this.opts.spec,
@@ -92,7 +99,8 @@ export class CrudService<T extends CrudRow> {
       defaultOrder: this.opts.defaultOrder,
       customTypes: mentionsCustom ? await this.customFields.sqlTypes(ctx.tx) : undefined,
       where,
-      map: this.map(ctx),
+      select: codec.select('t'),
+      map: codec.map,
     });
   }
 

@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import { INCLUDE, latestActivities } from '../../graphql/includes';
+import type { Loaded } from '../../graphql/loaders';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
@@ -19,6 +21,7 @@ const Base = CrudResolver({
   updateInput: UpdateContactInput,
   upsertInput: UpsertContactInput,
   owned: true,
+  includes: { account: INCLUDE.account, activities: latestActivities('contact') },
 });
 
 @Resolver(() => Contact)
@@ -38,17 +41,17 @@ export class ContactResolver extends Base {
   }
 
   @FieldResolver(() => Contact, { nullable: true, description: 'The record this one was merged into.' })
-  mergedInto(@Root() r: Contact, @Ctx() ctx: RequestContext): Promise<Contact | null> | null {
-    return r.mergedIntoId ? ctx.loaders.contact.load(r.mergedIntoId) : null;
+  mergedInto(@Root() r: Contact, @Ctx() ctx: RequestContext): Loaded<Contact | null> | null {
+    return r.mergedIntoId ? ctx.loaders.contact.get(r.mergedIntoId) : null;
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The account the contact works at.' })
-  account(@Root() contact: Contact, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
-    return contact.accountId ? ctx.loaders.account.load(contact.accountId) : null;
+  account(@Root() contact: Contact, @Ctx() ctx: RequestContext): Loaded<Account | null> | null {
+    return contact.accountId ? ctx.loaders.account.get(contact.accountId) : null;
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities with the contact, newest first.' })
-  activities(@Root() contact: Contact, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Promise<Activity[]> {
-    return ctx.loaders.latestActivities('contact', first).load(contact.id);
+  activities(@Root() contact: Contact, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+    return ctx.loaders.latestActivities('contact', first).get(contact.id);
   }
 }

@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import { latestActivities } from '../../graphql/includes';
+import type { Loaded } from '../../graphql/loaders';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
@@ -22,6 +24,7 @@ const Base = CrudResolver({
   updateInput: UpdateLeadInput,
   upsertInput: UpsertLeadInput,
   owned: true,
+  includes: { activities: latestActivities('lead') },
 });
 
 @Resolver(() => Lead)
@@ -44,22 +47,22 @@ export class LeadResolver extends Base {
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The account the lead was converted into.' })
-  convertedAccount(@Root() lead: Lead, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
-    return lead.convertedAccountId ? ctx.loaders.account.load(lead.convertedAccountId) : null;
+  convertedAccount(@Root() lead: Lead, @Ctx() ctx: RequestContext): Loaded<Account | null> | null {
+    return lead.convertedAccountId ? ctx.loaders.account.get(lead.convertedAccountId) : null;
   }
 
   @FieldResolver(() => Contact, { nullable: true, description: 'The contact the lead was converted into.' })
-  convertedContact(@Root() lead: Lead, @Ctx() ctx: RequestContext): Promise<Contact | null> | null {
-    return lead.convertedContactId ? ctx.loaders.contact.load(lead.convertedContactId) : null;
+  convertedContact(@Root() lead: Lead, @Ctx() ctx: RequestContext): Loaded<Contact | null> | null {
+    return lead.convertedContactId ? ctx.loaders.contact.get(lead.convertedContactId) : null;
   }
 
   @FieldResolver(() => Opportunity, { nullable: true, description: 'The opportunity created at conversion.' })
-  convertedOpportunity(@Root() lead: Lead, @Ctx() ctx: RequestContext): Promise<Opportunity | null> | null {
-    return lead.convertedOpportunityId ? ctx.loaders.opportunity.load(lead.convertedOpportunityId) : null;
+  convertedOpportunity(@Root() lead: Lead, @Ctx() ctx: RequestContext): Loaded<Opportunity | null> | null {
+    return lead.convertedOpportunityId ? ctx.loaders.opportunity.get(lead.convertedOpportunityId) : null;
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities with the lead, newest first.' })
-  activities(@Root() lead: Lead, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Promise<Activity[]> {
-    return ctx.loaders.latestActivities('lead', first).load(lead.id);
+  activities(@Root() lead: Lead, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+    return ctx.loaders.latestActivities('lead', first).get(lead.id);
   }
 }

@@ -1,5 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import { INCLUDE, latestActivities } from '../../graphql/includes';
+import type { Loaded } from '../../graphql/loaders';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
@@ -23,6 +25,7 @@ const Base = CrudResolver({
   updateInput: UpdateOpportunityInput,
   upsertInput: UpsertOpportunityInput,
   owned: true,
+  includes: { account: INCLUDE.account, primaryContact: INCLUDE.primaryContact, stage: INCLUDE.stage, pipeline: INCLUDE.pipeline, activities: latestActivities('opportunity') },
 });
 
 @Resolver(() => Opportunity)
@@ -57,53 +60,56 @@ export class OpportunityResolver extends Base {
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The account.' })
-  account(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Promise<Account | null> | null {
-    return o.accountId ? ctx.loaders.account.load(o.accountId) : null;
+  account(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Loaded<Account | null> | null {
+    return o.accountId ? ctx.loaders.account.get(o.accountId) : null;
   }
 
   @FieldResolver(() => Contact, { nullable: true, description: 'The main contact.' })
-  primaryContact(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Promise<Contact | null> | null {
-    return o.primaryContactId ? ctx.loaders.contact.load(o.primaryContactId) : null;
+  primaryContact(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Loaded<Contact | null> | null {
+    return o.primaryContactId ? ctx.loaders.contact.get(o.primaryContactId) : null;
   }
 
   @FieldResolver(() => Stage, { description: 'The current stage.' })
-  async stage(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Promise<Stage> {
-    return (await ctx.loaders.stage.load(o.stageId))!;
+  stage(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Loaded<Stage> {
+    // Never null: the foreign key guarantees the row (were it missing, GraphQL reports the null).
+    return ctx.loaders.stage.get(o.stageId) as Loaded<Stage>;
   }
 
   @FieldResolver(() => Pipeline, { description: 'The pipeline.' })
-  async pipeline(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Promise<Pipeline> {
-    return (await ctx.loaders.pipeline.load(o.pipelineId))!;
+  pipeline(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Loaded<Pipeline> {
+    // Never null: the foreign key guarantees the row (were it missing, GraphQL reports the null).
+    return ctx.loaders.pipeline.get(o.pipelineId) as Loaded<Pipeline>;
   }
 
   @FieldResolver(() => [LineItem], { description: 'The products on the deal, in order.' })
-  lineItems(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Promise<LineItem[]> {
-    return ctx.loaders.lineItemsOfOpportunity.load(o.id);
+  lineItems(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Loaded<LineItem[]> {
+    return ctx.loaders.lineItemsOfOpportunity.get(o.id);
   }
 
   @FieldResolver(() => [StageHistoryEntry], { description: 'Every stage the deal has been in, oldest first.' })
-  stageHistory(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Promise<StageHistoryEntry[]> {
-    return ctx.loaders.stageHistory.load(o.id);
+  stageHistory(@Root() o: Opportunity, @Ctx() ctx: RequestContext): Loaded<StageHistoryEntry[]> {
+    return ctx.loaders.stageHistory.get(o.id);
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities of the deal, newest first.' })
-  activities(@Root() o: Opportunity, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Promise<Activity[]> {
-    return ctx.loaders.latestActivities('opportunity', first).load(o.id);
+  activities(@Root() o: Opportunity, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+    return ctx.loaders.latestActivities('opportunity', first).get(o.id);
   }
 }
 
 @Resolver(() => LineItem)
 export class LineItemResolver {
   @FieldResolver(() => Product, { nullable: true, description: 'The product sold, if any.' })
-  product(@Root() l: LineItem, @Ctx() ctx: RequestContext): Promise<Product | null> | null {
-    return l.productId ? ctx.loaders.product.load(l.productId) : null;
+  product(@Root() l: LineItem, @Ctx() ctx: RequestContext): Loaded<Product | null> | null {
+    return l.productId ? ctx.loaders.product.get(l.productId) : null;
   }
 }
 
 @Resolver(() => StageHistoryEntry)
 export class StageHistoryResolver {
   @FieldResolver(() => Stage, { description: 'The stage.' })
-  async stage(@Root() h: StageHistoryEntry, @Ctx() ctx: RequestContext): Promise<Stage> {
-    return (await ctx.loaders.stage.load(h.stageId))!;
+  stage(@Root() h: StageHistoryEntry, @Ctx() ctx: RequestContext): Loaded<Stage> {
+    // Never null: the foreign key guarantees the row (were it missing, GraphQL reports the null).
+    return ctx.loaders.stage.get(h.stageId) as Loaded<Stage>;
   }
 }

@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import type { Loaded } from '../../graphql/loaders';
 import { ListArgs } from '../../graphql/list-args';
 import type { PipelineDeletionService } from './pipeline-deletion.service';
 import { Pipeline, Stage } from './pipeline.entity';
@@ -101,15 +102,16 @@ export class PipelineResolver {
   }
 
   @FieldResolver(() => [Stage], { description: 'The stages, in order.' })
-  stages(@Root() p: Pipeline, @Ctx() ctx: RequestContext): Promise<Stage[]> {
-    return ctx.loaders.stagesOfPipeline.load(p.id);
+  stages(@Root() p: Pipeline, @Ctx() ctx: RequestContext): Loaded<Stage[]> {
+    return ctx.loaders.stagesOfPipeline.get(p.id);
   }
 }
 
 @Resolver(() => Stage)
 export class StageResolver {
   @FieldResolver(() => Pipeline, { description: 'The pipeline the stage belongs to.' })
-  async pipeline(@Root() s: Stage, @Ctx() ctx: RequestContext): Promise<Pipeline> {
-    return (await ctx.loaders.pipeline.load(s.pipelineId))!;
+  pipeline(@Root() s: Stage, @Ctx() ctx: RequestContext): Loaded<Pipeline> {
+    // Never null: the foreign key guarantees the row (were it missing, GraphQL reports the null).
+    return ctx.loaders.pipeline.get(s.pipelineId) as Loaded<Pipeline>;
   }
 }

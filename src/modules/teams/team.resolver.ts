@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import type { Loaded } from '../../graphql/loaders';
 import { ListArgs } from '../../graphql/list-args';
 import { User } from '../users/user.entity';
 import { Team } from './team.entity';
@@ -46,12 +47,12 @@ export class TeamResolver {
   }
 
   @FieldResolver(() => User, { nullable: true, description: "The team's manager." })
-  manager(@Root() team: Team, @Ctx() ctx: RequestContext): Promise<User | null> | null {
-    return team.managerId ? ctx.loaders.user.load(team.managerId) : null;
+  manager(@Root() team: Team, @Ctx() ctx: RequestContext): Loaded<User | null> | null {
+    return team.managerId ? ctx.loaders.user.get(team.managerId) : null;
   }
 
   @FieldResolver(() => [User], { description: 'The users of the team.' })
-  members(@Root() team: Team, @Ctx() ctx: RequestContext): Promise<User[]> {
-    return ctx.loaders.teamMembers.load(team.id);
+  members(@Root() team: Team, @Ctx() ctx: RequestContext): Loaded<User[]> {
+    return ctx.loaders.teamMembers.get(team.id);
   }
 }

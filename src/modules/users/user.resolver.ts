@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context';
+import type { Loaded } from '../../graphql/loaders';
 import { ListArgs } from '../../graphql/list-args';
 import { Team } from '../teams/team.entity';
 import { User } from './user.entity';
@@ -52,7 +53,7 @@ export class UserResolver {
   }
 
   @FieldResolver(() => Team, { nullable: true, description: 'The team the user belongs to.' })
-  team(@Root() user: User, @Ctx() ctx: RequestContext): Promise<Team | null> | null {
-    return user.teamId ? ctx.loaders.team.load(user.teamId) : null;
+  team(@Root() user: User, @Ctx() ctx: RequestContext): Loaded<Team | null> | null {
+    return user.teamId ? ctx.loaders.team.get(user.teamId) : null;
   }
 }
