@@ -13,10 +13,12 @@ import { formatError } from './graphql/errors';
 import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import { attachWebSocket } from './graphql/ws';
+import { explorerRouter, type ExplorerOptions } from './explorer';
 import type { Logger } from './logger';
 import { authenticate } from './modules/auth/authenticate';
 import { createResolverContainer, type Services } from './modules';
 import { intakeRouter } from './modules/intake/intake.routes';
+import { openStreams } from './modules/realtime/live-stream';
 
 export interface App {
   server: Server;
@@ -26,7 +28,12 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services): Promise<App> {
+export interface AppOptions {
+  /** The GraphiQL explorer's settings (it is served when config.explorer is on). */
+  explorer?: ExplorerOptions;
+}
+
+export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services, options: AppOptions = {}): Promise<App> {
   const schema = buildSchema(createResolverContainer(services));
   const app = express();
   app.disable('x-powered-by');
@@ -60,6 +67,13 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
+  services.metrics.watch(ds, { connections: () => ws.connections, subscriptions: openStreams });
+  // Prometheus scrapes this; it says nothing about any workspace (counts only). Put it behind the
+  // network's own access control in production, as usual for /metrics.
+  app.get('/metrics', async (_req, res) => {
+    res.set('content-type', services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+  });
+
   app.get('/readyz', async (_req, res) => {
     if (shuttingDown) return void res.status(503).json({ status: 'shutting down' });
     try {
@@ -70,6 +84,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     }
   });
 
+  // Before Apollo: it answers browsers (GET asking for HTML) and passes everything else on.
+  if (config.explorer) app.use(explorerRouter(options.explorer));
   app.use(
     '/graphql',
     express.json({ limit: config.limits.bodyBytes }),
@@ -152,15 +168,18 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
             }
           }
           const v = contextValue.viewer;
+          const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+          const codes = errors?.map((e) => (e.extensions?.code as string) ?? 'INTERNAL_SERVER_ERROR');
+          services.metrics.request(operationName, codes?.[0] ?? 'ok', durationMs / 1000);
           log.info(
             {
               requestId: contextValue.requestId,
               operation: operationName ?? null,
-              durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+              durationMs,
               workspaceId: v?.workspaceId,
               userId: v?.kind === 'USER' ? v.userId : undefined,
               apiKeyId: v?.apiKeyId ?? undefined,
-              errors: errors?.map((e) => (e.extensions?.code as string) ?? 'INTERNAL_SERVER_ERROR'),
+              errors: codes,
             },
             'graphql request',
           );

@@ -44,6 +44,8 @@ const EnvSchema = z.object({
   API_KEY_CACHE_MS: int(5000, 0, 60_000),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
+  // No default here: it depends on NODE_ENV (see loadConfig).
+  EXPLORER: z.enum(['true', 'false', '1', '0']).optional(),
 });
 
 export interface Config {
@@ -104,6 +106,8 @@ export interface Config {
   readonly apiKeyCacheMs: number;
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
+  /** GraphiQL for browsers at GET /graphql: on by default, off in production unless EXPLORER=true. */
+  readonly explorer: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -169,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
+    explorer: e.EXPLORER === undefined ? e.NODE_ENV !== 'production' : e.EXPLORER === 'true' || e.EXPLORER === '1',
   });
 }
 

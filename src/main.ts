@@ -87,10 +87,11 @@ async function main(): Promise<void> {
       }
     }
 
-    app = await createApp(ds, config, log, services);
+    // The explorer's headers editor starts with the demo key, so the first query just works.
+    app = await createApp(ds, config, log, services, { explorer: { defaultAuthorization: demo ? `Bearer ${demo.apiKey}` : undefined } });
     const port = await app.listen(config.port, config.host);
     await services.imports.resumeUnfinished();
-    printWelcome(port, demo);
+    printWelcome(port, demo, config.explorer);
   } catch (err) {
     log.fatal({ err }, 'start failed');
     await shutdown('start failed', 1);
@@ -119,9 +120,10 @@ async function isEmpty(ownerUrl: string): Promise<boolean> {
   }
 }
 
-function printWelcome(port: number, demo: DemoCredentials | null): void {
+function printWelcome(port: number, demo: DemoCredentials | null, explorer: boolean): void {
   const url = `http://localhost:${port}/graphql`;
   const lines = [``, `Trellis is serving GraphQL at ${url} (HTTP and WebSocket)`];
+  if (explorer) lines.push(`Open ${url} in a browser to explore the API (GraphiQL)${demo ? ', signed in with the demo API key' : ''}`);
   if (demo) {
     lines.push(
       ``,

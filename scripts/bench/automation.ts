@@ -67,7 +67,7 @@ async function main(): Promise<void> {
           else await sleep(5);
         }
       })();
-      engine = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT });
+      engine = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT, trellisEnv: { AUTOMATION_WORKERS: 'true' } });
       const ready = Date.now();
       await waitPast(BigInt(last.id));
       await watching;

@@ -52,6 +52,10 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
         NODE_ENV: 'production',
         PORT: String(port),
         HOST: '127.0.0.1',
+        // Background workers poll the database: off unless a bench measures them, so that they
+        // neither take CPU from the requests measured nor add to the round trips counted.
+        WEBHOOK_WORKERS: 'false',
+        AUTOMATION_WORKERS: 'false',
         ...o.trellisEnv,
       };
       const url = `http://127.0.0.1:${port}/graphql`;

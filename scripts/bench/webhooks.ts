@@ -61,7 +61,7 @@ async function withTrellis<T>(fn: (trellis: Server, admin: Server, receiverUrl: 
   const receiver = await startReceiver();
   try {
     await recreateDatabase(db);
-    const trellis = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT, trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+    const trellis = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT, trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKERS: 'true' } });
     try {
       const up = await post<any>(trellis, {
         query: 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }',

@@ -59,6 +59,7 @@ import { ActivityFunnelService } from './analytics/activity-funnel.service';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { DealAnalyticsService } from './analytics/deal-analytics.service';
 import { WorkspaceResolver } from './workspaces/workspace.resolver';
+import { Metrics } from '../ops/metrics';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -109,6 +110,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     [EntityType.ACTIVITY]: { upsert: (c, i, m, a) => activities.upsert(c, i, m, a), inputClass: UpsertActivityInput },
   }, log);
   const notifications = new NotificationService();
+  const metrics = new Metrics();
   // One per server instance: it follows the event log for every subscriber of this instance.
   const eventBus = new EventBus(ds, log);
   const realtime = new RealtimeService(ds, eventBus, changeFeed, activities, imports, config.ws.maxQueue);
@@ -119,9 +121,10 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     timeoutMs: config.webhooks.timeoutMs,
     concurrency: config.webhooks.concurrency,
     enabled: config.webhooks.workers,
+    onAttempt: (outcome) => metrics.webhookAttempt(outcome),
   });
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
-  const automation = createAutomation({ ds, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products });
+  const automation = createAutomation({ ds, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products, metrics });
   const intake = new IntakeService(ds, leads, activities);
   const dealAnalytics = new DealAnalyticsService(recordFilters);
   const activityFunnel = new ActivityFunnelService(dealAnalytics);
@@ -129,7 +132,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   return {
     workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
-    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel,
+    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, metrics,
   };
 }
 export type Services = ReturnType<typeof createServices>;

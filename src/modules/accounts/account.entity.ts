@@ -11,7 +11,17 @@ export enum AccountType {
   VENDOR = 'VENDOR',
   OTHER = 'OTHER',
 }
-registerEnumType(AccountType, { name: 'AccountType', description: 'The relationship with a company.' });
+registerEnumType(AccountType, {
+  name: 'AccountType',
+  description: 'The relationship with a company.',
+  valuesConfig: {
+    CUSTOMER: { description: 'A company that buys from us.' },
+    PROSPECT: { description: 'A company that may buy from us.' },
+    PARTNER: { description: 'A company we work with (reseller, integrator).' },
+    VENDOR: { description: 'A company we buy from.' },
+    OTHER: { description: 'Any other relationship.' },
+  },
+});
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A company we have a relationship with.' })
 @Entity('account')

@@ -78,6 +78,20 @@ export enum AccountOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(AccountOrderField, { name: 'AccountOrderField', description: 'Fields accounts can be sorted by.' });
+registerEnumType(AccountOrderField, {
+  name: 'AccountOrderField',
+  description: 'Fields accounts can be sorted by.',
+  valuesConfig: {
+    NAME: { description: 'The name.' },
+    DOMAIN: { description: 'The web domain.' },
+    INDUSTRY: { description: 'The industry.' },
+    TYPE: { description: 'The account type.' },
+    EMPLOYEES: { description: 'The number of employees.' },
+    ANNUAL_REVENUE: { description: 'The annual revenue amount.' },
+    COUNTRY: { description: 'The country.' },
+    CREATED_AT: { description: 'When it was created.' },
+    UPDATED_AT: { description: 'When it last changed.' },
+  },
+});
 export const AccountOrder = OrderType(AccountOrderField, 'Account');
 export const AccountConnection = ConnectionType(Account);

@@ -10,14 +10,32 @@ export enum ActivityType {
   NOTE = 'NOTE',
   TASK = 'TASK',
 }
-registerEnumType(ActivityType, { name: 'ActivityType', description: 'The kind of interaction.' });
+registerEnumType(ActivityType, {
+  name: 'ActivityType',
+  description: 'The kind of interaction.',
+  valuesConfig: {
+    CALL: { description: 'A phone call (with `durationSeconds` and `outcome`).' },
+    EMAIL: { description: 'An email sent or received.' },
+    MEETING: { description: 'A meeting.' },
+    NOTE: { description: 'A note.' },
+    TASK: { description: 'Something to do (with `dueAt`, completed by `completeTask`).' },
+  },
+});
 
 export enum ActivityStatus {
   OPEN = 'OPEN',
   COMPLETED = 'COMPLETED',
   CANCELLED = 'CANCELLED',
 }
-registerEnumType(ActivityStatus, { name: 'ActivityStatus', description: 'Open (to do), completed or cancelled.' });
+registerEnumType(ActivityStatus, {
+  name: 'ActivityStatus',
+  description: 'Open (to do), completed or cancelled.',
+  valuesConfig: {
+    OPEN: { description: 'To do.' },
+    COMPLETED: { description: 'Done (`completedAt` says when).' },
+    CANCELLED: { description: 'Will not be done.' },
+  },
+});
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'An interaction: a call, email, meeting, note or task, about any of a lead, contact, account or opportunity.' })
 @Entity('activity')

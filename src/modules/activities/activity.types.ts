@@ -87,6 +87,18 @@ export enum ActivityOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(ActivityOrderField, { name: 'ActivityOrderField', description: 'Fields activities can be sorted by.' });
+registerEnumType(ActivityOrderField, {
+  name: 'ActivityOrderField',
+  description: 'Fields activities can be sorted by.',
+  valuesConfig: {
+    TYPE: { description: 'The activity type.' },
+    SUBJECT: { description: 'The subject.' },
+    STATUS: { description: 'The status.' },
+    DUE_AT: { description: 'The due date.' },
+    COMPLETED_AT: { description: 'When it was completed.' },
+    CREATED_AT: { description: 'When it was created.' },
+    UPDATED_AT: { description: 'When it last changed.' },
+  },
+});
 export const ActivityOrder = OrderType(ActivityOrderField, 'Activity');
 export const ActivityConnection = ConnectionType(Activity);

@@ -11,7 +11,17 @@ export enum Period {
   QUARTER = 'QUARTER',
   YEAR = 'YEAR',
 }
-registerEnumType(Period, { name: 'Period', description: 'A length of time for series, in the workspace time zone (weeks start on Monday).' });
+registerEnumType(Period, {
+  name: 'Period',
+  description: 'A length of time for series, in the workspace time zone (weeks start on Monday).',
+  valuesConfig: {
+    DAY: { description: 'Calendar days.' },
+    WEEK: { description: 'Weeks starting on Monday.' },
+    MONTH: { description: 'Calendar months.' },
+    QUARTER: { description: 'Calendar quarters (January, April, July, October).' },
+    YEAR: { description: 'Calendar years.' },
+  },
+});
 
 export enum RevenueGrouping {
   NONE = 'NONE',
@@ -21,7 +31,18 @@ export enum RevenueGrouping {
   ACCOUNT = 'ACCOUNT',
   PIPELINE = 'PIPELINE',
 }
-registerEnumType(RevenueGrouping, { name: 'RevenueGrouping', description: 'What deal figures are broken down by (PRODUCT: by the line items).' });
+registerEnumType(RevenueGrouping, {
+  name: 'RevenueGrouping',
+  description: 'What deal figures are broken down by (PRODUCT: by the line items).',
+  valuesConfig: {
+    NONE: { description: 'One figure per period, not broken down.' },
+    OWNER: { description: 'By the opportunity\'s owner.' },
+    TEAM: { description: 'By the owner\'s team.' },
+    PRODUCT: { description: 'By product, from the line items.' },
+    ACCOUNT: { description: 'By the opportunity\'s account.' },
+    PIPELINE: { description: 'By the opportunity\'s pipeline.' },
+  },
+});
 
 export enum ActivityGrouping {
   NONE = 'NONE',
@@ -30,7 +51,17 @@ export enum ActivityGrouping {
   TEAM = 'TEAM',
   DAY = 'DAY',
 }
-registerEnumType(ActivityGrouping, { name: 'ActivityGrouping', description: 'What activity statistics are broken down by (always also by type).' });
+registerEnumType(ActivityGrouping, {
+  name: 'ActivityGrouping',
+  description: 'What activity statistics are broken down by (always also by type).',
+  valuesConfig: {
+    NONE: { description: 'By type only.' },
+    TYPE: { description: 'By type (the same as NONE).' },
+    OWNER: { description: 'By the activity\'s owner.' },
+    TEAM: { description: 'By the owner\'s team.' },
+    DAY: { description: 'By the day the activity was created, in the workspace time zone.' },
+  },
+});
 
 @ObjectType({ description: 'The owner, team, product, account, pipeline or day a figure belongs to.' })
 export class GroupKey {

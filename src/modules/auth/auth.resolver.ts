@@ -14,7 +14,7 @@ export class AuthResolver {
   ) {}
 
   @Mutation(() => AuthPayload, { description: 'Creates a workspace and its first ADMIN user, and signs them in.' })
-  signUp(@Arg('input', () => SignUpInput) input: SignUpInput): Promise<AuthPayload> {
+  signUp(@Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput): Promise<AuthPayload> {
     return this.auth.signUp(input);
   }
 

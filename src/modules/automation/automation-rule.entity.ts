@@ -29,7 +29,18 @@ export enum ActionType {
   NOTIFY = 'NOTIFY',
   CALL_WEBHOOK = 'CALL_WEBHOOK',
 }
-registerEnumType(ActionType, { name: 'ActionType', description: 'What a rule does (see each params in the docs).' });
+registerEnumType(ActionType, {
+  name: 'ActionType',
+  description: 'What a rule does (see each params in the docs).',
+  valuesConfig: {
+    CREATE_TASK: { description: 'A TASK activity on the record. Params: `subject`, `body` (templates), `assignee` (OWNER or a user id; default the owner), `dueInDays`.' },
+    UPDATE_FIELDS: { description: 'Sets fields of the record. Params: `fields`, checked as the entity\'s update input.' },
+    ASSIGN_OWNER: { description: 'Gives the record an owner. Params: `strategy` (ROUND_ROBIN or LEAST_LOADED), and `teamId` or `userIds`.' },
+    SEND_EMAIL: { description: 'An email, logged as an EMAIL activity. Params: `to` (OWNER, RECORD or an address), `subject`, `body` (templates).' },
+    NOTIFY: { description: 'An in-app notification. Params: `to` (OWNER, ADMINS or a user id), `title`, `body` (templates).' },
+    CALL_WEBHOOK: { description: 'One signed POST, not retried. Params: `url` (https), `secret` (whsec_...).' },
+  },
+});
 
 @ObjectType({ description: "A rule's trigger." })
 export class AutomationTrigger {

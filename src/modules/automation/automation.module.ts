@@ -16,6 +16,7 @@ import type { OpportunityService } from '../opportunities/opportunity.service';
 import { UpdateOpportunityInput } from '../opportunities/opportunity.types';
 import type { ProductService } from '../products/product.service';
 import { UpdateProductInput } from '../products/product.types';
+import type { Metrics } from '../../ops/metrics';
 import type { EventBus } from '../realtime/event-bus';
 import type { WebhookSender } from '../webhooks/webhook-sender';
 import type { ActionHandler, RecordAccess, RecordData } from './actions/action';
@@ -42,6 +43,7 @@ export interface AutomationDeps {
   opportunities: OpportunityService;
   activities: ActivityService;
   products: ProductService;
+  metrics: Metrics;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -86,7 +88,7 @@ export function createAutomation(d: AutomationDeps) {
     [ActionType.NOTIFY]: notify(d.notifications),
     [ActionType.CALL_WEBHOOK]: callWebhook(d.sender, d.config.webhooks.allowPrivateNetworks),
   };
-  const runner = new RuleRunner(d.ds, handlers, records);
+  const runner = new RuleRunner(d.ds, handlers, records, (status) => d.metrics.automationRun(status));
   const rules = new AutomationRuleService(d.filters, handlers, runner);
   const engine = new AutomationEngine(d.ds, d.bus, runner, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) });
   return { runner, rules, engine, mailer };

@@ -53,7 +53,7 @@ export class AutomationResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => AutomationRule, { description: 'Creates a rule; everything in it is checked first, and a bad rule is refused whole (ADMIN only).' })
-  createAutomationRule(@Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo, @Arg('input', () => AutomationRuleInput) input: AutomationRuleInput): Promise<AutomationRule> {
+  createAutomationRule(@Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo, @Arg('input', () => AutomationRuleInput, { description: 'The rule.' }) input: AutomationRuleInput): Promise<AutomationRule> {
     return this.rules.create(ctx.auth, input, info.schema);
   }
 
@@ -63,7 +63,7 @@ export class AutomationResolver {
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
     @Arg('id', () => ID, { description: 'The rule id.' }) id: string,
-    @Arg('input', () => UpdateAutomationRuleInput) input: UpdateAutomationRuleInput,
+    @Arg('input', () => UpdateAutomationRuleInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateAutomationRuleInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
   ): Promise<AutomationRule> {
     return this.rules.update(ctx.auth, id, input, info.schema, expectedVersion);

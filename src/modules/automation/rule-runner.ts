@@ -33,6 +33,8 @@ export class RuleRunner {
     private readonly ds: DataSource,
     private readonly handlers: Record<ActionType, ActionHandler<any>>,
     readonly records: Readonly<Record<string, RecordAccess>>,
+    /** Told of each run's status (metrics). */
+    private readonly onRun: (status: RunStatus) => void = () => undefined,
   ) {}
 
   accessFor(rule: AutomationRule): RecordAccess | null {
@@ -75,6 +77,7 @@ export class RuleRunner {
       return rowMapper(this.ds, AutomationRun)(row!);
     });
     for (const fn of sideEffects) fn();
+    if (run) this.onRun(run.status);
     return run;
   }
 

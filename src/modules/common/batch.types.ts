@@ -25,7 +25,16 @@ export enum BatchItemStatus {
   UNCHANGED = 'UNCHANGED',
   FAILED = 'FAILED',
 }
-registerEnumType(BatchItemStatus, { name: 'BatchItemStatus', description: 'What an upsert did with one input.' });
+registerEnumType(BatchItemStatus, {
+  name: 'BatchItemStatus',
+  description: 'What an upsert did with one input.',
+  valuesConfig: {
+    CREATED: { description: 'No record matched: one was created.' },
+    UPDATED: { description: 'A record matched and was changed.' },
+    UNCHANGED: { description: 'A record matched and already had these values: nothing was written.' },
+    FAILED: { description: 'Nothing was written: see `errors`.' },
+  },
+});
 
 @ObjectType('FieldError', { description: 'A problem with one field of an input.' })
 export class FieldErrorType {

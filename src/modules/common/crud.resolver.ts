@@ -83,7 +83,7 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
 
     @Authorized('WRITE')
     @Mutation(() => entity, { name: `create${name}`, description: `Creates a ${name}.` })
-    create(@Ctx() ctx: RequestContext, @Arg('input', () => cfg.createInput) input: C): Promise<T> {
+    create(@Ctx() ctx: RequestContext, @Arg('input', () => cfg.createInput, { description: `The new ${name}.` }) input: C): Promise<T> {
       return this.service.create(ctx.auth, input);
     }
 
@@ -92,7 +92,7 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
     update(
       @Ctx() ctx: RequestContext,
       @Arg('id', () => ID, { description: `The ${name} id.` }) id: string,
-      @Arg('input', () => cfg.updateInput) input: U,
+      @Arg('input', () => cfg.updateInput, { description: 'The changes; omitted fields stay as they are.' }) input: U,
       @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
     ): Promise<T> {
       return this.service.update(ctx.auth, id, input, expectedVersion);

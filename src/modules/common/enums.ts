@@ -20,4 +20,26 @@ export enum EntityType {
   NOTIFICATION = 'notification',
   WEBHOOK_ENDPOINT = 'webhook_endpoint',
 }
-registerEnumType(EntityType, { name: 'EntityType', description: 'A kind of record.' });
+registerEnumType(EntityType, {
+  name: 'EntityType',
+  description: 'A kind of record.',
+  valuesConfig: {
+    ACCOUNT: { description: 'An account (company).' },
+    CONTACT: { description: 'A contact (person).' },
+    LEAD: { description: 'A lead (prospect).' },
+    OPPORTUNITY: { description: 'An opportunity (deal).' },
+    ACTIVITY: { description: 'An activity (call, email, meeting, note, task).' },
+    PRODUCT: { description: 'A product.' },
+    PIPELINE: { description: 'A pipeline.' },
+    STAGE: { description: 'A stage of a pipeline.' },
+    LINE_ITEM: { description: 'A line item of an opportunity.' },
+    USER: { description: 'A user.' },
+    TEAM: { description: 'A team.' },
+    WORKSPACE: { description: 'The workspace itself.' },
+    API_KEY: { description: 'An API key.' },
+    CUSTOM_FIELD: { description: 'A custom field definition.' },
+    IMPORT_JOB: { description: 'A CSV import job.' },
+    NOTIFICATION: { description: 'An in-app notification.' },
+    WEBHOOK_ENDPOINT: { description: 'A webhook endpoint.' },
+  },
+});

@@ -62,6 +62,17 @@ export enum ContactOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(ContactOrderField, { name: 'ContactOrderField', description: 'Fields contacts can be sorted by.' });
+registerEnumType(ContactOrderField, {
+  name: 'ContactOrderField',
+  description: 'Fields contacts can be sorted by.',
+  valuesConfig: {
+    FIRST_NAME: { description: 'The first name.' },
+    LAST_NAME: { description: 'The last name.' },
+    EMAIL: { description: 'The email.' },
+    TITLE: { description: 'The job title.' },
+    CREATED_AT: { description: 'When it was created.' },
+    UPDATED_AT: { description: 'When it last changed.' },
+  },
+});
 export const ContactOrder = OrderType(ContactOrderField, 'Contact');
 export const ContactConnection = ConnectionType(Contact);

@@ -12,7 +12,19 @@ export enum CustomFieldType {
   SELECT = 'SELECT',
   MULTI_SELECT = 'MULTI_SELECT',
 }
-registerEnumType(CustomFieldType, { name: 'CustomFieldType', description: 'The type of a custom field value.' });
+registerEnumType(CustomFieldType, {
+  name: 'CustomFieldType',
+  description: 'The type of a custom field value.',
+  valuesConfig: {
+    TEXT: { description: 'A string.' },
+    NUMBER: { description: 'An integer.' },
+    DECIMAL: { description: 'An exact decimal number, given and returned as a string.' },
+    DATE: { description: 'A calendar date, `YYYY-MM-DD`.' },
+    BOOLEAN: { description: 'True or false.' },
+    SELECT: { description: 'One of the defined options.' },
+    MULTI_SELECT: { description: 'Any of the defined options, as a list.' },
+  },
+});
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A field a workspace adds to one kind of record.' })
 @Entity('custom_field_definition')

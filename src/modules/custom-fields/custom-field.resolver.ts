@@ -17,7 +17,7 @@ export class CustomFieldResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => CustomFieldDefinition, { description: 'Adds a custom field to a kind of record (ADMIN only).' })
-  defineCustomField(@Ctx() ctx: RequestContext, @Arg('input', () => DefineCustomFieldInput) input: DefineCustomFieldInput): Promise<CustomFieldDefinition> {
+  defineCustomField(@Ctx() ctx: RequestContext, @Arg('input', () => DefineCustomFieldInput, { description: 'The new field.' }) input: DefineCustomFieldInput): Promise<CustomFieldDefinition> {
     return this.service.define(ctx.auth, input);
   }
 
@@ -26,7 +26,7 @@ export class CustomFieldResolver {
   updateCustomField(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The custom field id.' }) id: string,
-    @Arg('input', () => UpdateCustomFieldInput) input: UpdateCustomFieldInput,
+    @Arg('input', () => UpdateCustomFieldInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateCustomFieldInput,
   ): Promise<CustomFieldDefinition> {
     return this.service.update(ctx.auth, id, input);
   }

@@ -8,7 +8,16 @@ export enum ActorType {
   SYSTEM = 'SYSTEM',
   AUTOMATION = 'AUTOMATION',
 }
-registerEnumType(ActorType, { name: 'ActorType', description: 'Who caused an event.' });
+registerEnumType(ActorType, {
+  name: 'ActorType',
+  description: 'Who caused an event.',
+  valuesConfig: {
+    USER: { description: 'A signed-in user (the id is the user id).' },
+    API_KEY: { description: 'An integration through an API key (the id is the key id).' },
+    SYSTEM: { description: 'Trellis itself: background work, the admin CLI, lead intake (no id).' },
+    AUTOMATION: { description: 'An automation rule (the id is the rule id).' },
+  },
+});
 
 @ObjectType({ description: 'Who caused an event.' })
 export class Actor {

@@ -9,7 +9,16 @@ export enum ImportStatus {
   COMPLETED = 'COMPLETED',
   FAILED = 'FAILED',
 }
-registerEnumType(ImportStatus, { name: 'ImportStatus', description: 'Where an import job stands.' });
+registerEnumType(ImportStatus, {
+  name: 'ImportStatus',
+  description: 'Where an import job stands.',
+  valuesConfig: {
+    PENDING: { description: 'Waiting to start.' },
+    RUNNING: { description: 'Rows are being processed, in batches.' },
+    COMPLETED: { description: 'Every row was processed (some may have failed: see `failed` and `errors`).' },
+    FAILED: { description: 'The job stopped: see `message`.' },
+  },
+});
 
 @ObjectType({ description: 'A problem with one row of an imported CSV.' })
 export class ImportRowError {

@@ -8,7 +8,14 @@ export enum DateFormat {
   MDY = 'MDY',
   DMY = 'DMY',
 }
-registerEnumType(DateFormat, { name: 'DateFormat', description: 'How to read slashed dates such as 03/04/2026 when both parts could be the month.' });
+registerEnumType(DateFormat, {
+  name: 'DateFormat',
+  description: 'How to read slashed dates such as 03/04/2026 when both parts could be the month.',
+  valuesConfig: {
+    MDY: { description: 'Month first: 03/04/2026 is March 4.' },
+    DMY: { description: 'Day first: 03/04/2026 is April 3.' },
+  },
+});
 
 @InputType({ description: 'A CSV to import: its text, which column goes to which field, and how rows match records.' })
 export class StartImportInput {

@@ -10,7 +10,17 @@ export enum LeadStatus {
   UNQUALIFIED = 'UNQUALIFIED',
   CONVERTED = 'CONVERTED',
 }
-registerEnumType(LeadStatus, { name: 'LeadStatus', description: 'Where a lead stands; CONVERTED is set by convertLead only.' });
+registerEnumType(LeadStatus, {
+  name: 'LeadStatus',
+  description: 'Where a lead stands; CONVERTED is set by convertLead only.',
+  valuesConfig: {
+    NEW: { description: 'Not yet contacted.' },
+    CONTACTED: { description: 'Contacted, not yet qualified.' },
+    QUALIFIED: { description: 'Worth pursuing: ready to convert.' },
+    UNQUALIFIED: { description: 'Not worth pursuing.' },
+    CONVERTED: { description: 'Turned into an account, a contact and possibly an opportunity by `convertLead`.' },
+  },
+});
 
 export enum LeadSource {
   WEB = 'WEB',
@@ -22,7 +32,20 @@ export enum LeadSource {
   IMPORT = 'IMPORT',
   OTHER = 'OTHER',
 }
-registerEnumType(LeadSource, { name: 'LeadSource', description: 'Where a lead came from.' });
+registerEnumType(LeadSource, {
+  name: 'LeadSource',
+  description: 'Where a lead came from.',
+  valuesConfig: {
+    WEB: { description: 'A web form or the website.' },
+    REFERRAL: { description: 'Referred by a customer or a contact.' },
+    EVENT: { description: 'A trade show, conference or webinar.' },
+    PARTNER: { description: 'A partner.' },
+    OUTBOUND: { description: 'Our own prospecting.' },
+    ADVERTISING: { description: 'An advertisement.' },
+    IMPORT: { description: 'A CSV import or a bulk load.' },
+    OTHER: { description: 'Anywhere else.' },
+  },
+});
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A prospect: a person interested in us, not yet qualified.' })
 @Entity('lead')

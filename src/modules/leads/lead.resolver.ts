@@ -41,7 +41,7 @@ export class LeadResolver extends Base {
   convertLead(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The lead id.' }) id: string,
-    @Arg('input', () => ConvertLeadInput, { nullable: true }) input?: ConvertLeadInput,
+    @Arg('input', () => ConvertLeadInput, { nullable: true, description: 'What to create or link (default: a new account and contact, no opportunity).' }) input?: ConvertLeadInput,
   ): Promise<LeadConversion> {
     return this.conversion.convert(ctx.auth, id, input);
   }

@@ -97,6 +97,19 @@ export enum LeadOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(LeadOrderField, { name: 'LeadOrderField', description: 'Fields leads can be sorted by.' });
+registerEnumType(LeadOrderField, {
+  name: 'LeadOrderField',
+  description: 'Fields leads can be sorted by.',
+  valuesConfig: {
+    FIRST_NAME: { description: 'The first name.' },
+    LAST_NAME: { description: 'The last name.' },
+    EMAIL: { description: 'The email.' },
+    COMPANY: { description: 'The company name.' },
+    STATUS: { description: 'The status.' },
+    SOURCE: { description: 'The source.' },
+    CREATED_AT: { description: 'When it was created.' },
+    UPDATED_AT: { description: 'When it last changed.' },
+  },
+});
 export const LeadOrder = OrderType(LeadOrderField, 'Lead');
 export const LeadConnection = ConnectionType(Lead);

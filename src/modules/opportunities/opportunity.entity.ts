@@ -9,7 +9,15 @@ export enum OpportunityStatus {
   WON = 'WON',
   LOST = 'LOST',
 }
-registerEnumType(OpportunityStatus, { name: 'OpportunityStatus', description: 'Open, or closed as won or lost (follows the stage kind).' });
+registerEnumType(OpportunityStatus, {
+  name: 'OpportunityStatus',
+  description: 'Open, or closed as won or lost (follows the stage kind).',
+  valuesConfig: {
+    OPEN: { description: 'In an OPEN stage: not yet decided.' },
+    WON: { description: 'In a WON stage: sold.' },
+    LOST: { description: 'In a LOST stage: not sold.' },
+  },
+});
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A deal: a possible sale to an account, moving through the stages of a pipeline.' })
 @Entity('opportunity')

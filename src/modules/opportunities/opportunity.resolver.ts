@@ -42,14 +42,14 @@ export class OpportunityResolver extends Base {
   addLineItem(
     @Ctx() ctx: RequestContext,
     @Arg('opportunityId', () => ID, { description: 'The opportunity.' }) opportunityId: string,
-    @Arg('input', () => AddLineItemInput) input: AddLineItemInput,
+    @Arg('input', () => AddLineItemInput, { description: 'The line to add.' }) input: AddLineItemInput,
   ): Promise<LineItem> {
     return this.lineItemService.add(ctx.auth, opportunityId, input);
   }
 
   @Authorized('WRITE')
   @Mutation(() => LineItem, { description: 'Changes a line item; the amount follows.' })
-  updateLineItem(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The line item id.' }) id: string, @Arg('input', () => UpdateLineItemInput) input: UpdateLineItemInput): Promise<LineItem> {
+  updateLineItem(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The line item id.' }) id: string, @Arg('input', () => UpdateLineItemInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateLineItemInput): Promise<LineItem> {
     return this.lineItemService.update(ctx.auth, id, input);
   }
 

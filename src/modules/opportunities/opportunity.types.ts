@@ -113,6 +113,20 @@ export enum OpportunityOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(OpportunityOrderField, { name: 'OpportunityOrderField', description: 'Fields opportunities can be sorted by.' });
+registerEnumType(OpportunityOrderField, {
+  name: 'OpportunityOrderField',
+  description: 'Fields opportunities can be sorted by.',
+  valuesConfig: {
+    NAME: { description: 'The name.' },
+    AMOUNT: { description: 'The amount (across currencies, by number).' },
+    PROBABILITY: { description: 'The win probability.' },
+    EXPECTED_CLOSE_DATE: { description: 'The expected close date.' },
+    CLOSED_AT: { description: 'When it was won or lost.' },
+    STATUS: { description: 'The status.' },
+    STAGE_ENTERED_AT: { description: 'When it entered its current stage.' },
+    CREATED_AT: { description: 'When it was created.' },
+    UPDATED_AT: { description: 'When it last changed.' },
+  },
+});
 export const OpportunityOrder = OrderType(OpportunityOrderField, 'Opportunity');
 export const OpportunityConnection = ConnectionType(Opportunity);

@@ -7,7 +7,15 @@ export enum StageKind {
   WON = 'WON',
   LOST = 'LOST',
 }
-registerEnumType(StageKind, { name: 'StageKind', description: 'Whether a stage is open, or closes a deal as won or lost.' });
+registerEnumType(StageKind, {
+  name: 'StageKind',
+  description: 'Whether a stage is open, or closes a deal as won or lost.',
+  valuesConfig: {
+    OPEN: { description: 'Deals in it are still open.' },
+    WON: { description: 'Moving a deal into it closes the deal as won.' },
+    LOST: { description: 'Moving a deal into it closes the deal as lost.' },
+  },
+});
 
 export enum ForecastCategory {
   PIPELINE = 'PIPELINE',
@@ -16,7 +24,17 @@ export enum ForecastCategory {
   CLOSED = 'CLOSED',
   OMITTED = 'OMITTED',
 }
-registerEnumType(ForecastCategory, { name: 'ForecastCategory', description: 'How deals in a stage count in the forecast.' });
+registerEnumType(ForecastCategory, {
+  name: 'ForecastCategory',
+  description: 'How deals in a stage count in the forecast.',
+  valuesConfig: {
+    PIPELINE: { description: 'Early: counted as pipeline only (default below 50%).' },
+    BEST_CASE: { description: 'Likely, if things go well (default from 50%).' },
+    COMMIT: { description: 'Expected to close (default from 75%).' },
+    CLOSED: { description: 'Won (the default of WON stages).' },
+    OMITTED: { description: 'Left out of the forecast (the default of LOST stages).' },
+  },
+});
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A sales process: ordered stages that opportunities move through.' })
 @Entity('pipeline')

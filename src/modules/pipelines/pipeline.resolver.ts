@@ -34,7 +34,7 @@ export class PipelineResolver {
 
   @Authorized('WRITE')
   @Mutation(() => Pipeline, { description: 'Creates a pipeline with its stages (ADMIN, MANAGER or API key).' })
-  createPipeline(@Ctx() ctx: RequestContext, @Arg('input', () => CreatePipelineInput) input: CreatePipelineInput): Promise<Pipeline> {
+  createPipeline(@Ctx() ctx: RequestContext, @Arg('input', () => CreatePipelineInput, { description: 'The new pipeline and its stages.' }) input: CreatePipelineInput): Promise<Pipeline> {
     return this.service.create(ctx.auth, input);
   }
 
@@ -43,7 +43,7 @@ export class PipelineResolver {
   updatePipeline(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The pipeline id.' }) id: string,
-    @Arg('input', () => UpdatePipelineInput) input: UpdatePipelineInput,
+    @Arg('input', () => UpdatePipelineInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdatePipelineInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read.' }) expectedVersion?: number,
   ): Promise<Pipeline> {
     return this.service.update(ctx.auth, id, input, expectedVersion);
@@ -64,7 +64,7 @@ export class PipelineResolver {
   createStage(
     @Ctx() ctx: RequestContext,
     @Arg('pipelineId', () => ID, { description: 'The pipeline.' }) pipelineId: string,
-    @Arg('input', () => StageInput) input: StageInput,
+    @Arg('input', () => StageInput, { description: 'The new stage.' }) input: StageInput,
     @Arg('position', () => Int, { nullable: true, description: 'Where to insert it, from 0.' }) position?: number,
   ): Promise<Stage> {
     return this.service.addStage(ctx.auth, pipelineId, input, position);
@@ -75,7 +75,7 @@ export class PipelineResolver {
   updateStage(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The stage id.' }) id: string,
-    @Arg('input', () => UpdateStageInput) input: UpdateStageInput,
+    @Arg('input', () => UpdateStageInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateStageInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read.' }) expectedVersion?: number,
   ): Promise<Stage> {
     return this.service.updateStage(ctx.auth, id, input, expectedVersion);

@@ -56,6 +56,14 @@ export enum PipelineOrderField {
   NAME = 'NAME',
   CREATED_AT = 'CREATED_AT',
 }
-registerEnumType(PipelineOrderField, { name: 'PipelineOrderField', description: 'Fields pipelines can be sorted by.' });
+registerEnumType(PipelineOrderField, {
+  name: 'PipelineOrderField',
+  description: 'Fields pipelines can be sorted by.',
+  valuesConfig: {
+    POSITION: { description: 'The position among pipelines.' },
+    NAME: { description: 'The name.' },
+    CREATED_AT: { description: 'When it was created.' },
+  },
+});
 export const PipelineOrder = OrderType(PipelineOrderField, 'Pipeline');
 export const PipelineConnection = ConnectionType(Pipeline);

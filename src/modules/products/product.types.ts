@@ -48,6 +48,16 @@ export enum ProductOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(ProductOrderField, { name: 'ProductOrderField', description: 'Fields products can be sorted by.' });
+registerEnumType(ProductOrderField, {
+  name: 'ProductOrderField',
+  description: 'Fields products can be sorted by.',
+  valuesConfig: {
+    NAME: { description: 'The name.' },
+    SKU: { description: 'The SKU.' },
+    UNIT_PRICE: { description: 'The unit price.' },
+    CREATED_AT: { description: 'When it was created.' },
+    UPDATED_AT: { description: 'When it last changed.' },
+  },
+});
 export const ProductOrder = OrderType(ProductOrderField, 'Product');
 export const ProductConnection = ConnectionType(Product);

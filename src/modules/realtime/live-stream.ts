@@ -19,6 +19,10 @@ export interface Emitter<T> {
  * Errors travel as values, so that the field resolver throws them and the subscriber receives a
  * well-formed GraphQL error rather than a closed socket.
  */
+let open = 0;
+/** Subscriptions being served by this process (for /metrics). */
+export const openStreams = () => open;
+
 export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (() => void) | Promise<() => void>): AsyncIterable<T | Error> {
   return new Repeater<T | Error>(async (push, stop) => {
     let pending = 0;
@@ -46,14 +50,19 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
       },
     };
     let cleanup: (() => void) | undefined;
+    open++;
     try {
-      cleanup = await setup(emit);
-    } catch (err) {
-      end(err as Error);
+      try {
+        cleanup = await setup(emit);
+      } catch (err) {
+        end(err as Error);
+      }
+      await stop;
+      closed = true;
+      cleanup?.();
+    } finally {
+      open--;
     }
-    await stop;
-    closed = true;
-    cleanup?.();
   });
 }
 

@@ -7,7 +7,15 @@ export enum ActivityFeedAction {
   UPDATED = 'UPDATED',
   COMPLETED = 'COMPLETED',
 }
-registerEnumType(ActivityFeedAction, { name: 'ActivityFeedAction', description: 'What happened to an activity in a live feed.' });
+registerEnumType(ActivityFeedAction, {
+  name: 'ActivityFeedAction',
+  description: 'What happened to an activity in a live feed.',
+  valuesConfig: {
+    CREATED: { description: 'An activity was logged.' },
+    UPDATED: { description: 'An activity changed.' },
+    COMPLETED: { description: 'A task or activity was completed.' },
+  },
+});
 
 @ObjectType({ description: 'One entry of a live activity feed.' })
 export class ActivityFeedItem {

@@ -10,7 +10,16 @@ export enum SearchableType {
   LEAD = 'lead',
   OPPORTUNITY = 'opportunity',
 }
-registerEnumType(SearchableType, { name: 'SearchableType', description: 'The kinds of records `search` looks through.' });
+registerEnumType(SearchableType, {
+  name: 'SearchableType',
+  description: 'The kinds of records `search` looks through.',
+  valuesConfig: {
+    ACCOUNT: { description: 'Accounts, by name and domain.' },
+    CONTACT: { description: 'Contacts, by name and email.' },
+    LEAD: { description: 'Leads, by name, email and company.' },
+    OPPORTUNITY: { description: 'Opportunities, by name.' },
+  },
+});
 
 export const SearchRecord = createUnionType({
   name: 'SearchRecord',

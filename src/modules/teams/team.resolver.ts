@@ -31,7 +31,7 @@ export class TeamResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => Team, { description: 'Creates a team (ADMIN only).' })
-  createTeam(@Ctx() ctx: RequestContext, @Arg('input', () => CreateTeamInput) input: CreateTeamInput): Promise<Team> {
+  createTeam(@Ctx() ctx: RequestContext, @Arg('input', () => CreateTeamInput, { description: 'The new team.' }) input: CreateTeamInput): Promise<Team> {
     return this.service.create(ctx.auth, input);
   }
 
@@ -40,7 +40,7 @@ export class TeamResolver {
   updateTeam(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The team id.' }) id: string,
-    @Arg('input', () => UpdateTeamInput) input: UpdateTeamInput,
+    @Arg('input', () => UpdateTeamInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateTeamInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if the team changed since, CONFLICT.' }) expectedVersion?: number,
   ): Promise<Team> {
     return this.service.update(ctx.auth, id, input, expectedVersion);

@@ -31,6 +31,13 @@ export enum TeamOrderField {
   NAME = 'NAME',
   CREATED_AT = 'CREATED_AT',
 }
-registerEnumType(TeamOrderField, { name: 'TeamOrderField', description: 'Fields teams can be sorted by.' });
+registerEnumType(TeamOrderField, {
+  name: 'TeamOrderField',
+  description: 'Fields teams can be sorted by.',
+  valuesConfig: {
+    NAME: { description: 'The name.' },
+    CREATED_AT: { description: 'When it was created.' },
+  },
+});
 export const TeamOrder = OrderType(TeamOrderField, 'Team');
 export const TeamConnection = ConnectionType(Team);

@@ -31,7 +31,7 @@ export class UserResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => User, { description: 'Adds a user to the workspace (ADMIN only).' })
-  createUser(@Ctx() ctx: RequestContext, @Arg('input', () => CreateUserInput) input: CreateUserInput): Promise<User> {
+  createUser(@Ctx() ctx: RequestContext, @Arg('input', () => CreateUserInput, { description: 'The new user.' }) input: CreateUserInput): Promise<User> {
     return this.service.create(ctx.auth, input);
   }
 
@@ -40,7 +40,7 @@ export class UserResolver {
   updateUser(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The user id.' }) id: string,
-    @Arg('input', () => UpdateUserInput) input: UpdateUserInput,
+    @Arg('input', () => UpdateUserInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateUserInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if the user changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
   ): Promise<User> {
     return this.service.update(ctx.auth, id, input, expectedVersion);

@@ -52,6 +52,16 @@ export enum UserOrderField {
   CREATED_AT = 'CREATED_AT',
   UPDATED_AT = 'UPDATED_AT',
 }
-registerEnumType(UserOrderField, { name: 'UserOrderField', description: 'Fields users can be sorted by.' });
+registerEnumType(UserOrderField, {
+  name: 'UserOrderField',
+  description: 'Fields users can be sorted by.',
+  valuesConfig: {
+    NAME: { description: 'The name.' },
+    EMAIL: { description: 'The email.' },
+    ROLE: { description: 'The role.' },
+    CREATED_AT: { description: 'When the user was created.' },
+    UPDATED_AT: { description: 'When the user last changed.' },
+  },
+});
 export const UserOrder = OrderType(UserOrderField, 'User');
 export const UserConnection = ConnectionType(User);

@@ -24,6 +24,8 @@ export interface WebhookWorkerOptions {
   now: () => Date;
   /** Jitter on retry delays, as a share of the delay (0.1 = up to 10% either way). */
   jitter: number;
+  /** Told of each attempt's outcome (metrics). */
+  onAttempt?: (outcome: 'delivered' | 'retry' | 'failed') => void;
 }
 
 interface Claimed {
@@ -133,6 +135,11 @@ export class WebhookWorker {
         if (claimed.length === free) continue; // there may be more due
       }
       if (!this.inFlight.size) return attempted;
+      if (this.again && !this.closing) {
+        // Woken while claiming: claim once more before waiting.
+        this.again = false;
+        continue;
+      }
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
         void Promise.race(this.inFlight).then(resolve);
@@ -202,6 +209,7 @@ export class WebhookWorker {
     if (ok) status = DeliveryStatus.DELIVERED;
     else if (gone || attempts >= RETRY_SCHEDULE_MS.length) status = DeliveryStatus.FAILED;
     else next = new Date(now.getTime() + this.retryDelay(attempts, r.retryAfterMs));
+    this.opts.onAttempt?.(ok ? 'delivered' : status === DeliveryStatus.FAILED ? 'failed' : 'retry');
     // Delivery bookkeeping is not a change to CRM data, and is not recorded as events: an endpoint
     // subscribed to `*` would otherwise receive an event for each of its own deliveries.
     await tx.query(

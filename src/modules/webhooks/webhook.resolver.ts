@@ -38,7 +38,7 @@ export class WebhookResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => WebhookEndpointWithSecret, { description: 'Registers an endpoint; its signing secret is in this answer only (ADMIN only).' })
-  createWebhookEndpoint(@Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo, @Arg('input', () => WebhookEndpointInput) input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret> {
+  createWebhookEndpoint(@Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo, @Arg('input', () => WebhookEndpointInput, { description: 'The new endpoint.' }) input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret> {
     return this.endpoints.create(ctx.auth, input, coercer(info));
   }
 
@@ -48,7 +48,7 @@ export class WebhookResolver {
     @Ctx() ctx: RequestContext,
     @Info() info: GraphQLResolveInfo,
     @Arg('id', () => ID, { description: 'The endpoint id.' }) id: string,
-    @Arg('input', () => UpdateWebhookEndpointInput) input: UpdateWebhookEndpointInput,
+    @Arg('input', () => UpdateWebhookEndpointInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateWebhookEndpointInput,
     @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
   ): Promise<WebhookEndpoint> {
     return this.endpoints.update(ctx.auth, id, input, coercer(info), expectedVersion);

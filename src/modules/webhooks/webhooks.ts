@@ -34,6 +34,7 @@ export class WebhookRuntime {
       pollMs: opts.pollMs ?? 1000,
       now: opts.now ?? (() => new Date()),
       jitter: opts.jitter ?? 0.1,
+      onAttempt: opts.onAttempt,
     });
     this.dispatcher = new WebhookDispatcher(ds, filters, log, () => void this.worker.tick());
   }

@@ -18,7 +18,7 @@ export class WorkspaceResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => Workspace, { description: 'Changes the workspace settings (ADMIN only).' })
-  updateWorkspace(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateWorkspaceInput) input: UpdateWorkspaceInput): Promise<Workspace> {
+  updateWorkspace(@Ctx() ctx: RequestContext, @Arg('input', () => UpdateWorkspaceInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateWorkspaceInput): Promise<Workspace> {
     return this.workspaces.update(ctx.auth, input);
   }
 }

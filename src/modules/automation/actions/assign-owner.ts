@@ -77,6 +77,8 @@ async function nextInTurn(env: RunEnv, candidates: string[]): Promise<string> {
 async function leastLoaded(env: RunEnv, candidates: string[]): Promise<string> {
   const { tx } = env.ctx;
   const table = env.access!.entityType;
+  // One assignment of the rule at a time (until its run commits): runs side by side would count the same loads.
+  if (!env.dryRun) await tx.query(`SELECT 1 FROM automation_rule WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [tx.workspaceId, env.rule.id]);
   const rows = await tx.query<{ owner_id: string; n: string }>(
     `SELECT owner_id, count(*) AS n FROM ${table} WHERE workspace_id = $1 AND owner_id = ANY($2::uuid[]) AND deleted_at IS NULL AND ${OPEN[table] ?? 'TRUE'} GROUP BY owner_id`,
     [tx.workspaceId, candidates],
