@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { RequestContext } from './graphql/context';
 import { formatError } from './graphql/errors';
+import { costKey } from './graphql/cost-limiter';
 import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
 import { attachWebSocket } from './graphql/ws';
@@ -41,7 +42,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   await services.eventBus.start();
   services.webhooks.start();
   services.automation.engine.start();
-  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime });
+  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter });
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({
@@ -95,7 +96,9 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
         const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization, services.apiKeyCache);
         // Normally committed in willSendResponse; this returns the connection if Apollo answered early.
         res.on('close', () => void auth.tx?.rollback().catch(() => undefined));
-        return new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);
+        const context = new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);
+        context.clientAddress = req.ip ?? null;
+        return context;
       },
     }),
   );
@@ -118,6 +121,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       await apollo.stop();
       await services.automation.engine.stop();
       await services.webhooks.stop();
+      await services.costLimiter.stop();
       services.automation.mailer.close();
       await services.eventBus.stop();
     },
@@ -138,7 +142,10 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
         async didResolveOperation({ document, request, operationName, operation, contextValue }) {
           assertNoNul(request.variables ?? {});
           assertNoNul(request.query ?? '', 'query');
-          assertCost(queryCost(schema, document, request.variables ?? {}, operationName), config.limits.cost);
+          const cost = queryCost(schema, document, request.variables ?? {}, operationName);
+          assertCost(cost, config.limits.cost);
+          // Charged to the caller's bucket before anything runs; signing up and in have limits of their own.
+          if (contextValue.viewer && services.costLimiter.enabled) contextValue.cost = await services.costLimiter.charge(costKey(contextValue.viewer), Math.max(1, cost ?? 1));
           // A mutation sent with an Idempotency-Key runs once; a retry gets the stored response.
           const key = request.http?.headers.get('idempotency-key');
           if (key && operation?.operation === 'mutation' && contextValue.viewer && contextValue.tx) {
@@ -166,6 +173,9 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
                 };
               }
             }
+          }
+          if (contextValue.cost && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: contextValue.cost };
           }
           const v = contextValue.viewer;
           const durationMs = Number(process.hrtime.bigint() - started) / 1e6;

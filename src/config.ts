@@ -42,6 +42,11 @@ const EnvSchema = z.object({
   AUTOMATION_WORKERS: bool(true),
   AUTOMATION_CATCH_UP_HOURS: int(24, 0, 24 * 30),
   API_KEY_CACHE_MS: int(5000, 0, 60_000),
+  RATE_LIMIT_CAPACITY: int(1_000_000, 1, 1_000_000_000),
+  RATE_LIMIT_REFILL_PER_SECOND: int(100_000, 0, 1_000_000_000),
+  LOGIN_ATTEMPTS_PER_ACCOUNT: int(10, 1, 10_000),
+  LOGIN_ATTEMPTS_PER_ADDRESS: int(100, 1, 100_000),
+  LOGIN_WINDOW_SECONDS: int(900, 1, 86_400),
   DEMO_SEED: bool(true),
   MIGRATIONS_RUN: bool(true),
   // No default here: it depends on NODE_ENV (see loadConfig).
@@ -104,6 +109,15 @@ export interface Config {
   };
   /** How long a verified API key is trusted without asking the database again (0: always ask). */
   readonly apiKeyCacheMs: number;
+  readonly rateLimits: {
+    /** Query cost points a key or user may spend in a burst. */
+    readonly capacity: number;
+    /** Points given back per second; 0 turns cost limits off. */
+    readonly refillPerSecond: number;
+    readonly loginPerAccount: number;
+    readonly loginPerAddress: number;
+    readonly loginWindowSeconds: number;
+  };
   readonly demoSeed: boolean;
   readonly runMigrations: boolean;
   /** GraphiQL for browsers at GET /graphql: on by default, off in production unless EXPLORER=true. */
@@ -171,6 +185,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtp: Object.freeze({ url: e.SMTP_URL, from: e.SMTP_FROM }),
     automation: Object.freeze({ workers: e.AUTOMATION_WORKERS, catchUpHours: e.AUTOMATION_CATCH_UP_HOURS }),
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
+    rateLimits: Object.freeze({
+      capacity: e.RATE_LIMIT_CAPACITY,
+      refillPerSecond: e.RATE_LIMIT_REFILL_PER_SECOND,
+      loginPerAccount: e.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      loginPerAddress: e.LOGIN_ATTEMPTS_PER_ADDRESS,
+      loginWindowSeconds: e.LOGIN_WINDOW_SECONDS,
+    }),
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
     explorer: e.EXPLORER === undefined ? e.NODE_ENV !== 'production' : e.EXPLORER === 'true' || e.EXPLORER === '1',

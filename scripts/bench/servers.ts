@@ -56,6 +56,8 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
         // neither take CPU from the requests measured nor add to the round trips counted.
         WEBHOOK_WORKERS: 'false',
         AUTOMATION_WORKERS: 'false',
+        // The load is one key at full speed: cost limits would measure themselves, not the server.
+        RATE_LIMIT_REFILL_PER_SECOND: '0',
         ...o.trellisEnv,
       };
       const url = `http://127.0.0.1:${port}/graphql`;

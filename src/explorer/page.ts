@@ -37,6 +37,7 @@ export function renderPage({ assets, endpoint, headers }: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Trellis GraphQL explorer</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${assets}/graphiql.min.css">
 <link rel="stylesheet" href="${assets}/explorer.css">
 </head>

@@ -6,6 +6,7 @@ import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
 import type { ActorRef } from '../modules/events/event.service';
 import type { RealtimeService } from '../modules/realtime/realtime.service';
 import type { IdempotentRequest } from '../modules/idempotency/idempotency.service';
+import type { CostReport } from './cost-limiter';
 import type { AppError } from './errors';
 import { type Loaders, createLoaders } from './loaders';
 
@@ -19,6 +20,10 @@ export interface ServiceContext {
 /** One per GraphQL operation (HTTP request or subscription). */
 export class RequestContext {
   private _loaders?: Loaders;
+  /** The client's address (for per-address limits), when known. */
+  clientAddress: string | null = null;
+  /** What this request was charged against its rate limit (reported in `extensions.cost`). */
+  cost?: CostReport;
   /** For subscriptions (set by the WebSocket layer): this server instance's event sources. */
   realtime?: RealtimeService;
   /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */

@@ -61,7 +61,9 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
   if (original instanceof AppError) {
-    return { ...base, message: original.message, extensions: { ...original.extensions } };
+    // `http` sets the response's status and headers (Apollo reads it from the error); it is not for the body.
+    const { http: _http, ...extensions } = original.extensions;
+    return { ...base, message: original.message, extensions };
   }
   if (original instanceof ArgumentValidationError) {
     const fields = flattenValidation(original.extensions.validationErrors as unknown as ClassValidationError[]);

@@ -13,6 +13,7 @@ import type { ChangeEvent } from '../modules/events/change-event';
 import type { EventBus } from '../modules/realtime/event-bus';
 import type { RealtimeService } from '../modules/realtime/realtime.service';
 import { RequestContext } from './context';
+import { type CostLimiter, costKey } from './cost-limiter';
 import { formatError } from './errors';
 import { subscribeShared } from './shared-execution';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
@@ -32,6 +33,7 @@ export interface WebSocketDeps {
   log: Logger;
   bus: EventBus;
   realtime: RealtimeService;
+  costs: CostLimiter;
 }
 
 const CLOSE_FORBIDDEN = 4403;
@@ -43,7 +45,7 @@ const CLOSE_TOO_MANY = 4429;
  * a socket is closed (4403) when its API key is revoked or its user deactivated or given another role.
  */
 export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: WebSocketDeps) {
-  const { ds, config, log, bus, realtime } = deps;
+  const { ds, config, log, bus, realtime, costs } = deps;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.bodyBytes });
   const rules = [...specifiedRules, ...limitRules(config.limits)];
   const format = (e: GraphQLError) =>
@@ -87,7 +89,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         if (left > 0) perCredential.set(extra.credential, left);
         else perCredential.delete(extra.credential);
       },
-      onSubscribe: (ctx, id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (Object.keys(ctx.subscriptions).length > config.ws.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`At most ${config.ws.maxSubscriptionsPerConnection} operations at once on one connection`, { extensions: { code: 'RATE_LIMITED' } })];
         }
@@ -105,7 +107,9 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         try {
           assertNoNul(variables);
           assertNoNul(payload.query, 'query');
-          assertCost(queryCost(schema, document, variables, payload.operationName), config.limits.cost);
+          const cost = queryCost(schema, document, variables, payload.operationName);
+          assertCost(cost, config.limits.cost);
+          if (costs.enabled) await costs.charge(costKey(ctx.extra.viewer!), Math.max(1, cost ?? 1));
         } catch (err) {
           return [err as GraphQLError];
         }

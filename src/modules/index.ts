@@ -60,6 +60,8 @@ import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { DealAnalyticsService } from './analytics/deal-analytics.service';
 import { WorkspaceResolver } from './workspaces/workspace.resolver';
 import { Metrics } from '../ops/metrics';
+import { CostLimiter } from '../graphql/cost-limiter';
+import { LoginLimiter } from './auth/login-limiter';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -80,7 +82,8 @@ export const RESOLVERS = [
 /** The services, wired once: the composition root of the domain. */
 export function createServices(ds: DataSource, config: Config, log: Logger = createLogger('silent')) {
   const workspaces = new WorkspaceService();
-  const auth = new AuthService(ds, config, workspaces);
+  const auth = new AuthService(ds, config, workspaces, new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }));
+  const costLimiter = new CostLimiter(ds, { capacity: config.rateLimits.capacity, refillPerSecond: config.rateLimits.refillPerSecond }, log);
   const users = new UserService();
   const teams = new TeamService();
   const apiKeyCache = new ApiKeyCache(config.apiKeyCacheMs);
@@ -132,7 +135,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   return {
     workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
-    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, metrics,
+    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, metrics, costLimiter,
   };
 }
 export type Services = ReturnType<typeof createServices>;

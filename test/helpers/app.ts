@@ -32,8 +32,13 @@ export interface TestApp {
 
 /** A real Trellis (HTTP + WebSocket) on its own fresh database, listening on a free port. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', ...env });
+  return startTestAppOn(await createTestDatabase(), env);
+}
+
+/** A real Trellis on a database the test created (and filled, e.g. through the admin CLI); `close` drops it. */
+export async function startTestAppOn(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
+  // Test files sign many users in from one address: the per-address limit is high unless a test sets it.
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', LOGIN_ATTEMPTS_PER_ADDRESS: '100000', ...env });
   const log = createLogger(config.logLevel);
   const ds = await connect({ url: db.appUrl, poolSize: 5 });
   const services = createServices(ds, config, log);

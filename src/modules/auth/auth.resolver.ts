@@ -20,11 +20,12 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload, { description: 'Signs in with email and password. `workspaceId` chooses when the email belongs to several workspaces.' })
   logIn(
+    @Ctx() ctx: RequestContext,
     @Arg('email', { description: 'The sign-in email.' }) email: string,
     @Arg('password', { description: 'The password.' }) password: string,
     @Arg('workspaceId', () => ID, { nullable: true, description: 'The workspace to sign in to.' }) workspaceId?: string,
   ): Promise<AuthPayload> {
-    return this.auth.logIn(email, password, workspaceId);
+    return this.auth.logIn(email, password, workspaceId, ctx.clientAddress);
   }
 
   @Mutation(() => AuthPayload, { description: 'Trades a refresh token for new tokens; the old refresh token stops working.' })

@@ -9,6 +9,7 @@ import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import { Role, User } from '../users/user.entity';
 import { USER_STORE } from '../users/user.spec';
+import type { LoginLimiter } from './login-limiter';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { burnPasswordCheck, hashPassword, newRefreshToken, sha256, signAccessToken, verifyPassword } from './credentials';
 import type { AuthPayload, SignUpInput } from './auth.types';
@@ -22,6 +23,8 @@ export class AuthService {
     private readonly ds: DataSource,
     private readonly config: Config,
     private readonly workspaces: WorkspaceService,
+    /** Sign-in attempt limits (none when not given). */
+    private readonly attempts?: LoginLimiter,
   ) {}
 
   /** A new workspace with its first ADMIN, in one transaction. */
@@ -42,7 +45,17 @@ export class AuthService {
    * Email and password. An email may belong to users of several workspaces: then `workspaceId`
    * chooses. Unknown email and wrong password give the same answer, in the same time.
    */
-  async logIn(email: string, password: string, workspaceId?: string | null): Promise<AuthPayload> {
+  async logIn(email: string, password: string, workspaceId?: string | null, address: string | null = null): Promise<AuthPayload> {
+    await this.attempts?.before(email, address);
+    const result = await this.checkLogIn(email, password, workspaceId).catch(async (err) => {
+      if ((err as { extensions?: { code?: string } }).extensions?.code === 'UNAUTHENTICATED') await this.attempts?.failed(email);
+      throw err;
+    });
+    await this.attempts?.succeeded(email);
+    return result;
+  }
+
+  private async checkLogIn(email: string, password: string, workspaceId?: string | null): Promise<AuthPayload> {
     if (workspaceId != null && !isUuid(workspaceId)) throw unauthenticated('Invalid email or password');
     const candidates: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.ds.query('SELECT * FROM auth_login_candidates($1)', [email.trim()]);
     const inScope = candidates.filter((c) => !workspaceId || c.workspace_id === workspaceId);

@@ -78,7 +78,8 @@ async function leastLoaded(env: RunEnv, candidates: string[]): Promise<string> {
   const { tx } = env.ctx;
   const table = env.access!.entityType;
   // One assignment of the rule at a time (until its run commits): runs side by side would count the same loads.
-  if (!env.dryRun) await tx.query(`SELECT 1 FROM automation_rule WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [tx.workspaceId, env.rule.id]);
+  // NO KEY UPDATE, like nextInTurn's UPDATE: each run's automation_run row holds a KEY SHARE lock on the rule.
+  if (!env.dryRun) await tx.query(`SELECT 1 FROM automation_rule WHERE workspace_id = $1 AND id = $2 FOR NO KEY UPDATE`, [tx.workspaceId, env.rule.id]);
   const rows = await tx.query<{ owner_id: string; n: string }>(
     `SELECT owner_id, count(*) AS n FROM ${table} WHERE workspace_id = $1 AND owner_id = ANY($2::uuid[]) AND deleted_at IS NULL AND ${OPEN[table] ?? 'TRUE'} GROUP BY owner_id`,
     [tx.workspaceId, candidates],

@@ -1,0 +1,158 @@
+// The admin commands. Each acts through the services, in a workspace transaction, with the SYSTEM
+// actor: every write is validated and records its event exactly as the API's would (so webhooks,
+// automation and the change feed see it), and no SQL here writes anything itself.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validate } from 'class-validator';
+import type { DataSource } from 'typeorm';
+import { inWorkspace, isUuid, type TenantTransaction } from '../../src/db/tenant-transaction';
+import type { ServiceContext } from '../../src/graphql/context';
+import { flattenValidation } from '../../src/graphql/errors';
+import type { Services } from '../../src/modules';
+import { ApiScope } from '../../src/modules/api-keys/api-key.entity';
+import { CreateApiKeyInput } from '../../src/modules/api-keys/api-key.types';
+import { SignUpInput } from '../../src/modules/auth/auth.types';
+import { scopesOfRole, type Viewer } from '../../src/modules/auth/viewer';
+import { SYSTEM_ACTOR } from '../../src/modules/events/event.service';
+import { Role } from '../../src/modules/users/user.entity';
+import { UpdateUserInput } from '../../src/modules/users/user.types';
+import { createDemoWorkspace, readDemoCredentials } from '../../src/modules/workspaces/demo';
+
+/** The demo admin (src/modules/workspaces/demo.ts). */
+const DEMO_EMAIL = 'admin@demo.trellis.dev';
+
+/** Wrong arguments: one line on stderr and exit code 2. */
+export class UsageError extends Error {}
+
+export interface Admin {
+  ds: DataSource;
+  services: Services;
+}
+
+/**
+ * The operator, acting in a workspace as an ADMIN would (the services check the ADMIN role), without
+ * being one of its users: no user id, and its writes are recorded with the SYSTEM actor.
+ */
+function operator(tx: TenantTransaction): ServiceContext {
+  const viewer: Viewer = { kind: 'USER', workspaceId: tx.workspaceId, userId: null, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
+  return { tx, viewer, actor: SYSTEM_ACTOR };
+}
+
+/** Runs `fn` as the operator in an existing workspace; a bad or unknown id is a usage error. */
+async function inExistingWorkspace<T>(a: Admin, workspaceId: string, fn: (ctx: ServiceContext) => Promise<T>): Promise<T> {
+  if (!isUuid(workspaceId)) throw new UsageError(`--workspace must be a workspace id (a UUID), not "${workspaceId}"`);
+  return inWorkspace(a.ds, workspaceId, async (tx) => {
+    if (!(await tx.one('SELECT 1 FROM workspace WHERE id = $1', [workspaceId]))) throw new UsageError(`no workspace ${workspaceId}`);
+    return fn(operator(tx));
+  });
+}
+
+/** Checks an input with the API's own validation rules; `options` names the flag of each field. */
+async function check<T extends object>(input: T, options: Record<string, string>): Promise<T> {
+  const [first] = flattenValidation(await validate(input, { forbidUnknownValues: false }));
+  if (first) {
+    const option = options[first.field] ?? first.field;
+    // class-validator messages start with the property name: "email must be an email".
+    throw new UsageError(first.message.startsWith(first.field) ? option + first.message.slice(first.field.length) : `${option}: ${first.message}`);
+  }
+  return input;
+}
+
+const generatePassword = () => randomBytes(15).toString('base64url');
+
+export function parseScopes(value: string): ApiScope[] {
+  const scopes = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const bad = scopes.find((s) => !(s in ApiScope));
+  if (bad || !scopes.length) throw new UsageError(`--scopes must be READ, WRITE or READ,WRITE, not "${value}"`);
+  return [...new Set(scopes)] as ApiScope[];
+}
+
+export interface NewWorkspace {
+  workspaceId: string;
+  adminId: string;
+  email: string;
+  password: string;
+  apiKey: string;
+  apiKeyId: string;
+}
+
+/** A workspace (with its default pipeline), its first ADMIN and an API key, in one transaction. */
+export async function createWorkspace(a: Admin, o: { name: string; adminEmail: string; adminName: string; password?: string }): Promise<NewWorkspace> {
+  const password = o.password ?? generatePassword();
+  // SignUpInput holds the API's rules for exactly these four values.
+  await check(Object.assign(new SignUpInput(), { workspaceName: o.name, name: o.adminName, email: o.adminEmail, password }), {
+    workspaceName: '--name',
+    name: '--admin-name',
+    email: '--admin-email',
+    password: '--password',
+  });
+  return inWorkspace(a.ds, randomUUID(), async (tx) => {
+    await a.services.workspaces.create(tx, { name: o.name.trim() }, SYSTEM_ACTOR);
+    const ctx = operator(tx);
+    const admin = await a.services.users.create(ctx, { name: o.adminName, email: o.adminEmail, role: Role.ADMIN, password });
+    const key = await a.services.apiKeys.create(ctx, { name: 'Admin CLI', scopes: [ApiScope.READ, ApiScope.WRITE] });
+    return { workspaceId: tx.workspaceId, adminId: admin.id, email: admin.email, password, apiKey: key.secret, apiKeyId: key.apiKey.id };
+  });
+}
+
+export async function createApiKey(a: Admin, o: { workspace: string; name: string; scopes: string }): Promise<{ id: string; secret: string; scopes: ApiScope[] }> {
+  const input = await check(Object.assign(new CreateApiKeyInput(), { name: o.name, scopes: parseScopes(o.scopes) }), { name: '--name', scopes: '--scopes' });
+  return inExistingWorkspace(a, o.workspace, async (ctx) => {
+    const { apiKey, secret } = await a.services.apiKeys.create(ctx, input);
+    return { id: apiKey.id, secret, scopes: apiKey.scopes };
+  });
+}
+
+/** Revokes a key (again: nothing happens). Running servers stop accepting it within API_KEY_CACHE_MS. */
+export async function revokeApiKey(a: Admin, o: { workspace: string; id: string }): Promise<{ id: string; name: string; revokedAt: Date }> {
+  if (!isUuid(o.id)) throw new UsageError(`--id must be an API key id (a UUID), not "${o.id}"`);
+  return inExistingWorkspace(a, o.workspace, async (ctx) => {
+    const key = await a.services.apiKeys.revoke(ctx, o.id);
+    return { id: key.id, name: key.name, revokedAt: key.revokedAt! };
+  });
+}
+
+/** Sets a user's password (generated when not given); the user's sessions end, as with updateUser. */
+export async function resetPassword(a: Admin, o: { workspace: string; email: string; password?: string }): Promise<{ userId: string; email: string; password: string }> {
+  const password = o.password ?? generatePassword();
+  await check(Object.assign(new UpdateUserInput(), { password }), { password: '--password' });
+  return inExistingWorkspace(a, o.workspace, async (ctx) => {
+    // Emails are unique per workspace ignoring case, as log-in matches them.
+    const user = await ctx.tx.one<{ id: string; email: string }>('SELECT id, email FROM app_user WHERE workspace_id = $1 AND lower(email) = lower($2) AND deleted_at IS NULL', [
+      ctx.tx.workspaceId,
+      o.email.trim(),
+    ]);
+    if (!user) throw new UsageError(`no user with email ${o.email} in workspace ${o.workspace}`);
+    await a.services.users.update(ctx, user.id, { password });
+    return { userId: user.id, email: user.email, password };
+  });
+}
+
+export interface DemoResult {
+  created: boolean;
+  workspaceId: string;
+  email: string;
+  password?: string;
+  apiKey?: string;
+}
+
+/**
+ * The demo workspace (the Maven CRM sample), once. In embedded mode its credentials are kept in the
+ * data folder, where `npm start` prints them; with DATABASE_URL they are printed here only.
+ */
+export async function seedDemo(a: Admin, o: { embedded: boolean; dataDir: string }): Promise<DemoResult> {
+  const kept = o.embedded ? readDemoCredentials(o.dataDir) : null;
+  if (kept) return { created: false, workspaceId: kept.workspaceId, email: kept.email, password: kept.password, apiKey: kept.apiKey };
+  // The demo admin's email, found the way log-in finds it (the one lookup across workspaces).
+  const [existing]: { workspace_id: string }[] = await a.ds.query('SELECT workspace_id FROM auth_login_candidates($1)', [DEMO_EMAIL]);
+  if (existing) return { created: false, workspaceId: existing.workspace_id, email: DEMO_EMAIL };
+  const dir = o.embedded ? o.dataDir : mkdtempSync(join(tmpdir(), 'trellis-demo-'));
+  try {
+    const creds = await createDemoWorkspace(a.ds, a.services, dir);
+    return { created: true, workspaceId: creds.workspaceId, email: creds.email, password: creds.password, apiKey: creds.apiKey };
+  } finally {
+    if (!o.embedded) rmSync(dir, { recursive: true, force: true });
+  }
+}
