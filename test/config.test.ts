@@ -32,6 +32,7 @@ const INVALID: [string, Record<string, string>, string][] = [
   ['MAX_QUERY_DEPTH below its minimum', { MAX_QUERY_DEPTH: '1' }, 'MAX_QUERY_DEPTH'],
   ['DB_POOL_SIZE zero', { DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
   ['API_KEY_CACHE_MS negative', { API_KEY_CACHE_MS: '-1' }, 'API_KEY_CACHE_MS'],
+  ['EXPLORER not a boolean', { EXPLORER: 'on' }, 'EXPLORER'],
 ];
 
 /** Values from INVALID that must never be echoed back (secrets and credentials). */
@@ -105,8 +106,10 @@ describe('loadConfig', () => {
       webhooks: { allowPrivateNetworks: false, timeoutMs: 10_000, concurrency: 64, workers: true },
       smtp: { url: undefined, from: 'Trellis <no-reply@trellis.local>' },
       automation: { workers: true, catchUpHours: 24 },
+      rateLimits: { capacity: 1_000_000, refillPerSecond: 100_000, loginPerAccount: 10, loginPerAddress: 100, loginWindowSeconds: 900 },
       demoSeed: true,
       runMigrations: true,
+      explorer: true,
     });
     expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(c)).toBe(true);
@@ -170,6 +173,15 @@ describe('loadConfig', () => {
     const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: A_SECRET });
     expect(c).toMatchObject({ env: 'production', embedded: false, databaseUrl: url, migrationDatabaseUrl: url, jwtSecret: A_SECRET });
     expect(loadConfig({ DATABASE_URL: url, MIGRATION_DATABASE_URL: owner, JWT_SECRET: A_SECRET }).migrationDatabaseUrl).toBe(owner);
+  });
+
+  it('EXPLORER: on by default, off in production unless EXPLORER=true', () => {
+    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://trellis_app:pw@db.internal:5432/trellis', JWT_SECRET: A_SECRET };
+    expect(loadConfig(prod).explorer).toBe(false);
+    expect(loadConfig({ ...prod, EXPLORER: 'true' }).explorer).toBe(true);
+    expect(loadConfig({ ...prod, EXPLORER: '1' }).explorer).toBe(true);
+    expect(loadConfig({ TRELLIS_DATA_DIR: newDir(), JWT_SECRET: A_SECRET, EXPLORER: 'false' }).explorer).toBe(false);
+    expect(loadConfig({ TRELLIS_DATA_DIR: newDir(), JWT_SECRET: A_SECRET, NODE_ENV: 'test' }).explorer).toBe(true);
   });
 
   it('NODE_ENV=test with DATABASE_URL: a random secret per load, never written', () => {

@@ -23,23 +23,30 @@ export class ActivityFunnelService {
       rowMapper(ctx.tx.dataSource, Stage),
     );
     const p = new SqlParams([ctx.tx.workspaceId, pipeline]);
-    const cohort = [`o.workspace_id = $1`, `o.pipeline_id = $2`, `o.deleted_at IS NULL`, scope.owners(p, 'o.owner_id'), within(p, () => local(p, 'o.created_at', scope.tz), from, to)].filter((c) => c !== 'TRUE').join(' AND ');
-    // Per opportunity: the furthest OPEN/WON stage it entered, and whether it entered each LOST stage.
-    const rows = await ctx.tx.query<{ stage_id: string; reached_exact: number; furthest: number; avg_days: number | null }>(
-      `WITH cohort AS (SELECT o.id FROM opportunity o WHERE ${cohort}),
-       entries AS (
-         SELECT h.opportunity_id, h.stage_id, s.position, s.kind, h.entered_at, h.left_at
-         FROM opportunity_stage_history h JOIN cohort c ON c.id = h.opportunity_id
-         JOIN stage s ON s.workspace_id = h.workspace_id AND s.id = h.stage_id
-         WHERE h.workspace_id = $1 AND h.pipeline_id = $2),
-       furthest AS (SELECT opportunity_id, max(position) AS pos FROM entries WHERE kind <> 'LOST' GROUP BY opportunity_id)
-       SELECT s.id AS stage_id,
-              (SELECT count(DISTINCT e.opportunity_id) FROM entries e WHERE e.stage_id = s.id)::int AS reached_exact,
-              (SELECT count(*) FROM furthest f WHERE f.pos >= s.position)::int AS furthest,
-              (SELECT avg(extract(epoch FROM e.left_at - e.entered_at) / 86400) FROM entries e WHERE e.stage_id = s.id AND e.left_at IS NOT NULL)::float8 AS avg_days
-       FROM stage s WHERE s.workspace_id = $1 AND s.pipeline_id = $2 AND s.deleted_at IS NULL`,
+    const cohort = [`o.pipeline_id = $2`, `o.deleted_at IS NULL`, scope.owners(p, 'o.owner_id'), within(p, () => local(p, 'o.created_at', scope.tz), from, to)].filter((c) => c !== 'TRUE').join(' AND ');
+    // Two passes over the cohort's stage history: per stage (who entered it, days spent), and per
+    // opportunity (the furthest OPEN/WON stage it entered); "reached" adds the latter up from the end.
+    const history = `opportunity_stage_history h JOIN opportunity o ON o.workspace_id = h.workspace_id AND o.id = h.opportunity_id
+       WHERE h.workspace_id = $1 AND h.pipeline_id = $2 AND ${cohort}`;
+    const perStage = await ctx.tx.query<{ stage_id: string; entered: number; avg_days: number | null }>(
+      `SELECT h.stage_id, count(DISTINCT h.opportunity_id)::int AS entered,
+              avg(extract(epoch FROM h.left_at - h.entered_at) / 86400) FILTER (WHERE h.left_at IS NOT NULL)::float8 AS avg_days
+       FROM ${history} GROUP BY h.stage_id`,
       p.values,
     );
+    const position = new Map(stages.map((st) => [st.id, st.kind === 'LOST' ? null : st.position]));
+    const furthest = await ctx.tx.query<{ pos: number; n: number }>(
+      `SELECT f.pos, count(*)::int AS n FROM (
+         SELECT max(s.position) AS pos FROM ${history.replace('WHERE', 'JOIN stage s ON s.workspace_id = h.workspace_id AND s.id = h.stage_id AND s.kind <> \'LOST\' WHERE')} GROUP BY h.opportunity_id
+       ) f GROUP BY f.pos`,
+      p.values,
+    );
+    const reachedAt = (pos: number) => furthest.filter((f) => f.pos >= pos).reduce((a, f) => a + f.n, 0);
+    const rows = stages.map((st) => {
+      const r = perStage.find((x) => x.stage_id === st.id);
+      const pos = position.get(st.id);
+      return { stage_id: st.id, reached_exact: r?.entered ?? 0, furthest: pos == null ? 0 : reachedAt(pos), avg_days: r?.avg_days ?? null };
+    });
     const byStage = new Map(rows.map((r) => [r.stage_id, r]));
     const sequence = stages.filter((s) => s.kind !== 'LOST');
     return stages.map((stage) => {

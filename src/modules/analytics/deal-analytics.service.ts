@@ -13,6 +13,9 @@ type Filter = Record<string, unknown> | null | undefined;
 /** The weighted amount of an opportunity `t` in stage `s`: its own probability, else the stage's. */
 const WEIGHTED = `t.amount_value * coalesce(t.probability, s.probability) / 100`;
 
+/** Deals counted once: only the line item join (PRODUCT) can repeat a deal, and DISTINCT costs a sort. */
+const dealCount = (g: { join: string } | null) => (g?.join.includes('line_item') ? 'count(DISTINCT t.id)::int' : 'count(*)::int');
+
 /**
  * Deal analytics, in exact decimals (numeric) and never mixing currencies: every amount is a list
  * with one total per currency. Each takes the shared opportunity filter, and covers what the viewer's
@@ -33,20 +36,16 @@ export class DealAnalyticsService {
     const pipeline = await this.pipelineOf(ctx, pipelineId);
     const stages = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(rowMapper(ctx.tx.dataSource, Stage));
     const { p, where } = await this.base(ctx, filter);
-    const rows = await ctx.tx.query<{ stage_id: string; currency: string; n: number; amount: string | null; weighted: string | null }>(
+    // One scan: per stage and currency, and per currency for the totals (GROUPING SETS).
+    const all = await ctx.tx.query<{ stage_id: string | null; currency: string; n: number; amount: string | null; weighted: string | null }>(
       `SELECT t.stage_id, t.currency, count(*)::int AS n, sum(t.amount_value)::text AS amount, round(sum(${WEIGHTED}), 4)::text AS weighted
        FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
-       WHERE ${where} AND t.pipeline_id = ${p.add(pipeline)}::uuid GROUP BY t.stage_id, t.currency`,
+       WHERE ${where} AND t.pipeline_id = ${p.add(pipeline)}::uuid GROUP BY GROUPING SETS ((t.stage_id, t.currency), (t.currency)) ORDER BY t.currency`,
       p.values,
     );
+    const rows = all.filter((r) => r.stage_id !== null);
     const byStage = (id: string) => rows.filter((r) => r.stage_id === id);
-    // Totals per currency are summed in SQL too, so that they stay exact.
-    const exact = await ctx.tx.query<{ currency: string; n: number; amount: string | null; weighted: string | null }>(
-      `SELECT t.currency, count(*)::int AS n, coalesce(sum(t.amount_value), 0)::text AS amount, coalesce(round(sum(${WEIGHTED}), 4), 0)::text AS weighted
-       FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
-       WHERE ${where} AND t.pipeline_id = $${p.values.length}::uuid GROUP BY t.currency ORDER BY t.currency`,
-      p.values,
-    );
+    const exact = all.filter((r) => r.stage_id === null);
     return {
       stages: stages.map((stage) => {
         const mine = byStage(stage.id);
@@ -57,7 +56,7 @@ export class DealAnalyticsService {
           weightedAmounts: amounts(mine.map((r) => ({ currency: r.currency, amount: r.weighted }))),
         };
       }),
-      totals: exact.map((r) => ({ currency: r.currency.trim(), count: r.n, amount: decimal(r.amount), weightedAmount: decimal(r.weighted) })),
+      totals: exact.map((r) => ({ currency: r.currency.trim(), count: r.n, amount: decimal(r.amount ?? '0'), weightedAmount: decimal(r.weighted ?? '0') })),
     };
   }
 
@@ -70,7 +69,7 @@ export class DealAnalyticsService {
     const amountCol = g?.join.includes('line_item') ? 'li.total_value' : 't.amount_value';
     const currencyCol = g?.join.includes('line_item') ? 'li.currency' : 't.currency';
     const rows = await ctx.tx.query<{ period: string; gid: string | null; currency: string; n: number; amount: string | null }>(
-      `SELECT ${periodOf}::text AS period, ${g ? `${g.id}::text` : 'NULL'} AS gid, ${currencyCol} AS currency, count(DISTINCT t.id)::int AS n, sum(${amountCol})::text AS amount
+      `SELECT ${periodOf}::text AS period, ${g ? `${g.id}::text` : 'NULL'} AS gid, ${currencyCol} AS currency, ${dealCount(g)} AS n, sum(${amountCol})::text AS amount
        FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       p.values,
     );
@@ -150,7 +149,7 @@ export class DealAnalyticsService {
     const g = dealGrouping(groupBy);
     const { p, where } = await this.base(ctx, filter, (p, tz) => [`t.status IN ('WON', 'LOST')`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
     const rows = await ctx.tx.query<{ gid: string | null; status: string; currency: string; n: number; amount: string | null }>(
-      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${g?.join.includes('line_item') ? 'li.currency' : 't.currency'} AS currency, count(DISTINCT t.id)::int AS n,
+      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${g?.join.includes('line_item') ? 'li.currency' : 't.currency'} AS currency, ${dealCount(g)} AS n,
               sum(${g?.join.includes('line_item') ? 'li.total_value' : 't.amount_value'})::text AS amount
        FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       p.values,
@@ -179,7 +178,7 @@ export class DealAnalyticsService {
     const { p, where } = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, `t.closed_at IS NOT NULL`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
     const days = `extract(epoch FROM t.closed_at - t.created_at) / 86400`;
     const rows = await ctx.tx.query<{ gid: string | null; n: number; avg: number | null; median: number | null; p90: number | null }>(
-      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, count(DISTINCT t.id)::int AS n, avg(${days})::float8 AS avg,
+      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, ${dealCount(g)} AS n, avg(${days})::float8 AS avg,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY ${days})::float8 AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY ${days})::float8 AS p90
        FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1 ORDER BY 1`,
       p.values,
