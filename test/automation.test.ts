@@ -1,4 +1,5 @@
 import { signUp, startSecondInstance, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
+import { settleAutomation } from './helpers/automation';
 
 const CREATE_RULE = `mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id name active trigger { type events } actions { type params } } }`;
 const RUNS = `query($r: ID) { automationRuns(ruleId: $r, first: 100) { totalCount nodes { status occasion entityId error actions { type ok summary error details } } } }`;
@@ -16,7 +17,7 @@ describe('automation', () => {
     return r.data.createAutomationRule.id as string;
   };
   const runs = async (ruleId: string) => (await t.gql(RUNS, { r: ruleId }, admin.accessToken)).data.automationRuns;
-  const settle = () => t.services.automation.engine.consume();
+  const settle = () => settleAutomation(t);
 
   beforeAll(async () => {
     t = await startTestApp({ AUTOMATION_WORKERS: 'false' });
