@@ -7,7 +7,7 @@ import type { Logger } from '../../logger';
 import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import type { EventBus } from '../realtime/event-bus';
-import { matchesPatterns } from '../webhooks/webhook-endpoint.service';
+import { matchesPatterns } from '../events/event-patterns';
 import { type AutomationRule, TriggerType } from './automation-rule.entity';
 import { mapRule, type RuleRunner, ruleEntity } from './rule-runner';
 

@@ -10,6 +10,7 @@ import { coerceFilter } from '../../graphql/json-filter';
 import { col, type EntitySpec } from '../../graphql/sql';
 import { requireAdmin } from '../auth/viewer';
 import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
+import { checkPatterns } from '../events/event-patterns';
 import { lockRecord, insertRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { ActionHandler, CheckEnv, RecordAccess } from './actions/action';
 import { type ActionType, AutomationRule, type AutomationTrigger, TriggerType } from './automation-rule.entity';
@@ -17,7 +18,6 @@ import { AutomationRun } from './automation-run.entity';
 import type { AutomationRuleInput, AutomationTestResult, AutomationTriggerInput, UpdateAutomationRuleInput } from './automation.types';
 import { type RuleRunner, ruleEntity } from './rule-runner';
 
-const PATTERN = /^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$/;
 const INACTIVITY_ENTITIES = ['account', 'contact', 'lead', 'opportunity'];
 
 export const AUTOMATION_RULE_STORE: StoreSpec<AutomationRule> = {
@@ -175,11 +175,7 @@ function checkTrigger(t: AutomationTriggerInput): AutomationTrigger {
   };
   switch (t.type) {
     case TriggerType.RECORD_EVENT: {
-      const events = [...new Set(need(t.events, 'events', 'events').map((p) => p.trim()))];
-      if (!events.length) throw badField('input.trigger.events', 'give at least one event pattern');
-      const bad = events.find((p) => !PATTERN.test(p));
-      if (bad !== undefined) throw badField('input.trigger.events', `"${bad.slice(0, 100)}" is not an event pattern (\`lead.created\`, \`opportunity.*\` or \`*\`)`);
-      out.events = events;
+      out.events = checkPatterns(need(t.events, 'events', 'events'), 'input.trigger.events');
       if (t.changedFields?.length) out.changedFields = [...new Set(t.changedFields)];
       break;
     }

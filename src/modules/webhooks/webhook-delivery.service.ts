@@ -10,7 +10,8 @@ import type { ChangeFeedService } from '../events/change-feed.service';
 import { recordEvent } from '../events/event.service';
 import { type DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
-import { matchesPatterns, type WebhookEndpointService } from './webhook-endpoint.service';
+import { matchesPatterns } from '../events/event-patterns';
+import type { WebhookEndpointService } from './webhook-endpoint.service';
 
 const DELIVERY_SPEC: EntitySpec = {
   table: 'webhook_delivery',

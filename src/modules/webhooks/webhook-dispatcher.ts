@@ -4,7 +4,7 @@ import { inWorkspace } from '../../db/tenant-transaction';
 import type { Logger } from '../../logger';
 import type { RecordFilterService } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
-import { matchesPatterns } from './webhook-endpoint.service';
+import { matchesPatterns } from '../events/event-patterns';
 
 /** Any constant: the advisory lock that lets one instance at a time move the dispatch cursor. */
 const DISPATCH_LOCK = 7_466_105_001;

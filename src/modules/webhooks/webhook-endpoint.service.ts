@@ -7,6 +7,7 @@ import { requireAdmin } from '../auth/viewer';
 import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
 import { insertRecord, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { NotificationService } from '../notifications/notification.service';
+import { checkPatterns } from '../events/event-patterns';
 import { blockedLiteral } from './ssrf-guard';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { newWebhookSecret } from './webhook-signature';
@@ -15,7 +16,6 @@ import type { UpdateWebhookEndpointInput, WebhookEndpointInput, WebhookEndpointW
 /** After a rotation, the previous secret signs too for this long, so that receivers can switch over. */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
-const PATTERN = /^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$/;
 
 export const WEBHOOK_ENDPOINT_STORE: StoreSpec<WebhookEndpoint> = {
   table: 'webhook_endpoint',
@@ -39,11 +39,6 @@ export const WEBHOOK_ENDPOINT_STORE: StoreSpec<WebhookEndpoint> = {
 
 /** Turns a JSON filter into the entity's typed filter (see coerceFilter), given the filter type's name. */
 export type FilterCoercer = (graphqlType: string, value: unknown) => Record<string, unknown>;
-
-/** True when the event type matches one of the patterns (`*`, `opportunity.*`, `opportunity.won`). */
-export function matchesPatterns(patterns: readonly string[], type: string): boolean {
-  return patterns.some((p) => p === '*' || p === type || (p.endsWith('.*') && type.startsWith(p.slice(0, -1))));
-}
 
 /** Webhook endpoints are configured by ADMIN users; every change is an event, without the secrets. */
 export class WebhookEndpointService {
@@ -176,9 +171,3 @@ export class WebhookEndpointService {
   }
 }
 
-function checkPatterns(patterns: string[], field: string): string[] {
-  const out = [...new Set(patterns.map((p) => p.trim()))];
-  const bad = out.find((p) => !PATTERN.test(p));
-  if (bad !== undefined) throw badField(field, `"${bad.slice(0, 100)}" is not an event pattern (\`opportunity.won\`, \`opportunity.*\` or \`*\`)`);
-  return out;
-}
