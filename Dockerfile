@@ -20,6 +20,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 COPY --from=build /app/dist/ormconfig.js ./dist/ormconfig.js
+# The admin CLI (`node dist/scripts/trellis.js ...`) and the demo data its seed:demo loads.
+COPY --from=build /app/dist/scripts ./dist/scripts
+COPY demo ./demo
 COPY schema ./schema
 USER node
 EXPOSE 4000

@@ -2,47 +2,16 @@
 // It connects like the server (DATABASE_URL + MIGRATION_DATABASE_URL, or the embedded PostgreSQL of
 // TRELLIS_DATA_DIR) and acts through the services, so its writes are checked and logged as events
 // like any other. Exit codes: 0 done, 1 failed, 2 wrong arguments.
-import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
+//
+// Only commander loads up front: the server's modules (schema, entities) load when a command needs
+// them, so `--help` and argument errors answer at once.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../src/config';
-import { connect, runMigrations } from '../src/db/data-source';
-import { pgError } from '../src/db/pg-errors';
-import { AppError } from '../src/graphql/errors';
-import { createLogger } from '../src/logger';
-import { createServices } from '../src/modules';
-import { createApiKey, createWorkspace, resetPassword, revokeApiKey, seedDemo, UsageError, type Admin } from './cli/admin';
-import { openDatabase } from './cli/database';
+import { UsageError } from './cli/usage-error';
 
-/** The server's configuration. The CLI signs no tokens, so it needs no JWT_SECRET of its own. */
-function cliConfig(): Config {
-  try {
-    return loadConfig({ ...process.env, JWT_SECRET: process.env.JWT_SECRET || randomBytes(32).toString('hex') });
-  } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-/** Opens the database, hands the services to `fn`, and closes everything (stopping an embedded PostgreSQL it started). */
-async function withAdmin<T>(fn: (a: Admin, config: Config) => Promise<T>): Promise<T> {
-  const config = cliConfig();
-  const db = await openDatabase(config);
-  try {
-    // As `npm start` does: an embedded database is the CLI's own to bring up to date.
-    if (db.startedEmbedded && config.runMigrations) await runMigrations(db.ownerUrl);
-    const ds = await connect({ url: db.appUrl, poolSize: 2, applicationName: 'trellis-cli' });
-    try {
-      return await fn({ ds, services: createServices(ds, config, createLogger('silent')) }, config);
-    } finally {
-      await ds.destroy();
-    }
-  } finally {
-    await db.close();
-  }
-}
+const session = () => import('./cli/session.js');
+const admin = () => import('./cli/admin.js');
 
 /** Aligned `label  value` lines on stdout. */
 function print(title: string, rows: [string, string][]): void {
@@ -63,17 +32,16 @@ program
   .requiredOption('--admin-email <email>', "the ADMIN's sign-in email")
   .requiredOption('--admin-name <name>', "the ADMIN's name")
   .option('--password <password>', 'the ADMIN password (at least 10 characters); generated and printed when omitted')
-  .action((o: { name: string; adminEmail: string; adminName: string; password?: string }) =>
-    withAdmin(async (a) => {
-      const w = await createWorkspace(a, o);
-      print(`Workspace "${o.name.trim()}" created.`, [
-        ['workspace id', w.workspaceId],
-        ['admin', `${w.email} (user ${w.adminId})`],
-        ['password', o.password ? '(as given)' : w.password],
-        ['API key', `${w.apiKey} (READ, WRITE; id ${w.apiKeyId}; shown only now)`],
-      ]);
-    }),
-  );
+  .action(async (o: { name: string; adminEmail: string; adminName: string; password?: string }) => {
+    const task = await (await admin()).createWorkspace(o);
+    const w = await (await session()).withAdmin(task);
+    print(`Workspace "${o.name.trim()}" created.`, [
+      ['workspace id', w.workspaceId],
+      ['admin', `${w.email} (user ${w.adminId})`],
+      ['password', o.password ? '(as given)' : w.password],
+      ['API key', `${w.apiKey} (READ, WRITE; id ${w.apiKeyId}; shown only now)`],
+    ]);
+  });
 
 program
   .command('apikey:create')
@@ -81,31 +49,29 @@ program
   .requiredOption('--workspace <id>', 'the workspace id')
   .requiredOption('--name <name>', 'a name to recognise the key by')
   .requiredOption('--scopes <scopes>', 'READ, WRITE or READ,WRITE')
-  .action((o: { workspace: string; name: string; scopes: string }) =>
-    withAdmin(async (a) => {
-      const k = await createApiKey(a, o);
-      print(`API key "${o.name.trim()}" created.`, [
-        ['id', k.id],
-        ['scopes', k.scopes.join(', ')],
-        ['secret', `${k.secret} (shown only now)`],
-      ]);
-    }),
-  );
+  .action(async (o: { workspace: string; name: string; scopes: string }) => {
+    const task = await (await admin()).createApiKey(o);
+    const k = await (await session()).withAdmin(task);
+    print(`API key "${o.name.trim()}" created.`, [
+      ['id', k.id],
+      ['scopes', k.scopes.join(', ')],
+      ['secret', `${k.secret} (shown only now)`],
+    ]);
+  });
 
 program
   .command('apikey:revoke')
   .description('revoke an API key (running servers refuse it within API_KEY_CACHE_MS)')
   .requiredOption('--workspace <id>', 'the workspace id')
   .requiredOption('--id <id>', 'the API key id')
-  .action((o: { workspace: string; id: string }) =>
-    withAdmin(async (a) => {
-      const k = await revokeApiKey(a, o);
-      print(`API key "${k.name}" revoked.`, [
-        ['id', k.id],
-        ['revoked at', k.revokedAt.toISOString()],
-      ]);
-    }),
-  );
+  .action(async (o: { workspace: string; id: string }) => {
+    const task = await (await admin()).revokeApiKey(o);
+    const k = await (await session()).withAdmin(task);
+    print(`API key "${k.name}" revoked.`, [
+      ['id', k.id],
+      ['revoked at', k.revokedAt.toISOString()],
+    ]);
+  });
 
 program
   .command('password:reset')
@@ -113,40 +79,33 @@ program
   .requiredOption('--workspace <id>', 'the workspace id')
   .requiredOption('--email <email>', "the user's email")
   .option('--password <password>', 'the new password (at least 10 characters); generated and printed when omitted')
-  .action((o: { workspace: string; email: string; password?: string }) =>
-    withAdmin(async (a) => {
-      const r = await resetPassword(a, o);
-      print(`Password of ${r.email} reset; their sessions are ended.`, [
-        ['user id', r.userId],
-        ['password', o.password ? '(as given)' : r.password],
-      ]);
-    }),
-  );
+  .action(async (o: { workspace: string; email: string; password?: string }) => {
+    const task = await (await admin()).resetPassword(o);
+    const r = await (await session()).withAdmin(task);
+    print(`Password of ${r.email} reset; their sessions are ended.`, [
+      ['user id', r.userId],
+      ['password', o.password ? '(as given)' : r.password],
+    ]);
+  });
 
 program
   .command('migrate')
   .description('apply pending migrations (as MIGRATION_DATABASE_URL, or the embedded superuser)')
   .action(async () => {
-    const db = await openDatabase(cliConfig());
-    try {
-      const applied = await runMigrations(db.ownerUrl);
-      process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((m) => `  ${m}\n`).join('')}` : 'The database is up to date.\n');
-    } finally {
-      await db.close();
-    }
+    const applied = await (await session()).migrate();
+    process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((m) => `  ${m}\n`).join('')}` : 'The database is up to date.\n');
   });
 
 program
   .command('seed:demo')
   .description('create the demo workspace (the Maven CRM sample) unless it exists')
-  .action(() =>
-    withAdmin(async (a, config) => {
-      const d = await seedDemo(a, { embedded: config.embedded, dataDir: config.dataDir });
-      const rows: [string, string][] = [['workspace id', d.workspaceId], ['sign in', d.password ? `${d.email} / ${d.password}` : d.email]];
-      if (d.apiKey) rows.push(['API key', d.apiKey]);
-      print(d.created ? 'Demo workspace "Demo Company" created.' : 'The demo workspace exists already.', rows);
-    }),
-  );
+  .action(async () => {
+    const { seedDemo } = await admin();
+    const d = await (await session()).withAdmin((a, config) => seedDemo({ embedded: config.embedded, dataDir: config.dataDir })(a));
+    const rows: [string, string][] = [['workspace id', d.workspaceId], ['sign in', d.password ? `${d.email} / ${d.password}` : d.email]];
+    if (d.apiKey) rows.push(['API key', d.apiKey]);
+    print(d.created ? 'Demo workspace "Demo Company" created.' : 'The demo workspace exists already.', rows);
+  });
 
 // import and export talk to the API (TRELLIS_URL, TRELLIS_API_KEY), not to the database: the CLI
 // hands its arguments to those scripts unchanged, so their options live in one place.
@@ -167,28 +126,20 @@ for (const [name, script, usage] of [
 }
 
 /** The exit code of a failure, after printing it on one line. */
-function failure(err: unknown): number {
-  // Commander has printed its own message (unknown command, missing option); help and version exit 0.
+async function failure(err: unknown): Promise<number> {
+  // Commander has printed its own message (unknown command, missing option); help exits 0.
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   const say = (message: string) => process.stderr.write(`trellis: ${message}\n`);
   if (err instanceof UsageError) {
     say(err.message);
     return 2;
   }
-  // What the services refuse: invalid or unknown arguments are usage errors, the rest (CONFLICT...) failures.
-  if (err instanceof AppError) {
-    say(err.message);
-    return err.code === 'BAD_USER_INPUT' || err.code === 'NOT_FOUND' ? 2 : 1;
-  }
-  if (pgError(err).code === '42P01') {
-    say('the database has no Trellis tables yet: run `npm run trellis -- migrate` first');
-    return 1;
-  }
-  say(err instanceof Error ? err.message : String(err));
-  return 1;
+  const known = (await session()).describeFailure(err);
+  say(known?.message ?? (err instanceof Error ? err.message : String(err)));
+  return known?.usage ? 2 : 1;
 }
 
 program.parseAsync(process.argv).then(
   () => process.exit(process.exitCode ?? 0),
-  (err: unknown) => process.exit(failure(err)),
+  async (err: unknown) => process.exit(await failure(err)),
 );

@@ -14,13 +14,21 @@ export enum SortDirection {
   ASC = 'ASC',
   DESC = 'DESC',
 }
-registerEnumType(SortDirection, { name: 'SortDirection', description: 'Ascending or descending.' });
+registerEnumType(SortDirection, {
+  name: 'SortDirection',
+  description: 'Ascending or descending.',
+  valuesConfig: { ASC: { description: 'Smallest, earliest or A first.' }, DESC: { description: 'Largest, latest or Z first.' } },
+});
 
 export enum NullsOrder {
   FIRST = 'FIRST',
   LAST = 'LAST',
 }
-registerEnumType(NullsOrder, { name: 'NullsOrder', description: 'Where records without a value sort. Default: last when ascending, first when descending.' });
+registerEnumType(NullsOrder, {
+  name: 'NullsOrder',
+  description: 'Where records without a value sort. Default: last when ascending, first when descending.',
+  valuesConfig: { FIRST: { description: 'Records without a value come first.' }, LAST: { description: 'Records without a value come last.' } },
+});
 
 @ObjectType({ description: 'Where a page sits in the whole list.' })
 export class PageInfo {
