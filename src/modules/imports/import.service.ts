@@ -115,7 +115,11 @@ export class ImportService {
       const target = this.targets[job.entityType]!;
       for (let start = job.processed; start < rows.length; start += BATCH) {
         if (this.stopped) return;
-        await inWorkspace(this.ds, workspaceId, async (tx) => {
+        const applied = await inWorkspace(this.ds, workspaceId, async (tx) => {
+          // Every instance resumes unfinished jobs on start, so another may run this one too: the job
+          // row, locked, says which batch is next. A runner that finds it moved on leaves the job to the other.
+          const next = await tx.one<{ processed: number; status: string }>('SELECT processed, status FROM import_job WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
+          if (next?.status !== ImportStatus.RUNNING || next.processed !== start) return false;
           const viewer = await this.viewerOf(tx, job);
           const ctx: ServiceContext = { tx, viewer, actor: { type: job.actorType as ActorType, id: job.actorId } };
           const custom = new Map((await this.customFields.list(ctx, job.entityType)).map((d) => [d.key, d]));
@@ -146,7 +150,9 @@ export class ImportService {
              WHERE workspace_id = $1 AND id = $2 RETURNING *`,
             [workspaceId, id, chunk.length, counts.created, counts.updated, counts.unchanged, counts.failed, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), errors.length],
           ).then((rows) => jobEvent(tx, 'import_job.progressed', rowMapper(tx.dataSource, ImportJob)(rows[0])));
+          return true;
         });
+        if (!applied) return;
       }
       await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
     } catch (err) {
