@@ -29,6 +29,7 @@ interface Scenario {
   workspaces: number;
   subscribers: number;
   eventsSent: number;
+  writeFailures: number;
   deliveriesExpected: number;
   deliveriesReceived: number;
   p50Ms: number;
@@ -111,16 +112,26 @@ async function scenario(workspaces: number): Promise<Scenario> {
       // The writer: RATE mutations per second, on schedule (not waiting for one to finish to send the next).
       const total = RATE * SECONDS;
       const started = Date.now();
-      const inFlight: Promise<unknown>[] = [];
+      const inFlight: Promise<number>[] = [];
+      let writeFailures = 0;
       for (let n = 0; n < total; n++) {
         const due = started + (n * 1000) / RATE;
         const wait = due - Date.now();
         if (wait > 0) await sleep(wait);
         const t = tenants[n % workspaces];
-        inFlight.push(post(t.admin, { query: 'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', variables: { i: { type: 'NOTE', subject: `Event ${n}` } } }));
+        const perEvent = Math.floor(SUBSCRIBERS / workspaces) + (n % workspaces < SUBSCRIBERS % workspaces ? 1 : 0);
+        inFlight.push(
+          post(t.admin, { query: 'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', variables: { i: { type: 'NOTE', subject: `Event ${n}` } } }).then(
+            () => perEvent,
+            () => {
+              writeFailures++;
+              return 0;
+            },
+          ),
+        );
       }
-      await Promise.all(inFlight);
-      const expected = Array.from({ length: total }, (_, n) => SUBSCRIBERS / workspaces + (n % workspaces < SUBSCRIBERS % workspaces ? 1 : 0)).reduce((a, b) => a + b, 0);
+      // An overloaded server may refuse writes: those events are not expected, and the failures are reported.
+      const expected = (await Promise.all(inFlight)).reduce((a, b) => a + b, 0);
       const deadline = Date.now() + 15_000;
       while (received < expected && Date.now() < deadline) await sleep(100);
       for (const s of sockets) s.terminate();
@@ -129,7 +140,8 @@ async function scenario(workspaces: number): Promise<Scenario> {
       return {
         workspaces,
         subscribers: SUBSCRIBERS,
-        eventsSent: total,
+        eventsSent: total - writeFailures,
+        writeFailures,
         deliveriesExpected: expected,
         deliveriesReceived: received,
         p50Ms: percentile(latencies, 50),
@@ -157,10 +169,10 @@ async function main(): Promise<void> {
   console.log('workspaces  fan-out/event  deliveries          p50 ms  p99 ms  max ms  server RSS before -> after   per connection');
   for (const r of results) {
     console.log(
-      `${String(r.workspaces).padEnd(11)} ${String(r.subscribers / r.workspaces).padEnd(14)} ${`${r.deliveriesReceived}/${r.deliveriesExpected}`.padEnd(19)} ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}  ${`${r.rssBeforeMb} MB -> ${r.rssAfterMb} MB`.padEnd(27)} ${r.kbPerConnection} KB`,
+      `${String(r.workspaces).padEnd(11)} ${String(r.subscribers / r.workspaces).padEnd(14)} ${`${r.deliveriesReceived}/${r.deliveriesExpected}${r.writeFailures ? ` (${r.writeFailures} writes refused)` : ''}`.padEnd(19)} ${String(r.p50Ms).padStart(6)}  ${String(r.p99Ms).padStart(6)}  ${String(r.maxMs).padStart(6)}  ${`${r.rssBeforeMb} MB -> ${r.rssAfterMb} MB`.padEnd(27)} ${r.kbPerConnection} KB`,
     );
   }
-  const target = results.every((r) => r.deliveriesReceived === r.deliveriesExpected && r.p99Ms < 250);
+  const target = results.every((r) => r.writeFailures === 0 && r.deliveriesReceived === r.deliveriesExpected && r.p99Ms < 250);
   console.log(`target: every delivery made, p99 under 250 ms: ${target ? 'met' : 'NOT met'}`);
   const dir = join(ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });

@@ -121,9 +121,14 @@ export class WebhookWorker {
    */
   private async round(): Promise<number> {
     let attempted = 0;
+    // A claim is a few round trips: after a completion, claim once a quarter of the slots is free
+    // (or little is in flight), so that claims carry batches rather than one delivery each.
+    const batch = Math.max(1, Math.floor(this.opts.concurrency / 4));
+    let woken = true;
     for (;;) {
       const free = this.opts.concurrency - this.inFlight.size;
-      if (free > 0 && !this.closing) {
+      if (free > 0 && !this.closing && (woken || free >= batch || this.inFlight.size < batch)) {
+        woken = false;
         const claimed: Claimed[] = await this.ds.query(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [this.opts.now(), free, this.opts.leaseSeconds]);
         attempted += claimed.length;
         for (const job of await this.prepare(claimed)) {
@@ -138,10 +143,14 @@ export class WebhookWorker {
       if (this.again && !this.closing) {
         // Woken while claiming: claim once more before waiting.
         this.again = false;
+        woken = true;
         continue;
       }
       await new Promise<void>((resolve) => {
-        this.wakeUp = resolve;
+        this.wakeUp = () => {
+          woken = true;
+          resolve();
+        };
         void Promise.race(this.inFlight).then(resolve);
       });
       this.wakeUp = undefined;
