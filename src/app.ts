@@ -145,7 +145,7 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
           const cost = queryCost(schema, document, request.variables ?? {}, operationName);
           assertCost(cost, config.limits.cost);
           // Charged to the caller's bucket before anything runs; signing up and in have limits of their own.
-          if (contextValue.viewer && services.costLimiter.enabled) contextValue.cost = await services.costLimiter.charge(costKey(contextValue.viewer), Math.max(1, cost ?? 1));
+          if (contextValue.viewer && services.costLimiter.enabled) contextValue.cost = await services.costLimiter.charge(costKey(contextValue.viewer), Math.max(1, cost ?? 1), contextValue.tx);
           // A mutation sent with an Idempotency-Key runs once; a retry gets the stored response.
           const key = request.http?.headers.get('idempotency-key');
           if (key && operation?.operation === 'mutation' && contextValue.viewer && contextValue.tx) {

@@ -51,6 +51,18 @@ export class RequestContext {
     this._loaders = undefined;
   }
 
+  /**
+   * Commits what this request did so far and lets its pooled connection go (the next query opens a
+   * new transaction). For work that takes connections of its own (signing in, refreshing a token):
+   * waiting for a second connection while holding one deadlocks the pool once enough requests do it.
+   */
+  async releaseConnection(): Promise<void> {
+    if (!this._tx || !this.viewer) return;
+    await this._tx.commit();
+    this._tx = new TenantTransaction(this.ds, this.viewer.workspaceId);
+    this._loaders = undefined;
+  }
+
   /** The viewer, or UNAUTHENTICATED (with the reason the credentials were refused, if any). */
   get auth(): ServiceContext {
     const viewer = requireViewer(this.viewer, this.authError);

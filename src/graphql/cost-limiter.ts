@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../logger';
 import { AppError } from './errors';
 
@@ -55,9 +56,11 @@ export class CostLimiter {
   /**
    * Charges `cost` to `key`, or throws RATE_LIMITED (with when to retry) and charges nothing. A key
    * this instance has not seen yet is read from the shared table first (once); after that, no query.
+   * `tx`: the request's transaction, which may already hold a pooled connection: the read then goes
+   * through it, since waiting for a second connection while holding one deadlocks a small pool.
    */
-  async charge(key: string, cost: number): Promise<CostReport> {
-    if (!this.buckets.has(key)) await this.load(key);
+  async charge(key: string, cost: number, tx?: TenantTransaction | null): Promise<CostReport> {
+    if (!this.buckets.has(key)) await this.load(key, tx);
     const now = this.now();
     const b = this.bucket(key, now);
     const level = this.level(b, now);
@@ -116,10 +119,12 @@ export class CostLimiter {
     await this.flush();
   }
 
-  private async load(key: string): Promise<void> {
-    const [row]: { level: number }[] = await this.ds
-      .query(`SELECT greatest(0, level - extract(epoch FROM now() - updated_at) * $2) AS level FROM rate_limit_bucket WHERE key = $1`, [key, this.limits.refillPerSecond])
-      .catch(() => []);
+  private async load(key: string, tx?: TenantTransaction | null): Promise<void> {
+    const sql = `SELECT greatest(0, level - extract(epoch FROM now() - updated_at) * $2) AS level FROM rate_limit_bucket WHERE key = $1`;
+    const params = [key, this.limits.refillPerSecond];
+    // In a savepoint, so that a failed read leaves the request's transaction usable.
+    const read: Promise<{ level: number }[]> = tx ? tx.savepoint(() => tx.query<{ level: number }>(sql, params)) : this.ds.query(sql, params);
+    const [row] = await read.catch((): { level: number }[] => []);
     if (!this.buckets.has(key)) this.buckets.set(key, { shared: row ? Number(row.level) : 0, syncedAt: this.now(), pending: 0 });
   }
 

@@ -41,6 +41,8 @@ export const badField = (field: string, message: string) => badInput([{ field, m
 // Codes Apollo gives to errors it raises itself before execution; they pass through unchanged.
 const APOLLO_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
 
+const GRAPHQL_JS_INPUT_ERROR = /^(Argument "[^"]+" (of (required|non-null) type|has invalid value)|Too many errors processing variables)/;
+
 export interface FormatOptions {
   exposeDetails: boolean;
   /** Production: no "Did you mean ...?" that would reveal schema names to a prober. */
@@ -81,6 +83,11 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   // A GraphQLError raised by graphql-js itself during execution (e.g. a non-null violation on input
   // coercion) carries no original error and is safe to show; anything thrown by our code is not.
   if (error instanceof GraphQLError && !error.originalError && !code) {
+    return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  // graphql-js's checks of the request during execution, which Apollo leaves without a code: an
+  // explicit null for a non-null argument that has a default, more than 50 bad variable values.
+  if (original instanceof GraphQLError && !original.extensions?.code && GRAPHQL_JS_INPUT_ERROR.test(original.message)) {
     return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
   }
   opts.onInternal(original);

@@ -12,14 +12,31 @@ const tooComplex = (message: string) => new GraphQLError(message, { extensions: 
 const reject = (ctx: ValidationContext | null, err: GraphQLError) => ctx?.reportError(tooComplex(err.message.replace(/^Syntax Error: /, '')));
 const common = { propagateOnRejection: false, onReject: [reject], exposeLimits: true };
 
-/** NUL cannot be stored in PostgreSQL text: a string holding one is refused before it reaches SQL. */
+/** Half of a UTF-16 surrogate pair without the other half: no Unicode character at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** How deep variables may nest: far beyond any real input, well short of what recursion survives. */
+const MAX_NESTING = 1000;
+
+/**
+ * NUL cannot be stored in PostgreSQL text, and a lone surrogate is no character (PostgreSQL's JSON
+ * refuses it): a string holding either is refused before it reaches SQL. So are values nested more
+ * than 1000 levels deep (JSON fields take any shape, and the code that reads them recurses). The walk
+ * itself is iterative: a hostile depth cannot overflow its stack.
+ */
 export function assertNoNul(value: unknown, path = 'variables'): void {
-  if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new GraphQLError(`${path} holds a NUL character`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
-  } else if (Array.isArray(value)) {
-    value.forEach((v, i) => assertNoNul(v, `${path}[${i}]`));
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) assertNoNul(v, `${path}.${k}`);
+  const bad = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  const pending: [unknown, string, number][] = [[value, path, 0]];
+  while (pending.length) {
+    const [v, at, depth] = pending.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) throw bad(`${at} holds a NUL character`);
+      if (LONE_SURROGATE.test(v)) throw bad(`${at} holds a lone surrogate (not valid Unicode)`);
+    } else if (v && typeof v === 'object') {
+      if (depth >= MAX_NESTING) throw bad(`${path} is nested more than ${MAX_NESTING} levels deep`);
+      if (Array.isArray(v)) v.forEach((item, i) => pending.push([item, `${at}[${i}]`, depth + 1]));
+      else for (const [k, item] of Object.entries(v)) pending.push([item, `${at}.${k}`, depth + 1]);
+    }
   }
 }
 
@@ -50,12 +67,15 @@ const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }
 
 /**
  * The cost of an operation, or undefined when its variables do not fit their types: execution then
- * rejects them with a proper BAD_USER_INPUT, which is better than failing here.
+ * rejects them with a proper BAD_USER_INPUT, which is better than failing here. QUERY_TOO_COMPLEX
+ * when it has more fields than the estimator will visit (10 000, fragments expanded).
  */
 export function queryCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string | null): number | undefined {
   try {
     return computeCost(schema, query, variables, operationName);
-  } catch {
+  } catch (err) {
+    // Too many fields to price (fragments spread over and over): refused, not let through unpriced.
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) throw tooComplex('Query too complex: too many fields once its fragments are expanded');
     return undefined;
   }
 }

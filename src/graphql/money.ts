@@ -12,6 +12,8 @@ export class Money {
 export class MoneyInput {
   @Field(() => DecimalScalar, { description: 'The amount, not negative, e.g. "1234.50".' })
   @Matches(/^\d/, { message: 'amount must not be negative' })
+  // Stored as numeric(20,4): at most 16 digits before the point.
+  @Matches(/^-?\d{1,16}(\.\d*)?$/, { message: 'amount must be less than 10^16' })
   amount: string;
 
   @Field({ nullable: true, description: 'An ISO 4217 currency code such as USD or EUR.' })

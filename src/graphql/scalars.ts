@@ -3,10 +3,24 @@ import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 
 const invalid = (message: string) => new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
+const dateTimeBase = DateTimeResolver.toConfig();
+/**
+ * Instants in the years 0001 to 9999 (UTC), the ones an RFC 3339 string can give back: PostgreSQL
+ * has no year 0, and a later year would not serialise. Refused here, not by the database.
+ */
+const fromYearOne = (value: unknown): unknown => {
+  if (value instanceof Date && (value.getUTCFullYear() < 1 || value.getUTCFullYear() > 9999)) {
+    throw invalid(`DateTime must be in the years 0001 to 9999 (UTC), got ${value.toISOString()}`);
+  }
+  return value;
+};
+
 export const DateTimeScalar = new GraphQLScalarType({
-  ...DateTimeResolver.toConfig(),
+  ...dateTimeBase,
   name: 'DateTime',
   description: 'An instant, as an ISO-8601 string with an offset, e.g. `2026-11-27T09:30:00.000Z`.',
+  parseValue: (value) => fromYearOne(dateTimeBase.parseValue!(value)),
+  parseLiteral: (ast, variables) => fromYearOne(dateTimeBase.parseLiteral!(ast, variables)),
 });
 
 export const JSONScalar = new GraphQLScalarType({ ...JSONResolver.toConfig(), name: 'JSON', description: 'Any JSON value.' });

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { randomUUID } from 'node:crypto';
@@ -47,7 +47,8 @@ const CLOSE_TOO_MANY = 4429;
 export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: WebSocketDeps) {
   const { ds, config, log, bus, realtime, costs } = deps;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.bodyBytes });
-  const rules = [...specifiedRules, ...limitRules(config.limits)];
+  // As Apollo does over HTTP: no introspection in production.
+  const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
   const format = (e: GraphQLError) =>
     formatError(e.toJSON(), e, { exposeDetails: config.env === 'development', hideSuggestions: config.env === 'production', onInternal: (err) => log.error({ err }, 'internal error (ws)') });
   const perCredential = new Map<string, number>();
@@ -102,7 +103,8 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const errors = validate(schema, document, rules).map((e) =>
           e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
         );
-        if (errors.length) return errors;
+        // Formatted like every other error (in production: no "Did you mean" naming schema members).
+        if (errors.length) return errors.map((e) => reformat(format(e), e));
         const variables = (payload.variables ?? {}) as Record<string, unknown>;
         try {
           assertNoNul(variables);
@@ -130,7 +132,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         await (args.contextValue as RequestContext).tx?.commit().catch((err) => log.error({ err }, 'subscription event commit failed'));
         const r = result as ExecutionResult;
         if (!r.errors?.length) return undefined;
-        return { ...r, errors: r.errors.map((e) => format(e)) } as unknown as ExecutionResult;
+        return { ...r, errors: r.errors.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) } as unknown as ExecutionResult;
       },
       onComplete: async (ctx, id) => {
         const operations = ctx.extra.operations;
@@ -154,12 +156,18 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
   };
 }
 
+/** A variable that did not coerce to its type (graphql-js gives it no code): bad input, as Apollo answers it over HTTP. */
+const isVariableError = (e: GraphQLError) => !e.extensions?.code && e.nodes?.length === 1 && e.nodes[0].kind === Kind.VARIABLE_DEFINITION && /^Variable "\$/.test(e.message);
+
+const reformat = (f: ReturnType<typeof formatError>, e: GraphQLError) => new GraphQLError(f.message, { nodes: e.nodes, extensions: f.extensions });
+
 /** Calls `revoked` when the connection's credential stops being what it was at connect time. */
 function watchCredential(bus: EventBus, viewer: Viewer, revoked: () => void): () => void {
   const affects = (e: ChangeEvent) =>
     viewer.kind === 'API_KEY'
       ? e.entityType === 'api_key' && e.entityId === viewer.apiKeyId && e.type === 'api_key.revoked'
-      : e.entityType === 'user' && e.entityId === viewer.userId && (e.type === 'user.deactivated' || e.type === 'user.deleted' || e.changes.some((c) => c.field === 'role' || c.field === 'active'));
+      : // Not user.created: under load the bus may see a user's creation after that user has connected.
+        e.entityType === 'user' && e.entityId === viewer.userId && (e.type === 'user.deactivated' || e.type === 'user.deleted' || (e.type === 'user.updated' && e.changes.some((c) => c.field === 'role' || c.field === 'active')));
   return bus.subscribe(viewer.workspaceId, (events) => {
     if (events.some(affects)) revoked();
   });

@@ -9,6 +9,7 @@ import { LeadFilter } from '../leads/lead.types';
 import { OpportunityFilter } from '../opportunities/opportunity.types';
 import { UserFilter } from '../users/user.types';
 import { Activity, ActivityStatus, ActivityType } from './activity.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A new activity, about any of a lead, contact, account or opportunity.' })
 export class CreateActivityInput {
@@ -32,7 +33,7 @@ export class CreateActivityInput {
 export class UpdateActivityInput {
   @Field({ nullable: true, description: 'A one-line summary.' }) @IsOptional() @Length(1, 500) subject?: string;
   @Field(() => String, { nullable: true, description: 'The details.' }) @IsOptional() @MaxLength(100_000) body?: string | null;
-  @Field(() => ActivityStatus, { nullable: true, description: 'Open, completed or cancelled.' }) @IsOptional() status?: ActivityStatus;
+  @Field(() => ActivityStatus, { nullable: true, description: 'Open, completed or cancelled.' }) @IsOptionalNotNull() status?: ActivityStatus;
   @Field(() => Date, { nullable: true, description: 'When it is due or takes place.' }) @IsOptional() dueAt?: Date | null;
   @Field(() => Int, { nullable: true, description: 'Duration in seconds.' }) @IsOptional() @IsInt() @Min(0) durationSeconds?: number | null;
   @Field(() => String, { nullable: true, description: "A call's outcome." }) @IsOptional() @MaxLength(200) outcome?: string | null;

@@ -14,27 +14,32 @@ export class AuthResolver {
   ) {}
 
   @Mutation(() => AuthPayload, { description: 'Creates a workspace and its first ADMIN user, and signs them in.' })
-  signUp(@Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput): Promise<AuthPayload> {
+  async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput): Promise<AuthPayload> {
+    // These mutations take connections of their own: a caller's token must not hold one meanwhile.
+    await ctx.releaseConnection();
     return this.auth.signUp(input);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in with email and password. `workspaceId` chooses when the email belongs to several workspaces.' })
-  logIn(
+  async logIn(
     @Ctx() ctx: RequestContext,
     @Arg('email', { description: 'The sign-in email.' }) email: string,
     @Arg('password', { description: 'The password.' }) password: string,
     @Arg('workspaceId', () => ID, { nullable: true, description: 'The workspace to sign in to.' }) workspaceId?: string,
   ): Promise<AuthPayload> {
+    await ctx.releaseConnection();
     return this.auth.logIn(email, password, workspaceId, ctx.clientAddress);
   }
 
   @Mutation(() => AuthPayload, { description: 'Trades a refresh token for new tokens; the old refresh token stops working.' })
-  refreshToken(@Arg('refreshToken', { description: 'The refresh token from the last sign-in or refresh.' }) refreshToken: string): Promise<AuthPayload> {
+  async refreshToken(@Ctx() ctx: RequestContext, @Arg('refreshToken', { description: 'The refresh token from the last sign-in or refresh.' }) refreshToken: string): Promise<AuthPayload> {
+    await ctx.releaseConnection();
     return this.auth.refresh(refreshToken);
   }
 
   @Mutation(() => Boolean, { description: 'Ends the session of this refresh token. False if it was unknown or already ended.' })
-  logOut(@Arg('refreshToken', { description: 'The refresh token of the session to end.' }) refreshToken: string): Promise<boolean> {
+  async logOut(@Ctx() ctx: RequestContext, @Arg('refreshToken', { description: 'The refresh token of the session to end.' }) refreshToken: string): Promise<boolean> {
+    await ctx.releaseConnection();
     return this.auth.logOut(refreshToken);
   }
 

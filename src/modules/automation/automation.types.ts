@@ -6,6 +6,7 @@ import { EntityType } from '../common/enums';
 import { ActionType, TriggerType } from './automation-rule.entity';
 import { ActionResult, AutomationRun } from './automation-run.entity';
 import { SentEmail } from './sent-email.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: "A rule's trigger: `type` and the fields that kind of trigger uses." })
 export class AutomationTriggerInput {
@@ -53,7 +54,7 @@ export class AutomationRuleInput {
 
 @InputType({ description: 'Changes to a rule; omitted fields stay as they are.' })
 export class UpdateAutomationRuleInput {
-  @Field({ nullable: true, description: 'The name.' }) @IsOptional() @IsString() @Length(1, 200) name?: string;
+  @Field({ nullable: true, description: 'The name.' }) @IsOptionalNotNull() @IsString() @Length(1, 200) name?: string;
   @Field({ nullable: true, description: 'Active or not.' }) @IsOptional() active?: boolean;
   @Field(() => AutomationTriggerInput, { nullable: true, description: 'A new trigger.' }) @IsOptional() @ValidateNested() trigger?: AutomationTriggerInput;
   @Field(() => JSONScalar, { nullable: true, description: 'New conditions (JSON null removes them).' }) @IsOptional() conditions?: Record<string, unknown> | null;

@@ -2,6 +2,7 @@ import { ArrayMaxSize, ArrayUnique, IsOptional, Length, Matches, MaxLength } fro
 import { Field, InputType } from 'type-graphql';
 import { EntityType } from '../common/enums';
 import { CustomFieldDefinition, CustomFieldType } from './custom-field.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A new custom field.' })
 export class DefineCustomFieldInput implements Partial<CustomFieldDefinition> {
@@ -24,10 +25,10 @@ export class DefineCustomFieldInput implements Partial<CustomFieldDefinition> {
 export class UpdateCustomFieldInput implements Partial<CustomFieldDefinition> {
   @Field({ nullable: true, description: 'The label to show.' }) @IsOptional() @Length(1, 200) label?: string;
   @Field(() => [String], { nullable: true, description: 'The allowed values; values in use may not be removed.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @ArrayMaxSize(500)
   @ArrayUnique()
   @MaxLength(200, { each: true })
   options?: string[];
-  @Field({ nullable: true, description: 'Every record must have a value (from now on, on every write).' }) @IsOptional() required?: boolean;
+  @Field({ nullable: true, description: 'Every record must have a value (from now on, on every write).' }) @IsOptionalNotNull() required?: boolean;
 }

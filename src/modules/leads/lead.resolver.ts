@@ -43,7 +43,8 @@ export class LeadResolver extends Base {
     @Arg('id', () => ID, { description: 'The lead id.' }) id: string,
     @Arg('input', () => ConvertLeadInput, { nullable: true, description: 'What to create or link (default: a new account and contact, no opportunity).' }) input?: ConvertLeadInput,
   ): Promise<LeadConversion> {
-    return this.conversion.convert(ctx.auth, id, input);
+    // An explicit null is the same as leaving it out.
+    return this.conversion.convert(ctx.auth, id, input ?? undefined);
   }
 
   @FieldResolver(() => Account, { nullable: true, description: 'The account the lead was converted into.' })

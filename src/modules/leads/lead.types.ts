@@ -9,6 +9,7 @@ import { Contact } from '../contacts/contact.entity';
 import { Opportunity } from '../opportunities/opportunity.entity';
 import { UserFilter } from '../users/user.types';
 import { Lead, LeadSource, LeadStatus } from './lead.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A new lead.' })
 export class CreateLeadInput {
@@ -33,7 +34,7 @@ export class UpdateLeadInput {
   @Field(() => String, { nullable: true, description: 'The phone number.' }) @IsOptional() @MaxLength(50) phone?: string | null;
   @Field(() => String, { nullable: true, description: 'The company.' }) @IsOptional() @MaxLength(300) company?: string | null;
   @Field(() => String, { nullable: true, description: 'The job title.' }) @IsOptional() @MaxLength(200) title?: string | null;
-  @Field(() => LeadStatus, { nullable: true, description: 'The status (not CONVERTED: use convertLead).' }) @IsOptional() status?: LeadStatus;
+  @Field(() => LeadStatus, { nullable: true, description: 'The status (not CONVERTED: use convertLead).' }) @IsOptionalNotNull() status?: LeadStatus;
   @Field(() => LeadSource, { nullable: true, description: 'Where the lead came from.' }) @IsOptional() source?: LeadSource | null;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;

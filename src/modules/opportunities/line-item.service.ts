@@ -1,4 +1,4 @@
-import { PG_CHECK, pgError } from '../../db/pg-errors';
+import { PG_CHECK, PG_NUMERIC_OUT_OF_RANGE, pgError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { badField, notFound } from '../../graphql/errors';
@@ -43,7 +43,7 @@ export class LineItemService {
       const { record } = await this.checked(() =>
         insertRecord(ctx, LINE_ITEM_STORE, { opportunityId: opp.id, productId: input.productId ?? null, name, quantityValue: input.quantity, unitPriceValue: unitPrice, discountValue: input.discount ?? '0', currency: opp.currency, position }),
       );
-      await this.syncAmount(ctx, opp);
+      await this.checked(() => this.syncAmount(ctx, opp));
       return record;
     });
   }
@@ -56,7 +56,7 @@ export class LineItemService {
       const { record } = await this.checked(() =>
         updateRecord(ctx, LINE_ITEM_STORE, id, { name: input.name?.trim(), quantityValue: input.quantity, unitPriceValue: input.unitPrice, discountValue: input.discount }, {}, item),
       );
-      await this.syncAmount(ctx, opp);
+      await this.checked(() => this.syncAmount(ctx, opp));
       return record;
     });
   }
@@ -84,12 +84,14 @@ export class LineItemService {
     return (await this.opportunities.setAmountFromLineItems(ctx, opp.id, row.total)).record;
   }
 
-  /** A discount larger than the line breaks the total's CHECK: say so per field. */
+  /** A discount larger than the line breaks the total's CHECK, an amount too large the numeric type: say so per field. */
   private async checked<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (pgError(err).code === PG_CHECK) throw badField('discount', 'must not exceed quantity x unit price');
+      // numeric(20,4) holds less than 10^16: a line (or the deal's sum of lines) beyond it.
+      if (pgError(err).code === PG_NUMERIC_OUT_OF_RANGE) throw badField('quantity', 'quantity x unit price, and the sum of the lines, must be less than 10^16');
       throw err;
     }
   }

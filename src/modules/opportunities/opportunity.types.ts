@@ -8,6 +8,7 @@ import { AccountFilter } from '../accounts/account.types';
 import { ContactFilter } from '../contacts/contact.types';
 import { UserFilter } from '../users/user.types';
 import { Opportunity, OpportunityStatus } from './opportunity.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A new opportunity.' })
 export class CreateOpportunityInput {
@@ -23,7 +24,7 @@ export class CreateOpportunityInput {
   @Field(() => ID, { nullable: true, description: 'The owner; a user creating the deal owns it by default.' }) @IsOptional() @IsUUID() ownerId?: string;
   @Field(() => JSONScalar, { nullable: true, description: 'Custom field values by key.' }) @IsOptional() customFields?: Record<string, unknown>;
   @Field(() => Date, { nullable: true, description: 'When a WON or LOST deal closed (historical imports; default now).' }) @IsOptional() closedAt?: Date;
-  @Field(() => Date, { nullable: true, description: 'The real creation time of a migrated deal (ADMIN users and write-scoped API keys only).' }) @IsOptional() createdAt?: Date;
+  @Field(() => Date, { nullable: true, description: 'The real creation time of a migrated deal (ADMIN users and write-scoped API keys only).' }) @IsOptionalNotNull() createdAt?: Date;
 }
 
 @InputType({ description: 'Changes to an opportunity; omitted fields stay, null clears.' })
@@ -40,7 +41,7 @@ export class UpdateOpportunityInput {
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;
   @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
   @Field(() => Date, { nullable: true, description: 'When a WON or LOST deal closed.' }) @IsOptional() closedAt?: Date;
-  @Field(() => Date, { nullable: true, description: 'The real creation time (ADMIN users and write-scoped API keys only).' }) @IsOptional() createdAt?: Date;
+  @Field(() => Date, { nullable: true, description: 'The real creation time (ADMIN users and write-scoped API keys only).' }) @IsOptionalNotNull() createdAt?: Date;
 }
 
 const NON_NEGATIVE = /^\d/;
@@ -58,8 +59,8 @@ export class AddLineItemInput {
 export class UpdateLineItemInput {
   @Field({ nullable: true, description: 'What is sold.' }) @IsOptional() @Length(1, 300) name?: string;
   @Field(() => DecimalScalar, { nullable: true, description: 'How many (more than 0).' }) @IsOptional() @Matches(NON_NEGATIVE, { message: 'quantity must be positive' }) quantity?: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'The price of one.' }) @IsOptional() @Matches(NON_NEGATIVE, { message: 'unitPrice must not be negative' }) unitPrice?: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'An amount off the line.' }) @IsOptional() @Matches(NON_NEGATIVE, { message: 'discount must not be negative' }) discount?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: 'The price of one.' }) @IsOptionalNotNull() @Matches(NON_NEGATIVE, { message: 'unitPrice must not be negative' }) unitPrice?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: 'An amount off the line.' }) @IsOptionalNotNull() @Matches(NON_NEGATIVE, { message: 'discount must not be negative' }) discount?: string;
 }
 
 export const OpportunityStatusFilter = EnumFilter(OpportunityStatus, 'OpportunityStatus');

@@ -3,6 +3,7 @@ import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderType } from '../../graphql/connection';
 import { BooleanFilter, IDFilter, StringFilter } from '../../graphql/filter';
 import { ForecastCategory, Pipeline, StageKind } from './pipeline.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A stage of a pipeline.' })
 export class StageInput {
@@ -17,8 +18,8 @@ export class StageInput {
 @InputType({ description: 'Changes to a stage.' })
 export class UpdateStageInput {
   @Field({ nullable: true, description: 'The stage name.' }) @IsOptional() @Length(1, 200) name?: string;
-  @Field(() => Int, { nullable: true, description: 'The win probability, 0 to 100.' }) @IsOptional() @IsInt() @Min(0) @Max(100) probability?: number;
-  @Field(() => ForecastCategory, { nullable: true, description: 'How deals in it count in the forecast.' }) @IsOptional() forecastCategory?: ForecastCategory;
+  @Field(() => Int, { nullable: true, description: 'The win probability, 0 to 100.' }) @IsOptionalNotNull() @IsInt() @Min(0) @Max(100) probability?: number;
+  @Field(() => ForecastCategory, { nullable: true, description: 'How deals in it count in the forecast.' }) @IsOptionalNotNull() forecastCategory?: ForecastCategory;
 }
 
 @InputType({ description: 'A new pipeline and its stages, in order.' })
@@ -32,8 +33,8 @@ export class CreatePipelineInput {
 @InputType({ description: 'Changes to a pipeline.' })
 export class UpdatePipelineInput {
   @Field({ nullable: true, description: 'The pipeline name.' }) @IsOptional() @Length(1, 200) name?: string;
-  @Field({ nullable: true, description: 'true makes it the default pipeline (the previous default stops being it).' }) @IsOptional() isDefault?: boolean;
-  @Field(() => Int, { nullable: true, description: 'The display order.' }) @IsOptional() @IsInt() @Min(0) position?: number;
+  @Field({ nullable: true, description: 'true makes it the default pipeline (the previous default stops being it).' }) @IsOptionalNotNull() isDefault?: boolean;
+  @Field(() => Int, { nullable: true, description: 'The display order.' }) @IsOptionalNotNull() @IsInt() @Min(0) position?: number;
 }
 
 @InputType({ description: 'Where the opportunities of a deleted stage or pipeline go.' })

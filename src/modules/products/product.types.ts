@@ -4,6 +4,7 @@ import { ConnectionType, OrderType } from '../../graphql/connection';
 import { BooleanFilter, DateTimeFilter, DecimalFilter, IDFilter, StringFilter } from '../../graphql/filter';
 import { MoneyInput } from '../../graphql/money';
 import { Product } from './product.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A new product.' })
 export class CreateProductInput {
@@ -21,7 +22,7 @@ export class UpdateProductInput {
   @Field(() => String, { nullable: true, description: 'The SKU.' }) @IsOptional() @Length(1, 100) sku?: string | null;
   @Field(() => String, { nullable: true, description: 'A description.' }) @IsOptional() @MaxLength(5000) description?: string | null;
   @Field(() => MoneyInput, { nullable: true, description: 'The list price.' }) @IsOptional() @ValidateNested() unitPrice?: MoneyInput | null;
-  @Field({ nullable: true, description: 'Whether it can be sold.' }) @IsOptional() active?: boolean;
+  @Field({ nullable: true, description: 'Whether it can be sold.' }) @IsOptionalNotNull() active?: boolean;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
 }
 

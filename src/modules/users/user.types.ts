@@ -4,6 +4,7 @@ import { ConnectionType, OrderType } from '../../graphql/connection';
 import { BooleanFilter, DateTimeFilter, EnumFilter, IDFilter, StringFilter } from '../../graphql/filter';
 import { TeamFilter } from '../teams/team.types';
 import { Role, User } from './user.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 export const PASSWORD_MIN = 10;
 
@@ -23,7 +24,7 @@ export class CreateUserInput implements Partial<User> {
 export class UpdateUserInput implements Partial<User> {
   @Field({ nullable: true, description: 'The display name.' }) @IsOptional() @Length(1, 200) name?: string;
   @Field({ nullable: true, description: 'The sign-in email.' }) @IsOptional() @IsEmail() @MaxLength(320) email?: string;
-  @Field(() => Role, { nullable: true, description: 'The role (ADMIN only).' }) @IsOptional() role?: Role;
+  @Field(() => Role, { nullable: true, description: 'The role (ADMIN only).' }) @IsOptionalNotNull() role?: Role;
   @Field(() => ID, { nullable: true, description: 'The team (ADMIN only).' }) @IsOptional() @IsUUID() teamId?: string;
   @Field({ nullable: true, description: 'A new password (at least 10 characters).' }) @IsOptional() @Length(PASSWORD_MIN, 200) password?: string;
 }

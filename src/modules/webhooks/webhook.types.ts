@@ -4,6 +4,7 @@ import { ConnectionType } from '../../graphql/connection';
 import { JSONScalar } from '../../graphql/scalars';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A webhook endpoint: where to POST which events.' })
 export class WebhookEndpointInput {
@@ -24,7 +25,7 @@ export class WebhookEndpointInput {
 export class UpdateWebhookEndpointInput {
   @Field({ nullable: true, description: 'The URL.' }) @IsOptional() @IsString() @Length(8, 2000) url?: string;
   @Field(() => [String], { nullable: true, description: 'Event type patterns.' })
-  @IsOptional()
+  @IsOptionalNotNull()
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
   @IsString({ each: true })
