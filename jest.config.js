@@ -5,6 +5,9 @@ module.exports = {
   rootDir: __dirname,
   roots: ['<rootDir>/dist/test'],
   testMatch: ['**/*.test.js'],
+  // The hardening suite (attacks, faults: several minutes, with SIGKILLed servers and restarted
+  // databases) runs with `npm run test:hardening`; `npm test` runs the rest.
+  testPathIgnorePatterns: process.env.TRELLIS_HARDENING ? ['/node_modules/'] : ['/node_modules/', '/dist/test/hardening/'],
   transform: {},
   globalSetup: '<rootDir>/dist/test/setup/global-setup.js',
   globalTeardown: '<rootDir>/dist/test/setup/global-teardown.js',
