@@ -213,14 +213,24 @@ export function inject(op: Operation, vars: Record<string, unknown>, path: strin
   return out;
 }
 
-/** What is left of an answer to compare two probes: ids, tokens and times replaced by placeholders. */
+/**
+ * What is left of an answer to compare two probes: ids, tokens, times and versions replaced by
+ * placeholders, and lists sorted (generated names make their order vary from call to call).
+ */
 export function normalize(body: unknown, probes: string[]): string {
   let text = JSON.stringify(body ?? null);
   for (const p of probes) if (p) text = text.split(p).join('<PROBE>');
-  return text
+  text = text
     .replace(/"extensions":\{"cost":\{[^}]*\}\}/g, '"extensions":{}')
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<UUID>')
     .replace(/zq[0-9a-f]{12}/g, '<TOK>')
-    .replace(/"version":\d+/g, '"version":<N>')
+    .replace(/"version":\d+/g, '"version":"<N>"')
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})/g, '<TIME>');
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted).sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1))
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sorted(x)]))
+        : v;
+  return JSON.stringify(sorted(JSON.parse(text)));
 }
