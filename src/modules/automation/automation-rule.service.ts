@@ -88,8 +88,6 @@ export class AutomationRuleService {
     if (input.trigger !== undefined || input.conditions !== undefined || input.actions !== undefined) {
       const trigger = input.trigger ?? (current.trigger as AutomationTriggerInput);
       Object.assign(patch, await this.check(ctx, schema, trigger, input.conditions !== undefined ? input.conditions : current.conditions, input.actions ?? current.actions));
-      // The store sends arrays as SQL arrays (text[] columns): the jsonb array goes as JSON text.
-      patch.actions = JSON.stringify(patch.actions);
     }
     return ctx.tx.savepoint(async () => {
       const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, current.id);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ObjectLiteral } from 'typeorm';
+import type { DataSource, ObjectLiteral } from 'typeorm';
 import { rowMapper } from '../../db/hydrate';
 import { snake } from '../../db/naming';
 import type { ServiceContext } from '../../graphql/context';
@@ -27,7 +27,30 @@ export interface WriteResult<T> {
 
 type Values = Record<string, unknown>;
 
-const toSql = (v: unknown) => (v !== null && typeof v === 'object' && !(v instanceof Date) && !Array.isArray(v) ? JSON.stringify(v) : v);
+/** Turns a property's value into the parameter its column takes. */
+type ToSql = (property: string, value: unknown) => unknown;
+
+const writers = new WeakMap<object, ToSql>();
+
+/**
+ * How values of an entity's properties are sent, decided by each column's type (TypeORM metadata):
+ * a json/jsonb column gets JSON text (so a JS array is a JSON array, and a string a JSON string), an
+ * array column (`text[]`...) gets the JS array, which the driver sends as a PostgreSQL array; null is
+ * SQL NULL either way. Other values go as they are.
+ */
+function sqlWriter(ds: DataSource, entity: new () => unknown): ToSql {
+  const hit = writers.get(entity);
+  if (hit) return hit;
+  const json = new Set(
+    ds
+      .getMetadata(entity)
+      .columns.filter((c) => !c.isArray && (c.type === 'jsonb' || c.type === 'json'))
+      .map((c) => c.propertyName),
+  );
+  const write: ToSql = (property, value) => (value != null && json.has(property) ? JSON.stringify(value) : value);
+  writers.set(entity, write);
+  return write;
+}
 
 /** Inserts a record and its `<type>.created` event in the caller's transaction (the bulk path, for one). */
 export async function insertRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, values: Values, id: string = randomUUID()): Promise<WriteResult<T>> {
@@ -145,7 +168,8 @@ export async function updateRecord<T extends ObjectLiteral & { version: number }
   }
   const cols = Object.keys(patch).filter((k) => patch[k] !== undefined && !sameValue((before as Values)[k], patch[k]));
   if (cols.length === 0 && !opts.always) return { record: before };
-  const params: unknown[] = [ctx.tx.workspaceId, id, before.version, ...cols.map((k) => toSql(patch[k]))];
+  const toSql = sqlWriter(ctx.tx.dataSource, spec.entity);
+  const params: unknown[] = [ctx.tx.workspaceId, id, before.version, ...cols.map((k) => toSql(k, patch[k]))];
   const row = await ctx.tx.one(
     `UPDATE ${spec.table} SET version = version + 1, updated_at = now()${cols.map((c, i) => `, ${snake(c)} = $${i + 4}`).join('')}
      WHERE workspace_id = $1 AND id = $2 AND version = $3 RETURNING *`,
