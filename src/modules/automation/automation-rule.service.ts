@@ -2,16 +2,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
 import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
 import { rowMapper } from '../../db/hydrate';
-import { isUuid } from '../../db/tenant-transaction';
 import { type ConnectionBase, paginate, SortDirection } from '../../graphql/connection';
 import type { ServiceContext } from '../../graphql/context';
-import { badField, notFound } from '../../graphql/errors';
+import { badField } from '../../graphql/errors';
 import { coerceFilter } from '../../graphql/json-filter';
 import { col, type EntitySpec } from '../../graphql/sql';
 import { requireAdmin } from '../auth/viewer';
 import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
 import { checkPatterns } from '../events/event-patterns';
-import { lockRecord, insertRecord, type StoreSpec, updateRecord } from '../common/record-store';
+import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { ActionHandler, CheckEnv, RecordAccess } from './actions/action';
 import { type ActionType, AutomationRule, type AutomationTrigger, TriggerType } from './automation-rule.entity';
 import { AutomationRun } from './automation-run.entity';
@@ -51,18 +50,12 @@ export class AutomationRuleService {
     private readonly runner: RuleRunner,
   ) {}
 
-  async list(ctx: ServiceContext): Promise<AutomationRule[]> {
-    requireAdmin(ctx.viewer);
-    const rows = await ctx.tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [ctx.tx.workspaceId]);
-    return rows.map(rowMapper(ctx.tx.dataSource, AutomationRule));
+  list(ctx: ServiceContext): Promise<AutomationRule[]> {
+    return listAdminRecords(ctx, AUTOMATION_RULE_STORE);
   }
 
-  async get(ctx: ServiceContext, id: string): Promise<AutomationRule> {
-    requireAdmin(ctx.viewer);
-    if (!isUuid(id)) throw notFound('Automation rule');
-    const row = await ctx.tx.one(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, id]);
-    if (!row) throw notFound('Automation rule');
-    return rowMapper(ctx.tx.dataSource, AutomationRule)(row);
+  get(ctx: ServiceContext, id: string): Promise<AutomationRule> {
+    return getAdminRecord(ctx, AUTOMATION_RULE_STORE, id);
   }
 
   async create(ctx: ServiceContext, input: AutomationRuleInput, schema: GraphQLSchema): Promise<AutomationRule> {

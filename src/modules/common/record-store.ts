@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, ObjectLiteral } from 'typeorm';
 import { rowMapper } from '../../db/hydrate';
 import { snake } from '../../db/naming';
+import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { conflict, notFound } from '../../graphql/errors';
+import { requireAdmin } from '../auth/viewer';
 import { creation, diff, recordEvent } from '../events/event.service';
 import type { FieldChange } from '../events/event.entity';
 
@@ -137,6 +139,25 @@ export async function insertMany<T extends ObjectLiteral>(ctx: ServiceContext, s
 /** Reads a record and locks it for the rest of the transaction. */
 export async function lockRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, id: string): Promise<T> {
   const row = await ctx.tx.one(`SELECT * FROM ${spec.table} WHERE workspace_id = $1 AND id = $2 FOR UPDATE`, [ctx.tx.workspaceId, id]);
+  if (!row) throw notFound(spec.label);
+  return rowMapper(ctx.tx.dataSource, spec.entity)(row);
+}
+
+/**
+ * The live (not deleted) records of a kind only ADMIN users manage (automation rules, webhook
+ * endpoints), oldest first. FORBIDDEN for anyone else.
+ */
+export async function listAdminRecords<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>): Promise<T[]> {
+  requireAdmin(ctx.viewer);
+  const rows = await ctx.tx.query(`SELECT * FROM ${spec.table} WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [ctx.tx.workspaceId]);
+  return rows.map(rowMapper(ctx.tx.dataSource, spec.entity));
+}
+
+/** One live record of a kind only ADMIN users manage: FORBIDDEN for anyone else, NOT_FOUND for a malformed, unknown or deleted id. */
+export async function getAdminRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, id: string): Promise<T> {
+  requireAdmin(ctx.viewer);
+  if (!isUuid(id)) throw notFound(spec.label);
+  const row = await ctx.tx.one(`SELECT * FROM ${spec.table} WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, id]);
   if (!row) throw notFound(spec.label);
   return rowMapper(ctx.tx.dataSource, spec.entity)(row);
 }

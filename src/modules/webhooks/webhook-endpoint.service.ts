@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { rowMapper } from '../../db/hydrate';
-import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
-import { badField, notFound } from '../../graphql/errors';
+import { badField } from '../../graphql/errors';
 import { requireAdmin } from '../auth/viewer';
 import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
-import { insertRecord, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
+import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { NotificationService } from '../notifications/notification.service';
 import { checkPatterns } from '../events/event-patterns';
 import { blockedLiteral } from './ssrf-guard';
@@ -48,18 +46,12 @@ export class WebhookEndpointService {
     private readonly allowPrivateNetworks: boolean,
   ) {}
 
-  async list(ctx: ServiceContext): Promise<WebhookEndpoint[]> {
-    requireAdmin(ctx.viewer);
-    const rows = await ctx.tx.query(`SELECT * FROM webhook_endpoint WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [ctx.tx.workspaceId]);
-    return rows.map(rowMapper(ctx.tx.dataSource, WebhookEndpoint));
+  list(ctx: ServiceContext): Promise<WebhookEndpoint[]> {
+    return listAdminRecords(ctx, WEBHOOK_ENDPOINT_STORE);
   }
 
-  async get(ctx: ServiceContext, id: string): Promise<WebhookEndpoint> {
-    requireAdmin(ctx.viewer);
-    if (!isUuid(id)) throw notFound('Webhook endpoint');
-    const row = await ctx.tx.one(`SELECT * FROM webhook_endpoint WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, id]);
-    if (!row) throw notFound('Webhook endpoint');
-    return rowMapper(ctx.tx.dataSource, WebhookEndpoint)(row);
+  get(ctx: ServiceContext, id: string): Promise<WebhookEndpoint> {
+    return getAdminRecord(ctx, WEBHOOK_ENDPOINT_STORE, id);
   }
 
   async create(ctx: ServiceContext, input: WebhookEndpointInput, coerce: FilterCoercer): Promise<WebhookEndpointWithSecret> {
