@@ -1,6 +1,7 @@
 import { ApiKeyCache } from '../src/modules/auth/api-key-cache';
 import type { Viewer } from '../src/modules/auth/viewer';
 import { ApiScope } from '../src/modules/api-keys/api-key.entity';
+import { apiKey, codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 
 const viewer = (apiKeyId: string): Viewer => ({ kind: 'API_KEY', workspaceId: 'w', userId: null, apiKeyId, role: null, teamId: null, scopes: [ApiScope.READ] });
 
@@ -16,6 +17,21 @@ describe('ApiKeyCache', () => {
     expect(cache.get('h1')?.apiKeyId).toBe('k1');
     now += 1;
     expect(cache.get('h1')).toBeUndefined();
+  });
+
+  it('never keeps a key past its expiry: an entry lasts the TTL or the key’s remaining lifetime, whichever is shorter', () => {
+    const cache = new ApiKeyCache(5_000, 10, clock);
+    cache.set('soon', viewer('k1'), 2_000);
+    cache.set('later', viewer('k2'), 60_000);
+    cache.set('never', viewer('k3'), null);
+    cache.set('gone', viewer('k4'), 0);
+    expect(cache.get('gone')).toBeUndefined();
+    now += 1_999;
+    expect(['soon', 'later', 'never'].map((h) => cache.get(h)?.apiKeyId)).toEqual(['k1', 'k2', 'k3']);
+    now += 1;
+    expect(['soon', 'later', 'never'].map((h) => cache.get(h)?.apiKeyId)).toEqual([undefined, 'k2', 'k3']);
+    now += 3_000;
+    expect(['later', 'never'].map((h) => cache.get(h)?.apiKeyId)).toEqual([undefined, undefined]);
   });
 
   it('forgets a revoked key at once, and only that one', () => {
@@ -43,5 +59,35 @@ describe('ApiKeyCache', () => {
     cache.set('h1', viewer('k1'));
     const v = cache.get('h1')!;
     expect(Object.isFrozen(v) && Object.isFrozen(v.scopes)).toBe(true);
+  });
+});
+
+describe('API key cache through the API (API_KEY_CACHE_MS=60000)', () => {
+  let t: TestApp;
+  let admin: SignedUp;
+  beforeAll(async () => {
+    t = await startTestApp({ API_KEY_CACHE_MS: '60000' });
+    admin = await signUp(t, 'Key Cache');
+  });
+  afterAll(() => t.close());
+
+  const ME = '{ me { kind } }';
+
+  it('a key verified and cached just before its expiresAt is refused from that instant, though the cache period runs on', async () => {
+    const expiresAt = new Date(Date.now() + 2_000);
+    const key = await apiKey(t, admin, ['READ'], expiresAt.toISOString());
+    expect((await t.gql(ME, {}, key.secret)).data.me.kind).toBe('API_KEY');
+    // Cached now: the same key keeps working without a lookup until it expires.
+    expect((await t.gql(ME, {}, key.secret)).errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() - Date.now()) + 50));
+    expect(codes(await t.gql(ME, {}, key.secret))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('a key without expiry stays cached for the whole period', async () => {
+    const key = await apiKey(t, admin, ['READ']);
+    expect((await t.gql(ME, {}, key.secret)).errors).toBeUndefined();
+    // Revoked behind the API's back (as another instance would): this instance still trusts its cache.
+    await t.sql(`UPDATE api_key SET revoked_at = now() WHERE id = $1`, [key.id]);
+    expect((await t.gql(ME, {}, key.secret)).errors).toBeUndefined();
   });
 });

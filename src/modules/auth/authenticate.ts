@@ -33,8 +33,9 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
     const hash = sha256(token);
     const cached = keys?.get(hash);
     if (cached) return { viewer: cached, error: null, tx: new TenantTransaction(ds, cached.workspaceId) };
-    const rows: { api_key_id: string; workspace_id: string; scopes: string[]; created_by_id: string | null }[] = await ds.query(
-      'SELECT * FROM auth_api_key($1)',
+    // The key's remaining lifetime on the database's clock (the one its expiry was checked against).
+    const rows: { api_key_id: string; workspace_id: string; scopes: string[]; created_by_id: string | null; remaining_ms: number | null }[] = await ds.query(
+      'SELECT k.*, extract(epoch FROM k.expires_at - now()) * 1000 AS remaining_ms FROM auth_api_key($1) k',
       [hash],
     );
     const key = rows[0];
@@ -48,7 +49,7 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
       teamId: null,
       scopes: key.scopes.filter((s): s is ApiScope => s === ApiScope.READ || s === ApiScope.WRITE),
     };
-    keys?.set(hash, viewer);
+    keys?.set(hash, viewer, key.remaining_ms === null ? null : Number(key.remaining_ms));
     return { viewer, error: null, tx: new TenantTransaction(ds, key.workspace_id) };
   }
 
