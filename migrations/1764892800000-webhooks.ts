@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { secureTenantTable } from '../src/db/migration-helpers';
+import { grantWorkerScan, ownDefinerFunctions, secureTenantTable } from '../src/db/migration-helpers';
 import { APP_ROLE, WORKER_ROLE } from '../src/db/roles';
 
 /**
@@ -78,10 +78,7 @@ export class Webhooks1764892800000 implements MigrationInterface {
     await qr.query(`GRANT SELECT, UPDATE ON webhook_dispatch_cursor TO ${APP_ROLE}`);
 
     // The worker role reads endpoints and deliveries across workspaces, only through these functions.
-    for (const t of ['webhook_endpoint', 'webhook_delivery']) {
-      await qr.query(`GRANT SELECT ON ${t} TO ${WORKER_ROLE}`);
-      await qr.query(`CREATE POLICY worker_scan ON ${t} FOR SELECT TO ${WORKER_ROLE} USING (true)`);
-    }
+    await grantWorkerScan(qr, ['webhook_endpoint', 'webhook_delivery']);
     await qr.query(`GRANT UPDATE (leased_until) ON webhook_delivery TO ${WORKER_ROLE}`);
     await qr.query(`CREATE POLICY worker_lease ON webhook_delivery FOR UPDATE TO ${WORKER_ROLE} USING (true) WITH CHECK (true)`);
     await qr.query(`
@@ -110,11 +107,7 @@ export class Webhooks1764892800000 implements MigrationInterface {
         FROM due WHERE w.workspace_id = due.workspace_id AND w.id = due.id
         RETURNING w.workspace_id, w.id, w.endpoint_id, w.event_id, w.attempts
       $$`);
-    for (const fn of ['worker_active_webhook_endpoints()', 'worker_claim_webhook_deliveries(timestamptz, int, int)']) {
-      await qr.query(`ALTER FUNCTION ${fn} OWNER TO ${WORKER_ROLE}`);
-      await qr.query(`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`);
-      await qr.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${APP_ROLE}`);
-    }
+    await ownDefinerFunctions(qr, WORKER_ROLE, ['worker_active_webhook_endpoints()', 'worker_claim_webhook_deliveries(timestamptz, int, int)']);
   }
 
   async down(qr: QueryRunner): Promise<void> {

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { secureTenantTable } from '../src/db/migration-helpers';
+import { grantWorkerScan, ownDefinerFunctions, secureTenantTable } from '../src/db/migration-helpers';
 import { APP_ROLE, AUTH_ROLE, WORKER_ROLE } from '../src/db/roles';
 
 /**
@@ -94,17 +94,14 @@ export class Automation1764979200000 implements MigrationInterface {
     await qr.query(`INSERT INTO automation_cursor (id, tx, seq) SELECT 1, coalesce(max(tx_id), '0'::xid8), coalesce(max(id), 0) FROM event`);
     await qr.query(`GRANT SELECT, UPDATE ON automation_cursor TO ${APP_ROLE}`);
 
-    await qr.query(`GRANT SELECT ON automation_rule TO ${WORKER_ROLE}`);
-    await qr.query(`CREATE POLICY worker_scan ON automation_rule FOR SELECT TO ${WORKER_ROLE} USING (true)`);
+    await grantWorkerScan(qr, ['automation_rule']);
     await qr.query(`
       CREATE FUNCTION worker_active_automation_rules(p_types text[]) RETURNS TABLE (workspace_id uuid, id uuid, trigger_type text, trigger jsonb, created_at timestamptz)
       LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
         SELECT workspace_id, id, trigger_type, trigger, created_at FROM automation_rule
         WHERE active AND deleted_at IS NULL AND trigger_type = ANY(p_types)
       $$`);
-    await qr.query(`ALTER FUNCTION worker_active_automation_rules(text[]) OWNER TO ${WORKER_ROLE}`);
-    await qr.query(`REVOKE ALL ON FUNCTION worker_active_automation_rules(text[]) FROM PUBLIC`);
-    await qr.query(`GRANT EXECUTE ON FUNCTION worker_active_automation_rules(text[]) TO ${APP_ROLE}`);
+    await ownDefinerFunctions(qr, WORKER_ROLE, ['worker_active_automation_rules(text[])']);
 
     // Lead intake: a per-workspace token in the public URL; it only creates leads.
     await qr.query(`ALTER TABLE workspace ADD COLUMN intake_token text UNIQUE`);
@@ -115,9 +112,7 @@ export class Automation1764979200000 implements MigrationInterface {
       LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
         SELECT id FROM workspace WHERE intake_token = p_token
       $$`);
-    await qr.query(`ALTER FUNCTION auth_intake_workspace(text) OWNER TO ${AUTH_ROLE}`);
-    await qr.query(`REVOKE ALL ON FUNCTION auth_intake_workspace(text) FROM PUBLIC`);
-    await qr.query(`GRANT EXECUTE ON FUNCTION auth_intake_workspace(text) TO ${APP_ROLE}`);
+    await ownDefinerFunctions(qr, AUTH_ROLE, ['auth_intake_workspace(text)']);
   }
 
   async down(qr: QueryRunner): Promise<void> {

@@ -1,5 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-import { APP_ROLE } from './roles';
+import { APP_ROLE, WORKER_ROLE } from './roles';
 
 /**
  * The tenancy wall every table with a `workspace_id` gets: RLS enabled and forced (owners included),
@@ -23,4 +23,25 @@ export async function ensureRole(qr: QueryRunner, role: string): Promise<void> {
        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN CREATE ROLE ${role} NOLOGIN; END IF;
      END $$`,
   );
+}
+
+/**
+ * Hands SECURITY DEFINER functions to the role they run as (WORKER_ROLE, AUTH_ROLE...): that role owns
+ * them, and only the application role may call them. Each function is named by its signature, e.g.
+ * `worker_active_automation_rules(text[])`.
+ */
+export async function ownDefinerFunctions(qr: QueryRunner, owner: string, signatures: string[]): Promise<void> {
+  for (const fn of signatures) {
+    await qr.query(`ALTER FUNCTION ${fn} OWNER TO ${owner}`);
+    await qr.query(`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`);
+    await qr.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${APP_ROLE}`);
+  }
+}
+
+/** Lets the worker role read every row of these tables (across workspaces), for its functions to scan. */
+export async function grantWorkerScan(qr: QueryRunner, tables: string[]): Promise<void> {
+  for (const t of tables) {
+    await qr.query(`GRANT SELECT ON ${t} TO ${WORKER_ROLE}`);
+    await qr.query(`CREATE POLICY worker_scan ON ${t} FOR SELECT TO ${WORKER_ROLE} USING (true)`);
+  }
 }
