@@ -8,6 +8,8 @@ import express, { type ErrorRequestHandler } from 'express';
 import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
+import { pendingMigrations } from './db/data-source';
+import { PG_INSUFFICIENT_PRIVILEGE, pgError } from './db/pg-errors';
 import { RequestContext } from './graphql/context';
 import { formatError } from './graphql/errors';
 import { costKey } from './graphql/cost-limiter';
@@ -75,14 +77,20 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     res.set('content-type', services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
   });
 
+  // Ready: the database answers and has every migration this code has (an instance of a newer
+  // version started before `npm run trellis -- migrate` ran takes no traffic until it has).
   app.get('/readyz', async (_req, res) => {
     if (shuttingDown) return void res.status(503).json({ status: 'shutting down' });
+    let pending: string[];
     try {
-      await ds.query('SELECT 1');
-      res.json({ status: 'ready' });
-    } catch {
-      res.status(503).json({ status: 'database unreachable' });
+      pending = await pendingMigrations(ds);
+    } catch (err) {
+      // The service role may read the migrations table from the migration that grants it on: before, that one is pending.
+      if (pgError(err).code === PG_INSUFFICIENT_PRIVILEGE) return void res.status(503).json({ status: 'pending migrations' });
+      return void res.status(503).json({ status: 'database unreachable' });
     }
+    if (pending.length) return void res.status(503).json({ status: 'pending migrations', pending });
+    res.json({ status: 'ready' });
   });
 
   // Before Apollo: it answers browsers (GET asking for HTML) and passes everything else on.

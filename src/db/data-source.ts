@@ -46,6 +46,18 @@ export async function connect(opts: DataSourceOptions): Promise<DataSource> {
   return ds;
 }
 
+/**
+ * The migrations this code has that the database has not applied, by name. Read with the
+ * data source's own connection (the service role may read the `migrations` table); migrations applied
+ * that this code does not know (a newer version's, during a rolling deploy) are not its concern.
+ */
+export async function pendingMigrations(ds: DataSource): Promise<string[]> {
+  const applied = new Set(((await ds.query(`SELECT name FROM ${ds.options.migrationsTableName ?? 'migrations'}`)) as { name: string }[]).map((r) => r.name));
+  return ds.migrations
+    .map((m) => m.name ?? m.constructor.name)
+    .filter((name) => !applied.has(name));
+}
+
 /** Applies pending migrations as the owner role, then disconnects. */
 export async function runMigrations(url: string): Promise<string[]> {
   const ds = createDataSource({ url, poolSize: 1, applicationName: 'trellis-migrations' });

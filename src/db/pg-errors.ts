@@ -4,6 +4,7 @@ export const PG_UNIQUE = '23505';
 export const PG_FOREIGN_KEY = '23503';
 export const PG_CHECK = '23514';
 export const PG_NUMERIC_OUT_OF_RANGE = '22003';
+export const PG_INSUFFICIENT_PRIVILEGE = '42501';
 
 /** The SQLSTATE and constraint of a failed statement (TypeORM wraps pg's error in `driverError`). */
 export function pgError(err: unknown): { code?: string; constraint?: string } {
