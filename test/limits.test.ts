@@ -1,6 +1,7 @@
-import { Lexer, parse, Source, TokenKind } from 'graphql';
+import { parse } from 'graphql';
 import request from 'supertest';
 import { codes, signUp, startTestApp, type GqlResponse, type SignedUp, type TestApp } from './helpers/app';
+import { countTokens, queryOfDepth, queryOfTokens } from './helpers/queries';
 // After the helpers, which load reflect-metadata for the decorators of src/.
 import { queryCost } from '../src/graphql/limits';
 
@@ -14,42 +15,6 @@ function expectNoStack(body: unknown): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   expect(text).not.toMatch(/stacktrace/i);
   expect(text).not.toMatch(/\bat \S+ \(|node_modules|\.[jt]s:\d+:\d+/);
-}
-
-/** A query `depth` fields deep: users > nodes > team > members > team > ... > id. */
-function queryOfDepth(depth: number): string {
-  // users (1) > nodes (2) > team > members > team > ... > id (the leaf): depth - 3 links between.
-  const links = Array.from({ length: depth - 3 }, (_, i) => (i % 2 === 0 ? 'team' : 'members'));
-  const inner = links.reduceRight((acc, field) => `${field} { ${acc} }`, 'id');
-  return `{ users { nodes { ${inner} } } }`;
-}
-
-/** How many tokens the parser counts in a document (comments and the end are not tokens). */
-function countTokens(query: string): number {
-  const lexer = new Lexer(new Source(query));
-  let n = 0;
-  while (lexer.advance().kind !== TokenKind.EOF) n++;
-  return n;
-}
-
-/**
- * A valid query of exactly `tokens` tokens: a users list filtered by long `notIn` lists (at most
- * 1000 values each, as the filter allows). Many copies of one field would trip graphql-js's own
- * overlapping-fields budget instead.
- */
-function queryOfTokens(tokens: number): string {
-  const build = (values: number) => {
-    const lists: string[] = [];
-    for (let left = values; left > 0; left -= 1000) lists.push(`{ name: { notIn: [${'"x" '.repeat(Math.min(left, 1000))}] } }`);
-    return `{ users(filter: { and: [${lists.join(' ')}] }) { totalCount } }`;
-  };
-  let values = tokens;
-  for (let i = 0; i < 10; i++) {
-    const diff = tokens - countTokens(build(values));
-    if (diff === 0) return build(values);
-    values += diff;
-  }
-  throw new Error(`cannot build a query of ${tokens} tokens`);
 }
 
 describe('limits on a GraphQL document', () => {

@@ -1,6 +1,6 @@
-import { Lexer, Source, TokenKind } from 'graphql';
 import request from 'supertest';
 import { codes, signUp, type GqlResponse, type SignedUp, type TestApp } from '../helpers/app';
+import { countTokens, queryOfDepth, queryOfTokens } from '../helpers/queries';
 import { expectNoStack, startHardeningApp, within } from './support/app';
 import { wsClient, wsCodes, wsOnce, wsRun, type WsOutcome } from './support/ws';
 
@@ -11,35 +11,6 @@ import { wsClient, wsCodes, wsOnce, wsRun, type WsOutcome } from './support/ws';
  */
 
 const DEADLINE_MS = 5_000;
-
-/** `users > nodes > team > members > team > ... > id`, `depth` fields deep. */
-function queryOfDepth(depth: number): string {
-  const links = Array.from({ length: depth - 3 }, (_, i) => (i % 2 === 0 ? 'team' : 'members'));
-  return `{ users { nodes { ${links.reduceRight((acc, f) => `${f} { ${acc} }`, 'id')} } } }`;
-}
-
-function countTokens(query: string): number {
-  const lexer = new Lexer(new Source(query));
-  let n = 0;
-  while (lexer.advance().kind !== TokenKind.EOF) n++;
-  return n;
-}
-
-/** A valid query of exactly `tokens` tokens (long `notIn` lists, which no other limit counts). */
-function queryOfTokens(tokens: number): string {
-  const build = (values: number) => {
-    const lists: string[] = [];
-    for (let left = values; left > 0; left -= 1000) lists.push(`{ name: { notIn: [${'"x" '.repeat(Math.min(left, 1000))}] } }`);
-    return `{ users(filter: { and: [${lists.join(' ')}] }) { totalCount } }`;
-  };
-  let values = tokens;
-  for (let i = 0; i < 10; i++) {
-    const diff = tokens - countTokens(build(values));
-    if (diff === 0) return build(values);
-    values += diff;
-  }
-  throw new Error(`cannot build a query of ${tokens} tokens`);
-}
 
 /** `levels` fragments, each spreading the one below `width` times: width^levels fields once expanded. */
 function fragmentFanOut(levels: number, width: number, extra = ''): string {
