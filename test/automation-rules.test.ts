@@ -172,6 +172,69 @@ describe('automation rules', () => {
       await drop(ruleId);
     });
 
+    it('UPDATE_FIELDS: the records its fields name by id must exist in the workspace, on create and on update; a refused rule writes nothing', async () => {
+      const other = await signUp(t, 'Elsewhere Co');
+      const theirAccount = await account('Theirs', other.accessToken);
+      const ours = await account('Ours');
+      const gone = await account('Gone');
+      await gql(`mutation($id: ID!) { deleteAccount(id: $id) { id } }`, { id: gone });
+      const leaver = await userWithRole(t, admin, 'REP');
+      await gql(`mutation($id: ID!) { deactivateUser(id: $id) { id } }`, { id: leaver.id });
+      const nobody = '00000000-0000-4000-8000-000000000000';
+      const pipelines = async (token = admin.accessToken) =>
+        (await gql(`{ pipelines { nodes { id name stages { id kind } } } }`, {}, token)).pipelines.nodes as { id: string; name: string; stages: { id: string; kind: string }[] }[];
+      const [main] = await pipelines();
+      const second = (await gql(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id stages { id } } }`, { i: { name: 'Renewals', stages: [{ name: 'Open', probability: 10 }] } })).createPipeline;
+      const [theirPipeline] = await pipelines(other.accessToken);
+
+      const written = async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE workspace_id = $1 AND entity_type = 'automation_rule'`, [admin.workspaceId]))[0].n;
+      const before = await written();
+      const onContacts = { type: 'RECORD_EVENT', events: ['contact.created'] };
+      const onDeals = { type: 'RECORD_EVENT', events: ['opportunity.created'] };
+      const onActivities = { type: 'RECORD_EVENT', events: ['activity.created'] };
+      const setting = (fields: Record<string, unknown>) => ({ type: 'UPDATE_FIELDS', params: { fields } });
+      /** The fields a refused rule names, with the error code. */
+      const refused = async (trigger: Record<string, unknown>, actions: Record<string, unknown>[]) => {
+        const r = await t.gql(CREATE_RULE, { i: { name: 'Refs', trigger, actions } }, admin.accessToken);
+        return [r.errors?.[0].extensions.code, r.errors?.[0].extensions.fields?.map((f) => f.field)];
+      };
+      const at = (i: number, ...fields: string[]) => ['BAD_USER_INPUT', fields.map((f) => `input.actions[${i}].params.fields.${f}`)];
+
+      expect(await refused(onContacts, [setting({ ownerId: nobody })])).toEqual(at(0, 'ownerId'));
+      expect(await refused(onContacts, [setting({ ownerId: leaver.id })])).toEqual(at(0, 'ownerId'));
+      expect(await refused(onContacts, [setting({ accountId: theirAccount })])).toEqual(at(0, 'accountId'));
+      expect(await refused(onContacts, [setting({ accountId: gone })])).toEqual(at(0, 'accountId'));
+      expect(await refused(onContacts, [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'x' } }, setting({ accountId: ours, ownerId: nobody })])).toEqual(at(1, 'ownerId'));
+      expect(await refused(onDeals, [setting({ primaryContactId: nobody, ownerId: nobody })])).toEqual(at(0, 'primaryContactId', 'ownerId'));
+      expect(await refused(onDeals, [setting({ stageId: nobody })])).toEqual(at(0, 'stageId'));
+      expect(await refused(onDeals, [setting({ stageId: theirPipeline.stages[0].id })])).toEqual(at(0, 'stageId'));
+      expect(await refused(onDeals, [setting({ pipelineId: theirPipeline.id })])).toEqual(at(0, 'pipelineId'));
+      expect(await refused(onDeals, [setting({ pipelineId: second.id, stageId: main.stages[0].id })])).toEqual(at(0, 'stageId'));
+      expect(await refused(onActivities, [setting({ leadId: nobody })])).toEqual(at(0, 'leadId'));
+      expect(await written()).toBe(before);
+      expect((await gql(`{ automationRules { name } }`)).automationRules.filter((r: { name: string }) => r.name === 'Refs')).toEqual([]);
+
+      // Ids of this workspace are accepted, and the rule sets them.
+      const ruleId = await rule({ trigger: onContacts, actions: [setting({ accountId: ours, ownerId: rep.id })] });
+      const dealRule = await rule({ trigger: onDeals, actions: [setting({ pipelineId: second.id, stageId: second.stages[0].id })] });
+      const update = async (fields: Record<string, unknown>) => {
+        const r = await t.gql(UPDATE_RULE, { id: ruleId, i: { actions: [setting(fields)] } }, admin.accessToken);
+        return [r.errors?.[0].extensions.code, r.errors?.[0].extensions.fields?.map((f) => f.field)];
+      };
+      const saved = await t.sql(`SELECT version, actions FROM automation_rule WHERE id = $1`, [ruleId]);
+      const afterCreate = await written();
+      expect(await update({ ownerId: nobody })).toEqual(at(0, 'ownerId'));
+      expect(await update({ accountId: theirAccount })).toEqual(at(0, 'accountId'));
+      expect(await t.sql(`SELECT version, actions FROM automation_rule WHERE id = $1`, [ruleId])).toEqual(saved);
+      expect(await written()).toBe(afterCreate);
+
+      const contact = (await gql(`mutation { createContact(input: { lastName: "Refs" }) { id } }`)).createContact.id;
+      await settle();
+      expect(await t.sql(`SELECT account_id, owner_id FROM contact WHERE id = $1`, [contact])).toEqual([{ account_id: ours, owner_id: rep.id }]);
+      await drop(ruleId);
+      await drop(dealRule);
+    });
+
     it('a rule about no records keeps working when its schedule is changed', async () => {
       const ruleId = await rule({ trigger: { type: 'SCHEDULE', cron: '0 8 * * 1' }, actions: [{ type: 'CREATE_TASK', params: { subject: 'Weekly pipeline review' } }] });
       const r = await t.gql(UPDATE_RULE, { id: ruleId, i: { trigger: { type: 'SCHEDULE', cron: '0 9 * * 1', timezone: 'Europe/Paris' } } }, admin.accessToken);

@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../graphql/context';
 import { SortDirection } from '../../graphql/connection';
 import { badField, conflict } from '../../graphql/errors';
 import { EntityType } from '../common/enums';
-import { CrudService, type Ref } from '../common/crud.service';
+import { CrudService } from '../common/crud.service';
 import { updateRecord } from '../common/record-store';
 import { trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
@@ -11,15 +11,23 @@ import { activityUpsert } from './activity.upsert';
 import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.spec';
 import type { CreateActivityInput, UpdateActivityInput } from './activity.types';
 
+/** The records an activity is about. */
+const ACTIVITY_REFERENCES = {
+  accountId: { table: 'account', label: 'account' },
+  contactId: { table: 'contact', label: 'contact' },
+  leadId: { table: 'lead', label: 'lead' },
+  opportunityId: { table: 'opportunity', label: 'opportunity' },
+};
+
 export class ActivityService extends CrudService<Activity> {
   constructor(customFields: CustomFieldService) {
-    super({ store: ACTIVITY_STORE, spec: ACTIVITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.ACTIVITY, upsert: activityUpsert() }, customFields);
+    super({ store: ACTIVITY_STORE, spec: ACTIVITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, references: ACTIVITY_REFERENCES, customFields: EntityType.ACTIVITY, upsert: activityUpsert() }, customFields);
   }
 
   async create(ctx: ServiceContext, input: CreateActivityInput): Promise<Activity> {
     const status = input.status ?? (input.type === ActivityType.TASK || (input.dueAt && input.dueAt.getTime() > Date.now()) ? ActivityStatus.OPEN : ActivityStatus.COMPLETED);
     const completedAt = status === ActivityStatus.COMPLETED ? new Date() : null;
-    return (await this.insert(ctx, { ...values(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} }, refs(input))).record;
+    return (await this.insert(ctx, { ...values(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} })).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateActivityInput, expectedVersion?: number | null): Promise<Activity> {
@@ -30,7 +38,7 @@ export class ActivityService extends CrudService<Activity> {
         v.completedAt = input.status === ActivityStatus.COMPLETED ? new Date() : null;
       }
       const eventType = input.status === ActivityStatus.COMPLETED && current.status !== ActivityStatus.COMPLETED ? 'activity.completed' : undefined;
-      return (await this.patchLocked(ctx, current, v, expectedVersion, refs(input), eventType)).record;
+      return (await this.patchLocked(ctx, current, v, expectedVersion, eventType)).record;
     });
   }
 
@@ -40,7 +48,7 @@ export class ActivityService extends CrudService<Activity> {
       const current = await this.lock(ctx, id);
       if (current.status === ActivityStatus.COMPLETED) throw conflict('This activity is already completed');
       if (current.status === ActivityStatus.CANCELLED) throw badField('id', 'a cancelled activity cannot be completed');
-      return (await this.patchLocked(ctx, current, { status: ActivityStatus.COMPLETED, completedAt: new Date() }, null, [], 'activity.completed')).record;
+      return (await this.patchLocked(ctx, current, { status: ActivityStatus.COMPLETED, completedAt: new Date() }, null, 'activity.completed')).record;
     });
   }
 
@@ -74,9 +82,3 @@ const values = (i: CreateActivityInput | UpdateActivityInput) => ({
   customFields: i.customFields,
 });
 
-const refs = (i: CreateActivityInput | UpdateActivityInput): Ref[] => [
-  { field: 'accountId', table: 'account', id: i.accountId, label: 'account' },
-  { field: 'contactId', table: 'contact', id: i.contactId, label: 'contact' },
-  { field: 'leadId', table: 'lead', id: i.leadId, label: 'lead' },
-  { field: 'opportunityId', table: 'opportunity', id: i.opportunityId, label: 'opportunity' },
-];

@@ -56,6 +56,7 @@ function access(entityType: string, objectType: string, service: AnyCrud, extra:
     updateInputType: `Update${objectType}Input`,
     get: async (ctx, id) => (await service.get(ctx, id)) as unknown as RecordData,
     update: (ctx, id, input) => service.update(ctx, id, input),
+    checkReferences: (tx, input, path) => service.checkReferences(tx, input, `${path}.`),
     ...extra,
   };
 }

@@ -1,7 +1,7 @@
 import type { ObjectLiteral } from 'typeorm';
 import { rowMapper } from '../../db/hydrate';
 import { constraintError } from '../../db/pg-errors';
-import { isUuid } from '../../db/tenant-transaction';
+import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
 import { AppError, badField, badInput, conflict, forbidden, type FieldError, notFound } from '../../graphql/errors';
@@ -31,6 +31,11 @@ export interface CrudOptions<T extends CrudRow> {
   defaultOrder: OrderInput[];
   /** Has an owner: REPs write only what they own (or what has no owner). */
   owned: boolean;
+  /**
+   * The fields of its inputs that refer to other records by id (e.g. `accountId`), checked on every
+   * write to be live records of the workspace; `ownerId` is checked too when the kind is `owned`.
+   */
+  references?: Record<string, { table: string; label: string }>;
   /** The entity type custom field definitions are kept under, if it has custom fields. */
   customFields?: EntityType;
   /** How `upsert<Things>` matches and writes batches, for kinds that integrations sync. */
@@ -131,40 +136,32 @@ export class CrudService<T extends CrudRow> {
     });
   }
 
-  /** Inserts a new record after the permission, reference and custom field checks. */
-  protected async insert(ctx: ServiceContext, values: Record<string, unknown>, refs: Ref[] = [], id?: string): Promise<WriteResult<T>> {
+  /** Inserts a new record after the permission, reference (see `references`) and custom field checks. */
+  protected async insert(ctx: ServiceContext, values: Record<string, unknown>, id?: string): Promise<WriteResult<T>> {
     requireWrite(ctx.viewer);
     const v = { ...values };
     if (this.opts.owned) {
       if (v.ownerId === undefined && ctx.viewer.kind === 'USER') v.ownerId = ctx.viewer.userId;
       if (ctx.viewer.role === Role.REP && v.ownerId != null && v.ownerId !== ctx.viewer.userId) throw forbidden('A REP creates records owned by itself or by no one');
-      refs = [...refs, { field: 'ownerId', table: 'app_user', id: v.ownerId as string | null, label: 'user' }];
     }
     return this.write(ctx, async () => {
-      await this.assertRefs(ctx, refs);
+      await assertReferences(ctx.tx, this.referencesIn(v));
       if (this.opts.customFields) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, {});
       return insertRecord(ctx, this.opts.store, v, id);
     });
   }
 
-  /** Applies a patch after the permission, version, reference and custom field checks. */
-  protected async patch(
-    ctx: ServiceContext,
-    id: string,
-    values: Record<string, unknown>,
-    expectedVersion?: number | null,
-    refs: Ref[] = [],
-    eventType?: string,
-  ): Promise<WriteResult<T>> {
+  /** Applies a patch after the permission, version, reference (see `references`) and custom field checks. */
+  protected async patch(ctx: ServiceContext, id: string, values: Record<string, unknown>, expectedVersion?: number | null, eventType?: string): Promise<WriteResult<T>> {
     requireWrite(ctx.viewer);
     return this.write(ctx, async () => {
       const current = await this.lock(ctx, id);
-      return this.patchLocked(ctx, current, values, expectedVersion, refs, eventType);
+      return this.patchLocked(ctx, current, values, expectedVersion, eventType);
     });
   }
 
   /** `patch` for a record the caller has locked already (inside its own savepoint). */
-  protected async patchLocked(ctx: ServiceContext, current: T, values: Record<string, unknown>, expectedVersion?: number | null, refs: Ref[] = [], eventType?: string): Promise<WriteResult<T>> {
+  protected async patchLocked(ctx: ServiceContext, current: T, values: Record<string, unknown>, expectedVersion?: number | null, eventType?: string): Promise<WriteResult<T>> {
     requireWrite(ctx.viewer);
     if (current.deletedAt) throw conflict(`${this.opts.store.label} is deleted: restore it first`);
     this.assertCanWrite(ctx.viewer, current.ownerId);
@@ -172,8 +169,7 @@ export class CrudService<T extends CrudRow> {
       throw conflict(`${this.opts.store.label} was changed by someone else (version ${current.version}, expected ${expectedVersion})`, { currentVersion: current.version });
     }
     const v = { ...values };
-    if (this.opts.owned && v.ownerId !== undefined) refs = [...refs, { field: 'ownerId', table: 'app_user', id: v.ownerId as string | null, label: 'user' }];
-    await this.assertRefs(ctx, refs);
+    await assertReferences(ctx.tx, this.referencesIn(v));
     if (this.opts.customFields && v.customFields !== undefined) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, current.customFields ?? {});
     return updateRecord(ctx, this.opts.store, current.id, v, { expectedVersion, eventType }, current);
   }
@@ -189,28 +185,20 @@ export class CrudService<T extends CrudRow> {
     if (ownerId != null && ownerId !== viewer.userId) throw forbidden(`A REP changes only records it owns or that have no owner`);
   }
 
-  /** Every referenced id must be a live record of this workspace: one query for all of them. */
-  protected async assertRefs(ctx: ServiceContext, refs: Ref[]): Promise<void> {
-    const given = refs.filter((r) => r.id != null);
-    if (given.length === 0) return;
-    const errors: FieldError[] = [];
-    const checks: string[] = [];
-    const params: unknown[] = [ctx.tx.workspaceId];
-    for (const r of given) {
-      if (!isUuid(r.id)) {
-        errors.push({ field: r.field, message: `no such ${r.label}` });
-        continue;
-      }
-      params.push(r.id);
-      const live = r.table === 'app_user' ? 'active AND deleted_at IS NULL' : 'deleted_at IS NULL';
-      checks.push(`SELECT ${checks.length} AS i WHERE NOT EXISTS (SELECT 1 FROM ${r.table} WHERE workspace_id = $1 AND id = $${params.length} AND ${live})`);
-    }
-    const valid = given.filter((r) => isUuid(r.id));
-    if (checks.length) {
-      const missing = await ctx.tx.query<{ i: number }>(checks.join(' UNION ALL '), params);
-      for (const m of missing) errors.push({ field: valid[m.i].field, message: `no such ${valid[m.i].label}` });
-    }
-    if (errors.length) throw badInput(errors);
+  /** The references `values` makes: the declared reference fields it sets, and its owner. */
+  protected referencesIn(values: Record<string, unknown>): Ref[] {
+    const refs: Ref[] = Object.entries(this.opts.references ?? {}).map(([field, r]) => ({ field, table: r.table, label: r.label, id: values[field] as string | null | undefined }));
+    if (this.opts.owned) refs.push({ field: 'ownerId', table: 'app_user', id: values.ownerId as string | null | undefined, label: 'user' });
+    return refs;
+  }
+
+  /**
+   * Checks, writing nothing, that the records an update input refers to by id are live records of
+   * the workspace (its owner an active user): for inputs kept to be applied later, such as the
+   * fields an automation rule sets. BAD_USER_INPUT names each field as `<prefix><field>`.
+   */
+  async checkReferences(tx: TenantTransaction, input: Record<string, unknown>, prefix = ''): Promise<void> {
+    await assertReferences(tx, this.referencesIn(input), prefix);
   }
 
   /** Runs a write in a savepoint and turns constraint violations into client errors. */
@@ -222,4 +210,31 @@ export class CrudService<T extends CrudRow> {
       throw constraintError(err, this.opts.store.label) ?? err;
     }
   }
+}
+
+/**
+ * Every referenced id must be a live record of this workspace (a user: an active one): one query for
+ * all of them. BAD_USER_INPUT names each missing one as `<prefix><field>`.
+ */
+export async function assertReferences(tx: TenantTransaction, refs: Ref[], prefix = ''): Promise<void> {
+  const given = refs.filter((r) => r.id != null);
+  if (given.length === 0) return;
+  const errors: FieldError[] = [];
+  const checks: string[] = [];
+  const params: unknown[] = [tx.workspaceId];
+  for (const r of given) {
+    if (!isUuid(r.id)) {
+      errors.push({ field: `${prefix}${r.field}`, message: `no such ${r.label}` });
+      continue;
+    }
+    params.push(r.id);
+    const live = r.table === 'app_user' ? 'active AND deleted_at IS NULL' : 'deleted_at IS NULL';
+    checks.push(`SELECT ${checks.length} AS i WHERE NOT EXISTS (SELECT 1 FROM ${r.table} WHERE workspace_id = $1 AND id = $${params.length} AND ${live})`);
+  }
+  const valid = given.filter((r) => isUuid(r.id));
+  if (checks.length) {
+    const missing = await tx.query<{ i: number }>(checks.join(' UNION ALL '), params);
+    for (const m of missing) errors.push({ field: `${prefix}${valid[m.i].field}`, message: `no such ${valid[m.i].label}` });
+  }
+  if (errors.length) throw badInput(errors);
 }

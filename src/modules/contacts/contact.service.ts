@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../graphql/context';
 import { EntityType } from '../common/enums';
-import { CrudService, type Ref } from '../common/crud.service';
+import { CrudService } from '../common/crud.service';
 import { normEmail, trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
@@ -14,7 +14,7 @@ import type { CreateContactInput, UpdateContactInput } from './contact.types';
 
 export class ContactService extends CrudService<Contact> {
   constructor(customFields: CustomFieldService) {
-    super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, customFields: EntityType.CONTACT, upsert: contactUpsert() }, customFields);
+    super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, references: { accountId: { table: 'account', label: 'account' } }, customFields: EntityType.CONTACT, upsert: contactUpsert() }, customFields);
   }
 
   /** Merges up to 9 contacts into a survivor: deals (as primary contact) and activities move to it. */
@@ -31,11 +31,11 @@ export class ContactService extends CrudService<Contact> {
   }
 
   async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {
-    return (await this.insert(ctx, { ...values(input), customFields: input.customFields ?? {} }, refs(input))).record;
+    return (await this.insert(ctx, { ...values(input), customFields: input.customFields ?? {} })).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateContactInput, expectedVersion?: number | null): Promise<Contact> {
-    return (await this.patch(ctx, id, values(input), expectedVersion, refs(input))).record;
+    return (await this.patch(ctx, id, values(input), expectedVersion)).record;
   }
 }
 
@@ -50,5 +50,3 @@ const values = (i: CreateContactInput | UpdateContactInput) => ({
   ownerId: i.ownerId,
   customFields: i.customFields,
 });
-
-const refs = (i: CreateContactInput | UpdateContactInput): Ref[] => [{ field: 'accountId', table: 'account', id: i.accountId, label: 'account' }];

@@ -33,7 +33,7 @@ export class LeadService extends CrudService<Lead> {
   /** Marks a locked lead CONVERTED with links to what it became, recording `lead.converted`. */
   async markConverted(ctx: ServiceContext, lead: Lead, links: { accountId: string; contactId: string; opportunityId: string | null }): Promise<Lead> {
     const patch = { status: LeadStatus.CONVERTED, convertedAt: new Date(), convertedAccountId: links.accountId, convertedContactId: links.contactId, convertedOpportunityId: links.opportunityId };
-    return (await this.patchLocked(ctx, lead, patch, null, [], 'lead.converted')).record;
+    return (await this.patchLocked(ctx, lead, patch, null, 'lead.converted')).record;
   }
 }
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { TenantTransaction } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { SortDirection } from '../../graphql/connection';
 import { badField, forbidden } from '../../graphql/errors';
 import { EntityType } from '../common/enums';
-import { CrudService, type Ref } from '../common/crud.service';
+import { CrudService } from '../common/crud.service';
 import type { WriteResult } from '../common/record-store';
 import { trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
@@ -29,12 +30,23 @@ export class OpportunityService extends CrudService<Opportunity> {
     private readonly pipelines: PipelineService,
     private readonly workspaces: WorkspaceService,
   ) {
-    super({ store: OPPORTUNITY_STORE, spec: OPPORTUNITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.OPPORTUNITY, upsert: opportunityUpsert(workspaces) }, customFields);
+    super(
+      {
+        store: OPPORTUNITY_STORE,
+        spec: OPPORTUNITY_SPEC,
+        defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }],
+        owned: true,
+        references: { accountId: { table: 'account', label: 'account' }, primaryContactId: { table: 'contact', label: 'contact' } },
+        customFields: EntityType.OPPORTUNITY,
+        upsert: opportunityUpsert(workspaces),
+      },
+      customFields,
+    );
   }
 
   async create(ctx: ServiceContext, input: CreateOpportunityInput): Promise<Opportunity> {
     this.assertHistoricalDates(ctx, input);
-    const stage = await this.resolveStage(ctx, input.pipelineId, input.stageId);
+    const stage = await this.resolveStage(ctx.tx, input.pipelineId, input.stageId);
     const closed = stage.kind !== StageKind.OPEN;
     if (input.closedAt && !closed) throw badField('closedAt', 'only a WON or LOST deal has a close time');
     const now = new Date();
@@ -54,7 +66,6 @@ export class OpportunityService extends CrudService<Opportunity> {
         createdAt: input.createdAt,
         customFields: input.customFields ?? {},
       },
-      refs(input),
       id,
     );
     await recordStageEntries(ctx, [{ before: null, after: result.record }]);
@@ -74,7 +85,7 @@ export class OpportunityService extends CrudService<Opportunity> {
       let newStage: Stage | null = null;
       const stageChanges = (input.stageId && input.stageId !== current.stageId) || (input.pipelineId && input.pipelineId !== current.pipelineId);
       if (stageChanges) {
-        newStage = await this.resolveStage(ctx, input.pipelineId ?? (input.stageId ? undefined : current.pipelineId), input.stageId);
+        newStage = await this.resolveStage(ctx.tx, input.pipelineId ?? (input.stageId ? undefined : current.pipelineId), input.stageId);
         const closed = newStage.kind !== StageKind.OPEN;
         const now = new Date();
         Object.assign(values, {
@@ -88,7 +99,7 @@ export class OpportunityService extends CrudService<Opportunity> {
         if (current.status === OpportunityStatus.OPEN) throw badField('closedAt', 'only a WON or LOST deal has a close time');
         values.closedAt = input.closedAt;
       }
-      const result = await this.patchLocked(ctx, current, values, expectedVersion, refs(input));
+      const result = await this.patchLocked(ctx, current, values, expectedVersion);
       if (newStage) await recordStageEntries(ctx, [{ before: current, after: result.record }]);
       return result.record;
     });
@@ -124,18 +135,28 @@ export class OpportunityService extends CrudService<Opportunity> {
     };
   }
 
-  /** The stage an input names: a stage (its pipeline must match), else the pipeline's first stage. */
-  private async resolveStage(ctx: ServiceContext, pipelineId?: string | null, stageId?: string | null): Promise<Stage> {
+  /** Also the stage and pipeline an update input moves the deal to, as `update` resolves them. */
+  override async checkReferences(tx: TenantTransaction, input: Record<string, unknown>, prefix = ''): Promise<void> {
+    await super.checkReferences(tx, input, prefix);
+    const { pipelineId, stageId } = input as UpdateOpportunityInput;
+    if (pipelineId || stageId) await this.resolveStage(tx, pipelineId, stageId, prefix);
+  }
+
+  /**
+   * The stage an input names: a stage (its pipeline must match), else the pipeline's first stage.
+   * BAD_USER_INPUT names the field as `<prefix>stageId` or `<prefix>pipelineId`.
+   */
+  private async resolveStage(tx: TenantTransaction, pipelineId?: string | null, stageId?: string | null, prefix = ''): Promise<Stage> {
     if (stageId) {
-      const stage = await this.pipelines.stage(ctx.tx, stageId);
-      if (!stage) throw badField('stageId', 'no such stage');
-      if (pipelineId && stage.pipelineId !== pipelineId) throw badField('stageId', 'the stage belongs to another pipeline');
+      const stage = await this.pipelines.stage(tx, stageId);
+      if (!stage) throw badField(`${prefix}stageId`, 'no such stage');
+      if (pipelineId && stage.pipelineId !== pipelineId) throw badField(`${prefix}stageId`, 'the stage belongs to another pipeline');
       return stage;
     }
-    const pipeline = pipelineId ? await this.pipelines.get(ctx, pipelineId).catch(() => null) : await this.pipelines.defaultPipeline(ctx.tx);
-    if (!pipeline || pipeline.deletedAt) throw badField('pipelineId', 'no such pipeline');
-    const first = (await this.pipelines.stages(ctx.tx, pipeline.id)).find((s) => s.kind === StageKind.OPEN);
-    if (!first) throw badField('pipelineId', 'the pipeline has no open stage');
+    const pipeline = pipelineId ? await this.pipelines.find(tx, pipelineId) : await this.pipelines.defaultPipeline(tx);
+    if (!pipeline || pipeline.deletedAt) throw badField(`${prefix}pipelineId`, 'no such pipeline');
+    const first = (await this.pipelines.stages(tx, pipeline.id)).find((s) => s.kind === StageKind.OPEN);
+    if (!first) throw badField(`${prefix}pipelineId`, 'the pipeline has no open stage');
     return first;
   }
 
@@ -151,8 +172,3 @@ export class OpportunityService extends CrudService<Opportunity> {
     if (input.createdAt.getTime() > Date.now() + 60_000) throw badField('createdAt', 'must not be in the future');
   }
 }
-
-const refs = (i: CreateOpportunityInput | UpdateOpportunityInput): Ref[] => [
-  { field: 'accountId', table: 'account', id: i.accountId, label: 'account' },
-  { field: 'primaryContactId', table: 'contact', id: i.primaryContactId, label: 'contact' },
-];

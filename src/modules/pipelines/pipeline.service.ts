@@ -36,10 +36,16 @@ export function requireManager(viewer: Viewer): void {
 
 export class PipelineService {
   async get(ctx: ServiceContext, id: string): Promise<Pipeline> {
-    if (!isUuid(id)) throw notFound('Pipeline');
-    const row = await ctx.tx.one('SELECT * FROM pipeline WHERE workspace_id = $1 AND id = $2', [ctx.tx.workspaceId, id]);
-    if (!row) throw notFound('Pipeline');
-    return rowMapper(ctx.tx.dataSource, Pipeline)(row);
+    const pipeline = await this.find(ctx.tx, id);
+    if (!pipeline) throw notFound('Pipeline');
+    return pipeline;
+  }
+
+  /** A pipeline of the workspace (deleted ones included), or null. */
+  async find(tx: TenantTransaction, id: string): Promise<Pipeline | null> {
+    if (!isUuid(id)) return null;
+    const row = await tx.one('SELECT * FROM pipeline WHERE workspace_id = $1 AND id = $2', [tx.workspaceId, id]);
+    return row ? rowMapper(tx.dataSource, Pipeline)(row) : null;
   }
 
   list(ctx: ServiceContext, args: ListInput): Promise<ConnectionBase<Pipeline>> {

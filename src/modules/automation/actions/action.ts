@@ -16,6 +16,11 @@ export interface RecordAccess {
   updateInputType: string;
   get(ctx: ServiceContext, id: string): Promise<RecordData>;
   update(ctx: ServiceContext, id: string, input: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Checks that the records an update input refers to by id (owner, account, stage...) exist in the
+   * workspace, writing nothing; BAD_USER_INPUT names each field as `<path>.<field>`.
+   */
+  checkReferences(tx: TenantTransaction, input: Record<string, unknown>, path: string): Promise<void>;
   /** The activity field that links an activity (task, email) to this kind of record. */
   activityLink?: 'accountId' | 'contactId' | 'leadId' | 'opportunityId';
   /** The field holding the record's own email address, if it has one. */

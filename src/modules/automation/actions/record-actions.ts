@@ -67,7 +67,10 @@ export function createTask(activities: ActivityService): ActionHandler<TaskParam
   };
 }
 
-/** UPDATE_FIELDS: sets fields of the record, checked as the entity's update input (types, formats, references). */
+/**
+ * UPDATE_FIELDS: sets fields of the record, checked as the entity's update input (types, formats),
+ * and the records it names by id (an owner, an account, a stage...) checked to exist in the workspace.
+ */
 export function updateFields(inputClasses: Record<string, new () => object>): ActionHandler<{ fields: Record<string, unknown> }> {
   return {
     async check(p, env) {
@@ -78,6 +81,7 @@ export function updateFields(inputClasses: Record<string, new () => object>): Ac
       const fields = coerceFilter(env.schema, env.access.updateInputType, p.fields, `${env.path}.fields`);
       const errors = await validate(Object.assign(new inputClasses[env.access.entityType](), fields), { forbidUnknownValues: false });
       if (errors.length) throw badInput(flattenValidation(errors, `${env.path}.fields`));
+      await env.access.checkReferences(env.tx, fields, `${env.path}.fields`);
       return { fields };
     },
     async run(env, p) {
