@@ -45,6 +45,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   services.webhooks.start();
   services.automation.engine.start();
   const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter });
+  services.rollupCompactor.start();
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({
@@ -137,6 +138,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
 }
 
 /**
+      await services.rollupCompactor.stop();
  * Per request: the cost limit before execution, the transaction's end after it, and one log line.
  * The transaction commits even when some fields failed: each mutation ran in its own savepoint,
  * so what failed is already undone and what succeeded must stay.

@@ -55,6 +55,7 @@ import { createAutomation } from './automation/automation.module';
 import { AutomationResolver } from './automation/automation.resolver';
 import { IntakeResolver } from './intake/intake.resolver';
 import { IntakeService } from './intake/intake.service';
+import { RollupCompactor } from './analytics/rollup-compactor';
 import { ActivityFunnelService } from './analytics/activity-funnel.service';
 import { AnalyticsResolver } from './analytics/analytics.resolver';
 import { DealAnalyticsService } from './analytics/deal-analytics.service';
@@ -131,11 +132,12 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const intake = new IntakeService(ds, leads, activities);
   const dealAnalytics = new DealAnalyticsService(recordFilters);
   const activityFunnel = new ActivityFunnelService(dealAnalytics);
+  const rollupCompactor = new RollupCompactor(ds, log);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
   return {
     workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
-    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, metrics, costLimiter,
+    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, rollupCompactor, metrics, costLimiter,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -59,21 +59,29 @@ export class ActivityFunnelService {
     });
   }
 
-  /** Activities created in [from, to] by type, and by owner, team or day: counts, completed, overdue tasks, call time. */
+  /**
+   * Activities created in [from, to] by type, and by owner, team or day: counts, completed, overdue
+   * tasks, call time. Counts come from activity_rollup (per owner, type and local day); overdue tasks
+   * depend on the clock, so they are read live (few: the open tasks, through activity_open_task_idx).
+   */
   async activityStats(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: ActivityGrouping | null | undefined): Promise<ActivityStat[]> {
     const scope = await scopeOf(ctx);
     const p = new SqlParams([ctx.tx.workspaceId]);
-    const where = [`a.workspace_id = $1`, `a.deleted_at IS NULL`, scope.owners(p, 'a.owner_id'), within(p, () => local(p, 'a.created_at', scope.tz), from, to)].filter((c) => c !== 'TRUE').join(' AND ');
     const g = groupBy ?? ActivityGrouping.NONE;
-    const group =
-      g === ActivityGrouping.OWNER ? 'a.owner_id::text' : g === ActivityGrouping.TEAM ? 'u.team_id::text' : g === ActivityGrouping.DAY ? `(${local(p, 'a.created_at', scope.tz)})::date::text` : 'NULL';
+    const team = (alias: string) => (g === ActivityGrouping.TEAM ? `LEFT JOIN app_user u ON u.workspace_id = ${alias}.workspace_id AND u.id = ${alias}.owner_id` : '');
+    const group = (alias: string, day: () => string) =>
+      g === ActivityGrouping.OWNER ? `${alias}.owner_id::text` : g === ActivityGrouping.TEAM ? 'u.team_id::text' : g === ActivityGrouping.DAY ? `${day()}::text` : 'NULL';
+    const where = (alias: string, day: () => string) => [`${alias}.workspace_id = $1`, scope.owners(p, `${alias}.owner_id`), within(p, day, from, to)].filter((c) => c !== 'TRUE').join(' AND ');
+    const createdDay = () => `(${local(p, 'a.created_at', scope.tz)})::date`;
     const rows = await ctx.tx.query<{ gid: string | null; type: ActivityType; n: number; completed: number; overdue: number; call_seconds: number }>(
-      `SELECT ${group} AS gid, a.type, count(*)::int AS n,
-              count(*) FILTER (WHERE a.status = 'COMPLETED')::int AS completed,
-              count(*) FILTER (WHERE a.type = 'TASK' AND a.status = 'OPEN' AND a.due_at < now())::int AS overdue,
-              coalesce(sum(a.duration_seconds) FILTER (WHERE a.type = 'CALL'), 0)::int AS call_seconds
-       FROM activity a ${g === ActivityGrouping.TEAM ? 'LEFT JOIN app_user u ON u.workspace_id = a.workspace_id AND u.id = a.owner_id' : ''}
-       WHERE ${where} GROUP BY 1, 2 ORDER BY 1, 2`,
+      `SELECT gid, type, sum(n)::int AS n, sum(completed)::int AS completed, sum(overdue)::int AS overdue, sum(call_seconds)::int AS call_seconds FROM (
+         SELECT ${group('r', () => 'r.created_day')} AS gid, r.type, r.n, r.completed, 0 AS overdue, r.call_seconds
+         FROM activity_rollup r ${team('r')} WHERE ${where('r', () => 'r.created_day')}
+         UNION ALL
+         SELECT ${group('a', createdDay)} AS gid, 'TASK', 0, 0, 1, 0
+         FROM activity a ${team('a')}
+         WHERE ${where('a', createdDay)} AND a.type = 'TASK' AND a.status = 'OPEN' AND a.deleted_at IS NULL AND a.due_at < now()
+       ) x GROUP BY 1, 2 HAVING sum(n) > 0 ORDER BY 1, 2`,
       p.values,
     );
     const names = g === ActivityGrouping.OWNER ? 'app_user' : g === ActivityGrouping.TEAM ? 'team' : null;

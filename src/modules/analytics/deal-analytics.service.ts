@@ -6,7 +6,7 @@ import { SqlParams } from '../../graphql/sql';
 import type { RecordFilterService } from '../common/record-filter';
 import { Stage } from '../pipelines/pipeline.entity';
 import { amounts, dealGrouping, decimal, groupKeys, local, PG_PERIOD, ratio, scopeOf, within } from './analytics-scope';
-import type { ForecastPoint, Period, PipelineSummary, RevenueGrouping, RevenuePoint, SalesCyclePoint, WinRatePoint } from './analytics.types';
+import { type ForecastPoint, type Period, type PipelineSummary, RevenueGrouping, type RevenuePoint, type SalesCyclePoint, type WinRatePoint } from './analytics.types';
 
 type Filter = Record<string, unknown> | null | undefined;
 
@@ -17,6 +17,33 @@ const WEIGHTED = `t.amount_value * coalesce(t.probability, s.probability) / 100`
 const dealCount = (g: { join: string } | null) => (g?.join.includes('line_item') ? 'count(DISTINCT t.id)::int' : 'count(*)::int');
 
 /**
+ * The opportunities a query sums over, as alias `t`: the table itself (any filter, any grouping), or,
+ * without a record filter, one of the rollups of migration AnalyticsRollups (thousands of rows for a
+ * million deals; exact, kept by triggers in the writing transaction). A rollup row stands for `n`
+ * deals, `n_amount` of them with an amount (an all-empty sum stays NULL, as over the table).
+ */
+interface DealScan {
+  p: SqlParams;
+  where: string;
+  tz: string;
+  from: string;
+  rollup: boolean;
+  /** The local day (or time) the deal closed on; may add the time zone as a parameter, so built only where used. */
+  closeDay: () => string;
+  n: string;
+  /** Drops groups whose appended rows cancel out (a deal that moved away): a rollup group of no deal. */
+  having: string;
+  amount: string;
+  /** Needs stage `s` joined. */
+  weighted: string;
+}
+
+type Rollup = 'deal_stage_rollup' | 'deal_open_rollup' | 'deal_close_rollup';
+
+/** Groupings a rollup holds (by owner, so by team; by pipeline); accounts and products need the deals. */
+const ROLLUP_GROUPS = new Set<RevenueGrouping | null | undefined>([null, undefined, RevenueGrouping.NONE, RevenueGrouping.OWNER, RevenueGrouping.TEAM, RevenueGrouping.PIPELINE]);
+
+/**
  * Deal analytics, in exact decimals (numeric) and never mixing currencies: every amount is a list
  * with one total per currency. Each takes the shared opportunity filter, and covers what the viewer's
  * numbers cover (see scopeOf).
@@ -24,24 +51,37 @@ const dealCount = (g: { join: string } | null) => (g?.join.includes('line_item')
 export class DealAnalyticsService {
   constructor(private readonly filters: RecordFilterService) {}
 
-  /** The live opportunities of the scope and filter: the conditions on alias `t`, with $1 the workspace. */
-  private async base(ctx: ServiceContext, filter: Filter, extra: (p: SqlParams, tz: string) => string[] = () => []) {
+  /**
+   * The live opportunities of the scope and filter, as a DealScan: conditions on alias `t` with $1 the
+   * workspace. `rollup` is used when there is no filter to apply (and the grouping allows it).
+   */
+  private async scan(ctx: ServiceContext, filter: Filter, rollup: Rollup | null, extra: (p: SqlParams, d: DealScan) => string[] = () => []): Promise<DealScan> {
     const scope = await scopeOf(ctx);
     const p = new SqlParams([ctx.tx.workspaceId]);
-    const conds = ['t.workspace_id = $1', 't.deleted_at IS NULL', scope.owners(p, 't.owner_id'), await this.filters.compile(ctx.tx, 'opportunity', filter ?? null, p), ...extra(p, scope.tz)];
-    return { p, where: conds.filter((c) => c !== 'TRUE').join(' AND '), tz: scope.tz };
+    const filtered = await this.filters.compile(ctx.tx, 'opportunity', filter ?? null, p);
+    const useRollup = rollup !== null && filtered === 'TRUE';
+    const d: DealScan = useRollup
+      ? {
+          p, where: '', tz: scope.tz, from: `${rollup} t`, rollup: true, closeDay: () => 't.close_day', n: 'sum(t.n)::int', having: 'HAVING sum(t.n) <> 0',
+          amount: 'CASE WHEN sum(t.n_amount) > 0 THEN sum(t.amount) END',
+          weighted: 'CASE WHEN sum(t.n_amount) > 0 THEN sum(t.weighted_own + t.amount_unweighted * s.probability) / 100 END',
+        }
+      : { p, where: '', tz: scope.tz, from: 'opportunity t', rollup: false, closeDay: () => local(p, 't.closed_at', scope.tz), n: 'count(*)::int', having: '', amount: 'sum(t.amount_value)', weighted: `sum(${WEIGHTED})` };
+    const conds = ['t.workspace_id = $1', useRollup ? 'TRUE' : 't.deleted_at IS NULL', scope.owners(p, 't.owner_id'), filtered, ...extra(p, d)];
+    d.where = conds.filter((c) => c !== 'TRUE').join(' AND ');
+    return d;
   }
 
   async pipelineSummary(ctx: ServiceContext, pipelineId: string | null | undefined, filter: Filter): Promise<PipelineSummary> {
     const pipeline = await this.pipelineOf(ctx, pipelineId);
     const stages = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(rowMapper(ctx.tx.dataSource, Stage));
-    const { p, where } = await this.base(ctx, filter);
+    const d = await this.scan(ctx, filter, 'deal_stage_rollup', (p) => [`t.pipeline_id = ${p.add(pipeline)}::uuid`]);
     // One scan: per stage and currency, and per currency for the totals (GROUPING SETS).
     const all = await ctx.tx.query<{ stage_id: string | null; currency: string; n: number; amount: string | null; weighted: string | null }>(
-      `SELECT t.stage_id, t.currency, count(*)::int AS n, sum(t.amount_value)::text AS amount, round(sum(${WEIGHTED}), 4)::text AS weighted
-       FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
-       WHERE ${where} AND t.pipeline_id = ${p.add(pipeline)}::uuid GROUP BY GROUPING SETS ((t.stage_id, t.currency), (t.currency)) ORDER BY t.currency`,
-      p.values,
+      `SELECT t.stage_id, t.currency, ${d.n} AS n, (${d.amount})::text AS amount, round(${d.weighted}, 4)::text AS weighted
+       FROM ${d.from} JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
+       WHERE ${d.where} GROUP BY GROUPING SETS ((t.stage_id, t.currency), (t.currency)) ${d.having} ORDER BY t.currency`,
+      d.p.values,
     );
     const rows = all.filter((r) => r.stage_id !== null);
     const byStage = (id: string) => rows.filter((r) => r.stage_id === id);
@@ -63,15 +103,14 @@ export class DealAnalyticsService {
   /** Won amounts per period of the close date (workspace time zone), optionally per group; empty periods included without groups. */
   async revenue(ctx: ServiceContext, period: Period, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<RevenuePoint[]> {
     const g = dealGrouping(groupBy);
-    const { p, where, tz } = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
-    const unit = PG_PERIOD[period];
-    const periodOf = `date_trunc('${unit}', ${local(p, 't.closed_at', tz)})::date`;
-    const amountCol = g?.join.includes('line_item') ? 'li.total_value' : 't.amount_value';
-    const currencyCol = g?.join.includes('line_item') ? 'li.currency' : 't.currency';
+    const d = await this.scan(ctx, filter, ROLLUP_GROUPS.has(groupBy) ? 'deal_close_rollup' : null, (p, d) => [`t.status = 'WON'`, within(p, d.closeDay, from, to)]);
+    const periodOf = `date_trunc('${PG_PERIOD[period]}', (${d.closeDay()})::timestamp)::date`;
+    const products = g?.join.includes('line_item');
     const rows = await ctx.tx.query<{ period: string; gid: string | null; currency: string; n: number; amount: string | null }>(
-      `SELECT ${periodOf}::text AS period, ${g ? `${g.id}::text` : 'NULL'} AS gid, ${currencyCol} AS currency, ${dealCount(g)} AS n, sum(${amountCol})::text AS amount
-       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      p.values,
+      `SELECT ${periodOf}::text AS period, ${g ? `${g.id}::text` : 'NULL'} AS gid, ${products ? 'li.currency' : 't.currency'} AS currency,
+              ${products ? dealCount(g) : d.n} AS n, (${products ? 'sum(li.total_value)' : d.amount})::text AS amount
+       FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY 1, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
+      d.p.values,
     );
     const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
     const points = new Map<string, RevenuePoint>();
@@ -106,18 +145,21 @@ export class DealAnalyticsService {
   /** Open deals by expected close period: amounts, weighted, per forecast category, and what was won in each period. */
   async forecast(ctx: ServiceContext, period: Period, from: string | null | undefined, to: string | null | undefined, filter: Filter): Promise<ForecastPoint[]> {
     const unit = PG_PERIOD[period];
-    const open = await this.base(ctx, filter, (p) => [`t.status = 'OPEN'`, `t.expected_close_date IS NOT NULL`, within(p, 't.expected_close_date', from, to)]);
+    const open = await this.scan(ctx, filter, 'deal_open_rollup', (p, d) => [
+      ...(d.rollup ? [] : [`t.status = 'OPEN'`, `t.expected_close_date IS NOT NULL`]),
+      within(p, 't.expected_close_date', from, to),
+    ]);
     const openRows = await ctx.tx.query<{ period: string; category: string; currency: string; n: number; amount: string | null; weighted: string | null }>(
-      `SELECT date_trunc('${unit}', t.expected_close_date)::date::text AS period, s.forecast_category AS category, t.currency, count(*)::int AS n,
-              sum(t.amount_value)::text AS amount, round(sum(${WEIGHTED}), 4)::text AS weighted
-       FROM opportunity t JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
-       WHERE ${open.where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      `SELECT date_trunc('${unit}', t.expected_close_date::timestamp)::date::text AS period, s.forecast_category AS category, t.currency, ${open.n} AS n,
+              (${open.amount})::text AS amount, round(${open.weighted}, 4)::text AS weighted
+       FROM ${open.from} JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
+       WHERE ${open.where} GROUP BY 1, 2, 3 ${open.having} ORDER BY 1, 2, 3`,
       open.p.values,
     );
-    const won = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    const won = await this.scan(ctx, filter, 'deal_close_rollup', (p, d) => [`t.status = 'WON'`, within(p, d.closeDay, from, to)]);
     const wonRows = await ctx.tx.query<{ period: string; currency: string; amount: string | null }>(
-      `SELECT date_trunc('${unit}', ${local(won.p, 't.closed_at', won.tz)})::date::text AS period, t.currency, sum(t.amount_value)::text AS amount
-       FROM opportunity t WHERE ${won.where} GROUP BY 1, 2 ORDER BY 1, 2`,
+      `SELECT date_trunc('${unit}', (${won.closeDay()})::timestamp)::date::text AS period, t.currency, (${won.amount})::text AS amount
+       FROM ${won.from} WHERE ${won.where} GROUP BY 1, 2 ${won.having} ORDER BY 1, 2`,
       won.p.values,
     );
     const periods = [...new Set([...openRows.map((r) => r.period), ...wonRows.map((r) => r.period)])].sort();
@@ -147,12 +189,13 @@ export class DealAnalyticsService {
   /** Won / (won + lost) among deals closed in [from, to], by count and by amount. */
   async winRate(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<WinRatePoint[]> {
     const g = dealGrouping(groupBy);
-    const { p, where } = await this.base(ctx, filter, (p, tz) => [`t.status IN ('WON', 'LOST')`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    const d = await this.scan(ctx, filter, ROLLUP_GROUPS.has(groupBy) ? 'deal_close_rollup' : null, (p, d) => [`t.status IN ('WON', 'LOST')`, within(p, d.closeDay, from, to)]);
+    const products = g?.join.includes('line_item');
     const rows = await ctx.tx.query<{ gid: string | null; status: string; currency: string; n: number; amount: string | null }>(
-      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${g?.join.includes('line_item') ? 'li.currency' : 't.currency'} AS currency, ${dealCount(g)} AS n,
-              sum(${g?.join.includes('line_item') ? 'li.total_value' : 't.amount_value'})::text AS amount
-       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-      p.values,
+      `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${products ? 'li.currency' : 't.currency'} AS currency, ${products ? dealCount(g) : d.n} AS n,
+              (${products ? 'sum(li.total_value)' : d.amount})::text AS amount
+       FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY 1, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
+      d.p.values,
     );
     const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
     const gids = [...new Set(rows.map((r) => r.gid ?? ''))];
@@ -175,7 +218,8 @@ export class DealAnalyticsService {
   /** Days from creation to close of the deals won in [from, to]: average, median, 90th percentile. */
   async salesCycle(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<SalesCyclePoint[]> {
     const g = dealGrouping(groupBy);
-    const { p, where } = await this.base(ctx, filter, (p, tz) => [`t.status = 'WON'`, `t.closed_at IS NOT NULL`, within(p, () => local(p, 't.closed_at', tz), from, to)]);
+    // Percentiles need every deal: no rollup, but the won deals' covering index (opportunity_won_cycle_idx).
+    const { p, where } = await this.scan(ctx, filter, null, (p, d) => [`t.status = 'WON'`, `t.closed_at IS NOT NULL`, within(p, d.closeDay, from, to)]);
     const days = `extract(epoch FROM t.closed_at - t.created_at) / 86400`;
     const rows = await ctx.tx.query<{ gid: string | null; n: number; avg: number | null; median: number | null; p90: number | null }>(
       `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, ${dealCount(g)} AS n, avg(${days})::float8 AS avg,
