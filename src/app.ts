@@ -44,8 +44,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   await services.eventBus.start();
   services.webhooks.start();
   services.automation.engine.start();
-  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter });
   services.rollupCompactor.start();
+  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter });
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({
@@ -129,6 +129,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       shuttingDown = true;
       await apollo.stop();
       await services.automation.engine.stop();
+      await services.rollupCompactor.stop();
       await services.webhooks.stop();
       await services.costLimiter.stop();
       services.automation.mailer.close();
@@ -138,7 +139,6 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
 }
 
 /**
-      await services.rollupCompactor.stop();
  * Per request: the cost limit before execution, the transaction's end after it, and one log line.
  * The transaction commits even when some fields failed: each mutation ran in its own savepoint,
  * so what failed is already undone and what succeeded must stay.
