@@ -10,8 +10,9 @@ import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { pendingMigrations } from './db/data-source';
 import { PG_INSUFFICIENT_PRIVILEGE, pgError } from './db/pg-errors';
+import { isDatabaseUnavailable } from './db/unavailable';
 import { RequestContext } from './graphql/context';
-import { formatError } from './graphql/errors';
+import { formatError, serviceUnavailable, unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './graphql/errors';
 import { costKey } from './graphql/cost-limiter';
 import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
 import { buildSchema } from './graphql/schema';
@@ -57,7 +58,12 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     parseOptions: { maxTokens: config.limits.tokens },
     validationRules: limitRules(config.limits),
     formatError: (formatted, error) =>
-      formatError(formatted, error, { exposeDetails: config.env === 'development', hideSuggestions: config.env === 'production', onInternal: (err) => log.error({ err }, 'internal error') }),
+      formatError(formatted, error, {
+        exposeDetails: config.env === 'development',
+        hideSuggestions: config.env === 'production',
+        onInternal: (err) => log.error({ err }, 'internal error'),
+        onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable'),
+      }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       ApolloServerPluginCacheControlDisabled(),
@@ -102,7 +108,10 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
-        const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization, services.apiKeyCache);
+        // The database unreachable while checking credentials: 503 SERVICE_UNAVAILABLE with Retry-After.
+        const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization, services.apiKeyCache).catch((err) => {
+          throw isDatabaseUnavailable(err) ? serviceUnavailable() : err;
+        });
         // Normally committed in willSendResponse; this returns the connection if Apollo answered early.
         res.on('close', () => void auth.tx?.rollback().catch(() => undefined));
         const context = new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);
@@ -176,20 +185,29 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
               if (contextValue.idempotent && response.body.kind === 'single') await services.idempotency.store(tx, contextValue.idempotent, response.body.singleResult);
               await tx.commit();
             } catch (err) {
-              log.error({ err, requestId: contextValue.requestId }, 'commit failed');
+              const unavailable = isDatabaseUnavailable(err);
+              if (unavailable) log.warn({ error: (err as Error).message, requestId: contextValue.requestId }, 'commit failed: database unavailable');
+              else log.error({ err, requestId: contextValue.requestId }, 'commit failed');
               if (response.body.kind === 'single') {
                 response.body.singleResult = {
-                  errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+                  errors: [unavailable ? unavailableAnswer() : { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
                 };
               }
             }
+          }
+          // The database was out (any field, the commit): the whole answer is a retryable 503.
+          const answered = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          if (answered?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
+            response.http.status = 503;
+            response.http.headers.set('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
           }
           if (contextValue.cost && response.body.kind === 'single') {
             response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: contextValue.cost };
           }
           const v = contextValue.viewer;
           const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-          const codes = errors?.map((e) => (e.extensions?.code as string) ?? 'INTERNAL_SERVER_ERROR');
+          // The codes the client got (a database error is SERVICE_UNAVAILABLE there, whatever it was raised as).
+          const codes = (answered ?? errors)?.map((e) => (e.extensions?.code as string) ?? 'INTERNAL_SERVER_ERROR');
           services.metrics.request(operationName, codes?.[0] ?? 'ok', durationMs / 1000);
           log.info(
             {

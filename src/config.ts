@@ -19,6 +19,7 @@ const EnvSchema = z.object({
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_SIZE: int(10, 1, 200),
+  DB_CONNECT_TIMEOUT_MS: int(10_000, 0, 600_000),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86400),
   REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
   MAX_QUERY_DEPTH: int(12, 2, 50),
@@ -65,6 +66,8 @@ export interface Config {
   readonly jwtSecret: string;
   readonly logLevel: string;
   readonly dbPoolSize: number;
+  /** How long a request waits for a database connection (from the pool, or a new one) before SERVICE_UNAVAILABLE; 0: no limit. */
+  readonly dbConnectTimeoutMs: number;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlDays: number;
   readonly limits: {
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret,
     logLevel: e.LOG_LEVEL,
     dbPoolSize: e.DB_POOL_SIZE,
+    dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     limits: Object.freeze({

@@ -97,6 +97,7 @@ describe('loadConfig', () => {
       dataDir,
       logLevel: 'info',
       dbPoolSize: 10,
+      dbConnectTimeoutMs: 10000,
       accessTokenTtlSeconds: 900,
       changeFeedRetentionDays: 30,
       apiKeyCacheMs: 5000,

@@ -12,6 +12,8 @@ export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js')
 export interface DataSourceOptions {
   url: string;
   poolSize?: number;
+  /** How long to wait for a connection (a free one in the pool, or a new one to connect); 0 or none: no limit. */
+  connectTimeoutMs?: number;
   applicationName?: string;
   onPoolError?: (err: Error) => void;
 }
@@ -28,7 +30,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     namingStrategy: new SnakeNamingStrategy(),
     applicationName: opts.applicationName ?? 'trellis',
     poolSize: opts.poolSize ?? 10,
-    extra: { idleTimeoutMillis: 30_000 },
+    extra: { idleTimeoutMillis: 30_000, connectionTimeoutMillis: opts.connectTimeoutMs ?? 0 },
     logging: false,
   });
   return ds;

@@ -51,7 +51,7 @@ export class TenantTransaction {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const runner = await this.open();
     // The structured result: TypeORM otherwise returns [rows, count] for UPDATE and DELETE.
-    const result = await this.exclusive(() => runner.query(sql, params, true));
+    const result = await this.exclusive(() => live(runner).query(sql, params, true));
     return result.records as T[];
   }
 
@@ -86,13 +86,13 @@ export class TenantTransaction {
   async savepoint<T>(fn: () => Promise<T>): Promise<T> {
     const runner = await this.open();
     const name = `sp_${++this.savepoints}`;
-    await this.exclusive(() => runner.query(`SAVEPOINT ${name}`));
+    await this.exclusive(() => live(runner).query(`SAVEPOINT ${name}`));
     try {
       const result = await fn();
-      await this.exclusive(() => runner.query(`RELEASE SAVEPOINT ${name}`));
+      await this.exclusive(() => live(runner).query(`RELEASE SAVEPOINT ${name}`));
       return result;
     } catch (err) {
-      await this.exclusive(() => runner.query(`ROLLBACK TO SAVEPOINT ${name}`)).catch(() => undefined);
+      await this.exclusive(() => live(runner).query(`ROLLBACK TO SAVEPOINT ${name}`)).catch(() => undefined);
       throw err;
     }
   }
@@ -124,11 +124,23 @@ export class TenantTransaction {
     if (!runner) return;
     try {
       await this.turn;
-      await runner.query(commit ? 'COMMIT' : 'ROLLBACK');
+      // A lost connection rolled the transaction back already: nothing to roll back, and no commit.
+      if (runner.isReleased && !commit) return;
+      await live(runner).query(commit ? 'COMMIT' : 'ROLLBACK');
     } finally {
       await runner.release();
     }
   }
+}
+
+/**
+ * The transaction's runner, unless its connection was lost: TypeORM then releases the runner by
+ * itself, and its next query would fail with "Query runner already released", which reads like a
+ * bug. Said as what it is, it is answered as the outage it is (SERVICE_UNAVAILABLE, see db/unavailable).
+ */
+function live(runner: QueryRunner): QueryRunner {
+  if (runner.isReleased) throw new Error('Connection terminated: the database connection of this transaction was lost');
+  return runner;
 }
 
 /** Runs `fn` in a transaction of its own for `workspaceId`: committed if it returns, rolled back if it throws. */

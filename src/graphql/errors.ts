@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError as ClassValidationError } from 'class-validator';
+import { isDatabaseUnavailable } from '../db/unavailable';
 
 /** The stable codes of API.md; a client may switch on them. */
 export const ErrorCode = {
@@ -11,6 +12,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -38,6 +40,18 @@ export const badInput = (fields: FieldError[], message?: string) =>
   new AppError('BAD_USER_INPUT', message ?? fields.map((f) => `${f.field}: ${f.message}`).join('; '), { fields });
 export const badField = (field: string, message: string) => badInput([{ field, message }]);
 
+/** How long a client should wait before retrying when the database is unavailable (a restart or failover takes seconds). */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable (its database cannot be reached); retry shortly';
+/** The database cannot be reached: retryable; over HTTP a 503 with Retry-After. */
+/** SERVICE_UNAVAILABLE as the client sees it (no stack, no detail of the failure). */
+export const unavailableAnswer = (): GraphQLFormattedError => ({ message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } });
+export const serviceUnavailable = () =>
+  new AppError('SERVICE_UNAVAILABLE', UNAVAILABLE_MESSAGE, {
+    retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS,
+    http: { status: 503, headers: new Map([['retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)]]) },
+  });
+
 // Codes Apollo gives to errors it raises itself before execution; they pass through unchanged.
 const APOLLO_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
 
@@ -48,11 +62,14 @@ export interface FormatOptions {
   /** Production: no "Did you mean ...?" that would reveal schema names to a prober. */
   hideSuggestions?: boolean;
   onInternal: (err: unknown) => void;
+  /** Told of each database outage error (SERVICE_UNAVAILABLE), which is not a bug: a warning, not an error. */
+  onUnavailable?: (err: unknown) => void;
 }
 
 /**
  * Shapes every error a client sees: known errors keep their code and message; class-validator
- * failures become BAD_USER_INPUT with one entry per field; anything else is masked and logged.
+ * failures become BAD_USER_INPUT with one entry per field; the database being unreachable is
+ * SERVICE_UNAVAILABLE (retryable, never with a stack); anything else is masked and logged.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, opts: FormatOptions): GraphQLFormattedError {
   const out = shapeError(formatted, error, opts);
@@ -89,6 +106,10 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   // explicit null for a non-null argument that has a default, more than 50 bad variable values.
   if (original instanceof GraphQLError && !original.extensions?.code && GRAPHQL_JS_INPUT_ERROR.test(original.message)) {
     return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
+  }
+  if (isDatabaseUnavailable(original)) {
+    opts.onUnavailable?.(original);
+    return { ...base, ...unavailableAnswer() };
   }
   opts.onInternal(original);
   const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR };

@@ -50,7 +50,12 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
   // As Apollo does over HTTP: no introspection in production.
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
   const format = (e: GraphQLError) =>
-    formatError(e.toJSON(), e, { exposeDetails: config.env === 'development', hideSuggestions: config.env === 'production', onInternal: (err) => log.error({ err }, 'internal error (ws)') });
+    formatError(e.toJSON(), e, {
+      exposeDetails: config.env === 'development',
+      hideSuggestions: config.env === 'production',
+      onInternal: (err) => log.error({ err }, 'internal error (ws)'),
+      onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable (ws)'),
+    });
   const perCredential = new Map<string, number>();
   let open = 0;
 

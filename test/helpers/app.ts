@@ -40,8 +40,9 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
   // Test files sign many users in from one address: the per-address limit is high unless a test sets it.
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', LOGIN_ATTEMPTS_PER_ADDRESS: '100000', ...env });
   const log = createLogger(config.logLevel);
-  // Five connections unless the test sizes the pool itself (a pool of one, under pressure).
-  const ds = await connect({ url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5 });
+  // Five connections unless the test sizes the pool itself (a pool of one, under pressure); no limit
+  // on the wait for one (a loaded test machine) unless the test sets DB_CONNECT_TIMEOUT_MS.
+  const ds = await connect({ url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0 });
   const services = createServices(ds, config, log);
   const app = await createApp(ds, config, log, services);
   const port = await app.listen(0, '127.0.0.1');

@@ -1,5 +1,7 @@
 import express, { type Router } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { isDatabaseUnavailable } from '../../db/unavailable';
+import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../graphql/errors';
 import type { Logger } from '../../logger';
 import type { IntakeService } from './intake.service';
 
@@ -26,6 +28,12 @@ export function intakeRouter(intake: IntakeService, log: Logger): Router {
       if (result.ok) res.status(201).json({ id: result.leadId });
       else res.status(result.status).json({ error: { code: result.status === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT', message: result.message, fields: result.errors } });
     } catch (err) {
+      if (isDatabaseUnavailable(err)) {
+        log.warn({ error: (err as Error).message }, 'intake: database unavailable');
+        const { message, extensions } = unavailableAnswer();
+        res.set('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).status(503).json({ error: { code: extensions!.code, message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } });
+        return;
+      }
       log.error({ err }, 'intake failed');
       res.status(500).json({ error: { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' } });
     }
