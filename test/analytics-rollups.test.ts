@@ -37,6 +37,43 @@ describe('analytics rollups equal the live figures', () => {
       expect({ name, answer: rolled.data }).toEqual({ name, answer: live.data });
     }
     await expectActivityStatsEqualTable(token, onlyOwner);
+    await expectFunnelEqualHistory(token, onlyOwner);
+  }
+
+  /** stageFunnel against the same figures computed in SQL from the stage history, for a few creation ranges. */
+  async function expectFunnelEqualHistory(token: string, onlyOwner: string | null): Promise<void> {
+    const [{ tz, pipeline }] = await t.sql<{ tz: string; pipeline: string }>(
+      `SELECT w.timezone AS tz, (SELECT id FROM pipeline WHERE workspace_id = w.id AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1) AS pipeline FROM workspace w WHERE w.id = $1`,
+      [admin.workspaceId],
+    );
+    for (const [from, to] of [[null, null], ['2025-11-05', '2025-11-20'], ['2025-11-10', null]]) {
+      const r = await t.gql(`query($f: Date, $t: Date) { stageFunnel(from: $f, to: $t) { stage { id kind position } reached convertedToNext averageDaysInStage } }`, { f: from, t: to }, token);
+      expect(r.errors).toBeUndefined();
+      const cohort = `h.workspace_id = $1 AND h.pipeline_id = $2 AND o.pipeline_id = $2 AND o.deleted_at IS NULL AND ($3::uuid IS NULL OR o.owner_id = $3)
+        AND ($4::date IS NULL OR (o.created_at AT TIME ZONE $6)::date >= $4) AND ($5::date IS NULL OR (o.created_at AT TIME ZONE $6)::date <= $5)`;
+      const args = [admin.workspaceId, pipeline, onlyOwner, from, to, tz];
+      const entered = await t.sql<{ stage_id: string; n: number; avg_days: number | null }>(
+        `SELECT h.stage_id, count(DISTINCT h.opportunity_id)::int AS n, avg(extract(epoch FROM h.left_at - h.entered_at) / 86400)::float8 AS avg_days
+         FROM opportunity_stage_history h JOIN opportunity o ON o.workspace_id = h.workspace_id AND o.id = h.opportunity_id WHERE ${cohort} GROUP BY 1`,
+        args,
+      );
+      const furthest = await t.sql<{ pos: number }>(
+        `SELECT max(s.position) AS pos FROM opportunity_stage_history h JOIN opportunity o ON o.workspace_id = h.workspace_id AND o.id = h.opportunity_id
+         JOIN stage s ON s.workspace_id = h.workspace_id AND s.id = h.stage_id AND s.kind <> 'LOST' WHERE ${cohort} GROUP BY h.opportunity_id`,
+        args,
+      );
+      const steps = r.data.stageFunnel as { stage: { id: string; kind: string; position: number }; reached: number; convertedToNext: number; averageDaysInStage: number | null }[];
+      const open = steps.filter((st) => st.stage.kind !== 'LOST');
+      for (const step of steps) {
+        const e = entered.find((x) => x.stage_id === step.stage.id);
+        const reachedAt = (pos: number) => furthest.filter((f) => f.pos >= pos).length;
+        const next = open[open.indexOf(step) + 1];
+        const expected = step.stage.kind === 'LOST' ? { reached: e?.n ?? 0, convertedToNext: 0 } : { reached: reachedAt(step.stage.position), convertedToNext: next ? reachedAt(next.stage.position) : 0 };
+        expect({ from, to, stage: step.stage.id, reached: step.reached, convertedToNext: step.convertedToNext }).toEqual({ from, to, stage: step.stage.id, ...expected });
+        if (e?.avg_days == null) expect(step.averageDaysInStage).toBeNull();
+        else expect(step.averageDaysInStage).toBeCloseTo(e.avg_days, 9);
+      }
+    }
   }
 
   /** activityStats against the same figures computed in SQL from the activity table. */
@@ -125,6 +162,10 @@ describe('analytics rollups equal the live figures', () => {
     await update(deals[2], { ownerId: owners[0], probability: 80 });
     await update(deals[3], { expectedCloseDate: '2026-03-31' });
     await update(deals[4], { stageId: stages.Prospecting });
+    // A walk through the pipeline and back: history entries that left their stage, a stage entered twice.
+    for (const stage of ['Qualification', 'Proposal', 'Negotiation', 'Proposal', 'Closed Lost']) await update(deals[9], { stageId: stages[stage] });
+    for (const stage of ['Negotiation', 'Closed Won']) await update(deals[13], { stageId: stages[stage] });
+    for (const stage of ['Qualification', 'Proposal']) await update(deals[6], { stageId: stages[stage] });
     await update(deals[5], { amount: null });
     await update(deals[6], { name: 'Renamed only' });
     await gql(`mutation($id: ID!) { deleteOpportunity(id: $id) { id } }`, { id: deals[7] });
@@ -147,6 +188,21 @@ describe('analytics rollups equal the live figures', () => {
     await expectRollupsEqualLive();
   });
 
+  it('after the stages are reordered (each deal\'s furthest stage changes; the pipeline is rebuilt once, at commit)', async () => {
+    const p = await gql(`{ pipelines { nodes { id stages { id name } } } }`);
+    const pipeline = p.pipelines.nodes[0];
+    const order = pipeline.stages.map((s: any) => s.id);
+    [order[1], order[2]] = [order[2], order[1]];
+    const funnel = `{ stageFunnel { stage { name } reached } }`;
+    const before = await gql(funnel);
+    await gql(`mutation($p: ID!, $s: [ID!]!) { reorderStages(pipelineId: $p, stageIds: $s) { id } }`, { p: pipeline.id, s: order });
+    const [{ queued }] = await t.sql<{ queued: number }>(`SELECT count(*)::int AS queued FROM funnel_rebuild`);
+    expect(queued).toBe(0);
+    // Deal 6 went Prospecting, Qualification, Proposal: its furthest stage is now Qualification, which Proposal precedes.
+    expect(await gql(funnel)).not.toEqual(before);
+    await expectFunnelEqualHistory(admin.accessToken, null);
+  });
+
   it('for what a REP may see (its own numbers)', async () => {
     const rep = await userWithRole(t, admin, 'REP');
     await gql(`mutation($id: ID!, $o: ID!) { updateOpportunity(id: $id, input: { ownerId: $o }) { id } }`, { id: deals[10], o: rep.id });
@@ -158,7 +214,7 @@ describe('analytics rollups equal the live figures', () => {
     const appended = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM deal_close_rollup WHERE workspace_id = $1 AND NOT compacted`, [admin.workspaceId]);
     expect(appended[0].n).toBeGreaterThan(0);
     expect(await t.services.rollupCompactor.compact()).toBeGreaterThan(0);
-    for (const table of ['deal_stage_rollup', 'deal_open_rollup', 'deal_close_rollup', 'activity_rollup']) {
+    for (const table of ['deal_stage_rollup', 'deal_open_rollup', 'deal_close_rollup', 'activity_rollup', 'funnel_rollup']) {
       const [row] = await t.sql<{ dirty: number }>(`SELECT count(*) FILTER (WHERE NOT compacted)::int AS dirty FROM ${table} WHERE workspace_id = $1`, [admin.workspaceId]);
       expect({ table, dirty: row.dirty }).toEqual({ table, dirty: 0 });
     }

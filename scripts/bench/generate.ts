@@ -220,6 +220,7 @@ export async function generate(ownerUrl: string, ws: Workspace, counts: BenchCon
     await client.query(`RESET session_replication_role`);
     // The load bypassed the triggers that keep the analytics rollups: build them from what it loaded.
     await client.query(`SELECT trellis_rebuild_rollups($1, false)`, [W]);
+    await client.query(`SELECT trellis_rebuild_funnel($1)`, [W]);
     await rebuildIndexes(ownerUrl, indexes, log);
     const t = Date.now();
     await client.query(`VACUUM (ANALYZE) ${TABLES.join(', ')}`);

@@ -14,38 +14,30 @@ export class ActivityFunnelService {
   /**
    * Of the pipeline's opportunities created in [from, to]: how many reached each stage. OPEN and WON
    * stages are a sequence: an opportunity that entered a stage reached every earlier one too. A LOST
-   * stage counts the opportunities that entered it, and converts to nothing.
+   * stage counts the opportunities that entered it, and converts to nothing. Read from funnel_rollup
+   * (migration FunnelRollup): per stage, the deals that entered it, those for which it is the furthest
+   * OPEN/WON stage entered, and the time spent by the entries that left it.
    */
   async stageFunnel(ctx: ServiceContext, pipelineId: string | null | undefined, from: string | null | undefined, to: string | null | undefined): Promise<FunnelStep[]> {
     const pipeline = await this.deals.pipelineOf(ctx, pipelineId);
     const scope = await scopeOf(ctx);
-    const stages = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(
-      rowMapper(ctx.tx.dataSource, Stage),
-    );
+    // Deleted stages too: a deal's furthest stage may be one since deleted, and still counts by its position.
+    const all = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(rowMapper(ctx.tx.dataSource, Stage));
+    const stages = all.filter((st) => !st.deletedAt);
     const p = new SqlParams([ctx.tx.workspaceId, pipeline]);
-    const cohort = [`o.pipeline_id = $2`, `o.deleted_at IS NULL`, scope.owners(p, 'o.owner_id'), within(p, () => local(p, 'o.created_at', scope.tz), from, to)].filter((c) => c !== 'TRUE').join(' AND ');
-    // Two passes over the cohort's stage history: per stage (who entered it, days spent), and per
-    // opportunity (the furthest OPEN/WON stage it entered); "reached" adds the latter up from the end.
-    const history = `opportunity_stage_history h JOIN opportunity o ON o.workspace_id = h.workspace_id AND o.id = h.opportunity_id
-       WHERE h.workspace_id = $1 AND h.pipeline_id = $2 AND ${cohort}`;
-    const perStage = await ctx.tx.query<{ stage_id: string; entered: number; avg_days: number | null }>(
-      `SELECT h.stage_id, count(DISTINCT h.opportunity_id)::int AS entered,
-              avg(extract(epoch FROM h.left_at - h.entered_at) / 86400) FILTER (WHERE h.left_at IS NOT NULL)::float8 AS avg_days
-       FROM ${history} GROUP BY h.stage_id`,
+    const where = [`t.workspace_id = $1`, `t.pipeline_id = $2`, scope.owners(p, 't.owner_id'), within(p, 't.created_day', from, to)].filter((c) => c !== 'TRUE').join(' AND ');
+    const sums = await ctx.tx.query<{ stage_id: string; entered: number; furthest: number; avg_days: number | null }>(
+      `SELECT t.stage_id, sum(t.entered)::int AS entered, sum(t.furthest)::int AS furthest,
+              (sum(t.seconds) / nullif(sum(t.left_n), 0) / 86400)::float8 AS avg_days
+       FROM funnel_rollup t WHERE ${where} GROUP BY t.stage_id`,
       p.values,
     );
-    const position = new Map(stages.map((st) => [st.id, st.kind === 'LOST' ? null : st.position]));
-    const furthest = await ctx.tx.query<{ pos: number; n: number }>(
-      `SELECT f.pos, count(*)::int AS n FROM (
-         SELECT max(s.position) AS pos FROM ${history.replace('WHERE', 'JOIN stage s ON s.workspace_id = h.workspace_id AND s.id = h.stage_id AND s.kind <> \'LOST\' WHERE')} GROUP BY h.opportunity_id
-       ) f GROUP BY f.pos`,
-      p.values,
-    );
-    const reachedAt = (pos: number) => furthest.filter((f) => f.pos >= pos).reduce((a, f) => a + f.n, 0);
+    // "Reached" adds up, from the last stage back, the deals whose furthest stage is at or past it.
+    const furthestAt = all.filter((st) => st.kind !== 'LOST').map((st) => ({ position: st.position, n: sums.find((x) => x.stage_id === st.id)?.furthest ?? 0 }));
+    const reachedAt = (pos: number) => furthestAt.filter((f) => f.position >= pos).reduce((a, f) => a + f.n, 0);
     const rows = stages.map((st) => {
-      const r = perStage.find((x) => x.stage_id === st.id);
-      const pos = position.get(st.id);
-      return { stage_id: st.id, reached_exact: r?.entered ?? 0, furthest: pos == null ? 0 : reachedAt(pos), avg_days: r?.avg_days ?? null };
+      const r = sums.find((x) => x.stage_id === st.id);
+      return { stage_id: st.id, reached_exact: r?.entered ?? 0, furthest: st.kind === 'LOST' ? 0 : reachedAt(st.position), avg_days: r?.avg_days ?? null };
     });
     const byStage = new Map(rows.map((r) => [r.stage_id, r]));
     const sequence = stages.filter((s) => s.kind !== 'LOST');

@@ -220,7 +220,8 @@ export class DealAnalyticsService {
     const g = dealGrouping(groupBy);
     // Percentiles need every deal: no rollup, but the won deals' covering index (opportunity_won_cycle_idx).
     const { p, where } = await this.scan(ctx, filter, null, (p, d) => [`t.status = 'WON'`, `t.closed_at IS NOT NULL`, within(p, d.closeDay, from, to)]);
-    const days = `extract(epoch FROM t.closed_at - t.created_at) / 86400`;
+    // date_part is float8 (extract is numeric): sorting a million floats for the percentiles is several times faster.
+    const days = `date_part('epoch', t.closed_at - t.created_at) / 86400`;
     const rows = await ctx.tx.query<{ gid: string | null; n: number; avg: number | null; median: number | null; p90: number | null }>(
       `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, ${dealCount(g)} AS n, avg(${days})::float8 AS avg,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY ${days})::float8 AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY ${days})::float8 AS p90

@@ -29,7 +29,7 @@ export class RollupCompactor {
   /** One round (or the one in progress): how many compacted rows it wrote. */
   compact(): Promise<number> {
     this.running ??= this.ds
-      .query<{ folded: number }[]>(`SELECT worker_compact_rollups($1) AS folded`, [KEYS_PER_ROUND])
+      .query<{ folded: number }[]>(`SELECT worker_compact_rollups($1) + worker_compact_funnel($1) AS folded`, [KEYS_PER_ROUND])
       .then(([row]) => row.folded)
       .catch((err: unknown) => {
         this.log.warn({ err }, 'analytics rollup compaction failed; the next round retries');
