@@ -4,6 +4,7 @@ import { mapRule } from '../src/modules/automation/rule-runner';
 import { signUp, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { settleAutomation } from './helpers/automation';
 import { startReceiver, type Receiver } from './helpers/receiver';
+import { killTrellis, startTrellis, until } from './hardening/faults-support';
 import { subscribe, waitUntil, type Subscriber } from './helpers/subscriber';
 
 const CREATE_RULE = `mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }`;
@@ -232,20 +233,35 @@ describe('automation actions', () => {
   describe('CALL_WEBHOOK', () => {
     const secret = 'whsec_' + randomBytes(32).toString('base64');
 
-    it('POSTs once, signed with the rule’s secret (standardwebhooks verifies it), with the rule, event and record', async () => {
+    it('POSTs once the run has committed (not inside its transaction), signed with the rule’s secret (standardwebhooks verifies it), with the rule, event and record; the outcome is recorded with an event', async () => {
       const rx = await startReceiver('/automation');
       receivers.push(rx);
       const ruleId = await rule({
         name: 'Hook rule',
         trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
         conditions: { name: { startsWith: 'Hook' } },
-        actions: [{ type: 'CALL_WEBHOOK', params: { url: rx.url, secret } }],
+        actions: [
+          { type: 'CREATE_TASK', params: { subject: 'Task of {{record.name}}' } },
+          { type: 'CALL_WEBHOOK', params: { url: rx.url, secret } },
+        ],
       });
+      // What the database holds while the receiver has the request: the run and its task, committed.
+      let during: unknown[] = [];
+      rx.respond = (_req, res) =>
+        void t
+          .sql(
+            `SELECT r.status, r.actions->1->>'ok' AS call_ok, (SELECT count(*)::int FROM activity a WHERE a.account_id = r.entity_id) AS tasks
+             FROM automation_run r WHERE r.rule_id = $1`,
+            [ruleId],
+          )
+          .then((rows) => (during = rows))
+          .finally(() => res.writeHead(200).end('ok'));
       const accountId = (await gql(`mutation { createAccount(input: { name: "Hook Ltd", industry: "Energy" }) { id } }`)).createAccount.id;
       await settle();
       await settle();
-      // The call is made during the run, which consume() awaited: there is exactly one, not retried.
+      // Made after the commit, still within the run that consume() awaited: exactly one.
       expect(rx.received).toHaveLength(1);
+      expect(during).toEqual([{ status: 'PENDING', call_ok: 'false', tasks: 1 }]);
       const [got] = rx.received;
       const headers = { 'webhook-id': got.headers['webhook-id'] as string, 'webhook-timestamp': got.headers['webhook-timestamp'] as string, 'webhook-signature': got.headers['webhook-signature'] as string };
       expect(new Webhook(secret).verify(got.body, headers)).toEqual(got.json);
@@ -254,11 +270,33 @@ describe('automation actions', () => {
       expect(got.headers['content-type']).toContain('application/json');
       expect(got.json).toMatchObject({ type: 'automation.webhook', data: { ruleId, ruleName: 'Hook rule', event: { type: 'account.created' }, record: { id: accountId, name: 'Hook Ltd', industry: 'Energy' } } });
       const [run] = (await runs(ruleId)).nodes;
-      expect(run).toMatchObject({ status: 'SUCCEEDED', entityId: accountId, actions: [{ type: 'CALL_WEBHOOK', ok: true, details: { url: rx.url, statusCode: 200 } }] });
+      expect(run).toMatchObject({
+        status: 'SUCCEEDED',
+        error: null,
+        entityId: accountId,
+        actions: [{ type: 'CREATE_TASK', ok: true }, { type: 'CALL_WEBHOOK', ok: true, error: null, details: { url: rx.url, statusCode: 200, webhookId: headers['webhook-id'], attempts: 1 } }],
+      });
+      // The outcome went through the event log, as the rule (its run's depth), without the secret; the secret is dropped from the call.
+      const events = await t.sql<{ type: string; actor_type: string; actor_id: string; depth: number; data: Record<string, unknown>; changes: unknown }>(
+        `SELECT type, actor_type, actor_id, depth, data, changes FROM event WHERE entity_type = 'automation_run' AND data->>'ruleId' = $1`,
+        [ruleId],
+      );
+      expect(events).toEqual([
+        {
+          type: 'automation_run.webhook_called',
+          actor_type: 'AUTOMATION',
+          actor_id: ruleId,
+          depth: 1,
+          changes: [{ field: 'status', old: 'PENDING', new: 'SUCCEEDED' }],
+          data: expect.objectContaining({ webhookId: headers['webhook-id'], url: rx.url, status: 'SUCCEEDED', statusCode: 200, error: null, attempts: 1, runStatus: 'SUCCEEDED' }),
+        },
+      ]);
+      expect(JSON.stringify(events)).not.toContain(secret.slice(6, 30));
+      expect(await t.sql(`SELECT status, secret, attempts FROM automation_webhook_call WHERE rule_id = $1`, [ruleId])).toEqual([{ status: 'SUCCEEDED', secret: null, attempts: 1 }]);
       await drop(ruleId);
     });
 
-    it('a receiver answering 500 fails the run, and the run’s earlier actions are not kept', async () => {
+    it('a receiver answering 500 fails the run, which kept its other actions (before and after the call: they committed first); the call is not retried', async () => {
       const rx = await startReceiver('/broken');
       receivers.push(rx);
       rx.respond = (_req, res) => res.writeHead(500).end('boom');
@@ -266,9 +304,9 @@ describe('automation actions', () => {
         trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
         conditions: { name: { startsWith: 'Broken' } },
         actions: [
-          { type: 'CREATE_TASK', params: { subject: 'Task of {{record.name}} that must vanish' } },
-          { type: 'NOTIFY', params: { to: 'ADMINS', title: 'Notice of {{record.name}} that must vanish' } },
+          { type: 'CREATE_TASK', params: { subject: 'Task of {{record.name}}' } },
           { type: 'CALL_WEBHOOK', params: { url: rx.url, secret } },
+          { type: 'NOTIFY', params: { to: 'ADMINS', title: 'Notice of {{record.name}}' } },
         ],
       });
       const accountId = (await gql(`mutation { createAccount(input: { name: "Broken Co" }) { id } }`)).createAccount.id;
@@ -276,17 +314,103 @@ describe('automation actions', () => {
       expect(rx.received).toHaveLength(1);
       const [run] = (await runs(ruleId)).nodes;
       expect(run.status).toBe('FAILED');
-      expect(run.error).toContain('500');
-      expect(run.actions.map((a: { type: string; ok: boolean }) => [a.type, a.ok])).toEqual([
-        ['CREATE_TASK', true],
-        ['NOTIFY', true],
-        ['CALL_WEBHOOK', false],
+      expect(run.error).toBe(`CALL_WEBHOOK failed: POST ${rx.url} failed: 500`);
+      expect(run.actions.map((a: { type: string; ok: boolean; error: string | null }) => [a.type, a.ok, a.error])).toEqual([
+        ['CREATE_TASK', true, null],
+        ['CALL_WEBHOOK', false, `POST ${rx.url} failed: 500`],
+        ['NOTIFY', true, null],
       ]);
-      expect(await t.sql(`SELECT 1 FROM activity WHERE account_id = $1`, [accountId])).toHaveLength(0);
-      expect(await t.sql(`SELECT 1 FROM notification WHERE title LIKE 'Notice of Broken Co%'`)).toHaveLength(0);
-      expect(await t.sql(`SELECT 1 FROM event WHERE actor_type = 'AUTOMATION' AND actor_id = $1`, [ruleId])).toHaveLength(0);
+      expect(await t.sql(`SELECT 1 FROM activity WHERE account_id = $1`, [accountId])).toHaveLength(1);
+      expect(await t.sql(`SELECT 1 FROM notification WHERE title = 'Notice of Broken Co'`)).not.toHaveLength(0);
+      const byRule = await t.sql<{ type: string }>(`SELECT type FROM event WHERE actor_type = 'AUTOMATION' AND actor_id = $1 ORDER BY id`, [ruleId]);
+      expect(byRule.map((e) => e.type)).toContain('automation_run.webhook_called');
+      // An answer is an outcome: neither the engine's recovery, even an hour later, nor another consume makes it again.
+      expect(await t.services.automation.calls.recover(new Date(Date.now() + 3600_000))).toBe(0);
+      await settle();
+      expect(rx.received).toHaveLength(1);
       await drop(ruleId);
     });
+
+    it('an instance killed between the commit and the answer loses no call: once its lease has run out, another instance makes it again (same webhook-id, verified signature), at most 5 times in all; the run stays one', async () => {
+      // The receiver holds every request without answering: the instance making the calls is killed meanwhile.
+      const rx = await startReceiver('/crash');
+      receivers.push(rx);
+      rx.respond = () => undefined;
+      const ruleId = await rule({
+        trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+        conditions: { name: { startsWith: 'Crash' } },
+        actions: [
+          { type: 'CREATE_TASK', params: { subject: 'Task of {{record.name}}' } },
+          { type: 'CALL_WEBHOOK', params: { url: rx.url, secret } },
+        ],
+      });
+      // Another Trellis, a real process on this database, runs the rules; this one does not.
+      const other = await startTrellis({ databaseUrl: t.db.appUrl, migrationUrl: t.db.ownerUrl, env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' } });
+      let accounts: string[];
+      try {
+        // In one transaction: the engine reads both events at once and runs the two records side by side.
+        const made = await gql(`mutation { a: createAccount(input: { name: "Crash 1" }) { id } b: createAccount(input: { name: "Crash 2" }) { id } }`);
+        accounts = [made.a.id, made.b.id];
+        await rx.waitFor(2, 20_000);
+      } finally {
+        await killTrellis(other);
+      }
+      // Its sessions end as PostgreSQL sees their sockets close (this process' own share the application name, so
+      // wait for what matters here: the event consumer's advisory lock of the killed process released).
+      await until(
+        'the killed process to let go of the automation consumer lock',
+        async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`))[0].n === 0,
+        20_000,
+      );
+      const state = () =>
+        t.sql<{ entity_id: string; status: string; tasks: number; call: string; attempts: number }>(
+          `SELECT r.entity_id, r.status, (SELECT count(*)::int FROM activity a WHERE a.account_id = r.entity_id) AS tasks, c.status AS call, c.attempts
+           FROM automation_run r JOIN automation_webhook_call c ON c.run_id = r.id WHERE r.rule_id = $1 ORDER BY r.entity_id`,
+          [ruleId],
+        );
+      // Each run committed its task and its call, pending; nothing recorded an outcome.
+      const sorted = [...accounts].sort();
+      expect(await state()).toEqual(sorted.map((id) => ({ entity_id: id, status: 'PENDING', tasks: 1, call: 'PENDING', attempts: 1 })));
+      const [first] = rx.received;
+      // Exactly once per occasion: consuming the events again here runs nothing twice.
+      await settle();
+      expect((await runs(ruleId)).totalCount).toBe(2);
+      // While the dead instance's lease holds, nobody makes its calls again.
+      expect(await t.services.automation.calls.recover()).toBe(0);
+      // One of the two has been cut off four more times (as if each instance that took it over had died too).
+      const [gaveUp, madeAgain] = sorted;
+      await t.sql(`UPDATE automation_webhook_call c SET attempts = 5 FROM automation_run r WHERE r.id = c.run_id AND r.entity_id = $1`, [gaveUp]);
+      rx.respond = (_req, res) => res.writeHead(204).end();
+      // Past the killed instance's lease (3 x its WEBHOOK_TIMEOUT_MS).
+      const later = new Date(Date.now() + 10 * 60_000);
+      expect(await t.services.automation.calls.recover(later)).toBe(2);
+      expect(rx.received).toHaveLength(3);
+      const again = rx.received[2];
+      expect(again.json.data.record.id).toBe(madeAgain);
+      const original = rx.received.slice(0, 2).find((r) => r.json.data.record.id === madeAgain)!;
+      expect(again.headers['webhook-id']).toBe(original.headers['webhook-id']);
+      expect(again.body).toBe(original.body);
+      const headers = { 'webhook-id': again.headers['webhook-id'] as string, 'webhook-timestamp': again.headers['webhook-timestamp'] as string, 'webhook-signature': again.headers['webhook-signature'] as string };
+      expect(new Webhook(secret).verify(again.body, headers)).toEqual(again.json);
+      expect(first.headers['webhook-id']).toMatch(/^auto_/);
+      expect(await state()).toEqual([
+        { entity_id: gaveUp, status: 'FAILED', tasks: 1, call: 'FAILED', attempts: 6 },
+        { entity_id: madeAgain, status: 'SUCCEEDED', tasks: 1, call: 'SUCCEEDED', attempts: 2 },
+      ].sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1)));
+      const nodes = (await runs(ruleId)).nodes as { entityId: string; error: string | null; actions: { type: string; ok: boolean; details: { attempts?: number; statusCode?: number } }[] }[];
+      expect(nodes.find((n) => n.entityId === gaveUp)!.error).toBe('CALL_WEBHOOK failed: no outcome recorded after 5 attempts (the instance making it stopped each time): given up');
+      expect(nodes.find((n) => n.entityId === madeAgain)!.actions[1]).toMatchObject({ type: 'CALL_WEBHOOK', ok: true, details: { attempts: 2, statusCode: 204 } });
+      // Each outcome recorded once, through the event log.
+      const outcomes = await t.sql<{ entity_id: string; n: number }>(
+        `SELECT r.entity_id, count(*)::int AS n FROM event e JOIN automation_run r ON r.id = e.entity_id WHERE e.type = 'automation_run.webhook_called' AND r.rule_id = $1 GROUP BY 1 ORDER BY 1`,
+        [ruleId],
+      );
+      expect(outcomes).toEqual(sorted.map((id) => ({ entity_id: id, n: 1 })));
+      // Done: nothing is made a third time.
+      expect(await t.services.automation.calls.recover(new Date(later.getTime() + 3600_000))).toBe(0);
+      expect(rx.received).toHaveLength(3);
+      await drop(ruleId);
+    }, 120_000);
 
     it('the secret stays out of the event log: a rep reading the change feed never sees it', async () => {
       const ruleId = await rule({ trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { name: { eq: 'Never' } }, actions: [{ type: 'CALL_WEBHOOK', params: { url: 'https://example.com/hook', secret } }] });

@@ -10,6 +10,7 @@ import type { EventBus } from '../realtime/event-bus';
 import { matchesPatterns } from '../events/event-patterns';
 import { type AutomationRule, TriggerType } from './automation-rule.entity';
 import { mapRule, type RuleRunner, ruleEntity } from './rule-runner';
+import type { AutomationWebhookCalls } from './webhook-calls';
 
 const CONSUMER_LOCK = 7_466_105_002;
 const BATCH = 500;
@@ -38,6 +39,9 @@ export interface EngineOptions {
  * SCHEDULE rules have a slot per cron occurrence (missed ones within the catch-up window run once
  * each); INACTIVITY and DATE_RELATIVE rules have a slot per hour, and run once per record and
  * occasion (its last activity, its date).
+ *
+ * Each tick also makes again the webhook calls that an instance committed but did not see answered
+ * (it stopped in between): see AutomationWebhookCalls.
  */
 export class AutomationEngine {
   private task?: ScheduledTask;
@@ -54,6 +58,7 @@ export class AutomationEngine {
     private readonly filters: RecordFilterService,
     private readonly log: Logger,
     private readonly opts: EngineOptions,
+    private readonly calls?: AutomationWebhookCalls,
   ) {}
 
   start(): void {
@@ -186,6 +191,12 @@ export class AutomationEngine {
         }
       } catch (err) {
         this.log.error({ err }, 'automation tick failed');
+      }
+      try {
+        // Leases run on the real clock, whatever `now` the slots were asked for.
+        await this.calls?.recover();
+      } catch (err) {
+        this.log.error({ err }, 'automation webhook call recovery failed');
       } finally {
         this.ticking = undefined;
       }

@@ -38,7 +38,10 @@ registerEnumType(ActionType, {
     ASSIGN_OWNER: { description: 'Gives the record an owner. Params: `strategy` (ROUND_ROBIN or LEAST_LOADED), and `teamId` or `userIds`.' },
     SEND_EMAIL: { description: 'An email, logged as an EMAIL activity. Params: `to` (OWNER, RECORD or an address), `subject`, `body` (templates).' },
     NOTIFY: { description: 'An in-app notification. Params: `to` (OWNER, ADMINS or a user id), `title`, `body` (templates).' },
-    CALL_WEBHOOK: { description: 'One signed POST, not retried. Params: `url` (https), `secret` (whsec_...).' },
+    CALL_WEBHOOK: {
+      description:
+        'One signed POST, made once the run has committed; made again (same webhook-id) only if the instance making it stopped before its outcome was recorded. Params: `url` (https), `secret` (whsec_...).',
+    },
   },
 });
 

@@ -28,6 +28,7 @@ import { AutomationEngine } from './automation-engine';
 import { ActionType } from './automation-rule.entity';
 import { AutomationRuleService } from './automation-rule.service';
 import { RuleRunner } from './rule-runner';
+import { AutomationWebhookCalls } from './webhook-calls';
 
 export interface AutomationDeps {
   ds: DataSource;
@@ -80,6 +81,8 @@ export function createAutomation(d: AutomationDeps) {
     product: UpdateProductInput,
   };
   const mailer = new Mailer(d.config.smtp.url, d.config.smtp.from);
+  // A call's lease outlasts its request (WEBHOOK_TIMEOUT_MS) and the record of its outcome, as a webhook delivery's does.
+  const calls = new AutomationWebhookCalls(d.ds, d.sender, d.log, { leaseSeconds: Math.ceil(d.config.webhooks.timeoutMs / 1000) * 3, maxAttempts: 5 });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const handlers: Record<ActionType, ActionHandler<any>> = {
     [ActionType.CREATE_TASK]: createTask(d.activities),
@@ -87,10 +90,10 @@ export function createAutomation(d: AutomationDeps) {
     [ActionType.ASSIGN_OWNER]: assignOwner(),
     [ActionType.SEND_EMAIL]: sendEmail(d.activities, mailer),
     [ActionType.NOTIFY]: notify(d.notifications),
-    [ActionType.CALL_WEBHOOK]: callWebhook(d.sender, d.config.webhooks.allowPrivateNetworks),
+    [ActionType.CALL_WEBHOOK]: callWebhook(calls, d.config.webhooks.allowPrivateNetworks),
   };
   const runner = new RuleRunner(d.ds, handlers, records, (status) => d.metrics.automationRun(status));
   const rules = new AutomationRuleService(d.filters, handlers, runner);
-  const engine = new AutomationEngine(d.ds, d.bus, runner, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) });
-  return { runner, rules, engine, mailer };
+  const engine = new AutomationEngine(d.ds, d.bus, runner, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) }, calls);
+  return { runner, rules, engine, mailer, calls };
 }

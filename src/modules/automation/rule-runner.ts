@@ -27,6 +27,11 @@ export interface RunTarget {
  * The actions run in a savepoint: if one fails, none of the run's changes are kept and the run is
  * recorded as FAILED with each action's outcome. Their writes are events with actor AUTOMATION (the
  * rule) and a depth one more than the event that triggered them.
+ *
+ * What leaves the database waits for the commit: emails are handed to SMTP, and webhook calls, which
+ * the transaction recorded as pending (the run is then PENDING), are made one after the other, each
+ * outcome recorded in a short transaction of its own (see AutomationWebhookCalls); `execute` resolves
+ * with the run as they left it.
  */
 export class RuleRunner {
   constructor(
@@ -45,7 +50,7 @@ export class RuleRunner {
   async execute(workspaceId: string, rule: AutomationRule, target: RunTarget): Promise<AutomationRun | null> {
     const started = performance.now();
     const depth = (target.event?.depth ?? 0) + 1;
-    const sideEffects: (() => void)[] = [];
+    const sideEffects: (() => void | Promise<void>)[] = [];
     const run = await inWorkspace(this.ds, workspaceId, async (tx) => {
       const ctx: ServiceContext = { tx, viewer: systemViewer(workspaceId, [ApiScope.READ, ApiScope.WRITE]), actor: { type: ActorType.AUTOMATION, id: rule.id, depth } };
       const access = this.accessFor(rule);
@@ -62,7 +67,9 @@ export class RuleRunner {
       } else {
         try {
           const record = target.entityId && access ? await access.get(ctx, target.entityId) : null;
-          results = await tx.savepoint(() => this.runActions({ ctx, rule, access, record, event: target.event ?? null, dryRun: false, view: viewOf(rule, record, target.event), afterCommit: (fn) => sideEffects.push(fn) }));
+          results = await tx.savepoint(() =>
+            this.runActions({ ctx, rule, access, record, event: target.event ?? null, runId: claimed.id, dryRun: false, view: viewOf(rule, record, target.event), afterCommit: (fn) => sideEffects.push(fn) }),
+          );
         } catch (err) {
           const e = err as Error & { results?: ActionResult[] };
           results = e.results ?? [];
@@ -72,22 +79,36 @@ export class RuleRunner {
       }
       const row = await tx.one(
         `UPDATE automation_run SET status = $3, actions = $4, error = $5, duration_ms = $6 WHERE workspace_id = $1 AND id = $2 RETURNING *`,
-        [workspaceId, claimed.id, error ? RunStatus.FAILED : RunStatus.SUCCEEDED, JSON.stringify(results), error, Math.round(performance.now() - started)],
+        [workspaceId, claimed.id, error ? RunStatus.FAILED : results.some(isPending) ? RunStatus.PENDING : RunStatus.SUCCEEDED, JSON.stringify(results), error, Math.round(performance.now() - started)],
       );
       return rowMapper(this.ds, AutomationRun)(row!);
     });
-    for (const fn of sideEffects) fn();
-    if (run) this.onRun(run.status);
-    return run;
+    if (!run) return null;
+    // Committed: now what leaves the database, in the order of the actions.
+    for (const fn of sideEffects) {
+      try {
+        await fn();
+      } catch {
+        /* each side effect records its own failure */
+      }
+    }
+    const final = run.status === RunStatus.PENDING ? await this.reload(workspaceId, run.id).catch(() => run) : run;
+    this.onRun(final.status);
+    return final;
+  }
+
+  /** A run as it stands now (after its webhook calls recorded their outcomes). */
+  private reload(workspaceId: string, id: string): Promise<AutomationRun> {
+    return inWorkspace(this.ds, workspaceId, async (tx) => rowMapper(this.ds, AutomationRun)((await tx.one(`SELECT * FROM automation_run WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]))!));
   }
 
   /** What the rule would do for a record, without writing anything (`testAutomationRule`). */
   async plan(ctx: ServiceContext, rule: AutomationRule, record: RecordData | null): Promise<ActionResult[]> {
-    const env: RunEnv = { ctx, rule, access: this.accessFor(rule), record, event: null, dryRun: true, view: viewOf(rule, record, null), afterCommit: () => undefined };
+    const env: RunEnv = { ctx, rule, access: this.accessFor(rule), record, event: null, runId: null, dryRun: true, view: viewOf(rule, record, null), afterCommit: () => undefined };
     const results: ActionResult[] = [];
     for (const action of rule.actions) {
       try {
-        const out = await this.handlers[action.type].run(env, action.params);
+        const { pending: _pending, ...out } = await this.handlers[action.type].run(env, action.params);
         results.push({ type: action.type, ok: true, error: null, ...out });
       } catch (err) {
         results.push({ type: action.type, ok: false, error: (err as Error).message, summary: null, details: null });
@@ -100,8 +121,9 @@ export class RuleRunner {
     const results: ActionResult[] = [];
     for (const action of env.rule.actions) {
       try {
-        const out = await this.handlers[action.type].run(env, action.params);
-        results.push({ type: action.type, ok: true, error: null, ...out });
+        const { pending, ...out } = await this.handlers[action.type].run(env, action.params);
+        // Pending: to be done after the commit, and not done yet (its outcome replaces this result).
+        results.push(pending ? { type: action.type, ok: false, error: null, ...out, details: { ...out.details, pending: true } } : { type: action.type, ok: true, error: null, ...out });
       } catch (err) {
         const message = (err as Error).message;
         results.push({ type: action.type, ok: false, error: message, summary: null, details: null });
@@ -111,6 +133,8 @@ export class RuleRunner {
     return results;
   }
 }
+
+const isPending = (r: ActionResult) => (r.details as { pending?: boolean } | null)?.pending === true;
 
 /** The kind of record a rule is about: the trigger's entityType, or the one entity its event patterns name. */
 export function ruleEntity(rule: Pick<AutomationRule, 'trigger'>): string | null {

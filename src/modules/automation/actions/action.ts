@@ -45,14 +45,20 @@ export interface RunEnv {
   access: RecordAccess | null;
   record: RecordData | null;
   event: ChangeEvent | null;
+  /** The run (its row is claimed before the actions run); null in a dry run. */
+  runId: string | null;
   dryRun: boolean;
   /** What templates render from. */
   view: Record<string, unknown>;
-  /** Side effects outside the database (SMTP, HTTP) wait for the run's transaction to commit. */
-  afterCommit(fn: () => void): void;
+  /**
+   * Side effects outside the database (SMTP, HTTP) wait for the run's transaction to commit. The
+   * runner awaits a returned promise (a webhook call and the record of its outcome), in order.
+   */
+  afterCommit(fn: () => void | Promise<void>): void;
 }
 
-export type ActionOutcome = Omit<ActionResult, 'type' | 'ok' | 'error'>;
+/** What an action did; `pending`: it is to be done after the commit (its result then says `ok: false` until it is). */
+export type ActionOutcome = Omit<ActionResult, 'type' | 'ok' | 'error'> & { pending?: boolean };
 
 export interface ActionHandler<P = Record<string, unknown>> {
   /** Validates and normalises the params; BAD_USER_INPUT naming the param otherwise. */

@@ -6,9 +6,8 @@ import type { ActivityService } from '../../activities/activity.service';
 import type { CreateActivityInput } from '../../activities/activity.types';
 import type { NotificationService } from '../../notifications/notification.service';
 import { blockedLiteral } from '../../webhooks/ssrf-guard';
-import type { WebhookSender } from '../../webhooks/webhook-sender';
-import { signatureHeader } from '../../webhooks/webhook-signature';
 import { checkTemplate, renderTemplate } from '../templates';
+import { type AutomationWebhookCalls, webhookIdOf } from '../webhook-calls';
 import { type ActionHandler, type RunEnv, str } from './action';
 import type { Mailer } from './mailer';
 import { checkUserRef, resolveUser } from './record-actions';
@@ -112,10 +111,13 @@ interface CallParams {
 }
 
 /**
- * CALL_WEBHOOK: one signed POST (Standard Webhooks headers, the rule's secret), not retried. It is
- * made during the run: a failure fails the run, whose other actions are then undone.
+ * CALL_WEBHOOK: one signed POST (Standard Webhooks headers, the rule's secret), made after the run
+ * commits (never while its transaction holds a connection and locks). The run records the call as
+ * pending; the POST and the record of its outcome follow the commit (see AutomationWebhookCalls: a
+ * call cut off by a crash is made again, with the same webhook-id). A failed answer is not retried:
+ * the run is FAILED, its other actions kept.
  */
-export function callWebhook(sender: WebhookSender, allowPrivateNetworks: boolean): ActionHandler<CallParams> {
+export function callWebhook(calls: AutomationWebhookCalls, allowPrivateNetworks: boolean): ActionHandler<CallParams> {
   return {
     check(p, env) {
       let url: URL;
@@ -130,17 +132,15 @@ export function callWebhook(sender: WebhookSender, allowPrivateNetworks: boolean
       return { url: url.toString(), secret: p.secret };
     },
     async run(env, p) {
-      const id = `auto_${randomUUID()}`;
-      const timestamp = Math.floor(Date.now() / 1000);
       const body = JSON.stringify({
         type: 'automation.webhook',
-        timestamp: new Date(timestamp * 1000).toISOString(),
+        timestamp: new Date().toISOString(),
         data: { ruleId: env.rule.id, ruleName: env.rule.name, event: env.event ? { id: env.event.id, type: env.event.type } : null, record: env.record },
       });
-      if (env.dryRun) return { summary: `would POST to ${p.url}`, details: { url: p.url } };
-      const r = await sender.send(p.url, { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader([p.secret], id, timestamp, body) }, body);
-      if (r.statusCode === null || r.statusCode < 200 || r.statusCode >= 300) throw new Error(`POST ${p.url} failed: ${r.statusCode ?? r.error}`);
-      return { summary: `POSTed to ${p.url}: ${r.statusCode}`, details: { url: p.url, statusCode: r.statusCode, durationMs: r.durationMs } };
+      if (env.dryRun || !env.runId) return { summary: `would POST to ${p.url}`, details: { url: p.url } };
+      const call = await calls.stage(env.ctx.tx, { runId: env.runId, ruleId: env.rule.id, depth: env.ctx.actor.depth ?? 0, url: p.url, secret: p.secret, body });
+      env.afterCommit(() => calls.make(call));
+      return { pending: true, summary: `POST to ${p.url} once the run has committed`, details: { url: p.url, webhookId: webhookIdOf(call.id), statusCode: null } };
     },
   };
 }
