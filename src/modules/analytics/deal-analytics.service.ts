@@ -10,8 +10,17 @@ import { type ForecastPoint, type Period, type PipelineSummary, RevenueGrouping,
 
 type Filter = Record<string, unknown> | null | undefined;
 
-/** The weighted amount of an opportunity `t` in stage `s`: its own probability, else the stage's. */
-const WEIGHTED = `t.amount_value * coalesce(t.probability, s.probability) / 100`;
+/**
+ * Weighted amounts: a deal's amount times its own probability, else its stage's. Summed in two steps,
+ * per stage first (DealScan.stageSums, alias `x`), then with the stage `s` joined to those few rows:
+ * (the sum of amount x own probability + the sum of the amounts without one x the stage's) / 100.
+ * Exact in numeric, and far cheaper than joining the stage to every deal or rollup row.
+ */
+const STAGE_TOTALS = {
+  n: 'sum(x.n)::int',
+  amount: 'CASE WHEN sum(x.n_amount) > 0 THEN sum(x.amount) END',
+  weighted: 'round(CASE WHEN sum(x.n_amount) > 0 THEN (coalesce(sum(x.weighted_own), 0) + coalesce(sum(x.amount_unweighted * s.probability), 0)) / 100 END, 4)',
+};
 
 /** Deals counted once: only the line item join (PRODUCT) can repeat a deal, and DISTINCT costs a sort. */
 const dealCount = (g: { join: string } | null) => (g?.join.includes('line_item') ? 'count(DISTINCT t.id)::int' : 'count(*)::int');
@@ -34,8 +43,8 @@ interface DealScan {
   /** Drops groups whose appended rows cancel out (a deal that moved away): a rollup group of no deal. */
   having: string;
   amount: string;
-  /** Needs stage `s` joined. */
-  weighted: string;
+  /** Per-group sums for STAGE_TOTALS: n, n_amount, amount, weighted_own, amount_unweighted. */
+  stageSums: string;
 }
 
 type Rollup = 'deal_stage_rollup' | 'deal_open_rollup' | 'deal_close_rollup';
@@ -64,9 +73,10 @@ export class DealAnalyticsService {
       ? {
           p, where: '', tz: scope.tz, from: `${rollup} t`, rollup: true, closeDay: () => 't.close_day', n: 'sum(t.n)::int', having: 'HAVING sum(t.n) <> 0',
           amount: 'CASE WHEN sum(t.n_amount) > 0 THEN sum(t.amount) END',
-          weighted: 'CASE WHEN sum(t.n_amount) > 0 THEN sum(t.weighted_own + t.amount_unweighted * s.probability) / 100 END',
+          stageSums: 'sum(t.n) AS n, sum(t.n_amount) AS n_amount, sum(t.amount) AS amount, sum(t.weighted_own) AS weighted_own, sum(t.amount_unweighted) AS amount_unweighted',
         }
-      : { p, where: '', tz: scope.tz, from: 'opportunity t', rollup: false, closeDay: () => local(p, 't.closed_at', scope.tz), n: 'count(*)::int', having: '', amount: 'sum(t.amount_value)', weighted: `sum(${WEIGHTED})` };
+      : { p, where: '', tz: scope.tz, from: 'opportunity t', rollup: false, closeDay: () => local(p, 't.closed_at', scope.tz), n: 'count(*)::int', having: '', amount: 'sum(t.amount_value)',
+          stageSums: 'count(*) AS n, count(t.amount_value) AS n_amount, sum(t.amount_value) AS amount, sum(t.amount_value * t.probability) AS weighted_own, sum(t.amount_value) FILTER (WHERE t.probability IS NULL) AS amount_unweighted' };
     const conds = ['t.workspace_id = $1', useRollup ? 'TRUE' : 't.deleted_at IS NULL', scope.owners(p, 't.owner_id'), filtered, ...extra(p, d)];
     d.where = conds.filter((c) => c !== 'TRUE').join(' AND ');
     return d;
@@ -78,9 +88,10 @@ export class DealAnalyticsService {
     const d = await this.scan(ctx, filter, 'deal_stage_rollup', (p) => [`t.pipeline_id = ${p.add(pipeline)}::uuid`]);
     // One scan: per stage and currency, and per currency for the totals (GROUPING SETS).
     const all = await ctx.tx.query<{ stage_id: string | null; currency: string; n: number; amount: string | null; weighted: string | null }>(
-      `SELECT t.stage_id, t.currency, ${d.n} AS n, (${d.amount})::text AS amount, round(${d.weighted}, 4)::text AS weighted
-       FROM ${d.from} JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
-       WHERE ${d.where} GROUP BY GROUPING SETS ((t.stage_id, t.currency), (t.currency)) ${d.having} ORDER BY t.currency`,
+      `SELECT x.stage_id, x.currency, ${STAGE_TOTALS.n} AS n, (${STAGE_TOTALS.amount})::text AS amount, ${STAGE_TOTALS.weighted}::text AS weighted
+       FROM (SELECT t.stage_id, t.currency, ${d.stageSums} FROM ${d.from} WHERE ${d.where} GROUP BY 1, 2) x
+       JOIN stage s ON s.workspace_id = $1 AND s.id = x.stage_id
+       GROUP BY GROUPING SETS ((x.stage_id, x.currency), (x.currency)) HAVING sum(x.n) <> 0 ORDER BY x.currency`,
       d.p.values,
     );
     const rows = all.filter((r) => r.stage_id !== null);
@@ -150,10 +161,11 @@ export class DealAnalyticsService {
       within(p, 't.expected_close_date', from, to),
     ]);
     const openRows = await ctx.tx.query<{ period: string; category: string; currency: string; n: number; amount: string | null; weighted: string | null }>(
-      `SELECT date_trunc('${unit}', t.expected_close_date::timestamp)::date::text AS period, s.forecast_category AS category, t.currency, ${open.n} AS n,
-              (${open.amount})::text AS amount, round(${open.weighted}, 4)::text AS weighted
-       FROM ${open.from} JOIN stage s ON s.workspace_id = t.workspace_id AND s.id = t.stage_id
-       WHERE ${open.where} GROUP BY 1, 2, 3 ${open.having} ORDER BY 1, 2, 3`,
+      `SELECT x.period, s.forecast_category AS category, x.currency, ${STAGE_TOTALS.n} AS n, (${STAGE_TOTALS.amount})::text AS amount, ${STAGE_TOTALS.weighted}::text AS weighted
+       FROM (SELECT date_trunc('${unit}', t.expected_close_date::timestamp)::date::text AS period, t.stage_id, t.currency, ${open.stageSums}
+             FROM ${open.from} WHERE ${open.where} GROUP BY 1, 2, 3) x
+       JOIN stage s ON s.workspace_id = $1 AND s.id = x.stage_id
+       GROUP BY 1, 2, 3 HAVING sum(x.n) <> 0 ORDER BY 1, 2, 3`,
       open.p.values,
     );
     const won = await this.scan(ctx, filter, 'deal_close_rollup', (p, d) => [`t.status = 'WON'`, within(p, d.closeDay, from, to)]);
