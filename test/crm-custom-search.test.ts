@@ -89,6 +89,16 @@ describe('custom fields, search, timeline, and no N+1', () => {
       expect((await hits('umbrella.com'))[0].title).toBe('Umbrella Corporation');
     });
 
+    it('matches every word of a longer query, each with a typo allowed; quotes are only text', async () => {
+      expect((await hits('umbrella renewal')).map((h: { title: string }) => h.title)).toEqual(['Umbrella renewal']);
+      expect((await hits('umbrela renewl')).map((h: { title: string }) => h.title)).toEqual(['Umbrella renewal']);
+      expect((await hits('wayne enterprises'))[0]).toMatchObject({ type: 'LEAD', title: 'Wayne' });
+      expect(await hits('umbrella zzqqxx')).toEqual([]);
+      // Words are put into the statement as quoted literals: a quote or a backslash is part of a word, never SQL.
+      expect(await hits("o'brien umbrella\\'; DROP TABLE account; --")).toEqual([]);
+      expect((await hits('umbrella')).length).toBeGreaterThan(0);
+    });
+
     it('ranks the better match first and restricts to the types asked for', async () => {
       const all = await hits('umbrella');
       expect(all.map((h: { type: string }) => h.type).sort()).toEqual(['ACCOUNT', 'OPPORTUNITY']);

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Pool, type PoolClient } from 'pg';
-import { SEARCH_SETTINGS, searchSql } from './search-sql';
 
 /**
  * The raw floor of the benchmark: a minimal node:http server running hand-written SQL for each of
@@ -126,9 +125,9 @@ const OPS: Record<string, Op> = {
 
   /** Trellis' search SQL (SearchService), all four kinds. */
   search: {
-    settings: Object.entries(SEARCH_SETTINGS).map(([k, v]) => `, set_config('${k}', '${v}', true)`).join(''),
     async run(c, ws, v) {
-      const { rows } = await c.query(searchSql({ workspace: '$1', query: '$2', limit: '$3' }), [ws, v.query, v.first ?? 20]);
+      // The statement depends on the query's words: built and run by the function (see search-sql.ts).
+      const { rows } = await c.query(`SELECT * FROM bench_peer.search($1, $2)`, [v.query, v.first ?? 20]);
       return { search: rows.map((r) => ({ type: r.kind, id: r.id, title: r.title, subtitle: r.subtitle, score: Number(r.score) })) };
     },
   },

@@ -1,7 +1,8 @@
 /**
- * Trellis' search SQL (src/modules/search/search.service.ts), for the raw floor and for PostGraphile's
- * bench_peer.search function. Keep it the same as Trellis': the harness compares the answers, so a
- * drift shows as "answers differ" on the search line.
+ * Trellis' search (the trellis_search function of migration SearchWords), for the raw floor and for
+ * PostGraphile: both call bench_peer.search, made here with the same statement, thresholds and
+ * ranking. Keep it the same as Trellis': the harness compares the answers, so a drift shows as
+ * "answers differ" on the search line.
  */
 const SOURCES = [
   { kind: 'ACCOUNT', table: 'account', title: 't.name', subtitle: 't.domain' },
@@ -10,20 +11,35 @@ const SOURCES = [
   { kind: 'OPPORTUNITY', table: 'opportunity', title: 't.name', subtitle: 'NULL::text' },
 ];
 
-/** The thresholds Trellis sets (set_config, local to the transaction) before searching. */
+/** The thresholds Trellis sets on its search function. */
 export const SEARCH_SETTINGS = { 'pg_trgm.word_similarity_threshold': '0.4', 'pg_trgm.similarity_threshold': '0.3' };
 
-/** Rows (kind, id, title, subtitle, score), best first; the arguments are SQL expressions. */
-export function searchSql(a: { workspace: string; query: string; limit: string }): string {
+/**
+ * CREATE FUNCTION bench_peer.search(query, max_hits): rows (kind, id, title, subtitle, score), best
+ * first, in the caller's workspace (app.workspace_id). Every word of 3 letters or more must match
+ * (word similarity), or the text hold them all (full text); the statement is built with the words.
+ */
+export function searchFunctionSql(): string {
   const parts = SOURCES.map(
     (s) => `(SELECT '${s.kind}'::text AS kind, t.id, ${s.title} AS title, ${s.subtitle} AS subtitle,
         word_similarity(q.text, public.trellis_search_text(${s.title})) + similarity(public.trellis_search_text(${s.title}), q.text)
         + 0.5 * word_similarity(q.text, t.search_text) + ts_rank(to_tsvector('simple', t.search_text), q.ts) AS score
       FROM public.${s.table} t, q
-      WHERE t.workspace_id = ${a.workspace} AND t.deleted_at IS NULL
-        AND (t.search_text % q.text OR q.text <% t.search_text OR to_tsvector('simple', t.search_text) @@ q.ts)
-      ORDER BY score DESC, t.id LIMIT ${a.limit})`,
+      WHERE t.workspace_id = q.ws AND t.deleted_at IS NULL AND ((%1$s) OR to_tsvector('simple', t.search_text) @@ q.ts)
+      ORDER BY score DESC, t.id LIMIT $2)`,
   );
-  return `WITH q AS (SELECT public.trellis_search_text(${a.query}) AS text, plainto_tsquery('simple', public.trellis_search_text(${a.query})) AS ts)
-    SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, title LIMIT ${a.limit}`;
+  const statement = `WITH q AS (SELECT public.trellis_search_text($1) AS text, plainto_tsquery('simple', public.trellis_search_text($1)) AS ts,
+        NULLIF(current_setting('app.workspace_id', true), '')::uuid AS ws)
+    SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, title LIMIT $2`;
+  return `CREATE FUNCTION bench_peer.search(query text, max_hits int) RETURNS SETOF bench_peer.search_hit
+    LANGUAGE plpgsql STABLE ${Object.entries(SEARCH_SETTINGS).map(([k, v]) => `SET ${k} = ${v}`).join(' ')}
+    AS $fn$
+    DECLARE words text[]; matched text;
+    BEGIN
+      SELECT array_agg(w) INTO words FROM (
+        SELECT DISTINCT w FROM regexp_split_to_table(public.trellis_search_text(query), '[^[:alnum:]]+') AS w WHERE length(w) >= 3 LIMIT 8) x;
+      IF words IS NULL THEN words := ARRAY[public.trellis_search_text(query)]; END IF;
+      SELECT string_agg(format('%L <%% t.search_text', w), ' AND ') INTO matched FROM unnest(words) AS w;
+      RETURN QUERY EXECUTE format($q$${statement}$q$, matched) USING query, max_hits;
+    END $fn$`;
 }

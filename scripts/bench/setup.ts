@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import type { BenchConfig } from './config';
 import type { Workspace } from './generate';
-import { SEARCH_SETTINGS, searchSql } from './search-sql';
+import { searchFunctionSql } from './search-sql';
 import { post, type Server } from './servers';
 
 export const DATABASE = 'trellis_bench';
@@ -91,7 +91,7 @@ export async function createWorkspace(trellis: Server, users: number): Promise<W
 
 /**
  * PostGraphile serves custom queries through SQL functions: bench_peer.search runs the same SQL as
- * Trellis' SearchService (same thresholds, same ranking). It lives in a schema of its own that only
+ * Trellis' trellis_search (same thresholds, same ranking); the raw floor calls it too. It lives in a schema of its own that only
  * the peer exposes, and is (re)created on every run.
  */
 export async function createPeerFunctions(ownerUrl: string): Promise<void> {
@@ -103,10 +103,7 @@ export async function createPeerFunctions(ownerUrl: string): Promise<void> {
     await c.query(`DROP FUNCTION IF EXISTS bench_peer.search(text, int)`);
     await c.query(`DROP TYPE IF EXISTS bench_peer.search_hit`);
     await c.query(`CREATE TYPE bench_peer.search_hit AS (kind text, id uuid, title text, subtitle text, score double precision)`);
-    await c.query(`
-      CREATE FUNCTION bench_peer.search(query text, max_hits int) RETURNS SETOF bench_peer.search_hit
-      LANGUAGE sql STABLE ${Object.entries(SEARCH_SETTINGS).map(([k, v]) => `SET ${k} = ${v}`).join(' ')}
-      AS $$ ${searchSql({ workspace: "NULLIF(current_setting('app.workspace_id', true), '')::uuid", query: 'query', limit: 'max_hits' })} $$`);
+    await c.query(searchFunctionSql());
     await c.query(`GRANT EXECUTE ON FUNCTION bench_peer.search(text, int) TO trellis_app`);
   } finally {
     await c.end();
