@@ -245,9 +245,10 @@ function keysetCondition(keys: SortKey[], values: (string | null)[], params: Sql
   }
   const ors: string[] = [];
   for (let i = 0; i < keys.length; i++) {
-    const eqs = keys.slice(0, i).map((k, j) => (values[j] === null ? `${k.expr} IS NULL` : `${k.expr} = ${params.add(values[j])}::${k.type}`));
     const beyond = pastValue(keys[i], values[i], params, before);
+    // Parameters only for a branch that is kept: one added and not used has no type, and PostgreSQL refuses the statement.
     if (beyond === 'FALSE') continue;
+    const eqs = keys.slice(0, i).map((k, j) => (values[j] === null ? `${k.expr} IS NULL` : `${k.expr} = ${params.add(values[j])}::${k.type}`));
     ors.push([...eqs, beyond].join(' AND '));
   }
   if (!ors.length) return 'FALSE';
