@@ -1,7 +1,10 @@
 // Streams a whole list out of Trellis through the API, page by page (keyset cursors, so every page
 // costs the same), in constant memory:
 //
-//   TRELLIS_API_KEY=trl_... npm run export -- --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file]
+//   TRELLIS_API_KEY=trl_... npm run export -- --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file] [--parallel 2]
+//
+// Rows come in runs of a page from each of --parallel ranges of creation time (see exportRows): sort
+// the output if its order matters.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
@@ -37,51 +40,91 @@ export interface ExportOptions {
   /** Stop after this many rows (benchmarks). */
   limit?: number;
   quiet?: boolean;
+  /**
+   * Ranges of creation time read at once (default 2). Each range is a chain of pages (a page's
+   * cursor is needed for the next), so one chain leaves the server idle while PostgreSQL reads and
+   * while the page travels; two keep it busy. Pages of the ranges interleave in the output.
+   */
+  parallel?: number;
 }
+
+type Page = { page: { totalCount?: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] } };
 
 /** Streams every matching row to `out`, a page at a time; returns the rows written and the seconds. */
 export async function exportRows(client: ClientOptions, o: ExportOptions): Promise<{ rows: number; seconds: number }> {
   const { entity, format, out } = o;
   const spec = ENTITIES[entity];
   if (!spec) throw new Error(`--entity must be one of ${Object.keys(ENTITIES).join(', ')}`);
-  const filter = o.filter ?? null;
-  const query = `query($after: String, $filter: ${spec.filter}, $count: Boolean!) {
-    page: ${entity}(first: 500, after: $after, filter: $filter) { totalCount @include(if: $count) pageInfo { hasNextPage endCursor } nodes { ${spec.fields.join(' ')} } } }`;
-  type Page = { page: { totalCount?: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Record<string, unknown>[] } };
-  const fetchPage = (after: string | null): Promise<Page> => {
-    const p = gql<Page>(client, query, { after, filter, count: after === null });
-    // Awaited later; marked handled now so that a failure while the previous page is written is not an unhandled rejection.
-    p.catch(() => undefined);
-    return p;
-  };
-  let total: number | null = null;
+  const parallel = o.parallel ?? 2;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 8) throw new Error('--parallel must be 1 to 8');
+  const started = Date.now();
+  const ranges = await creationRanges(client, entity, spec.filter, o.filter ?? null, parallel);
+  const query = `query($after: String, $filter: ${spec.filter}) {
+    page: ${entity}(first: 500, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { ${spec.fields.join(' ')} } } }`;
   let done = 0;
   let header: string[] | null = null;
-  const started = Date.now();
-  let pending: Promise<Page> | null = fetchPage(null);
-  while (pending) {
-    const data: Page = await pending;
-    total ??= data.page.totalCount ?? null;
-    const nodes = data.page.nodes;
-    const last = !data.page.pageInfo.hasNextPage || (o.limit != null && done + nodes.length >= o.limit);
-    // The next page is asked for before this one is written: the server works on it meanwhile.
-    // At most two pages are held at a time, so memory stays flat.
-    pending = last ? null : fetchPage(data.page.pageInfo.endCursor);
-    let chunk = '';
-    if (format === 'ndjson') for (const node of nodes) chunk += JSON.stringify(node) + '\n';
-    else {
-      const rows = nodes.map((n) => flatten(n));
-      if (!header && rows.length) {
-        header = Object.keys(rows[0]);
-        chunk += stringify([header]);
+  let writing = Promise.resolve();
+  // One page is written at a time, in the order the pages arrive; each range holds at most two.
+  const write = (nodes: Record<string, unknown>[]) =>
+    (writing = writing.then(async () => {
+      let chunk = '';
+      if (format === 'ndjson') for (const node of nodes) chunk += JSON.stringify(node) + '\n';
+      else {
+        const rows = nodes.map((n) => flatten(n));
+        if (!header && rows.length) {
+          header = Object.keys(rows[0]);
+          chunk += stringify([header]);
+        }
+        if (header) chunk += stringify(rows.map((row) => header!.map((h) => row[h] ?? '')));
       }
-      if (header) chunk += stringify(rows.map((row) => header!.map((h) => row[h] ?? '')));
+      if (chunk && !out.write(chunk)) await once(out, 'drain');
+      if (!o.quiet) progress(`exporting ${entity}`, done, ranges.total);
+    }));
+  const stopped = () => o.limit != null && done >= o.limit;
+  const chain = async (filter: unknown) => {
+    const fetchPage = (after: string | null): Promise<Page> => {
+      const p = gql<Page>(client, query, { after, filter });
+      // Awaited later; marked handled now so that a failure while the previous page is written is not an unhandled rejection.
+      p.catch(() => undefined);
+      return p;
+    };
+    let pending: Promise<Page> | null = fetchPage(null);
+    while (pending) {
+      const data: Page = await pending;
+      const nodes = o.limit != null ? data.page.nodes.slice(0, Math.max(0, o.limit - done)) : data.page.nodes;
+      done += nodes.length;
+      // The next page is asked for before this one is written: the server works on it meanwhile.
+      pending = !data.page.pageInfo.hasNextPage || stopped() ? null : fetchPage(data.page.pageInfo.endCursor);
+      await write(nodes);
     }
-    done += nodes.length;
-    if (!out.write(chunk)) await once(out, 'drain');
-    if (!o.quiet) progress(`exporting ${entity}`, done, total);
-  }
+  };
+  await Promise.all(ranges.filters.map(chain));
+  await writing;
   return { rows: done, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The filter split into `parallel` ranges of creation time, contiguous and disjoint: the first has
+ * no lower bound and the last no upper one, so every row is in exactly one whatever its precision
+ * (and rows created meanwhile too). Split evenly between the first and last creation times found.
+ */
+async function creationRanges(client: ClientOptions, entity: string, filterType: string, filter: unknown, parallel: number): Promise<{ total: number; filters: unknown[] }> {
+  const ends = await gql<{ first: Page['page']; last: Page['page'] }>(
+    client,
+    `query($filter: ${filterType}) {
+      first: ${entity}(first: 1, filter: $filter, orderBy: [{ field: CREATED_AT }]) { totalCount pageInfo { hasNextPage endCursor } nodes { createdAt } }
+      last: ${entity}(first: 1, filter: $filter, orderBy: [{ field: CREATED_AT, direction: DESC }]) { pageInfo { hasNextPage endCursor } nodes { createdAt } } }`,
+    { filter },
+  );
+  const total = ends.first.totalCount ?? 0;
+  const from = Date.parse(String(ends.first.nodes[0]?.createdAt ?? ''));
+  const to = Date.parse(String(ends.last.nodes[0]?.createdAt ?? ''));
+  // Fewer than two pages a range, or one instant: one range.
+  if (parallel === 1 || total < parallel * 1000 || !(to > from)) return { total, filters: [filter] };
+  const cuts = Array.from({ length: parallel - 1 }, (_, i) => new Date(from + Math.round(((i + 1) * (to - from)) / parallel)).toISOString());
+  const within = (range: Record<string, string>) => ({ createdAt: range });
+  const filters = [within({ lt: cuts[0] }), ...cuts.slice(1).map((cut, i) => within({ gte: cuts[i], lt: cut })), within({ gte: cuts[cuts.length - 1] })];
+  return { total, filters: filters.map((f) => (filter ? { and: [filter, f] } : f)) };
 }
 
 async function main(): Promise<void> {
@@ -90,7 +133,8 @@ async function main(): Promise<void> {
   const format = String(args.format ?? 'csv');
   if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
   const out = args.out ? createWriteStream(String(args.out)) : process.stdout;
-  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter: args.filter ? JSON.parse(String(args.filter)) : null, out });
+  const parallel = args.parallel != null ? Number(args.parallel) : undefined;
+  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter: args.filter ? JSON.parse(String(args.filter)) : null, out, parallel });
   if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
   process.stderr.write(`exported ${rows} in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)\n`);
 }

@@ -2,6 +2,8 @@
 //  1. Upsert 100 000 contacts through the API in batches of 1000, beside a raw COPY of the same rows.
 //  2. Export opportunities through the API page by page (the export CLI's code), with its memory.
 // Sizes: BENCH_SYNC_CONTACTS (100000), BENCH_EXPORT_ROWS (1000000: stops early if the data has fewer).
+// BENCH_SYNC_CONCURRENCY (2): batches in flight at once, as an integration keeps the server busy while
+// PostgreSQL writes the previous batch (1: one after the other).
 // The export reads the main bench database (bench/data/scale-<BENCH_SCALE>; run `npm run bench` once
 // to generate it); the upserts use a database of their own, made fresh for each run.
 import { randomUUID } from 'node:crypto';
@@ -18,6 +20,7 @@ import { exportRows } from '../export';
 const CONTACTS = Number(process.env.BENCH_SYNC_CONTACTS ?? 100_000);
 const EXPORT_ROWS = Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_000);
 const BATCH = 1000;
+const IN_FLIGHT = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 2);
 
 const contactRow = (i: number) => ({ externalId: `ext-${i}`, firstName: `First${i % 97}`, lastName: `Last${i}`, email: `person${i}@example${i % 50}.com`, title: ['CEO', 'CTO', 'Buyer'][i % 3] });
 
@@ -39,16 +42,21 @@ async function upsertBench(): Promise<Record<string, number>> {
       const api = { ...trellis, headers: { authorization: `Bearer ${key.createApiKey.secret}` } };
       const run = async (label: string) => {
         const t = Date.now();
-        let created = 0, unchanged = 0;
-        for (let i = 0; i < CONTACTS; i += BATCH) {
-          const inputs = Array.from({ length: Math.min(BATCH, CONTACTS - i) }, (_, k) => contactRow(i + k));
-          const r = await post<any>(api, { query: 'mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created unchanged failed } }', variables: { i: inputs } });
-          if (r.upsertContacts.failed) throw new Error(`${r.upsertContacts.failed} upserts failed`);
-          created += r.upsertContacts.created;
-          unchanged += r.upsertContacts.unchanged;
-        }
+        let created = 0, unchanged = 0, next = 0;
+        // IN_FLIGHT senders take the next batch as each finishes.
+        const sender = async () => {
+          for (let i = next; i < CONTACTS; i = next) {
+            next += BATCH;
+            const inputs = Array.from({ length: Math.min(BATCH, CONTACTS - i) }, (_, k) => contactRow(i + k));
+            const r = await post<any>(api, { query: 'mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created unchanged failed } }', variables: { i: inputs } });
+            if (r.upsertContacts.failed) throw new Error(`${r.upsertContacts.failed} upserts failed`);
+            created += r.upsertContacts.created;
+            unchanged += r.upsertContacts.unchanged;
+          }
+        };
+        await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
         const seconds = (Date.now() - t) / 1000;
-        console.log(`  ${label}: ${CONTACTS} contacts in ${seconds.toFixed(1)} s = ${Math.round(CONTACTS / seconds)} rows/s (created ${created}, unchanged ${unchanged})`);
+        console.log(`  ${label}: ${CONTACTS} contacts in ${seconds.toFixed(1)} s = ${Math.round(CONTACTS / seconds)} rows/s, ${IN_FLIGHT} batch(es) in flight (created ${created}, unchanged ${unchanged})`);
         return CONTACTS / seconds;
       };
       const createRate = await run('upsert, all new');
@@ -72,7 +80,7 @@ async function upsertBench(): Promise<Record<string, number>> {
       const copyRate = CONTACTS / ((Date.now() - t) / 1000);
       await owner.end();
       console.log(`  raw COPY of the same rows: ${Math.round(copyRate)} rows/s; API upsert / COPY = ${(createRate / copyRate).toFixed(3)}`);
-      return { contacts: CONTACTS, upsertCreateRowsPerSecond: Math.round(createRate), upsertUnchangedRowsPerSecond: Math.round(unchangedRate), copyRowsPerSecond: Math.round(copyRate), upsertToCopy: createRate / copyRate };
+      return { contacts: CONTACTS, batchesInFlight: IN_FLIGHT, upsertCreateRowsPerSecond: Math.round(createRate), upsertUnchangedRowsPerSecond: Math.round(unchangedRate), copyRowsPerSecond: Math.round(copyRate), upsertToCopy: createRate / copyRate };
     } finally {
       await trellis.stop();
     }
