@@ -16,7 +16,8 @@ export const SEARCH_SETTINGS = { 'pg_trgm.word_similarity_threshold': '0.4', 'pg
 
 /**
  * CREATE FUNCTION bench_peer.search(query, max_hits): rows (kind, id, title, subtitle, score), best
- * first, in the caller's workspace (app.workspace_id). Every word of 3 letters or more must match
+ * first, in the caller's workspace (app.workspace_id). Like Trellis' it is owned by the search role
+ * (see createPeerFunctions), which reads past row-level security so that the trigram index is used. Every word of 3 letters or more must match
  * (word similarity), or the text hold them all (full text); the statement is built with the words.
  */
 export function searchFunctionSql(): string {
@@ -32,7 +33,7 @@ export function searchFunctionSql(): string {
         NULLIF(current_setting('app.workspace_id', true), '')::uuid AS ws)
     SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, title LIMIT $2`;
   return `CREATE FUNCTION bench_peer.search(query text, max_hits int) RETURNS SETOF bench_peer.search_hit
-    LANGUAGE plpgsql STABLE ${Object.entries(SEARCH_SETTINGS).map(([k, v]) => `SET ${k} = ${v}`).join(' ')}
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp ${Object.entries(SEARCH_SETTINGS).map(([k, v]) => `SET ${k} = ${v}`).join(' ')}
     AS $fn$
     DECLARE words text[]; matched text;
     BEGIN
