@@ -34,7 +34,6 @@ const dealCount = (g: { join: string } | null) => (g?.join.includes('line_item')
 interface DealScan {
   p: SqlParams;
   where: string;
-  tz: string;
   from: string;
   rollup: boolean;
   /** The local day (or time) the deal closed on; may add the time zone as a parameter, so built only where used. */
@@ -62,7 +61,7 @@ export class DealAnalyticsService {
 
   /**
    * The live opportunities of the scope and filter, as a DealScan: conditions on alias `t` with $1 the
-   * workspace. `rollup` is used when there is no filter to apply (and the grouping allows it).
+   * workspace. `rollup` is read when there is no filter to apply (null: the caller's grouping needs the deals).
    */
   private async scan(ctx: ServiceContext, filter: Filter, rollup: Rollup | null, extra: (p: SqlParams, d: DealScan) => string[] = () => []): Promise<DealScan> {
     const scope = await scopeOf(ctx);
@@ -71,11 +70,11 @@ export class DealAnalyticsService {
     const useRollup = rollup !== null && filtered === 'TRUE';
     const d: DealScan = useRollup
       ? {
-          p, where: '', tz: scope.tz, from: `${rollup} t`, rollup: true, closeDay: () => 't.close_day', n: 'sum(t.n)::int', having: 'HAVING sum(t.n) <> 0',
+          p, where: '', from: `${rollup} t`, rollup: true, closeDay: () => 't.close_day', n: 'sum(t.n)::int', having: 'HAVING sum(t.n) <> 0',
           amount: 'CASE WHEN sum(t.n_amount) > 0 THEN sum(t.amount) END',
           stageSums: 'sum(t.n) AS n, sum(t.n_amount) AS n_amount, sum(t.amount) AS amount, sum(t.weighted_own) AS weighted_own, sum(t.amount_unweighted) AS amount_unweighted',
         }
-      : { p, where: '', tz: scope.tz, from: 'opportunity t', rollup: false, closeDay: () => local(p, 't.closed_at', scope.tz), n: 'count(*)::int', having: '', amount: 'sum(t.amount_value)',
+      : { p, where: '', from: 'opportunity t', rollup: false, closeDay: () => local(p, 't.closed_at', scope.tz), n: 'count(*)::int', having: '', amount: 'sum(t.amount_value)',
           stageSums: 'count(*) AS n, count(t.amount_value) AS n_amount, sum(t.amount_value) AS amount, sum(t.amount_value * t.probability) AS weighted_own, sum(t.amount_value) FILTER (WHERE t.probability IS NULL) AS amount_unweighted' };
     const conds = ['t.workspace_id = $1', useRollup ? 'TRUE' : 't.deleted_at IS NULL', scope.owners(p, 't.owner_id'), filtered, ...extra(p, d)];
     d.where = conds.filter((c) => c !== 'TRUE').join(' AND ');
