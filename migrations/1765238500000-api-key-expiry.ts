@@ -8,8 +8,8 @@ const SIGNATURE = 'auth_api_key(text)';
  * than it lives (see ApiKeyCache). A new column at the end of the result: callers that read the
  * others by name (`SELECT * FROM auth_api_key($1)`) are unaffected.
  */
-export class ApiKeyExpiry1765238400000 implements MigrationInterface {
-  name = 'ApiKeyExpiry1765238400000';
+export class ApiKeyExpiry1765238500000 implements MigrationInterface {
+  name = 'ApiKeyExpiry1765238500000';
 
   async up(qr: QueryRunner): Promise<void> {
     await qr.query(`DROP FUNCTION ${SIGNATURE}`);
