@@ -19,22 +19,25 @@ const SUMS = ['entered', 'furthest', 'left_n', 'seconds'];
 
 /** What the deals `opps` add, given their stage history `hist` (both relations with the tables' columns). */
 function contributionSql(opps: string, hist: string): string {
+  // A deal's furthest stage: the first of its entries by (LOST last, position descending); it counts
+  // only if it is not a LOST stage. A window over the entries, not a join (which the planner, blind to
+  // the rows of a trigger's transition table, ran as a nested loop: 0.7 s for 2 000 entries).
   return `(WITH hh AS (
       SELECT h.workspace_id, h.pipeline_id, o.owner_id, (o.created_at AT TIME ZONE w.timezone)::date AS created_day, h.stage_id,
-             h.opportunity_id, h.entered_at, h.left_at, s.position, s.kind
+             h.opportunity_id, h.entered_at, h.left_at,
+             first_value(h.stage_id) OVER far AS far_stage, first_value(s.kind) OVER far AS far_kind
       FROM ${hist} h
       JOIN ${opps} o ON o.workspace_id = h.workspace_id AND o.id = h.opportunity_id AND o.pipeline_id = h.pipeline_id AND o.deleted_at IS NULL
       JOIN workspace w ON w.id = h.workspace_id
       JOIN stage s ON s.workspace_id = h.workspace_id AND s.id = h.stage_id
-    ), far AS (
-      SELECT DISTINCT ON (opportunity_id) opportunity_id, stage_id FROM hh WHERE kind <> 'LOST' ORDER BY opportunity_id, position DESC, stage_id
+      WINDOW far AS (PARTITION BY h.opportunity_id ORDER BY s.kind = 'LOST', s.position DESC, s.id)
     )
     SELECT hh.workspace_id, hh.pipeline_id, hh.owner_id, hh.created_day, hh.stage_id,
            count(DISTINCT hh.opportunity_id) AS entered,
-           count(DISTINCT hh.opportunity_id) FILTER (WHERE far.stage_id IS NOT NULL) AS furthest,
+           count(DISTINCT hh.opportunity_id) FILTER (WHERE hh.stage_id = hh.far_stage AND hh.far_kind <> 'LOST') AS furthest,
            count(hh.left_at) AS left_n,
            coalesce(sum(extract(epoch FROM hh.left_at - hh.entered_at)), 0) AS seconds
-    FROM hh LEFT JOIN far ON far.opportunity_id = hh.opportunity_id AND far.stage_id = hh.stage_id
+    FROM hh
     GROUP BY 1, 2, 3, 4, 5)`;
 }
 
@@ -56,7 +59,7 @@ function historyTriggerSql(): string {
   const touched = (rels: string[]) => `(SELECT DISTINCT workspace_id, opportunity_id FROM (${rels.map((r) => `SELECT workspace_id, opportunity_id FROM ${r}`).join(' UNION ALL ')}) t)`;
   // The history before the statement: today's, less the rows it wrote, plus the rows it replaced or removed.
   const before = (ids: string, wrote: string | null, removed: string | null) =>
-    `(SELECT h.* FROM ${historyOf(ids)} h ${wrote ? `WHERE h.id NOT IN (SELECT id FROM ${wrote})` : ''} ${removed ? `UNION ALL SELECT * FROM ${removed}` : ''})`;
+    `(SELECT h.* FROM ${historyOf(ids)} h ${wrote ? `WHERE NOT EXISTS (SELECT 1 FROM ${wrote} w WHERE w.id = h.id)` : ''} ${removed ? `UNION ALL SELECT * FROM ${removed}` : ''})`;
   const branch = (wrote: string | null, removed: string | null) => {
     const ids = touched([wrote, removed].filter((r): r is string => !!r));
     return appendSql(contributionSql(dealsOf(ids), historyOf(ids)), contributionSql(dealsOf(ids), before(ids, wrote, removed))) + ';';
