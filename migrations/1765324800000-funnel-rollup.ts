@@ -51,20 +51,29 @@ function appendSql(after: string | null, before: string | null, compacted = fals
     GROUP BY ${KEYS.map((_, i) => i + 1).join(', ')} HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')}`;
 }
 
-/** The history of the deals in `ids` (a relation of workspace_id, opportunity_id). */
-const historyOf = (ids: string) => `(SELECT h.* FROM opportunity_stage_history h WHERE (h.workspace_id, h.opportunity_id) IN (SELECT workspace_id, opportunity_id FROM ${ids} x))`;
-const dealsOf = (ids: string) => `(SELECT o.* FROM opportunity o WHERE (o.workspace_id, o.id) IN (SELECT workspace_id, opportunity_id FROM ${ids} x))`;
+/**
+ * The trigger functions read the deals a statement touched by their ids, held in the variables `ws`
+ * and `ids` (every row of a statement is of one workspace: row-level security): index lookups by
+ * `= ANY(ids)` whatever the planner believes of the tables' sizes. Joins run as hash joins
+ * (`enable_nestloop = off` on the functions): in a database loaded in one transaction (the demo
+ * seed) the tables have no statistics yet, and nested loops over them made each statement quadratic.
+ */
+const HISTORY_OF_IDS = `(SELECT h.* FROM opportunity_stage_history h WHERE h.workspace_id = ws AND h.opportunity_id = ANY(ids))`;
+const DEALS_OF_IDS = `(SELECT o.* FROM opportunity o WHERE o.workspace_id = ws AND o.id = ANY(ids))`;
+const TRIGGER_SETTINGS = `SET enable_nestloop = off`;
 
 function historyTriggerSql(): string {
-  const touched = (rels: string[]) => `(SELECT DISTINCT workspace_id, opportunity_id FROM (${rels.map((r) => `SELECT workspace_id, opportunity_id FROM ${r}`).join(' UNION ALL ')}) t)`;
+  const collect = (rels: string[]) =>
+    `SELECT (array_agg(t.workspace_id))[1], array_agg(DISTINCT t.opportunity_id) INTO ws, ids
+     FROM (${rels.map((r) => `SELECT workspace_id, opportunity_id FROM ${r}`).join(' UNION ALL ')}) t;`;
   // The history before the statement: today's, less the rows it wrote, plus the rows it replaced or removed.
-  const before = (ids: string, wrote: string | null, removed: string | null) =>
-    `(SELECT h.* FROM ${historyOf(ids)} h ${wrote ? `WHERE NOT EXISTS (SELECT 1 FROM ${wrote} w WHERE w.id = h.id)` : ''} ${removed ? `UNION ALL SELECT * FROM ${removed}` : ''})`;
-  const branch = (wrote: string | null, removed: string | null) => {
-    const ids = touched([wrote, removed].filter((r): r is string => !!r));
-    return appendSql(contributionSql(dealsOf(ids), historyOf(ids)), contributionSql(dealsOf(ids), before(ids, wrote, removed))) + ';';
-  };
-  return `CREATE FUNCTION trellis_stage_history_funnel() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  const before = (wrote: string | null, removed: string | null) =>
+    `(SELECT h.* FROM ${HISTORY_OF_IDS} h ${wrote ? `WHERE NOT EXISTS (SELECT 1 FROM ${wrote} w WHERE w.id = h.id)` : ''} ${removed ? `UNION ALL SELECT * FROM ${removed}` : ''})`;
+  const branch = (wrote: string | null, removed: string | null) =>
+    `${collect([wrote, removed].filter((r): r is string => !!r))}
+     ${appendSql(contributionSql(DEALS_OF_IDS, HISTORY_OF_IDS), contributionSql(DEALS_OF_IDS, before(wrote, removed)))};`;
+  return `CREATE FUNCTION trellis_stage_history_funnel() RETURNS trigger LANGUAGE plpgsql ${TRIGGER_SETTINGS} AS $fn$
+    DECLARE ws uuid; ids uuid[];
     BEGIN
       IF TG_OP = 'INSERT' THEN ${branch('new_rows', null)}
       ELSIF TG_OP = 'DELETE' THEN ${branch(null, 'old_rows')}
@@ -76,17 +85,20 @@ function historyTriggerSql(): string {
 
 function opportunityTriggerSql(): string {
   // Only what places a deal in the funnel: its pipeline, owner, creation time, deletion.
-  const changed = `(SELECT n.workspace_id, n.id AS opportunity_id FROM new_rows n JOIN old_rows o ON o.workspace_id = n.workspace_id AND o.id = n.id
-      WHERE (n.pipeline_id, n.owner_id, n.created_at, n.deleted_at) IS DISTINCT FROM (o.pipeline_id, o.owner_id, o.created_at, o.deleted_at))`;
-  const rowsOf = (rel: string) => `(SELECT r.* FROM ${rel} r WHERE (r.workspace_id, r.id) IN (SELECT workspace_id, opportunity_id FROM ${changed} c))`;
-  return `CREATE FUNCTION trellis_opportunity_funnel() RETURNS trigger LANGUAGE plpgsql AS $fn$
+  const rowsOf = (rel: string) => `(SELECT r.* FROM ${rel} r WHERE r.id = ANY(ids))`;
+  return `CREATE FUNCTION trellis_opportunity_funnel() RETURNS trigger LANGUAGE plpgsql ${TRIGGER_SETTINGS} AS $fn$
+    DECLARE ws uuid; ids uuid[];
     BEGIN
       IF TG_OP = 'UPDATE' THEN
-        IF EXISTS (SELECT 1 FROM ${changed} c) THEN
-          ${appendSql(contributionSql(rowsOf('new_rows'), historyOf(changed)), contributionSql(rowsOf('old_rows'), historyOf(changed)))};
+        SELECT (array_agg(n.workspace_id))[1], array_agg(n.id) INTO ws, ids
+        FROM new_rows n JOIN old_rows o ON o.workspace_id = n.workspace_id AND o.id = n.id
+        WHERE (n.pipeline_id, n.owner_id, n.created_at, n.deleted_at) IS DISTINCT FROM (o.pipeline_id, o.owner_id, o.created_at, o.deleted_at);
+        IF ids IS NOT NULL THEN
+          ${appendSql(contributionSql(rowsOf('new_rows'), HISTORY_OF_IDS), contributionSql(rowsOf('old_rows'), HISTORY_OF_IDS))};
         END IF;
       ELSE
-        ${appendSql(null, contributionSql('old_rows', historyOf('(SELECT workspace_id, id AS opportunity_id FROM old_rows)')))};
+        SELECT (array_agg(workspace_id))[1], array_agg(id) INTO ws, ids FROM old_rows;
+        ${appendSql(null, contributionSql('old_rows', HISTORY_OF_IDS))};
       END IF;
       RETURN NULL;
     END $fn$`;
