@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { secureTenantTable } from '../src/db/migration-helpers';
+import { joinKey, secureTenantTable } from '../src/db/migration-helpers';
 import { APP_ROLE, WORKER_ROLE } from '../src/db/roles';
 
 /**
@@ -40,7 +40,7 @@ const DEAL_SUMS: Rollup['values'] = [
   ['weighted_own', 'numeric', 'coalesce(r.amount_value * r.probability, 0)'],
 ];
 
-export const ROLLUPS: Rollup[] = [
+const ROLLUPS: Rollup[] = [
   {
     // pipelineSummary: every live deal by stage.
     table: 'deal_stage_rollup',
@@ -113,12 +113,17 @@ function triggerFunctionSql(source: Rollup['source']): string {
     END $fn$`;
 }
 
-/** Folds the appended rows of up to p_keys keys of one rollup into one row each (none when all sums are zero). */
+/**
+ * Folds the appended rows of up to p_keys keys of one rollup into one row each (none when all sums
+ * are zero). A key whose NULL stand-in equals a real value (none do) would only be folded with it
+ * and re-inserted apart: the insert groups by the real values.
+ */
 function compactSql(r: Rollup): string {
   const keys = keyColumns(r);
+  const typed: [string, string][] = [['workspace_id', 'uuid'], ...r.keys.map(([c, type]): [string, string] => [c, type])];
   const sums = r.values.map(([c]) => `sum(g.${c})`);
-  return `WITH dirty AS (SELECT DISTINCT ${keys.join(', ')} FROM ${r.table} WHERE NOT compacted LIMIT p_keys),
-      gone AS (DELETE FROM ${r.table} t USING dirty d WHERE ${keys.map((k) => `t.${k} IS NOT DISTINCT FROM d.${k}`).join(' AND ')} RETURNING t.*)
+  return `WITH dirty AS (SELECT DISTINCT ${typed.map(([c, type], i) => `${joinKey(c, type)} AS k${i}`).join(', ')} FROM ${r.table} WHERE NOT compacted LIMIT p_keys),
+      gone AS (DELETE FROM ${r.table} t USING dirty d WHERE ${typed.map(([c, type], i) => `${joinKey(`t.${c}`, type)} = d.k${i}`).join(' AND ')} RETURNING t.*)
     INSERT INTO ${r.table} (${keys.join(', ')}, ${r.values.map(([c]) => c).join(', ')}, compacted)
     SELECT ${keys.map((k) => `g.${k}`).join(', ')}, ${sums.join(', ')}, true FROM gone g
     GROUP BY ${keys.map((_, i) => i + 1).join(', ')} HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')}`;
@@ -169,10 +174,11 @@ export class AnalyticsRollups1765238400000 implements MigrationInterface {
       WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone) EXECUTE FUNCTION trellis_timezone_rollups()`);
 
     await qr.query(`CREATE FUNCTION worker_compact_rollups(p_keys int) RETURNS int
-      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET enable_nestloop = off AS $fn$
       DECLARE folded int := 0; n int;
       BEGIN
-        -- One instance at a time; the others skip this round.
+        -- One instance at a time; the others skip this round. Keys join by hash (see joinKey): a nested
+        -- loop over thousands of keys, as the planner picks on tables without statistics, is quadratic.
         IF NOT pg_try_advisory_xact_lock(hashtext('trellis_compact_rollups')) THEN RETURN 0; END IF;
         ${ROLLUPS.map((r) => `${compactSql(r)};\nGET DIAGNOSTICS n = ROW_COUNT; folded := folded + n;`).join('\n')}
         RETURN folded;

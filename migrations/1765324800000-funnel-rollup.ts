@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { secureTenantTable } from '../src/db/migration-helpers';
+import { joinKey, secureTenantTable } from '../src/db/migration-helpers';
 import { APP_ROLE, WORKER_ROLE } from '../src/db/roles';
 
 /**
@@ -15,6 +15,7 @@ import { APP_ROLE, WORKER_ROLE } from '../src/db/roles';
  */
 
 const KEYS = ['workspace_id', 'pipeline_id', 'owner_id', 'created_day', 'stage_id'];
+const KEY_TYPES = ['uuid', 'uuid', 'uuid', 'date', 'uuid'];
 const SUMS = ['entered', 'furthest', 'left_n', 'seconds'];
 
 /** What the deals `opps` add, given their stage history `hist` (both relations with the tables' columns). */
@@ -171,12 +172,12 @@ export class FunnelRollup1765324800000 implements MigrationInterface {
 
     const sums = SUMS.map((c) => `sum(g.${c})`);
     await qr.query(`CREATE FUNCTION worker_compact_funnel(p_keys int) RETURNS int
-      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $fn$
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET enable_nestloop = off AS $fn$
       DECLARE n int;
       BEGIN
         IF NOT pg_try_advisory_xact_lock(hashtext('trellis_compact_funnel')) THEN RETURN 0; END IF;
-        WITH dirty AS (SELECT DISTINCT ${KEYS.join(', ')} FROM funnel_rollup WHERE NOT compacted LIMIT p_keys),
-          gone AS (DELETE FROM funnel_rollup t USING dirty d WHERE ${KEYS.map((k) => `t.${k} IS NOT DISTINCT FROM d.${k}`).join(' AND ')} RETURNING t.*)
+        WITH dirty AS (SELECT DISTINCT ${KEYS.map((k, i) => `${joinKey(k, KEY_TYPES[i])} AS k${i}`).join(', ')} FROM funnel_rollup WHERE NOT compacted LIMIT p_keys),
+          gone AS (DELETE FROM funnel_rollup t USING dirty d WHERE ${KEYS.map((k, i) => `${joinKey(`t.${k}`, KEY_TYPES[i])} = d.k${i}`).join(' AND ')} RETURNING t.*)
         INSERT INTO funnel_rollup (${KEYS.join(', ')}, ${SUMS.join(', ')}, compacted)
         SELECT ${KEYS.map((k) => `g.${k}`).join(', ')}, ${sums.join(', ')}, true FROM gone g
         GROUP BY ${KEYS.map((_, i) => i + 1).join(', ')} HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')};

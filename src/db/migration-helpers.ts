@@ -45,3 +45,13 @@ export async function grantWorkerScan(qr: QueryRunner, tables: string[]): Promis
     await qr.query(`CREATE POLICY worker_scan ON ${t} FOR SELECT TO ${WORKER_ROLE} USING (true)`);
   }
 }
+
+/**
+ * A key column as an expression that is never NULL, so that rows join on their keys by equality (a
+ * hash join; IS NOT DISTINCT FROM only runs as a nested loop). The stand-in for NULL is no real value
+ * of the column's type in practice; if one were, the rows would only be matched together, not merged.
+ */
+export function joinKey(column: string, type: string): string {
+  const none = type === 'uuid' ? `'00000000-0000-0000-0000-000000000000'::uuid` : type === 'date' ? `'-infinity'::date` : `''`;
+  return `coalesce(${column}, ${none})`;
+}
