@@ -45,6 +45,23 @@ describe('CSV import', () => {
     expect(again.job).toMatchObject({ created: 0, updated: 0, unchanged: 2, failed: 3 });
   });
 
+  it('allOrNone: one bad row in 1 200 and nothing is written, the job FAILED with the row named; a clean file is written whole', async () => {
+    const header = 'ext,first,last,email\n';
+    const line = (i: number) => `AON-${i},First${i},Last${i},aon${i}@example.test\n`;
+    const mapping = { ext: 'externalId', first: 'firstName', last: 'lastName', email: 'email' };
+    // Row 1 101 (file row 1 102) has a bad email: it sits in the third batch, after two that succeeded.
+    const rows = Array.from({ length: 1200 }, (_, i) => (i === 1100 ? `AON-${i},Bad,Row,not-an-email\n` : line(i)));
+    const count = async () => (await t.gql('{ leads(filter: { externalId: { startsWith: "AON-" } }) { totalCount } }', {}, admin.accessToken)).data.leads.totalCount;
+    const bad = await run({ entityType: 'LEAD', csv: header + rows.join(''), mapping, allOrNone: true });
+    expect(bad.start.errors).toBeUndefined();
+    expect(bad.job).toMatchObject({ status: 'FAILED', total: 1200, processed: 1200, created: 0, updated: 0, failed: 1, errorCount: 1, message: '1 of 1200 rows failed; allOrNone: nothing was written' });
+    expect(bad.job.errors).toEqual([{ row: 1102, column: 'email', message: expect.stringContaining('email') }]);
+    expect(await count()).toBe(0);
+    const good = await run({ entityType: 'LEAD', csv: header + Array.from({ length: 1200 }, (_, i) => line(i)).join(''), mapping, allOrNone: true });
+    expect(good.job).toMatchObject({ status: 'COMPLETED', total: 1200, processed: 1200, created: 1200, failed: 0 });
+    expect(await count()).toBe(1200);
+  });
+
   it('reads ISO, slashed and dotted dates into opportunities, and a dry run writes nothing', async () => {
     const csv = 'ref,deal,close,stage,value\nO-1,One,2026-03-04,Proposal,10\nO-2,Two,04/03/2026,Proposal,20\nO-3,Three,13/02/2026,Proposal,30\nO-4,Four,04.03.2026,Proposal,40\nO-5,Five,2026-02-30,Proposal,50\n';
     const mapping = { ref: 'externalId', deal: 'name', close: 'expectedCloseDate', stage: 'stageName', value: 'amount' };

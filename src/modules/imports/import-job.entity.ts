@@ -35,6 +35,7 @@ export class ImportJob {
   @Field(() => EntityType, { description: 'What is imported.' }) @Column('text') entityType: EntityType;
   @Field(() => ImportStatus, { description: 'PENDING, RUNNING, COMPLETED or FAILED.' }) @Column('text') status: ImportStatus;
   @Field({ description: 'A dry run checks everything and writes nothing.' }) @Column('boolean') dryRun: boolean;
+  @Field({ description: 'All or none: if any row fails, no record is written and the job is FAILED with the row errors.' }) @Column('boolean') allOrNone: boolean;
   @Field(() => MatchOn, { description: 'How rows find existing records.' }) @Column('text') matchOn: MatchOn;
   @Column('jsonb') mapping: Record<string, string>;
   @Column('text') dateFormat: string;

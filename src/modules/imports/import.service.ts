@@ -33,6 +33,20 @@ class DryRunRollback extends Error {
   }
 }
 
+type Counts = { created: number; updated: number; unchanged: number; failed: number };
+
+class ImportStopped extends Error {}
+
+/** An all-or-none import that found failing rows: its transaction is undone, the findings kept. */
+class AllOrNoneRollback extends Error {
+  constructor(
+    readonly failed: number,
+    readonly errors: ImportRowError[],
+  ) {
+    super('all or none');
+  }
+}
+
 /**
  * CSV imports: a job row holds the file and the mapping; a runner works through it in batches of
  * 500 rows, each batch written through the entity's upsert together with the job's progress in one
@@ -66,9 +80,9 @@ export class ImportService {
     await this.checkMapping(ctx, input, header, fields);
     const id = randomUUID();
     await ctx.tx.query(
-      `INSERT INTO import_job (workspace_id, id, entity_type, status, dry_run, match_on, mapping, date_format, csv, total, created_by_id, actor_type, actor_id)
-       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-      [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.matchOn ?? MatchOn.EXTERNAL_ID, JSON.stringify(input.mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
+      `INSERT INTO import_job (workspace_id, id, entity_type, status, dry_run, all_or_none, match_on, mapping, date_format, csv, total, created_by_id, actor_type, actor_id)
+       VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
+      [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.allOrNone ?? false, input.matchOn ?? MatchOn.EXTERNAL_ID, JSON.stringify(input.mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
     );
     await jobEvent(ctx.tx, 'import_job.created', await this.get(ctx, id));
     ctx.tx.afterCommit(() => this.kick(ctx.tx.workspaceId, id));
@@ -113,6 +127,7 @@ export class ImportService {
       const csv = (await inWorkspace(this.ds, workspaceId, (tx) => tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id])))!.csv;
       const { rows } = parseCsv(csv);
       const target = this.targets[job.entityType]!;
+      if (job.allOrNone && !job.dryRun) return await this.runAllOrNone(workspaceId, id, job, rows, target);
       for (let start = job.processed; start < rows.length; start += BATCH) {
         if (this.stopped) return;
         const applied = await inWorkspace(this.ds, workspaceId, async (tx) => {
@@ -120,36 +135,8 @@ export class ImportService {
           // row, locked, says which batch is next. A runner that finds it moved on leaves the job to the other.
           const next = await tx.one<{ processed: number; status: string }>('SELECT processed, status FROM import_job WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
           if (next?.status !== ImportStatus.RUNNING || next.processed !== start) return false;
-          const viewer = await this.viewerOf(tx, job);
-          const ctx: ServiceContext = { tx, viewer, actor: { type: job.actorType as ActorType, id: job.actorId } };
-          const custom = new Map((await this.customFields.list(ctx, job.entityType)).map((d) => [d.key, d]));
-          const chunk = rows.slice(start, start + BATCH);
-          const errors: ImportRowError[] = [];
-          const counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
-          const inputs: { row: number; input: object }[] = [];
-          chunk.forEach((r, i) => {
-            const rowNumber = start + i + 2;
-            const c = convertRow(r, job.mapping, CSV_FIELDS[job.entityType]!, custom, job.dateFormat as DateOrder);
-            if (c.errors.length) {
-              counts.failed++;
-              errors.push(...c.errors.map((e) => ({ row: rowNumber, column: e.column, message: e.message })));
-            } else inputs.push({ row: rowNumber, input: Object.assign(new target.inputClass(), c.input) });
-          });
-          const result = await this.apply(ctx, target, inputs.map((x) => x.input), job);
-          result.results.forEach((r, i) => {
-            if (r.status === BatchItemStatus.FAILED) errors.push(...r.errors.map((e) => ({ row: inputs[i].row, column: columnOf(job.mapping, e.field), message: e.field ? `${e.field}: ${e.message}` : e.message })));
-          });
-          counts.created += result.created;
-          counts.updated += result.updated;
-          counts.unchanged += result.unchanged;
-          counts.failed += result.failed;
-          await tx.query(
-            `UPDATE import_job SET processed = processed + $3, created = created + $4, updated = updated + $5, unchanged = unchanged + $6, failed = failed + $7,
-               errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors ELSE errors || $8::jsonb END,
-               error_count = error_count + $9, updated_at = now(), version = version + 1
-             WHERE workspace_id = $1 AND id = $2 RETURNING *`,
-            [workspaceId, id, chunk.length, counts.created, counts.updated, counts.unchanged, counts.failed, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), errors.length],
-          ).then((rows) => jobEvent(tx, 'import_job.progressed', rowMapper(tx.dataSource, ImportJob)(rows[0])));
+          const { counts, errors } = await this.applyBatch(tx, job, target, rows, start);
+          await recordProgress(tx, job, Math.min(BATCH, rows.length - start), counts, errors);
           return true;
         });
         if (!applied) return;
@@ -158,6 +145,67 @@ export class ImportService {
     } catch (err) {
       await this.finish(workspaceId, id, ImportStatus.FAILED, 'The import stopped on an unexpected error; the rows before it were imported').catch(() => undefined);
       throw err;
+    }
+  }
+
+  /** Converts and upserts the rows of one batch (from `start`): what it did, and the row errors. */
+  private async applyBatch(tx: TenantTransaction, job: ImportJob, target: ImportTarget, rows: Record<string, string>[], start: number): Promise<{ counts: Counts; errors: ImportRowError[] }> {
+    const viewer = await this.viewerOf(tx, job);
+    const ctx: ServiceContext = { tx, viewer, actor: { type: job.actorType as ActorType, id: job.actorId } };
+    const custom = new Map((await this.customFields.list(ctx, job.entityType)).map((d) => [d.key, d]));
+    const chunk = rows.slice(start, start + BATCH);
+    const errors: ImportRowError[] = [];
+    const counts: Counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
+    const inputs: { row: number; input: object }[] = [];
+    chunk.forEach((r, i) => {
+      const rowNumber = start + i + 2;
+      const c = convertRow(r, job.mapping, CSV_FIELDS[job.entityType]!, custom, job.dateFormat as DateOrder);
+      if (c.errors.length) {
+        counts.failed++;
+        errors.push(...c.errors.map((e) => ({ row: rowNumber, column: e.column, message: e.message })));
+      } else inputs.push({ row: rowNumber, input: Object.assign(new target.inputClass(), c.input) });
+    });
+    const result = await this.apply(ctx, target, inputs.map((x) => x.input), job);
+    result.results.forEach((r, i) => {
+      if (r.status === BatchItemStatus.FAILED) errors.push(...r.errors.map((e) => ({ row: inputs[i].row, column: columnOf(job.mapping, e.field), message: e.field ? `${e.field}: ${e.message}` : e.message })));
+    });
+    counts.created += result.created;
+    counts.updated += result.updated;
+    counts.unchanged += result.unchanged;
+    counts.failed += result.failed;
+    return { counts, errors };
+  }
+
+  /**
+   * allOrNone: every batch in one transaction, which is undone if any row fails. Then the job holds
+   * the row errors, no record was written, and it is FAILED. Progress shows at the end only (the
+   * batches' work is not visible before the commit); stopped midway, it starts over on resume.
+   */
+  private async runAllOrNone(workspaceId: string, id: string, job: ImportJob, rows: Record<string, string>[], target: ImportTarget): Promise<void> {
+    try {
+      const done = await inWorkspace(this.ds, workspaceId, async (tx) => {
+        const next = await tx.one<{ status: string }>('SELECT status FROM import_job WHERE workspace_id = $1 AND id = $2 AND processed = 0 FOR UPDATE', [workspaceId, id]);
+        if (next?.status !== ImportStatus.RUNNING) return false;
+        const totals: Counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
+        const errors: ImportRowError[] = [];
+        for (let start = 0; start < rows.length; start += BATCH) {
+          if (this.stopped) throw new ImportStopped(); // undoes the batches so far: the job resumes from its start
+          const batch = await this.applyBatch(tx, job, target, rows, start);
+          for (const k of Object.keys(totals) as (keyof Counts)[]) totals[k] += batch.counts[k];
+          errors.push(...batch.errors);
+        }
+        if (totals.failed) throw new AllOrNoneRollback(totals.failed, errors);
+        await recordProgress(tx, job, rows.length, totals, []);
+        return true;
+      }).catch((err: unknown) => {
+        if (err instanceof ImportStopped) return false;
+        throw err;
+      });
+      if (done) await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
+    } catch (err) {
+      if (!(err instanceof AllOrNoneRollback)) throw err;
+      await inWorkspace(this.ds, workspaceId, (tx) => recordProgress(tx, job, rows.length, { created: 0, updated: 0, unchanged: 0, failed: err.failed }, err.errors));
+      await this.finish(workspaceId, id, ImportStatus.FAILED, `${err.failed} of ${rows.length} rows failed; allOrNone: nothing was written`);
     }
   }
 
@@ -213,8 +261,20 @@ export class ImportService {
  * A job's life in the event log (created, each batch's progress, completed or failed), as whoever
  * started it: what subscriptions and webhooks will follow.
  */
+/** Adds a batch's (or, all or none, the whole file's) outcome to the job, with its progress event. */
+async function recordProgress(tx: TenantTransaction, job: ImportJob, rows: number, counts: Counts, errors: ImportRowError[]): Promise<void> {
+  const [row] = await tx.query(
+    `UPDATE import_job SET processed = processed + $3, created = created + $4, updated = updated + $5, unchanged = unchanged + $6, failed = failed + $7,
+       errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors ELSE errors || $8::jsonb END,
+       error_count = error_count + $9, updated_at = now(), version = version + 1
+     WHERE workspace_id = $1 AND id = $2 RETURNING *`,
+    [tx.workspaceId, job.id, rows, counts.created, counts.updated, counts.unchanged, counts.failed, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), errors.length],
+  );
+  await jobEvent(tx, 'import_job.progressed', rowMapper(tx.dataSource, ImportJob)(row));
+}
+
 async function jobEvent(tx: TenantTransaction, type: string, job: ImportJob): Promise<void> {
-  const data = { id: job.id, entityType: job.entityType, status: job.status, dryRun: job.dryRun, total: job.total, processed: job.processed, created: job.created, updated: job.updated, unchanged: job.unchanged, failed: job.failed, errorCount: job.errorCount };
+  const data = { id: job.id, entityType: job.entityType, status: job.status, dryRun: job.dryRun, allOrNone: job.allOrNone, total: job.total, processed: job.processed, created: job.created, updated: job.updated, unchanged: job.unchanged, failed: job.failed, errorCount: job.errorCount };
   await recordEvent(tx, { type, entityType: 'import_job', entityId: job.id, actor: { type: job.actorType as ActorType, id: job.actorId }, data });
 }
 

@@ -26,5 +26,8 @@ export class StartImportInput {
   @Field(() => JSONScalar, { description: 'An object: CSV column name -> field (an upsert input field, or `customFields.<key>`).' }) mapping: Record<string, string>;
   @Field(() => MatchOn, { nullable: true, defaultValue: MatchOn.EXTERNAL_ID, description: 'How rows find existing records.' }) @IsOptional() matchOn?: MatchOn;
   @Field({ nullable: true, defaultValue: false, description: 'Check every row and write nothing.' }) @IsOptional() dryRun?: boolean;
+  @Field({ nullable: true, defaultValue: false, description: 'Write every row or none: if any row fails, nothing is written and the job is FAILED with the row errors.' })
+  @IsOptional()
+  allOrNone?: boolean;
   @Field(() => DateFormat, { nullable: true, defaultValue: DateFormat.MDY, description: 'For ambiguous slashed dates.' }) @IsOptional() dateFormat?: DateFormat;
 }
