@@ -68,6 +68,16 @@ describe('pipelines, opportunities, line items, lead conversion', () => {
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('a Date is any calendar day of the years 0001 to 9999: the first century too, and no year 0', async () => {
+    for (const day of ['0001-01-01', '0050-06-15', '0096-02-29', '9999-12-31']) {
+      const r = await gql(`mutation($d: Date) { createOpportunity(input: { name: "Dated", expectedCloseDate: $d }) { expectedCloseDate } }`, { d: day });
+      expect({ day, got: r.data?.createOpportunity.expectedCloseDate }).toEqual({ day, got: day });
+    }
+    for (const day of ['0000-06-15', '0050-02-29', '2026-02-30']) {
+      expect({ day, codes: codes(await gql(`mutation($d: Date) { createOpportunity(input: { name: "Dated", expectedCloseDate: $d }) { id } }`, { d: day })) }).toEqual({ day, codes: ['BAD_USER_INPUT'] });
+    }
+  });
+
   it('line items: quantity x unit price - discount, and the amount is their sum', async () => {
     const product = (await gql('mutation { createProduct(input: { name: "Seat", sku: "SEAT-1", unitPrice: { amount: "120.50" } }) { id unitPrice { amount currency } } }')).data.createProduct;
     expect(product.unitPrice).toEqual({ amount: '120.50', currency: 'USD' });
