@@ -473,6 +473,9 @@ describe('automation actions', () => {
       ).toEqual(['input.actions[1].params.body']);
       expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: '{{> header}}' } }] })).toEqual(['input.actions[0].params.title']);
       expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: 'Hi {{record.name' } }] })).toEqual(['input.actions[0].params.subject']);
+      // A relation is not a value of the record (it would render empty): its id is.
+      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: 'For {{record.owner}}' } }] })).toEqual(['input.actions[0].params.subject']);
+      expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: '{{record.contacts}}' } }] })).toEqual(['input.actions[0].params.title']);
       const list = await gql(`{ automationRules { name } }`);
       expect(list.automationRules.filter((r: { name: string }) => r.name === 'Refused')).toEqual([]);
     });

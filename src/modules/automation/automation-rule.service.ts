@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
-import { type GraphQLSchema, getNamedType, isObjectType } from 'graphql';
+import { getNamedType, getNullableType, type GraphQLSchema, isListType, isObjectType } from 'graphql';
 import { rowMapper } from '../../db/hydrate';
 import { type ConnectionBase, paginate, SortDirection } from '../../graphql/connection';
 import type { ServiceContext } from '../../graphql/context';
@@ -139,13 +139,14 @@ export class AutomationRuleService {
       await this.filters.check(ctx.tx, entity, checkedConditions);
     }
     const recordFields = access ? fieldsOf(schema, access.objectType) : null;
+    const templateFields = access ? fieldsOf(schema, access.objectType, true) : null;
     if (trigger.changedFields?.length) {
       const unknown = recordFields ? trigger.changedFields.find((f) => !recordFields.has(f)) : trigger.changedFields[0];
       if (unknown !== undefined) throw badField('input.trigger.changedFields', `no field ${unknown}${recordFields ? '' : ': changedFields need events of one kind of record'}`);
     }
     const checkedActions = [];
     for (const [i, a] of actions.entries()) {
-      const env: CheckEnv = { schema, tx: ctx.tx, access, recordFields, path: `input.actions[${i}].params` };
+      const env: CheckEnv = { schema, tx: ctx.tx, access, recordFields, templateFields, path: `input.actions[${i}].params` };
       if (a.params === null || typeof a.params !== 'object' || Array.isArray(a.params)) throw badField(env.path, 'must be an object');
       checkedActions.push({ type: a.type, params: await this.handlers[a.type].check(a.params, env) });
     }
@@ -210,13 +211,21 @@ function checkTrigger(t: AutomationTriggerInput): AutomationTrigger {
 }
 
 /** The fields a template or changedFields may name: the object type's fields, and `<relation>Id` for its relations. */
-function fieldsOf(schema: GraphQLSchema, typeName: string): Set<string> {
+/**
+ * The fields of a record type, and `<relation>Id` for each relation to one record. `valuesOnly`: not
+ * the relations themselves nor lists (a template renders the record's own values, where an owner is
+ * its `ownerId`); values of an object type without an id (Money) stay.
+ */
+function fieldsOf(schema: GraphQLSchema, typeName: string, valuesOnly = false): Set<string> {
   const type = schema.getType(typeName);
   const out = new Set<string>();
   if (!isObjectType(type)) return out;
   for (const [name, f] of Object.entries(type.getFields())) {
+    const named = getNamedType(f.type);
+    const relation = isObjectType(named) && 'id' in named.getFields();
+    if (relation && !isListType(getNullableType(f.type))) out.add(`${name}Id`);
+    if (valuesOnly && (relation || isListType(getNullableType(f.type)))) continue;
     out.add(name);
-    if (isObjectType(getNamedType(f.type)) && !Array.isArray(f.type)) out.add(`${name}Id`);
   }
   return out;
 }

@@ -34,6 +34,8 @@ export interface CheckEnv {
   /** The records the trigger is about (null: a schedule over no records). */
   access: RecordAccess | null;
   recordFields: ReadonlySet<string> | null;
+  /** What a template may name of the record: its values, not its relations (`{{record.owner}}` would render empty). */
+  templateFields: ReadonlySet<string> | null;
   /** The params' path in the input, for error messages (`input.actions[1].params`). */
   path: string;
 }

@@ -26,7 +26,7 @@ interface EmailParams {
 export function sendEmail(activities: ActivityService, mailer: Mailer): ActionHandler<EmailParams> {
   return {
     check(p, env) {
-      const scope = { recordFields: env.recordFields };
+      const scope = { recordFields: env.templateFields };
       const to = p.to;
       if (to === 'RECORD' && !env.access?.emailField) throw badField(`${env.path}.to`, 'RECORD needs a trigger about contacts or leads');
       if (to === 'OWNER' && !env.access) throw badField(`${env.path}.to`, 'OWNER needs a trigger about records');
@@ -82,7 +82,7 @@ interface NotifyParams {
 export function notify(notifications: NotificationService): ActionHandler<NotifyParams> {
   return {
     async check(p, env) {
-      const scope = { recordFields: env.recordFields };
+      const scope = { recordFields: env.templateFields };
       return {
         to: await checkUserRef(p.to ?? 'OWNER', env, `${env.path}.to`, ['OWNER', 'ADMINS']),
         title: checkTemplate(p.title, scope, `${env.path}.title`)!,

@@ -38,7 +38,7 @@ interface TaskParams {
 export function createTask(activities: ActivityService): ActionHandler<TaskParams> {
   return {
     async check(p, env) {
-      const scope = { recordFields: env.recordFields };
+      const scope = { recordFields: env.templateFields };
       const dueInDays = p.dueInDays ?? null;
       if (dueInDays !== null && !(Number.isInteger(dueInDays) && (dueInDays as number) >= 0 && (dueInDays as number) <= 3650)) {
         throw badField(`${env.path}.dueInDays`, 'must be a whole number of days from 0 to 3650');
