@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { joinKey, secureTenantTable } from '../src/db/migration-helpers';
-import { APP_ROLE, WORKER_ROLE } from '../src/db/roles';
+import { foldRollupSql, ownDefinerFunctions, secureRollupTable } from '../src/db/migration-helpers';
+import { WORKER_ROLE } from '../src/db/roles';
 
 /**
  * Rollups for the analytics queries without a record filter: sums per pipeline, stage, owner,
@@ -113,22 +113,6 @@ function triggerFunctionSql(source: Rollup['source']): string {
     END $fn$`;
 }
 
-/**
- * Folds the appended rows of up to p_keys keys of one rollup into one row each (none when all sums
- * are zero). A key whose NULL stand-in equals a real value (none do) would only be folded with it
- * and re-inserted apart: the insert groups by the real values.
- */
-function compactSql(r: Rollup): string {
-  const keys = keyColumns(r);
-  const typed: [string, string][] = [['workspace_id', 'uuid'], ...r.keys.map(([c, type]): [string, string] => [c, type])];
-  const sums = r.values.map(([c]) => `sum(g.${c})`);
-  return `WITH dirty AS (SELECT DISTINCT ${typed.map(([c, type], i) => `${joinKey(c, type)} AS k${i}`).join(', ')} FROM ${r.table} WHERE NOT compacted LIMIT p_keys),
-      gone AS (DELETE FROM ${r.table} t USING dirty d WHERE ${typed.map(([c, type], i) => `${joinKey(`t.${c}`, type)} = d.k${i}`).join(' AND ')} RETURNING t.*)
-    INSERT INTO ${r.table} (${keys.join(', ')}, ${r.values.map(([c]) => c).join(', ')}, compacted)
-    SELECT ${keys.map((k) => `g.${k}`).join(', ')}, ${sums.join(', ')}, true FROM gone g
-    GROUP BY ${keys.map((_, i) => i + 1).join(', ')} HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')}`;
-}
-
 export class AnalyticsRollups1765238400000 implements MigrationInterface {
   name = 'AnalyticsRollups1765238400000';
 
@@ -146,9 +130,7 @@ export class AnalyticsRollups1765238400000 implements MigrationInterface {
       await qr.query(appendSql(r, `(SELECT 1 AS sign, * FROM ${r.source})`, true));
       await qr.query(`CREATE INDEX ${r.table}_key_idx ON ${r.table} (${keyColumns(r).join(', ')})`);
       await qr.query(`CREATE INDEX ${r.table}_dirty_idx ON ${r.table} (workspace_id) WHERE NOT compacted`);
-      await secureTenantTable(qr, r.table);
-      await qr.query(`GRANT SELECT, INSERT, DELETE ON ${r.table} TO ${WORKER_ROLE}`);
-      await qr.query(`CREATE POLICY worker_compact ON ${r.table} FOR ALL TO ${WORKER_ROLE} USING (true) WITH CHECK (true)`);
+      await secureRollupTable(qr, r.table);
     }
     for (const t of ['workspace', 'opportunity', 'activity']) await qr.query(`ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`);
 
@@ -177,15 +159,13 @@ export class AnalyticsRollups1765238400000 implements MigrationInterface {
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET enable_nestloop = off AS $fn$
       DECLARE folded int := 0; n int;
       BEGIN
-        -- One instance at a time; the others skip this round. Keys join by hash (see joinKey): a nested
-        -- loop over thousands of keys, as the planner picks on tables without statistics, is quadratic.
+        -- One instance at a time; the others skip this round. Hash joins (see foldRollupSql): the nested
+        -- loops a planner picks on tables without statistics are quadratic in the keys.
         IF NOT pg_try_advisory_xact_lock(hashtext('trellis_compact_rollups')) THEN RETURN 0; END IF;
-        ${ROLLUPS.map((r) => `${compactSql(r)};\nGET DIAGNOSTICS n = ROW_COUNT; folded := folded + n;`).join('\n')}
+        ${ROLLUPS.map((r) => `${foldRollupSql(r.table, [['workspace_id', 'uuid'], ...r.keys.map(([c, type]): [string, string] => [c, type])], r.values.map(([c]) => c))};\nGET DIAGNOSTICS n = ROW_COUNT; folded := folded + n;`).join('\n')}
         RETURN folded;
       END $fn$`);
-    await qr.query(`ALTER FUNCTION worker_compact_rollups(int) OWNER TO ${WORKER_ROLE}`);
-    await qr.query(`REVOKE ALL ON FUNCTION worker_compact_rollups(int) FROM PUBLIC`);
-    await qr.query(`GRANT EXECUTE ON FUNCTION worker_compact_rollups(int) TO ${APP_ROLE}`);
+    await ownDefinerFunctions(qr, WORKER_ROLE, ['worker_compact_rollups(int)']);
 
     // salesCycle's percentiles need each won deal: an index-only scan of this instead of the table.
     await qr.query(`CREATE INDEX opportunity_won_cycle_idx ON opportunity (workspace_id, closed_at) INCLUDE (created_at, owner_id, pipeline_id, account_id)

@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { joinKey, secureTenantTable } from '../src/db/migration-helpers';
-import { APP_ROLE, WORKER_ROLE } from '../src/db/roles';
+import { foldRollupSql, ownDefinerFunctions, secureRollupTable, secureTenantTable } from '../src/db/migration-helpers';
+import { WORKER_ROLE } from '../src/db/roles';
 
 /**
  * The stage funnel's rollup, like those of AnalyticsRollups: per pipeline, owner, local creation day
@@ -129,9 +129,7 @@ export class FunnelRollup1765324800000 implements MigrationInterface {
     for (const t of read) await qr.query(`ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`);
     await qr.query(`CREATE INDEX funnel_rollup_key_idx ON funnel_rollup (${KEYS.join(', ')})`);
     await qr.query(`CREATE INDEX funnel_rollup_dirty_idx ON funnel_rollup (workspace_id) WHERE NOT compacted`);
-    await secureTenantTable(qr, 'funnel_rollup');
-    await qr.query(`GRANT SELECT, INSERT, DELETE ON funnel_rollup TO ${WORKER_ROLE}`);
-    await qr.query(`CREATE POLICY worker_compact ON funnel_rollup FOR ALL TO ${WORKER_ROLE} USING (true) WITH CHECK (true)`);
+    await secureRollupTable(qr, 'funnel_rollup');
 
     await qr.query(historyTriggerSql());
     await qr.query(`CREATE TRIGGER stage_history_funnel_insert AFTER INSERT ON opportunity_stage_history REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`);
@@ -170,23 +168,16 @@ export class FunnelRollup1765324800000 implements MigrationInterface {
     await qr.query(`CREATE FUNCTION trellis_rebuild_funnel(p_workspace uuid) RETURNS void LANGUAGE plpgsql AS $fn$
       BEGIN ${rebuild('workspace_id = p_workspace')} END $fn$`);
 
-    const sums = SUMS.map((c) => `sum(g.${c})`);
     await qr.query(`CREATE FUNCTION worker_compact_funnel(p_keys int) RETURNS int
       LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET enable_nestloop = off AS $fn$
       DECLARE n int;
       BEGIN
         IF NOT pg_try_advisory_xact_lock(hashtext('trellis_compact_funnel')) THEN RETURN 0; END IF;
-        WITH dirty AS (SELECT DISTINCT ${KEYS.map((k, i) => `${joinKey(k, KEY_TYPES[i])} AS k${i}`).join(', ')} FROM funnel_rollup WHERE NOT compacted LIMIT p_keys),
-          gone AS (DELETE FROM funnel_rollup t USING dirty d WHERE ${KEYS.map((k, i) => `${joinKey(`t.${k}`, KEY_TYPES[i])} = d.k${i}`).join(' AND ')} RETURNING t.*)
-        INSERT INTO funnel_rollup (${KEYS.join(', ')}, ${SUMS.join(', ')}, compacted)
-        SELECT ${KEYS.map((k) => `g.${k}`).join(', ')}, ${sums.join(', ')}, true FROM gone g
-        GROUP BY ${KEYS.map((_, i) => i + 1).join(', ')} HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')};
+        ${foldRollupSql('funnel_rollup', KEYS.map((k, i): [string, string] => [k, KEY_TYPES[i]]), SUMS)};
         GET DIAGNOSTICS n = ROW_COUNT;
         RETURN n;
       END $fn$`);
-    await qr.query(`ALTER FUNCTION worker_compact_funnel(int) OWNER TO ${WORKER_ROLE}`);
-    await qr.query(`REVOKE ALL ON FUNCTION worker_compact_funnel(int) FROM PUBLIC`);
-    await qr.query(`GRANT EXECUTE ON FUNCTION worker_compact_funnel(int) TO ${APP_ROLE}`);
+    await ownDefinerFunctions(qr, WORKER_ROLE, ['worker_compact_funnel(int)']);
   }
 
   async down(qr: QueryRunner): Promise<void> {

@@ -47,11 +47,33 @@ export async function grantWorkerScan(qr: QueryRunner, tables: string[]): Promis
 }
 
 /**
- * A key column as an expression that is never NULL, so that rows join on their keys by equality (a
- * hash join; IS NOT DISTINCT FROM only runs as a nested loop). The stand-in for NULL is no real value
- * of the column's type in practice; if one were, the rows would only be matched together, not merged.
+ * An analytics rollup's table walled like every tenant table, and open to the worker role, which
+ * folds its appended rows (see foldRollupSql) across workspaces.
  */
-export function joinKey(column: string, type: string): string {
+export async function secureRollupTable(qr: QueryRunner, table: string): Promise<void> {
+  await secureTenantTable(qr, table);
+  await qr.query(`GRANT SELECT, INSERT, DELETE ON ${table} TO ${WORKER_ROLE}`);
+  await qr.query(`CREATE POLICY worker_compact ON ${table} FOR ALL TO ${WORKER_ROLE} USING (true) WITH CHECK (true)`);
+}
+
+/** A key column as an expression that is never NULL (the stand-in is no real value of its type in practice). */
+function joinKey(column: string, type: string): string {
   const none = type === 'uuid' ? `'00000000-0000-0000-0000-000000000000'::uuid` : type === 'date' ? `'-infinity'::date` : `''`;
   return `coalesce(${column}, ${none})`;
+}
+
+/**
+ * The statement that folds the appended rows (`compacted = false`) of up to `p_keys` keys of a rollup
+ * into one row per key, dropping a key whose sums are all zero. Keys join by equality on NULL-free
+ * expressions, so by hash: IS NOT DISTINCT FROM only runs as a nested loop, quadratic in the keys. A
+ * key whose NULL stand-in equalled a real value would only be folded with it and re-inserted apart:
+ * the insert groups by the real values. `keys`: [column, type], workspace_id first.
+ */
+export function foldRollupSql(table: string, keys: [string, string][], sumColumns: string[]): string {
+  const sums = sumColumns.map((c) => `sum(g.${c})`);
+  return `WITH dirty AS (SELECT DISTINCT ${keys.map(([c, type], i) => `${joinKey(c, type)} AS k${i}`).join(', ')} FROM ${table} WHERE NOT compacted LIMIT p_keys),
+      gone AS (DELETE FROM ${table} t USING dirty d WHERE ${keys.map(([c, type], i) => `${joinKey(`t.${c}`, type)} = d.k${i}`).join(' AND ')} RETURNING t.*)
+    INSERT INTO ${table} (${keys.map(([c]) => c).join(', ')}, ${sumColumns.join(', ')}, compacted)
+    SELECT ${keys.map(([c]) => `g.${c}`).join(', ')}, ${sums.join(', ')}, true FROM gone g
+    GROUP BY ${keys.map((_, i) => i + 1).join(', ')} HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')}`;
 }

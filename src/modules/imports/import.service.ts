@@ -143,7 +143,8 @@ export class ImportService {
       }
       await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
     } catch (err) {
-      await this.finish(workspaceId, id, ImportStatus.FAILED, 'The import stopped on an unexpected error; the rows before it were imported').catch(() => undefined);
+      const kept = job.allOrNone && !job.dryRun ? 'nothing was written' : 'the rows before it were imported';
+      await this.finish(workspaceId, id, ImportStatus.FAILED, `The import stopped on an unexpected error; ${kept}`).catch(() => undefined);
       throw err;
     }
   }
