@@ -15,6 +15,7 @@ import { RequestContext } from './graphql/context';
 import { formatError, serviceUnavailable, unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './graphql/errors';
 import { costKey } from './graphql/cost-limiter';
 import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
+import { compiledExecution } from './graphql/compiled-execution';
 import { buildSchema } from './graphql/schema';
 import { attachWebSocket } from './graphql/ws';
 import { explorerRouter, type ExplorerOptions } from './explorer';
@@ -41,6 +42,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   const schema = buildSchema(createResolverContainer(services));
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every body it sends for an ETag; GraphQL answers are POSTed and never revalidated, and a 300 KB page hashed per request is wasted work.
+  app.set('etag', false);
   const server = createServer(app);
   await services.eventBus.start();
   services.webhooks.start();
@@ -50,7 +53,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    gateway: compiledExecution(schema, { onExecute: (mode) => services.metrics.execution(mode) }),
     introspection: config.env !== 'production',
     hideSchemaDetailsFromClientErrors: config.env === 'production',
     includeStacktraceInErrorResponses: false,

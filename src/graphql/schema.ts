@@ -1,13 +1,14 @@
 import 'reflect-metadata';
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { type GraphQLSchema, type GraphQLUnionType, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import { RESOLVERS } from '../modules';
+import { searchRecordType } from '../modules/search/search.types';
 import { authChecker } from './auth-checker';
 import { DateTimeScalar } from './scalars';
 
 /** The schema, from the resolver classes; `container` hands type-graphql the wired resolver instances. */
 export function buildSchema(container?: ContainerType): GraphQLSchema {
-  return buildSchemaSync({
+  const schema = buildSchemaSync({
     resolvers: [...RESOLVERS] as unknown as [Function, ...Function[]],
     container: container ?? { get: () => undefined },
     authChecker,
@@ -17,6 +18,9 @@ export function buildSchema(container?: ContainerType): GraphQLSchema {
     // Subscriptions bring their own sources (RealtimeService); type-graphql's topic pub/sub is unused.
     pubSub: NO_TOPICS,
   });
+  // Compiled execution needs a union's type at once; type-graphql's resolveType always returns a promise.
+  (schema.getType('SearchRecord') as GraphQLUnionType).resolveType = searchRecordType;
+  return schema;
 }
 
 const NO_TOPICS = {

@@ -25,6 +25,7 @@ export class Metrics {
   private readonly durations: Histogram<'operation' | 'outcome'>;
   private readonly webhookAttempts: Counter<'outcome'>;
   private readonly automationRuns: Counter<'status'>;
+  private readonly executions: Counter<'mode'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trellis_' });
@@ -37,6 +38,12 @@ export class Metrics {
       registers: [this.registry],
     });
     this.webhookAttempts = new Counter({ name: 'trellis_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (delivered, retry, failed).', labelNames: ['outcome'], registers: [this.registry] });
+    this.executions = new Counter({
+      name: 'trellis_graphql_executions_total',
+      help: 'Queries and mutations over HTTP by how they ran: compiled, interpreted (first use, or compilation failed: uncompilable).',
+      labelNames: ['mode'],
+      registers: [this.registry],
+    });
     this.automationRuns = new Counter({ name: 'trellis_automation_runs_total', help: 'Automation rule runs by status.', labelNames: ['status'], registers: [this.registry] });
   }
 
@@ -68,6 +75,10 @@ export class Metrics {
     });
     new Gauge({ name: 'trellis_websocket_connections', help: 'Open, authenticated WebSocket connections.', registers: [this.registry], collect() { this.set(live.connections()); } });
     new Gauge({ name: 'trellis_subscriptions_open', help: 'Subscriptions being served.', registers: [this.registry], collect() { this.set(live.subscriptions()); } });
+  }
+
+  execution(mode: 'compiled' | 'interpreted' | 'uncompilable'): void {
+    this.executions.inc({ mode });
   }
 
   request(operation: string | null | undefined, outcome: string, seconds: number): void {
