@@ -114,6 +114,7 @@ async function scenario(workspaces: number): Promise<Scenario> {
       const started = Date.now();
       const inFlight: Promise<number>[] = [];
       let writeFailures = 0;
+      const refusals = new Map<string, string>();
       for (let n = 0; n < total; n++) {
         const due = started + (n * 1000) / RATE;
         const wait = due - Date.now();
@@ -123,8 +124,9 @@ async function scenario(workspaces: number): Promise<Scenario> {
         inFlight.push(
           post(t.admin, { query: 'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', variables: { i: { type: 'NOTE', subject: `Event ${n}` } } }).then(
             () => perEvent,
-            () => {
-              writeFailures++;
+            (err: Error) => {
+              // The first reason of each kind is shown (the rate limit, a timeout, the pool).
+              if (writeFailures++ === 0 || !refusals.has(err.message.slice(0, 80))) refusals.set(err.message.slice(0, 80), err.message.slice(0, 300));
               return 0;
             },
           ),
@@ -132,6 +134,7 @@ async function scenario(workspaces: number): Promise<Scenario> {
       }
       // An overloaded server may refuse writes: those events are not expected, and the failures are reported.
       const expected = (await Promise.all(inFlight)).reduce((a, b) => a + b, 0);
+      for (const reason of [...refusals.values()].slice(0, 3)) console.log(`  a write was refused: ${reason}`);
       const deadline = Date.now() + 15_000;
       while (received < expected && Date.now() < deadline) await sleep(100);
       for (const s of sockets) s.terminate();

@@ -1,6 +1,5 @@
 import type { Server } from 'node:http';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -16,6 +15,7 @@ import { RequestContext } from './context';
 import { type CostLimiter, costKey } from './cost-limiter';
 import { formatError } from './errors';
 import { subscribeShared } from './shared-execution';
+import { serveGraphqlWs } from './ws-transport';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
 type ConnectionExtra = {
@@ -59,7 +59,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
   const perCredential = new Map<string, number>();
   let open = 0;
 
-  const cleanup = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
+  const cleanup = serveGraphqlWs<ConnectionExtra>(
     {
       schema,
       subscribe: subscribeShared,
@@ -147,6 +147,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
     },
     wss,
     config.ws.keepAliveMs,
+    (err) => log.error({ err }, 'websocket error'),
   );
   return {
     wss,
