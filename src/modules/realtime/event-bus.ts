@@ -10,12 +10,6 @@ export interface EventBusOptions {
   batchSize: number;
   /** A read every so often even without a notification (one lost while reconnecting, say). */
   pollMs: number;
-  /**
-   * Reads start at least this far apart. A quiet bus reads at once; a busy one gathers what commits
-   * meanwhile into one read, and each subscriber gets those events in one write (ws-transport.ts):
-   * with a thousand subscribers of a workspace, a write per event per subscriber saturated the server.
-   */
-  minReadIntervalMs: number;
 }
 
 const RETRY_MS = [10, 25, 50, 100, 250, 500];
@@ -45,8 +39,6 @@ export class EventBus {
   private readonly notified = new Map<bigint, number>();
   private reading = false;
   private readAgain = false;
-  private lastReadAt = 0;
-  private spacingTimer?: NodeJS.Timeout;
   private retry = 0;
   private retryTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
@@ -59,7 +51,7 @@ export class EventBus {
   constructor(
     private readonly ds: DataSource,
     private readonly log: Logger,
-    private readonly opts: EventBusOptions = { batchSize: 500, pollMs: 1_000, minReadIntervalMs: 20 },
+    private readonly opts: EventBusOptions = { batchSize: 500, pollMs: 1_000 },
   ) {
     this.map = changeEventMapper(ds);
   }
@@ -80,7 +72,6 @@ export class EventBus {
     clearInterval(this.pollTimer);
     clearTimeout(this.retryTimer);
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.spacingTimer);
     this.listeners.clear();
     this.everyWorkspace.clear();
     const client = this.client;
@@ -176,18 +167,6 @@ export class EventBus {
       this.readAgain = true;
       return;
     }
-    const wait = this.lastReadAt + this.opts.minReadIntervalMs - Date.now();
-    if (wait > 0) {
-      if (!this.spacingTimer) {
-        this.spacingTimer = setTimeout(() => {
-          this.spacingTimer = undefined;
-          this.read();
-        }, wait);
-        this.spacingTimer.unref();
-      }
-      return;
-    }
-    this.lastReadAt = Date.now();
     this.reading = true;
     void this.drain().finally(() => {
       this.reading = false;
