@@ -1,6 +1,7 @@
 // `npm run bench:sync`: what integrations see (issue 4).
 //  1. Upsert 100 000 contacts through the API in batches of 1000, beside a raw COPY of the same rows.
-//  2. Export opportunities through the API page by page (the export CLI's code), with its memory.
+//  2. Export opportunities through the API page by page (the export CLI's code), with its memory: one
+//     chain of pages (the CLI's default), then two (`--parallel 2`).
 // Sizes: BENCH_SYNC_CONTACTS (100000), BENCH_EXPORT_ROWS (1000000: stops early if the data has fewer).
 // BENCH_SYNC_CONCURRENCY (2): batches in flight at once, as an integration keeps the server busy while
 // PostgreSQL writes the previous batch (1: one after the other).
@@ -100,21 +101,26 @@ async function exportBench(): Promise<Record<string, number> | null> {
   try {
     const trellis = await startServer('trellis', { db, logDir: cfg.dataDir, workspaceId: manifest.workspaceId, apiKey: manifest.apiKey, trellisRoot: ROOT });
     try {
-      let bytes = 0;
-      let peakHeap = 0;
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, cb) {
-          bytes += chunk.length;
-          cb();
-        },
-      });
-      const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 200);
-      const startHeap = process.memoryUsage().heapUsed;
-      const { rows, seconds } = await exportRows({ url: trellis.url, token: manifest.apiKey }, { entity: 'opportunities', format: 'ndjson', out: sink, limit: EXPORT_ROWS, quiet: true });
-      clearInterval(sampler);
-      const rate = rows / seconds;
-      console.log(`  export: ${rows} opportunities (${(bytes / 1e6).toFixed(0)} MB NDJSON) in ${seconds.toFixed(1)} s = ${Math.round(rate)} rows/s; client heap ${(startHeap / 1e6).toFixed(0)} -> peak ${(peakHeap / 1e6).toFixed(0)} MB`);
-      return { exportRows: rows, exportRowsPerSecond: Math.round(rate), exportPeakHeapMB: Math.round(peakHeap / 1e6) };
+      const out: Record<string, number> = {};
+      // The CLI's default (one chain of pages, rows in the list's order), then --parallel 2.
+      for (const parallel of [1, 2]) {
+        let bytes = 0;
+        let peakHeap = 0;
+        const sink = new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            cb();
+          },
+        });
+        const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 200);
+        const startHeap = process.memoryUsage().heapUsed;
+        const { rows, seconds } = await exportRows({ url: trellis.url, token: manifest.apiKey }, { entity: 'opportunities', format: 'ndjson', out: sink, limit: EXPORT_ROWS, quiet: true, parallel });
+        clearInterval(sampler);
+        const rate = rows / seconds;
+        console.log(`  export --parallel ${parallel}: ${rows} opportunities (${(bytes / 1e6).toFixed(0)} MB NDJSON) in ${seconds.toFixed(1)} s = ${Math.round(rate)} rows/s; client heap ${(startHeap / 1e6).toFixed(0)} -> peak ${(peakHeap / 1e6).toFixed(0)} MB`);
+        Object.assign(out, parallel === 1 ? { exportRows: rows, exportRowsPerSecond: Math.round(rate), exportPeakHeapMB: Math.round(peakHeap / 1e6) } : { exportParallel2RowsPerSecond: Math.round(rate), exportParallel2PeakHeapMB: Math.round(peakHeap / 1e6) });
+      }
+      return out;
     } finally {
       await trellis.stop();
     }

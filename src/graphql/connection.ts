@@ -195,14 +195,23 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
     .join(', ');
   const keySelect = keys.map((k, i) => `(${k.expr})::text AS __k${i}`).join(', ');
   const include = o.include ?? [];
-  const includeSelect = include.map((inc, i) => `, ${inc.sql} AS __i${i}`).join('');
-  const sql = `SELECT ${o.select ?? 't.*'}, ${keySelect}${includeSelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  const perRow = include.flatMap((inc) => (inc.perPage ? [] : [inc]));
+  const perPage = include.flatMap((inc) => (inc.perPage ? [inc] : []));
+  const includeSelect = perRow.map((inc, i) => `, ${inc.sql} AS __i${i}`).join('');
+  let sql = `SELECT ${o.select ?? 't.*'}, ${keySelect}${includeSelect} FROM ${o.spec.table} t WHERE ${conds.join(' AND ')} ORDER BY ${orderSql} LIMIT ${size + 1}`;
+  // Relations many rows share come once, on the first row: the page is a CTE (its rows kept in
+  // order, numbered as they come) that each per-page expression reads.
+  if (perPage.length) {
+    const pageSelect = perPage.map((inc, i) => `, CASE WHEN p.__n = 1 THEN ${inc.sql('$1')} END AS __p${i}`).join('');
+    sql = `WITH page AS MATERIALIZED (${sql}) SELECT p.*${pageSelect} FROM (SELECT page.*, row_number() OVER () AS __n FROM page) p ORDER BY p.__n`;
+  }
   const rows = o.rows === false ? [] : await o.tx.query(sql, params.values);
+  if (rows.length) perPage.forEach((inc, i) => inc.prime(rows, rows[0][`__p${i}`]));
 
   const more = rows.length > size;
   const pageRows = rows.slice(0, size);
   if (reverse) pageRows.reverse();
-  for (const row of pageRows) include.forEach((inc, i) => inc.prime(row, row[`__i${i}`]));
+  for (const row of pageRows) perRow.forEach((inc, i) => inc.prime(row, row[`__i${i}`]));
   const edges = pageRows.map((row) => new PageEdge(keys.map((_, i) => row[`__k${i}`] as string | null), signature, o.map(row)));
   const pageInfo: PageInfo = {
     hasNextPage: reverse ? before != null : more,

@@ -23,11 +23,14 @@ import type { Loader, Loaders } from './loaders';
  * for costs nothing; one that cannot be looked ahead (other arguments) is loaded as before.
  */
 
-/** One relation fetched with the page: a SQL expression on the page's alias `t`, and what to prime with its value. */
-export interface Include {
-  sql: string;
-  prime(row: Record<string, unknown>, value: unknown): void;
-}
+/**
+ * One relation fetched with the page. Per row: a SQL expression on the page's alias `t`, and what to
+ * prime with its value. Per page (`perPage`): an expression on the page's rows (the CTE `page`),
+ * evaluated once, for a record many rows point at (a stage, an owner): each is read and sent once.
+ */
+export type Include =
+  | { perPage?: false; sql: string; prime(row: Record<string, unknown>, value: unknown): void }
+  | { perPage: true; sql(workspaceParam: string): string; prime(rows: Record<string, unknown>[], value: unknown): void };
 
 /** What an include is built from: the request's transaction, loaders and selection. */
 export interface IncludeContext {
@@ -45,18 +48,27 @@ function codecFor<T extends ObjectLiteral>(c: IncludeContext, entity: new () => 
   return rowCodec(ds, entity, columnsNeeded(c.info, typeNameOf(entity), columnProperties(ds, entity)));
 }
 
-/** A record the page row points at by a foreign key column (`account_id` -> the account). */
+/**
+ * A record the page rows point at by a foreign key column (`account_id` -> the account): each distinct
+ * one read once per page, with the same rows as the by-id loader (any row of the workspace with that
+ * id, deleted ones too; none: null).
+ */
 export function toOne<T extends ObjectLiteral & { id: string }>(table: string, entity: new () => T, fk: string, loader: (l: Loaders) => Loader<string, T | null>): IncludeSpec {
   return (c) => {
     const codec = codecFor(c, entity);
     const target = loader(c.loaders);
     return {
-      // Same rows as the by-id loader: any row of the workspace with that id (deleted ones too).
-      sql: `(SELECT ${codec.json('r')} FROM ${table} r WHERE r.workspace_id = t.workspace_id AND r.id = t.${fk})`,
-      prime(row, value) {
-        const id = row[fk] as string | null;
-        // Many rows share a stage, a pipeline, an owner: each record is decoded once.
-        if (id != null && !target.has(id)) target.prime(id, value == null ? null : codec.decode(value as (string | null)[]));
+      perPage: true,
+      sql: (workspace) => `(SELECT json_agg(${codec.json('r')}) FROM ${table} r WHERE r.workspace_id = ${workspace} AND r.id IN (SELECT page.${fk} FROM page))`,
+      prime(rows, value) {
+        for (const values of (value ?? []) as (string | null)[][]) {
+          const record = codec.decode(values);
+          if (!target.has(record.id)) target.prime(record.id, record);
+        }
+        for (const row of rows) {
+          const id = row[fk] as string | null;
+          if (id != null && !target.has(id)) target.prime(id, null);
+        }
       },
     };
   };
@@ -76,6 +88,7 @@ export function children<T extends ObjectLiteral>(
     if (!target) return null;
     const codec = codecFor(c, entity);
     return {
+      perPage: false,
       sql: `(SELECT coalesce(json_agg(${codec.json('c')} ORDER BY ${order}), '[]') FROM
               (SELECT * FROM ${table} c WHERE c.workspace_id = t.workspace_id AND c.${column} = t.id AND ${where} ORDER BY ${order} LIMIT ${target.limit}) c)`,
       prime(row, value) {
