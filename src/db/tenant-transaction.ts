@@ -30,6 +30,11 @@ export class TenantTransaction {
     if (!isUuid(workspaceId)) throw new Error('TenantTransaction needs a workspace uuid');
   }
 
+  /** Nothing ran in it: it holds no connection and needs no commit (and may serve the next event of a subscription). */
+  get untouched(): boolean {
+    return !this.opening && !this.finished && !this.scalars && this.afterCommitHooks.length === 0;
+  }
+
   private open(): Promise<QueryRunner> {
     if (this.finished) return Promise.reject(new Error('transaction already finished'));
     this.opening ??= (async () => {

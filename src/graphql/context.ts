@@ -44,11 +44,19 @@ export class RequestContext {
     return this._tx;
   }
 
-  /** A subscription's next event: a new transaction and new loaders (the last event's are done). */
-  async beginEvent(): Promise<void> {
+  /**
+   * A subscription's next event: new loaders, and a new transaction unless nothing ran in the last
+   * one (most events of most subscribers read nothing: their result is shared, see shared-execution.ts).
+   */
+  beginEvent(): Promise<void> | undefined {
+    this._loaders = undefined;
+    if (this._tx?.untouched) return undefined;
+    return this.replaceTransaction();
+  }
+
+  private async replaceTransaction(): Promise<void> {
     await this._tx?.rollback();
     if (this.viewer) this._tx = new TenantTransaction(this.ds, this.viewer.workspaceId);
-    this._loaders = undefined;
   }
 
   /**

@@ -134,7 +134,8 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         return undefined;
       },
       onNext: async (_ctx, _id, _payload, args, result) => {
-        await (args.contextValue as RequestContext).tx?.commit().catch((err) => log.error({ err }, 'subscription event commit failed'));
+        const tx = (args.contextValue as RequestContext).tx;
+        if (tx && !tx.untouched) await tx.commit().catch((err) => log.error({ err }, 'subscription event commit failed'));
         const r = result as ExecutionResult;
         if (!r.errors?.length) return undefined;
         return { ...r, errors: r.errors.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) } as unknown as ExecutionResult;

@@ -1,10 +1,11 @@
-import { Repeater } from '@repeaterjs/repeater';
 import { AppError } from '../../graphql/errors';
 import type { RequestContext } from '../../graphql/context';
 
 export interface Emitter<T> {
-  /** Queues a value for the subscriber; resolves once it has taken it. */
-  push(value: T): Promise<unknown>;
+  /** Queues a value for the subscriber. */
+  push(value: T): void;
+  /** Queues a value; resolves once the subscriber has taken it (a replay paces itself by this). */
+  pushAndWait(value: T): Promise<void>;
   /** Ends the subscription with an error the subscriber sees. */
   fail(err: Error): void;
   /** Ends the subscription once what was pushed is delivered. */
@@ -13,57 +14,145 @@ export interface Emitter<T> {
 }
 
 /**
- * The source of one subscription. `setup` starts producing and returns its cleanup, which runs when
- * the subscriber leaves (or the stream fails). A subscriber that falls `maxQueue` values behind is
- * not buffered without end: it gets a RATE_LIMITED error and the stream ends; it resumes with `after`.
- * Errors travel as values, so that the field resolver throws them and the subscriber receives a
- * well-formed GraphQL error rather than a closed socket.
+ * The source of one subscription. `setup` starts producing (when the subscriber first asks for a
+ * value) and returns its cleanup, which runs when the subscriber leaves or the stream ends. A
+ * subscriber that falls `maxQueue` values behind is not buffered without end: it gets a RATE_LIMITED
+ * error and the stream ends; it resumes with `after`. Errors travel as values, so that the field
+ * resolver throws them and the subscriber receives a well-formed GraphQL error rather than a closed socket.
+ *
+ * A plain queue rather than a general push-iterator library: with one event going to a thousand
+ * subscribers, each push is on the hot path, and a push here is an array append (a value handed
+ * straight to a waiting subscriber when there is one), not a promise per value.
  */
 let open = 0;
 /** Subscriptions being served by this process (for /metrics). */
 export const openStreams = () => open;
 
-export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (() => void) | Promise<() => void>): AsyncIterable<T | Error> {
-  return new Repeater<T | Error>(async (push, stop) => {
-    let pending = 0;
-    let closed = false;
-    const end = (err?: Error) => {
-      if (closed) return;
-      closed = true;
-      if (err) void push(err).catch(() => undefined);
-      stop();
-    };
-    const emit: Emitter<T> = {
-      push(value) {
-        if (closed) return Promise.resolve();
-        if (pending >= maxQueue) {
-          end(new AppError('RATE_LIMITED', `This subscriber fell ${maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
-          return Promise.resolve();
-        }
-        pending++;
-        return push(value).finally(() => pending--);
-      },
-      fail: (err) => end(err),
-      complete: () => end(),
-      get closed() {
-        return closed;
-      },
-    };
-    let cleanup: (() => void) | undefined;
+type Item<T> = { value: T | Error; taken?: () => void };
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined }) as IteratorResult<never>;
+
+export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (() => void) | Promise<() => void>): AsyncIterableIterator<T | Error> {
+  let queue: (Item<T> | undefined)[] = [];
+  let head = 0;
+  let waiter: ((r: IteratorResult<T | Error>) => void) | null = null;
+  /** No more values are accepted (those queued are still delivered). */
+  let closed = false;
+  let started = false;
+  let finished = false;
+  let cleanup: (() => void) | undefined;
+  /** Stops the producer (once): at the end of the stream, before what is queued is delivered. */
+  const stopProducing = () => {
+    const stop = cleanup;
+    cleanup = undefined;
+    stop?.();
+  };
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    closed = true;
+    for (let i = head; i < queue.length; i++) queue[i]?.taken?.();
+    queue = [];
+    head = 0;
+    open--;
+    stopProducing();
+  };
+  const deliver = (item: Item<T>) => {
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      item.taken?.();
+      w({ value: item.value, done: false });
+    } else queue.push(item);
+  };
+  const end = (err?: Error) => {
+    if (closed) return;
+    if (err) deliver({ value: err });
+    closed = true;
+    stopProducing();
+    if (waiter) {
+      const w = waiter;
+      waiter = null;
+      finish();
+      w(DONE);
+    }
+  };
+  const accept = (item: Item<T>): boolean => {
+    if (closed) return false;
+    if (queue.length - head >= maxQueue) {
+      end(new AppError('RATE_LIMITED', `This subscriber fell ${maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
+      return false;
+    }
+    deliver(item);
+    return true;
+  };
+  const emit: Emitter<T> = {
+    push(value) {
+      accept({ value });
+    },
+    pushAndWait(value) {
+      return new Promise<void>((resolve) => {
+        if (!accept({ value, taken: resolve })) resolve();
+      });
+    },
+    fail: (err) => end(err),
+    complete: () => end(),
+    get closed() {
+      return closed;
+    },
+  };
+  const start = () => {
+    started = true;
     open++;
-    try {
+    void (async () => {
       try {
-        cleanup = await setup(emit);
+        const stop = await setup(emit);
+        if (closed) stop();
+        else cleanup = stop;
       } catch (err) {
         end(err as Error);
       }
-      await stop;
+    })();
+  };
+
+  return {
+    next(): Promise<IteratorResult<T | Error>> {
+      if (!started) start();
+      if (head < queue.length) {
+        const item = queue[head]!;
+        queue[head++] = undefined;
+        // Drop the taken slots now and then, so that a long-lived queue does not grow.
+        if (head >= 1024 && head * 2 >= queue.length) {
+          queue = queue.slice(head);
+          head = 0;
+        }
+        item.taken?.();
+        return Promise.resolve({ value: item.value, done: false });
+      }
+      if (closed || finished) {
+        if (started) finish();
+        return Promise.resolve(DONE);
+      }
+      return new Promise((resolve) => (waiter = resolve));
+    },
+    return(): Promise<IteratorResult<T | Error>> {
       closed = true;
-      cleanup?.();
-    } finally {
-      open--;
-    }
-  });
+      if (started) finish();
+      if (waiter) {
+        const w = waiter;
+        waiter = null;
+        w(DONE);
+      }
+      return Promise.resolve(DONE);
+    },
+    throw(err?: unknown): Promise<IteratorResult<T | Error>> {
+      closed = true;
+      if (started) finish();
+      return Promise.reject(err);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /**

@@ -77,7 +77,7 @@ export class RealtimeService {
           if (live) {
             if (!isAfter(e, last)) continue;
             last = e;
-            void emit.push(e);
+            emit.push(e);
           } else if (!overflowed) {
             held.push(e);
             if (held.length > REPLAY_BUFFER) [held, overflowed] = [[], true];
@@ -96,7 +96,7 @@ export class RealtimeService {
               for (const e of page.events) {
                 if (emit.closed) return;
                 last = e;
-                await emit.push(e);
+                await emit.pushAndWait(e);
               }
               cursor = page.endCursor ?? cursor;
               more = page.hasMore;
@@ -106,7 +106,7 @@ export class RealtimeService {
             for (const e of held) {
               if (!isAfter(e, last)) continue;
               last = e;
-              void emit.push(e);
+              emit.push(e);
             }
             held = [];
             live = true;
@@ -129,7 +129,7 @@ export class RealtimeService {
         const items = this.feedItems(viewer, events, filter, filterKey);
         chain = chain
           .then(async () => {
-            for (const item of await items) if (!emit.closed) void emit.push(item);
+            for (const item of await items) if (!emit.closed) emit.push(item);
           })
           .catch((err: Error) => emit.fail(err));
       });
@@ -175,7 +175,7 @@ export class RealtimeService {
     return liveStream<Notification>(this.maxQueue, (emit) =>
       this.bus.subscribe(workspaceId, (events) => {
         for (const e of events) {
-          if (e.type === 'notification.created' && e.data?.userId === userId) void emit.push(notificationFromData(workspaceId, e.data));
+          if (e.type === 'notification.created' && e.data?.userId === userId) emit.push(notificationFromData(workspaceId, e.data));
         }
       }),
     );
@@ -187,7 +187,7 @@ export class RealtimeService {
     const { viewer } = ctx;
     const done = (job: ImportJob) => job.status === ImportStatus.COMPLETED || job.status === ImportStatus.FAILED;
     return liveStream<ImportJob>(this.maxQueue, async (emit) => {
-      let chain: Promise<unknown> = emit.push(initial);
+      let chain: Promise<unknown> = emit.pushAndWait(initial);
       if (done(initial)) {
         void chain.then(() => emit.complete());
         return () => undefined;
@@ -198,7 +198,7 @@ export class RealtimeService {
           .then(async () => {
             if (emit.closed) return;
             const job = await inWorkspace(this.ds, viewer.workspaceId, (tx) => this.imports.get({ tx, viewer, actor: actorOf(viewer) }, id));
-            await emit.push(job);
+            await emit.pushAndWait(job);
             if (done(job)) emit.complete();
           })
           .catch((err: Error) => emit.fail(err));
