@@ -52,8 +52,11 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
     const closed = server.opened(
       {
         protocol: socket.protocol,
-        send: (data) => {
+        send: (message) => {
+          const payload = pendingPayload;
+          pendingPayload = null;
           if (socket.readyState !== socket.OPEN) return;
+          const data = payload === null ? message : spliced(message, payload);
           corkForThisTurn(net);
           if (socket.bufferedAmount < HIGH_WATER_BYTES) return void socket.send(data);
           return new Promise<void>((resolve) => socket.send(data, () => resolve()));
@@ -98,4 +101,36 @@ function corkForThisTurn(net: Socket): void {
 function uncorkAll(): void {
   for (const net of corked) net.uncork();
   corked.clear();
+}
+
+/**
+ * A `next` payload serialized once for all the subscribers it goes to: a thousand subscribers of one
+ * workspace get the same result object (shared-execution.ts), and graphql-ws serialized it for each.
+ * graphql-ws stringifies the message and hands it to `send` at once, synchronously; the payload's
+ * toJSON leaves a mark in the message and its JSON here, and `send` puts the JSON in place of the mark.
+ */
+export function serializedOnce(result: object): object {
+  let payload = serialized.get(result);
+  if (!payload) {
+    const json = JSON.stringify(result);
+    payload = {
+      toJSON: () => {
+        pendingPayload = json;
+        return MARK;
+      },
+    };
+    serialized.set(result, payload);
+  }
+  return payload;
+}
+
+const MARK = '\u0000trellis:payload\u0000';
+const MARK_JSON = JSON.stringify(MARK);
+const serialized = new WeakMap<object, object>();
+let pendingPayload: string | null = null;
+
+/** The message with its payload's JSON in place of the mark (the last one: the id before it is the client's). */
+function spliced(message: string, payload: string): string {
+  const at = message.lastIndexOf(MARK_JSON);
+  return at < 0 ? message : message.slice(0, at) + payload + message.slice(at + MARK_JSON.length);
 }

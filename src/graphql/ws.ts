@@ -15,7 +15,7 @@ import { RequestContext } from './context';
 import { type CostLimiter, costKey } from './cost-limiter';
 import { formatError } from './errors';
 import { subscribeShared } from './shared-execution';
-import { serveGraphqlWs } from './ws-transport';
+import { serializedOnce, serveGraphqlWs } from './ws-transport';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
 type ConnectionExtra = {
@@ -137,7 +137,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const tx = (args.contextValue as RequestContext).tx;
         if (tx && !tx.untouched) await tx.commit().catch((err) => log.error({ err }, 'subscription event commit failed'));
         const r = result as ExecutionResult;
-        if (!r.errors?.length) return undefined;
+        if (!r.errors?.length) return serializedOnce(r) as ExecutionResult;
         return { ...r, errors: r.errors.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) } as unknown as ExecutionResult;
       },
       onComplete: async (ctx, id) => {
