@@ -133,12 +133,18 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         await (args.contextValue as RequestContext).tx?.commit();
         return undefined;
       },
-      onNext: async (_ctx, _id, _payload, args, result) => {
-        const tx = (args.contextValue as RequestContext).tx;
-        if (tx && !tx.untouched) await tx.commit().catch((err) => log.error({ err }, 'subscription event commit failed'));
+      // Not async: called for every event and subscriber, and most events need no commit.
+      onNext: (_ctx, _id, _payload, args, result) => {
         const r = result as ExecutionResult;
-        if (!r.errors?.length) return serializedOnce(r) as ExecutionResult;
-        return { ...r, errors: r.errors.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) } as unknown as ExecutionResult;
+        const answer = (
+          r.errors?.length ? { ...r, errors: r.errors.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) } : serializedOnce(r)
+        ) as ExecutionResult;
+        const tx = (args.contextValue as RequestContext).tx;
+        if (!tx || tx.untouched) return answer;
+        return tx
+          .commit()
+          .catch((err) => log.error({ err }, 'subscription event commit failed'))
+          .then(() => answer);
       },
       onComplete: async (ctx, id) => {
         const operations = ctx.extra.operations;

@@ -163,10 +163,11 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
 export function perEvent<T>(ctx: RequestContext, source: AsyncIterable<T>): AsyncIterableIterator<T> {
   const it = source[Symbol.asyncIterator]();
   return {
-    async next() {
-      const r = await it.next();
-      if (!r.done) await ctx.beginEvent();
-      return r;
+    next() {
+      return it.next().then((r) => {
+        const begun = r.done ? undefined : ctx.beginEvent();
+        return begun ? begun.then(() => r) : r;
+      });
     },
     return: (value?: unknown) => it.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
     throw: (err?: unknown) => it.throw?.(err) ?? Promise.reject(err),
