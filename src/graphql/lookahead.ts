@@ -16,8 +16,9 @@ import type { Loader, Loaders } from './loaders';
 
 /**
  * Look-ahead for lists: when a page's selection asks for relations of its rows (a deal's account,
- * owner and stage, its latest activities), the page's own statement fetches them too, as one JSON
- * value per relation and row, and primes the request's loaders with them. The relation resolvers
+ * owner and stage, its latest activities), the page's own statement fetches them too (a record the
+ * rows point at: once per page, as one JSON array of the distinct records; children: one JSON value
+ * per row) and primes the request's loaders with them. The relation resolvers
  * are unchanged (they ask the loaders) and find everything already there: a page with its
  * relations is one SQL statement, whatever the page size. A relation the selection does not ask
  * for costs nothing; one that cannot be looked ahead (other arguments) is loaded as before.
