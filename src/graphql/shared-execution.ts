@@ -46,9 +46,11 @@ function shapeOf(args: ExecutionArgs): string {
 function mapResults<T>(source: AsyncIterable<unknown>, fn: (value: unknown) => Promise<T> | T): AsyncGenerator<T> {
   const it = source[Symbol.asyncIterator]();
   const gen: AsyncGenerator<T> = {
-    async next() {
-      const r = await it.next();
-      return r.done ? { done: true, value: undefined } : { done: false, value: await fn(r.value) };
+    // Not an async function: it runs for every event and subscriber.
+    next() {
+      return it.next().then((r): Promise<IteratorResult<T>> | IteratorResult<T> =>
+        r.done ? { done: true, value: undefined } : Promise.resolve(fn(r.value)).then((value) => ({ done: false, value })),
+      );
     },
     async return() {
       await it.return?.();

@@ -15,6 +15,8 @@ export interface EventBusOptions {
 const RETRY_MS = [10, 25, 50, 100, 250, 500];
 const RECONNECT_MAX_MS = 5_000;
 const NOTIFIED_TTL_MS = 30_000;
+/** Listeners called before other work gets a turn. */
+const DISPATCH_SLICE = 500;
 
 /**
  * Follows the event log of every workspace, in commit order, and hands each workspace's new events
@@ -196,12 +198,18 @@ export class EventBus {
         return;
       }
       if (!rows.length) return;
-      this.dispatch(rows);
+      await this.dispatch(rows);
       if (rows.length < this.opts.batchSize) return;
     }
   }
 
-  private dispatch(rows: Record<string, unknown>[]): void {
+  /**
+   * Hands the batch to its listeners, a slice at a time: with a thousand subscribers of a workspace,
+   * the whole fan-out in one go kept requests waiting (their statements' replies, their commits) for
+   * tens of milliseconds per batch. The next read waits until every listener has this batch, so each
+   * listener still gets the batches in order (and the events that came meanwhile in one batch).
+   */
+  private async dispatch(rows: Record<string, unknown>[]): Promise<void> {
     const byWorkspace = new Map<string, ChangeEvent[]>();
     const all: ChangeEvent[] = [];
     for (const row of rows) {
@@ -213,15 +221,18 @@ export class EventBus {
       if (!list) byWorkspace.set(event.workspaceId, (list = []));
       list.push(event);
     }
-    const call = (listener: BusListener, events: readonly ChangeEvent[]) => {
+    const calls: [BusListener, readonly ChangeEvent[]][] = [];
+    for (const [workspaceId, events] of byWorkspace) for (const listener of this.listeners.get(workspaceId) ?? []) calls.push([listener, events]);
+    for (const listener of this.everyWorkspace) calls.push([listener, all]);
+    for (let i = 0; i < calls.length; i++) {
+      if (i > 0 && i % DISPATCH_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+      const [listener, events] = calls[i];
       try {
         listener(events);
       } catch (err) {
         this.log.error({ err }, 'event bus listener failed');
       }
-    };
-    for (const [workspaceId, events] of byWorkspace) for (const listener of this.listeners.get(workspaceId) ?? []) call(listener, events);
-    for (const listener of this.everyWorkspace) call(listener, all);
+    }
   }
 
   /**
