@@ -23,7 +23,7 @@ export interface CompiledExecutionOptions {
  */
 export function compiledExecution(schema: GraphQLSchema, options: CompiledExecutionOptions = {}): GatewayInterface {
   const compileSchema = withCoercedVariables(schema);
-  const operations = new LRUCache<string, Operation>({ max: options.maxOperations ?? 1000 });
+  const operations = new LRUCache<string, Operation>({ max: options.maxOperations ?? 500 });
   const executor: GatewayExecutor = async (request) => {
     const key = `${request.queryHash}\0${request.operationName ?? ''}`;
     let op = operations.get(key);
