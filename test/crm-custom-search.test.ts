@@ -166,6 +166,9 @@ describe('custom fields, search, timeline, and no N+1', () => {
         const opp = (await t.gql(`mutation($a: ID, $c: ID) { createOpportunity(input: { name: "Opp ${i}", accountId: $a, primaryContactId: $c, amount: { amount: "${i}.50" } }) { id } }`, { a: acc, c: con }, ws.accessToken)).data.createOpportunity.id;
         for (let k = 0; k < (i % 3) + 5; k++) await t.gql(`mutation($o: ID) { createActivity(input: { type: NOTE, subject: "n${k}", opportunityId: $o }) { id } }`, { o: opp }, ws.accessToken);
       }
+      // The first row (largest amount) points at no account and no contact: those relations are null, listed or not.
+      const alone = (await t.gql(`mutation { createOpportunity(input: { name: "Opp alone", amount: { amount: "5000" } }) { id } }`, {}, ws.accessToken)).data.createOpportunity.id;
+      for (let k = 0; k < 5; k++) await t.gql(`mutation($o: ID) { createActivity(input: { type: NOTE, subject: "a${k}", opportunityId: $o }) { id } }`, { o: alone }, ws.accessToken);
       const query = `query($n: Int) { opportunities(first: $n, orderBy: [{ field: AMOUNT, direction: DESC }]) { edges { node { name amount { amount }
         account { name } owner { name } stage { name } primaryContact { lastName } activities(first: 5) { subject } } } } }`;
       let small: { data: { opportunities: { edges: { node: { activities: unknown[] } }[] } } } | undefined;
@@ -182,6 +185,7 @@ describe('custom fields, search, timeline, and no N+1', () => {
       // What the page fetched with it is what the loaders read for one record at a time.
       const REL = `name amount { amount currency } account { id name createdAt updatedAt customFields } owner { id name email createdAt }
         stage { id name probability } primaryContact { lastName createdAt } activities(first: 5) { id subject createdAt dueAt customFields }`;
+      expect((big!.data.opportunities.edges[0] as unknown as { node: { name: string; account: unknown } }).node).toMatchObject({ name: 'Opp alone', account: null });
       for (const i of [0, 37, 99]) {
         const edge = big!.data.opportunities.edges[i] as unknown as { node: { name: string } };
         const listed = await t.gql(`query($n: Int) { opportunities(first: $n, orderBy: [{ field: AMOUNT, direction: DESC }]) { nodes { id ${REL} } } }`, { n: 100 }, ws.accessToken);
