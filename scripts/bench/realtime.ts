@@ -126,7 +126,9 @@ async function scenario(workspaces: number): Promise<Scenario> {
             () => perEvent,
             (err: Error) => {
               // The first reason of each kind is shown (the rate limit, a timeout, the pool).
-              if (writeFailures++ === 0 || !refusals.has(err.message.slice(0, 80))) refusals.set(err.message.slice(0, 80), err.message.slice(0, 300));
+              writeFailures++;
+              const kind = err.message.slice(0, 80);
+              if (!refusals.has(kind)) refusals.set(kind, err.message.slice(0, 300));
               return 0;
             },
           ),

@@ -145,9 +145,7 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
       return Promise.resolve(DONE);
     },
     throw(err?: unknown): Promise<IteratorResult<T | Error>> {
-      closed = true;
-      if (started) finish();
-      return Promise.reject(err);
+      return this.return!().then(() => Promise.reject(err));
     },
     [Symbol.asyncIterator]() {
       return this;
@@ -156,9 +154,9 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
 }
 
 /**
- * graphql-ws builds one context per subscription and executes every event with it: each event gets a
- * fresh transaction and fresh loaders here, so nothing is served from an earlier event's cache.
- * (ws.ts commits that transaction once the event's result is out.)
+ * graphql-ws builds one context per subscription and executes every event with it: each event gets
+ * fresh loaders here, and a fresh transaction unless nothing ran in the last one (RequestContext.beginEvent),
+ * so nothing is served from an earlier event's cache. (ws.ts commits a used transaction in onNext.)
  */
 export function perEvent<T>(ctx: RequestContext, source: AsyncIterable<T>): AsyncIterableIterator<T> {
   const it = source[Symbol.asyncIterator]();
