@@ -36,6 +36,8 @@ export interface App {
 export interface AppOptions {
   /** The GraphiQL explorer's settings (it is served when config.explorer is on). */
   explorer?: ExplorerOptions;
+  /** What /metrics serves, when not this instance's own registry (a cluster worker serves every worker's). */
+  metrics?: () => Promise<string>;
 }
 
 export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services, options: AppOptions = {}): Promise<App> {
@@ -54,6 +56,9 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
 
   const apollo = new ApolloServer<RequestContext>({
     gateway: compiledExecution(schema, { onExecute: (mode) => services.metrics.execution(mode) }),
+    // main.ts owns shutdown. Apollo's own handler would race it: a second stop() during a first
+    // waits on a barrier Apollo resolves only on failure (5.5.1), so whoever comes second never returns.
+    stopOnTerminationSignals: false,
     introspection: config.env !== 'production',
     hideSchemaDetailsFromClientErrors: config.env === 'production',
     includeStacktraceInErrorResponses: false,
@@ -84,7 +89,12 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   // Prometheus scrapes this; it says nothing about any workspace (counts only). Put it behind the
   // network's own access control in production, as usual for /metrics.
   app.get('/metrics', async (_req, res) => {
-    res.set('content-type', services.metrics.registry.contentType).send(await services.metrics.registry.metrics());
+    const text = await (options.metrics ?? (() => services.metrics.registry.metrics()))().catch((err: Error) => {
+      log.warn({ error: err.message }, 'metrics unavailable');
+      return null;
+    });
+    if (text === null) return void res.status(503).send('metrics unavailable\n');
+    res.set('content-type', services.metrics.registry.contentType).send(text);
   });
 
   // Ready: the database answers and has every migration this code has (an instance of a newer

@@ -18,6 +18,7 @@ const EnvSchema = z.object({
   TRELLIS_DATA_DIR: z.string().min(1).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  WEB_CONCURRENCY: int(1, 1, 64),
   DB_POOL_SIZE: int(10, 1, 200),
   DB_CONNECT_TIMEOUT_MS: int(10_000, 0, 600_000),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86400),
@@ -65,6 +66,8 @@ export interface Config {
   readonly dataDir: string;
   readonly jwtSecret: string;
   readonly logLevel: string;
+  /** Server processes sharing the port (node:cluster); 1: this process serves. */
+  readonly webConcurrency: number;
   readonly dbPoolSize: number;
   /** How long a request waits for a database connection (from the pool, or a new one) before SERVICE_UNAVAILABLE; 0: no limit. */
   readonly dbConnectTimeoutMs: number;
@@ -160,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     jwtSecret,
     logLevel: e.LOG_LEVEL,
+    webConcurrency: e.WEB_CONCURRENCY,
     dbPoolSize: e.DB_POOL_SIZE,
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,

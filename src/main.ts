@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createApp, type App } from './app';
@@ -7,9 +8,14 @@ import { connect, runMigrations } from './db/data-source';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './modules';
+import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './ops/cluster';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
 
-/** The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server. */
+/**
+ * The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server.
+ * With WEB_CONCURRENCY > 1 this process (the primary) stops after the migrations and the demo data
+ * and forks the workers that serve (src/ops/cluster.ts); each worker runs this from the connection on.
+ */
 async function main(): Promise<void> {
   let config: Config;
   try {
@@ -27,7 +33,9 @@ async function main(): Promise<void> {
   let ds: DataSource | undefined;
   let app: App | undefined;
   let services: Services | undefined;
+  let workers: Workers | undefined;
   let stopping: Promise<void> | undefined;
+  const primary = cluster.isPrimary && config.webConcurrency > 1;
 
   let exitCode = 0;
   const shutdown = (reason: string, code = 0) => {
@@ -36,6 +44,7 @@ async function main(): Promise<void> {
       log.info({ reason }, 'shutting down');
       const force = setTimeout(() => process.exit(exitCode || 1), 60_000);
       force.unref();
+      await workers?.stop().catch((err) => log.error({ err }, 'workers stop failed'));
       await app?.close().catch((err) => log.error({ err }, 'server close failed'));
       await services?.imports.stop().catch((err) => log.error({ err }, 'import runner stop failed'));
       await ds?.destroy().catch((err) => log.error({ err }, 'database close failed'));
@@ -50,6 +59,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  // A worker whose primary is gone (killed outright) has no one to restart or stop it: it stops.
+  if (cluster.isWorker) process.on('disconnect', () => void shutdown('primary exited'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   process.on('uncaughtException', (err) => {
     log.fatal({ err }, 'uncaught exception');
@@ -57,9 +68,11 @@ async function main(): Promise<void> {
   });
 
   try {
-    let ownerUrl: string;
+    let ownerUrl: string | undefined;
     let appUrl: string;
-    if (config.embedded) {
+    if (cluster.isWorker) {
+      ({ appUrl } = await setupFromPrimary());
+    } else if (config.embedded) {
       log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
       embeddedStarting = startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
       embedded = await embeddedStarting;
@@ -70,28 +83,39 @@ async function main(): Promise<void> {
       ownerUrl = config.migrationDatabaseUrl!;
       appUrl = config.databaseUrl!;
     }
-    if (config.runMigrations) {
+    if (config.runMigrations && ownerUrl) {
       const applied = await runMigrations(ownerUrl);
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
     ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, onPoolError: (err) => log.warn({ error: err.message }, 'idle database connection lost') });
-    await checkRole(ds, config, log);
+    if (!cluster.isWorker) await checkRole(ds, config, log);
     services = createServices(ds, config, log);
 
     let demo: DemoCredentials | null = null;
     if (config.embedded) {
       demo = readDemoCredentials(config.dataDir);
-      if (!demo && config.demoSeed && (await isEmpty(ownerUrl))) {
+      if (!demo && ownerUrl && config.demoSeed && (await isEmpty(ownerUrl))) {
         log.info('loading the demo workspace (Maven CRM sample)');
         demo = await createDemoWorkspace(ds, services, config.dataDir);
       }
     }
 
+    if (primary) {
+      // The primary serves nothing itself: its connections are the workers' to use.
+      await ds.destroy();
+      ds = undefined;
+      services = undefined;
+      workers = forkWorkers(config.webConcurrency, { appUrl }, log);
+      printWelcome(await workers.listening, demo, config.explorer, config.webConcurrency);
+      return;
+    }
+
     // The explorer's headers editor starts with the demo key, so the first query just works.
-    app = await createApp(ds, config, log, services, { explorer: { defaultAuthorization: demo ? `Bearer ${demo.apiKey}` : undefined } });
+    const metrics = cluster.isWorker ? clusterMetrics(services.metrics.registry) : undefined;
+    app = await createApp(ds, config, log, services, { explorer: { defaultAuthorization: demo ? `Bearer ${demo.apiKey}` : undefined }, metrics });
     const port = await app.listen(config.port, config.host);
     await services.imports.resumeUnfinished();
-    printWelcome(port, demo, config.explorer);
+    if (!cluster.isWorker) printWelcome(port, demo, config.explorer, 1);
   } catch (err) {
     log.fatal({ err }, 'start failed');
     await shutdown('start failed', 1);
@@ -120,9 +144,9 @@ async function isEmpty(ownerUrl: string): Promise<boolean> {
   }
 }
 
-function printWelcome(port: number, demo: DemoCredentials | null, explorer: boolean): void {
+function printWelcome(port: number, demo: DemoCredentials | null, explorer: boolean, processes: number): void {
   const url = `http://localhost:${port}/graphql`;
-  const lines = [``, `Trellis is serving GraphQL at ${url} (HTTP and WebSocket)`];
+  const lines = [``, `Trellis is serving GraphQL at ${url} (HTTP and WebSocket${processes > 1 ? `, ${processes} worker processes` : ''})`];
   if (explorer) lines.push(`Open ${url} in a browser to explore the API (GraphiQL)${demo ? ', signed in with the demo API key' : ''}`);
   if (demo) {
     lines.push(

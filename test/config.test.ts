@@ -31,6 +31,7 @@ const INVALID: [string, Record<string, string>, string][] = [
   ['DEMO_SEED not a boolean', { DEMO_SEED: 'yes' }, 'DEMO_SEED'],
   ['MAX_QUERY_DEPTH below its minimum', { MAX_QUERY_DEPTH: '1' }, 'MAX_QUERY_DEPTH'],
   ['DB_POOL_SIZE zero', { DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
+  ['WEB_CONCURRENCY not a whole number', { WEB_CONCURRENCY: 'auto' }, 'WEB_CONCURRENCY'],
   ['API_KEY_CACHE_MS negative', { API_KEY_CACHE_MS: '-1' }, 'API_KEY_CACHE_MS'],
   ['EXPLORER not a boolean', { EXPLORER: 'on' }, 'EXPLORER'],
 ];
@@ -96,6 +97,7 @@ describe('loadConfig', () => {
       embedded: true,
       dataDir,
       logLevel: 'info',
+      webConcurrency: 1,
       dbPoolSize: 10,
       dbConnectTimeoutMs: 10000,
       accessTokenTtlSeconds: 900,

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { exportRows } from '../scripts/export';
+import { jsonArrayElements } from '../scripts/lib/api-client';
 import { apiKey, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 
 /** What the export wrote, kept in memory. */
@@ -13,6 +14,26 @@ function sink(): Writable & { text(): string } {
   });
   return Object.assign(w, { text: () => chunks.join('') });
 }
+
+/** Strings that a splitter not aware of JSON strings and escapes would cut or end in the wrong place. */
+const TRICKY = ['He said "hi", {x} [y]', 'back\\slash\\', 'ends with a quote"', '\\"', 'line\nbreak\ttab', 'ü 😀 \u2028', '', ']},{"', '\\\\'];
+
+describe('cutting a JSON array into its elements', () => {
+  it('gives each element as JSON.stringify writes it, whatever its strings hold', () => {
+    const values = [...TRICKY.map((s, i) => ({ id: i, s, nested: { list: [s, [s], {}], n: null } })), [], {}, 'plain', 12.5, null, true, [[['deep']]]];
+    const text = `{"data":${JSON.stringify(values)},"after":1}`;
+    const open = text.indexOf('[');
+    const { elements, close } = jsonArrayElements(text, open);
+    expect(elements).toEqual(values.map((v) => JSON.stringify(v)));
+    expect(text.slice(close)).toBe('],"after":1}');
+    expect(jsonArrayElements('[]', 0)).toEqual({ elements: [], close: 1 });
+  });
+
+  it('refuses text that ends inside a string or before the array closes', () => {
+    expect(() => jsonArrayElements('[{"a":"b\\"}]', 0)).toThrow('unterminated string');
+    expect(() => jsonArrayElements('[{"a":1}', 0)).toThrow('unterminated array');
+  });
+});
 
 describe('export through the API in parallel ranges of creation time', () => {
   let t: TestApp;
@@ -56,6 +77,25 @@ describe('export through the API in parallel ranges of creation time', () => {
     expect(rows).toBe(2500);
     expect(got.length).toBe(2500);
     expect([...got].sort()).toEqual(ids);
+  });
+
+  it('writes NDJSON lines that are the rows as the API answers them, strings with quotes, escapes and brackets included', async () => {
+    const inputs = TRICKY.map((s, i) => ({ externalId: `tricky-${i}`, lastName: `Tricky ${i} ${s}`, title: s || null }));
+    expect((await t.gql(`mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }`, { i: inputs }, client.token)).data.upsertContacts.created).toBe(TRICKY.length);
+    const out = sink();
+    const filter = { externalId: { startsWith: 'tricky-' } };
+    const { rows } = await exportRows(client, { entity: 'contacts', format: 'ndjson', out, quiet: true, filter });
+    const lines = out.text().split('\n');
+    expect(lines.pop()).toBe('');
+    expect(rows).toBe(TRICKY.length);
+    const api = await t.gql(`query($f: ContactFilter) { contacts(first: 100, filter: $f) { nodes { externalId lastName title } } }`, { f: filter }, client.token);
+    const byId = new Map(api.data.contacts.nodes.map((n: { externalId: string }) => [n.externalId, n]));
+    for (const line of lines) {
+      const row = JSON.parse(line);
+      expect(JSON.stringify(row)).toBe(line);
+      expect({ externalId: row.externalId, lastName: row.lastName, title: row.title }).toEqual(byId.get(row.externalId));
+    }
+    expect(new Set(lines.map((l) => JSON.parse(l).externalId)).size).toBe(TRICKY.length);
   });
 
   it('with a filter, in CSV: the matching rows once, one header', async () => {

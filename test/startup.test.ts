@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,9 +47,9 @@ interface Launched {
 }
 
 /** Spawns `node dist/src/main.js` on `dataDir`. */
-function launch(dataDir: string): Launched {
+function launch(dataDir: string, extraEnv: Record<string, string> = {}): Launched {
   // A clean environment: nothing of jest's (NODE_ENV=test) or of the test database leaks in.
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TRELLIS_DATA_DIR: dataDir, PORT: '0' };
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TRELLIS_DATA_DIR: dataDir, PORT: '0', ...extraEnv };
   const proc = spawn(process.execPath, [MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   spawned.push(proc);
   let out = '';
@@ -60,8 +61,8 @@ function launch(dataDir: string): Launched {
 }
 
 /** Starts the service and resolves once it printed its URL; rejects (with its output) if it exits or takes too long. */
-function startService(dataDir: string): Promise<Service> {
-  const l = launch(dataDir);
+function startService(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Service> {
+  const l = launch(dataDir, extraEnv);
   const { proc, exited } = l;
   return new Promise((resolveStart, rejectStart) => {
     const fail = (why: string) => {
@@ -136,6 +137,34 @@ function processesUsing(dir: string): { pid: number; args: string }[] {
     if (args.includes(dir + "/")) found.push({ pid: Number(entry), args });
   }
   return found;
+}
+
+/** The worker processes of the service whose process is `pid` (its other child is PostgreSQL). */
+function workersOf(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(MAIN);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** A POST on a connection of its own: the cluster hands each new connection to the next worker. */
+function postOnNewConnection(s: Service, body: object, token: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(s.url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }
 
 async function gql(s: Service, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<{ status: number; body: any }> {
@@ -294,6 +323,53 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
       expect(s.stderr()).toBe('');
       // eslint-disable-next-line no-console
       console.log(`second start (existing data) took ${startMs} ms; SIGINT to exit ${exit.ms} ms`);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
+    'with WEB_CONCURRENCY=2: two worker processes serve one port, /metrics counts both, a killed worker is replaced, SIGTERM stops them all',
+    async () => {
+      expect(firstRun).toBeDefined();
+      const s = await startService(dirA, { WEB_CONCURRENCY: '2' });
+      expect(s.stdout()).toMatch(/serving GraphQL at \S+ \(HTTP and WebSocket, 2 worker processes\)/);
+      expect(s.demo).toEqual(firstRun!.demo);
+      const workers = workersOf(s.proc.pid!);
+      expect(workers).toHaveLength(2);
+
+      // Connections go to the workers in turn; every answer is right, and /metrics (served by
+      // whichever worker takes the scrape) counts the requests of both.
+      const counted = async () => {
+        const text = await (await fetch(new URL('/metrics', s.url))).text();
+        return Number(/^trellis_graphql_requests_total\{operation="ClusterMe",outcome="ok"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+      };
+      const before = await counted();
+      for (let i = 0; i < 20; i++) {
+        const r = await postOnNewConnection(s, { query: `query ClusterMe ${ME}` }, firstRun!.demo.apiKey);
+        expect(r.body.data?.me.workspace.id).toBe(firstRun!.workspaceId);
+      }
+      expect(await counted()).toBe(before + 20);
+      expect(await counted()).toBe(before + 20);
+
+      // A worker that dies is replaced; the other serves meanwhile.
+      process.kill(workers[0], 'SIGKILL');
+      let now = workersOf(s.proc.pid!);
+      for (let i = 0; i < 100 && !(now.length === 2 && !now.includes(workers[0])); i++) {
+        await sleep(100);
+        now = workersOf(s.proc.pid!);
+      }
+      expect(now).toHaveLength(2);
+      expect(now).toContain(workers[1]);
+      expect(now).not.toContain(workers[0]);
+      for (let i = 0; i < 4; i++) expect((await postOnNewConnection(s, { query: ME }, firstRun!.demo.apiKey)).body.data?.me.workspace.id).toBe(firstRun!.workspaceId);
+      expect(errorLogs(s.stdout()).map((l) => l.msg)).toEqual(['worker exited; starting another']);
+
+      const exit = await stop(s, 'SIGTERM');
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+      for (const pid of now) expect(existsSync(`/proc/${pid}`)).toBe(false);
+      expect(processesUsing(dirA)).toEqual([]);
+      expect(existsSync(join(dirA, 'pg', 'postmaster.pid'))).toBe(false);
+      expect(s.stderr()).toBe('');
     },
     TEST_TIMEOUT,
   );

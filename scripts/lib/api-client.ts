@@ -20,14 +20,58 @@ export function clientFromEnv(args: Record<string, string | boolean>): ClientOpt
 }
 
 export async function gql<T = any>(c: ClientOptions, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<T> {
+  return dataOf<T>(JSON.parse(await gqlText(c, query, variables, headers)));
+}
+
+/** The response body as sent, for a caller that reads it without parsing all of it (the export). */
+export async function gqlText(c: ClientOptions, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
   const res = await fetch(c.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}`, ...headers },
     body: JSON.stringify({ query, variables }),
   });
-  const body = (await res.json()) as { data?: T; errors?: ApiError['errors'] };
+  return res.text();
+}
+
+/** A parsed response's data, or its errors thrown. */
+export function dataOf<T>(body: { data?: T; errors?: ApiError['errors'] }): T {
   if (body.errors?.length) throw new ApiError(body.errors);
   return body.data as T;
+}
+
+/**
+ * The elements of the JSON array whose `[` is at `open` in `text`, each as its own text, and where
+ * the array's `]` is. For JSON without whitespace between tokens (JSON.stringify's): an element's
+ * text is then exactly JSON.stringify of its parsed value, so NDJSON needs neither step.
+ */
+export function jsonArrayElements(text: string, open: number): { elements: string[]; close: number } {
+  const elements: string[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // To the closing quote: one not escaped (preceded by an even run of backslashes).
+      for (i++; ; i++) {
+        i = text.indexOf('"', i);
+        if (i < 0) throw new Error('unterminated string in JSON');
+        let backslashes = 0;
+        while (text.charCodeAt(i - 1 - backslashes) === 92 /* \\ */) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+    } else if (c === 123 /* { */ || c === 91 /* [ */) depth++;
+    else if (c === 125 /* } */ || c === 93 /* ] */) {
+      if (depth === 0) {
+        if (i > start) elements.push(text.slice(start, i));
+        return { elements, close: i };
+      }
+      depth--;
+    } else if (c === 44 /* , */ && depth === 0) {
+      elements.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  throw new Error('unterminated array in JSON');
 }
 
 /** `--name value`, `--flag` and `--name=value` arguments. */

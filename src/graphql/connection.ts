@@ -8,7 +8,7 @@ import type { Include } from './lookahead';
 import { type CustomFieldTypes, customFieldSpec, type EntitySpec, type FieldSpec, SqlParams } from './sql';
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+export const MAX_PAGE_SIZE = 1000;
 
 export enum SortDirection {
   ASC = 'ASC',

@@ -66,6 +66,8 @@ export class Metrics {
       help: 'Webhook deliveries pending (due or waiting for a retry), and failed for good in the last 24 hours.',
       labelNames: ['state'],
       registers: [this.registry],
+      // Every instance reads the same shared backlog: across cluster workers it is the same number, not a sum.
+      aggregator: 'max',
       async collect() {
         const [r] = await ds.query(`SELECT * FROM worker_webhook_backlog()`).catch(() => [null]);
         if (!r) return;

@@ -26,7 +26,7 @@ export class AutomationResolver {
   automationRuns(
     @Ctx() ctx: RequestContext,
     @Arg('ruleId', () => ID, { nullable: true, description: 'Only this rule.' }) ruleId?: string,
-    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 500).' }) first?: number,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 1000).' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'The cursor of the last run of the previous page.' }) after?: string,
   ) {
     return this.rules.runs(ctx.auth, { ruleId, first, after });
@@ -36,7 +36,7 @@ export class AutomationResolver {
   @Query(() => SentEmailConnection, { description: 'Emails automation sent (or, without SMTP_URL, logged), newest first (ADMIN only).' })
   sentEmails(
     @Ctx() ctx: RequestContext,
-    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 500).' }) first?: number,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 1000).' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'The cursor of the last email of the previous page.' }) after?: string,
   ) {
     const { tx, viewer } = ctx.auth;

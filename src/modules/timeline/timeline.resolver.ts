@@ -15,7 +15,7 @@ export class TimelineResolver {
   timeline(
     @Ctx() ctx: RequestContext,
     @Arg('recordId', () => ID, { description: 'Any record id.' }) recordId: string,
-    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 500).' }) first?: number,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 1000).' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'Continue after this cursor.' }) after?: string,
   ) {
     return this.service.timeline(ctx.auth, recordId, first, after);

@@ -30,7 +30,7 @@ export class WebhookResolver {
     @Ctx() ctx: RequestContext,
     @Arg('endpointId', () => ID, { nullable: true, description: 'Only this endpoint.' }) endpointId?: string,
     @Arg('status', () => DeliveryStatus, { nullable: true, description: 'Only deliveries in this state.' }) status?: DeliveryStatus,
-    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 500).' }) first?: number,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size (default 50, at most 1000).' }) first?: number,
     @Arg('after', () => String, { nullable: true, description: 'The cursor of the last delivery of the previous page.' }) after?: string,
   ) {
     return this.deliveries.list(ctx.auth, { endpointId, status, first, after });
