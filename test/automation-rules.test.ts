@@ -1,3 +1,4 @@
+import { MAX_PAGE_SIZE } from '../src/graphql/connection';
 import { apiKey, signUp, startSecondInstance, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { settleAutomation } from './helpers/automation';
 
@@ -288,7 +289,7 @@ describe('automation rules', () => {
       expect(sizes).toEqual([2, 2, 1]);
       expect(seen.map((n) => n.entityId)).toEqual([...made].reverse());
       expect(new Set(seen.map((n) => n.id)).size).toBe(5);
-      expect((await t.gql(RUNS, { r: ruleId, first: 501 }, admin.accessToken)).errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect((await t.gql(RUNS, { r: ruleId, first: MAX_PAGE_SIZE + 1 }, admin.accessToken)).errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
       expect((await t.gql(RUNS, { r: ruleId }, rep.token)).errors?.[0].extensions.code).toBe('FORBIDDEN');
       await drop(ruleId);
     });

@@ -3,9 +3,11 @@ import { types } from 'pg';
 import { join } from 'node:path';
 import { ENTITIES } from '../modules/entities';
 import { SnakeNamingStrategy } from './naming';
+import { parseTimestamptz } from './timestamptz';
 
 // DATE stays a 'YYYY-MM-DD' string (a calendar day has no time zone); numeric and int8 stay strings (exact).
 types.setTypeParser(types.builtins.DATE, (v) => v);
+types.setTypeParser(types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
 export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js');
 

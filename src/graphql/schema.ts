@@ -4,6 +4,7 @@ import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import { RESOLVERS } from '../modules';
 import { searchRecordType } from '../modules/search/search.types';
 import { authChecker } from './auth-checker';
+import { callFieldResolversDirectly } from './direct-resolvers';
 import { DateTimeScalar } from './scalars';
 
 /** The schema, from the resolver classes; `container` hands type-graphql the wired resolver instances. */
@@ -20,6 +21,7 @@ export function buildSchema(container?: ContainerType): GraphQLSchema {
   });
   // Compiled execution needs a union's type at once; type-graphql's resolveType always returns a promise.
   (schema.getType('SearchRecord') as GraphQLUnionType).resolveType = searchRecordType;
+  if (container) callFieldResolversDirectly(schema, container);
   return schema;
 }
 
