@@ -184,6 +184,30 @@ describe('real-time subscriptions (graphql-ws)', () => {
     });
   });
 
+  it('many subscribers of one workspace each get every event, in commit order, the same for all: results ready at once and results that wait on a relation', async () => {
+    const plain = await Promise.all(Array.from({ length: 4 }, () => subscribeOn(t, admin.accessToken, RECORD_CHANGED, { types: ['ACTIVITY'] })));
+    const related = await Promise.all(Array.from({ length: 4 }, () => subscribeOn(t, admin.accessToken, ACTIVITY_FEED, { filter: { subject: { startsWith: 'Burst ' } } })));
+    const reference = await subscribeOn(b, admin.accessToken, RECORD_CHANGED, { types: ['ACTIVITY'] });
+    // 60 events in one commit (one batch on the bus, executed side by side), then 20 one by one.
+    const batch = Array.from({ length: 60 }, (_, i) => ({ externalId: `burst-${i}`, type: 'NOTE', subject: `Burst ${i}` }));
+    expect((await t.gql(`mutation($i: [UpsertActivityInput!]!) { upsertActivities(inputs: $i) { created } }`, { i: batch }, admin.accessToken)).data.upsertActivities.created).toBe(60);
+    for (let i = 60; i < 80; i++) expect((await t.gql(CREATE_ACTIVITY, { i: { type: 'NOTE', subject: `Burst ${i}` } }, admin.accessToken)).errors).toBeUndefined();
+    await reference.waitFor(80);
+    await Promise.all([...plain, ...related].map((x) => x.waitFor(80)));
+    await new Promise((r) => setTimeout(r, 200));
+    // The order of the change feed: the bus's order, which a second instance's subscriber sees too.
+    const order = reference.data.map((d) => d.recordChanged);
+    expect(order).toHaveLength(80);
+    for (const x of plain) expect(x.data.map((d) => d.recordChanged)).toEqual(order);
+    const feed = related[0].data.map((d) => d.activityFeed);
+    expect(feed.map((f) => f.cursor)).toEqual(order.map((e: { cursor: string }) => e.cursor));
+    expect(feed.map((f) => f.activity.id)).toEqual(order.map((e: { entityId: string }) => e.entityId));
+    expect(new Set(feed.map((f) => f.activity.subject)).size).toBe(80);
+    expect(feed.every((f) => f.activity.owner.name === 'Admin')).toBe(true);
+    for (const x of related) expect(x.data.map((d) => d.activityFeed)).toEqual(feed);
+    for (const x of [...plain, ...related]) expect(x.results.filter((r) => r.errors)).toEqual([]);
+  });
+
   describe('notificationReceived', () => {
     it('delivers a notification to its user only; the inbox lists it and marks it read', async () => {
       const rep = await userWithRole(t, admin, 'REP');

@@ -1,9 +1,11 @@
+import type { ExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../logger';
 import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
 import type { ActorRef } from '../modules/events/event.service';
+import type { DirectSink } from '../modules/realtime/live-stream';
 import type { RealtimeService } from '../modules/realtime/realtime.service';
 import type { IdempotentRequest } from '../modules/idempotency/idempotency.service';
 import type { CostReport } from './cost-limiter';
@@ -17,6 +19,14 @@ export interface ServiceContext {
   readonly actor: ActorRef;
 }
 
+/** A subscriber's socket as the direct delivery of results sees it. */
+export interface DirectOutput {
+  /** The client has fallen behind: results go through graphql-ws, which waits for it. */
+  congested(): boolean;
+  /** Writes a `next` message with this result (formatted as onNext formats it). */
+  send(result: ExecutionResult): void;
+}
+
 /** One per GraphQL operation (HTTP request or subscription). */
 export class RequestContext {
   private _loaders?: Loaders;
@@ -28,6 +38,10 @@ export class RequestContext {
   realtime?: RealtimeService;
   /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */
   idempotent?: IdempotentRequest;
+  /** For subscriptions (set by the WebSocket layer): the subscriber's socket, to write results to directly (shared-execution.ts). */
+  directOutput?: DirectOutput;
+  /** For subscriptions: what takes the source's values past the iterator (set by shared-execution.ts, attached by perEvent). */
+  directSink?: DirectSink<unknown>;
 
   constructor(
     readonly requestId: string,
@@ -52,6 +66,13 @@ export class RequestContext {
     this._loaders = undefined;
     if (this._tx?.untouched) return undefined;
     return this.replaceTransaction();
+  }
+
+  /** A context for the same viewer with its own loaders and transaction: for work done once for many subscribers. */
+  sibling(): RequestContext {
+    const context = new RequestContext(this.requestId, this.ds, this.config, this.log, this.viewer, this.viewer ? new TenantTransaction(this.ds, this.viewer.workspaceId) : null, this.authError);
+    context.realtime = this.realtime;
+    return context;
   }
 
   private async replaceTransaction(): Promise<void> {

@@ -104,29 +104,48 @@ function uncorkAll(): void {
 }
 
 /**
+ * Writes `next` messages of subscription `id` straight to its socket, past graphql-ws (see
+ * shared-execution.ts): the same message graphql-ws would send, corked for the turn like its.
+ */
+export function nextMessageWriter(extra: WsExtra, id: string) {
+  const net = extra.request.socket as Socket;
+  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  return {
+    /** The client has a megabyte unread: what follows goes through graphql-ws, which waits for it. */
+    congested: () => extra.socket.bufferedAmount >= HIGH_WATER_BYTES,
+    write(payloadJson: string): void {
+      if (extra.socket.readyState !== extra.socket.OPEN) return;
+      corkForThisTurn(net);
+      extra.socket.send(head + payloadJson + '}');
+    },
+  };
+}
+
+/** A shared result's JSON, made once for all the subscribers it goes to. */
+export function resultJson(result: object): string {
+  let json = serialized.get(result);
+  if (json === undefined) serialized.set(result, (json = JSON.stringify(result)));
+  return json;
+}
+
+/**
  * A `next` payload serialized once for all the subscribers it goes to: a thousand subscribers of one
  * workspace get the same result object (shared-execution.ts), and graphql-ws serialized it for each.
  * graphql-ws stringifies the message and hands it to `send` at once, synchronously; the payload's
  * toJSON leaves a mark in the message and its JSON here, and `send` puts the JSON in place of the mark.
  */
 export function serializedOnce(result: object): object {
-  let payload = serialized.get(result);
-  if (!payload) {
-    const json = JSON.stringify(result);
-    payload = {
-      toJSON: () => {
-        pendingPayload = json;
-        return MARK;
-      },
-    };
-    serialized.set(result, payload);
-  }
-  return payload;
+  return {
+    toJSON: () => {
+      pendingPayload = resultJson(result);
+      return MARK;
+    },
+  };
 }
 
 const MARK = '\u0000trellis:payload\u0000';
 const MARK_JSON = JSON.stringify(MARK);
-const serialized = new WeakMap<object, object>();
+const serialized = new WeakMap<object, string>();
 let pendingPayload: string | null = null;
 
 /** The message with its payload's JSON in place of the mark (the last one: the id before it is the client's). */

@@ -15,7 +15,7 @@ import { RequestContext } from './context';
 import { type CostLimiter, costKey } from './cost-limiter';
 import { formatError } from './errors';
 import { subscribeShared } from './shared-execution';
-import { serializedOnce, serveGraphqlWs } from './ws-transport';
+import { nextMessageWriter, resultJson, serializedOnce, serveGraphqlWs, type WsExtra } from './ws-transport';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
 type ConnectionExtra = {
@@ -56,6 +56,9 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
       onInternal: (err) => log.error({ err }, 'internal error (ws)'),
       onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable (ws)'),
     });
+  const withFormattedErrors = (r: ExecutionResult) => ({ ...r, errors: r.errors!.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) });
+  /** A result as onNext answers it, as JSON (for results written past graphql-ws, see shared-execution.ts). */
+  const answerJson = (r: ExecutionResult) => (r.errors?.length ? JSON.stringify(withFormattedErrors(r)) : resultJson(r));
   const perCredential = new Map<string, number>();
   let open = 0;
 
@@ -124,6 +127,8 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const viewer = extra.viewer!;
         const contextValue = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
         contextValue.realtime = realtime;
+        const writer = nextMessageWriter(extra as WsExtra, id);
+        contextValue.directOutput = { congested: writer.congested, send: (result) => writer.write(answerJson(result)) };
         extra.operations!.set(id, contextValue);
         return { schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
       },
@@ -136,9 +141,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
       // Not async: called for every event and subscriber, and most events need no commit.
       onNext: (_ctx, _id, _payload, args, result) => {
         const r = result as ExecutionResult;
-        const answer = (
-          r.errors?.length ? { ...r, errors: r.errors.map((e) => format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)) } : serializedOnce(r)
-        ) as ExecutionResult;
+        const answer = (r.errors?.length ? withFormattedErrors(r) : serializedOnce(r)) as ExecutionResult;
         const tx = (args.contextValue as RequestContext).tx;
         if (!tx || tx.untouched) return answer;
         return tx

@@ -14,6 +14,31 @@ export interface Emitter<T> {
 }
 
 /**
+ * A way to deliver a subscription's values without the iterator (graphql-ws' loop, the result
+ * mapping, a promise per value): shared-execution.ts writes a value's shared result straight to the
+ * subscriber's socket. It takes a value only when it can keep the order; the stream holds back what
+ * it does not take until what it took is written.
+ */
+export interface DirectSink<T> {
+  /** Takes `value` for delivery (true), or leaves it to the iterator (false). Called only when the iterator has delivered everything before it. */
+  offer(value: T | Error): boolean;
+  /** Values taken and not yet written. */
+  readonly pending: number;
+  /** Called by the sink when `pending` drops to 0. */
+  onIdle: (() => void) | null;
+  /** The stream ended: nothing more is written. */
+  cancel(): void;
+}
+
+const DIRECT = Symbol('direct sink');
+
+/** Lets `sink` take `stream`'s values (when `stream` is a liveStream; other sources are left as they are). */
+export function attachDirectSink<T>(stream: AsyncIterable<T | Error>, sink: DirectSink<T> | undefined): void {
+  const attach = (stream as { [DIRECT]?: (sink: DirectSink<T>) => void })[DIRECT];
+  if (sink && attach) attach(sink);
+}
+
+/**
  * The source of one subscription. `setup` starts producing (when the subscriber first asks for a
  * value) and returns its cleanup, which runs when the subscriber leaves or the stream ends. A
  * subscriber that falls `maxQueue` values behind is not buffered without end: it gets a RATE_LIMITED
@@ -40,6 +65,7 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
   let started = false;
   let finished = false;
   let cleanup: (() => void) | undefined;
+  let sink: DirectSink<T> | null = null;
   /** Stops the producer (once): at the end of the stream, before what is queued is delivered. */
   const stopProducing = () => {
     const stop = cleanup;
@@ -54,27 +80,48 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
     queue = [];
     head = 0;
     open--;
+    sink?.cancel();
     stopProducing();
   };
-  const deliver = (item: Item<T>) => {
-    if (waiter) {
-      const w = waiter;
+  /** Hands the waiting iterator its next value, or the end; not while the sink has writes to make first. */
+  const wake = () => {
+    if (!waiter || sink?.pending) return;
+    const w = waiter;
+    if (head < queue.length) {
       waiter = null;
+      const item = take();
       item.taken?.();
       w({ value: item.value, done: false });
-    } else queue.push(item);
+    } else if (closed) {
+      waiter = null;
+      finish();
+      w(DONE);
+    }
+  };
+  const take = (): Item<T> => {
+    const item = queue[head]!;
+    queue[head++] = undefined;
+    // Drop the taken slots now and then, so that a long-lived queue does not grow.
+    if (head >= 1024 && head * 2 >= queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    return item;
+  };
+  const deliver = (item: Item<T>) => {
+    // The sink may take a value when all before it are delivered or its own: the iterator waits
+    // (it took everything before) or the sink holds writes still to make, and nothing is queued here.
+    // A replayed value (with `taken`) goes through the iterator, which paces the replay.
+    if (sink && !item.taken && head === queue.length && (waiter || sink.pending) && sink.offer(item.value)) return;
+    queue.push(item);
+    wake();
   };
   const end = (err?: Error) => {
     if (closed) return;
     if (err) deliver({ value: err });
     closed = true;
     stopProducing();
-    if (waiter) {
-      const w = waiter;
-      waiter = null;
-      finish();
-      w(DONE);
-    }
+    wake();
   };
   const accept = (item: Item<T>): boolean => {
     if (closed) return false;
@@ -117,18 +164,12 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
   return {
     next(): Promise<IteratorResult<T | Error>> {
       if (!started) start();
-      if (head < queue.length) {
-        const item = queue[head]!;
-        queue[head++] = undefined;
-        // Drop the taken slots now and then, so that a long-lived queue does not grow.
-        if (head >= 1024 && head * 2 >= queue.length) {
-          queue = queue.slice(head);
-          head = 0;
-        }
+      if (head < queue.length && !sink?.pending) {
+        const item = take();
         item.taken?.();
         return Promise.resolve({ value: item.value, done: false });
       }
-      if (closed || finished) {
+      if ((closed || finished) && !sink?.pending && head === queue.length) {
         if (started) finish();
         return Promise.resolve(DONE);
       }
@@ -150,15 +191,21 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
     [Symbol.asyncIterator]() {
       return this;
     },
-  };
+    [DIRECT](direct: DirectSink<T>) {
+      sink = direct;
+      direct.onIdle = wake;
+    },
+  } as AsyncIterableIterator<T | Error>;
 }
 
 /**
  * graphql-ws builds one context per subscription and executes every event with it: each event gets
  * fresh loaders here, and a fresh transaction unless nothing ran in the last one (RequestContext.beginEvent),
  * so nothing is served from an earlier event's cache. (ws.ts commits a used transaction in onNext.)
+ * It also hands the stream the subscription's direct sink (shared-execution.ts), when it has one.
  */
 export function perEvent<T>(ctx: RequestContext, source: AsyncIterable<T>): AsyncIterableIterator<T> {
+  attachDirectSink(source, ctx.directSink);
   const it = source[Symbol.asyncIterator]();
   return {
     next() {
