@@ -1,7 +1,8 @@
 // `npm run bench:sync`: what integrations see (issue 4).
 //  1. Upsert 100 000 contacts through the API in batches of 1000, beside a raw COPY of the same rows.
-//  2. Export opportunities through the API page by page (the export CLI's code), with its memory: one
-//     chain of pages (the CLI's default), then two (`--parallel 2`).
+//  2. Export opportunities through the API page by page (the export CLI's code), with its memory:
+//     from one server process, one chain of pages (the CLI's default) and two (`--parallel 2`); then
+//     from two (WEB_CONCURRENCY=2, the machine's two cores), two chains and three.
 // Sizes: BENCH_SYNC_CONTACTS (100000), BENCH_EXPORT_ROWS (1000000: stops early if the data has fewer).
 // BENCH_SYNC_CONCURRENCY (2): batches in flight at once, as an integration keeps the server busy while
 // PostgreSQL writes the previous batch (1: one after the other).
@@ -90,6 +91,14 @@ async function upsertBench(): Promise<Record<string, number>> {
   }
 }
 
+/** How the export is measured: the server's processes, and the CLI's chains of pages. */
+const EXPORT_RUNS = [
+  { processes: 1, parallel: 1, key: 'exportRowsPerSecond' },
+  { processes: 1, parallel: 2, key: 'exportParallel2RowsPerSecond' },
+  { processes: 2, parallel: 2, key: 'export2ProcessesParallel2RowsPerSecond' },
+  { processes: 2, parallel: 3, key: 'export2ProcessesParallel3RowsPerSecond' },
+] as const;
+
 async function exportBench(): Promise<Record<string, number> | null> {
   const cfg = loadBenchConfig();
   const manifest = readManifest(cfg);
@@ -99,31 +108,36 @@ async function exportBench(): Promise<Record<string, number> | null> {
   }
   const db = await startDatabase(cfg);
   try {
-    const trellis = await startServer('trellis', { db, logDir: cfg.dataDir, workspaceId: manifest.workspaceId, apiKey: manifest.apiKey, trellisRoot: ROOT });
-    try {
-      const out: Record<string, number> = {};
-      // The CLI's default (one chain of pages, rows in the list's order), then --parallel 2.
-      for (const parallel of [1, 2]) {
-        let bytes = 0;
-        let peakHeap = 0;
-        const sink = new Writable({
-          write(chunk: Buffer, _enc, cb) {
-            bytes += chunk.length;
-            cb();
-          },
-        });
-        const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 200);
-        const startHeap = process.memoryUsage().heapUsed;
-        const { rows, seconds } = await exportRows({ url: trellis.url, token: manifest.apiKey }, { entity: 'opportunities', format: 'ndjson', out: sink, limit: EXPORT_ROWS, quiet: true, parallel });
-        clearInterval(sampler);
-        const rate = rows / seconds;
-        console.log(`  export --parallel ${parallel}: ${rows} opportunities (${(bytes / 1e6).toFixed(0)} MB NDJSON) in ${seconds.toFixed(1)} s = ${Math.round(rate)} rows/s; client heap ${(startHeap / 1e6).toFixed(0)} -> peak ${(peakHeap / 1e6).toFixed(0)} MB`);
-        Object.assign(out, parallel === 1 ? { exportRows: rows, exportRowsPerSecond: Math.round(rate), exportPeakHeapMB: Math.round(peakHeap / 1e6) } : { exportParallel2RowsPerSecond: Math.round(rate), exportParallel2PeakHeapMB: Math.round(peakHeap / 1e6) });
+    const out: Record<string, number> = {};
+    let peakHeapMB = 0;
+    for (const processes of [1, 2]) {
+      const trellis = await startServer('trellis', { db, logDir: cfg.dataDir, workspaceId: manifest.workspaceId, apiKey: manifest.apiKey, trellisRoot: ROOT, trellisEnv: { WEB_CONCURRENCY: String(processes) } });
+      try {
+        for (const run of EXPORT_RUNS.filter((r) => r.processes === processes)) {
+          let bytes = 0;
+          let peakHeap = 0;
+          const sink = new Writable({
+            write(chunk: Buffer, _enc, cb) {
+              bytes += chunk.length;
+              cb();
+            },
+          });
+          const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 200);
+          const startHeap = process.memoryUsage().heapUsed;
+          const { rows, seconds } = await exportRows({ url: trellis.url, token: manifest.apiKey }, { entity: 'opportunities', format: 'ndjson', out: sink, limit: EXPORT_ROWS, quiet: true, parallel: run.parallel });
+          clearInterval(sampler);
+          const rate = rows / seconds;
+          console.log(`  export, ${processes} server process(es), --parallel ${run.parallel}: ${rows} opportunities (${(bytes / 1e6).toFixed(0)} MB NDJSON) in ${seconds.toFixed(1)} s = ${Math.round(rate)} rows/s; client heap ${(startHeap / 1e6).toFixed(0)} -> peak ${(peakHeap / 1e6).toFixed(0)} MB`);
+          out.exportRows = rows;
+          out[run.key] = Math.round(rate);
+          peakHeapMB = Math.max(peakHeapMB, Math.round(peakHeap / 1e6));
+        }
+      } finally {
+        await trellis.stop();
       }
-      return out;
-    } finally {
-      await trellis.stop();
     }
+    out.exportPeakHeapMB = peakHeapMB;
+    return out;
   } finally {
     await db.stop();
   }
