@@ -70,7 +70,7 @@ export interface Workers {
   stop(): Promise<void>;
 }
 
-/** In the primary: forks `count` workers, replaces any that dies after it served, answers metric requests. */
+/** In the primary: forks `count` workers, replaces any that dies once the service has started, answers metric requests. */
 export function forkWorkers(count: number, setup: WorkerSetup, log: Logger): Workers {
   const aggregator = new AggregatorRegistry();
   let stopping = false;
@@ -100,7 +100,8 @@ export function forkWorkers(count: number, setup: WorkerSetup, log: Logger): Wor
   });
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return;
-    if (!served.has(worker)) {
+    // At the start, a worker that cannot serve fails the start (the others would fail alike).
+    if (port === undefined && !served.has(worker)) {
       rejectListening(new Error(`a worker exited before it served (code ${code}, signal ${signal})`));
       return;
     }
