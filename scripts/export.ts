@@ -44,8 +44,8 @@ export interface ExportOptions {
    * Ranges of creation time read at once (default 1: rows in the list's order). Each range is a
    * chain of pages (a page's cursor is needed for the next), so one chain leaves the server idle while
    * PostgreSQL reads and while the page travels. On the 2-core bench machine, where server, database
-   * and client share the cores: 19.4k rows/s with 1, 23.7k with 2; more help only a server with cores
-   * to spare. Pages of the ranges interleave in the output.
+   * and client share the cores: 24.1k rows/s with 1, 32.9k with 2; 3 help a server with a process
+   * per core (WEB_CONCURRENCY=2: 37.0k with 2, 41.5k with 3). Pages of the ranges interleave in the output.
    */
   parallel?: number;
 }

@@ -105,7 +105,7 @@ function uncorkAll(): void {
 
 /**
  * Writes `next` messages of subscription `id` straight to its socket, past graphql-ws (see
- * shared-execution.ts): the same message graphql-ws would send, corked for the turn like its.
+ * shared-execution.ts): the message graphql-ws would send, corked for the turn like graphql-ws' own.
  */
 export function nextMessageWriter(extra: WsExtra, id: string) {
   const net = extra.request.socket as Socket;
