@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   DB_CONNECT_TIMEOUT_MS: int(10_000, 0, 600_000),
   ACCESS_TOKEN_TTL_SECONDS: int(900, 60, 86400),
   REFRESH_TOKEN_TTL_DAYS: int(30, 1, 365),
+  REFRESH_TOKEN_REUSE_GRACE_SECONDS: int(0, 0, 300),
   MAX_QUERY_DEPTH: int(12, 2, 50),
   MAX_QUERY_ALIASES: int(30, 1, 1000),
   MAX_QUERY_DIRECTIVES: int(50, 1, 1000),
@@ -73,6 +74,8 @@ export interface Config {
   readonly dbConnectTimeoutMs: number;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlDays: number;
+  /** A used refresh token presented again within this many seconds is refused without ending its family (two tabs racing); 0: every reuse ends it. */
+  readonly refreshTokenReuseGraceSeconds: number;
   readonly limits: {
     readonly depth: number;
     readonly aliases: number;
@@ -168,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: e.DB_CONNECT_TIMEOUT_MS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    refreshTokenReuseGraceSeconds: e.REFRESH_TOKEN_REUSE_GRACE_SECONDS,
     limits: Object.freeze({
       depth: e.MAX_QUERY_DEPTH,
       aliases: e.MAX_QUERY_ALIASES,

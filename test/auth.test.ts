@@ -77,6 +77,39 @@ describe('authentication', () => {
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
   });
 
+  describe('with REFRESH_TOKEN_REUSE_GRACE_SECONDS', () => {
+    let g: TestApp;
+    let user: SignedUp;
+    beforeAll(async () => {
+      g = await startTestApp({ REFRESH_TOKEN_REUSE_GRACE_SECONDS: '5' });
+      user = await signUp(g, 'Grace Co');
+    });
+    afterAll(() => g.close());
+    const reuses = async () => (await g.sql(`SELECT 1 FROM event WHERE entity_id = $1 AND type = 'user.refresh_token_reused'`, [user.userId])).length;
+
+    it("two tabs refreshing at once: one wins, the other is refused, and the winner's session goes on", async () => {
+      const login = (await g.gql(LOGIN, { e: user.email, p: user.password })).data.logIn;
+      const results = await Promise.all([g.gql(REFRESH, { t: login.refreshToken }), g.gql(REFRESH, { t: login.refreshToken })]);
+      const won = results.filter((r) => !r.errors);
+      expect(won).toHaveLength(1);
+      expect(codes(results.find((r) => r.errors)!)).toEqual(['UNAUTHENTICATED']);
+      const next = await g.gql(REFRESH, { t: won[0].data.refreshToken.refreshToken });
+      expect(next.errors).toBeUndefined();
+      expect((await g.gql('{ me { kind } }', {}, next.data.refreshToken.accessToken)).data.me.kind).toBe('USER');
+      expect(await reuses()).toBe(0);
+    });
+
+    it('a reuse after the grace is a replay: the whole family ends', async () => {
+      const login = (await g.gql(LOGIN, { e: user.email, p: user.password })).data.logIn;
+      const rotated = await g.gql(REFRESH, { t: login.refreshToken });
+      expect(rotated.errors).toBeUndefined();
+      await g.sql(`UPDATE refresh_token SET used_at = used_at - interval '6 seconds' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [login.refreshToken]);
+      expect(codes(await g.gql(REFRESH, { t: login.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+      expect(codes(await g.gql(REFRESH, { t: rotated.data.refreshToken.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+      expect(await reuses()).toBe(1);
+    });
+  });
+
   it('logOut ends the session', async () => {
     const login = (await t.gql(LOGIN, { e: admin.email, p: admin.password })).data.logIn;
     const out = await t.gql('mutation($t: String!) { logOut(refreshToken: $t) }', { t: login.refreshToken });

@@ -104,6 +104,7 @@ describe('loadConfig', () => {
       changeFeedRetentionDays: 30,
       apiKeyCacheMs: 5000,
       refreshTokenTtlDays: 30,
+      refreshTokenReuseGraceSeconds: 0,
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 5000, cost: 50000, bodyBytes: 1_000_000 },
       ws: { maxSubscriptionsPerConnection: 50, maxConnectionsPerCredential: 100, initTimeoutMs: 10_000, keepAliveMs: 12_000, maxQueue: 1000 },
       webhooks: { allowPrivateNetworks: false, timeoutMs: 10_000, concurrency: 64, workers: true },

@@ -78,7 +78,8 @@ export class AuthService {
 
   /**
    * Trades a refresh token for new tokens. Each token works once: presenting a used one means it
-   * leaked, so its whole family (every token of that log-in) is revoked.
+   * leaked, so its whole family (every token of that log-in) is revoked; unless it was used within
+   * REFRESH_TOKEN_REUSE_GRACE_SECONDS (0 by default: strict).
    */
   async refresh(token: string): Promise<AuthPayload> {
     const hash = sha256(token);
@@ -93,8 +94,14 @@ export class AuthService {
         [wid, hash],
       );
       if (!used) {
-        const stale = await tx.one<{ user_id: string; family_id: string; used_at: Date | null }>('SELECT user_id, family_id, used_at FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2', [wid, hash]);
-        if (stale?.used_at) {
+        const stale = await tx.one<{ user_id: string; family_id: string; used_at: Date | null; raced: boolean }>(
+          `SELECT user_id, family_id, used_at, $3::int > 0 AND used_at > clock_timestamp() - make_interval(secs => $3::int) AS raced
+           FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2`,
+          [wid, hash, this.config.refreshTokenReuseGraceSeconds],
+        );
+        // Used within the grace (when one is set): taken for two clients of one session racing (two
+        // tabs refreshing at once) rather than a stolen token replayed. Refused, but the winner's session stands.
+        if (stale?.used_at && !stale.raced) {
           await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL', [wid, stale.family_id]);
           await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id) });
         }
