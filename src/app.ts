@@ -46,6 +46,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   app.disable('x-powered-by');
   // Express hashes every body it sends for an ETag; GraphQL answers are POSTed and never revalidated, and a 300 KB page hashed per request is wasted work.
   app.set('etag', false);
+  // req.ip (per-address limits, logs) believes X-Forwarded-For only from the proxies configured.
+  app.set('trust proxy', config.trustProxy);
   const server = createServer(app);
   await services.eventBus.start();
   services.webhooks.start();

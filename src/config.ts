@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -54,6 +55,10 @@ const EnvSchema = z.object({
   MIGRATIONS_RUN: bool(true),
   // No default here: it depends on NODE_ENV (see loadConfig).
   EXPLORER: z.enum(['true', 'false', '1', '0']).optional(),
+  TRUST_PROXY: z
+    .string()
+    .refine(isTrustProxy, 'must be true, false, a number of proxies, or a comma-separated list of addresses, subnets (CIDR) or loopback, linklocal, uniquelocal')
+    .optional(),
 });
 
 export interface Config {
@@ -131,6 +136,12 @@ export interface Config {
   readonly runMigrations: boolean;
   /** GraphiQL for browsers at GET /graphql: on by default, off in production unless EXPLORER=true. */
   readonly explorer: boolean;
+  /**
+   * Which proxies in front of the service are believed about the client's address (X-Forwarded-For),
+   * as Express's `trust proxy`: per-address limits key on that address. None by default: a client
+   * could otherwise name any address it likes.
+   */
+  readonly trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {}
@@ -207,7 +218,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoSeed: e.DEMO_SEED,
     runMigrations: e.MIGRATIONS_RUN,
     explorer: e.EXPLORER === undefined ? e.NODE_ENV !== 'production' : e.EXPLORER === 'true' || e.EXPLORER === '1',
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
   });
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isTrustProxy(v: string): boolean {
+  if (/^(true|false|\d{1,2})$/.test(v)) return true;
+  return v.split(',').every((entry) => {
+    const [address, prefix, ...rest] = entry.trim().split('/');
+    if (PROXY_NAMES.has(address) && prefix === undefined) return true;
+    const family = isIP(address);
+    return family !== 0 && !rest.length && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+  });
+}
+
+function trustProxyOf(v: string | undefined): boolean | number | string[] {
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((entry) => entry.trim());
 }
 
 function readOrCreateSecret(dataDir: string): string {

@@ -32,6 +32,8 @@ const INVALID: [string, Record<string, string>, string][] = [
   ['MAX_QUERY_DEPTH below its minimum', { MAX_QUERY_DEPTH: '1' }, 'MAX_QUERY_DEPTH'],
   ['DB_POOL_SIZE zero', { DB_POOL_SIZE: '0' }, 'DB_POOL_SIZE'],
   ['WEB_CONCURRENCY not a whole number', { WEB_CONCURRENCY: 'auto' }, 'WEB_CONCURRENCY'],
+  ['TRUST_PROXY not an address', { TRUST_PROXY: 'loopback, proxy.internal' }, 'TRUST_PROXY'],
+  ['TRUST_PROXY with a prefix too long', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
   ['API_KEY_CACHE_MS negative', { API_KEY_CACHE_MS: '-1' }, 'API_KEY_CACHE_MS'],
   ['EXPLORER not a boolean', { EXPLORER: 'on' }, 'EXPLORER'],
 ];
@@ -114,6 +116,7 @@ describe('loadConfig', () => {
       demoSeed: true,
       runMigrations: true,
       explorer: true,
+      trustProxy: false,
     });
     expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(c)).toBe(true);

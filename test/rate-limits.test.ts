@@ -96,6 +96,29 @@ describe('rate limits', () => {
       let code: string | undefined;
       for (let i = 0; i < 15 && code !== 'RATE_LIMITED'; i++) code = (await t.gql(LOG_IN, { e: `nobody${i}@example.com`, p: 'x' })).errors?.[0].extensions.code;
       expect(code).toBe('RATE_LIMITED');
+      // Without TRUST_PROXY, an address a client names itself changes nothing.
+      expect((await t.gql(LOG_IN, { e: 'nobody@example.com', p: 'x' }, undefined, { 'x-forwarded-for': '203.0.113.99' })).errors?.[0].extensions.code).toBe('RATE_LIMITED');
+    });
+  });
+
+  describe('behind a proxy (TRUST_PROXY)', () => {
+    let t: TestApp;
+    const LOG_IN = `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }`;
+    beforeAll(async () => {
+      // The test client connects from loopback: it plays the proxy.
+      t = await startTestApp({ TRUST_PROXY: 'loopback', LOGIN_ATTEMPTS_PER_ADDRESS: '4' });
+    });
+    afterAll(() => t.close());
+    const attempt = (from: string, i: number) => t.gql(LOG_IN, { e: `someone${i}@example.com`, p: 'x' }, undefined, { 'x-forwarded-for': from });
+
+    it('counts sign-in attempts per client address as the proxy reports it', async () => {
+      const codes: (string | undefined)[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await attempt('203.0.113.1', i)).errors?.[0].extensions.code);
+      expect(codes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED']);
+      // Another client behind the same proxy is not held back by the first one's attempts.
+      expect((await attempt('203.0.113.2', 9)).errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+      // A client's own X-Forwarded-For entry before the proxy's does not help it: the proxy's last entry counts.
+      expect((await attempt('198.51.100.7, 203.0.113.1', 10)).errors?.[0].extensions.code).toBe('RATE_LIMITED');
     });
   });
 });
