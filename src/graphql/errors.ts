@@ -42,7 +42,8 @@ export const badField = (field: string, message: string) => badInput([{ field, m
 
 /** How long a client should wait before retrying when the database is unavailable (a restart or failover takes seconds). */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
-const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable (its database cannot be reached); retry shortly';
+// Also when every pooled connection stayed busy past DB_CONNECT_TIMEOUT_MS: the pool reports both alike.
+const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable (its database cannot be reached, or has no free connection); retry shortly';
 /** The database cannot be reached: retryable; over HTTP a 503 with Retry-After. */
 /** SERVICE_UNAVAILABLE as the client sees it (no stack, no detail of the failure). */
 export const unavailableAnswer = (): GraphQLFormattedError => ({ message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } });
