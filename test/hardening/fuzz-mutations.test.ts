@@ -6,7 +6,7 @@ import { variablesArbitrary } from './support/arbitraries';
 import { ownerClient, startHardeningApp } from './support/app';
 import { buildFixture, type Fixture } from './support/fixture';
 import { documentOf, rootFields } from './support/schema-walk';
-import { tenantTables } from './support/snapshot';
+import { tableMarks, tenantTables } from './support/snapshot';
 
 /**
  * Property-based fuzzing of every mutation's input: variables of the mutation's own types, with
@@ -55,11 +55,7 @@ describe('fuzzing every mutation', () => {
   });
 
   /** Rows per table and the newest row version (xmin): any insert, update or delete changes it. */
-  async function state(): Promise<Record<string, string>> {
-    const parts = tables.map((x, i) => `SELECT ${i} AS i, count(*)::int AS n, coalesce(max(xmin::text::bigint), 0)::text AS v FROM ${x}`);
-    const { rows } = await owner.query<{ i: number; n: number; v: string }>(parts.join(' UNION ALL '));
-    return Object.fromEntries(rows.map((r) => [tables[r.i], `${r.n}@${r.v}`]));
-  }
+  const state = () => tableMarks(owner, tables);
 
   it('fuzzes every mutation of the schema', () => {
     expect(mutations.length).toBeGreaterThan(60);

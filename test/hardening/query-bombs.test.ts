@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { MAX_PAGE_SIZE } from '../../src/graphql/connection';
 import { codes, signUp, type GqlResponse, type SignedUp, type TestApp } from '../helpers/app';
 import { countTokens, queryOfDepth, queryOfTokens } from '../helpers/queries';
 import { expectNoStack, startHardeningApp, within } from './support/app';
@@ -123,10 +124,10 @@ describe('query bombs over HTTP and WebSocket alike', () => {
       await expectRefused(`{ ${field}(first: 100000) { nodes { id } } }`, 'QUERY_TOO_COMPLEX');
       await expectRefused(`query($n: Int) { ${field}(first: $n) { nodes { id } } }`, 'QUERY_TOO_COMPLEX', { n: 100000 });
     }
-    // Under the cost limit but over the page size limit (500): refused as bad input, for each list.
+    // Under the cost limit but over the page size limit (MAX_PAGE_SIZE): refused as bad input, for each list.
     for (const field of ['users', 'accounts']) {
-      const h = await http(`{ ${field}(first: 1000) { totalCount } }`);
-      const w = await ws(`{ ${field}(first: 1000) { totalCount } }`);
+      const h = await http(`{ ${field}(first: ${MAX_PAGE_SIZE + 1}) { totalCount } }`);
+      const w = await ws(`{ ${field}(first: ${MAX_PAGE_SIZE + 1}) { totalCount } }`);
       expect(codes(h)).toEqual(['BAD_USER_INPUT']);
       expect(wsCodes(w)).toEqual(['BAD_USER_INPUT']);
       expect(h.data?.[field] ?? null).toBeNull();
@@ -136,7 +137,7 @@ describe('query bombs over HTTP and WebSocket alike', () => {
       expect(codes(h)).toEqual(['BAD_USER_INPUT']);
       expectNoStack(h.body);
     }
-    await expectRuns('{ users(first: 500) { totalCount } }');
+    await expectRuns(`{ users(first: ${MAX_PAGE_SIZE}) { totalCount } }`);
   });
 
   it('nested connections are priced by the rows they may fetch, on both transports', async () => {

@@ -12,18 +12,43 @@ export async function tenantTables(c: Client): Promise<string[]> {
 const scope = (table: string) => (table === 'workspace' ? 'id' : 'workspace_id');
 
 /**
+ * The analytics rollups (tables with a `compacted` column) hold deltas that the rollup compactor
+ * merges in the background, whatever a test does: what they say is the sum of their values per key,
+ * so that is what is compared. Every other table is compared row by row.
+ */
+export async function rowSources(c: Client, tables: string[]): Promise<Map<string, string>> {
+  const { rows } = await c.query<{ table_name: string; column_name: string; data_type: string }>(
+    `SELECT table_name, column_name, data_type FROM information_schema.columns
+     WHERE table_schema = 'public' AND table_name = ANY($1)
+       AND table_name IN (SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'compacted')
+     ORDER BY table_name, ordinal_position`,
+    [tables],
+  );
+  const sources = new Map(tables.map((t) => [t, t]));
+  for (const t of new Set(rows.map((r) => r.table_name))) {
+    const cols = rows.filter((r) => r.table_name === t && r.column_name !== 'compacted');
+    const keys = cols.filter((r) => !['bigint', 'integer', 'numeric'].includes(r.data_type)).map((r) => r.column_name);
+    const values = cols.filter((r) => ['bigint', 'integer', 'numeric'].includes(r.data_type)).map((r) => r.column_name);
+    sources.set(t, `(SELECT ${keys.join(', ')}, ${values.map((v) => `sum(${v}) AS ${v}`).join(', ')} FROM ${t} GROUP BY ${keys.join(', ')} HAVING ${values.map((v) => `sum(${v}) <> 0`).join(' OR ')})`);
+  }
+  return sources;
+}
+
+/**
  * Every row of a workspace, per table: its count and a hash of the rows' full text. Any insert,
  * update or delete in the workspace changes it (stronger than a count and max(updated_at)).
  */
 export async function workspaceSnapshot(c: Client, workspaceId: string, tables: string[]): Promise<Record<string, string>> {
-  const parts = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x WHERE ${scope(t)} = $1`);
+  const from = await rowSources(c, tables);
+  const parts = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${from.get(t)} x WHERE ${scope(t)} = $1`);
   const { rows } = await c.query<{ i: number; n: number; h: string }>(parts.join(' UNION ALL '), [workspaceId]);
   return Object.fromEntries(rows.map((r) => [tables[r.i], `${r.n} rows ${r.h}`]));
 }
 
 /** Rows counted per table across all workspaces, and a hash of all of them: the whole database's state. */
 export async function databaseSnapshot(c: Client, tables: string[]): Promise<Record<string, string>> {
-  const parts = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${t} x`);
+  const from = await rowSources(c, tables);
+  const parts = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${from.get(t)} x`);
   const { rows } = await c.query<{ i: number; n: number; h: string }>(parts.join(' UNION ALL '));
   return Object.fromEntries(rows.map((r) => [tables[r.i], `${r.n} rows ${r.h}`]));
 }
@@ -60,4 +85,20 @@ export async function crossReferences(c: Client, from: string, foreignIds: strin
     if (rows[0].n > 0) found.push(`${name} (${rows[0].n} rows)`);
   }
   return found;
+}
+
+/**
+ * A mark per table that any write changes: rows and the newest row version (xmin), cheap enough to
+ * take around every call. For the rollups, which the compactor rewrites on its own, a hash of their
+ * sums per key instead (see rowSources).
+ */
+export async function tableMarks(c: Client, tables: string[]): Promise<Record<string, string>> {
+  const from = await rowSources(c, tables);
+  const parts = tables.map((t, i) =>
+    from.get(t) === t
+      ? `SELECT ${i} AS i, count(*)::int AS n, coalesce(max(xmin::text::bigint), 0)::text AS v FROM ${t}`
+      : `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS v FROM ${from.get(t)} x`,
+  );
+  const { rows } = await c.query<{ i: number; n: number; v: string }>(parts.join(' UNION ALL '));
+  return Object.fromEntries(rows.map((r) => [tables[r.i], `${r.n}@${r.v}`]));
 }
