@@ -1,4 +1,4 @@
-import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, GraphQLError, print } from 'graphql';
+import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import type { DirectSink } from '../modules/realtime/live-stream';
 import type { DirectOutput, RequestContext } from './context';
 
@@ -43,6 +43,8 @@ export function subscribeShared(args: ExecutionArgs): Promise<AsyncGenerator<Exe
 interface Shared {
   value?: ExecutionResult;
   promise?: Promise<ExecutionResult>;
+  /** Execution itself failed (not a field: those are errors in the value). */
+  failed?: Error;
 }
 
 const isShared = (payload: unknown): payload is object => typeof payload === 'object' && payload !== null && !(payload instanceof Error);
@@ -63,11 +65,11 @@ function sharedResult(args: ExecutionArgs, shape: string, payload: object): Shar
   const result = execute({ ...args, contextValue: context, rootValue: payload });
   if ('then' in result) {
     const pending: Shared = {};
-    pending.promise = result.then(
-      (value) => (pending.value = value),
-      (err: unknown) => (pending.value = { errors: [err instanceof GraphQLError ? err : new GraphQLError((err as Error)?.message ?? String(err), { originalError: err as Error })] }),
-    );
-    void pending.promise.then(done);
+    pending.promise = result.then((value) => (pending.value = value));
+    pending.promise.then(done, (err: unknown) => {
+      pending.failed = err instanceof Error ? err : new Error(String(err));
+      done();
+    });
     shared = pending;
   } else {
     shared = { value: result };
@@ -78,13 +80,16 @@ function sharedResult(args: ExecutionArgs, shape: string, payload: object): Shar
 }
 
 /**
- * Writes a subscription's shared results to its socket in the order of its values. A result not yet
- * ready waits in `waiting`, and so does every value after it (the stream holds back the values this
- * does not take meanwhile).
+ * Writes a subscription's shared results to its socket in the order of its values. It takes values
+ * while the socket keeps up; their results are executed one after the other, as the iterator would
+ * (the first subscriber to reach a value starts its execution, the others find it running), and
+ * what it holds counts against the subscriber's queue limit (liveStream).
  */
 class DirectDelivery implements DirectSink<unknown> {
   onIdle: (() => void) | null = null;
-  private waiting: Shared[] = [];
+  onFail: ((err: Error) => void) | null = null;
+  /** Values taken and not yet written, in order; the first one's result may be executing. */
+  private taken: object[] = [];
   private cancelled = false;
 
   constructor(
@@ -93,32 +98,45 @@ class DirectDelivery implements DirectSink<unknown> {
   ) {}
 
   get pending(): number {
-    return this.waiting.length;
+    return this.taken.length;
   }
 
   offer(value: unknown): boolean {
     if (this.cancelled || !isShared(value) || this.output.congested()) return false;
-    const shared = this.resultOf(value);
-    if (shared.value && !this.waiting.length) {
-      this.output.send(shared.value);
-      return true;
-    }
-    // Behind a result not ready yet: written when that one is.
-    this.waiting.push(shared);
-    if (!shared.value) void shared.promise!.then(this.flush);
+    this.taken.push(value);
+    if (this.taken.length === 1) this.drain();
     return true;
   }
 
   cancel(): void {
     this.cancelled = true;
-    this.waiting = [];
+    this.taken = [];
   }
 
-  private readonly flush = () => {
-    if (this.cancelled || !this.waiting.length) return;
-    while (this.waiting.length && this.waiting[0].value) this.output.send(this.waiting.shift()!.value!);
-    if (!this.waiting.length) this.onIdle?.();
+  /** Writes the taken values whose results are ready, in order; waits for the first one that is not. */
+  private readonly drain = () => {
+    while (!this.cancelled && this.taken.length) {
+      const shared = this.resultOf(this.taken[0]);
+      if (shared.failed) return this.fail(shared.failed);
+      if (!shared.value) {
+        shared.promise!.then(this.drain, this.drain);
+        return;
+      }
+      this.taken.shift();
+      try {
+        this.output.send(shared.value);
+      } catch (err) {
+        // A result that does not serialize: the stream ends with the error rather than waiting forever.
+        return this.fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (!this.cancelled) this.onIdle?.();
   };
+
+  private fail(err: Error): void {
+    this.taken = [];
+    this.onFail?.(err);
+  }
 }
 
 function shapeOf(args: ExecutionArgs): string {

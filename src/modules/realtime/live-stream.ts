@@ -16,8 +16,8 @@ export interface Emitter<T> {
 /**
  * A way to deliver a subscription's values without the iterator (graphql-ws' loop, the result
  * mapping, a promise per value): shared-execution.ts writes a value's shared result straight to the
- * subscriber's socket. It takes a value only when it can keep the order; the stream holds back what
- * it does not take until what it took is written.
+ * subscriber's socket. It is offered a value only when that keeps the order; the stream holds back
+ * what it does not take until what it took is written, and counts what it holds against maxQueue.
  */
 export interface DirectSink<T> {
   /** Takes `value` for delivery (true), or leaves it to the iterator (false). Called only when the iterator has delivered everything before it. */
@@ -26,6 +26,8 @@ export interface DirectSink<T> {
   readonly pending: number;
   /** Called by the sink when `pending` drops to 0. */
   onIdle: (() => void) | null;
+  /** Called by the sink when a value it took cannot be delivered: the stream ends with that error. */
+  onFail: ((err: Error) => void) | null;
   /** The stream ended: nothing more is written. */
   cancel(): void;
 }
@@ -109,10 +111,10 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
     return item;
   };
   const deliver = (item: Item<T>) => {
-    // The sink may take a value when all before it are delivered or its own: the iterator waits
-    // (it took everything before) or the sink holds writes still to make, and nothing is queued here.
-    // A replayed value (with `taken`) goes through the iterator, which paces the replay.
-    if (sink && !item.taken && head === queue.length && (waiter || sink.pending) && sink.offer(item.value)) return;
+    // The sink may take a value when everything before it is delivered or its own: the iterator
+    // waits (it took everything before) and nothing is queued here. A replayed value (with `taken`)
+    // goes through the iterator, which paces the replay.
+    if (sink && waiter && !item.taken && head === queue.length && sink.offer(item.value)) return;
     queue.push(item);
     wake();
   };
@@ -125,7 +127,7 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
   };
   const accept = (item: Item<T>): boolean => {
     if (closed) return false;
-    if (queue.length - head >= maxQueue) {
+    if (queue.length - head + (sink?.pending ?? 0) >= maxQueue) {
       end(new AppError('RATE_LIMITED', `This subscriber fell ${maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
       return false;
     }
@@ -194,6 +196,7 @@ export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (()
     [DIRECT](direct: DirectSink<T>) {
       sink = direct;
       direct.onIdle = wake;
+      direct.onFail = (err) => end(err);
     },
   } as AsyncIterableIterator<T | Error>;
 }
