@@ -91,7 +91,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   // Prometheus scrapes this; it says nothing about any workspace (counts only). Put it behind the
   // network's own access control in production, as usual for /metrics.
   app.get('/metrics', async (_req, res) => {
-    const text = await (options.metrics ?? (() => services.metrics.registry.metrics()))().catch((err: Error) => {
+    const read = options.metrics ?? (() => services.metrics.registry.metrics());
+    const text = await read().catch((err: Error) => {
       log.warn({ error: err.message }, 'metrics unavailable');
       return null;
     });

@@ -25,7 +25,10 @@ export function callFieldResolversDirectly(schema: GraphQLSchema, container: Con
   };
   // A field claimed by two definitions is left alone: which one type-graphql wired is its business.
   const claims = new Map<unknown, number>();
-  for (const meta of storage.fieldResolvers) claims.set(fieldOf(meta), (claims.get(fieldOf(meta)) ?? 0) + 1);
+  for (const meta of storage.fieldResolvers) {
+    const field = fieldOf(meta);
+    claims.set(field, (claims.get(field) ?? 0) + 1);
+  }
 
   let rewired = 0;
   for (const meta of storage.fieldResolvers) {

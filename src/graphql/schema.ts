@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { type GraphQLSchema, type GraphQLUnionType, lexicographicSortSchema, printSchema } from 'graphql';
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import { RESOLVERS } from '../modules';
-import { searchRecordType } from '../modules/search/search.types';
 import { authChecker } from './auth-checker';
 import { callFieldResolversDirectly } from './direct-resolvers';
 import { DateTimeScalar } from './scalars';
@@ -19,8 +18,6 @@ export function buildSchema(container?: ContainerType): GraphQLSchema {
     // Subscriptions bring their own sources (RealtimeService); type-graphql's topic pub/sub is unused.
     pubSub: NO_TOPICS,
   });
-  // Compiled execution needs a union's type at once; type-graphql's resolveType always returns a promise.
-  (schema.getType('SearchRecord') as GraphQLUnionType).resolveType = searchRecordType;
   if (container) callFieldResolversDirectly(schema, container);
   return schema;
 }

@@ -15,7 +15,7 @@ import { RequestContext } from './context';
 import { type CostLimiter, costKey } from './cost-limiter';
 import { formatError } from './errors';
 import { subscribeShared } from './shared-execution';
-import { nextMessageWriter, resultJson, serializedOnce, serveGraphqlWs, type WsExtra } from './ws-transport';
+import { nextMessageWriter, resultJson, serializedOnce, serveGraphqlWs } from './ws-transport';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
 type ConnectionExtra = {
@@ -127,7 +127,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const viewer = extra.viewer!;
         const contextValue = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
         contextValue.realtime = realtime;
-        const writer = nextMessageWriter(extra as WsExtra, id);
+        const writer = nextMessageWriter(extra, id);
         contextValue.directOutput = { congested: writer.congested, send: (result) => writer.write(answerJson(result)) };
         extra.operations!.set(id, contextValue);
         return { schema, document, variableValues: variables, operationName: payload.operationName, contextValue };

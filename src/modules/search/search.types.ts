@@ -21,20 +21,13 @@ registerEnumType(SearchableType, {
   },
 });
 
+// No resolveType of our own: type-graphql's default picks the member by class, synchronously, which
+// compiled execution needs (graphql-jit cannot await the async wrapper it puts around a custom one).
 export const SearchRecord = createUnionType({
   name: 'SearchRecord',
   description: 'A record found by search.',
   types: () => [Account, Contact, Lead, Opportunity] as const,
-  resolveType: (v) => searchRecordType(v),
 });
-
-/**
- * The member a found record is. type-graphql calls `resolveType` above through an async wrapper, which
- * compiled execution (graphql-jit) cannot await: buildSchema sets this on the union as it is.
- */
-export function searchRecordType(v: unknown): string {
-  return v instanceof Account ? 'Account' : v instanceof Contact ? 'Contact' : v instanceof Lead ? 'Lead' : 'Opportunity';
-}
 
 @ObjectType({ description: 'A search result, best first.' })
 export class SearchHit {

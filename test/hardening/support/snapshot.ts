@@ -17,6 +17,18 @@ const scope = (table: string) => (table === 'workspace' ? 'id' : 'workspace_id')
  * so that is what is compared. Every other table is compared row by row.
  */
 export async function rowSources(c: Client, tables: string[]): Promise<Map<string, string>> {
+  const key = tables.join(',');
+  let known = sourcesOf.get(c);
+  if (!known) sourcesOf.set(c, (known = new Map()));
+  let sources = known.get(key);
+  if (!sources) known.set(key, (sources = await readRowSources(c, tables)));
+  return sources;
+}
+
+/** Per connection and table list: the tables do not change while a test file runs, and snapshots are taken around every call. */
+const sourcesOf = new WeakMap<Client, Map<string, Map<string, string>>>();
+
+async function readRowSources(c: Client, tables: string[]): Promise<Map<string, string>> {
   const { rows } = await c.query<{ table_name: string; column_name: string; data_type: string }>(
     `SELECT table_name, column_name, data_type FROM information_schema.columns
      WHERE table_schema = 'public' AND table_name = ANY($1)
