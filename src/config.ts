@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
@@ -224,13 +224,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
+/** As Express (proxy-addr, on ipaddr.js) will read it: true/false, a number of hops, or names, addresses and CIDR subnets. */
 function isTrustProxy(v: string): boolean {
   if (/^(true|false|\d{1,2})$/.test(v)) return true;
   return v.split(',').every((entry) => {
-    const [address, prefix, ...rest] = entry.trim().split('/');
-    if (PROXY_NAMES.has(address) && prefix === undefined) return true;
-    const family = isIP(address);
-    return family !== 0 && !rest.length && (prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+    const e = entry.trim();
+    return PROXY_NAMES.has(e) || ipaddr.isValid(e) || ipaddr.isValidCIDR(e);
   });
 }
 
