@@ -4,7 +4,7 @@ import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
@@ -120,6 +120,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   if (config.explorer) app.use(explorerRouter(options.explorer));
   app.use(
     '/graphql',
+    capResponses(config.limits.responseBytes),
     express.json({ limit: config.limits.bodyBytes }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
@@ -240,6 +241,26 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
         },
       };
     },
+  };
+}
+
+/**
+ * No answer larger than MAX_RESPONSE_BYTES leaves: the cost model prices a request before it runs,
+ * and this is the wall behind it (a page of large text fields can still add up). The client gets
+ * QUERY_TOO_COMPLEX instead (a mutation's writes stand: only its answer is withheld).
+ */
+function capResponses(maxBytes: number): RequestHandler {
+  return (_req, res, next) => {
+    const send = res.send.bind(res);
+    res.send = (body?: unknown) => {
+      if (typeof body === 'string' && body.length * 3 > maxBytes && Buffer.byteLength(body) > maxBytes) {
+        const message = `The response is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields or ask for smaller pages`;
+        res.status(200).type('application/json');
+        return send(JSON.stringify({ errors: [{ message, extensions: { code: 'QUERY_TOO_COMPLEX' } }] }));
+      }
+      return send(body);
+    };
+    next();
   };
 }
 

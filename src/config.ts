@@ -31,6 +31,13 @@ const EnvSchema = z.object({
   MAX_QUERY_TOKENS: int(5000, 100, 100000),
   MAX_QUERY_COST: int(50000, 100, 10000000),
   MAX_BODY_BYTES: int(1_000_000, 1000, 100_000_000),
+  MAX_ROWS_PER_REQUEST: int(100_000, 1000, 10_000_000),
+  MAX_RESPONSE_BYTES: int(20_000_000, 100_000, 1_000_000_000),
+  // Multi-tenant limits: what one workspace may take of an instance's shared capacity.
+  STATEMENT_TIMEOUT_MS: int(15_000, 100, 3_600_000),
+  WORKER_STATEMENT_TIMEOUT_MS: int(300_000, 1000, 86_400_000),
+  DB_MAX_CONNECTIONS_PER_WORKSPACE: int(0, 0, 200),
+  IMPORT_JOBS_PER_WORKSPACE: int(1, 1, 100),
   CHANGE_FEED_RETENTION_DAYS: int(30, 1, 3650),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(50, 1, 10_000),
   WS_MAX_CONNECTIONS_PER_CREDENTIAL: int(100, 1, 100_000),
@@ -88,6 +95,20 @@ export interface Config {
     readonly tokens: number;
     readonly cost: number;
     readonly bodyBytes: number;
+    /** Rows one operation may read from the database in all (a subscription: per event). */
+    readonly rowsPerRequest: number;
+    /** The largest response body sent (HTTP) or message (WebSocket); larger answers are refused. */
+    readonly responseBytes: number;
+  };
+  readonly tenancy: {
+    /** Each statement of a request's transaction stops after this long (QUERY_TIMEOUT). */
+    readonly statementTimeoutMs: number;
+    /** The same for jobs, imports and background workers (the pool connections' default). */
+    readonly workerStatementTimeoutMs: number;
+    /** Pooled connections one workspace may hold at once on this instance; 0: half the pool, rounded up. */
+    readonly maxConnectionsPerWorkspace: number;
+    /** Import jobs of one workspace that run at once on this instance; more wait their turn (QUEUED). */
+    readonly importJobsPerWorkspace: number;
   };
   readonly changeFeedRetentionDays: number;
   readonly ws: {
@@ -190,6 +211,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokens: e.MAX_QUERY_TOKENS,
       cost: e.MAX_QUERY_COST,
       bodyBytes: e.MAX_BODY_BYTES,
+      rowsPerRequest: e.MAX_ROWS_PER_REQUEST,
+      responseBytes: e.MAX_RESPONSE_BYTES,
+    }),
+    tenancy: Object.freeze({
+      statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
+      workerStatementTimeoutMs: e.WORKER_STATEMENT_TIMEOUT_MS,
+      maxConnectionsPerWorkspace: e.DB_MAX_CONNECTIONS_PER_WORKSPACE,
+      importJobsPerWorkspace: e.IMPORT_JOBS_PER_WORKSPACE,
     }),
     changeFeedRetentionDays: e.CHANGE_FEED_RETENTION_DAYS,
     ws: Object.freeze({

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const applied = await runMigrations(ownerUrl);
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
-    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, onPoolError: (err) => log.warn({ error: err.message }, 'idle database connection lost') });
+    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, onPoolError: (err) => log.warn({ error: err.message }, 'idle database connection lost') });
     if (!cluster.isWorker) await checkRole(ds, config, log);
     services = createServices(ds, config, log);
 

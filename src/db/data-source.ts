@@ -17,6 +17,8 @@ export interface DataSourceOptions {
   /** How long to wait for a connection (a free one in the pool, or a new one to connect); 0 or none: no limit. */
   connectTimeoutMs?: number;
   applicationName?: string;
+  /** Every statement's time limit unless its transaction sets its own (requests set a shorter one); none: no limit. */
+  statementTimeoutMs?: number;
   onPoolError?: (err: Error) => void;
 }
 
@@ -32,7 +34,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     namingStrategy: new SnakeNamingStrategy(),
     applicationName: opts.applicationName ?? 'trellis',
     poolSize: opts.poolSize ?? 10,
-    extra: { idleTimeoutMillis: 30_000, connectionTimeoutMillis: opts.connectTimeoutMs ?? 0 },
+    extra: { idleTimeoutMillis: 30_000, connectionTimeoutMillis: opts.connectTimeoutMs ?? 0, ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}) },
     logging: false,
   });
   return ds;

@@ -1,8 +1,34 @@
 import DataLoader from 'dataloader';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { workspaceGate } from './workspace-gate';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (v: unknown): v is string => typeof v === 'string' && UUID_RE.test(v);
+
+/** How many rows one request may read in all its statements: a second wall behind the cost model. */
+export interface RowBudget {
+  readonly limit: number;
+  left: number;
+}
+
+/** Thrown when a request reads past its row budget (the server layer answers it as QUERY_TOO_COMPLEX). */
+export class RowLimitExceeded extends Error {
+  constructor(readonly limit: number) {
+    super(`This request read more than ${limit} rows; ask for smaller pages or fewer nested lists`);
+  }
+}
+
+/** Whether a statement was cancelled by statement_timeout (SQLSTATE 57014 with that reason; TypeORM wraps pg's error). */
+export function isStatementTimeout(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; driverError?: { code?: string; message?: string } } | null;
+  const pg = e?.driverError ?? e;
+  return pg?.code === '57014' && /statement timeout/.test(pg.message ?? '');
+}
+
+function spendRows(budget: RowBudget, rows: number): void {
+  budget.left -= rows;
+  if (budget.left < 0) throw new RowLimitExceeded(budget.limit);
+}
 
 /**
  * One database transaction bound to one workspace: it starts with
@@ -22,6 +48,14 @@ export class TenantTransaction {
   private turn: Promise<unknown> = Promise.resolve();
   private readonly afterCommitHooks: (() => void)[] = [];
   private scalars?: DataLoader<{ sql: string; params: unknown[] }, unknown>;
+  /**
+   * Each statement's time limit in this transaction (SET LOCAL statement_timeout); unset: the pool's
+   * default, which is the longer limit of jobs and workers.
+   */
+  statementTimeoutMs?: number;
+  private releaseSlot?: () => void;
+  /** Rows a request may still read (shared by the transactions of one request); unset: no limit (workers, jobs). */
+  rowBudget?: RowBudget;
 
   constructor(
     readonly dataSource: DataSource,
@@ -38,13 +72,17 @@ export class TenantTransaction {
   private open(): Promise<QueryRunner> {
     if (this.finished) return Promise.reject(new Error('transaction already finished'));
     this.opening ??= (async () => {
+      // A slot of this workspace's share of the pool first, then a connection (see WorkspaceGate).
+      this.releaseSlot = await workspaceGate(this.dataSource)?.acquire(this.workspaceId);
       const runner = this.dataSource.createQueryRunner();
       try {
         await runner.connect();
-        // The id is a validated UUID, so it can be inlined: both statements go in one simple query.
-        await runner.query(`BEGIN; SELECT set_config('app.workspace_id', '${this.workspaceId}', true)`);
+        // The id is a validated UUID and the timeout an integer, so both are inlined: one simple query.
+        const timeout = this.statementTimeoutMs ? `, set_config('statement_timeout', '${Math.floor(this.statementTimeoutMs)}', true)` : '';
+        await runner.query(`BEGIN; SELECT set_config('app.workspace_id', '${this.workspaceId}', true)${timeout}`);
       } catch (err) {
         await runner.release().catch(() => undefined);
+        this.releaseSlot?.();
         throw err;
       }
       this.runner = runner;
@@ -57,6 +95,7 @@ export class TenantTransaction {
     const runner = await this.open();
     // The structured result: TypeORM otherwise returns [rows, count] for UPDATE and DELETE.
     const result = await this.exclusive(() => live(runner).query(sql, params, true));
+    if (this.rowBudget) spendRows(this.rowBudget, result.records.length);
     return result.records as T[];
   }
 
@@ -134,6 +173,7 @@ export class TenantTransaction {
       await live(runner).query(commit ? 'COMMIT' : 'ROLLBACK');
     } finally {
       await runner.release();
+      this.releaseSlot?.();
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { ExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
-import { TenantTransaction } from '../db/tenant-transaction';
+import { type RowBudget, TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../logger';
 import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
 import type { ActorRef } from '../modules/events/event.service';
@@ -42,6 +42,8 @@ export class RequestContext {
   directOutput?: DirectOutput;
   /** For subscriptions: what takes the source's values past the iterator (set by shared-execution.ts, attached by perEvent). */
   directSink?: DirectSink<unknown>;
+  /** The rows this operation (a subscription: this event) may still read, across its transactions. */
+  private rowBudget: RowBudget;
 
   constructor(
     readonly requestId: string,
@@ -51,7 +53,10 @@ export class RequestContext {
     readonly viewer: Viewer | null,
     private _tx: TenantTransaction | null,
     readonly authError: AppError | null,
-  ) {}
+  ) {
+    this.rowBudget = newRowBudget(config);
+    if (_tx) this.limit(_tx);
+  }
 
   /** The operation's transaction (for a subscription: the current event's). */
   get tx(): TenantTransaction | null {
@@ -77,7 +82,19 @@ export class RequestContext {
 
   private async replaceTransaction(): Promise<void> {
     await this._tx?.rollback();
-    if (this.viewer) this._tx = new TenantTransaction(this.ds, this.viewer.workspaceId);
+    this.rowBudget = newRowBudget(this.config);
+    if (this.viewer) this._tx = this.newTransaction(this.viewer.workspaceId);
+  }
+
+  private newTransaction(workspaceId: string): TenantTransaction {
+    return this.limit(new TenantTransaction(this.ds, workspaceId));
+  }
+
+  /** A request's limits on its transaction: rows read, and each statement's time. */
+  private limit(tx: TenantTransaction): TenantTransaction {
+    tx.rowBudget = this.rowBudget;
+    tx.statementTimeoutMs = this.config.tenancy.statementTimeoutMs;
+    return tx;
   }
 
   /**
@@ -88,7 +105,7 @@ export class RequestContext {
   async releaseConnection(): Promise<void> {
     if (!this._tx || !this.viewer) return;
     await this._tx.commit();
-    this._tx = new TenantTransaction(this.ds, this.viewer.workspaceId);
+    this._tx = this.newTransaction(this.viewer.workspaceId);
     this._loaders = undefined;
   }
 
@@ -104,3 +121,5 @@ export class RequestContext {
     return this._loaders;
   }
 }
+
+const newRowBudget = (config: Config): RowBudget => ({ limit: config.limits.rowsPerRequest, left: config.limits.rowsPerRequest });

@@ -1,7 +1,9 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError as ClassValidationError } from 'class-validator';
+import { isStatementTimeout, RowLimitExceeded } from '../db/tenant-transaction';
 import { isDatabaseUnavailable } from '../db/unavailable';
+import { WorkspaceBusy } from '../db/workspace-gate';
 
 /** The stable codes of API.md; a client may switch on them. */
 export const ErrorCode = {
@@ -12,6 +14,7 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  QUERY_TIMEOUT: 'QUERY_TIMEOUT',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -108,6 +111,11 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   if (original instanceof GraphQLError && !original.extensions?.code && GRAPHQL_JS_INPUT_ERROR.test(original.message)) {
     return { ...base, extensions: { code: 'BAD_USER_INPUT' } };
   }
+  const limited = tenantLimitError(original);
+  if (limited) {
+    const { http: _http, ...extensions } = limited.extensions;
+    return { ...base, message: limited.message, extensions };
+  }
   if (isDatabaseUnavailable(original)) {
     opts.onUnavailable?.(original);
     return { ...base, ...unavailableAnswer() };
@@ -116,6 +124,28 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR };
   if (opts.exposeDetails && original instanceof Error) extensions.stacktrace = original.stack?.split('\n');
   return { ...base, message: opts.exposeDetails && original instanceof Error ? original.message : 'Internal server error', extensions };
+}
+
+/** How long a workspace that holds all its connections is asked to wait before retrying. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The limits that keep one workspace from taking an instance's shared capacity, as the client errors
+ * they are: too many rows read (QUERY_TOO_COMPLEX), a statement past its time (QUERY_TIMEOUT), every
+ * connection of the workspace's share busy (RATE_LIMITED, retry shortly). Null for anything else.
+ */
+export function tenantLimitError(err: unknown): AppError | null {
+  if (err instanceof RowLimitExceeded) return new AppError('QUERY_TOO_COMPLEX', err.message);
+  if (err instanceof WorkspaceBusy) {
+    return new AppError('RATE_LIMITED', err.message, {
+      retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
+      http: { status: 429, headers: new Map([['retry-after', String(BUSY_RETRY_AFTER_SECONDS)]]) },
+    });
+  }
+  if (isStatementTimeout(err)) {
+    return new AppError('QUERY_TIMEOUT', 'A statement of this request ran past its time limit and was stopped; narrow the filter or ask for smaller pages');
+  }
+  return null;
 }
 
 export function flattenValidation(errors: ClassValidationError[], prefix = ''): FieldError[] {

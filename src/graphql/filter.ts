@@ -6,7 +6,8 @@ import { type CustomFieldTypes, customFieldSpec, escapeLike, type EntitySpec, ty
 
 const MAX_LIST = 1000;
 const MAX_NESTING = 8;
-const MAX_CONDITIONS = 200;
+/** Nodes a filter may hold: operators, and/or/not and their items, relation sub-filters, custom field entries. */
+export const MAX_CONDITIONS = 200;
 
 @InputType({ description: 'Conditions on a text field. `contains` and `startsWith` ignore case.' })
 export class StringFilter {
@@ -151,12 +152,15 @@ export function compileFilter(
 
 function compileNode(spec: EntitySpec, filter: FilterInput, alias: string, s: CompileState, depth: number, path: string): string {
   if (depth > MAX_NESTING) throw badField(path, `filters nest at most ${MAX_NESTING} levels deep`);
+  // Every node counts, empty ones too: `{ or: [{ account: {} }, ...] }` is an EXISTS per item.
+  countCondition(s, path);
   const parts: string[] = [];
   for (const [key, value] of Object.entries(filter)) {
     if (value === undefined || value === null) continue;
     const here = `${path}.${key}`;
     if (key === 'and' || key === 'or') {
       const list = value as FilterInput[];
+      if (list.length > MAX_CONDITIONS) throw badField(here, `at most ${MAX_CONDITIONS} items`);
       if (list.length === 0) continue;
       const sub = list.map((f, i) => compileNode(spec, f, alias, s, depth + 1, `${here}[${i}]`));
       parts.push(`(${sub.join(key === 'and' ? ' AND ' : ' OR ')})`);
@@ -165,6 +169,7 @@ function compileNode(spec: EntitySpec, filter: FilterInput, alias: string, s: Co
     } else if (key === 'customFields' && spec.customFields) {
       const types = s.customTypes.get(spec.table) ?? new Map();
       (value as CustomFieldFilter[]).forEach((cf, i) => {
+        countCondition(s, `${here}[${i}]`);
         const type = types.get(cf.key);
         if (!type) throw badField(`${here}[${i}].key`, `no custom field ${cf.key}`);
         const { key: _key, ...ops } = cf;
@@ -185,6 +190,27 @@ function compileNode(spec: EntitySpec, filter: FilterInput, alias: string, s: Co
     }
   }
   return parts.length ? parts.join(' AND ') : 'TRUE';
+}
+
+function countCondition(s: CompileState, path: string): void {
+  if (++s.conditions > MAX_CONDITIONS) throw badField(path, `a filter holds at most ${MAX_CONDITIONS} conditions (every operator, and, or, not and relation counts)`);
+}
+
+/**
+ * How many nodes a filter value holds (objects, list items, operators), counted without recursion and
+ * stopping past `max`: what the cost model prices a filter argument at, before anything runs.
+ */
+export function filterSize(value: unknown, max = 100_000): number {
+  let n = 0;
+  const pending: unknown[] = [value];
+  while (pending.length && n <= max) {
+    const v = pending.pop();
+    if (v === null || v === undefined) continue;
+    n++;
+    if (Array.isArray(v)) pending.push(...v.slice(0, max));
+    else if (typeof v === 'object' && !(v instanceof Date)) pending.push(...Object.values(v as object));
+  }
+  return n;
 }
 
 const VALUE_CHECK: Record<string, (v: unknown) => boolean> = {
@@ -235,7 +261,7 @@ function compileOps(field: FieldSpec, ops: Ops, alias: string, s: CompileState, 
   const out: string[] = [];
   for (const [op, v] of Object.entries(ops)) {
     if (v === undefined || v === null) continue;
-    if (++s.conditions > MAX_CONDITIONS) throw badField(path, `a filter holds at most ${MAX_CONDITIONS} conditions`);
+    countCondition(s, path);
     switch (op) {
       case 'eq': out.push(`${expr} = ${p(v)}`); break;
       case 'ne': out.push(`${expr} IS DISTINCT FROM ${p(v)}`); break;

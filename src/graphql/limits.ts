@@ -1,10 +1,12 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { type DocumentNode, GraphQLError, type GraphQLSchema, type ValidationContext, type ValidationRule } from 'graphql';
+import { type DocumentNode, type GraphQLField, GraphQLError, type GraphQLSchema, getNamedType, getNullableType, isLeafType, isListType, type ValidationContext, type ValidationRule } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../config';
 import { DEFAULT_PAGE_SIZE } from './connection';
+import { filterSize } from './filter';
+import { MAX_CHILDREN } from './loaders';
 
 const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 
@@ -52,17 +54,48 @@ export function limitRules(limits: Config['limits']): ValidationRule[] {
   ];
 }
 
+/** The extension a list field declares its own cap with, when it is not MAX_CHILDREN: `@Extensions({ [LIST_CAP]: 200 })`. */
+export const LIST_CAP = 'listCap';
+
 /**
- * A list field costs its page size times what each item selects (GitHub's and Shopify's model), so
- * a connection nested in a connection is priced as the rows it may fetch.
+ * Lists that are values inside their parent's row or result (an event's changed fields, a rule's
+ * actions, amounts per currency, a batch's per-input results), not rows read for it: their length
+ * is bounded by the parent they are part of, which the parent's own price and the response byte cap
+ * already cover, so they cost what they select once. A connection's `edges` and `nodes` are its page,
+ * priced on the connection field.
  */
-const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field }) => {
+const VALUE_LISTS = new Set([
+  'ActivityFeedItem.changes', 'ChangeEvent.changes', 'Event.changes', 'ChangeFeed.events',
+  'AutomationRule.actions', 'AutomationRun.actions', 'AutomationTestResult.actions',
+  'BatchItemResult.errors', 'BatchResult.results', 'ImportJob.errors',
+  'ForecastPoint.amounts', 'ForecastPoint.weightedAmounts', 'ForecastPoint.wonAmounts',
+  'PipelineSummary.stages', 'PipelineSummary.totals', 'RevenuePoint.amounts', 'StageSummary.amounts',
+  'StageSummary.weightedAmounts', 'WinRatePoint.lostAmounts', 'WinRatePoint.wonAmounts',
+]);
+
+/** What a list field of objects may return at most, when no `first`/`last` says it: its cap, 1 for a value list. */
+export function listCap(parent: string, field: GraphQLField<unknown, unknown>): number {
+  const coordinate = `${parent}.${field.name}`;
+  if (VALUE_LISTS.has(coordinate) || parent.endsWith('Connection')) return 1;
+  const declared = field.extensions?.[LIST_CAP];
+  return typeof declared === 'number' ? declared : MAX_CHILDREN;
+}
+
+/**
+ * A list field costs how many items it may return times what each item selects (GitHub's and
+ * Shopify's model): a connection its page size, a relation list (`Account.contacts`) the most rows its
+ * loader reads. No list is free: a chain of relation lists is priced as the rows it may expand to,
+ * even when few rows exist today, because tomorrow they may.
+ */
+const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field, type }) => {
+  // A filter costs every node it holds: `or` of 20 000 empty relation filters is not one condition.
+  const filter = args.filter ? filterSize(args.filter) : 0;
   const size = typeof args.first === 'number' ? args.first : typeof args.last === 'number' ? args.last : undefined;
-  if (size !== undefined) return 1 + Math.max(1, childComplexity) * Math.max(size, 1);
-  if (field.type.toString().endsWith('Connection!') || field.type.toString().endsWith('Connection')) {
-    return 1 + Math.max(1, childComplexity) * DEFAULT_PAGE_SIZE;
-  }
-  return undefined;
+  if (size !== undefined) return 1 + filter + Math.max(1, childComplexity) * Math.max(size, 1);
+  const nullable = getNullableType(field.type);
+  if (nullable.toString().endsWith('Connection')) return 1 + filter + Math.max(1, childComplexity) * DEFAULT_PAGE_SIZE;
+  if (isListType(nullable) && !isLeafType(getNamedType(nullable))) return 1 + filter + Math.max(1, childComplexity) * listCap(type.name, field);
+  return filter ? 1 + filter + childComplexity : undefined;
 };
 
 /**

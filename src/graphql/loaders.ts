@@ -85,7 +85,8 @@ export function childrenLoader<T extends ObjectLiteral>(
   });
 }
 
-const MAX_CHILDREN = 500;
+/** The most children a relation list (`Account.contacts`, `Team.members`) returns per parent. */
+export const MAX_CHILDREN = 500;
 export const LATEST_ACTIVITIES_MAX = 100;
 export const ACTIVITY_PARENTS = ['account', 'contact', 'lead', 'opportunity'] as const;
 export type ActivityParent = (typeof ACTIVITY_PARENTS)[number];

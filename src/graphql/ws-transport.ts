@@ -26,6 +26,7 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
   wss: WebSocketServer,
   keepAliveMs: number,
   onError: (err: unknown) => void,
+  maxMessageBytes = Infinity,
 ) {
   const server = makeServer(options);
   wss.options.handleProtocols = handleProtocols;
@@ -56,7 +57,7 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
           const payload = pendingPayload;
           pendingPayload = null;
           if (socket.readyState !== socket.OPEN) return;
-          const data = payload === null ? message : spliced(message, payload);
+          const data = capped(payload === null ? message : spliced(message, payload), maxMessageBytes);
           corkForThisTurn(net);
           if (socket.bufferedAmount < HIGH_WATER_BYTES) return void socket.send(data);
           return new Promise<void>((resolve) => socket.send(data, () => resolve()));
@@ -107,7 +108,7 @@ function uncorkAll(): void {
  * Writes `next` messages of subscription `id` straight to its socket, past graphql-ws (see
  * shared-execution.ts): the message graphql-ws would send, corked for the turn like graphql-ws' own.
  */
-export function nextMessageWriter(extra: WsExtra, id: string) {
+export function nextMessageWriter(extra: WsExtra, id: string, maxMessageBytes = Infinity) {
   const net = extra.request.socket as Socket;
   const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   return {
@@ -116,7 +117,7 @@ export function nextMessageWriter(extra: WsExtra, id: string) {
     write(payloadJson: string): void {
       if (extra.socket.readyState !== extra.socket.OPEN) return;
       corkForThisTurn(net);
-      extra.socket.send(head + payloadJson + '}');
+      extra.socket.send(capped(head + payloadJson + '}', maxMessageBytes));
     },
   };
 }
@@ -152,4 +153,19 @@ let pendingPayload: string | null = null;
 function spliced(message: string, payload: string): string {
   const at = message.lastIndexOf(MARK_JSON);
   return at < 0 ? message : message.slice(0, at) + payload + message.slice(at + MARK_JSON.length);
+}
+
+const NEXT_HEAD = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
+
+/**
+ * A message past the response byte cap is not sent: a `next` becomes a result with only a
+ * QUERY_TOO_COMPLEX error (the subscription goes on); anything else larger (graphql-ws' own messages
+ * never are) is sent as it is.
+ */
+export function capped(message: string, maxBytes: number): string {
+  if (message.length * 3 <= maxBytes || Buffer.byteLength(message) <= maxBytes) return message;
+  const id = NEXT_HEAD.exec(message)?.[1];
+  if (!id) return message;
+  const error = { message: `The result is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields or ask for smaller pages`, extensions: { code: 'QUERY_TOO_COMPLEX' } };
+  return `{"id":${id},"type":"next","payload":${JSON.stringify({ errors: [error] })}}`;
 }

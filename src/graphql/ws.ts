@@ -127,7 +127,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const viewer = extra.viewer!;
         const contextValue = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
         contextValue.realtime = realtime;
-        const writer = nextMessageWriter(extra, id);
+        const writer = nextMessageWriter(extra, id, config.limits.responseBytes);
         contextValue.directOutput = { congested: writer.congested, send: (result) => writer.write(answerJson(result)) };
         extra.operations!.set(id, contextValue);
         return { schema, document, variableValues: variables, operationName: payload.operationName, contextValue };
@@ -158,6 +158,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
     wss,
     config.ws.keepAliveMs,
     (err) => log.error({ err }, 'websocket error'),
+    config.limits.responseBytes,
   );
   return {
     wss,

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import { limitConnectionsPerWorkspace } from '../db/workspace-gate';
 import { createLogger, type Logger } from '../logger';
 import { AccountResolver } from './accounts/account.resolver';
 import { AccountService } from './accounts/account.service';
@@ -82,6 +83,9 @@ export const RESOLVERS = [
 
 /** The services, wired once: the composition root of the domain. */
 export function createServices(ds: DataSource, config: Config, log: Logger = createLogger('silent')) {
+  // Sized from the pool as it was made (tests make smaller ones); a slot is waited for as long as a connection.
+  const pool = ds.options as { poolSize?: number; extra?: { connectionTimeoutMillis?: number } };
+  limitConnectionsPerWorkspace(ds, config.tenancy.maxConnectionsPerWorkspace || Math.ceil((pool.poolSize ?? config.dbPoolSize) / 2), pool.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs);
   const workspaces = new WorkspaceService();
   const auth = new AuthService(ds, config, workspaces, new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }));
   const costLimiter = new CostLimiter(ds, { capacity: config.rateLimits.capacity, refillPerSecond: config.rateLimits.refillPerSecond }, log);
@@ -129,6 +133,8 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   });
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
   const automation = createAutomation({ ds, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products, metrics });
+  customFields.addUsers((ctx, entityType, key) => webhookEndpoints.customFieldUsers(ctx, entityType, key));
+  customFields.addUsers((ctx, entityType, key) => automation.rules.customFieldUsers(ctx, entityType, key));
   const intake = new IntakeService(ds, leads, activities);
   const dealAnalytics = new DealAnalyticsService(recordFilters);
   const activityFunnel = new ActivityFunnelService(dealAnalytics);

@@ -42,7 +42,7 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
   const log = createLogger(config.logLevel);
   // Five connections unless the test sizes the pool itself (a pool of one, under pressure); no limit
   // on the wait for one (a loaded test machine) unless the test sets DB_CONNECT_TIMEOUT_MS.
-  const ds = await connect({ url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0 });
+  const ds = await connect({ url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0, statementTimeoutMs: config.tenancy.workerStatementTimeoutMs });
   const services = createServices(ds, config, log);
   const app = await createApp(ds, config, log, services);
   const port = await app.listen(0, '127.0.0.1');

@@ -7,8 +7,9 @@ import { Lexer, Source, TokenKind } from 'graphql';
 
 /** A query `depth` fields deep: users > nodes > team > members > team > ... > id. */
 export function queryOfDepth(depth: number): string {
-  // users (1) > nodes (2) > team > members > team > ... > id (the leaf): depth - 3 links between.
-  const links = Array.from({ length: depth - 3 }, (_, i) => (i % 2 === 0 ? 'team' : 'members'));
+  // users (1) > nodes (2) > team > manager > team > ... > id (the leaf): depth - 3 links between.
+  // Single-record links, so that only the depth limit speaks (a chain of lists is a cost bomb).
+  const links = Array.from({ length: depth - 3 }, (_, i) => (i % 2 === 0 ? 'team' : 'manager'));
   const inner = links.reduceRight((acc, field) => `${field} { ${acc} }`, 'id');
   return `{ users { nodes { ${inner} } } }`;
 }

@@ -2,6 +2,11 @@ import { CronExpressionParser } from 'cron-parser';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
+import { isDatabaseUnavailable } from '../../db/unavailable';
+import { AppError } from '../../graphql/errors';
+import { systemViewer } from '../auth/viewer';
+import { SYSTEM_ACTOR } from '../events/event.service';
+import type { AutomationRuleService } from './automation-rule.service';
 import { SqlParams } from '../../graphql/sql';
 import type { Logger } from '../../logger';
 import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
@@ -55,6 +60,7 @@ export class AutomationEngine {
     private readonly ds: DataSource,
     private readonly bus: EventBus,
     private readonly runner: RuleRunner,
+    private readonly rules: AutomationRuleService,
     private readonly filters: RecordFilterService,
     private readonly log: Logger,
     private readonly opts: EngineOptions,
@@ -137,39 +143,65 @@ export class AutomationEngine {
     for (const [workspaceId, wsEvents] of byWorkspace) {
       const candidates = active.filter((r) => r.workspace_id === workspaceId && wsEvents.some((e) => triggered(r.trigger, e)));
       if (!candidates.length) continue;
-      // Which events each rule runs for: trigger, then conditions on the records, in one read.
-      const work = await inWorkspace(this.ds, workspaceId, async (tx) => {
-        const rules = (await tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [workspaceId, candidates.map((r) => r.id)])).map(mapRule(this.ds));
-        const out: { rule: AutomationRule; events: ChangeEvent[] }[] = [];
-        for (const rule of rules) {
-          let matching = wsEvents.filter((e) => triggered(rule.trigger, e) && e.occurredAt >= rule.createdAt);
-          const entity = ruleEntity(rule);
-          if (rule.conditions && entity && matching.length) {
-            const ok = await this.filters.matching(tx, entity, rule.conditions, [...new Set(matching.map((e) => e.entityId))]);
-            matching = matching.filter((e) => ok.has(e.entityId));
-          }
-          if (matching.length) out.push({ rule, events: matching });
-        }
-        return out;
-      });
-      // In event order per record, so that a rule sees a record's events as they happened; different
-      // records' runs go side by side (each run is its own transaction, mostly waiting on the database).
-      const order = work.flatMap((w) => w.events.map((e) => ({ rule: w.rule, event: e }))).sort((a, b) => (a.event.tx === b.event.tx ? Number(a.event.seq - b.event.seq) : a.event.tx < b.event.tx ? -1 : 1));
-      const perRecord = new Map<string, typeof order>();
-      for (const item of order) perRecord.set(item.event.entityId, [...(perRecord.get(item.event.entityId) ?? []), item]);
-      const queues = [...perRecord.values()];
-      const worker = async () => {
-        for (let q = queues.shift(); q; q = queues.shift()) {
-          for (const { rule, event } of q) {
-            const entity = ruleEntity(rule);
-            await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) =>
-              this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed'),
-            );
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queues.length) }, worker));
+      try {
+        await this.runWorkspace(workspaceId, wsEvents, candidates);
+      } catch (err) {
+        // The database itself is out: nobody's runs can be made, so the cursor waits for it.
+        if (isDatabaseUnavailable(err)) throw err;
+        // Anything else is this workspace's alone: the others' runs and the cursor go on.
+        this.log.error({ err, workspaceId, fromEvent: wsEvents[0].id, toEvent: wsEvents[wsEvents.length - 1].id }, 'automation failed for one workspace');
+      }
     }
+  }
+
+  /** One workspace's RECORD_EVENT runs for a batch; a rule whose conditions fail is disabled, the others run. */
+  private async runWorkspace(workspaceId: string, wsEvents: ChangeEvent[], candidates: { id: string }[]): Promise<void> {
+    // Which events each rule runs for: trigger, then conditions on the records, in one read.
+    const work = await inWorkspace(this.ds, workspaceId, async (tx) => {
+      const rules = (await tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [workspaceId, candidates.map((r) => r.id)])).map(mapRule(this.ds));
+      const out: { rule: AutomationRule; events: ChangeEvent[] }[] = [];
+      for (const rule of rules) {
+        let matching = wsEvents.filter((e) => triggered(rule.trigger, e) && e.occurredAt >= rule.createdAt);
+        const entity = ruleEntity(rule);
+        if (rule.conditions && entity && matching.length) {
+          const ids = [...new Set(matching.map((e) => e.entityId))];
+          const ok = await tx.savepoint(() => this.filters.matching(tx, entity, rule.conditions, ids)).catch((err: unknown) => this.disableOn(tx, rule.id, err));
+          if (!ok) continue;
+          matching = matching.filter((e) => ok.has(e.entityId));
+        }
+        if (matching.length) out.push({ rule, events: matching });
+      }
+      return out;
+    });
+    // In event order per record, so that a rule sees a record's events as they happened; different
+    // records' runs go side by side (each run is its own transaction, mostly waiting on the database).
+    const order = work.flatMap((w) => w.events.map((e) => ({ rule: w.rule, event: e }))).sort((a, b) => (a.event.tx === b.event.tx ? Number(a.event.seq - b.event.seq) : a.event.tx < b.event.tx ? -1 : 1));
+    const perRecord = new Map<string, typeof order>();
+    for (const item of order) perRecord.set(item.event.entityId, [...(perRecord.get(item.event.entityId) ?? []), item]);
+    const queues = [...perRecord.values()];
+    const worker = async () => {
+      for (let q = queues.shift(); q; q = queues.shift()) {
+        for (const { rule, event } of q) {
+          const entity = ruleEntity(rule);
+          await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) =>
+            this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed'),
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.concurrency, queues.length) }, worker));
+  }
+
+  /**
+   * Disables a rule whose stored conditions were refused (an AppError: a custom field it names is gone
+   * or changed) and resolves with null; any other error is not the rule's doing and is thrown on.
+   */
+  private async disableOn(tx: TenantTransaction, ruleId: string, err: unknown): Promise<null> {
+    if (!isRulesFault(err)) throw err;
+    const reason = `Its conditions can no longer be evaluated: ${(err as Error).message}`;
+    this.log.warn({ workspaceId: tx.workspaceId, ruleId, reason }, 'automation rule disabled');
+    await this.rules.disable({ tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR }, ruleId, reason);
+    return null;
   }
 
   /** Claims and runs the time-based rules' due slots as of `now`; resolves with the runs made. */
@@ -187,6 +219,8 @@ export class AutomationEngine {
             runs += await this.runDueSlots(r.workspace_id, r.id, r.trigger, r.created_at, now);
           } catch (err) {
             this.log.error({ err, ruleId: r.id }, 'automation slot failed');
+            // A rule that cannot select its records (its conditions no longer compile) is turned off, not retried every minute.
+            if (!isDatabaseUnavailable(err)) await inWorkspace(this.ds, r.workspace_id, (tx) => this.disableOn(tx, r.id, err)).catch((e) => this.log.error({ err: e, ruleId: r.id }, 'automation rule not disabled'));
           }
         }
       } catch (err) {
@@ -280,6 +314,9 @@ export class AutomationEngine {
     return rows.map((r) => ({ occasion: r.occasion, entityId: r.id }));
   }
 }
+
+/** Whether an error is the rule's own (its stored filter refused: an AppError), rather than the system's. */
+const isRulesFault = (err: unknown): boolean => err instanceof AppError;
 
 /** Whether an event starts a RECORD_EVENT rule: its type matches, and (if asked) one of the fields changed. */
 function triggered(trigger: AutomationRule['trigger'], e: ChangeEvent): boolean {

@@ -70,6 +70,9 @@ export class AutomationAction {
 export class AutomationRule extends TenantRecord {
   @Field({ description: 'A name to recognise it by.' }) @Column('text') name: string;
   @Field({ description: 'Inactive rules do nothing.' }) @Column('boolean') active: boolean;
+  @Field(() => String, { nullable: true, description: 'Why the system disabled it (a condition that can no longer be evaluated); null when it was not, or once it is activated again.' })
+  @Column('text', { nullable: true })
+  disabledReason: string | null;
   @Field(() => AutomationTrigger, { description: 'What starts it.' }) @Column('jsonb') trigger: AutomationTrigger;
   @Column('text') triggerType: TriggerType;
   @Field(() => JSONScalar, { nullable: true, description: "Conditions on the record, in the filter language of the trigger's entity." })

@@ -8,7 +8,8 @@ import { badField } from '../../graphql/errors';
 import { coerceFilter } from '../../graphql/json-filter';
 import { col, type EntitySpec } from '../../graphql/sql';
 import { requireAdmin } from '../auth/viewer';
-import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
+import { FILTERABLE, type RecordFilterService, referencedCustomFields } from '../common/record-filter';
+import type { NotificationService } from '../notifications/notification.service';
 import { checkPatterns } from '../events/event-patterns';
 import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { ActionHandler, CheckEnv, RecordAccess } from './actions/action';
@@ -24,9 +25,9 @@ export const AUTOMATION_RULE_STORE: StoreSpec<AutomationRule> = {
   entity: AutomationRule,
   entityType: 'automation_rule',
   label: 'Automation rule',
-  trackedFields: ['name', 'active', 'trigger', 'conditions', 'actions', 'deletedAt'],
+  trackedFields: ['name', 'active', 'disabledReason', 'trigger', 'conditions', 'actions', 'deletedAt'],
   // Never a webhook secret: events reach the change feed (any READ viewer) and webhook endpoints.
-  toData: (r) => ({ id: r.id, name: r.name, active: r.active, trigger: r.trigger, conditions: r.conditions, actions: withoutSecrets(r.actions), deletedAt: r.deletedAt?.toISOString() ?? null }),
+  toData: (r) => ({ id: r.id, name: r.name, active: r.active, disabledReason: r.disabledReason ?? null, trigger: r.trigger, conditions: r.conditions, actions: withoutSecrets(r.actions), deletedAt: r.deletedAt?.toISOString() ?? null }),
 };
 
 /** The actions with each secret replaced by a short fingerprint (a changed secret still shows as a change). */
@@ -48,7 +49,29 @@ export class AutomationRuleService {
     private readonly filters: RecordFilterService,
     private readonly handlers: Record<ActionType, ActionHandler<any>>,
     private readonly runner: RuleRunner,
+    private readonly notifications: NotificationService,
   ) {}
+
+  /**
+   * Turns a rule off because the system cannot run it (its condition no longer compiles: a custom
+   * field changed under it), says why on the rule, and tells the workspace's admins.
+   */
+  async disable(ctx: ServiceContext, id: string, reason: string): Promise<void> {
+    const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, id);
+    if (!locked.active || locked.deletedAt) return;
+    await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { active: false, disabledReason: reason.slice(0, 1000) }, { eventType: 'automation_rule.disabled' }, locked);
+    await this.notifications.notifyAdmins(ctx, { title: `Automation rule disabled: ${locked.name}`, body: reason, entityType: 'automation_rule', entityId: id });
+  }
+
+  /** The live rules whose conditions or record query name custom field `key` of `entityType`. */
+  async customFieldUsers(ctx: ServiceContext, entityType: string, key: string): Promise<string[]> {
+    const rules = (await ctx.tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND deleted_at IS NULL AND (conditions IS NOT NULL OR trigger ? 'query')`, [ctx.tx.workspaceId])).map(
+      rowMapper(ctx.tx.dataSource, AutomationRule),
+    );
+    return rules
+      .filter((r) => [r.conditions, r.trigger.query].some((f) => referencedCustomFields(ruleEntity(r), f).includes(`${entityType}.${key}`)))
+      .map((r) => `automation rule "${r.name}" (${r.id})`);
+  }
 
   list(ctx: ServiceContext): Promise<AutomationRule[]> {
     return listAdminRecords(ctx, AUTOMATION_RULE_STORE);
@@ -78,6 +101,7 @@ export class AutomationRuleService {
     const patch: Record<string, unknown> = {};
     if (input.name !== undefined) patch.name = input.name.trim();
     if (input.active != null) patch.active = input.active;
+    if (input.active) patch.disabledReason = null;
     if (input.trigger !== undefined || input.conditions !== undefined || input.actions !== undefined) {
       const trigger = input.trigger ?? (current.trigger as AutomationTriggerInput);
       Object.assign(patch, await this.check(ctx, schema, trigger, input.conditions !== undefined ? input.conditions : current.conditions, input.actions ?? current.actions));

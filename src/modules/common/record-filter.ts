@@ -63,3 +63,24 @@ export class RecordFilterService {
     return new Set(rows.map((r) => r.id));
   }
 }
+
+/**
+ * The custom fields a stored filter of `entityType` names, as `<table>.<key>` (relation sub-filters
+ * name their own kind's: `{ account: { customFields: [{ key: "tier" }] } }` on a contact is `account.tier`).
+ */
+export function referencedCustomFields(entityType: string | null, filter: unknown): string[] {
+  const spec = entityType ? FILTERABLE[entityType]?.spec : undefined;
+  const out = new Set<string>();
+  if (spec) collectCustomFields(spec, filter, out, 0);
+  return [...out];
+}
+
+function collectCustomFields(spec: EntitySpec, filter: unknown, out: Set<string>, depth: number): void {
+  if (!filter || typeof filter !== 'object' || depth > 20) return;
+  for (const [k, v] of Object.entries(filter)) {
+    if ((k === 'and' || k === 'or') && Array.isArray(v)) v.forEach((f) => collectCustomFields(spec, f, out, depth + 1));
+    else if (k === 'not') collectCustomFields(spec, v, out, depth + 1);
+    else if (k === 'customFields' && Array.isArray(v)) for (const cf of v) if (typeof cf?.key === 'string') out.add(`${spec.table}.${cf.key}`);
+    else if (spec.relations?.[k]) collectCustomFields(spec.relations[k].spec(), v, out, depth + 1);
+  }
+}

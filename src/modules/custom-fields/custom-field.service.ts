@@ -38,7 +38,12 @@ const MAX_TEXT = 10_000;
  * Custom fields: per-workspace definitions, and the validation of values on every write. Values live
  * in the record's `custom_fields` JSONB column, typed by their definition so they filter and sort.
  */
+/** Names what in a workspace (a stored filter, a rule) still uses custom field `key` of `entityType`. */
+export type CustomFieldUsers = (ctx: ServiceContext, entityType: string, key: string) => Promise<string[]>;
+
 export class CustomFieldService {
+  // Modules that store filters say here what uses a field (they sit above this one: it cannot import them).
+  private readonly users: CustomFieldUsers[] = [];
   // Definitions are read once per transaction (a request) and forgotten when it ends.
   private readonly cache = new WeakMap<TenantTransaction, Promise<CustomFieldDefinition[]>>();
 
@@ -51,6 +56,11 @@ export class CustomFieldService {
       this.cache.set(tx, hit);
     }
     return hit;
+  }
+
+  /** Registers a lookup of stored things that use a field: its removal is refused while any does. */
+  addUsers(lookup: CustomFieldUsers): void {
+    this.users.push(lookup);
   }
 
   async list(ctx: ServiceContext, entityType?: EntityType | null): Promise<CustomFieldDefinition[]> {
@@ -142,6 +152,10 @@ export class CustomFieldService {
     return ctx.tx.savepoint(async () => {
       const current = await lockRecord(ctx, STORE, id);
       if (current.deletedAt) throw notFound('Custom field');
+      // A stored filter naming a field that is gone could no longer run (and a field defined again with
+      // another type would change what it means): what uses a field keeps it.
+      const usedBy = (await Promise.all(this.users.map((lookup) => lookup(ctx, current.entityType, current.key)))).flat();
+      if (usedBy.length) throw conflict(`Custom field ${current.key} is still used by ${usedBy.join(', ')}: change or delete them first`, { usedBy });
       const { record } = await updateRecord(ctx, STORE, id, { deletedAt: new Date() }, { eventType: 'custom_field.removed' }, current);
       const table = current.entityType;
       const changed = await ctx.tx.query<{ id: string; old: unknown }>(

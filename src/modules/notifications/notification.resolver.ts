@@ -1,7 +1,8 @@
-import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { LIST_CAP } from '../../graphql/limits';
 import type { RequestContext } from '../../graphql/context';
 import { Notification } from './notification.entity';
-import type { NotificationService } from './notification.service';
+import { MAX_NOTIFICATIONS, type NotificationService } from './notification.service';
 
 @Resolver(() => Notification)
 export class NotificationResolver {
@@ -9,6 +10,7 @@ export class NotificationResolver {
 
   @Authorized()
   @Query(() => [Notification], { description: "The signed-in user's notifications, newest first (the latest 200)." })
+  @Extensions({ [LIST_CAP]: MAX_NOTIFICATIONS })
   notifications(
     @Ctx() ctx: RequestContext,
     @Arg('unreadOnly', () => Boolean, { nullable: true, description: 'Only those not yet marked read.' }) unreadOnly?: boolean,

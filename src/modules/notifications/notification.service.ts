@@ -9,7 +9,8 @@ import { insertMany, recordEvents, updateRows } from '../common/record-store';
 import { Notification } from './notification.entity';
 import { NOTIFICATION_STORE } from './notification.spec';
 
-const MAX_LIST = 200;
+/** The most notifications `notifications` returns (the newest). */
+export const MAX_NOTIFICATIONS = 200;
 const MAX_MARK = 1000;
 
 export interface NewNotification {
@@ -42,12 +43,18 @@ export class NotificationService {
     );
   }
 
+  /** Notifies every active ADMIN of the transaction's workspace (of something only they can act on). */
+  async notifyAdmins(ctx: ServiceContext, n: Omit<NewNotification, 'userId'>): Promise<void> {
+    const admins = await ctx.tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND role = 'ADMIN' AND active AND deleted_at IS NULL`, [ctx.tx.workspaceId]);
+    await this.send(ctx, admins.map((a) => ({ ...n, userId: a.id })));
+  }
+
   /** The viewer's notifications, newest first (the latest 200). */
   async list(ctx: ServiceContext, unreadOnly?: boolean | null): Promise<Notification[]> {
     const userId = inboxOf(ctx.viewer);
     const rows = await ctx.tx.query(
       `SELECT * FROM notification WHERE workspace_id = $1 AND user_id = $2 ${unreadOnly ? 'AND read_at IS NULL' : ''}
-       ORDER BY created_at DESC, id DESC LIMIT ${MAX_LIST}`,
+       ORDER BY created_at DESC, id DESC LIMIT ${MAX_NOTIFICATIONS}`,
       [ctx.tx.workspaceId, userId],
     );
     return rows.map(rowMapper(ctx.tx.dataSource, Notification));

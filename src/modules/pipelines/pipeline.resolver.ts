@@ -1,9 +1,10 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Extensions, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { LIST_CAP } from '../../graphql/limits';
 import type { RequestContext } from '../../graphql/context';
 import type { Loaded } from '../../graphql/loaders';
 import { ListArgs } from '../../graphql/list-args';
 import type { PipelineDeletionService } from './pipeline-deletion.service';
-import { Pipeline, Stage } from './pipeline.entity';
+import { MAX_STAGES, Pipeline, Stage } from './pipeline.entity';
 import type { PipelineService } from './pipeline.service';
 import { CreatePipelineInput, PipelineConnection, PipelineFilter, PipelineOrder, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
 
@@ -101,7 +102,8 @@ export class PipelineResolver {
     return this.service.reorderStages(ctx.auth, pipelineId, stageIds);
   }
 
-  @FieldResolver(() => [Stage], { description: 'The stages, in order.' })
+  @FieldResolver(() => [Stage], { description: 'The stages, in order (at most 50).' })
+  @Extensions({ [LIST_CAP]: MAX_STAGES })
   stages(@Root() p: Pipeline, @Ctx() ctx: RequestContext): Loaded<Stage[]> {
     return ctx.loaders.stagesOfPipeline.get(p.id);
   }

@@ -8,7 +8,7 @@ import type { ListInput } from '../common/crud.service';
 import type { ActorRef } from '../events/event.service';
 import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
 import { Role } from '../users/user.entity';
-import { ForecastCategory, Pipeline, Stage, StageKind } from './pipeline.entity';
+import { ForecastCategory, MAX_STAGES, Pipeline, Stage, StageKind } from './pipeline.entity';
 import { PIPELINE_SPEC, PIPELINE_STORE, STAGE_STORE } from './pipeline.spec';
 import type { CreatePipelineInput, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
 
@@ -109,6 +109,7 @@ export class PipelineService {
     return ctx.tx.savepoint(async () => {
       await this.lockPipeline(ctx, pipelineId);
       const stages = await this.stages(ctx.tx, pipelineId);
+      if (stages.length >= MAX_STAGES) throw badField('pipelineId', `a pipeline has at most ${MAX_STAGES} stages`);
       if (stages.some((s) => s.name.toLowerCase() === input.name.trim().toLowerCase())) throw conflict(`A stage named ${input.name} already exists in this pipeline`);
       const at = position == null ? stages.length : Math.max(0, Math.min(position, stages.length));
       for (const s of stages.filter((x) => x.position >= at).reverse()) await updateRecord(ctx, STAGE_STORE, s.id, { position: s.position + 1 }, {}, s);

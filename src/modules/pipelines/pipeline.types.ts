@@ -2,7 +2,7 @@ import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, IsUUID, Length, Max, Min
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderType } from '../../graphql/connection';
 import { BooleanFilter, IDFilter, StringFilter } from '../../graphql/filter';
-import { ForecastCategory, Pipeline, StageKind } from './pipeline.entity';
+import { ForecastCategory, MAX_STAGES, Pipeline, StageKind } from './pipeline.entity';
 import { IsOptionalNotNull } from '../../graphql/validators';
 
 @InputType({ description: 'A stage of a pipeline.' })
@@ -25,7 +25,7 @@ export class UpdateStageInput {
 @InputType({ description: 'A new pipeline and its stages, in order.' })
 export class CreatePipelineInput {
   @Field({ description: 'The pipeline name, unique in the workspace.' }) @Length(1, 200) name: string;
-  @Field(() => [StageInput], { description: 'The stages, in order; at least one OPEN stage.' }) @ArrayMinSize(1) @ArrayMaxSize(50) @ValidateNested({ each: true }) stages: StageInput[];
+  @Field(() => [StageInput], { description: 'The stages, in order; at least one OPEN stage.' }) @ArrayMinSize(1) @ArrayMaxSize(MAX_STAGES) @ValidateNested({ each: true }) stages: StageInput[];
   @Field({ nullable: true, defaultValue: false, description: 'Make it the default pipeline.' }) @IsOptional() isDefault?: boolean;
   @Field({ nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string;
 }

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { inWorkspace } from '../../db/tenant-transaction';
+import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
+import { isDatabaseUnavailable } from '../../db/unavailable';
+import { AppError } from '../../graphql/errors';
+import { systemViewer } from '../auth/viewer';
+import { SYSTEM_ACTOR } from '../events/event.service';
+import type { WebhookEndpointService } from './webhook-endpoint.service';
 import type { Logger } from '../../logger';
 import type { RecordFilterService } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
@@ -26,6 +31,11 @@ interface ActiveEndpoint {
  * dies). The cursor moves only after the deliveries are committed, and a delivery is unique per
  * endpoint and event, so a crash in between means the same deliveries are inserted again and
  * ignored: no event is missed and none is sent twice.
+ *
+ * The batch holds every workspace's events, so a failure is contained where it arose: an endpoint
+ * whose stored filter cannot be applied any more is disabled (its admins are told), a workspace
+ * whose dispatch fails otherwise is logged and skipped, and the cursor moves on for everyone else.
+ * Only the database being unreachable holds the cursor back, since then no one's work can be done.
  */
 export class WebhookDispatcher {
   private running?: Promise<number>;
@@ -34,6 +44,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly ds: DataSource,
     private readonly filters: RecordFilterService,
+    private readonly endpoints: WebhookEndpointService,
     private readonly log: Logger,
     private readonly onDispatched: () => void,
   ) {}
@@ -103,32 +114,52 @@ export class WebhookDispatcher {
     const eventsByWorkspace = new Map<string, ChangeEvent[]>();
     for (const e of events) if (byWorkspace.has(e.workspaceId)) eventsByWorkspace.set(e.workspaceId, [...(eventsByWorkspace.get(e.workspaceId) ?? []), e]);
     for (const [workspaceId, wsEvents] of eventsByWorkspace) {
-      created += await inWorkspace(this.ds, workspaceId, async (tx) => {
-        const deliveries: Record<string, unknown>[] = [];
-        for (const endpoint of byWorkspace.get(workspaceId)!) {
-          // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on request).
-          const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at);
-          if (!matching.length) continue;
-          const selected = endpoint.filter
-            ? await this.filters.matching(tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))])
-            : null;
-          for (const e of matching) {
-            if (selected && !selected.has(e.entityId)) continue;
-            deliveries.push({ id: randomUUID(), endpoint_id: endpoint.id, event_id: e.id, event_tx: e.tx.toString(), event_type: e.type, entity_id: e.entityId });
-          }
-        }
-        if (!deliveries.length) return 0;
-        const inserted = await tx.query(
-          `INSERT INTO webhook_delivery (workspace_id, id, endpoint_id, event_id, event_tx, event_type, entity_id, status, next_attempt_at)
-           SELECT $1, d.id, d.endpoint_id, d.event_id, d.event_tx::xid8, d.event_type, d.entity_id, 'PENDING', now()
-           FROM json_to_recordset($2::json) AS d(id uuid, endpoint_id uuid, event_id bigint, event_tx text, event_type text, entity_id uuid)
-           ON CONFLICT (workspace_id, endpoint_id, event_id) DO NOTHING
-           RETURNING id`,
-          [workspaceId, JSON.stringify(deliveries)],
-        );
-        return inserted.length;
-      });
+      try {
+        created += await inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, byWorkspace.get(workspaceId)!, wsEvents));
+      } catch (err) {
+        // The database itself is out: nobody's batch can be dispatched, so the cursor waits for it.
+        if (isDatabaseUnavailable(err)) throw err;
+        // Anything else is this workspace's alone: the others' deliveries and the cursor go on.
+        this.log.error({ err, workspaceId, fromEvent: wsEvents[0].id, toEvent: wsEvents[wsEvents.length - 1].id }, 'webhook dispatch failed for one workspace (replayWebhookEvents re-sends its events)');
+      }
     }
     return created;
+  }
+
+  /** The deliveries of one workspace's events, in its transaction; an endpoint whose filter fails is disabled, the others go on. */
+  private async dispatchWorkspace(tx: TenantTransaction, endpoints: ActiveEndpoint[], wsEvents: ChangeEvent[]): Promise<number> {
+    const deliveries: Record<string, unknown>[] = [];
+    for (const endpoint of endpoints) {
+      // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on request).
+      const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at);
+      if (!matching.length) continue;
+      let selected: Set<string> | null = null;
+      if (endpoint.filter) {
+        try {
+          selected = await tx.savepoint(() => this.filters.matching(tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))]));
+        } catch (err) {
+          // Only the filter's own refusal (a custom field it names is gone or changed) is the endpoint's fault.
+          if (!(err instanceof AppError)) throw err;
+          const reason = `Its filter can no longer be applied: ${(err as Error).message}`;
+          this.log.warn({ workspaceId: tx.workspaceId, endpointId: endpoint.id, reason }, 'webhook endpoint disabled');
+          await this.endpoints.disable({ tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR }, endpoint.id, reason);
+          continue;
+        }
+      }
+      for (const e of matching) {
+        if (selected && !selected.has(e.entityId)) continue;
+        deliveries.push({ id: randomUUID(), endpoint_id: endpoint.id, event_id: e.id, event_tx: e.tx.toString(), event_type: e.type, entity_id: e.entityId });
+      }
+    }
+    if (!deliveries.length) return 0;
+    const inserted = await tx.query(
+      `INSERT INTO webhook_delivery (workspace_id, id, endpoint_id, event_id, event_tx, event_type, entity_id, status, next_attempt_at)
+       SELECT $1, d.id, d.endpoint_id, d.event_id, d.event_tx::xid8, d.event_type, d.entity_id, 'PENDING', now()
+       FROM json_to_recordset($2::json) AS d(id uuid, endpoint_id uuid, event_id bigint, event_tx text, event_type text, entity_id uuid)
+       ON CONFLICT (workspace_id, endpoint_id, event_id) DO NOTHING
+       RETURNING id`,
+      [tx.workspaceId, JSON.stringify(deliveries)],
+    );
+    return inserted.length;
   }
 }

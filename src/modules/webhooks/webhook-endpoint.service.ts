@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ServiceContext } from '../../graphql/context';
 import { badField } from '../../graphql/errors';
 import { requireAdmin } from '../auth/viewer';
-import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
+import { FILTERABLE, type RecordFilterService, referencedCustomFields } from '../common/record-filter';
 import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { NotificationService } from '../notifications/notification.service';
 import { checkPatterns } from '../events/event-patterns';
@@ -130,11 +130,16 @@ export class WebhookEndpointService {
     const locked = await lockRecord(ctx, WEBHOOK_ENDPOINT_STORE, id);
     if (!locked.active) return;
     await updateRecord(ctx, WEBHOOK_ENDPOINT_STORE, id, { active: false, disabledReason: reason }, { eventType: 'webhook_endpoint.disabled' }, locked);
-    const admins = await ctx.tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND role = 'ADMIN' AND active AND deleted_at IS NULL`, [ctx.tx.workspaceId]);
-    await this.notifications.send(
-      ctx,
-      admins.map((a) => ({ userId: a.id, title: `Webhook endpoint disabled: ${locked.url}`.slice(0, 200), body: reason, entityType: 'webhook_endpoint', entityId: id })),
+    await this.notifications.notifyAdmins(ctx, { title: `Webhook endpoint disabled: ${locked.url}`, body: reason, entityType: 'webhook_endpoint', entityId: id });
+  }
+
+  /** The live endpoints whose filter names custom field `key` of `entityType` (each as `webhook endpoint <id>`). */
+  async customFieldUsers(ctx: ServiceContext, entityType: string, key: string): Promise<string[]> {
+    const rows = await ctx.tx.query<{ id: string; events: string[]; filter: Record<string, unknown> }>(
+      `SELECT id, events, filter FROM webhook_endpoint WHERE workspace_id = $1 AND deleted_at IS NULL AND filter IS NOT NULL`,
+      [ctx.tx.workspaceId],
     );
+    return rows.filter((e) => referencedCustomFields(filterEntity(e.events), e.filter).includes(`${entityType}.${key}`)).map((e) => `webhook endpoint ${e.id}`);
   }
 
   private checkUrl(value: string, field: string): string {
@@ -152,9 +157,8 @@ export class WebhookEndpointService {
 
   private async checkFilter(ctx: ServiceContext, events: string[], filter: Record<string, unknown> | null, coerce: FilterCoercer): Promise<Record<string, unknown> | null> {
     if (filter == null) return null;
-    const entities = new Set(events.map((p) => p.split('.')[0]));
-    const entity = entities.size === 1 ? [...entities][0] : null;
-    if (!entity || entity === '*' || !FILTERABLE[entity]) {
+    const entity = filterEntity(events);
+    if (!entity || !FILTERABLE[entity]) {
       throw badField('input.filter', `a filter needs every event pattern to name one of ${Object.keys(FILTERABLE).join(', ')} (e.g. opportunity.*)`);
     }
     const typed = coerce(FILTERABLE[entity].graphqlType, filter);
@@ -163,3 +167,10 @@ export class WebhookEndpointService {
   }
 }
 
+
+/** The one kind of record an endpoint's events are about (what its filter applies to), or null. */
+function filterEntity(events: string[]): string | null {
+  const entities = new Set(events.map((p) => p.split('.')[0]));
+  const entity = entities.size === 1 ? [...entities][0] : null;
+  return entity === '*' ? null : entity;
+}

@@ -36,7 +36,7 @@ export class WebhookRuntime {
       jitter: opts.jitter ?? 0.1,
       onAttempt: opts.onAttempt,
     });
-    this.dispatcher = new WebhookDispatcher(ds, filters, log, () => void this.worker.tick());
+    this.dispatcher = new WebhookDispatcher(ds, filters, endpoints, log, () => void this.worker.tick());
   }
 
   start(): void {
