@@ -52,7 +52,7 @@ export class TenantTransaction {
    * Each statement's time limit in this transaction (SET LOCAL statement_timeout); unset: the pool's
    * default, which is the longer limit of jobs and workers.
    */
-  statementTimeoutMs?: number;
+  private statementTimeoutMs?: number;
   private releaseSlot?: () => void;
   /** Rows a request may still read (shared by the transactions of one request); unset: no limit (workers, jobs). */
   rowBudget?: RowBudget;
@@ -62,6 +62,16 @@ export class TenantTransaction {
     readonly workspaceId: string,
   ) {
     if (!isUuid(workspaceId)) throw new Error('TenantTransaction needs a workspace uuid');
+  }
+
+  /**
+   * Limits each statement of this transaction to `ms` (SET LOCAL statement_timeout). Set before the
+   * transaction opens, it travels with BEGIN; after (the credentials were checked in it), it is the
+   * next statement, ahead of any asked for after this call.
+   */
+  limitStatements(ms: number): void {
+    this.statementTimeoutMs = ms;
+    if (this.opening) void this.query(`SELECT set_config('statement_timeout', '${Math.floor(ms)}', true)`).catch(() => undefined);
   }
 
   /** Nothing ran in it: it holds no connection and needs no commit (and may serve the next event of a subscription). */

@@ -93,7 +93,7 @@ export class RequestContext {
   /** A request's limits on its transaction: rows read, and each statement's time. */
   private limit(tx: TenantTransaction): TenantTransaction {
     tx.rowBudget = this.rowBudget;
-    tx.statementTimeoutMs = this.config.tenancy.statementTimeoutMs;
+    tx.limitStatements(this.config.tenancy.statementTimeoutMs);
     return tx;
   }
 

@@ -116,7 +116,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     [EntityType.OPPORTUNITY]: { upsert: (c, i, m, a) => opportunities.upsert(c, i, m, a), inputClass: UpsertOpportunityInput },
     [EntityType.PRODUCT]: { upsert: (c, i, m, a) => products.upsert(c, i, m, a), inputClass: UpsertProductInput },
     [EntityType.ACTIVITY]: { upsert: (c, i, m, a) => activities.upsert(c, i, m, a), inputClass: UpsertActivityInput },
-  }, log);
+  }, log, config.tenancy.importJobsPerWorkspace);
   const notifications = new NotificationService();
   const metrics = new Metrics();
   // One per server instance: it follows the event log for every subscriber of this instance.

@@ -80,7 +80,7 @@ function collectCustomFields(spec: EntitySpec, filter: unknown, out: Set<string>
   for (const [k, v] of Object.entries(filter)) {
     if ((k === 'and' || k === 'or') && Array.isArray(v)) v.forEach((f) => collectCustomFields(spec, f, out, depth + 1));
     else if (k === 'not') collectCustomFields(spec, v, out, depth + 1);
-    else if (k === 'customFields' && Array.isArray(v)) for (const cf of v) if (typeof cf?.key === 'string') out.add(`${spec.table}.${cf.key}`);
+    else if (k === 'customFields' && Array.isArray(v)) v.filter((cf) => typeof cf?.key === 'string').forEach((cf) => out.add(`${spec.table}.${cf.key}`));
     else if (spec.relations?.[k]) collectCustomFields(spec.relations[k].spec(), v, out, depth + 1);
   }
 }

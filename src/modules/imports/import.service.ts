@@ -53,7 +53,11 @@ class AllOrNoneRollback extends Error {
  * transaction, so a crash resumes where the last batch ended and no row is applied twice.
  */
 export class ImportService {
+  /** Jobs this process has taken on: running, or waiting for their workspace's turn. */
   private readonly running = new Set<string>();
+  /** Per workspace: how many of its jobs run now, and the ids of those waiting (in order). */
+  private readonly active = new Map<string, number>();
+  private readonly waiting = new Map<string, string[]>();
   private stopped = false;
 
   constructor(
@@ -61,6 +65,8 @@ export class ImportService {
     private readonly customFields: CustomFieldService,
     private readonly targets: Partial<Record<EntityType, ImportTarget>>,
     private readonly log: Logger,
+    /** Jobs of one workspace that run at once here: one tenant's imports never take every connection. */
+    private readonly maxPerWorkspace = 1,
   ) {}
 
   async get(ctx: ServiceContext, id: string): Promise<ImportJob> {
@@ -98,6 +104,9 @@ export class ImportService {
   /** Stops taking batches: running jobs end after their current batch and stay RUNNING, to resume later. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // Jobs still waiting stay PENDING: the next start resumes them.
+    for (const ids of this.waiting.values()) for (const id of ids) this.running.delete(id);
+    this.waiting.clear();
     await this.idle();
   }
 
@@ -109,9 +118,25 @@ export class ImportService {
   private kick(workspaceId: string, id: string): void {
     if (this.running.has(id) || this.stopped) return;
     this.running.add(id);
+    // Past the workspace's share the job stays PENDING and waits its turn (in this process, or after a restart).
+    if ((this.active.get(workspaceId) ?? 0) >= this.maxPerWorkspace) return void this.waiting.set(workspaceId, [...(this.waiting.get(workspaceId) ?? []), id]);
+    this.launch(workspaceId, id);
+  }
+
+  private launch(workspaceId: string, id: string): void {
+    this.active.set(workspaceId, (this.active.get(workspaceId) ?? 0) + 1);
     void this.run(workspaceId, id)
       .catch((err) => this.log.error({ err, jobId: id }, 'import job failed'))
-      .finally(() => this.running.delete(id));
+      .finally(() => {
+        this.running.delete(id);
+        const left = this.active.get(workspaceId)! - 1;
+        if (left) this.active.set(workspaceId, left);
+        else this.active.delete(workspaceId);
+        const next = this.waiting.get(workspaceId)?.shift();
+        if (!this.waiting.get(workspaceId)?.length) this.waiting.delete(workspaceId);
+        if (next && !this.stopped) this.launch(workspaceId, next);
+        else if (next) this.running.delete(next);
+      });
   }
 
   private async run(workspaceId: string, id: string): Promise<void> {
