@@ -5,6 +5,7 @@ import type { Logger } from '../../logger';
 import type { RecordFilterService } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import { matchesPatterns } from '../events/event-patterns';
+import { canReadEvent, WEBHOOK_READER } from '../events/event-visibility';
 
 /** Any constant: the advisory lock that lets one instance at a time move the dispatch cursor. */
 const DISPATCH_LOCK = 7_466_105_001;
@@ -106,8 +107,9 @@ export class WebhookDispatcher {
       created += await inWorkspace(this.ds, workspaceId, async (tx) => {
         const deliveries: Record<string, unknown>[] = [];
         for (const endpoint of byWorkspace.get(workspaceId)!) {
-          // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on request).
-          const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at);
+          // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on
+          // request), nor those its workspace's ADMIN could not read (a user's notifications).
+          const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at && canReadEvent(WEBHOOK_READER, e));
           if (!matching.length) continue;
           const selected = endpoint.filter
             ? await this.filters.matching(tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))])
