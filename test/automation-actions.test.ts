@@ -345,7 +345,7 @@ describe('automation actions', () => {
         ],
       });
       // Another Trellis, a real process on this database, runs the rules; this one does not.
-      const other = await startTrellis({ databaseUrl: t.db.appUrl, migrationUrl: t.db.ownerUrl, env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' } });
+      const other = await startTrellis({ databaseUrl: t.db.appUrl, migrationUrl: t.db.ownerUrl, workerUrl: t.db.workerUrl, env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' } });
       let accounts: string[];
       try {
         // In one transaction: the engine reads both events at once and runs the two records side by side.
