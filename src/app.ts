@@ -87,7 +87,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  services.metrics.watch(ds, { connections: () => ws.connections, subscriptions: openStreams });
+  services.metrics.watch(ds, services.workerDs, { connections: () => ws.connections, subscriptions: openStreams });
   // Prometheus scrapes this; it says nothing about any workspace (counts only). Put it behind the
   // network's own access control in production, as usual for /metrics.
   app.get('/metrics', async (_req, res) => {

@@ -66,6 +66,8 @@ const EnvSchema = z.object({
     .string()
     .refine(isTrustProxy, 'must be true, false, a number of proxies, or a comma-separated list of addresses, subnets (CIDR) or loopback, linklocal, uniquelocal')
     .optional(),
+  // Tenant isolation: the workers' own connection (issue 17). Generated in embedded mode.
+  WORKER_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
 });
 
 export interface Config {
@@ -75,6 +77,11 @@ export interface Config {
   /** Undefined: start an embedded PostgreSQL in `dataDir`. */
   readonly databaseUrl?: string;
   readonly migrationDatabaseUrl?: string;
+  /**
+   * With DATABASE_URL: what the background workers and the password check connect as, a role granted
+   * trellis_background, which alone may call the functions that read across workspaces.
+   */
+  readonly workerDatabaseUrl?: string;
   readonly embedded: boolean;
   readonly dataDir: string;
   readonly jwtSecret: string;
@@ -188,12 +195,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!embedded && e.NODE_ENV !== 'test') throw new ConfigError('invalid configuration: JWT_SECRET: required with DATABASE_URL');
     jwtSecret = e.NODE_ENV === 'test' && !embedded ? randomBytes(32).toString('hex') : readOrCreateSecret(dataDir);
   }
+  // Without it the workers would run as the request role, which may not call their functions. Tests
+  // that give only DATABASE_URL (and start no worker) get it as a stand-in.
+  if (!embedded && !e.WORKER_DATABASE_URL && e.NODE_ENV !== 'test') {
+    throw new ConfigError('invalid configuration: WORKER_DATABASE_URL: required with DATABASE_URL (a login role granted trellis_background: see README, "Your own PostgreSQL")');
+  }
   return Object.freeze({
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL,
+    workerDatabaseUrl: e.WORKER_DATABASE_URL ?? e.DATABASE_URL,
     embedded,
     dataDir,
     jwtSecret,

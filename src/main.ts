@@ -31,6 +31,7 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDatabase | undefined;
   let embeddedStarting: Promise<EmbeddedDatabase> | undefined;
   let ds: DataSource | undefined;
+  let workerDs: DataSource | undefined;
   let app: App | undefined;
   let services: Services | undefined;
   let workers: Workers | undefined;
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
       await app?.close().catch((err) => log.error({ err }, 'server close failed'));
       await services?.imports.stop().catch((err) => log.error({ err }, 'import runner stop failed'));
       await ds?.destroy().catch((err) => log.error({ err }, 'database close failed'));
+      await workerDs?.destroy().catch((err) => log.error({ err }, 'database close failed'));
       // A start still in progress (initdb, say) is waited for, then stopped: nothing is left behind.
       const pg = embedded ?? (await embeddedStarting?.catch(() => undefined));
       await pg?.stop().catch((err) => log.error({ err }, 'embedded postgres stop failed'));
@@ -70,8 +72,9 @@ async function main(): Promise<void> {
   try {
     let ownerUrl: string | undefined;
     let appUrl: string;
+    let workerUrl: string;
     if (cluster.isWorker) {
-      ({ appUrl } = await setupFromPrimary());
+      ({ appUrl, workerUrl } = await setupFromPrimary());
     } else if (config.embedded) {
       log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
       embeddedStarting = startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
@@ -79,17 +82,22 @@ async function main(): Promise<void> {
       if (stopping) return;
       ownerUrl = embedded.ownerUrl;
       appUrl = embedded.appUrl;
+      workerUrl = embedded.workerUrl;
     } else {
       ownerUrl = config.migrationDatabaseUrl!;
       appUrl = config.databaseUrl!;
+      workerUrl = config.workerDatabaseUrl!;
     }
     if (config.runMigrations && ownerUrl) {
       const applied = await runMigrations(ownerUrl);
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
-    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, onPoolError: (err) => log.warn({ error: err.message }, 'idle database connection lost') });
-    if (!cluster.isWorker) await checkRole(ds, config, log);
-    services = createServices(ds, config, log);
+    const onPoolError = (err: Error) => log.warn({ error: err.message }, 'idle database connection lost');
+    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, onPoolError });
+    // The workers' own pool (see BACKGROUND_ROLE): background work and the password check, never a request.
+    workerDs = await connect({ url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, onPoolError });
+    if (!cluster.isWorker) await checkRoles(ds, workerDs, config, log);
+    services = createServices(ds, config, log, workerDs);
 
     let demo: DemoCredentials | null = null;
     if (config.embedded) {
@@ -103,9 +111,11 @@ async function main(): Promise<void> {
     if (primary) {
       // The primary serves nothing itself: its connections are the workers' to use.
       await ds.destroy();
+      await workerDs.destroy();
       ds = undefined;
+      workerDs = undefined;
       services = undefined;
-      workers = forkWorkers(config.webConcurrency, { appUrl }, log);
+      workers = forkWorkers(config.webConcurrency, { appUrl, workerUrl }, log);
       printWelcome(await workers.listening, demo, config.explorer, config.webConcurrency);
       return;
     }
@@ -122,11 +132,22 @@ async function main(): Promise<void> {
   }
 }
 
-/** The service must run under row-level security: no superuser, no BYPASSRLS. */
-async function checkRole(ds: DataSource, config: Config, log: Logger): Promise<void> {
-  const [r]: { rolsuper: boolean; rolbypassrls: boolean; rolname: string }[] = await ds.query('SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
-  if (r?.rolsuper || r?.rolbypassrls) {
-    const msg = `database role ${r.rolname} bypasses row-level security: connect DATABASE_URL as a role granted trellis_app (see README)`;
+/**
+ * Both pools must run under row-level security (no superuser, no BYPASSRLS), and only the workers'
+ * may call the functions that read across workspaces: a request role that can is one injection away
+ * from every tenant's data.
+ */
+async function checkRoles(ds: DataSource, workerDs: DataSource, config: Config, log: Logger): Promise<void> {
+  const problems: string[] = [];
+  for (const [pool, setting] of [[ds, 'DATABASE_URL'], [workerDs, 'WORKER_DATABASE_URL']] as const) {
+    const [r]: { rolsuper: boolean; rolbypassrls: boolean; rolname: string; workers: boolean }[] = await pool.query(
+      `SELECT rolname, rolsuper, rolbypassrls, has_function_privilege('worker_events_head()', 'EXECUTE') AS workers FROM pg_roles WHERE rolname = current_user`,
+    );
+    if (r?.rolsuper || r?.rolbypassrls) problems.push(`database role ${r.rolname} bypasses row-level security: connect ${setting} as a role granted ${setting === 'DATABASE_URL' ? 'trellis_app' : 'trellis_background'} (see README)`);
+    else if (setting === 'DATABASE_URL' && r?.workers) problems.push(`database role ${r.rolname} (DATABASE_URL) may call the workers' functions: serve requests as a role granted trellis_app only, not trellis_background (see README)`);
+    else if (setting === 'WORKER_DATABASE_URL' && !r?.workers) problems.push(`database role ${r?.rolname} (WORKER_DATABASE_URL) may not call the workers' functions: grant it trellis_background (see README)`);
+  }
+  for (const msg of problems) {
     if (config.env === 'production') throw new Error(msg);
     log.warn(msg);
   }

@@ -345,7 +345,7 @@ describe('automation actions', () => {
         ],
       });
       // Another Trellis, a real process on this database, runs the rules; this one does not.
-      const other = await startTrellis({ databaseUrl: t.db.appUrl, migrationUrl: t.db.ownerUrl, env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' } });
+      const other = await startTrellis({ databaseUrl: t.db.appUrl, migrationUrl: t.db.ownerUrl, workerUrl: t.db.workerUrl, env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' } });
       let accounts: string[];
       try {
         // In one transaction: the engine reads both events at once and runs the two records side by side.
@@ -412,7 +412,7 @@ describe('automation actions', () => {
       await drop(ruleId);
     }, 120_000);
 
-    it('the secret stays out of the event log: a rep reading the change feed never sees it', async () => {
+    it('the secret stays out of the event log: the admin reading the change feed never sees it, and a rep gets no rule events at all', async () => {
       const ruleId = await rule({ trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { name: { eq: 'Never' } }, actions: [{ type: 'CALL_WEBHOOK', params: { url: 'https://example.com/hook', secret } }] });
       // The admin sees the rule's actions, secret included, through the rules API (ADMIN only).
       const listed = await gql(`{ automationRules { id actions { params } } }`);
@@ -425,12 +425,15 @@ describe('automation actions', () => {
       // The feed shows an event once older transactions have ended: poll until the rule's three are there.
       let mine: { entityId: string }[] = [];
       for (const deadline = Date.now() + 10_000; mine.length < 3 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-        const feed = await gql(`{ changes(first: 1000) { events { entityId type data changes { field old new } } } }`, {}, repA.token);
+        const feed = await gql(`{ changes(first: 1000) { events { entityId type data changes { field old new } } } }`);
         mine = feed.changes.events.filter((e: { entityId: string }) => e.entityId === ruleId);
       }
       expect(mine.map((e: any) => e.type)).toEqual(['automation_rule.created', 'automation_rule.updated', 'automation_rule.deleted']);
       expect(JSON.stringify(mine)).not.toContain(secret.slice(6, 30));
       expect(JSON.stringify(mine)).toContain('redacted:');
+      // Rules are read through an ADMIN-only query: their events are the ADMIN's (see event-visibility.ts).
+      const repFeed = await gql(`{ changes(first: 1000) { events { entityId } } }`, {}, repA.token);
+      expect(repFeed.changes.events.filter((e: { entityId: string }) => e.entityId === ruleId)).toEqual([]);
     });
   });
 

@@ -26,6 +26,8 @@ const INVALID: [string, Record<string, string>, string][] = [
   ['DATABASE_URL not a URL', { DATABASE_URL: 'not-a-url' }, 'DATABASE_URL'],
   ['DATABASE_URL not a URL, with a password in it', { DATABASE_URL: 'postgres//trellis:hunter2-pw@db/trellis', JWT_SECRET: A_SECRET }, 'DATABASE_URL'],
   ['MIGRATION_DATABASE_URL not a URL', { MIGRATION_DATABASE_URL: 'nope' }, 'MIGRATION_DATABASE_URL'],
+  ['DATABASE_URL without WORKER_DATABASE_URL', { DATABASE_URL: 'postgres://trellis@127.0.0.1:5432/trellis', JWT_SECRET: A_SECRET }, 'WORKER_DATABASE_URL'],
+  ['WORKER_DATABASE_URL not a URL', { WORKER_DATABASE_URL: 'nope' }, 'WORKER_DATABASE_URL'],
   ['NODE_ENV unknown', { NODE_ENV: 'staging' }, 'NODE_ENV'],
   ['LOG_LEVEL unknown', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
   ['DEMO_SEED not a boolean', { DEMO_SEED: 'yes' }, 'DEMO_SEED'],
@@ -177,13 +179,14 @@ describe('loadConfig', () => {
   it('with DATABASE_URL: not embedded, migrations use DATABASE_URL unless MIGRATION_DATABASE_URL is set', () => {
     const url = 'postgres://trellis_app:pw@db.internal:5432/trellis';
     const owner = 'postgres://trellis_owner:pw@db.internal:5432/trellis';
-    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: A_SECRET });
-    expect(c).toMatchObject({ env: 'production', embedded: false, databaseUrl: url, migrationDatabaseUrl: url, jwtSecret: A_SECRET });
-    expect(loadConfig({ DATABASE_URL: url, MIGRATION_DATABASE_URL: owner, JWT_SECRET: A_SECRET }).migrationDatabaseUrl).toBe(owner);
+    const workers = 'postgres://trellis_workers:pw@db.internal:5432/trellis';
+    const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, WORKER_DATABASE_URL: workers, JWT_SECRET: A_SECRET });
+    expect(c).toMatchObject({ env: 'production', embedded: false, databaseUrl: url, migrationDatabaseUrl: url, workerDatabaseUrl: workers, jwtSecret: A_SECRET });
+    expect(loadConfig({ DATABASE_URL: url, MIGRATION_DATABASE_URL: owner, WORKER_DATABASE_URL: workers, JWT_SECRET: A_SECRET }).migrationDatabaseUrl).toBe(owner);
   });
 
   it('EXPLORER: on by default, off in production unless EXPLORER=true', () => {
-    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://trellis_app:pw@db.internal:5432/trellis', JWT_SECRET: A_SECRET };
+    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://trellis_app:pw@db.internal:5432/trellis', WORKER_DATABASE_URL: 'postgres://w:pw@db.internal:5432/trellis', JWT_SECRET: A_SECRET };
     expect(loadConfig(prod).explorer).toBe(false);
     expect(loadConfig({ ...prod, EXPLORER: 'true' }).explorer).toBe(true);
     expect(loadConfig({ ...prod, EXPLORER: '1' }).explorer).toBe(true);

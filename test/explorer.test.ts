@@ -27,7 +27,7 @@ async function startInstance(t: TestApp, env: Record<string, string>, options: A
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', ...env });
   const log = createLogger(config.logLevel);
   const ds = await connect({ url: t.db.appUrl, poolSize: 2 });
-  const app = await createApp(ds, config, log, createServices(ds, config, log), options);
+  const app = await createApp(ds, config, log, createServices(ds, config, log, t.workerDs), options);
   const port = await app.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}`, close: async () => (await app.close(), await ds.destroy()) };
 }

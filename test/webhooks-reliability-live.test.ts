@@ -201,6 +201,7 @@ describe('webhooks survive SIGKILL of the server', () => {
         PATH: process.env.PATH,
         DATABASE_URL: t.db.appUrl,
         MIGRATION_DATABASE_URL: t.db.ownerUrl,
+        WORKER_DATABASE_URL: t.db.workerUrl,
         JWT_SECRET: t.config.jwtSecret,
         PORT: '0',
         HOST: '127.0.0.1',

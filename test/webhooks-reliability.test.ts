@@ -57,7 +57,7 @@ describe('webhook retries on a fake clock', () => {
   beforeAll(async () => {
     t = await startTestApp({ WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     rx = await startReceiver();
-    runtime = new WebhookRuntime(t.ds, t.services.eventBus, t.services.recordFilters, t.services.webhookEndpoints, createLogger('silent'), {
+    runtime = new WebhookRuntime(t.workerDs, t.services.eventBus, t.services.recordFilters, t.services.webhookEndpoints, createLogger('silent'), {
       enabled: true,
       allowPrivateNetworks: true,
       timeoutMs: 2000,

@@ -19,6 +19,8 @@ export interface Server {
 export interface Databases {
   ownerUrl: string;
   appUrl: string;
+  /** The workers' role (WORKER_DATABASE_URL). */
+  workerUrl: string;
 }
 
 export interface StartOptions {
@@ -46,6 +48,7 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
         DATABASE_URL: appUrl,
         // Trellis applies its own migrations (on a fresh bench database, before the data is loaded).
         MIGRATION_DATABASE_URL: o.db.ownerUrl,
+        WORKER_DATABASE_URL: o.db.workerUrl,
         JWT_SECRET: randomBytes(32).toString('hex'),
         LOG_LEVEL: 'silent',
         DEMO_SEED: 'false',

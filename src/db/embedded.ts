@@ -3,13 +3,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { APP_ROLE } from './roles';
+import { APP_ROLE, BACKGROUND_ROLE } from './roles';
 
 export interface EmbeddedDatabase {
   /** The superuser URL: migrations and bootstrap only. */
   readonly ownerUrl: string;
   /** The application role's URL: no superuser, no BYPASSRLS. */
   readonly appUrl: string;
+  /** The workers' role's URL (BACKGROUND_ROLE): the background workers and the password check. */
+  readonly workerUrl: string;
   readonly port: number;
   stop(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   const pgDir = join(opts.dataDir, 'pg');
   const superPassword = readOrCreate(join(opts.dataDir, 'pg-superuser-password'));
   const appPassword = readOrCreate(join(opts.dataDir, 'pg-app-password'));
+  const workerPassword = readOrCreate(join(opts.dataDir, 'pg-worker-password'));
   const port = await freePort();
   const settings = {
     listen_addresses: '127.0.0.1',
@@ -60,12 +63,15 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   const ownerUrl = `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/${opts.database}`;
   const appUrl = `postgres://${APP_ROLE}:${encodeURIComponent(appPassword)}@127.0.0.1:${port}/${opts.database}`;
+  const workerUrl = `postgres://${BACKGROUND_ROLE}:${encodeURIComponent(workerPassword)}@127.0.0.1:${port}/${opts.database}`;
   const admin = new Client({ connectionString: ownerUrl.replace(/\/[^/]+$/, '/postgres') });
   await admin.connect();
   try {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [opts.database]);
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(opts.database)}`);
     await ensureLoginRole(admin, APP_ROLE, appPassword);
+    // Its rights come from the migrations (membership of APP_ROLE, the worker functions).
+    await ensureLoginRole(admin, BACKGROUND_ROLE, workerPassword);
   } finally {
     await admin.end();
   }
@@ -73,6 +79,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   return {
     ownerUrl,
     appUrl,
+    workerUrl,
     port,
     async stop() {
       if (stopped) return;

@@ -1,5 +1,5 @@
 import type { QueryRunner } from 'typeorm';
-import { APP_ROLE, WORKER_ROLE } from './roles';
+import { APP_ROLE, BACKGROUND_ROLE, WORKER_ROLE } from './roles';
 
 /**
  * The tenancy wall every table with a `workspace_id` gets: RLS enabled and forced (owners included),
@@ -27,14 +27,17 @@ export async function ensureRole(qr: QueryRunner, role: string): Promise<void> {
 
 /**
  * Hands SECURITY DEFINER functions to the role they run as (WORKER_ROLE, AUTH_ROLE...): that role owns
- * them, and only the application role may call them. Each function is named by its signature, e.g.
- * `worker_active_automation_rules(text[])`.
+ * them, and only the application role may call them, or for WORKER_ROLE's (which read across
+ * workspaces) only the workers' connection (BACKGROUND_ROLE), never the request pool. Each function is
+ * named by its signature, e.g. `worker_active_automation_rules(text[])`.
  */
 export async function ownDefinerFunctions(qr: QueryRunner, owner: string, signatures: string[]): Promise<void> {
+  const caller = owner === WORKER_ROLE ? BACKGROUND_ROLE : APP_ROLE;
+  if (caller === BACKGROUND_ROLE) await ensureRole(qr, BACKGROUND_ROLE);
   for (const fn of signatures) {
     await qr.query(`ALTER FUNCTION ${fn} OWNER TO ${owner}`);
     await qr.query(`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`);
-    await qr.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${APP_ROLE}`);
+    await qr.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${caller}`);
   }
 }
 

@@ -10,3 +10,11 @@ export const AUTH_ROLE = 'trellis_auth';
 export const WORKER_ROLE = 'trellis_worker';
 /** Owns the search function, which reads the searchable tables with their indexes (see its migration). */
 export const SEARCH_ROLE = 'trellis_search';
+/**
+ * What the background workers (webhook dispatch and delivery, automation, the event bus, rollup
+ * compaction, import resumption) and the password check connect as (WORKER_DATABASE_URL; generated
+ * in embedded mode): the application role's rights, plus EXECUTE on the worker_* functions, which
+ * read across workspaces, and on auth_login_password_hashes. The request pool's role is not a member,
+ * so it can neither call them nor SET ROLE to it: an injection in a request path reads no other tenant.
+ */
+export const BACKGROUND_ROLE = 'trellis_background';

@@ -81,13 +81,21 @@ export const RESOLVERS = [
   NotificationResolver, RealtimeResolver, WebhookResolver, AutomationResolver, IntakeResolver, AnalyticsResolver, WorkspaceResolver,
 ] as const;
 
-/** The services, wired once: the composition root of the domain. */
-export function createServices(ds: DataSource, config: Config, log: Logger = createLogger('silent')) {
-  // Sized from the pool as it was made (tests make smaller ones); a slot is waited for as long as a connection.
-  const pool = ds.options as { poolSize?: number; extra?: { connectionTimeoutMillis?: number } };
-  limitConnectionsPerWorkspace(ds, config.tenancy.maxConnectionsPerWorkspace || Math.ceil((pool.poolSize ?? config.dbPoolSize) / 2), pool.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs);
+/**
+ * The services, wired once: the composition root of the domain. `workerDs` is the workers' pool
+ * (WORKER_DATABASE_URL, role trellis_background): the background workers and the password check use
+ * it, requests never. Tools that start no worker and check no password (the admin CLI, benchmarks)
+ * may leave it out.
+ */
+export function createServices(ds: DataSource, config: Config, log: Logger = createLogger('silent'), workerDs: DataSource = ds) {
+  // Each pool is shared by every tenant: a workspace may hold only its share of it at once. Sized from
+  // the pool as it was made (tests make smaller ones); a slot is waited for as long as a connection.
+  for (const pool of new Set([ds, workerDs])) {
+    const made = pool.options as { poolSize?: number; extra?: { connectionTimeoutMillis?: number } };
+    limitConnectionsPerWorkspace(pool, config.tenancy.maxConnectionsPerWorkspace || Math.ceil((made.poolSize ?? config.dbPoolSize) / 2), made.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs);
+  }
   const workspaces = new WorkspaceService();
-  const auth = new AuthService(ds, config, workspaces, new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }));
+  const auth = new AuthService(ds, config, workspaces, new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }), workerDs);
   const costLimiter = new CostLimiter(ds, { capacity: config.rateLimits.capacity, refillPerSecond: config.rateLimits.refillPerSecond }, log);
   const users = new UserService();
   const teams = new TeamService();
@@ -116,15 +124,15 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     [EntityType.OPPORTUNITY]: { upsert: (c, i, m, a) => opportunities.upsert(c, i, m, a), inputClass: UpsertOpportunityInput },
     [EntityType.PRODUCT]: { upsert: (c, i, m, a) => products.upsert(c, i, m, a), inputClass: UpsertProductInput },
     [EntityType.ACTIVITY]: { upsert: (c, i, m, a) => activities.upsert(c, i, m, a), inputClass: UpsertActivityInput },
-  }, log, config.tenancy.importJobsPerWorkspace);
+  }, log, workerDs, config.tenancy.importJobsPerWorkspace);
   const notifications = new NotificationService();
   const metrics = new Metrics();
   // One per server instance: it follows the event log for every subscriber of this instance.
-  const eventBus = new EventBus(ds, log);
+  const eventBus = new EventBus(workerDs, log);
   const realtime = new RealtimeService(ds, eventBus, changeFeed, activities, imports, config.ws.maxQueue);
   const recordFilters = new RecordFilterService(customFields);
   const webhookEndpoints = new WebhookEndpointService(recordFilters, notifications, config.webhooks.allowPrivateNetworks);
-  const webhooks = new WebhookRuntime(ds, eventBus, recordFilters, webhookEndpoints, log, {
+  const webhooks = new WebhookRuntime(workerDs, eventBus, recordFilters, webhookEndpoints, log, {
     allowPrivateNetworks: config.webhooks.allowPrivateNetworks,
     timeoutMs: config.webhooks.timeoutMs,
     concurrency: config.webhooks.concurrency,
@@ -132,18 +140,19 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     onAttempt: (outcome) => metrics.webhookAttempt(outcome),
   });
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
-  const automation = createAutomation({ ds, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products, metrics });
+  const automation = createAutomation({ ds, workerDs, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products, metrics });
   customFields.addUsers((ctx, entityType, key) => webhookEndpoints.customFieldUsers(ctx, entityType, key));
   customFields.addUsers((ctx, entityType, key) => automation.rules.customFieldUsers(ctx, entityType, key));
   const intake = new IntakeService(ds, leads, activities);
   const dealAnalytics = new DealAnalyticsService(recordFilters);
   const activityFunnel = new ActivityFunnelService(dealAnalytics);
-  const rollupCompactor = new RollupCompactor(ds, log);
+  const rollupCompactor = new RollupCompactor(workerDs, log);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
   return {
     workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
     recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, rollupCompactor, metrics, costLimiter,
+    workerDs,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -12,6 +12,8 @@ import type { Logger } from '../logger';
 export interface WorkerSetup {
   /** The database URL of the service's role (embedded PostgreSQL generates its password at start). */
   appUrl: string;
+  /** The workers' role's URL (WORKER_DATABASE_URL, or the embedded one). */
+  workerUrl: string;
 }
 
 const SETUP = 'trellis:setup';

@@ -48,7 +48,8 @@ export class Metrics {
   }
 
   /** Gauges read when scraped: the pool, the webhook backlog (all workspaces), live connections. */
-  watch(ds: DataSource, live: LiveCounts): void {
+  /** `workerDs`: the workers' pool, whose role may read the shared webhook backlog. */
+  watch(ds: DataSource, workerDs: DataSource, live: LiveCounts): void {
     const pool = (ds.driver as unknown as { master: Pool }).master;
     new Gauge({
       name: 'trellis_db_pool_connections',
@@ -69,7 +70,7 @@ export class Metrics {
       // Every instance reads the same shared backlog: across cluster workers it is the same number, not a sum.
       aggregator: 'max',
       async collect() {
-        const [r] = await ds.query(`SELECT * FROM worker_webhook_backlog()`).catch(() => [null]);
+        const [r] = await workerDs.query(`SELECT * FROM worker_webhook_backlog()`).catch(() => [null]);
         if (!r) return;
         this.set({ state: 'pending' }, Number(r.pending));
         this.set({ state: 'failed_24h' }, Number(r.failed_24h));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { ensureLoginRole } from '../../src/db/embedded';
-import { APP_ROLE } from '../../src/db/roles';
+import { APP_ROLE, BACKGROUND_ROLE } from '../../src/db/roles';
 import { freePort } from './faults-support';
 
 async function main(): Promise<void> {
@@ -49,15 +49,17 @@ async function main(): Promise<void> {
     running = true;
     const ownerUrl = `postgres://postgres:${superPassword}@127.0.0.1:${port}/${database}`;
     const appUrl = `postgres://${APP_ROLE}:${appPassword}@127.0.0.1:${port}/${database}`;
+    const workerUrl = `postgres://${BACKGROUND_ROLE}:${appPassword}@127.0.0.1:${port}/${database}`;
     const admin = new Client({ connectionString: ownerUrl.replace(/\/[^/]+$/, '/postgres') });
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE ${database}`);
       await ensureLoginRole(admin, APP_ROLE, appPassword);
+      await ensureLoginRole(admin, BACKGROUND_ROLE, appPassword);
     } finally {
       await admin.end();
     }
-    process.stdout.write(JSON.stringify({ ownerUrl, appUrl, port }) + '\n');
+    process.stdout.write(JSON.stringify({ ownerUrl, appUrl, workerUrl, port }) + '\n');
   } catch (err) {
     await cleanup();
     throw err;

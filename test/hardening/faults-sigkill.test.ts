@@ -26,7 +26,7 @@ describe('SIGKILL during a CSV import', () => {
   let db: TestDatabase;
   const running: Trellis[] = [];
   const start = async () => {
-    const t = await startTrellis({ databaseUrl: db.appUrl, migrationUrl: db.ownerUrl, env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', MAX_BODY_BYTES: '20000000' } });
+    const t = await startTrellis({ databaseUrl: db.appUrl, migrationUrl: db.ownerUrl, workerUrl: db.workerUrl, env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', MAX_BODY_BYTES: '20000000' } });
     running.push(t);
     return t;
   };
@@ -133,7 +133,7 @@ describe('SIGKILL during automation runs', () => {
   let db: TestDatabase;
   const running: Trellis[] = [];
   const start = async (automation = true) => {
-    const t = await startTrellis({ databaseUrl: db.appUrl, migrationUrl: db.ownerUrl, env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: String(automation) } });
+    const t = await startTrellis({ databaseUrl: db.appUrl, migrationUrl: db.ownerUrl, workerUrl: db.workerUrl, env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: String(automation) } });
     running.push(t);
     return t;
   };

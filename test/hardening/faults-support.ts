@@ -97,6 +97,8 @@ export interface Trellis {
 export interface TrellisOptions {
   databaseUrl: string;
   migrationUrl: string;
+  /** WORKER_DATABASE_URL: the workers' role. */
+  workerUrl: string;
   env?: Record<string, string>;
   /** LOG_LEVEL (default silent); its JSON lines are collected in `logs`. */
   logLevel?: string;
@@ -111,6 +113,7 @@ export async function startTrellis(o: TrellisOptions, readyMs = 60_000): Promise
       PATH: process.env.PATH,
       DATABASE_URL: o.databaseUrl,
       MIGRATION_DATABASE_URL: o.migrationUrl,
+      WORKER_DATABASE_URL: o.workerUrl,
       JWT_SECRET,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -191,6 +194,7 @@ export async function killTrellis(t: Trellis, ownerUrl?: string): Promise<void> 
 export interface PrivatePostgres {
   ownerUrl: string;
   appUrl: string;
+  workerUrl: string;
   port: number;
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -225,7 +229,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       proc.once('exit', check);
       check();
     });
-  const info = JSON.parse(await next(120_000)) as { ownerUrl: string; appUrl: string; port: number };
+  const info = JSON.parse(await next(120_000)) as { ownerUrl: string; appUrl: string; workerUrl: string; port: number };
   const command = async (cmd: 'stop' | 'start') => {
     proc.stdin!.write(cmd + '\n');
     const answer = await next(60_000);

@@ -48,7 +48,7 @@ describe('the database restarted under load', () => {
   it('keeps the process up, fails readiness during the outage and recovers, and leaves no partial write', async () => {
     // LOG_LEVEL=warn: the process' own account of the outage is read below (a fatal line would be a crash).
     // Its background workers run as in production: webhook delivery (to a local receiver) and automation.
-    trellis = await startTrellis({ databaseUrl: pg.appUrl, migrationUrl: pg.ownerUrl, logLevel: 'warn', env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '2000' } }, 120_000);
+    trellis = await startTrellis({ databaseUrl: pg.appUrl, migrationUrl: pg.ownerUrl, workerUrl: pg.workerUrl, logLevel: 'warn', env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '2000' } }, 120_000);
     const { url, pid } = trellis;
     const admin = await signUpVia(url, 'Restart Co');
     await ok(url, `mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }`, { i: { url: rx.url, events: ['account.created'] } }, admin.token);

@@ -18,6 +18,8 @@ export interface GqlResponse<T = any> {
 export interface TestApp {
   db: TestDatabase;
   ds: DataSource;
+  /** The workers' pool (role trellis_background), as the server opens it. */
+  workerDs: DataSource;
   config: Config;
   services: Services;
   app: App;
@@ -38,18 +40,20 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 /** A real Trellis on a database the test created (and filled, e.g. through the admin CLI); `close` drops it. */
 export async function startTestAppOn(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
   // Test files sign many users in from one address: the per-address limit is high unless a test sets it.
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', LOGIN_ATTEMPTS_PER_ADDRESS: '100000', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, WORKER_DATABASE_URL: db.workerUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', LOGIN_ATTEMPTS_PER_ADDRESS: '100000', ...env });
   const log = createLogger(config.logLevel);
   // Five connections unless the test sizes the pool itself (a pool of one, under pressure); no limit
   // on the wait for one (a loaded test machine) unless the test sets DB_CONNECT_TIMEOUT_MS.
   const ds = await connect({ url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0, statementTimeoutMs: config.tenancy.workerStatementTimeoutMs });
-  const services = createServices(ds, config, log);
+  const workerDs = await connect({ url: config.workerDatabaseUrl!, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs });
+  const services = createServices(ds, config, log, workerDs);
   const app = await createApp(ds, config, log, services);
   const port = await app.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${port}`;
   return {
     db,
     ds,
+    workerDs,
     config,
     services,
     app,
@@ -66,6 +70,7 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
     async close() {
       await app.close();
       await ds.destroy();
+      await workerDs.destroy();
       await db.drop();
     },
   };
@@ -73,9 +78,10 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
 
 /** Another server instance on the same database (its own pool, event bus and HTTP/WebSocket server). */
 export async function startSecondInstance(t: TestApp, env: Record<string, string> = {}): Promise<{ url: string; port: number; services: Services; close(): Promise<void> }> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, WORKER_DATABASE_URL: t.db.workerUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...env });
   const ds = await connect({ url: t.db.appUrl, poolSize: 5 });
-  const services = createServices(ds, config, createLogger(config.logLevel));
+  const workerDs = await connect({ url: t.db.workerUrl, poolSize: 5, applicationName: 'trellis-workers' });
+  const services = createServices(ds, config, createLogger(config.logLevel), workerDs);
   const app = await createApp(ds, config, createLogger(config.logLevel), services);
   const port = await app.listen(0, '127.0.0.1');
   return {
@@ -85,6 +91,7 @@ export async function startSecondInstance(t: TestApp, env: Record<string, string
     async close() {
       await app.close();
       await ds.destroy();
+      await workerDs.destroy();
     },
   };
 }

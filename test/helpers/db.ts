@@ -11,6 +11,8 @@ export interface TestDatabase {
   ownerUrl: string;
   /** The application role, as the service connects. */
   appUrl: string;
+  /** The workers' role (WORKER_DATABASE_URL): what the background workers and the password check connect as. */
+  workerUrl: string;
   drop(): Promise<void>;
 }
 
@@ -18,7 +20,8 @@ export interface TestDatabase {
 export async function createTestDatabase(): Promise<TestDatabase> {
   const ownerBase = process.env.TRELLIS_TEST_OWNER_URL;
   const appBase = process.env.TRELLIS_TEST_APP_URL;
-  if (!ownerBase || !appBase) throw new Error('the jest global setup did not run');
+  const workerBase = process.env.TRELLIS_TEST_WORKER_URL;
+  if (!ownerBase || !appBase || !workerBase) throw new Error('the jest global setup did not run');
   const name = `trellis_t_${randomBytes(6).toString('hex')}`;
   const admin = new Client({ connectionString: withDatabase(ownerBase, 'postgres') });
   await admin.connect();
@@ -31,6 +34,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     name,
     ownerUrl: withDatabase(ownerBase, name),
     appUrl: withDatabase(appBase, name),
+    workerUrl: withDatabase(workerBase, name),
     async drop() {
       const c = new Client({ connectionString: withDatabase(ownerBase, 'postgres') });
       await c.connect();

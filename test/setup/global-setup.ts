@@ -21,5 +21,6 @@ export default async function globalSetup(): Promise<void> {
   (globalThis as Record<string, unknown>).__TRELLIS_PG__ = { pg, dataDir };
   process.env.TRELLIS_TEST_OWNER_URL = pg.ownerUrl;
   process.env.TRELLIS_TEST_APP_URL = pg.appUrl;
+  process.env.TRELLIS_TEST_WORKER_URL = pg.workerUrl;
   process.env.TRELLIS_TEST_DATA_DIR = dataDir;
 }

@@ -25,6 +25,8 @@ export class AuthService {
     private readonly workspaces: WorkspaceService,
     /** Sign-in attempt limits (none when not given). */
     private readonly attempts?: LoginLimiter,
+    /** The workers' pool: the only role that reads password hashes (see the worker-connection migration). */
+    private readonly passwordLookup: DataSource = ds,
   ) {}
 
   /** A new workspace with its first ADMIN, in one transaction. */
@@ -57,7 +59,7 @@ export class AuthService {
 
   private async checkLogIn(email: string, password: string, workspaceId?: string | null): Promise<AuthPayload> {
     if (workspaceId != null && !isUuid(workspaceId)) throw unauthenticated('Invalid email or password');
-    const candidates: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.ds.query('SELECT * FROM auth_login_candidates($1)', [email.trim()]);
+    const candidates: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.passwordLookup.query('SELECT * FROM auth_login_password_hashes($1)', [email.trim()]);
     const inScope = candidates.filter((c) => !workspaceId || c.workspace_id === workspaceId);
     if (inScope.length === 0) {
       await burnPasswordCheck(password);

@@ -32,6 +32,8 @@ import { AutomationWebhookCalls } from './webhook-calls';
 
 export interface AutomationDeps {
   ds: DataSource;
+  /** The workers' pool: the engine and the webhook calls claim work across workspaces through it. */
+  workerDs: DataSource;
   config: Config;
   log: Logger;
   bus: EventBus;
@@ -82,7 +84,7 @@ export function createAutomation(d: AutomationDeps) {
   };
   const mailer = new Mailer(d.config.smtp.url, d.config.smtp.from);
   // A call's lease outlasts its request (WEBHOOK_TIMEOUT_MS) and the record of its outcome, as a webhook delivery's does.
-  const calls = new AutomationWebhookCalls(d.ds, d.sender, d.log, { leaseSeconds: Math.ceil(d.config.webhooks.timeoutMs / 1000) * 3, maxAttempts: 5 });
+  const calls = new AutomationWebhookCalls(d.workerDs, d.sender, d.log, { leaseSeconds: Math.ceil(d.config.webhooks.timeoutMs / 1000) * 3, maxAttempts: 5 });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const handlers: Record<ActionType, ActionHandler<any>> = {
     [ActionType.CREATE_TASK]: createTask(d.activities),
@@ -94,6 +96,6 @@ export function createAutomation(d: AutomationDeps) {
   };
   const runner = new RuleRunner(d.ds, handlers, records, (status) => d.metrics.automationRun(status));
   const rules = new AutomationRuleService(d.filters, handlers, runner, d.notifications);
-  const engine = new AutomationEngine(d.ds, d.bus, runner, rules, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) }, calls);
+  const engine = new AutomationEngine(d.workerDs, d.bus, runner, rules, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) }, calls);
   return { runner, rules, engine, mailer, calls };
 }

@@ -2,6 +2,7 @@ import type { ServiceContext } from '../../graphql/context';
 import { AppError, badField } from '../../graphql/errors';
 import type { EntityType } from '../common/enums';
 import { type ChangeEvent, changeEventMapper, feedCursor } from './change-event';
+import { type EventReader, readableEventsSql, readerOf } from './event-visibility';
 
 const MAX_PAGE = 1000;
 
@@ -23,7 +24,15 @@ export interface ChangePage {
 export class ChangeFeedService {
   constructor(private readonly retentionDays: number) {}
 
-  async changes(ctx: ServiceContext, after?: string | null, types?: readonly EntityType[] | null, first?: number | null, entityIds?: readonly string[] | null): Promise<ChangePage> {
+  /** A page of the events `reader` (by default the viewer) may read: see event-visibility.ts. */
+  async changes(
+    ctx: ServiceContext,
+    after?: string | null,
+    types?: readonly EntityType[] | null,
+    first?: number | null,
+    entityIds?: readonly string[] | null,
+    reader: EventReader = readerOf(ctx.viewer),
+  ): Promise<ChangePage> {
     const limit = first ?? 100;
     if (limit < 1 || limit > MAX_PAGE) throw badField('first', `must be between 1 and ${MAX_PAGE}`);
     const cursor = after ? this.decode(after) : null;
@@ -44,6 +53,7 @@ export class ChangeFeedService {
       params.push(entityIds);
       conds.push(`e.entity_id = ANY($${params.length}::uuid[])`);
     }
+    conds.push(readableEventsSql(reader, 'e', (v) => `$${params.push(v)}`));
     const rows = await ctx.tx.query(`SELECT e.*, e.tx_id::text AS tx FROM event e WHERE ${conds.join(' AND ')} ORDER BY e.tx_id, e.id LIMIT ${limit + 1}`, params);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];

@@ -65,6 +65,8 @@ export class ImportService {
     private readonly customFields: CustomFieldService,
     private readonly targets: Partial<Record<EntityType, ImportTarget>>,
     private readonly log: Logger,
+    /** The workers' pool, whose role may list the unfinished jobs of every workspace. */
+    private readonly workerDs: DataSource = ds,
     /** Jobs of one workspace that run at once here: one tenant's imports never take every connection. */
     private readonly maxPerWorkspace = 1,
   ) {}
@@ -97,7 +99,7 @@ export class ImportService {
 
   /** Picks up the jobs a stopped instance left unfinished (through the worker's definer function). */
   async resumeUnfinished(): Promise<void> {
-    const jobs: { workspace_id: string; id: string }[] = await this.ds.query('SELECT * FROM worker_unfinished_import_jobs()');
+    const jobs: { workspace_id: string; id: string }[] = await this.workerDs.query('SELECT * FROM worker_unfinished_import_jobs()');
     for (const j of jobs) this.kick(j.workspace_id, j.id);
   }
 

@@ -8,6 +8,7 @@ import { actorOf, type Viewer } from '../auth/viewer';
 import type { EntityType } from '../common/enums';
 import { type ChangeEvent, isAfter } from '../events/change-event';
 import type { ChangeFeedService } from '../events/change-feed.service';
+import { canReadEvent, readerOf } from '../events/event-visibility';
 import { ImportStatus, type ImportJob } from '../imports/import-job.entity';
 import type { ImportService } from '../imports/import.service';
 import type { Notification } from '../notifications/notification.entity';
@@ -63,8 +64,10 @@ export class RealtimeService {
     if (ids && ids.size === 0) throw badField('ids', 'no valid id');
     const types = args.types?.length ? new Set<string>(args.types) : null;
     const start = args.after ? this.changeFeed.decode(args.after) : null;
-    const matches = (e: ChangeEvent) => (!types || types.has(e.entityType)) && (!ids || ids.has(e.entityId));
     const { viewer } = ctx;
+    // The replay reads through the change feed, which applies the same rule in its query.
+    const reader = readerOf(viewer);
+    const matches = (e: ChangeEvent) => (!types || types.has(e.entityType)) && (!ids || ids.has(e.entityId)) && canReadEvent(reader, e);
 
     return liveStream<ChangeEvent>(this.maxQueue, (emit) => {
       let last = start ? { tx: BigInt(start.tx), seq: BigInt(start.id) } : this.bus.current;

@@ -5,6 +5,7 @@ import { type ConnectionBase, paginate, SortDirection } from '../../graphql/conn
 import { notFound } from '../../graphql/errors';
 import { col, type EntitySpec } from '../../graphql/sql';
 import { Event } from '../events/event.entity';
+import { readableEventsSql, readerOf } from '../events/event-visibility';
 
 const EVENT_SPEC: EntitySpec = {
   table: 'event',
@@ -19,7 +20,11 @@ const EVENT_SPEC: EntitySpec = {
 export class TimelineService {
   async timeline(ctx: ServiceContext, recordId: string, first?: number | null, after?: string | null): Promise<ConnectionBase<Event>> {
     if (!isUuid(recordId)) throw notFound('Record');
-    const exists = await ctx.tx.one('SELECT 1 FROM event WHERE workspace_id = $1 AND entity_id = $2 LIMIT 1', [ctx.tx.workspaceId, recordId]);
+    // Only the events the viewer may read (see event-visibility.ts): a record with none is not found.
+    const reader = readerOf(ctx.viewer);
+    const params: unknown[] = [ctx.tx.workspaceId, recordId];
+    const readable = readableEventsSql(reader, 'e', (v) => `$${params.push(v)}`);
+    const exists = await ctx.tx.one(`SELECT 1 FROM event e WHERE e.workspace_id = $1 AND e.entity_id = $2 AND ${readable} LIMIT 1`, params);
     if (!exists) throw notFound('Record');
     return paginate<Event>({
       tx: ctx.tx,
@@ -29,7 +34,7 @@ export class TimelineService {
       defaultOrder: [{ field: 'ID', direction: SortDirection.DESC }],
       where: (p) => {
         const rid = p.add(recordId);
-        return `(t.entity_id = ${rid}::uuid OR t.entity_id IN (
+        return `${readableEventsSql(reader, 't', (v) => p.add(v))} AND (t.entity_id = ${rid}::uuid OR t.entity_id IN (
           SELECT a.id FROM activity a WHERE a.workspace_id = t.workspace_id AND (
             a.account_id = ${rid}::uuid OR a.contact_id = ${rid}::uuid OR a.lead_id = ${rid}::uuid OR a.opportunity_id = ${rid}::uuid
             OR a.contact_id IN (SELECT c.id FROM contact c WHERE c.workspace_id = t.workspace_id AND c.account_id = ${rid}::uuid)

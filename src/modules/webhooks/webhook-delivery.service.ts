@@ -11,6 +11,7 @@ import { recordEvent } from '../events/event.service';
 import { type DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { matchesPatterns } from '../events/event-patterns';
+import { WEBHOOK_READER } from '../events/event-visibility';
 import type { WebhookEndpointService } from './webhook-endpoint.service';
 
 const DELIVERY_SPEC: EntitySpec = {
@@ -80,7 +81,7 @@ export class WebhookDeliveryService {
     let cursor = after;
     let scheduled = 0;
     for (let seen = 0; seen < MAX_REPLAY; ) {
-      const page = await this.changeFeed.changes(ctx, cursor, null, REPLAY_PAGE);
+      const page = await this.changeFeed.changes(ctx, cursor, null, REPLAY_PAGE, null, WEBHOOK_READER);
       seen += page.events.length;
       const matching = page.events.filter((e) => matchesPatterns(endpoint.events, e.type));
       const selected = endpoint.filter && matching.length ? await this.filters.matching(ctx.tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))]) : null;

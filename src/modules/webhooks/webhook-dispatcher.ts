@@ -10,6 +10,7 @@ import type { Logger } from '../../logger';
 import type { RecordFilterService } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import { matchesPatterns } from '../events/event-patterns';
+import { canReadEvent, WEBHOOK_READER } from '../events/event-visibility';
 
 /** Any constant: the advisory lock that lets one instance at a time move the dispatch cursor. */
 const DISPATCH_LOCK = 7_466_105_001;
@@ -130,8 +131,9 @@ export class WebhookDispatcher {
   private async dispatchWorkspace(tx: TenantTransaction, endpoints: ActiveEndpoint[], wsEvents: ChangeEvent[]): Promise<number> {
     const deliveries: Record<string, unknown>[] = [];
     for (const endpoint of endpoints) {
-      // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on request).
-      const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at);
+      // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on
+      // request), nor those its workspace's ADMIN could not read (a user's notifications).
+      const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at && canReadEvent(WEBHOOK_READER, e));
       if (!matching.length) continue;
       let selected: Set<string> | null = null;
       if (endpoint.filter) {
