@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,8 @@ type ConnectionExtra = {
   /** Each operation's context, to end its transaction when it completes. */
   operations?: Map<string, RequestContext>;
   stopWatching?: () => void;
+  /** The client's address (from the upgrade request), for the per-address limits of signing up and in. */
+  clientAddress?: string | null;
 };
 
 export interface WebSocketDeps {
@@ -34,6 +36,8 @@ export interface WebSocketDeps {
   bus: EventBus;
   realtime: RealtimeService;
   costs: CostLimiter;
+  /** The client's address of an upgrade request, as HTTP requests' is read (TRUST_PROXY). */
+  clientAddress: (request: IncomingMessage) => string | null;
 }
 
 const CLOSE_FORBIDDEN = 4403;
@@ -45,7 +49,7 @@ const CLOSE_TOO_MANY = 4429;
  * a socket is closed (4403) when its API key is revoked or its user deactivated or given another role.
  */
 export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: WebSocketDeps) {
-  const { ds, config, log, bus, realtime, costs } = deps;
+  const { ds, config, log, bus, realtime, costs, clientAddress } = deps;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.bodyBytes });
   // As Apollo does over HTTP: no introspection in production.
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
@@ -86,7 +90,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         }
         perCredential.set(credential, count + 1);
         open++;
-        Object.assign(extra, { viewer, credential, operations: new Map(), stopWatching: watchCredential(bus, viewer, () => extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials changed')) });
+        Object.assign(extra, { viewer, credential, clientAddress: clientAddress(extra.request), operations: new Map(), stopWatching: watchCredential(bus, viewer, () => extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials changed')) });
         return true;
       },
       onClose: (ctx) => {
@@ -127,6 +131,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const viewer = extra.viewer!;
         const contextValue = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
         contextValue.realtime = realtime;
+        contextValue.clientAddress = extra.clientAddress ?? null;
         const writer = nextMessageWriter(extra, id);
         contextValue.directOutput = { congested: writer.congested, send: (result) => writer.write(answerJson(result)) };
         extra.operations!.set(id, contextValue);
