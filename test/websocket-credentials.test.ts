@@ -172,7 +172,7 @@ describe('WebSocket sessions end with their credentials (finding 7)', () => {
     expect(await closedWith(s)).toBe(4403);
   });
 
-  it('closes sockets held on another instance (log-out, password change and key revocation travel through the event log)', async () => {
+  it('closes sockets held on another instance (log-out and key revocation travel through the event log)', async () => {
     const b = await startSecondInstance(t);
     try {
       const user = await userWithRole(t, admin, 'REP');

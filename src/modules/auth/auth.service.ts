@@ -103,7 +103,7 @@ export class AuthService {
         // tabs refreshing at once) rather than a stolen token replayed. Refused, but the winner's session stands.
         if (stale?.used_at && !stale.raced) {
           await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL', [wid, stale.family_id]);
-          await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id) });
+          await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id), data: { sessionId: stale.family_id } });
         }
         return null;
       }
@@ -127,7 +127,8 @@ export class AuthService {
       const t = await tx.one<{ user_id: string; family_id: string }>('SELECT user_id, family_id FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2', [wid, hash]);
       const revoked = await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL RETURNING id', [wid, t!.family_id]);
       if (revoked.length === 0) return false;
-      await recordEvent(tx, { type: 'user.logged_out', entityType: 'user', entityId: t!.user_id, actor: userActor(t!.user_id) });
+      // The session's id lets every instance close the WebSockets opened with its access tokens.
+      await recordEvent(tx, { type: 'user.logged_out', entityType: 'user', entityId: t!.user_id, actor: userActor(t!.user_id), data: { sessionId: t!.family_id } });
       return true;
     });
   }
@@ -139,7 +140,7 @@ export class AuthService {
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6))`,
       [tx.workspaceId, randomUUID(), userId, familyId, sha256(refreshToken), this.config.refreshTokenTtlDays],
     );
-    const accessToken = signAccessToken({ sub: userId, wid: tx.workspaceId }, this.config.jwtSecret, this.config.accessTokenTtlSeconds);
+    const accessToken = signAccessToken({ sub: userId, wid: tx.workspaceId, sid: familyId }, this.config.jwtSecret, this.config.accessTokenTtlSeconds);
     return { accessToken, refreshToken };
   }
 }
