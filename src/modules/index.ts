@@ -63,6 +63,7 @@ import { WorkspaceResolver } from './workspaces/workspace.resolver';
 import { Metrics } from '../ops/metrics';
 import { CostLimiter } from '../graphql/cost-limiter';
 import { LoginLimiter } from './auth/login-limiter';
+import { SignUpLimiter } from './auth/signup-limiter';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -83,7 +84,13 @@ export const RESOLVERS = [
 /** The services, wired once: the composition root of the domain. */
 export function createServices(ds: DataSource, config: Config, log: Logger = createLogger('silent')) {
   const workspaces = new WorkspaceService();
-  const auth = new AuthService(ds, config, workspaces, new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }));
+  const auth = new AuthService(
+    ds,
+    config,
+    workspaces,
+    new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }),
+    new SignUpLimiter(ds, config.signUp),
+  );
   const costLimiter = new CostLimiter(ds, { capacity: config.rateLimits.capacity, refillPerSecond: config.rateLimits.refillPerSecond }, log);
   const users = new UserService();
   const teams = new TeamService();

@@ -17,7 +17,7 @@ export class AuthResolver {
   async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput): Promise<AuthPayload> {
     // These mutations take connections of their own: a caller's token must not hold one meanwhile.
     await ctx.releaseConnection();
-    return this.auth.signUp(input);
+    return this.auth.signUp(input, ctx.clientAddress);
   }
 
   @Mutation(() => AuthPayload, { description: 'Signs in with email and password. `workspaceId` chooses when the email belongs to several workspaces.' })

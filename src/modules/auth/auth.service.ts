@@ -3,13 +3,14 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
 import { rowMapper } from '../../db/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import { badField, unauthenticated } from '../../graphql/errors';
+import { badField, forbidden, unauthenticated } from '../../graphql/errors';
 import { insertRecord } from '../common/record-store';
 import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import { Role, User } from '../users/user.entity';
 import { USER_STORE } from '../users/user.spec';
 import type { LoginLimiter } from './login-limiter';
+import type { SignUpLimiter } from './signup-limiter';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { burnPasswordCheck, hashPassword, newRefreshToken, sha256, signAccessToken, verifyPassword } from './credentials';
 import type { AuthPayload, SignUpInput } from './auth.types';
@@ -25,10 +26,22 @@ export class AuthService {
     private readonly workspaces: WorkspaceService,
     /** Sign-in attempt limits (none when not given). */
     private readonly attempts?: LoginLimiter,
+    /** Sign-up limits (none when not given). */
+    private readonly signUps?: SignUpLimiter,
   ) {}
 
-  /** A new workspace with its first ADMIN, in one transaction. */
-  async signUp(input: SignUpInput): Promise<AuthPayload> {
+  /**
+   * Anyone's sign-up through the API: refused when SIGNUP=closed, limited per client address and
+   * overall (each call counts), then a new workspace with its first ADMIN.
+   */
+  async signUp(input: SignUpInput, address: string | null): Promise<AuthPayload> {
+    if (!this.config.signUp.open) throw forbidden('Sign-up is closed on this server: an operator creates workspaces (npm run trellis -- workspace:create)');
+    await this.signUps?.consume(address);
+    return this.createWorkspace(input);
+  }
+
+  /** A new workspace with its first ADMIN, signed in, in one transaction; no sign-up policy (the demo seed). */
+  async createWorkspace(input: SignUpInput): Promise<AuthPayload> {
     const workspaceId = randomUUID();
     const userId = randomUUID();
     const passwordHash = await hashPassword(input.password);
@@ -57,8 +70,14 @@ export class AuthService {
 
   private async checkLogIn(email: string, password: string, workspaceId?: string | null): Promise<AuthPayload> {
     if (workspaceId != null && !isUuid(workspaceId)) throw unauthenticated('Invalid email or password');
-    const candidates: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.ds.query('SELECT * FROM auth_login_candidates($1)', [email.trim()]);
-    const inScope = candidates.filter((c) => !workspaceId || c.workspace_id === workspaceId);
+    // Anyone may sign up under any email, so an email may have many accounts, and each costs an
+    // argon2 check: without a workspaceId only the oldest few are checked (accounts made later under
+    // someone's email neither slow their log-in down nor push theirs out); with one, only its own.
+    const inScope: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.ds.query(
+      `SELECT c.user_id, c.workspace_id, c.password_hash FROM auth_login_candidates($1) WITH ORDINALITY c
+       WHERE $2::uuid IS NULL OR c.workspace_id = $2 ORDER BY c.ordinality LIMIT $3`,
+      [email.trim(), workspaceId ?? null, this.config.loginMaxAccountsPerEmail],
+    );
     if (inScope.length === 0) {
       await burnPasswordCheck(password);
       throw unauthenticated('Invalid email or password');
