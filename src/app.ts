@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -53,7 +53,11 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   services.webhooks.start();
   services.automation.engine.start();
   services.rollupCompactor.start();
-  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter });
+  // A WebSocket's upgrade request never passes through Express: its address is read by Express's own
+  // req.ip (on a view of that request), so that TRUST_PROXY applies to it exactly as to HTTP.
+  const clientAddress = (req: IncomingMessage): string | null =>
+    (Object.create(app.request, { headers: { value: req.headers }, socket: { value: req.socket } }) as express.Request).ip ?? null;
+  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter, clientAddress });
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({

@@ -68,6 +68,13 @@ const EnvSchema = z.object({
     .optional(),
   // Tenant isolation: the workers' own connection (issue 17). Generated in embedded mode.
   WORKER_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
+  // Sign-up and sign-in (tenant isolation: anyone may sign up, so signing up is limited, and an email
+  // shared by many workspaces costs a bounded number of password checks).
+  SIGNUP: z.enum(['open', 'closed']).default('open'),
+  SIGNUP_PER_ADDRESS: int(10, 1, 1_000_000),
+  SIGNUP_PER_WINDOW: int(1000, 1, 10_000_000),
+  SIGNUP_WINDOW_SECONDS: int(3600, 1, 7 * 86_400),
+  LOGIN_MAX_ACCOUNTS_PER_EMAIL: int(5, 1, 100),
 });
 
 export interface Config {
@@ -170,6 +177,17 @@ export interface Config {
    * could otherwise name any address it likes.
    */
   readonly trustProxy: boolean | number | string[];
+  readonly signUp: {
+    /** False (SIGNUP=closed): signUp is refused; an operator creates workspaces with the admin CLI. */
+    readonly open: boolean;
+    /** Sign-ups one client address may make in the window. */
+    readonly perAddress: number;
+    /** Sign-ups from all addresses together in the window, counted by every instance. */
+    readonly perWindow: number;
+    readonly windowSeconds: number;
+  };
+  /** Accounts with one email whose password a logIn without workspaceId checks (the oldest first). */
+  readonly loginMaxAccountsPerEmail: number;
 }
 
 export class ConfigError extends Error {}
@@ -261,6 +279,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runMigrations: e.MIGRATIONS_RUN,
     explorer: e.EXPLORER === undefined ? e.NODE_ENV !== 'production' : e.EXPLORER === 'true' || e.EXPLORER === '1',
     trustProxy: trustProxyOf(e.TRUST_PROXY),
+    signUp: Object.freeze({ open: e.SIGNUP === 'open', perAddress: e.SIGNUP_PER_ADDRESS, perWindow: e.SIGNUP_PER_WINDOW, windowSeconds: e.SIGNUP_WINDOW_SECONDS }),
+    loginMaxAccountsPerEmail: e.LOGIN_MAX_ACCOUNTS_PER_EMAIL,
   });
 }
 

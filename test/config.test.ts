@@ -38,6 +38,8 @@ const INVALID: [string, Record<string, string>, string][] = [
   ['TRUST_PROXY with a prefix too long', { TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
   ['API_KEY_CACHE_MS negative', { API_KEY_CACHE_MS: '-1' }, 'API_KEY_CACHE_MS'],
   ['EXPLORER not a boolean', { EXPLORER: 'on' }, 'EXPLORER'],
+  ['SIGNUP neither open nor closed', { SIGNUP: 'invite-only' }, 'SIGNUP'],
+  ['LOGIN_MAX_ACCOUNTS_PER_EMAIL zero', { LOGIN_MAX_ACCOUNTS_PER_EMAIL: '0' }, 'LOGIN_MAX_ACCOUNTS_PER_EMAIL'],
 ];
 
 /** Values from INVALID that must never be echoed back (secrets and credentials). */
@@ -119,6 +121,8 @@ describe('loadConfig', () => {
       runMigrations: true,
       explorer: true,
       trustProxy: false,
+      signUp: { open: true, perAddress: 10, perWindow: 1000, windowSeconds: 3600 },
+      loginMaxAccountsPerEmail: 5,
     });
     expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(c)).toBe(true);

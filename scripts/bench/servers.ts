@@ -61,6 +61,9 @@ export async function startServer(name: ServerName, o: StartOptions): Promise<Se
         AUTOMATION_WORKERS: 'false',
         // The load is one key at full speed: cost limits would measure themselves, not the server.
         RATE_LIMIT_REFILL_PER_SECOND: '0',
+        // The benches sign their workspaces up from one address, run after run.
+        SIGNUP_PER_ADDRESS: '1000000',
+        SIGNUP_PER_WINDOW: '10000000',
         ...o.trellisEnv,
       };
       const url = `http://127.0.0.1:${port}/graphql`;

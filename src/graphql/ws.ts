@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type DocumentNode, type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema, Kind, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { randomUUID } from 'node:crypto';
@@ -25,6 +25,8 @@ type ConnectionExtra = {
   /** Each operation's context, to end its transaction when it completes. */
   operations?: Map<string, RequestContext>;
   stopWatching?: () => void;
+  /** The client's address (from the upgrade request), for the per-address limits of signing up and in. */
+  clientAddress?: string | null;
 };
 
 export interface WebSocketDeps {
@@ -34,6 +36,8 @@ export interface WebSocketDeps {
   bus: EventBus;
   realtime: RealtimeService;
   costs: CostLimiter;
+  /** The client's address of an upgrade request, as HTTP requests' is read (TRUST_PROXY). */
+  clientAddress: (request: IncomingMessage) => string | null;
 }
 
 const CLOSE_FORBIDDEN = 4403;
@@ -42,10 +46,11 @@ const CLOSE_TOO_MANY = 4429;
 /**
  * graphql-ws on the HTTP server's /graphql path. It runs outside Apollo, so the same limits, error
  * formatting and per-operation transaction are applied here. Credentials are checked once, on connect;
- * a socket is closed (4403) when its API key is revoked or its user deactivated or given another role.
+ * a socket is closed (4403) when they end: at the access token's `exp` or the key's `expiresAt`, and
+ * when the key is revoked, the session ends or the user changes (see watchCredential).
  */
 export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: WebSocketDeps) {
-  const { ds, config, log, bus, realtime, costs } = deps;
+  const { ds, config, log, bus, realtime, costs, clientAddress } = deps;
   const wss = new WebSocketServer({ server, path: '/graphql', maxPayload: config.limits.bodyBytes });
   // As Apollo does over HTTP: no introspection in production.
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
@@ -86,7 +91,15 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         }
         perCredential.set(credential, count + 1);
         open++;
-        Object.assign(extra, { viewer, credential, operations: new Map(), stopWatching: watchCredential(bus, viewer, () => extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials changed')) });
+        const stopWatching = watchCredential(bus, viewer, auth.sessionId, () => extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials changed'));
+        const stopTimer = auth.expiresInMs === null ? noop : at(auth.expiresInMs, () => extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden: credentials expired'));
+        Object.assign(extra, {
+          viewer,
+          credential,
+          clientAddress: clientAddress(extra.request),
+          operations: new Map(),
+          stopWatching: () => (stopWatching(), stopTimer()),
+        });
         return true;
       },
       onClose: (ctx) => {
@@ -127,6 +140,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         const viewer = extra.viewer!;
         const contextValue = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
         contextValue.realtime = realtime;
+        contextValue.clientAddress = extra.clientAddress ?? null;
         const writer = nextMessageWriter(extra, id, config.limits.responseBytes);
         contextValue.directOutput = { congested: writer.congested, send: (result) => writer.write(answerJson(result)) };
         extra.operations!.set(id, contextValue);
@@ -178,14 +192,42 @@ const isVariableError = (e: GraphQLError) => !e.extensions?.code && e.nodes?.len
 
 const reformat = (f: ReturnType<typeof formatError>, e: GraphQLError) => new GraphQLError(f.message, { nodes: e.nodes, extensions: f.extensions });
 
-/** Calls `revoked` when the connection's credential stops being what it was at connect time. */
-function watchCredential(bus: EventBus, viewer: Viewer, revoked: () => void): () => void {
+/**
+ * Calls `revoked` when the connection's credential stops being what it was at connect time: its API
+ * key revoked; its user deactivated, deleted or given another role, their sessions revoked (a
+ * password change), or its own session ended (log-out, a replayed refresh token). These are events
+ * of the log, so a change made through any instance reaches the sockets of every instance.
+ */
+function watchCredential(bus: EventBus, viewer: Viewer, sessionId: string | null, revoked: () => void): () => void {
+  // A token that names no session (issued before sessions were named) ends with any of its user's.
+  const ownSession = (e: ChangeEvent) => sessionId === null || (e.data as { sessionId?: string } | null)?.sessionId === sessionId;
   const affects = (e: ChangeEvent) =>
     viewer.kind === 'API_KEY'
       ? e.entityType === 'api_key' && e.entityId === viewer.apiKeyId && e.type === 'api_key.revoked'
-      : // Not user.created: under load the bus may see a user's creation after that user has connected.
-        e.entityType === 'user' && e.entityId === viewer.userId && (e.type === 'user.deactivated' || e.type === 'user.deleted' || (e.type === 'user.updated' && e.changes.some((c) => c.field === 'role' || c.field === 'active')));
+      : e.entityType === 'user' &&
+        e.entityId === viewer.userId &&
+        (e.type === 'user.deactivated' ||
+          e.type === 'user.deleted' ||
+          e.type === 'user.sessions_revoked' ||
+          ((e.type === 'user.logged_out' || e.type === 'user.refresh_token_reused') && ownSession(e)) ||
+          // Not user.created: under load the bus may see a user's creation after that user has connected.
+          (e.type === 'user.updated' && e.changes.some((c) => c.field === 'role' || c.field === 'active')));
   return bus.subscribe(viewer.workspaceId, (events) => {
     if (events.some(affects)) revoked();
   });
+}
+
+const noop = () => undefined;
+/** The longest delay a Node timer takes (about 24.8 days); longer waits are chained. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `fn` once `ms` have passed (however long that is); returns the cancel. */
+function at(ms: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const wait = (left: number) => {
+    timer = setTimeout(() => (left > MAX_TIMER_MS ? wait(left - MAX_TIMER_MS) : fn()), Math.max(0, Math.min(left, MAX_TIMER_MS)));
+    timer.unref();
+  };
+  wait(ms);
+  return () => clearTimeout(timer);
 }

@@ -64,6 +64,7 @@ import { WorkspaceResolver } from './workspaces/workspace.resolver';
 import { Metrics } from '../ops/metrics';
 import { CostLimiter } from '../graphql/cost-limiter';
 import { LoginLimiter } from './auth/login-limiter';
+import { SignUpLimiter } from './auth/signup-limiter';
 import { EntityType } from './common/enums';
 import { UpsertAccountInput } from './accounts/account.upsert';
 import { UpsertActivityInput } from './activities/activity.upsert';
@@ -95,7 +96,14 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     limitConnectionsPerWorkspace(pool, config.tenancy.maxConnectionsPerWorkspace || Math.ceil((made.poolSize ?? config.dbPoolSize) / 2), made.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs);
   }
   const workspaces = new WorkspaceService();
-  const auth = new AuthService(ds, config, workspaces, new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }), workerDs);
+  const auth = new AuthService(
+    ds,
+    config,
+    workspaces,
+    new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }),
+    workerDs,
+    new SignUpLimiter(ds, config.signUp),
+  );
   const costLimiter = new CostLimiter(ds, { capacity: config.rateLimits.capacity, refillPerSecond: config.rateLimits.refillPerSecond }, log);
   const users = new UserService();
   const teams = new TeamService();

@@ -121,6 +121,8 @@ export async function startTrellis(o: TrellisOptions, readyMs = 60_000): Promise
       DEMO_SEED: 'false',
       NODE_ENV: 'test',
       LOGIN_ATTEMPTS_PER_ADDRESS: '100000',
+      SIGNUP_PER_ADDRESS: '1000000',
+      SIGNUP_PER_WINDOW: '10000000',
       ...o.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

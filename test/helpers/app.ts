@@ -32,6 +32,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+const RAISED_LIMITS = { LOGIN_ATTEMPTS_PER_ADDRESS: '100000', SIGNUP_PER_ADDRESS: '1000000', SIGNUP_PER_WINDOW: '10000000' };
+
 /** A real Trellis (HTTP + WebSocket) on its own fresh database, listening on a free port. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   return startTestAppOn(await createTestDatabase(), env);
@@ -39,8 +41,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 
 /** A real Trellis on a database the test created (and filled, e.g. through the admin CLI); `close` drops it. */
 export async function startTestAppOn(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
-  // Test files sign many users in from one address: the per-address limit is high unless a test sets it.
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, WORKER_DATABASE_URL: db.workerUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', LOGIN_ATTEMPTS_PER_ADDRESS: '100000', ...env });
+  // Test files sign many users up and in from one address: the per-address and sign-up limits are high unless a test sets them.
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, WORKER_DATABASE_URL: db.workerUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', ...RAISED_LIMITS, ...env });
   const log = createLogger(config.logLevel);
   // Five connections unless the test sizes the pool itself (a pool of one, under pressure); no limit
   // on the wait for one (a loaded test machine) unless the test sets DB_CONNECT_TIMEOUT_MS.
@@ -78,7 +80,7 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
 
 /** Another server instance on the same database (its own pool, event bus and HTTP/WebSocket server). */
 export async function startSecondInstance(t: TestApp, env: Record<string, string> = {}): Promise<{ url: string; port: number; services: Services; close(): Promise<void> }> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, WORKER_DATABASE_URL: t.db.workerUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...env });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, WORKER_DATABASE_URL: t.db.workerUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...RAISED_LIMITS, ...env });
   const ds = await connect({ url: t.db.appUrl, poolSize: 5 });
   const workerDs = await connect({ url: t.db.workerUrl, poolSize: 5, applicationName: 'trellis-workers' });
   const services = createServices(ds, config, createLogger(config.logLevel), workerDs);

@@ -13,14 +13,20 @@ export class AuthResolver {
     private readonly workspaces: WorkspaceService,
   ) {}
 
-  @Mutation(() => AuthPayload, { description: 'Creates a workspace and its first ADMIN user, and signs them in.' })
+  @Mutation(() => AuthPayload, {
+    description:
+      'Creates a workspace and its first ADMIN user, and signs them in. Limited per client address and for everyone together (RATE_LIMITED); FORBIDDEN when the server has sign-up closed.',
+  })
   async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput): Promise<AuthPayload> {
     // These mutations take connections of their own: a caller's token must not hold one meanwhile.
     await ctx.releaseConnection();
-    return this.auth.signUp(input);
+    return this.auth.signUp(input, ctx.clientAddress);
   }
 
-  @Mutation(() => AuthPayload, { description: 'Signs in with email and password. `workspaceId` chooses when the email belongs to several workspaces.' })
+  @Mutation(() => AuthPayload, {
+    description:
+      'Signs in with email and password. `workspaceId` chooses when the email belongs to several workspaces; without it only the oldest few accounts of the email are checked (LOGIN_MAX_ACCOUNTS_PER_EMAIL).',
+  })
   async logIn(
     @Ctx() ctx: RequestContext,
     @Arg('email', { description: 'The sign-in email.' }) email: string,

@@ -3,13 +3,14 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../config';
 import { rowMapper } from '../../db/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import { badField, unauthenticated } from '../../graphql/errors';
+import { badField, forbidden, unauthenticated } from '../../graphql/errors';
 import { insertRecord } from '../common/record-store';
 import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import { Role, User } from '../users/user.entity';
 import { USER_STORE } from '../users/user.spec';
 import type { LoginLimiter } from './login-limiter';
+import type { SignUpLimiter } from './signup-limiter';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { burnPasswordCheck, hashPassword, newRefreshToken, sha256, signAccessToken, verifyPassword } from './credentials';
 import type { AuthPayload, SignUpInput } from './auth.types';
@@ -27,10 +28,22 @@ export class AuthService {
     private readonly attempts?: LoginLimiter,
     /** The workers' pool: the only role that reads password hashes (see the worker-connection migration). */
     private readonly passwordLookup: DataSource = ds,
+    /** Sign-up limits (none when not given). */
+    private readonly signUps?: SignUpLimiter,
   ) {}
 
-  /** A new workspace with its first ADMIN, in one transaction. */
-  async signUp(input: SignUpInput): Promise<AuthPayload> {
+  /**
+   * Anyone's sign-up through the API: refused when SIGNUP=closed, limited per client address and
+   * overall (each call counts), then a new workspace with its first ADMIN.
+   */
+  async signUp(input: SignUpInput, address: string | null): Promise<AuthPayload> {
+    if (!this.config.signUp.open) throw forbidden('Sign-up is closed on this server: an operator creates workspaces (npm run trellis -- workspace:create)');
+    await this.signUps?.consume(address);
+    return this.createWorkspace(input);
+  }
+
+  /** A new workspace with its first ADMIN, signed in, in one transaction; no sign-up policy (the demo seed). */
+  async createWorkspace(input: SignUpInput): Promise<AuthPayload> {
     const workspaceId = randomUUID();
     const userId = randomUUID();
     const passwordHash = await hashPassword(input.password);
@@ -59,8 +72,15 @@ export class AuthService {
 
   private async checkLogIn(email: string, password: string, workspaceId?: string | null): Promise<AuthPayload> {
     if (workspaceId != null && !isUuid(workspaceId)) throw unauthenticated('Invalid email or password');
-    const candidates: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.passwordLookup.query('SELECT * FROM auth_login_password_hashes($1)', [email.trim()]);
-    const inScope = candidates.filter((c) => !workspaceId || c.workspace_id === workspaceId);
+    // Anyone may sign up under any email, so an email may have many accounts, and each costs an
+    // argon2 check: without a workspaceId only the oldest few are checked (accounts made later under
+    // someone's email neither slow their log-in down nor push theirs out); with one, only its own.
+    // The hashes come through the workers' pool: the request role cannot read them (see the worker-connection migration).
+    const inScope: { user_id: string; workspace_id: string; password_hash: string | null }[] = await this.passwordLookup.query(
+      `SELECT c.user_id, c.workspace_id, c.password_hash FROM auth_login_password_hashes($1) WITH ORDINALITY c
+       WHERE $2::uuid IS NULL OR c.workspace_id = $2 ORDER BY c.ordinality LIMIT $3`,
+      [email.trim(), workspaceId ?? null, this.config.loginMaxAccountsPerEmail],
+    );
     if (inScope.length === 0) {
       await burnPasswordCheck(password);
       throw unauthenticated('Invalid email or password');
@@ -105,7 +125,7 @@ export class AuthService {
         // tabs refreshing at once) rather than a stolen token replayed. Refused, but the winner's session stands.
         if (stale?.used_at && !stale.raced) {
           await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL', [wid, stale.family_id]);
-          await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id) });
+          await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id), data: { sessionId: stale.family_id } });
         }
         return null;
       }
@@ -129,7 +149,8 @@ export class AuthService {
       const t = await tx.one<{ user_id: string; family_id: string }>('SELECT user_id, family_id FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2', [wid, hash]);
       const revoked = await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL RETURNING id', [wid, t!.family_id]);
       if (revoked.length === 0) return false;
-      await recordEvent(tx, { type: 'user.logged_out', entityType: 'user', entityId: t!.user_id, actor: userActor(t!.user_id) });
+      // The session's id lets every instance close the WebSockets opened with its access tokens.
+      await recordEvent(tx, { type: 'user.logged_out', entityType: 'user', entityId: t!.user_id, actor: userActor(t!.user_id), data: { sessionId: t!.family_id } });
       return true;
     });
   }
@@ -141,7 +162,7 @@ export class AuthService {
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(days => $6))`,
       [tx.workspaceId, randomUUID(), userId, familyId, sha256(refreshToken), this.config.refreshTokenTtlDays],
     );
-    const accessToken = signAccessToken({ sub: userId, wid: tx.workspaceId }, this.config.jwtSecret, this.config.accessTokenTtlSeconds);
+    const accessToken = signAccessToken({ sub: userId, wid: tx.workspaceId, sid: familyId }, this.config.jwtSecret, this.config.accessTokenTtlSeconds);
     return { accessToken, refreshToken };
   }
 }

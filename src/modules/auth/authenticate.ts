@@ -13,9 +13,16 @@ export interface Authentication {
   error: AppError | null;
   /** The viewer's workspace transaction (already open for a user, lazy for an API key). */
   tx: TenantTransaction | null;
+  /**
+   * How long the credential has left (the access token's `exp`, the key's `expiresAt`), in ms; null:
+   * no end, or not known (a key served from the cache). A WebSocket closes when it runs out.
+   */
+  expiresInMs: number | null;
+  /** The user's session (refresh token family) the access token belongs to, when it names one. */
+  sessionId: string | null;
 }
 
-const NONE: Authentication = { viewer: null, error: null, tx: null };
+const NONE: Authentication = { viewer: null, error: null, tx: null, expiresInMs: null, sessionId: null };
 
 /**
  * Resolves `Authorization: Bearer <token>` to a viewer. An access token is checked against the user
@@ -32,7 +39,7 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
   if (token.startsWith(API_KEY_PREFIX)) {
     const hash = sha256(token);
     const cached = keys?.get(hash);
-    if (cached) return { viewer: cached, error: null, tx: new TenantTransaction(ds, cached.workspaceId) };
+    if (cached) return { ...NONE, viewer: cached, tx: new TenantTransaction(ds, cached.workspaceId) };
     // The key's remaining lifetime on the database's clock (the one its expiry was checked against).
     const rows: { api_key_id: string; workspace_id: string; scopes: string[]; created_by_id: string | null; remaining_ms: number | null }[] = await ds.query(
       'SELECT k.*, extract(epoch FROM k.expires_at - now()) * 1000 AS remaining_ms FROM auth_api_key($1) k',
@@ -50,20 +57,26 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
       scopes: key.scopes.filter((s): s is ApiScope => s === ApiScope.READ || s === ApiScope.WRITE),
     };
     keys?.set(hash, viewer, key.remaining_ms === null ? null : Number(key.remaining_ms));
-    return { viewer, error: null, tx: new TenantTransaction(ds, key.workspace_id) };
+    return { ...NONE, viewer, tx: new TenantTransaction(ds, key.workspace_id), expiresInMs: key.remaining_ms === null ? null : Number(key.remaining_ms) };
   }
 
   const claims = verifyAccessToken(token, jwtSecret);
-  if (!claims || !isUuid(claims.wid) || !isUuid(claims.sub)) return { ...NONE, error: unauthenticated('Invalid or expired access token') };
+  if (!claims || !isUuid(claims.wid) || !isUuid(claims.sub) || (claims.sid !== undefined && !isUuid(claims.sid))) return { ...NONE, error: unauthenticated('Invalid or expired access token') };
+  const sessionId = claims.sid ?? null;
   const tx = new TenantTransaction(ds, claims.wid);
   try {
-    const user = await tx.one<{ role: Role; team_id: string | null }>(
-      'SELECT role, team_id FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL',
-      [claims.wid, claims.sub],
+    // The session is live while a token of its family is unrevoked: a log-out, a replayed refresh
+    // token or a password change ends its access tokens at once, not at their exp.
+    const user = await tx.one<{ role: Role; team_id: string | null; live: boolean }>(
+      `SELECT role, team_id, $3::uuid IS NULL OR EXISTS (
+         SELECT 1 FROM refresh_token r WHERE r.workspace_id = $1 AND r.family_id = $3 AND r.revoked_at IS NULL
+       ) AS live
+       FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL`,
+      [claims.wid, claims.sub, sessionId],
     );
-    if (!user) {
+    if (!user || !user.live) {
       await tx.rollback();
-      return { ...NONE, error: unauthenticated('This user is deactivated or no longer exists') };
+      return { ...NONE, error: unauthenticated(user ? 'This session has ended: sign in again' : 'This user is deactivated or no longer exists') };
     }
     const viewer: Viewer = {
       kind: 'USER',
@@ -74,7 +87,7 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
       teamId: user.team_id,
       scopes: scopesOfRole(user.role),
     };
-    return { viewer, error: null, tx };
+    return { ...NONE, viewer, tx, expiresInMs: claims.exp * 1000 - Date.now(), sessionId };
   } catch (err) {
     await tx.rollback();
     throw err;

@@ -37,10 +37,16 @@ const JWT_ALGORITHM = 'HS256';
 export interface AccessClaims {
   sub: string;
   wid: string;
+  /**
+   * The session (refresh token family) the token was issued for: ending the session (log-out, a
+   * replayed refresh token, a password change) ends the token with it. Absent from tokens issued
+   * before sessions were named; those end only at their `exp`.
+   */
+  sid?: string;
 }
 
 export function signAccessToken(claims: AccessClaims, secret: string, ttlSeconds: number): string {
-  return jwt.sign({ wid: claims.wid }, secret, {
+  return jwt.sign(claims.sid ? { wid: claims.wid, sid: claims.sid } : { wid: claims.wid }, secret, {
     algorithm: JWT_ALGORITHM,
     expiresIn: ttlSeconds,
     issuer: JWT_ISSUER,
@@ -62,12 +68,13 @@ function secretKey(secret: string): KeyObject {
  * Verifies an access token: the algorithm is pinned (no `none`, no RS/HS confusion), and issuer,
  * audience and expiry are required, since jsonwebtoken checks them only when told to.
  */
-export function verifyAccessToken(token: string, secret: string): AccessClaims | null {
+export function verifyAccessToken(token: string, secret: string): (AccessClaims & { exp: number }) | null {
   try {
     const payload = jwt.verify(token, secretKey(secret), { algorithms: [JWT_ALGORITHM], issuer: JWT_ISSUER, audience: JWT_AUDIENCE, clockTolerance: 5 });
     if (typeof payload !== 'object' || payload === null) return null;
     if (typeof payload.exp !== 'number' || typeof payload.sub !== 'string' || typeof payload.wid !== 'string') return null;
-    return { sub: payload.sub, wid: payload.wid };
+    if (payload.sid !== undefined && typeof payload.sid !== 'string') return null;
+    return { sub: payload.sub, wid: payload.wid, sid: payload.sid, exp: payload.exp };
   } catch {
     return null;
   }

@@ -35,7 +35,7 @@ export class LoginLimiter {
       const account = await this.accounts.get(accountKey(email));
       if (account && account.consumedPoints >= this.limits.perAccount) throw account;
     } catch (err) {
-      if (err instanceof RateLimiterRes) throw limited(err);
+      if (err instanceof RateLimiterRes) throw rateLimited(err, 'Too many sign-in attempts');
       throw err;
     }
   }
@@ -51,7 +51,8 @@ export class LoginLimiter {
 
 const accountKey = (email: string) => sha256(email.trim().toLowerCase());
 
-function limited(res: RateLimiterRes): AppError {
+/** RATE_LIMITED with when to retry (HTTP 429 with Retry-After). */
+export function rateLimited(res: RateLimiterRes, what: string): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  return new AppError('RATE_LIMITED', `Too many sign-in attempts; retry in ${retryAfterSeconds} s`, { retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } });
+  return new AppError('RATE_LIMITED', `${what}; retry in ${retryAfterSeconds} s`, { retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } });
 }

@@ -6,6 +6,7 @@ import { type OrderInput, type PageArgs, paginate } from '../../graphql/connecti
 import { badField, conflict, forbidden, notFound } from '../../graphql/errors';
 import { hashPassword } from '../auth/credentials';
 import { requireAdmin, requireWrite } from '../auth/viewer';
+import { recordEvent } from '../events/event.service';
 import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
 import { Role, User } from './user.entity';
 import { USER_SPEC, USER_STORE } from './user.spec';
@@ -72,7 +73,7 @@ export class UserService {
       if (input.password) patch.passwordHash = await hashPassword(input.password);
       try {
         const { record } = await updateRecord(ctx, USER_STORE, id, patch, { expectedVersion }, current);
-        if (input.password) await this.revokeSessions(ctx, id);
+        if (input.password) await this.revokeSessions(ctx, id, 'password_changed');
         return record;
       } catch (err) {
         if (isUniqueViolation(err)) throw conflict(`A user with email ${input.email} already exists in this workspace`);
@@ -89,13 +90,15 @@ export class UserService {
       const current = await lockRecord(ctx, USER_STORE, id);
       if (current.role === Role.ADMIN && current.active) await this.assertNotLastAdmin(ctx, id);
       const { record } = await updateRecord(ctx, USER_STORE, id, { active: false }, { eventType: 'user.deactivated' }, current);
-      await this.revokeSessions(ctx, id);
+      await this.revokeSessions(ctx, id, 'deactivated');
       return record;
     });
   }
 
-  private async revokeSessions(ctx: ServiceContext, userId: string): Promise<void> {
+  /** Ends every session of the user; the event closes their WebSockets on every instance (see ws.ts). */
+  private async revokeSessions(ctx: ServiceContext, userId: string, reason: 'password_changed' | 'deactivated'): Promise<void> {
     await ctx.tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL', [ctx.tx.workspaceId, userId]);
+    await recordEvent(ctx.tx, { type: 'user.sessions_revoked', entityType: 'user', entityId: userId, actor: ctx.actor, data: { reason } });
   }
 
   private async assertNotLastAdmin(ctx: ServiceContext, userId: string): Promise<void> {

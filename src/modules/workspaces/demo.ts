@@ -34,7 +34,7 @@ export function readDemoCredentials(dataDir: string): DemoCredentials | null {
 export async function createDemoWorkspace(ds: DataSource, services: Services, dataDir: string): Promise<DemoCredentials> {
   const email = 'admin@demo.trellis.dev';
   const password = randomBytes(9).toString('base64url');
-  const signedUp = await services.auth.signUp({ workspaceName: 'Demo Company', name: 'Demo Admin', email, password });
+  const signedUp = await services.auth.createWorkspace({ workspaceName: 'Demo Company', name: 'Demo Admin', email, password });
   const workspaceId = signedUp.workspace.id;
   const viewer = { kind: 'USER' as const, workspaceId, userId: signedUp.user.id, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
   const apiKey = await inWorkspace(ds, workspaceId, async (tx) => {
