@@ -182,7 +182,7 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
         async didResolveOperation({ document, request, operationName, operation, contextValue }) {
           assertNoNul(request.variables ?? {});
           assertNoNul(request.query ?? '', 'query');
-          const cost = queryCost(schema, document, request.variables ?? {}, operationName);
+          const cost = queryCost(schema, document, request.variables ?? {}, operationName, config.limits.cost);
           assertCost(cost, config.limits.cost);
           // Charged to the caller's bucket before anything runs; signing up and in have limits of their own.
           if (contextValue.viewer && services.costLimiter.enabled) contextValue.cost = await services.costLimiter.charge(costKey(contextValue.viewer), Math.max(1, cost ?? 1), contextValue.tx);

@@ -130,7 +130,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         try {
           assertNoNul(variables);
           assertNoNul(payload.query, 'query');
-          const cost = queryCost(schema, document, variables, payload.operationName);
+          const cost = queryCost(schema, document, variables, payload.operationName, config.limits.cost);
           assertCost(cost, config.limits.cost);
           if (costs.enabled) await costs.charge(costKey(ctx.extra.viewer!), Math.max(1, cost ?? 1));
         } catch (err) {

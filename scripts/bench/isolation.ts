@@ -1,0 +1,247 @@
+// `npm run bench:isolation` (also a step of `npm run bench`): the noisy neighbour (issue 17).
+// One Trellis instance (default settings, workers on) serves two workspaces. B, the bystander, runs a
+// steady mixed workload (reads, filtered reads, writes whose webhooks go to a local receiver) for
+// BENCH_ISO_SECONDS (20), first alone, then while A, the attacker, runs the worst the limits still
+// allow: slow filters on 150 000 accounts, 1000-row pages at the cost cap, filter bombs, import jobs,
+// an endpoint that always fails and one whose filter is broken. Reported per run: B's p50 and p99
+// and errors alone and beside A, and B's events not delivered. BENCH_ISO_RUNS (3) runs; the note
+// takes the median. Target: B's p99 beside A within 1.5x of alone, zero errors, zero events lost.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { loadBenchConfig, ROOT } from './config';
+import { post, type Server, startServer } from './servers';
+import { recreateDatabase, startDatabase } from './setup';
+
+const SECONDS = Number(process.env.BENCH_ISO_SECONDS ?? 20);
+const RUNS = Number(process.env.BENCH_ISO_RUNS ?? 3);
+const B_CONCURRENCY = Number(process.env.BENCH_ISO_CONCURRENCY ?? 4);
+const A_ROWS = Number(process.env.BENCH_ISO_ROWS ?? 150_000);
+/** Which of A's attacks run (all by default): slow, page, bomb, import. */
+const ATTACKS = (process.env.BENCH_ISO_ATTACKS ?? 'slow,page,bomb,import').split(',').map((x) => x.trim());
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+interface Outcome {
+  ms: number;
+  code: string;
+}
+
+/** One GraphQL request that never throws: its time and its first error code ('ok' without one). */
+async function request(server: Pick<Server, 'url' | 'headers'>, body: unknown): Promise<Outcome & { data?: any }> {
+  const started = performance.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...server.headers }, body: JSON.stringify(body) });
+      const json = (await res.json().catch(() => ({}))) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+      return { ms: performance.now() - started, code: json.errors?.[0]?.extensions?.code ?? (res.ok ? 'ok' : `HTTP_${res.status}`), data: json.data };
+    } catch (err) {
+      // Node's fetch may reuse a keep-alive socket the server closed: once more on a socket error.
+      if (attempt === 0) continue;
+      return { ms: performance.now() - started, code: `NETWORK_${(err as Error).message}` };
+    }
+  }
+}
+
+function startReceiver(status: number): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {
+  const bodies: string[] = [];
+  const server: HttpServer = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(status).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+        bodies,
+        close: () => new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+      }),
+    ),
+  );
+}
+
+async function signUp(trellis: Server, name: string): Promise<{ headers: Record<string, string>; workspaceId: string }> {
+  const up = await post<any>(trellis, {
+    query: 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken workspace { id } } }',
+    variables: { i: { workspaceName: name, name: 'Admin', email: `admin@${name.toLowerCase()}.test`, password: 'benchmark password' } },
+  });
+  return { headers: { authorization: `Bearer ${up.signUp.accessToken}` }, workspaceId: up.signUp.workspace.id };
+}
+
+/** B's steady work for `ms`: each of B_CONCURRENCY clients in a loop of a read, a filtered read and a write. */
+async function bystander(b: Pick<Server, 'url' | 'headers'>, ms: number, created: string[]): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  const until = Date.now() + ms;
+  let n = 0;
+  const client = async () => {
+    while (Date.now() < until) {
+      const i = n++;
+      const kind = i % 5;
+      const r =
+        kind < 3
+          ? await request(b, { query: '{ accounts(first: 50, orderBy: [{ field: NAME }]) { nodes { id name industry } } }' })
+          : kind === 3
+            ? await request(b, { query: '{ accounts(first: 20, filter: { name: { startsWith: "Bystander 1" } }) { totalCount nodes { id name } } }' })
+            : await request(b, { query: 'mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }', variables: { i: { name: `Bystander ${i}` } } });
+      if (kind === 4 && r.code === 'ok') created.push(r.data.createAccount.id);
+      out.push({ ms: r.ms, code: r.code });
+    }
+  };
+  await Promise.all(Array.from({ length: B_CONCURRENCY }, client));
+  return out;
+}
+
+/** A's worst within the limits, until `stop` resolves; the codes A got, counted. */
+async function attacker(a: Pick<Server, 'url' | 'headers'>, stop: Promise<void>): Promise<Record<string, number>> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  const codes: Record<string, number> = {};
+  const count = (what: string, r: Outcome) => (codes[`${what}:${r.code}`] = (codes[`${what}:${r.code}`] ?? 0) + 1);
+  const slowFilter = { or: Array.from({ length: 99 }, (_, i) => ({ name: { contains: `no such name ${i}` } })) };
+  const bomb = { or: Array.from({ length: 20_000 }, () => ({ owner: {} })) };
+  const loop = (what: string, body: () => unknown, pauseMs = 0) => async () => {
+    if (!ATTACKS.includes(what.split(' ')[0])) return;
+    while (!stopped) {
+      count(what, await request(a, body()));
+      if (pauseMs) await sleep(pauseMs);
+    }
+  };
+  let batch = 0;
+  await Promise.all([
+    loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
+    loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
+    loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
+    loop('page at the cap', () => ({ query: '{ accounts(first: 1000, filter: { name: { startsWith: "Bulk 1" } }) { nodes { id name domain industry website phone createdAt } } }' }))(),
+    loop('bomb filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: bomb } }), 100)(),
+    loop(
+      'import',
+      () => {
+        const csv = ['ext,name', ...Array.from({ length: 2000 }, (_, i) => `imp-${batch}-${i},Imported ${batch} ${i}`)].join('\n');
+        batch++;
+        return { query: 'mutation($i: StartImportInput!) { startImport(input: $i) { id } }', variables: { i: { entityType: 'ACCOUNT', csv, mapping: { ext: 'externalId', name: 'name' } } } };
+      },
+      2000,
+    )(),
+  ]);
+  return codes;
+}
+
+function summary(outcomes: Outcome[]) {
+  const ms = outcomes.map((o) => o.ms).sort((x, y) => x - y);
+  const errors = outcomes.filter((o) => o.code !== 'ok');
+  return { requests: outcomes.length, p50Ms: Math.round(percentile(ms, 50)), p99Ms: Math.round(percentile(ms, 99)), errors: errors.length, errorCodes: [...new Set(errors.map((e) => e.code))] };
+}
+
+async function main(): Promise<void> {
+  const cfg = loadBenchConfig([], { ...process.env, BENCH_SCALE: '0.0001' });
+  const dataDir = join(ROOT, 'bench', 'data', 'isolation');
+  mkdirSync(dataDir, { recursive: true });
+  const loadAtStart = loadavg();
+  const db = await startDatabase({ ...cfg, dataDir });
+  const good = await startReceiver(204);
+  const failing = await startReceiver(500);
+  const runs: Record<string, unknown>[] = [];
+  try {
+    await recreateDatabase(db);
+    const trellis = await startServer('trellis', {
+      db,
+      logDir: dataDir,
+      workspaceId: '',
+      trellisRoot: ROOT,
+      // Default limits (the cost limiter on), workers on: what a production instance runs.
+      trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKERS: 'true', AUTOMATION_WORKERS: 'true', RATE_LIMIT_REFILL_PER_SECOND: '100000' },
+    });
+    try {
+      const a = await signUp(trellis, 'Attacker');
+      const b = await signUp(trellis, 'Bystander');
+      const A = { url: trellis.url, headers: a.headers, name: trellis.name };
+      const B = { url: trellis.url, headers: b.headers, name: trellis.name };
+      await post(B, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.created'] } } });
+      await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: failing.url, events: ['account.*'] } } });
+      await post(A, { query: 'mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }', variables: { i: { entityType: 'ACCOUNT', key: 'tier', label: 'Tier', type: 'TEXT' } } });
+      await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'x' }] } } } });
+      const seed = (await post<any>(A, { query: 'mutation { createAccount(input: { name: "Seed" }) { id } }' })).createAccount.id;
+      const owner = new Client({ connectionString: db.ownerUrl });
+      await owner.connect();
+      try {
+        // A's bulk rows are test data written directly; its broken filter is a field gone behind the service's back.
+        const cols = (await owner.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'account' AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'name', 'external_id')`)).rows.map((r) => r.c);
+        await owner.query(`INSERT INTO account (${cols.join(', ')}, id, name) SELECT ${cols.join(', ')}, gen_random_uuid(), 'Bulk ' || g FROM account, generate_series(1, ${A_ROWS}) g WHERE id = $1`, [seed]);
+        await owner.query(`ANALYZE account`);
+        await owner.query(`UPDATE custom_field_definition SET deleted_at = now() WHERE workspace_id = $1`, [a.workspaceId]);
+      } finally {
+        await owner.end();
+      }
+      await bystander(B, 3000, []); // warm-up
+      for (let run = 1; run <= RUNS; run++) {
+        process.stderr.write(`isolation: run ${run}/${RUNS}: B alone (${SECONDS} s)\n`);
+        const createdAlone: string[] = [];
+        const alone = summary(await bystander(B, SECONDS * 1000, createdAlone));
+        process.stderr.write(`isolation: run ${run}/${RUNS}: B beside A (${SECONDS} s)\n`);
+        let stopA!: () => void;
+        const attack = attacker(A, new Promise<void>((r) => (stopA = r)));
+        await sleep(1000);
+        const created: string[] = [];
+        const noisy = summary(await bystander(B, SECONDS * 1000, created));
+        stopA();
+        const aCodes = await attack;
+        // Every B write's webhook arrives (at least once), however A's deliveries fare.
+        const all = [...createdAlone, ...created];
+        const deadline = Date.now() + 60_000;
+        const delivered = () => all.filter((id) => good.bodies.some((body) => body.includes(id))).length;
+        while (delivered() < all.length && Date.now() < deadline) await sleep(200);
+        const lost = all.length - delivered();
+        runs.push({ run, alone, noisy, p99Ratio: Math.round((noisy.p99Ms / Math.max(1, alone.p99Ms)) * 100) / 100, bEventsWritten: all.length, bEventsLost: lost, attacker: aCodes });
+        console.log(`run ${run}: B alone p50 ${alone.p50Ms} ms p99 ${alone.p99Ms} ms (${alone.requests} requests, ${alone.errors} errors); beside A p50 ${noisy.p50Ms} ms p99 ${noisy.p99Ms} ms (${noisy.requests} requests, ${noisy.errors} errors ${noisy.errorCodes.join(' ')}); B events lost ${lost}/${all.length}`);
+        console.log(`       A got: ${JSON.stringify(aCodes)}`);
+      }
+    } finally {
+      await trellis.stop();
+    }
+  } finally {
+    await good.close();
+    await failing.close();
+    await db.stop();
+  }
+  const ratios = runs.map((r) => r.p99Ratio as number);
+  const result = {
+    date: new Date().toISOString(),
+    loadAverageAtStart: loadAtStart.map((l) => Math.round(l * 100) / 100),
+    seconds: SECONDS,
+    bystanderConcurrency: B_CONCURRENCY,
+    attackerRows: A_ROWS,
+    runs,
+    median: {
+      aloneP99Ms: median(runs.map((r) => (r.alone as { p99Ms: number }).p99Ms)),
+      noisyP99Ms: median(runs.map((r) => (r.noisy as { p99Ms: number }).p99Ms)),
+      p99Ratio: median(ratios),
+      p99RatioSpread: [Math.min(...ratios), Math.max(...ratios)],
+      bystanderErrors: median(runs.map((r) => (r.noisy as { errors: number }).errors)),
+      bystanderEventsLost: Math.max(...runs.map((r) => r.bEventsLost as number)),
+    },
+  };
+  const met = result.median.p99Ratio <= 1.5 && runs.every((r) => (r.noisy as { errors: number }).errors === 0) && result.median.bystanderEventsLost === 0;
+  console.log(`\nnoisy neighbour, median of ${RUNS}: B p99 ${result.median.aloneP99Ms} -> ${result.median.noisyP99Ms} ms (x${result.median.p99Ratio}, spread ${result.median.p99RatioSpread.join('-')}), B errors ${result.median.bystanderErrors}, B events lost ${result.median.bystanderEventsLost}; target (p99 within 1.5x, no error, nothing lost): ${met ? 'met' : 'NOT met'}`);
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `isolation-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  console.log(`results written to ${file}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
