@@ -99,6 +99,8 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         else perCredential.delete(extra.credential);
       },
       onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws (6.x) has registered this operation's id before calling onSubscribe: the count
+        // includes it, so `>` lets exactly the limit run (test/ws-subscription-limit.test.ts).
         if (Object.keys(ctx.subscriptions).length > config.ws.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`At most ${config.ws.maxSubscriptionsPerConnection} operations at once on one connection`, { extensions: { code: 'RATE_LIMITED' } })];
         }
