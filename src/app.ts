@@ -70,7 +70,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     validationRules: limitRules(config.limits),
     formatError: (formatted, error) =>
       formatError(formatted, error, {
-        exposeDetails: config.env === 'development',
+        exposeDetails: config.exposeErrorDetails,
         hideSuggestions: config.env === 'production',
         onInternal: (err) => log.error({ err }, 'internal error'),
         onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable'),

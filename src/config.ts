@@ -13,7 +13,8 @@ const bool = (def: boolean) =>
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(4000, 0, 65535),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // No default here: loopback in embedded mode, every interface with DATABASE_URL (see loadConfig).
+  HOST: z.string().min(1).optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
   MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
   TRELLIS_DATA_DIR: z.string().min(1).optional(),
@@ -63,6 +64,8 @@ const EnvSchema = z.object({
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
+  /** Internal errors' messages and stack traces in answers: only with NODE_ENV=development set explicitly. */
+  readonly exposeErrorDetails: boolean;
   readonly port: number;
   readonly host: string;
   /** Undefined: start an embedded PostgreSQL in `dataDir`. */
@@ -169,8 +172,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze({
     env: e.NODE_ENV,
+    // Raw messages and stack traces of internal errors go to clients only when asked for by name:
+    // NODE_ENV's default is `development` (for the explorer, introspection, a generated secret), and
+    // an `npm start` left reachable must not hand out SQL errors. The logs have them either way.
+    exposeErrorDetails: given.NODE_ENV === 'development',
     port: e.PORT,
-    host: e.HOST,
+    // The embedded database is a laptop's: its server (and the demo key in the explorer) stays on this
+    // machine unless HOST says otherwise. With DATABASE_URL it is a server deployment (a container, a
+    // VM behind a load balancer): every interface, as before.
+    host: e.HOST ?? (embedded ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: e.DATABASE_URL,
     migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL,
     embedded,

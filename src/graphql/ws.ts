@@ -51,7 +51,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
   const format = (e: GraphQLError) =>
     formatError(e.toJSON(), e, {
-      exposeDetails: config.env === 'development',
+      exposeDetails: config.exposeErrorDetails,
       hideSuggestions: config.env === 'production',
       onInternal: (err) => log.error({ err }, 'internal error (ws)'),
       onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable (ws)'),
