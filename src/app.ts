@@ -137,7 +137,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       },
     }),
   );
-  app.use('/intake', intakeRouter(services.intake, log));
+  app.use('/intake', intakeRouter(services.intake, ds, config.intake, log));
   app.use(bodyErrors);
 
   return {

@@ -60,6 +60,11 @@ const EnvSchema = z.object({
     .string()
     .refine(isTrustProxy, 'must be true, false, a number of proxies, or a comma-separated list of addresses, subnets (CIDR) or loopback, linklocal, uniquelocal')
     .optional(),
+  // Public intake and automation email (issue 17: the intake as an email relay). Counted in
+  // PostgreSQL, so every instance shares them.
+  INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE: int(10, 1, 100_000),
+  INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE: int(300, 1, 1_000_000),
+  AUTOMATION_EMAILS_PER_DAY: int(1000, 0, 10_000_000),
 });
 
 export interface Config {
@@ -145,6 +150,10 @@ export interface Config {
    * could otherwise name any address it likes.
    */
   readonly trustProxy: boolean | number | string[];
+  /** Lead intake submissions a minute, per client address and form, and per form, across every instance. */
+  readonly intake: { readonly perAddressPerMinute: number; readonly perFormPerMinute: number };
+  /** Automation emails one workspace may send in any 24 hours (SEND_EMAIL past it fails the run); 0: none. */
+  readonly automationEmailsPerDay: number;
 }
 
 export class ConfigError extends Error {}
@@ -229,6 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runMigrations: e.MIGRATIONS_RUN,
     explorer: e.EXPLORER === undefined ? e.NODE_ENV !== 'production' : e.EXPLORER === 'true' || e.EXPLORER === '1',
     trustProxy: trustProxyOf(e.TRUST_PROXY),
+    intake: Object.freeze({ perAddressPerMinute: e.INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE, perFormPerMinute: e.INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE }),
+    automationEmailsPerDay: e.AUTOMATION_EMAILS_PER_DAY,
   });
 }
 

@@ -92,8 +92,9 @@ describe('loadConfig', () => {
     const { jwtSecret, ...rest } = c;
     expect(rest).toEqual({
       env: 'development',
+      exposeErrorDetails: false,
       port: 4000,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       databaseUrl: undefined,
       migrationDatabaseUrl: undefined,
       embedded: true,
@@ -117,6 +118,8 @@ describe('loadConfig', () => {
       runMigrations: true,
       explorer: true,
       trustProxy: false,
+      intake: { perAddressPerMinute: 10, perFormPerMinute: 300 },
+      automationEmailsPerDay: 1000,
     });
     expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(c)).toBe(true);
