@@ -13,7 +13,7 @@ RUN npx tsc -p tsconfig.json
 
 # Run: production dependencies and the compiled code only, as a non-root user.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production PORT=4000
+ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force

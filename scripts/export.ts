@@ -1,13 +1,18 @@
 // Streams a whole list out of Trellis through the API, page by page (keyset cursors, so every page
 // costs the same), in constant memory:
 //
-//   TRELLIS_API_KEY=trl_... npm run export -- --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file] [--parallel 2]
+//   TRELLIS_API_KEY=trl_... npm run export -- --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file] [--parallel 2] [--no-escape-formulas]
+//
+// In CSV, a cell that a spreadsheet would run as a formula (= + - @ tab CR first) gets a leading
+// single quote (see lib/csv-cells.ts); --no-escape-formulas writes cells as they are, for a program
+// that reads the file rather than a person opening it.
 //
 // With --parallel N (default 1) rows come in runs of a page from each of N ranges of creation time
 // (see exportRows): sort the output if its order matters.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
+import { csvCell } from './lib/csv-cells';
 import { type ClientOptions, clientFromEnv, dataOf, gql, gqlText, jsonArrayElements, parseArgs, progress } from './lib/api-client';
 
 const MONEY = '{ amount currency }';
@@ -40,6 +45,8 @@ export interface ExportOptions {
   /** Stop after this many rows (benchmarks). */
   limit?: number;
   quiet?: boolean;
+  /** CSV: quote cells that start like a formula (default true). */
+  escapeFormulas?: boolean;
   /**
    * Ranges of creation time read at once (default 1: rows in the list's order). Each range is a
    * chain of pages (a page's cursor is needed for the next), so one chain leaves the server idle while
@@ -81,6 +88,9 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
   const ranges = await creationRanges(client, entity, spec.filter, o.filter ?? null, parallel);
   const query = `query($after: String, $filter: ${spec.filter}) {
     page: ${entity}(first: 1000, after: $after, filter: $filter) { pageInfo { hasNextPage endCursor } nodes { ${spec.fields.join(' ')} } } }`;
+  const escapeFormulas = o.escapeFormulas ?? true;
+  // Money amounts come as Decimal text: a negative one stays a number for the spreadsheet.
+  const numeric = new Set(spec.fields.filter((f) => f.endsWith(MONEY)).map((f) => `${f.split(' ')[0]}.amount`));
   let done = 0;
   let header: string[] | null = null;
   let writing = Promise.resolve();
@@ -97,7 +107,7 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
           header = Object.keys(rows[0]);
           chunk += stringify([header]);
         }
-        if (header) chunk += stringify(rows.map((row) => header!.map((h) => row[h] ?? '')));
+        if (header) chunk += stringify(rows.map((row) => header!.map((h) => csvCell(row[h], numeric.has(h), escapeFormulas))));
       }
       if (chunk && !out.write(chunk)) await once(out, 'drain');
       if (!o.quiet) progress(`exporting ${entity}`, done, ranges.total);
@@ -157,7 +167,7 @@ async function main(): Promise<void> {
   if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
   const out = args.out ? createWriteStream(String(args.out)) : process.stdout;
   const parallel = args.parallel != null ? Number(args.parallel) : undefined;
-  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter: args.filter ? JSON.parse(String(args.filter)) : null, out, parallel });
+  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter: args.filter ? JSON.parse(String(args.filter)) : null, out, parallel, escapeFormulas: !args['no-escape-formulas'] });
   if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
   process.stderr.write(`exported ${rows} in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)\n`);
 }

@@ -111,7 +111,7 @@ program
 // hands its arguments to those scripts unchanged, so their options live in one place.
 for (const [name, script, usage] of [
   ['import', 'import.js', '--file <csv> --entity <type> [--match-on EMAIL] [--dry-run] [--mapping <json>] [--date-format DMY]'],
-  ['export', 'export.js', '--entity <type> [--format csv|ndjson] [--filter <json>] [--out <file>]'],
+  ['export', 'export.js', '--entity <type> [--format csv|ndjson] [--filter <json>] [--out <file>] [--no-escape-formulas]'],
 ] as const) {
   program
     .command(name)

@@ -19,6 +19,7 @@ import { compiledExecution } from './graphql/compiled-execution';
 import { buildSchema } from './graphql/schema';
 import { attachWebSocket } from './graphql/ws';
 import { explorerRouter, type ExplorerOptions } from './explorer';
+import { selectsSecret } from './graphql/secret-fields';
 import type { Logger } from './logger';
 import { authenticate } from './modules/auth/authenticate';
 import { createResolverContainer, type Services } from './modules';
@@ -73,7 +74,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     validationRules: limitRules(config.limits),
     formatError: (formatted, error) =>
       formatError(formatted, error, {
-        exposeDetails: config.env === 'development',
+        exposeDetails: config.exposeErrorDetails,
         hideSuggestions: config.env === 'production',
         onInternal: (err) => log.error({ err }, 'internal error'),
         onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable'),
@@ -141,7 +142,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       },
     }),
   );
-  app.use('/intake', intakeRouter(services.intake, log));
+  app.use('/intake', intakeRouter(services.intake, ds, config.intake, log));
   app.use(bodyErrors);
 
   return {
@@ -190,7 +191,7 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
           const key = request.http?.headers.get('idempotency-key');
           if (key && operation?.operation === 'mutation' && contextValue.viewer && contextValue.tx) {
             const body = { query: request.query, variables: request.variables ?? {}, operationName: request.operationName ?? null };
-            const claim = await services.idempotency.claim(contextValue.tx, contextValue.viewer, key, body);
+            const claim = await services.idempotency.claim(contextValue.tx, contextValue.viewer, key, body, selectsSecret(schema, document));
             if (claim.kind === 'first') contextValue.idempotent = claim.request;
             else replay = claim.response;
           }

@@ -13,7 +13,8 @@ const bool = (def: boolean) =>
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(4000, 0, 65535),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // No default here: loopback in embedded mode, every interface with DATABASE_URL (see loadConfig).
+  HOST: z.string().min(1).optional(),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
   MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
   TRELLIS_DATA_DIR: z.string().min(1).optional(),
@@ -75,10 +76,17 @@ const EnvSchema = z.object({
   SIGNUP_PER_WINDOW: int(1000, 1, 10_000_000),
   SIGNUP_WINDOW_SECONDS: int(3600, 1, 7 * 86_400),
   LOGIN_MAX_ACCOUNTS_PER_EMAIL: int(5, 1, 100),
+  // Public intake and automation email (issue 17: the intake as an email relay). Counted in
+  // PostgreSQL, so every instance shares them.
+  INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE: int(10, 1, 100_000),
+  INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE: int(300, 1, 1_000_000),
+  AUTOMATION_EMAILS_PER_DAY: int(1000, 0, 10_000_000),
 });
 
 export interface Config {
   readonly env: 'development' | 'production' | 'test';
+  /** Internal errors' messages and stack traces in answers: only with NODE_ENV=development set explicitly. */
+  readonly exposeErrorDetails: boolean;
   readonly port: number;
   readonly host: string;
   /** Undefined: start an embedded PostgreSQL in `dataDir`. */
@@ -188,6 +196,10 @@ export interface Config {
   };
   /** Accounts with one email whose password a logIn without workspaceId checks (the oldest first). */
   readonly loginMaxAccountsPerEmail: number;
+  /** Lead intake submissions a minute, per client address and form, and per form, across every instance. */
+  readonly intake: { readonly perAddressPerMinute: number; readonly perFormPerMinute: number };
+  /** Automation emails one workspace may send in any 24 hours (SEND_EMAIL past it fails the run); 0: none. */
+  readonly automationEmailsPerDay: number;
 }
 
 export class ConfigError extends Error {}
@@ -220,8 +232,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return Object.freeze({
     env: e.NODE_ENV,
+    // Raw messages and stack traces of internal errors go to clients only when asked for by name:
+    // NODE_ENV's default is `development` (for the explorer, introspection, a generated secret), and
+    // an `npm start` left reachable must not hand out SQL errors. The logs have them either way.
+    exposeErrorDetails: given.NODE_ENV === 'development',
     port: e.PORT,
-    host: e.HOST,
+    // The embedded database is a laptop's: its server (and the demo key in the explorer) stays on this
+    // machine unless HOST says otherwise. With DATABASE_URL it is a server deployment (a container, a
+    // VM behind a load balancer): every interface, as before.
+    host: e.HOST ?? (embedded ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: e.DATABASE_URL,
     migrationDatabaseUrl: e.MIGRATION_DATABASE_URL ?? e.DATABASE_URL,
     workerDatabaseUrl: e.WORKER_DATABASE_URL ?? e.DATABASE_URL,
@@ -281,6 +300,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: trustProxyOf(e.TRUST_PROXY),
     signUp: Object.freeze({ open: e.SIGNUP === 'open', perAddress: e.SIGNUP_PER_ADDRESS, perWindow: e.SIGNUP_PER_WINDOW, windowSeconds: e.SIGNUP_WINDOW_SECONDS }),
     loginMaxAccountsPerEmail: e.LOGIN_MAX_ACCOUNTS_PER_EMAIL,
+    intake: Object.freeze({ perAddressPerMinute: e.INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE, perFormPerMinute: e.INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE }),
+    automationEmailsPerDay: e.AUTOMATION_EMAILS_PER_DAY,
   });
 }
 

@@ -96,8 +96,9 @@ describe('loadConfig', () => {
     const { jwtSecret, ...rest } = c;
     expect(rest).toEqual({
       env: 'development',
+      exposeErrorDetails: false,
       port: 4000,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       databaseUrl: undefined,
       migrationDatabaseUrl: undefined,
       embedded: true,
@@ -123,6 +124,8 @@ describe('loadConfig', () => {
       trustProxy: false,
       signUp: { open: true, perAddress: 10, perWindow: 1000, windowSeconds: 3600 },
       loginMaxAccountsPerEmail: 5,
+      intake: { perAddressPerMinute: 10, perFormPerMinute: 300 },
+      automationEmailsPerDay: 1000,
     });
     expect(jwtSecret.length).toBeGreaterThanOrEqual(32);
     expect(Object.isFrozen(c)).toBe(true);

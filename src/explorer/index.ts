@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
+import ipaddr from 'ipaddr.js';
 import { BOOTSTRAP_JS, EXPLORER_CSS } from './bootstrap';
 import { CONTENT_SECURITY_POLICY, renderPage } from './page';
 
 export interface ExplorerOptions {
-  /** The Authorization header the headers editor starts with (the demo API key in embedded demo mode). */
+  /**
+   * The Authorization header the headers editor starts with (the demo API key in embedded demo
+   * mode), for clients on this machine only (see fromThisMachine); others start with `Bearer `.
+   */
   defaultAuthorization?: string;
 }
 
@@ -44,8 +48,9 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
  * else at /graphql (POST, GET asking for JSON) goes on to Apollo unchanged.
  */
 export function explorerRouter(options: ExplorerOptions = {}): Router {
-  const headers = JSON.stringify({ Authorization: options.defaultAuthorization ?? 'Bearer ' }, null, 2);
-  const page = renderPage({ assets: EXPLORER_ASSETS, endpoint: ENDPOINT, headers });
+  const pageWith = (authorization: string) => renderPage({ assets: EXPLORER_ASSETS, endpoint: ENDPOINT, headers: JSON.stringify({ Authorization: authorization }, null, 2) });
+  const anyone = pageWith('Bearer ');
+  const local = options.defaultAuthorization ? pageWith(options.defaultAuthorization) : anyone;
   const router = Router();
 
   router.get(ENDPOINT, (req, res, next) => {
@@ -55,7 +60,7 @@ export function explorerRouter(options: ExplorerOptions = {}): Router {
     secure(res)
       .set({ 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' })
       .type('html')
-      .send(page);
+      .send(fromThisMachine(req) ? local : anyone);
   });
 
   router.get(`${EXPLORER_ASSETS}/:file`, (req, res, next) => {
@@ -66,6 +71,18 @@ export function explorerRouter(options: ExplorerOptions = {}): Router {
     secure(res).sendFile(VENDOR_FILES[file], { maxAge: YEAR_MS, immutable: true }, (err) => err && !res.headersSent && next(err));
   });
   return router;
+}
+
+const isLoopback = (address: string | undefined) => !!address && ipaddr.isValid(address) && ipaddr.process(address).range() === 'loopback';
+
+/**
+ * A client on this machine: it connected over loopback and no proxy forwarded its request. A proxy on
+ * this host makes every client look local, so any forwarding header (which a client may also send
+ * itself: then it only loses the key) means another client, whatever TRUST_PROXY resolved it to.
+ */
+function fromThisMachine(req: Request): boolean {
+  if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined) return false;
+  return isLoopback(req.socket.remoteAddress);
 }
 
 const secure = (res: Response) => res.set('X-Content-Type-Options', 'nosniff');

@@ -220,11 +220,19 @@ const VALUE_CHECK: Record<string, (v: unknown) => boolean> = {
   text: (v) => typeof v === 'string',
 };
 
-/** Custom filter values arrive as JSON: each must fit the field's type before it reaches SQL. */
+/** The custom field types behind each SQL type, for messages (NUMBER and DECIMAL share `numeric`). */
+const TYPE_NAMES: Record<string, string> = { numeric: 'NUMBER or DECIMAL', date: 'DATE', boolean: 'BOOLEAN' };
+const TEXT_OPERATORS = new Set(['contains', 'startsWith']);
+
+/**
+ * Custom filter values arrive as JSON: each must fit the field's type before it reaches SQL, and a
+ * text operator only a text field (`numeric ILIKE text` is an error in SQL, not the client's answer).
+ */
 function checkValues(ops: Ops, type: string, path: string): Ops {
   const check = VALUE_CHECK[type] ?? VALUE_CHECK.text;
   for (const [op, v] of Object.entries(ops)) {
-    if (v == null || op === 'isNull' || op === 'contains' || op === 'startsWith') continue;
+    if (v != null && TEXT_OPERATORS.has(op) && type !== 'text') throw badField(`${path}.${op}`, `${op} is an operator of text fields; this custom field is ${TYPE_NAMES[type] ?? type}`);
+    if (v == null || op === 'isNull' || TEXT_OPERATORS.has(op)) continue;
     const values = Array.isArray(v) ? v : [v];
     if (!values.every(check)) throw badField(`${path}.${op}`, `must be ${type === 'numeric' ? 'a number' : type === 'date' ? 'a date YYYY-MM-DD' : type === 'boolean' ? 'true or false' : 'a string'}`);
   }

@@ -56,7 +56,7 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
   const rules = [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
   const format = (e: GraphQLError) =>
     formatError(e.toJSON(), e, {
-      exposeDetails: config.env === 'development',
+      exposeDetails: config.exposeErrorDetails,
       hideSuggestions: config.env === 'production',
       onInternal: (err) => log.error({ err }, 'internal error (ws)'),
       onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable (ws)'),
@@ -112,6 +112,8 @@ export function attachWebSocket(server: Server, schema: GraphQLSchema, deps: Web
         else perCredential.delete(extra.credential);
       },
       onSubscribe: async (ctx, id, payload) => {
+        // graphql-ws (6.x) has registered this operation's id before calling onSubscribe: the count
+        // includes it, so `>` lets exactly the limit run (test/ws-subscription-limit.test.ts).
         if (Object.keys(ctx.subscriptions).length > config.ws.maxSubscriptionsPerConnection) {
           return [new GraphQLError(`At most ${config.ws.maxSubscriptionsPerConnection} operations at once on one connection`, { extensions: { code: 'RATE_LIMITED' } })];
         }

@@ -1,5 +1,6 @@
 import { ArrayMinSize, ArrayUnique, IsOptional, Length } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
+import { SecretField } from '../../graphql/secret-fields';
 import { ApiKey, ApiScope } from './api-key.entity';
 
 @InputType({ description: 'A new API key.' })
@@ -12,5 +13,5 @@ export class CreateApiKeyInput {
 @ObjectType({ description: 'A new API key and its secret, which is shown this once and never again.' })
 export class ApiKeyWithSecret {
   @Field(() => ApiKey, { description: 'The key.' }) apiKey: ApiKey;
-  @Field({ description: 'The secret to send as `Authorization: Bearer <secret>`.' }) secret: string;
+  @SecretField() @Field({ description: 'The secret to send as `Authorization: Bearer <secret>`.' }) secret: string;
 }

@@ -1,5 +1,6 @@
 import { IsEmail, Length, MaxLength } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
+import { SecretField } from '../../graphql/secret-fields';
 import { ApiKey, ApiScope } from '../api-keys/api-key.entity';
 import { Role, User } from '../users/user.entity';
 import { PASSWORD_MIN } from '../users/user.types';
@@ -15,8 +16,8 @@ export class SignUpInput {
 
 @ObjectType({ description: 'Tokens for a signed-in user.' })
 export class AuthPayload {
-  @Field({ description: 'A JWT for `Authorization: Bearer`, valid 15 minutes.' }) accessToken: string;
-  @Field({ description: 'An opaque token for `refreshToken`; each use returns a new one and retires the old.' }) refreshToken: string;
+  @SecretField() @Field({ description: 'A JWT for `Authorization: Bearer`, valid 15 minutes.' }) accessToken: string;
+  @SecretField() @Field({ description: 'An opaque token for `refreshToken`; each use returns a new one and retires the old.' }) refreshToken: string;
   @Field(() => User, { description: 'The signed-in user.' }) user: User;
   @Field(() => Workspace, { description: "The user's workspace." }) workspace: Workspace;
 }

@@ -90,7 +90,7 @@ export function createAutomation(d: AutomationDeps) {
     [ActionType.CREATE_TASK]: createTask(d.activities),
     [ActionType.UPDATE_FIELDS]: updateFields(updateInputs),
     [ActionType.ASSIGN_OWNER]: assignOwner(),
-    [ActionType.SEND_EMAIL]: sendEmail(d.activities, mailer),
+    [ActionType.SEND_EMAIL]: sendEmail(d.activities, mailer, d.config.automationEmailsPerDay),
     [ActionType.NOTIFY]: notify(d.notifications),
     [ActionType.CALL_WEBHOOK]: callWebhook(calls, d.config.webhooks.allowPrivateNetworks),
   };

@@ -1,14 +1,26 @@
 import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+
+// IPv6 outside 2000::/3, the only space IANA allocates for global unicast. ipaddr.js names the
+// special ranges but calls the rest of ::/8 "unicast", IPv4-compatible ::/96 included (::7f00:1 is
+// 127.0.0.1 to a host that routes it), and reads `::a.b.c.d` as if it were IPv4-mapped. Node parses
+// with inet_pton, as the connection will.
+const NOT_GLOBAL_V6 = new BlockList();
+NOT_GLOBAL_V6.addSubnet('::', 3, 'ipv6');
+NOT_GLOBAL_V6.addSubnet('4000::', 2, 'ipv6');
+NOT_GLOBAL_V6.addSubnet('8000::', 1, 'ipv6');
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
 
 /**
  * Only public unicast addresses may receive webhooks: loopback, private, link-local (cloud metadata
- * at 169.254.169.254), unique-local, carrier-grade NAT, multicast, reserved and the like are refused.
- * IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+ * at 169.254.169.254), unique-local, carrier-grade NAT, multicast, reserved, IPv6 outside global
+ * unicast and the like are refused. IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
  */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
+  if (isIP(address) === 6 && !IPV4_MAPPED.check(address, 'ipv6') && NOT_GLOBAL_V6.check(address, 'ipv6')) return false;
   return ipaddr.process(address).range() === 'unicast';
 }
 

@@ -1,6 +1,7 @@
 import { ArrayMaxSize, ArrayMinSize, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { ConnectionType } from '../../graphql/connection';
+import { SecretField } from '../../graphql/secret-fields';
 import { JSONScalar } from '../../graphql/scalars';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
@@ -41,7 +42,7 @@ export class UpdateWebhookEndpointInput {
 @ObjectType({ description: 'A webhook endpoint with its signing secret, shown only at creation and rotation.' })
 export class WebhookEndpointWithSecret {
   @Field(() => WebhookEndpoint, { description: 'The endpoint.' }) endpoint: WebhookEndpoint;
-  @Field({ description: 'The signing secret (`whsec_...`): verify `webhook-signature` with any Standard Webhooks library.' }) secret: string;
+  @SecretField() @Field({ description: 'The signing secret (`whsec_...`): verify `webhook-signature` with any Standard Webhooks library.' }) secret: string;
 }
 
 export const WebhookDeliveryConnection = ConnectionType(WebhookDelivery);

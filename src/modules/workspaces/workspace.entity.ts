@@ -1,5 +1,6 @@
 import { Authorized, Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { SecretField } from '../../graphql/secret-fields';
 
 @ObjectType({ description: 'A tenant: a company using Trellis. Every record belongs to exactly one workspace.' })
 @Entity('workspace')
@@ -21,6 +22,7 @@ export class Workspace {
   timezone: string;
 
   @Authorized('ADMIN')
+  @SecretField()
   @Field(() => String, { nullable: true, description: 'The lead intake token: web forms POST leads to `/intake/<token>` (ADMIN only; see rotateIntakeToken).' })
   @Column('text', { nullable: true })
   intakeToken: string | null;

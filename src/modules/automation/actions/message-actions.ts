@@ -22,8 +22,12 @@ interface EmailParams {
  * SEND_EMAIL: to the record's owner (OWNER), the record's own address (RECORD: a contact's or a
  * lead's email) or a fixed address. Kept in the sent-mail log and as an EMAIL activity on the record
  * in the run's transaction; the SMTP send itself follows the commit.
+ *
+ * At most `perDay` emails per workspace in any 24 hours (AUTOMATION_EMAILS_PER_DAY): a rule on web
+ * leads sends whatever anyone posts to the public intake, and the cap keeps that from making the
+ * workspace's SMTP a relay. Past it the action fails, and the run with it, saying why.
  */
-export function sendEmail(activities: ActivityService, mailer: Mailer): ActionHandler<EmailParams> {
+export function sendEmail(activities: ActivityService, mailer: Mailer, perDay: number): ActionHandler<EmailParams> {
   return {
     check(p, env) {
       const scope = { recordFields: env.templateFields };
@@ -41,6 +45,7 @@ export function sendEmail(activities: ActivityService, mailer: Mailer): ActionHa
       const details = { to: recipient, subject, body };
       if (env.dryRun) return { summary: `would email ${recipient}: "${subject}"`, details };
       const { tx } = env.ctx;
+      await withinDailyCap(env, perDay);
       let activityId: string | null = null;
       if (env.access?.activityLink && env.record) {
         const input = { type: ActivityType.EMAIL, subject, body, [env.access.activityLink]: env.record.id, ownerId: env.record.ownerId ?? undefined };
@@ -56,6 +61,15 @@ export function sendEmail(activities: ActivityService, mailer: Mailer): ActionHa
       return { summary: `emailed ${recipient}: "${subject}"`, details: { ...details, sentEmailId: id, activityId } };
     },
   };
+}
+
+async function withinDailyCap(env: RunEnv, perDay: number): Promise<void> {
+  const { tx } = env.ctx;
+  // Runs of one workspace count and send one at a time (until each commits), so that runs in
+  // parallel, on any instance, cannot each see room for the last email.
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${tx.workspaceId}:sent_email:daily-cap`]);
+  const [{ sent }] = await tx.query<{ sent: number }>(`SELECT count(*)::int AS sent FROM sent_email WHERE workspace_id = $1 AND created_at > now() - interval '24 hours'`, [tx.workspaceId]);
+  if (sent >= perDay) throw new Error(`the workspace's daily cap of ${perDay} automation emails (AUTOMATION_EMAILS_PER_DAY) is reached: not sent`);
 }
 
 async function recipientOf(env: RunEnv, to: string): Promise<string> {
