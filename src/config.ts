@@ -38,6 +38,7 @@ const EnvSchema = z.object({
   STATEMENT_TIMEOUT_MS: int(15_000, 100, 3_600_000),
   WORKER_STATEMENT_TIMEOUT_MS: int(300_000, 1000, 86_400_000),
   DB_MAX_CONNECTIONS_PER_WORKSPACE: int(0, 0, 200),
+  DB_HEAVY_WORKSPACE_SECONDS: int(5, 0, 86_400),
   IMPORT_JOBS_PER_WORKSPACE: int(1, 1, 100),
   CHANGE_FEED_RETENTION_DAYS: int(30, 1, 3650),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(50, 1, 10_000),
@@ -129,7 +130,12 @@ export interface Config {
     readonly workerStatementTimeoutMs: number;
     /** Pooled connections one workspace may hold at once on this instance; 0: half the pool, rounded up. */
     readonly maxConnectionsPerWorkspace: number;
-    /** Import jobs of one workspace that run at once on this instance; more wait their turn (QUEUED). */
+    /**
+     * Connection seconds (decaying, half-life 10 s) past which a workspace is heavy: while others are
+     * active it holds one connection at a time. 0: never.
+     */
+    readonly heavyWorkspaceSeconds: number;
+    /** Import jobs of one workspace that run at once on this instance; more wait their turn (PENDING). */
     readonly importJobsPerWorkspace: number;
   };
   readonly changeFeedRetentionDays: number;
@@ -268,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
       workerStatementTimeoutMs: e.WORKER_STATEMENT_TIMEOUT_MS,
       maxConnectionsPerWorkspace: e.DB_MAX_CONNECTIONS_PER_WORKSPACE,
+      heavyWorkspaceSeconds: e.DB_HEAVY_WORKSPACE_SECONDS,
       importJobsPerWorkspace: e.IMPORT_JOBS_PER_WORKSPACE,
     }),
     changeFeedRetentionDays: e.CHANGE_FEED_RETENTION_DAYS,

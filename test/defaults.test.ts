@@ -17,9 +17,9 @@ const DB = 'postgres://trellis@127.0.0.1:5432/trellis';
 describe('default settings', () => {
   it.each([
     ['embedded, HOST unset: loopback only', {}, '127.0.0.1'],
-    ['DATABASE_URL, HOST unset: every interface (a server deployment)', { DATABASE_URL: DB, JWT_SECRET: A_SECRET }, '0.0.0.0'],
+    ['DATABASE_URL, HOST unset: every interface (a server deployment)', { DATABASE_URL: DB, WORKER_DATABASE_URL: DB, JWT_SECRET: A_SECRET }, '0.0.0.0'],
     ['embedded, HOST set', { HOST: '0.0.0.0' }, '0.0.0.0'],
-    ['DATABASE_URL, HOST set', { DATABASE_URL: DB, JWT_SECRET: A_SECRET, HOST: '127.0.0.1' }, '127.0.0.1'],
+    ['DATABASE_URL, HOST set', { DATABASE_URL: DB, WORKER_DATABASE_URL: DB, JWT_SECRET: A_SECRET, HOST: '127.0.0.1' }, '127.0.0.1'],
   ])('%s', (_what, env, host) => {
     expect(loadConfig({ TRELLIS_DATA_DIR: '/tmp/trellis-defaults-test', ...env }).host).toBe(host);
   });
@@ -100,9 +100,10 @@ describe('the explorer shows the demo key to loopback clients only', () => {
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: A_SECRET, LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', EXPLORER: 'true', ...env });
     const log = createLogger(config.logLevel);
     const ds = await connect({ url: db.appUrl, poolSize: 2 });
-    const app = await createApp(ds, config, log, createServices(ds, config, log), { explorer: { defaultAuthorization: DEMO } });
+    const workerDs = await connect({ url: db.workerUrl, poolSize: 2 });
+    const app = await createApp(ds, config, log, createServices(ds, config, log, workerDs), { explorer: { defaultAuthorization: DEMO } });
     const port = await app.listen(0, '127.0.0.1');
-    const a = { url: `http://127.0.0.1:${port}`, close: async () => (await app.close(), await ds.destroy()) };
+    const a = { url: `http://127.0.0.1:${port}`, close: async () => (await app.close(), await ds.destroy(), await workerDs.destroy()) };
     apps.push(a);
     return a;
   };

@@ -201,7 +201,7 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
       const aliases = '{ ' + Array.from({ length: t.config.limits.aliases + 2 }, (_, i) => `a${i}: me { kind }`).join(' ') + ' }';
       const withinAliases = '{ ' + Array.from({ length: t.config.limits.aliases }, (_, i) => `a${i}: me { kind }`).join(' ') + ' }';
       const costly = '{ teams(first: 500) { nodes { id name manager { id name } members { id } } } }';
-      const cheap = '{ teams(first: 5) { nodes { id name manager { id name } members { id } } } }';
+      const cheap = '{ teams(first: 5) { nodes { id name manager { id name } } } }';
       for (const q of [aliases, costly]) {
         const http = await t.gql(q, {}, admin.accessToken);
         expect(http.errors).toHaveLength(1);

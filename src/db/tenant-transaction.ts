@@ -48,11 +48,6 @@ export class TenantTransaction {
   private turn: Promise<unknown> = Promise.resolve();
   private readonly afterCommitHooks: (() => void)[] = [];
   private scalars?: DataLoader<{ sql: string; params: unknown[] }, unknown>;
-  /**
-   * Each statement's time limit in this transaction (SET LOCAL statement_timeout); unset: the pool's
-   * default, which is the longer limit of jobs and workers.
-   */
-  private statementTimeoutMs?: number;
   private releaseSlot?: () => void;
   /** Rows a request may still read (shared by the transactions of one request); unset: no limit (workers, jobs). */
   rowBudget?: RowBudget;
@@ -60,18 +55,10 @@ export class TenantTransaction {
   constructor(
     readonly dataSource: DataSource,
     readonly workspaceId: string,
+    /** False: not counted against the workspace's share of the pool (the shared consumers' own short bookkeeping, see WorkspaceGate). */
+    private readonly gated = true,
   ) {
     if (!isUuid(workspaceId)) throw new Error('TenantTransaction needs a workspace uuid');
-  }
-
-  /**
-   * Limits each statement of this transaction to `ms` (SET LOCAL statement_timeout). Set before the
-   * transaction opens, it travels with BEGIN; after (the credentials were checked in it), it is the
-   * next statement, ahead of any asked for after this call.
-   */
-  limitStatements(ms: number): void {
-    this.statementTimeoutMs = ms;
-    if (this.opening) void this.query(`SELECT set_config('statement_timeout', '${Math.floor(ms)}', true)`).catch(() => undefined);
   }
 
   /** Nothing ran in it: it holds no connection and needs no commit (and may serve the next event of a subscription). */
@@ -83,13 +70,12 @@ export class TenantTransaction {
     if (this.finished) return Promise.reject(new Error('transaction already finished'));
     this.opening ??= (async () => {
       // A slot of this workspace's share of the pool first, then a connection (see WorkspaceGate).
-      this.releaseSlot = await workspaceGate(this.dataSource)?.acquire(this.workspaceId);
+      if (this.gated) this.releaseSlot = await workspaceGate(this.dataSource)?.acquire(this.workspaceId);
       const runner = this.dataSource.createQueryRunner();
       try {
         await runner.connect();
-        // The id is a validated UUID and the timeout an integer, so both are inlined: one simple query.
-        const timeout = this.statementTimeoutMs ? `, set_config('statement_timeout', '${Math.floor(this.statementTimeoutMs)}', true)` : '';
-        await runner.query(`BEGIN; SELECT set_config('app.workspace_id', '${this.workspaceId}', true)${timeout}`);
+        // The id is a validated UUID, so it can be inlined: both statements go in one simple query.
+        await runner.query(`BEGIN; SELECT set_config('app.workspace_id', '${this.workspaceId}', true)`);
       } catch (err) {
         await runner.release().catch(() => undefined);
         this.releaseSlot?.();
@@ -198,9 +184,13 @@ function live(runner: QueryRunner): QueryRunner {
   return runner;
 }
 
-/** Runs `fn` in a transaction of its own for `workspaceId`: committed if it returns, rolled back if it throws. */
-export async function inWorkspace<T>(ds: DataSource, workspaceId: string, fn: (tx: TenantTransaction) => Promise<T>): Promise<T> {
-  const tx = new TenantTransaction(ds, workspaceId);
+/**
+ * Runs `fn` in a transaction of its own for `workspaceId`: committed if it returns, rolled back if it
+ * throws. `gated: false` for the shared consumers' bookkeeping, which must not wait behind (or be
+ * refused for) a workspace's own work: a busy tenant would otherwise hold up everyone's cursor.
+ */
+export async function inWorkspace<T>(ds: DataSource, workspaceId: string, fn: (tx: TenantTransaction) => Promise<T>, opts: { gated?: boolean } = {}): Promise<T> {
+  const tx = new TenantTransaction(ds, workspaceId, opts.gated ?? true);
   try {
     const result = await fn(tx);
     await tx.commit();

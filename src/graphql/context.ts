@@ -43,7 +43,7 @@ export class RequestContext {
   /** For subscriptions: what takes the source's values past the iterator (set by shared-execution.ts, attached by perEvent). */
   directSink?: DirectSink<unknown>;
   /** The rows this operation (a subscription: this event) may still read, across its transactions. */
-  private rowBudget: RowBudget;
+  private rowBudget?: RowBudget;
 
   constructor(
     readonly requestId: string,
@@ -54,7 +54,6 @@ export class RequestContext {
     private _tx: TenantTransaction | null,
     readonly authError: AppError | null,
   ) {
-    this.rowBudget = newRowBudget(config);
     if (_tx) this.limit(_tx);
   }
 
@@ -82,7 +81,7 @@ export class RequestContext {
 
   private async replaceTransaction(): Promise<void> {
     await this._tx?.rollback();
-    this.rowBudget = newRowBudget(this.config);
+    this.rowBudget = undefined;
     if (this.viewer) this._tx = this.newTransaction(this.viewer.workspaceId);
   }
 
@@ -90,10 +89,10 @@ export class RequestContext {
     return this.limit(new TenantTransaction(this.ds, workspaceId));
   }
 
-  /** A request's limits on its transaction: rows read, and each statement's time. */
+  /** The rows this operation may still read, shared by its transactions (each statement's time is the request pool's). */
   private limit(tx: TenantTransaction): TenantTransaction {
+    this.rowBudget ??= newRowBudget(this.config);
     tx.rowBudget = this.rowBudget;
-    tx.limitStatements(this.config.tenancy.statementTimeoutMs);
     return tx;
   }
 

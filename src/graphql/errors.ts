@@ -116,7 +116,7 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
     const { http: _http, ...extensions } = limited.extensions;
     return { ...base, message: limited.message, extensions };
   }
-  if (isDatabaseUnavailable(original)) {
+  if (isDatabaseUnavailable(original) || original instanceof WorkspaceBusy) {
     opts.onUnavailable?.(original);
     return { ...base, ...unavailableAnswer() };
   }
@@ -126,22 +126,14 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   return { ...base, message: opts.exposeDetails && original instanceof Error ? original.message : 'Internal server error', extensions };
 }
 
-/** How long a workspace that holds all its connections is asked to wait before retrying. */
-const BUSY_RETRY_AFTER_SECONDS = 1;
-
 /**
  * The limits that keep one workspace from taking an instance's shared capacity, as the client errors
- * they are: too many rows read (QUERY_TOO_COMPLEX), a statement past its time (QUERY_TIMEOUT), every
- * connection of the workspace's share busy (RATE_LIMITED, retry shortly). Null for anything else.
+ * they are: too many rows read (QUERY_TOO_COMPLEX), a statement past its time (QUERY_TIMEOUT). Null
+ * for anything else. (No connection of the workspace's share free in time is SERVICE_UNAVAILABLE, as
+ * when the pool has none: see isDatabaseUnavailable's callers.)
  */
 export function tenantLimitError(err: unknown): AppError | null {
   if (err instanceof RowLimitExceeded) return new AppError('QUERY_TOO_COMPLEX', err.message);
-  if (err instanceof WorkspaceBusy) {
-    return new AppError('RATE_LIMITED', err.message, {
-      retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS,
-      http: { status: 429, headers: new Map([['retry-after', String(BUSY_RETRY_AFTER_SECONDS)]]) },
-    });
-  }
   if (isStatementTimeout(err)) {
     return new AppError('QUERY_TIMEOUT', 'A statement of this request ran past its time limit and was stopped; narrow the filter or ask for smaller pages');
   }

@@ -93,7 +93,11 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   // the pool as it was made (tests make smaller ones); a slot is waited for as long as a connection.
   for (const pool of new Set([ds, workerDs])) {
     const made = pool.options as { poolSize?: number; extra?: { connectionTimeoutMillis?: number } };
-    limitConnectionsPerWorkspace(pool, config.tenancy.maxConnectionsPerWorkspace || Math.ceil((made.poolSize ?? config.dbPoolSize) / 2), made.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs);
+    limitConnectionsPerWorkspace(pool, {
+      max: config.tenancy.maxConnectionsPerWorkspace || Math.ceil((made.poolSize ?? config.dbPoolSize) / 2),
+      waitMs: made.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs,
+      heavyAfterMs: config.tenancy.heavyWorkspaceSeconds * 1000,
+    });
   }
   const workspaces = new WorkspaceService();
   const auth = new AuthService(

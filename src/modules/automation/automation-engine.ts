@@ -172,7 +172,7 @@ export class AutomationEngine {
         if (matching.length) out.push({ rule, events: matching });
       }
       return out;
-    });
+    }, { gated: false });
     // In event order per record, so that a rule sees a record's events as they happened; different
     // records' runs go side by side (each run is its own transaction, mostly waiting on the database).
     const order = work.flatMap((w) => w.events.map((e) => ({ rule: w.rule, event: e }))).sort((a, b) => (a.event.tx === b.event.tx ? Number(a.event.seq - b.event.seq) : a.event.tx < b.event.tx ? -1 : 1));

@@ -65,7 +65,10 @@ export class ImportService {
     private readonly customFields: CustomFieldService,
     private readonly targets: Partial<Record<EntityType, ImportTarget>>,
     private readonly log: Logger,
-    /** The workers' pool, whose role may list the unfinished jobs of every workspace. */
+    /**
+     * The workers' pool: its role may list the unfinished jobs of every workspace, and jobs run in it
+     * with the workers' statement time (WORKER_STATEMENT_TIMEOUT_MS), not a request's.
+     */
     private readonly workerDs: DataSource = ds,
     /** Jobs of one workspace that run at once here: one tenant's imports never take every connection. */
     private readonly maxPerWorkspace = 1,
@@ -142,7 +145,7 @@ export class ImportService {
   }
 
   private async run(workspaceId: string, id: string): Promise<void> {
-    const job = await inWorkspace(this.ds, workspaceId, async (tx) => {
+    const job = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
       const row = await tx.one(`UPDATE import_job SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now() WHERE workspace_id = $1 AND id = $2 AND status IN ('PENDING', 'RUNNING') RETURNING *`, [workspaceId, id]);
       if (!row) return null;
       const claimed = rowMapper(tx.dataSource, ImportJob)(row);
@@ -151,13 +154,13 @@ export class ImportService {
     });
     if (!job) return;
     try {
-      const csv = (await inWorkspace(this.ds, workspaceId, (tx) => tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id])))!.csv;
+      const csv = (await inWorkspace(this.workerDs, workspaceId, (tx) => tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id])))!.csv;
       const { rows } = parseCsv(csv);
       const target = this.targets[job.entityType]!;
       if (job.allOrNone && !job.dryRun) return await this.runAllOrNone(workspaceId, id, job, rows, target);
       for (let start = job.processed; start < rows.length; start += BATCH) {
         if (this.stopped) return;
-        const applied = await inWorkspace(this.ds, workspaceId, async (tx) => {
+        const applied = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
           // Every instance resumes unfinished jobs on start, so another may run this one too: the job
           // row, locked, says which batch is next. A runner that finds it moved on leaves the job to the other.
           const next = await tx.one<{ processed: number; status: string }>('SELECT processed, status FROM import_job WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
@@ -211,7 +214,7 @@ export class ImportService {
    */
   private async runAllOrNone(workspaceId: string, id: string, job: ImportJob, rows: Record<string, string>[], target: ImportTarget): Promise<void> {
     try {
-      const done = await inWorkspace(this.ds, workspaceId, async (tx) => {
+      const done = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
         const next = await tx.one<{ status: string }>('SELECT status FROM import_job WHERE workspace_id = $1 AND id = $2 AND processed = 0 FOR UPDATE', [workspaceId, id]);
         if (next?.status !== ImportStatus.RUNNING) return false;
         const totals: Counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
@@ -232,7 +235,7 @@ export class ImportService {
       if (done) await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
     } catch (err) {
       if (!(err instanceof AllOrNoneRollback)) throw err;
-      await inWorkspace(this.ds, workspaceId, (tx) => recordProgress(tx, job, rows.length, { created: 0, updated: 0, unchanged: 0, failed: err.failed }, err.errors));
+      await inWorkspace(this.workerDs, workspaceId, (tx) => recordProgress(tx, job, rows.length, { created: 0, updated: 0, unchanged: 0, failed: err.failed }, err.errors));
       await this.finish(workspaceId, id, ImportStatus.FAILED, `${err.failed} of ${rows.length} rows failed; allOrNone: nothing was written`);
     }
   }
@@ -252,7 +255,7 @@ export class ImportService {
   }
 
   private async finish(workspaceId: string, id: string, status: ImportStatus, message: string | null): Promise<void> {
-    await inWorkspace(this.ds, workspaceId, async (tx) => {
+    await inWorkspace(this.workerDs, workspaceId, async (tx) => {
       const [row] = await tx.query('UPDATE import_job SET status = $3, message = $4, finished_at = now(), updated_at = now(), version = version + 1 WHERE workspace_id = $1 AND id = $2 RETURNING *', [workspaceId, id, status, message]);
       await jobEvent(tx, status === ImportStatus.COMPLETED ? 'import_job.completed' : 'import_job.failed', rowMapper(tx.dataSource, ImportJob)(row));
     });

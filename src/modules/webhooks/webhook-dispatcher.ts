@@ -116,7 +116,7 @@ export class WebhookDispatcher {
     for (const e of events) if (byWorkspace.has(e.workspaceId)) eventsByWorkspace.set(e.workspaceId, [...(eventsByWorkspace.get(e.workspaceId) ?? []), e]);
     for (const [workspaceId, wsEvents] of eventsByWorkspace) {
       try {
-        created += await inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, byWorkspace.get(workspaceId)!, wsEvents));
+        created += await inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, byWorkspace.get(workspaceId)!, wsEvents), { gated: false });
       } catch (err) {
         // The database itself is out: nobody's batch can be dispatched, so the cursor waits for it.
         if (isDatabaseUnavailable(err)) throw err;
