@@ -93,9 +93,9 @@ async function main(): Promise<void> {
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
     const onPoolError = (err: Error) => log.warn({ error: err.message }, 'idle database connection lost');
-    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.statementTimeoutMs, onPoolError });
+    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
     // The workers' own pool (see BACKGROUND_ROLE): background work and the password check, never a request.
-    workerDs = await connect({ url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, onPoolError });
+    workerDs = await connect({ url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
     if (!cluster.isWorker) await checkRoles(ds, workerDs, config, log);
     services = createServices(ds, config, log, workerDs);
 

@@ -17,8 +17,13 @@ export interface DataSourceOptions {
   /** How long to wait for a connection (a free one in the pool, or a new one to connect); 0 or none: no limit. */
   connectTimeoutMs?: number;
   applicationName?: string;
-  /** Every statement's time limit unless its transaction sets its own (requests set a shorter one); none: no limit. */
+  /** Every statement's time limit (statement_timeout of each connection); none: no limit. */
   statementTimeoutMs?: number;
+  /**
+   * PostgreSQL's parallel workers one statement may use (max_parallel_workers_per_gather); none: the
+   * server's setting. A statement with workers takes several cores: one tenant's slow query would take them all.
+   */
+  parallelWorkersPerQuery?: number;
   onPoolError?: (err: Error) => void;
 }
 
@@ -34,7 +39,12 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     namingStrategy: new SnakeNamingStrategy(),
     applicationName: opts.applicationName ?? 'trellis',
     poolSize: opts.poolSize ?? 10,
-    extra: { idleTimeoutMillis: 30_000, connectionTimeoutMillis: opts.connectTimeoutMs ?? 0, ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}) },
+    extra: {
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 0,
+      ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
+      ...(opts.parallelWorkersPerQuery !== undefined ? { options: `-c max_parallel_workers_per_gather=${Math.floor(opts.parallelWorkersPerQuery)}` } : {}),
+    },
     logging: false,
   });
   return ds;
