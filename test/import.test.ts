@@ -96,12 +96,12 @@ describe('CSV import', () => {
     const csv = ['ext,last,email', ...rows].join('\n');
     const { job } = await run({ entityType: 'CONTACT', csv, mapping: { ext: 'externalId', last: 'lastName', email: 'email' } });
     expect(job).toMatchObject({ status: 'COMPLETED', processed: 2400, created: 2400, failed: 0 });
-    // The job's life is in the event log: created, started, one progress per batch of 500, completed.
+    // The job's life is in the event log: created, started, one progress per batch of 100, completed.
     const jobId = (await t.sql<{ id: string }>(`SELECT id FROM import_job WHERE total = 2400 ORDER BY created_at LIMIT 1`))[0].id;
     const life = await t.sql<{ type: string; data: { processed: number } }>('SELECT type, data FROM event WHERE entity_id = $1 ORDER BY id', [jobId]);
-    expect(life.map((e) => e.type)).toEqual(['import_job.created', 'import_job.started', ...Array(5).fill('import_job.progressed'), 'import_job.completed']);
-    expect(life.filter((e) => e.type === 'import_job.progressed').map((e) => e.data.processed)).toEqual([500, 1000, 1500, 2000, 2400]);
-    // Simulate a crash after two batches of a second import: progress says 1000 rows are done.
+    expect(life.map((e) => e.type)).toEqual(['import_job.created', 'import_job.started', ...Array(24).fill('import_job.progressed'), 'import_job.completed']);
+    expect(life.filter((e) => e.type === 'import_job.progressed').map((e) => e.data.processed)).toEqual(Array.from({ length: 24 }, (_, i) => (i + 1) * 100));
+    // Simulate a crash after ten batches of a second import: progress says 1000 rows are done.
     const s = await t.gql(START, { i: { entityType: 'CONTACT', csv: csv.replace(/Last/g, 'Renamed'), mapping: { ext: 'externalId', last: 'lastName' } } }, admin.accessToken);
     await t.services.imports.idle();
     await t.sql(`UPDATE import_job SET status = 'RUNNING', processed = 1000, updated = 1000, finished_at = NULL WHERE id = $1`, [s.data.startImport.id]);

@@ -55,7 +55,7 @@ export class TenantTransaction {
   constructor(
     readonly dataSource: DataSource,
     readonly workspaceId: string,
-    /** False: not counted against the workspace's share of the pool (the shared consumers' own short bookkeeping, see WorkspaceGate). */
+    /** False: not counted against the workspace's share of the pool (the shared consumers' work, which holds every tenant's cursor: see WorkspaceGate). */
     private readonly gated = true,
   ) {
     if (!isUuid(workspaceId)) throw new Error('TenantTransaction needs a workspace uuid');
@@ -186,8 +186,10 @@ function live(runner: QueryRunner): QueryRunner {
 
 /**
  * Runs `fn` in a transaction of its own for `workspaceId`: committed if it returns, rolled back if it
- * throws. `gated: false` for the shared consumers' bookkeeping, which must not wait behind (or be
- * refused for) a workspace's own work: a busy tenant would otherwise hold up everyone's cursor.
+ * throws. `gated: false` for the shared consumers' work (dispatching, matching and running rules,
+ * recording deliveries), which must not wait behind (or be refused for) a workspace's own requests: a
+ * busy tenant would otherwise hold up everyone's cursor. Their time is bounded otherwise
+ * (STORED_FILTER_TIMEOUT_MS, the workers' pool).
  */
 export async function inWorkspace<T>(ds: DataSource, workspaceId: string, fn: (tx: TenantTransaction) => Promise<T>, opts: { gated?: boolean } = {}): Promise<T> {
   const tx = new TenantTransaction(ds, workspaceId, opts.gated ?? true);

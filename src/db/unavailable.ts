@@ -1,3 +1,4 @@
+import { WorkspaceBusy } from './workspace-gate';
 /**
  * Whether an error means the database cannot be reached right now (as opposed to a statement that
  * failed): the answer is then "retry shortly" (SERVICE_UNAVAILABLE, HTTP 503), not a bug report.
@@ -11,7 +12,24 @@
  *   crashed, starting up), 53300 (too many connections).
  */
 export function isDatabaseUnavailable(err: unknown): boolean {
+  // No connection of the workspace's share of the pool came free in time: as when the pool has none.
+  if (err instanceof WorkspaceBusy) return true;
   return walk(err, 0);
+}
+
+/** Failure codes of a statement that says nothing about its input: retrying later may succeed. */
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '55P03', '57014', '53100', '53200']);
+
+/**
+ * Whether a failure is the system's for now (the database out or short of something, a deadlock, a
+ * statement cut off for time) rather than the work's own: a shared consumer then does not move its
+ * cursor past the work, and tries again.
+ */
+export function isTransient(err: unknown): boolean {
+  if (isDatabaseUnavailable(err)) return true;
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return typeof code === 'string' && TRANSIENT_SQLSTATES.has(code);
 }
 
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH', 'ENETDOWN', 'ENOTFOUND', 'EAI_AGAIN']);

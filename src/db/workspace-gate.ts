@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 
-/** Thrown when a workspace waited too long for one of its connection slots (answered RATE_LIMITED). */
+/** Thrown when a workspace waited too long for one of its connection slots (answered SERVICE_UNAVAILABLE, as the pool's own wait is). */
 export class WorkspaceBusy extends Error {
   constructor(readonly max: number) {
     super(`This workspace already has ${max} database connections busy on this instance; retry shortly`);
@@ -57,10 +57,6 @@ export class WorkspaceGate {
 
   constructor(private readonly opts: GateOptions) {
     this.now = opts.now ?? Date.now;
-  }
-
-  get max(): number {
-    return this.opts.max;
   }
 
   /** Resolves with the function that gives the slot back (call it once). */

@@ -3,7 +3,6 @@ import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError as ClassValidationError } from 'class-validator';
 import { isStatementTimeout, RowLimitExceeded } from '../db/tenant-transaction';
 import { isDatabaseUnavailable } from '../db/unavailable';
-import { WorkspaceBusy } from '../db/workspace-gate';
 
 /** The stable codes of API.md; a client may switch on them. */
 export const ErrorCode = {
@@ -116,7 +115,7 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
     const { http: _http, ...extensions } = limited.extensions;
     return { ...base, message: limited.message, extensions };
   }
-  if (isDatabaseUnavailable(original) || original instanceof WorkspaceBusy) {
+  if (isDatabaseUnavailable(original)) {
     opts.onUnavailable?.(original);
     return { ...base, ...unavailableAnswer() };
   }
@@ -130,7 +129,7 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
  * The limits that keep one workspace from taking an instance's shared capacity, as the client errors
  * they are: too many rows read (QUERY_TOO_COMPLEX), a statement past its time (QUERY_TIMEOUT). Null
  * for anything else. (No connection of the workspace's share free in time is SERVICE_UNAVAILABLE, as
- * when the pool has none: see isDatabaseUnavailable's callers.)
+ * when the pool has none: isDatabaseUnavailable counts it.)
  */
 export function tenantLimitError(err: unknown): AppError | null {
   if (err instanceof RowLimitExceeded) return new AppError('QUERY_TOO_COMPLEX', err.message);

@@ -2,14 +2,13 @@ import { CronExpressionParser } from 'cron-parser';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
-import { isDatabaseUnavailable } from '../../db/unavailable';
-import { AppError } from '../../graphql/errors';
+import { isTransient } from '../../db/unavailable';
 import { systemViewer } from '../auth/viewer';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import type { AutomationRuleService } from './automation-rule.service';
 import { SqlParams } from '../../graphql/sql';
 import type { Logger } from '../../logger';
-import { FILTERABLE, type RecordFilterService } from '../common/record-filter';
+import { FILTERABLE, limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import type { EventBus } from '../realtime/event-bus';
 import { matchesPatterns } from '../events/event-patterns';
@@ -146,8 +145,8 @@ export class AutomationEngine {
       try {
         await this.runWorkspace(workspaceId, wsEvents, candidates);
       } catch (err) {
-        // The database itself is out: nobody's runs can be made, so the cursor waits for it.
-        if (isDatabaseUnavailable(err)) throw err;
+        // The database out or short of something (isTransient): the cursor waits, and the batch is tried again.
+        if (isTransient(err)) throw err;
         // Anything else is this workspace's alone: the others' runs and the cursor go on.
         this.log.error({ err, workspaceId, fromEvent: wsEvents[0].id, toEvent: wsEvents[wsEvents.length - 1].id }, 'automation failed for one workspace');
       }
@@ -159,6 +158,7 @@ export class AutomationEngine {
     // Which events each rule runs for: trigger, then conditions on the records, in one read.
     const work = await inWorkspace(this.ds, workspaceId, async (tx) => {
       const rules = (await tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [workspaceId, candidates.map((r) => r.id)])).map(mapRule(this.ds));
+      if (rules.some((r) => r.conditions)) await limitStoredFilters(tx);
       const out: { rule: AutomationRule; events: ChangeEvent[] }[] = [];
       for (const rule of rules) {
         let matching = wsEvents.filter((e) => triggered(rule.trigger, e) && e.occurredAt >= rule.createdAt);
@@ -183,9 +183,11 @@ export class AutomationEngine {
       for (let q = queues.shift(); q; q = queues.shift()) {
         for (const { rule, event } of q) {
           const entity = ruleEntity(rule);
-          await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) =>
-            this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed'),
-          );
+          await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) => {
+            // A run is made once per (rule, event): one that failed for now is made when the batch is tried again.
+            if (isTransient(err)) throw err;
+            this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed');
+          });
         }
       }
     };
@@ -193,12 +195,13 @@ export class AutomationEngine {
   }
 
   /**
-   * Disables a rule whose stored conditions were refused (an AppError: a custom field it names is gone
-   * or changed) and resolves with null; any other error is not the rule's doing and is thrown on.
+   * Disables a rule whose stored conditions failed by their own doing (refused: a custom field they
+   * name is gone or changed; or too slow) and resolves with null; any other error is thrown on.
    */
   private async disableOn(tx: TenantTransaction, ruleId: string, err: unknown): Promise<null> {
-    if (!isRulesFault(err)) throw err;
-    const reason = `Its conditions can no longer be evaluated: ${(err as Error).message}`;
+    const fault = storedFilterFault(err);
+    if (!fault) throw err;
+    const reason = `Its conditions can no longer be evaluated: ${fault}`;
     this.log.warn({ workspaceId: tx.workspaceId, ruleId, reason }, 'automation rule disabled');
     await this.rules.disable({ tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR }, ruleId, reason);
     return null;
@@ -220,7 +223,7 @@ export class AutomationEngine {
           } catch (err) {
             this.log.error({ err, ruleId: r.id }, 'automation slot failed');
             // A rule that cannot select its records (its conditions no longer compile) is turned off, not retried every minute.
-            if (!isDatabaseUnavailable(err)) await inWorkspace(this.ds, r.workspace_id, (tx) => this.disableOn(tx, r.id, err)).catch((e) => this.log.error({ err: e, ruleId: r.id }, 'automation rule not disabled'));
+            if (!isTransient(err)) await inWorkspace(this.ds, r.workspace_id, (tx) => this.disableOn(tx, r.id, err), { gated: false }).catch((e) => this.log.error({ err: e, ruleId: r.id }, 'automation rule not disabled'));
           }
         }
       } catch (err) {
@@ -243,6 +246,7 @@ export class AutomationEngine {
     const from = new Date(Math.max(createdAt.getTime(), now.getTime() - this.opts.catchUpMs));
     const due = trigger.type === TriggerType.SCHEDULE ? occurrences(trigger.cron!, trigger.timezone ?? 'UTC', from, now) : [new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS)];
     if (!due.length) return 0;
+    // The engine's own transactions are not gated (see WorkspaceGate): one busy tenant cannot stall every tenant's tick.
     const claimed = await inWorkspace(this.ds, workspaceId, async (tx) => {
       const rows = await tx.query<{ slot: Date }>(
         `INSERT INTO automation_slot (workspace_id, rule_id, slot) SELECT $1, $2, s FROM unnest($3::timestamptz[]) AS s
@@ -251,7 +255,7 @@ export class AutomationEngine {
       );
       const rule = rows.length ? mapRule(this.ds)((await tx.one(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = $2`, [workspaceId, ruleId]))!) : null;
       return { slots: rows.map((r) => r.slot).sort((a, b) => a.getTime() - b.getTime()), rule };
-    });
+    }, { gated: false });
     let runs = 0;
     for (const slot of claimed.slots) {
       for (const target of await this.targets(workspaceId, claimed.rule!, slot, now)) {
@@ -273,7 +277,7 @@ export class AutomationEngine {
       }
       if (t.type === TriggerType.INACTIVITY) return this.inactive(tx, rule, now);
       return this.dateDue(tx, rule, now);
-    });
+    }, { gated: false });
   }
 
   /** Records with no activity for `days` days (opportunities: open, and in their stage that long), once per quiet spell. */
@@ -314,9 +318,6 @@ export class AutomationEngine {
     return rows.map((r) => ({ occasion: r.occasion, entityId: r.id }));
   }
 }
-
-/** Whether an error is the rule's own (its stored filter refused: an AppError), rather than the system's. */
-const isRulesFault = (err: unknown): boolean => err instanceof AppError;
 
 /** Whether an event starts a RECORD_EVENT rule: its type matches, and (if asked) one of the fields changed. */
 function triggered(trigger: AutomationRule['trigger'], e: ChangeEvent): boolean {

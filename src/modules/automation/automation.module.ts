@@ -94,7 +94,7 @@ export function createAutomation(d: AutomationDeps) {
     [ActionType.NOTIFY]: notify(d.notifications),
     [ActionType.CALL_WEBHOOK]: callWebhook(calls, d.config.webhooks.allowPrivateNetworks),
   };
-  const runner = new RuleRunner(d.ds, handlers, records, (status) => d.metrics.automationRun(status));
+  const runner = new RuleRunner(d.workerDs, handlers, records, (status) => d.metrics.automationRun(status));
   const rules = new AutomationRuleService(d.filters, handlers, runner, d.notifications);
   const engine = new AutomationEngine(d.workerDs, d.bus, runner, rules, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) }, calls);
   return { runner, rules, engine, mailer, calls };

@@ -51,6 +51,7 @@ export class RuleRunner {
     const started = performance.now();
     const depth = (target.event?.depth ?? 0) + 1;
     const sideEffects: (() => void | Promise<void>)[] = [];
+    // Ungated (see WorkspaceGate): runs are made by the engine's consumer, which holds every tenant's cursor.
     const run = await inWorkspace(this.ds, workspaceId, async (tx) => {
       const ctx: ServiceContext = { tx, viewer: systemViewer(workspaceId, [ApiScope.READ, ApiScope.WRITE]), actor: { type: ActorType.AUTOMATION, id: rule.id, depth } };
       const access = this.accessFor(rule);
@@ -82,7 +83,7 @@ export class RuleRunner {
         [workspaceId, claimed.id, error ? RunStatus.FAILED : results.some(isPending) ? RunStatus.PENDING : RunStatus.SUCCEEDED, JSON.stringify(results), error, Math.round(performance.now() - started)],
       );
       return rowMapper(this.ds, AutomationRun)(row!);
-    });
+    }, { gated: false });
     if (!run) return null;
     // Committed: now what leaves the database, in the order of the actions.
     for (const fn of sideEffects) {

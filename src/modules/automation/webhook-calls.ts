@@ -91,6 +91,7 @@ export class AutomationWebhookCalls {
           `SELECT run_id, rule_id, depth, url, secret, body, status FROM automation_webhook_call WHERE workspace_id = $1 AND id = $2`,
           [c.workspace_id, c.id],
         ),
+        { gated: false },
       );
       if (!row || row.status !== 'PENDING' || !row.secret) continue;
       const call: WebhookCall = { workspaceId: c.workspace_id, id: c.id, runId: row.run_id, ruleId: row.rule_id, depth: row.depth, url: row.url, secret: row.secret, body: row.body, attempts: c.attempts };
@@ -141,6 +142,6 @@ export class AutomationWebhookCalls {
         changes: run.status !== runStatus ? [{ field: 'status', old: run.status, new: runStatus }] : [],
         data: { runId: call.runId, ruleId: call.ruleId, webhookId, url: call.url, status, statusCode: r?.statusCode ?? null, error, durationMs: r?.durationMs ?? null, attempts: call.attempts, runStatus },
       });
-    });
+    }, { gated: false });
   }
 }

@@ -1,4 +1,5 @@
-import type { TenantTransaction } from '../../db/tenant-transaction';
+import { isStatementTimeout, type TenantTransaction } from '../../db/tenant-transaction';
+import { AppError } from '../../graphql/errors';
 import { compileFilter } from '../../graphql/filter';
 import { type EntitySpec, SqlParams } from '../../graphql/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.spec';
@@ -18,6 +19,25 @@ export const FILTERABLE: Readonly<Record<string, { spec: EntitySpec; graphqlType
   activity: { spec: ACTIVITY_SPEC, graphqlType: 'ActivityFilter' },
   product: { spec: PRODUCT_SPEC, graphqlType: 'ProductFilter' },
 };
+
+/**
+ * How long a statement of a shared consumer's transaction may run (a stored filter on a workspace's
+ * records): the consumer works through every workspace's events one workspace after the other, so a
+ * slow filter would hold up everyone. Longer is the filter's own fault.
+ */
+export const STORED_FILTER_TIMEOUT_MS = 5000;
+
+/** Limits the statements of the rest of a consumer's transaction to STORED_FILTER_TIMEOUT_MS. */
+export async function limitStoredFilters(tx: TenantTransaction): Promise<void> {
+  await tx.query(`SET LOCAL statement_timeout = ${STORED_FILTER_TIMEOUT_MS}`);
+}
+
+/** Why a stored filter failed by its own doing (refused: a custom field it names is gone; or too slow), or null when it did not. */
+export function storedFilterFault(err: unknown): string | null {
+  if (err instanceof AppError) return err.message;
+  if (isStatementTimeout(err)) return `it ran longer than ${STORED_FILTER_TIMEOUT_MS / 1000} s`;
+  return null;
+}
 
 /**
  * Filters of the shared language, stored as JSON and applied later to the records events are about.

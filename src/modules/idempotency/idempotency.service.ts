@@ -57,7 +57,8 @@ export class IdempotencyService {
 
   /** Keeps the answer for replays; one that holds a secret is only marked as withheld. */
   async store(tx: TenantTransaction, request: IdempotentRequest, response: FormattedExecutionResult): Promise<void> {
-    const { holdsSecret } = request;
+    // Only an answer with data can hold a secret; a failed one (nothing was made) is kept and replayed.
+    const holdsSecret = request.holdsSecret && response.data != null && Object.values(response.data).some((v) => v != null);
     await tx.query('UPDATE idempotency_key SET response = $4, secret_withheld = $5 WHERE workspace_id = $1 AND credential_id = $2 AND key = $3', [
       tx.workspaceId,
       request.credentialId,

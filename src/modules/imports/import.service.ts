@@ -18,7 +18,11 @@ import { convertRow, CSV_FIELDS, type DateOrder } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
 import type { StartImportInput } from './import.types';
 
-const BATCH = 500;
+/**
+ * Rows per batch (one transaction, one progress event). Validating and writing a batch is work on the
+ * event loop every request of this instance shares: 500 rows held it for about 0.2 s, 100 for a fifth.
+ */
+const BATCH = 100;
 const MAX_STORED_ERRORS = 1000;
 
 type Upsert = (ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean) => Promise<BatchResult>;
@@ -49,7 +53,7 @@ class AllOrNoneRollback extends Error {
 
 /**
  * CSV imports: a job row holds the file and the mapping; a runner works through it in batches of
- * 500 rows, each batch written through the entity's upsert together with the job's progress in one
+ * 100 rows, each batch written through the entity's upsert together with the job's progress in one
  * transaction, so a crash resumes where the last batch ended and no row is applied twice.
  */
 export class ImportService {
@@ -170,6 +174,8 @@ export class ImportService {
           return true;
         });
         if (!applied) return;
+        // Requests waiting on the event loop go first: an import is background work.
+        await new Promise((resolve) => setImmediate(resolve));
       }
       await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
     } catch (err) {

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
-import { isDatabaseUnavailable } from '../../db/unavailable';
-import { AppError } from '../../graphql/errors';
+import { isTransient } from '../../db/unavailable';
 import { systemViewer } from '../auth/viewer';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import type { WebhookEndpointService } from './webhook-endpoint.service';
 import type { Logger } from '../../logger';
-import type { RecordFilterService } from '../common/record-filter';
+import { limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import { matchesPatterns } from '../events/event-patterns';
 import { canReadEvent, WEBHOOK_READER } from '../events/event-visibility';
@@ -36,7 +35,9 @@ interface ActiveEndpoint {
  * The batch holds every workspace's events, so a failure is contained where it arose: an endpoint
  * whose stored filter cannot be applied any more is disabled (its admins are told), a workspace
  * whose dispatch fails otherwise is logged and skipped, and the cursor moves on for everyone else.
- * Only the database being unreachable holds the cursor back, since then no one's work can be done.
+ * Only a transient failure (the database out or short of something, a deadlock) holds the cursor
+ * back, to try the batch again. The workspace transactions here are not gated (see WorkspaceGate) and
+ * their statements are limited to STORED_FILTER_TIMEOUT_MS: a tenant cannot make the others wait.
  */
 export class WebhookDispatcher {
   private running?: Promise<number>;
@@ -118,8 +119,8 @@ export class WebhookDispatcher {
       try {
         created += await inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, byWorkspace.get(workspaceId)!, wsEvents), { gated: false });
       } catch (err) {
-        // The database itself is out: nobody's batch can be dispatched, so the cursor waits for it.
-        if (isDatabaseUnavailable(err)) throw err;
+        // The database out or short of something (isTransient): the cursor waits, and the batch is tried again.
+        if (isTransient(err)) throw err;
         // Anything else is this workspace's alone: the others' deliveries and the cursor go on.
         this.log.error({ err, workspaceId, fromEvent: wsEvents[0].id, toEvent: wsEvents[wsEvents.length - 1].id }, 'webhook dispatch failed for one workspace (replayWebhookEvents re-sends its events)');
       }
@@ -130,6 +131,7 @@ export class WebhookDispatcher {
   /** The deliveries of one workspace's events, in its transaction; an endpoint whose filter fails is disabled, the others go on. */
   private async dispatchWorkspace(tx: TenantTransaction, endpoints: ActiveEndpoint[], wsEvents: ChangeEvent[]): Promise<number> {
     const deliveries: Record<string, unknown>[] = [];
+    if (endpoints.some((e) => e.filter)) await limitStoredFilters(tx);
     for (const endpoint of endpoints) {
       // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on
       // request), nor those its workspace's ADMIN could not read (a user's notifications).
@@ -140,9 +142,10 @@ export class WebhookDispatcher {
         try {
           selected = await tx.savepoint(() => this.filters.matching(tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))]));
         } catch (err) {
-          // Only the filter's own refusal (a custom field it names is gone or changed) is the endpoint's fault.
-          if (!(err instanceof AppError)) throw err;
-          const reason = `Its filter can no longer be applied: ${(err as Error).message}`;
+          // Only the filter's own failure (refused: a custom field it names is gone or changed; too slow) is the endpoint's fault.
+          const fault = storedFilterFault(err);
+          if (!fault) throw err;
+          const reason = `Its filter can no longer be applied: ${fault}`;
           this.log.warn({ workspaceId: tx.workspaceId, endpointId: endpoint.id, reason }, 'webhook endpoint disabled');
           await this.endpoints.disable({ tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR }, endpoint.id, reason);
           continue;
