@@ -21,8 +21,8 @@ const SECONDS = Number(process.env.BENCH_ISO_SECONDS ?? 20);
 const RUNS = Number(process.env.BENCH_ISO_RUNS ?? 3);
 const B_RATE = Number(process.env.BENCH_ISO_RATE ?? 50);
 const A_ROWS = Number(process.env.BENCH_ISO_ROWS ?? 150_000);
-/** Which of A's attacks run (all by default): slow, page, bomb, import. */
-const ATTACKS = (process.env.BENCH_ISO_ATTACKS ?? 'slow,page,bomb,import').split(',').map((x) => x.trim());
+/** Which of A's attacks run (all by default): slow, page, bomb, import, hook (its endpoints, one failing, one broken). */
+const ATTACKS = (process.env.BENCH_ISO_ATTACKS ?? 'slow,page,bomb,import,hook').split(',').map((x) => x.trim());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -177,9 +177,11 @@ async function main(): Promise<void> {
       const A = { url: trellis.url, headers: a.headers, name: trellis.name };
       const B = { url: trellis.url, headers: b.headers, name: trellis.name };
       await post(B, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.created'] } } });
-      await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: failing.url, events: ['account.*'] } } });
-      await post(A, { query: 'mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }', variables: { i: { entityType: 'ACCOUNT', key: 'tier', label: 'Tier', type: 'TEXT' } } });
-      await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'x' }] } } } });
+      if (ATTACKS.includes('hook')) {
+        await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: failing.url, events: ['account.*'] } } });
+        await post(A, { query: 'mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }', variables: { i: { entityType: 'ACCOUNT', key: 'tier', label: 'Tier', type: 'TEXT' } } });
+        await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'x' }] } } } });
+      }
       const seed = (await post<any>(A, { query: 'mutation { createAccount(input: { name: "Seed" }) { id } }' })).createAccount.id;
       const owner = new Client({ connectionString: db.ownerUrl });
       await owner.connect();
