@@ -125,9 +125,9 @@ export interface Config {
     readonly responseBytes: number;
   };
   readonly tenancy: {
-    /** Each statement of a request's transaction stops after this long (QUERY_TIMEOUT). */
+    /** Each statement of a request stops after this long (QUERY_TIMEOUT): the request pool's statement_timeout. */
     readonly statementTimeoutMs: number;
-    /** The same for jobs, imports and background workers (the pool connections' default). */
+    /** The same for import jobs, automation runs and the other background workers (the workers' pool). */
     readonly workerStatementTimeoutMs: number;
     /** Pooled connections one workspace may hold at once on this instance; 0: half the pool, rounded up. */
     readonly maxConnectionsPerWorkspace: number;

@@ -90,18 +90,18 @@ export function listCap(parent: string, field: GraphQLField<unknown, unknown>): 
 }
 
 /**
- * A list field costs how many items it may return times what each item selects (GitHub's and
- * Shopify's model): a connection its page size, a relation list (`Account.contacts`) the most rows its
- * loader reads. No list is free: a chain of relation lists is priced as the rows it may expand to,
- * even when few rows exist today, because tomorrow they may.
- */
-/**
  * What each node of a filter argument costs (an operator, a list value, an and/or item, a relation):
  * a node can be a subquery per row, and coercing and checking a large input is work before any SQL.
  * A filter of 1000 ids costs 5 000; one of 20 000 `or` items is refused outright.
  */
 const FILTER_NODE_COST = 5;
 
+/**
+ * A list field costs how many items it may return times what each item selects (GitHub's and
+ * Shopify's model): a connection its page size, a relation list (`Account.contacts`) the most rows its
+ * loader reads. No list is free: a chain of relation lists is priced as the rows it may expand to,
+ * even when few rows exist today, because tomorrow they may.
+ */
 const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field, type }) => {
   // A filter costs every node it holds: `or` of 20 000 empty relation filters is not one condition.
   const filter = args.filter ? FILTER_NODE_COST * filterSize(args.filter) : 0;
