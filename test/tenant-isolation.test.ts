@@ -1,4 +1,4 @@
-import { parse } from 'graphql';
+import { getIntrospectionQuery, parse } from 'graphql';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
 import { queryCost } from '../src/graphql/limits';
@@ -138,6 +138,11 @@ describe('tenant isolation', () => {
       const cost = (selection: string) => queryCost(t.app.schema, parse(`{ ${list}(first: 10) { nodes { ${field} { ${selection} } } } }`), {})!;
       expect(cost('__typename')).toBeGreaterThanOrEqual(10 * cap);
       expect(cost('__typename again: __typename') - cost('__typename')).toBeGreaterThanOrEqual(10 * cap);
+    });
+
+    it("prices introspection by the schema, not by a relation list's cap: GraphiQL's query stays cheap", () => {
+      const full = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, schemaDescription: true, specifiedByUrl: true, directiveIsRepeatable: true });
+      expect(queryCost(t.app.schema, parse(full), {})).toBeLessThan(t.config.limits.cost / 10);
     });
 
     it('caps the rows one request reads, and the bytes of its answer', async () => {
