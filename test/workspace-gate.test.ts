@@ -84,4 +84,33 @@ describe('WorkspaceGate', () => {
     light.forEach((release) => release());
     bAgain();
   });
+
+  it('is relative: a busy workspace beside a busier one, or among equals, keeps its share', async () => {
+    const { g, advance } = gate({ max: 3, heavyAfterMs: 5000 });
+    // A 30 connection-seconds, B 8: both past the threshold.
+    const a = await g.acquire(A);
+    const b = await g.acquire(B);
+    advance(8000);
+    b();
+    advance(22_000 - 8000);
+    a();
+    // B uses far less than A: B keeps its whole share while A is active.
+    const keepA = await g.acquire(A);
+    const bSlots = [await g.acquire(B), await g.acquire(B), await g.acquire(B)];
+    expect(g.held(B)).toBe(3);
+    bSlots.forEach((release) => release());
+    keepA();
+    // Among equals (C and D, 10 s each), neither is held to one.
+    const C = 'workspace-c';
+    const D = 'workspace-d';
+    const { g: eq, advance: tick } = gate({ max: 2, heavyAfterMs: 5000 });
+    const c = await eq.acquire(C);
+    const d = await eq.acquire(D);
+    tick(10_000);
+    c();
+    d();
+    const both = [await eq.acquire(C), await eq.acquire(C), await eq.acquire(D), await eq.acquire(D)];
+    expect([eq.held(C), eq.held(D)]).toEqual([2, 2]);
+    both.forEach((release) => release());
+  });
 });

@@ -13,8 +13,9 @@ export interface GateOptions {
   /** How long a transaction waits for a slot before WorkspaceBusy; 0: no limit. */
   waitMs: number;
   /**
-   * Connection time (ms, decaying with a half-life of USAGE_HALF_LIFE_MS) past which a workspace is
-   * heavy: while another workspace is active, a heavy one holds one connection at a time. 0: never.
+   * Connection time (ms, decaying with a half-life of USAGE_HALF_LIFE_MS) past which a workspace may be
+   * heavy: then, if it used more than twice what another active workspace used, it holds one
+   * connection at a time. 0: never.
    */
   heavyAfterMs: number;
   now?: () => number;
@@ -46,9 +47,9 @@ const ACTIVE_MS = 2_000;
  *
  * Connections are not the only thing shared: a slow statement holds a CPU core of the database for
  * as long as it runs. So a workspace's recent connection time is counted (decaying), and one that has
- * kept connections busy for long (`heavyAfterMs`) holds one at a time while any other workspace is
- * active: its slow work goes on, one statement after another, and the others keep the rest of the
- * machine. Alone, nobody is throttled.
+ * kept connections busy for long (`heavyAfterMs`), more than twice as long as another active
+ * workspace, holds one at a time: its slow work goes on, one statement after another, and the others
+ * keep the rest of the machine. Alone, or among equals, nobody is throttled.
  */
 export class WorkspaceGate {
   private readonly slots = new Map<string, Slots>();
@@ -129,8 +130,13 @@ export class WorkspaceGate {
   }
 
   private capOf(workspaceId: string, s: Slots, now: number): number {
-    const heavy = this.opts.heavyAfterMs > 0 && this.usageOf(s, now) > this.opts.heavyAfterMs && this.othersActive(workspaceId, now);
-    return heavy ? 1 : this.opts.max;
+    if (this.opts.heavyAfterMs <= 0) return this.opts.max;
+    const usage = this.usageOf(s, now);
+    if (usage <= this.opts.heavyAfterMs) return this.opts.max;
+    // Heavy is relative: a tenant with steady traffic is not throttled for it, only one that uses
+    // more than twice what some other active workspace uses (with nobody else active, nobody is).
+    const least = this.leastOtherActiveUsage(workspaceId, now);
+    return least !== null && usage > 2 * least ? 1 : this.opts.max;
   }
 
   private usageOf(s: Slots, now: number): number {
@@ -143,9 +149,15 @@ export class WorkspaceGate {
     return s.usage * Math.pow(0.5, (now - s.usageAt) / USAGE_HALF_LIFE_MS);
   }
 
-  private othersActive(workspaceId: string, now: number): boolean {
-    for (const [id, s] of this.slots) if (id !== workspaceId && (s.held > 0 || now - s.seen < ACTIVE_MS)) return true;
-    return false;
+  /** The smallest usage among the other active workspaces, or null when none is active. */
+  private leastOtherActiveUsage(workspaceId: string, now: number): number | null {
+    let least: number | null = null;
+    for (const [id, s] of this.slots) {
+      if (id === workspaceId || !(s.held > 0 || now - s.seen < ACTIVE_MS)) continue;
+      const usage = this.usageOf(s, now);
+      if (least === null || usage < least) least = usage;
+    }
+    return least;
   }
 
   /** Workspaces with nothing held or waiting and their usage forgotten take no memory. */
