@@ -53,7 +53,9 @@ describe('cross-tenant probing generated from the schema', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     // Rate limits off: the probes' selections are wide and many (the limits are not under test here).
-    t = await startHardeningApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', RATE_LIMIT_REFILL_PER_SECOND: '0' });
+    // The probes select every field two levels down (relation lists too): priced at what they may fetch,
+    // they cost more than a client is allowed; what is probed here is tenancy, not cost.
+    t = await startHardeningApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', RATE_LIMIT_REFILL_PER_SECOND: '0', MAX_QUERY_COST: '10000000' });
     [a, b] = [await signUp(t, 'Alpha workspace'), await signUp(t, 'Bravo workspace')];
     A = await buildFixture(t, a, 'Alpha', receiver.url);
     B = await buildFixture(t, b, 'Bravo', receiver.url);

@@ -6,11 +6,11 @@ import { killTrellis, ok, signUpVia, sql, startTrellis, stopTrellis, until, type
 // shared test server's template: this file never restarts PostgreSQL).
 //
 // Imports have no allOrNone (StartImportInput takes entityType, csv, mapping, matchOn, dryRun,
-// dateFormat): what must hold is that only whole batches of 500 persist, each with the job's progress
+// dateFormat): what must hold is that only whole batches of 100 persist, each with the job's progress
 // in the same transaction, and that the job resumes and applies every row exactly once.
 
 const START = `mutation($i: StartImportInput!) { startImport(input: $i) { id total } }`;
-const BATCH = 500;
+const BATCH = 100;
 
 interface JobRow {
   status: string;

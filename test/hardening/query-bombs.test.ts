@@ -141,7 +141,8 @@ describe('query bombs over HTTP and WebSocket alike', () => {
   });
 
   it('nested connections are priced by the rows they may fetch, on both transports', async () => {
-    const nested = (outer: number, inner: number) => `{ accounts(first: ${outer}) { nodes { id activities(first: ${inner}) { id } opportunities { id lineItems { id } } } } }`;
+    // `opportunities` and `lineItems` take no `first`: each is priced at its cap (500), so one account's worth of them is already 250 000.
+    const nested = (outer: number, inner: number) => `{ accounts(first: ${outer}) { nodes { id activities(first: ${inner}) { id } opportunities { id } } } }`;
     await expectRuns(nested(10, 10));
     const { h } = await expectRefused(nested(300, 300), 'QUERY_TOO_COMPLEX');
     expect(h.errors![0].message).toContain(String(limits().cost));

@@ -50,7 +50,8 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
   let B: Tenant;
   beforeAll(async () => {
     // Rate limiting stays on: charging a credential first seen reads its bucket, through the held connection.
-    t = await startHardeningApp({ DB_POOL_SIZE: '1' });
+    // A large bucket: 2400 requests at full speed, each priced at what its relation lists may fetch, would drain the default one.
+    t = await startHardeningApp({ DB_POOL_SIZE: '1', RATE_LIMIT_CAPACITY: '1000000000' });
     expect(t.config.dbPoolSize).toBe(1);
     owner = await ownerClient(t);
     const tenant = async (tag: string): Promise<Tenant> => {
@@ -102,7 +103,8 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
       const roll = random();
       let r: GqlResponse | undefined;
       if (roll < 0.25) {
-        r = await t.gql('{ accounts(first: 50) { totalCount nodes { id name domain owner { id email } contacts { id name } } } }', {}, token);
+        // 20 a page: each account's contacts are priced at their cap (500), and 50 would cost more than the limit.
+        r = await t.gql('{ accounts(first: 20) { totalCount nodes { id name domain owner { id email } contacts { id name } } } }', {}, token);
         expect(r.data?.accounts?.totalCount ?? 0).toBeGreaterThanOrEqual(10);
       } else if (roll < 0.35) {
         r = await t.gql('{ me { workspace { id name } } users { nodes { id email name } } }', {}, token);

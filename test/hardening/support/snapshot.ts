@@ -92,7 +92,8 @@ export async function crossReferences(c: Client, from: string, foreignIds: strin
   for (const col of cols) {
     const name = `${col.table_name}.${col.column_name}`;
     if (ignore.includes(name)) continue;
-    const where = col.data_type === 'uuid' ? `${col.column_name} = ANY($2::uuid[])` : `${col.column_name}::text LIKE ANY($2::text[])`;
+    // Quoted: a column may have a reserved word's name (idempotency_key.grant).
+    const where = col.data_type === 'uuid' ? `"${col.column_name}" = ANY($2::uuid[])` : `"${col.column_name}"::text LIKE ANY($2::text[])`;
     const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${col.table_name} WHERE ${scope(col.table_name)} = $1 AND ${where}`, [from, col.data_type === 'uuid' ? foreignIds : patterns]);
     if (rows[0].n > 0) found.push(`${name} (${rows[0].n} rows)`);
   }
