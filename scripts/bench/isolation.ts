@@ -7,13 +7,12 @@
 // an endpoint that always fails and one whose filter is broken. Reported per run: B's p50 and p99
 // and errors alone and beside A, and B's events not delivered. BENCH_ISO_RUNS (3) runs; the note
 // takes the median. Target: B's p99 beside A within 1.5x of alone, zero errors, zero events lost.
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadBenchConfig, ROOT } from './config';
+import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
 
@@ -48,29 +47,14 @@ async function request(server: Pick<Server, 'url' | 'headers'>, body: unknown): 
   }
 }
 
-function startReceiver(status: number): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {
+/** A receiver answering `status` to everything, keeping the bodies. */
+async function startRecording(status: number): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {
   const bodies: string[] = [];
-  const server: HttpServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(status).end();
-    });
+  const receiver = await startReceiver((_req, body) => {
+    bodies.push(body);
+    return status;
   });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-        bodies,
-        close: () => new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-      }),
-    ),
-  );
+  return { ...receiver, bodies };
 }
 
 async function signUp(trellis: Server, name: string): Promise<{ headers: Record<string, string>; workspaceId: string }> {
@@ -158,8 +142,8 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const loadAtStart = loadavg();
   const db = await startDatabase({ ...cfg, dataDir });
-  const good = await startReceiver(204);
-  const failing = await startReceiver(500);
+  const good = await startRecording(204);
+  const failing = await startRecording(500);
   const runs: Record<string, unknown>[] = [];
   try {
     await recreateDatabase(db);

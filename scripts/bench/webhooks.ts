@@ -6,11 +6,10 @@
 //     p99 from the event's transaction (`occurredAt`, taken before the commit: an upper bound) to
 //     the receiver having the request.
 // Each step uses a fresh database in bench/data/webhooks.
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBenchConfig, ROOT } from './config';
+import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
 
@@ -26,31 +25,13 @@ interface Arrival {
   occurredAt: number;
 }
 
-function startReceiver(): Promise<{ url: string; arrivals: Arrival[]; close(): Promise<void> }> {
+async function startArrivals(): Promise<{ url: string; arrivals: Arrival[]; close(): Promise<void> }> {
   const arrivals: Arrival[] = [];
-  const server: HttpServer = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const at = Date.now();
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      arrivals.push({ id: String(req.headers['webhook-id']), at, occurredAt: Date.parse(body.data.occurredAt) });
-      res.writeHead(204).end();
-    });
+  const receiver = await startReceiver((req, body) => {
+    arrivals.push({ id: String(req.headers['webhook-id']), at: Date.now(), occurredAt: Date.parse(JSON.parse(body).data.occurredAt) });
+    return 204;
   });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-        arrivals,
-        close: () => new Promise<void>((r) => {
-          server.closeAllConnections();
-          server.close(() => r());
-        }),
-      }),
-    ),
-  );
+  return { ...receiver, arrivals };
 }
 
 async function withTrellis<T>(fn: (trellis: Server, admin: Server, receiverUrl: string, arrivals: Arrival[]) => Promise<T>): Promise<T> {
@@ -58,7 +39,7 @@ async function withTrellis<T>(fn: (trellis: Server, admin: Server, receiverUrl: 
   const dataDir = join(ROOT, 'bench', 'data', 'webhooks');
   mkdirSync(dataDir, { recursive: true });
   const db = await startDatabase({ ...cfg, dataDir });
-  const receiver = await startReceiver();
+  const receiver = await startArrivals();
   try {
     await recreateDatabase(db);
     const trellis = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT, trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKERS: 'true' } });
