@@ -132,8 +132,8 @@ export interface Config {
     /** Pooled connections one workspace may hold at once on this instance; 0: half the pool, rounded up. */
     readonly maxConnectionsPerWorkspace: number;
     /**
-     * Connection seconds (decaying, half-life 10 s) past which a workspace is heavy when it also used
-     * more than twice what another active workspace used: it then holds one connection at a time. 0: never.
+     * Slow connection seconds (each transaction's time past 0.5 s, decaying, half-life 10 s) past which
+     * a workspace is heavy: while others are active it holds one connection at a time. 0: never.
      */
     readonly heavyWorkspaceSeconds: number;
     /** PostgreSQL parallel workers a request's statement may use (0: one core per statement). */

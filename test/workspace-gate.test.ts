@@ -54,7 +54,7 @@ describe('WorkspaceGate', () => {
 
   it('holds a heavy workspace to one connection while another is active, and not when it is alone', async () => {
     const { g, advance } = gate({ max: 3, heavyAfterMs: 5000 });
-    // A keeps three connections busy for 4 s: 12 connection-seconds, heavy.
+    // A keeps three connections busy for 4 s: 3 x 3.5 s of slow work, heavy.
     const a = [await g.acquire(A), await g.acquire(A), await g.acquire(A)];
     advance(4000);
     a.forEach((release) => release());
@@ -85,32 +85,24 @@ describe('WorkspaceGate', () => {
     bAgain();
   });
 
-  it('is relative: a busy workspace beside a busier one, or among equals, keeps its share', async () => {
+  it('counts only slow work: short transactions, however many and however slowed, never make a workspace heavy', async () => {
     const { g, advance } = gate({ max: 3, heavyAfterMs: 5000 });
-    // A 30 connection-seconds, B 8: both past the threshold.
-    const a = await g.acquire(A);
-    const b = await g.acquire(B);
-    advance(8000);
-    b();
-    advance(22_000 - 8000);
-    a();
-    // B uses far less than A: B keeps its whole share while A is active.
-    const keepA = await g.acquire(A);
-    const bSlots = [await g.acquire(B), await g.acquire(B), await g.acquire(B)];
-    expect(g.held(B)).toBe(3);
-    bSlots.forEach((release) => release());
-    keepA();
-    // Among equals (C and D, 10 s each), neither is held to one.
-    const C = 'workspace-c';
-    const D = 'workspace-d';
-    const { g: eq, advance: tick } = gate({ max: 2, heavyAfterMs: 5000 });
-    const c = await eq.acquire(C);
-    const d = await eq.acquire(D);
-    tick(10_000);
-    c();
-    d();
-    const both = [await eq.acquire(C), await eq.acquire(C), await eq.acquire(D), await eq.acquire(D)];
-    expect([eq.held(C), eq.held(D)]).toEqual([2, 2]);
-    both.forEach((release) => release());
+    const other = await g.acquire(B);
+    // A thousand transactions of 400 ms each: 400 connection-seconds, none of it past 500 ms.
+    for (let i = 0; i < 1000; i++) {
+      const release = await g.acquire(A);
+      advance(400);
+      release();
+    }
+    expect(g.heavy(A)).toBe(false);
+    const slots = [await g.acquire(A), await g.acquire(A), await g.acquire(A)];
+    expect(g.held(A)).toBe(3);
+    slots.forEach((release) => release());
+    // One slow statement of 6 s is 5.5 s of slow work: heavy.
+    const slow = await g.acquire(A);
+    advance(6000);
+    slow();
+    expect(g.heavy(A)).toBe(true);
+    other();
   });
 });

@@ -13,9 +13,9 @@ export interface GateOptions {
   /** How long a transaction waits for a slot before WorkspaceBusy; 0: no limit. */
   waitMs: number;
   /**
-   * Connection time (ms, decaying with a half-life of USAGE_HALF_LIFE_MS) past which a workspace may be
-   * heavy: then, if it used more than twice what another active workspace used, it holds one
-   * connection at a time. 0: never.
+   * Slow connection time (ms: the part of each transaction past SLOW_AFTER_MS, decaying with a
+   * half-life of USAGE_HALF_LIFE_MS) past which a workspace is heavy: while another workspace is
+   * active, it holds one connection at a time. 0: never.
    */
   heavyAfterMs: number;
   now?: () => number;
@@ -34,6 +34,11 @@ interface Slots {
   seen: number;
 }
 
+/**
+ * Only the part of a transaction past this long counts as heavy use: short transactions, however
+ * many, and however slowed down by others, never make a workspace heavy; slow statements do.
+ */
+const SLOW_AFTER_MS = 500;
 /** How fast past connection time is forgotten: a workspace heavy a minute ago is light again. */
 const USAGE_HALF_LIFE_MS = 10_000;
 /** A workspace that asked for or gave back a slot this recently is active (it is someone to be fair to). */
@@ -46,10 +51,12 @@ const ACTIVE_MS = 2_000;
  * connection and gives it back when it ends; past the cap it waits, in order, at most `waitMs`.
  *
  * Connections are not the only thing shared: a slow statement holds a CPU core of the database for
- * as long as it runs. So a workspace's recent connection time is counted (decaying), and one that has
- * kept connections busy for long (`heavyAfterMs`), more than twice as long as another active
- * workspace, holds one at a time: its slow work goes on, one statement after another, and the others
- * keep the rest of the machine. Alone, or among equals, nobody is throttled.
+ * as long as it runs. So a workspace's recent slow connection time is counted (the part of each
+ * transaction past SLOW_AFTER_MS, decaying), and one that has run slow work for long (`heavyAfterMs`)
+ * holds one connection at a time while any other workspace is active: its slow work goes on, one
+ * statement after another, and the others keep the rest of the machine. Short transactions never
+ * count, so a tenant with steady traffic is not throttled, even when a heavy neighbour slows it down.
+ * Alone, nobody is throttled.
  */
 export class WorkspaceGate {
   private readonly slots = new Map<string, Slots>();
@@ -92,7 +99,7 @@ export class WorkspaceGate {
     return this.slots.get(workspaceId)?.held ?? 0;
   }
 
-  /** Whether the workspace counts as heavy now (its recent connection time is past heavyAfterMs). */
+  /** Whether the workspace counts as heavy now (its recent slow connection time is past heavyAfterMs). */
   heavy(workspaceId: string): boolean {
     const s = this.slots.get(workspaceId);
     return !!s && this.opts.heavyAfterMs > 0 && this.usageOf(s, this.now()) > this.opts.heavyAfterMs;
@@ -112,7 +119,7 @@ export class WorkspaceGate {
       const now = this.now();
       s.held--;
       s.starts.splice(s.starts.indexOf(start), 1);
-      s.usage = this.decayed(s, now) + (now - start);
+      s.usage = this.decayed(s, now) + Math.max(0, now - start - SLOW_AFTER_MS);
       s.usageAt = now;
       s.seen = now;
       this.pump(workspaceId, s, now);
@@ -130,18 +137,13 @@ export class WorkspaceGate {
   }
 
   private capOf(workspaceId: string, s: Slots, now: number): number {
-    if (this.opts.heavyAfterMs <= 0) return this.opts.max;
-    const usage = this.usageOf(s, now);
-    if (usage <= this.opts.heavyAfterMs) return this.opts.max;
-    // Heavy is relative: a tenant with steady traffic is not throttled for it, only one that uses
-    // more than twice what some other active workspace uses (with nobody else active, nobody is).
-    const least = this.leastOtherActiveUsage(workspaceId, now);
-    return least !== null && usage > 2 * least ? 1 : this.opts.max;
+    const heavy = this.opts.heavyAfterMs > 0 && this.usageOf(s, now) > this.opts.heavyAfterMs && this.othersActive(workspaceId, now);
+    return heavy ? 1 : this.opts.max;
   }
 
   private usageOf(s: Slots, now: number): number {
     let inFlight = 0;
-    for (const start of s.starts) inFlight += now - start;
+    for (const start of s.starts) inFlight += Math.max(0, now - start - SLOW_AFTER_MS);
     return this.decayed(s, now) + inFlight;
   }
 
@@ -149,15 +151,9 @@ export class WorkspaceGate {
     return s.usage * Math.pow(0.5, (now - s.usageAt) / USAGE_HALF_LIFE_MS);
   }
 
-  /** The smallest usage among the other active workspaces, or null when none is active. */
-  private leastOtherActiveUsage(workspaceId: string, now: number): number | null {
-    let least: number | null = null;
-    for (const [id, s] of this.slots) {
-      if (id === workspaceId || !(s.held > 0 || now - s.seen < ACTIVE_MS)) continue;
-      const usage = this.usageOf(s, now);
-      if (least === null || usage < least) least = usage;
-    }
-    return least;
+  private othersActive(workspaceId: string, now: number): boolean {
+    for (const [id, s] of this.slots) if (id !== workspaceId && (s.held > 0 || now - s.seen < ACTIVE_MS)) return true;
+    return false;
   }
 
   /** Workspaces with nothing held or waiting and their usage forgotten take no memory. */
