@@ -4,6 +4,11 @@ import { createClient } from 'graphql-ws';
 import { queryCost } from '../src/graphql/limits';
 import { MAX_CHILDREN } from '../src/graphql/loaders';
 import { MAX_STAGES } from '../src/modules/pipelines/pipeline.entity';
+import { TenantTransaction } from '../src/db/tenant-transaction';
+import { coerceFilter } from '../src/graphql/json-filter';
+import { actorOf, type Viewer } from '../src/modules/auth/viewer';
+import { ApiScope } from '../src/modules/api-keys/api-key.entity';
+import { Role } from '../src/modules/users/user.entity';
 import { codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 import { settleAutomation } from './helpers/automation';
 import { startReceiver, type Receiver } from './helpers/receiver';
@@ -70,6 +75,41 @@ describe('tenant isolation', () => {
       expect(still.errors![0].extensions.usedBy).toEqual([`webhook endpoint ${viaRelation}`]);
       await gql(a, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id: viaRelation });
       expect((await t.gql(REMOVE_FIELD, { id: fieldId }, a.accessToken)).errors).toBeUndefined();
+    });
+
+    it('a filter stored while its custom field is being removed: one of the two is refused, never both done', async () => {
+      const fieldId = await defineTier(a);
+      const viewer: Viewer = { kind: 'USER', workspaceId: a.workspaceId, userId: a.userId, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: [ApiScope.READ, ApiScope.WRITE] };
+      const ctx = () => {
+        const tx = new TenantTransaction(t.ds, a.workspaceId);
+        return { tx, viewer, actor: actorOf(viewer) };
+      };
+      const coerce = (type: string, value: unknown) => coerceFilter(t.app.schema, type, value, 'input.filter');
+      // The filter is stored first, not yet committed; the removal starts meanwhile and waits for it.
+      const storing = ctx();
+      const { endpoint } = await t.services.webhookEndpoints.create(storing, { url: `${receiver.url}/race`, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'gold' }] } } as never, coerce);
+      const removing = ctx();
+      const removal = t.services.customFields.remove(removing, fieldId).then(
+        () => 'removed',
+        (err: { extensions?: { code?: string } }) => err.extensions?.code,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await storing.tx.commit();
+      expect(await removal).toBe('CONFLICT');
+      await removing.tx.rollback();
+      // The other order: the removal first, then a filter naming the field, checked before the removal commits.
+      await gql(a, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id: endpoint.id });
+      const removing2 = ctx();
+      await t.services.customFields.remove(removing2, fieldId);
+      const storing2 = ctx();
+      const stored = t.services.webhookEndpoints.create(storing2, { url: `${receiver.url}/race2`, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'gold' }] } } as never, coerce).then(
+        () => 'stored',
+        (err: { extensions?: { code?: string } }) => err.extensions?.code,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      await removing2.tx.commit();
+      expect(await stored).toBe('BAD_USER_INPUT');
+      await storing2.tx.rollback();
     });
 
     it("an endpoint whose filter cannot run is disabled, its admins told, and everyone else's deliveries go on", async () => {

@@ -1,5 +1,5 @@
 import { isStatementTimeout, type TenantTransaction } from '../../db/tenant-transaction';
-import { AppError } from '../../graphql/errors';
+import { AppError, badField } from '../../graphql/errors';
 import { compileFilter } from '../../graphql/filter';
 import { type EntitySpec, SqlParams } from '../../graphql/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.spec';
@@ -50,6 +50,16 @@ export class RecordFilterService {
   async check(tx: TenantTransaction, entityType: string, filter: Record<string, unknown>): Promise<void> {
     const spec = FILTERABLE[entityType]!.spec;
     compileFilter(spec, filter, 't', new SqlParams([tx.workspaceId]), await this.customFields.sqlTypes(tx));
+    // The custom fields it names are held (FOR SHARE) until the filter is stored: a removal running
+    // at the same time either waits and then sees this filter among the field's users (and is
+    // refused), or commits first and this check finds the field gone.
+    const named = referencedCustomFields(entityType, filter);
+    if (!named.length) return;
+    const held = await tx.query(
+      `SELECT 1 FROM custom_field_definition WHERE workspace_id = $1 AND deleted_at IS NULL AND entity_type || '.' || key = ANY($2::text[]) FOR SHARE`,
+      [tx.workspaceId, named],
+    );
+    if (held.length < named.length) throw badField('filter', `a custom field it names was removed meanwhile: ${named.join(', ')}`);
   }
 
   /** The live records of `entityType` the filter selects (at most `limit`), oldest first. */
