@@ -6,6 +6,7 @@ import { settleAutomation } from './helpers/automation';
 import { startReceiver, type Receiver } from './helpers/receiver';
 import { subscribe, type Subscriber } from './helpers/subscriber';
 import { until } from './helpers/webhooks';
+import { canReadEvent } from '../src/modules/events/event-visibility';
 
 /**
  * The event stream shows each viewer only what the viewer could read through the records' own
@@ -40,7 +41,7 @@ const EXPECTED: Record<string, Audience> = {
   notification: 'RECIPIENT',
 };
 /** A user's sign-ins and tokens: the ADMIN's and that user's own business. */
-const SECURITY = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused']);
+const SECURITY = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused', 'user.sessions_revoked']);
 
 interface LogEvent {
   id: string;
@@ -165,6 +166,11 @@ describe('a permission-aware event stream', () => {
     for (const s of subs.values()) await s.close();
     await t?.close();
     await rx?.close();
+  });
+
+  it("a user's sessions revoked (a password change, a deactivation) is that user's and the ADMINs' only", () => {
+    const e = { type: 'user.sessions_revoked', entityType: 'user', entityId: 'the-user', data: { reason: 'password changed' } };
+    expect([canReadEvent({ admin: true, userId: 'an-admin' }, e), canReadEvent({ admin: false, userId: 'the-user' }, e), canReadEvent({ admin: false, userId: 'someone-else' }, e), canReadEvent({ admin: false, userId: null }, e)]).toEqual([true, true, false, false]);
   });
 
   it('covers every kind of event the code emits', () => {

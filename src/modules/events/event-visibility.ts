@@ -7,7 +7,7 @@ import { isAdmin, type Viewer } from '../auth/viewer';
  * - API keys, webhook endpoints, automation rules and their runs are listed by ADMIN-only queries
  *   (`apiKeys`, `webhookEndpoints`, `automationRules`, `automationRuns`): their events are the ADMIN's;
  * - a notification is its recipient's (`notifications` lists one's own inbox, even for an ADMIN);
- * - a user's sign-ins and tokens (log-in, refresh, reuse, log-out) are the ADMIN's and that user's;
+ * - a user's sign-ins and tokens (log-in, refresh, reuse, log-out, sessions revoked) are the ADMIN's and that user's;
  * - everything else (records, users, teams, pipelines, custom field definitions, import jobs, the
  *   workspace) every role and every READ key reads through its queries.
  * A kind not named here is ADMIN-only until someone decides otherwise: a new kind fails closed.
@@ -30,7 +30,7 @@ export const WEBHOOK_READER: EventReader = { admin: true, userId: null };
 
 const EVERY_READER = new Set(['workspace', 'user', 'team', 'account', 'contact', 'lead', 'opportunity', 'line_item', 'activity', 'product', 'pipeline', 'stage', 'custom_field', 'import_job']);
 const RECIPIENT_ONLY = 'notification';
-const SECURITY_EVENTS = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused']);
+const SECURITY_EVENTS = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused', 'user.sessions_revoked']);
 
 /** The fields of an event the rule looks at. */
 export interface EventKind {
