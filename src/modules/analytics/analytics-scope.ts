@@ -54,6 +54,8 @@ export function within(p: SqlParams, expr: string | (() => string), from?: strin
 }
 
 export const PG_PERIOD: Record<Period, string> = { DAY: 'day', WEEK: 'week', MONTH: 'month', QUARTER: 'quarter', YEAR: 'year' };
+/** One period as an interval: PostgreSQL truncates to a quarter but has no "1 quarter" interval. */
+export const PG_PERIOD_STEP: Record<Period, string> = { DAY: '1 day', WEEK: '1 week', MONTH: '1 month', QUARTER: '3 months', YEAR: '1 year' };
 
 /** How deal figures are grouped: the SQL of the group's id (with the joins it needs), and where its names are. */
 export interface DealGrouping {

@@ -5,7 +5,7 @@ import { notFound } from '../../graphql/errors';
 import { SqlParams } from '../../graphql/sql';
 import type { RecordFilterService } from '../common/record-filter';
 import { Stage } from '../pipelines/pipeline.entity';
-import { amounts, dealGrouping, decimal, groupKeys, local, PG_PERIOD, ratio, scopeOf, within } from './analytics-scope';
+import { amounts, dealGrouping, decimal, groupKeys, local, PG_PERIOD, PG_PERIOD_STEP, ratio, scopeOf, within } from './analytics-scope';
 import { type ForecastPoint, type Period, type PipelineSummary, RevenueGrouping, type RevenuePoint, type SalesCyclePoint, type WinRatePoint } from './analytics.types';
 
 type Filter = Record<string, unknown> | null | undefined;
@@ -145,7 +145,7 @@ export class DealAnalyticsService {
     if (!first || !last) return points;
     const unit = PG_PERIOD[period];
     const series = await ctx.tx.query<{ p: string }>(
-      `SELECT generate_series(date_trunc('${unit}', $1::date), $2::date, interval '1 ${unit}')::date::text AS p`,
+      `SELECT generate_series(date_trunc('${unit}', $1::date), $2::date, interval '${PG_PERIOD_STEP[period]}')::date::text AS p`,
       [first, last],
     );
     const byPeriod = new Map(points.map((pt) => [pt.periodStart, pt]));
