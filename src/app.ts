@@ -181,6 +181,11 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
       let replay: FormattedExecutionResult | undefined;
       return {
         async didResolveOperation({ document, request, operationName, operation, contextValue }) {
+          if (operation?.operation === 'subscription') {
+            throw new GraphQLError('Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there', {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            });
+          }
           assertNoNul(request.variables ?? {});
           assertNoNul(request.query ?? '', 'query');
           const cost = queryCost(schema, document, request.variables ?? {}, operationName, config.limits.cost);
