@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { createApp, type App } from './app';
 import { ConfigError, loadConfig, type Config } from './config';
 import { connect, runMigrations } from './db/data-source';
+import { claimDataDir, DataDirInUse } from './db/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './modules';
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let embedded: EmbeddedDatabase | undefined;
   let embeddedStarting: Promise<EmbeddedDatabase> | undefined;
+  let releaseDataDir: (() => void) | undefined;
   let ds: DataSource | undefined;
   let workerDs: DataSource | undefined;
   let app: App | undefined;
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       // A start still in progress (initdb, say) is waited for, then stopped: nothing is left behind.
       const pg = embedded ?? (await embeddedStarting?.catch(() => undefined));
       await pg?.stop().catch((err) => log.error({ err }, 'embedded postgres stop failed'));
+      releaseDataDir?.();
       log.info('stopped');
       process.exit(exitCode);
     })();
@@ -76,6 +79,14 @@ async function main(): Promise<void> {
     if (cluster.isWorker) {
       ({ appUrl, workerUrl } = await setupFromPrimary());
     } else if (config.embedded) {
+      try {
+        releaseDataDir = claimDataDir(config.dataDir);
+      } catch (err) {
+        if (!(err instanceof DataDirInUse)) throw err;
+        // One line, and nothing touched: the running server keeps its database.
+        process.stderr.write(`trellis: ${err.message}\n`);
+        process.exit(1);
+      }
       log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
       embeddedStarting = startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
       embedded = await embeddedStarting;

@@ -375,6 +375,26 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
   );
 
   it(
+    'a second start on a data folder a live server uses refuses in one line, and the first server keeps its database (issue 18, point 1)',
+    async () => {
+      expect(firstRun).toBeDefined();
+      const s = await startService(dirA);
+      const [postmaster] = processesUsing(dirA);
+      const second = launch(dirA);
+      const { code } = await second.exited;
+      expect(code).toBe(1);
+      expect(second.stderr().trim().split('\n')).toEqual([expect.stringMatching(/data folder .* is in use by a running Trellis \(pid \d+\)/)]);
+      // The first server's PostgreSQL was not touched: the same postmaster, and requests still answered.
+      expect(processesUsing(dirA).map((p) => p.pid)).toContain(postmaster.pid);
+      const byKey = await gql(s, ME, {}, firstRun!.demo.apiKey);
+      expect(byKey.body.data?.me.workspace.id).toBe(firstRun!.workspaceId);
+      const exit = await stop(s, 'SIGTERM');
+      expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'after the service was killed (SIGKILL), the next start takes over the orphaned PostgreSQL',
     async () => {
       expect(firstRun).toBeDefined();
