@@ -6,13 +6,13 @@ import { CrudService } from '../common/crud.service';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Account } from './account.entity';
-import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.spec';
+import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.descriptor';
 import { accountUpsert } from './account.upsert';
-import { ACTIVITY_STORE } from '../activities/activity.spec';
+import { ACTIVITY_STORE } from '../activities/activity.descriptor';
 import { mergeRecords } from '../common/merge';
-import { CONTACT_STORE } from '../contacts/contact.spec';
-import { LEAD_STORE } from '../leads/lead.spec';
-import { OPPORTUNITY_STORE } from '../opportunities/opportunity.spec';
+import { CONTACT_STORE } from '../contacts/contact.descriptor';
+import { LEAD_STORE } from '../leads/lead.descriptor';
+import { OPPORTUNITY_STORE } from '../opportunities/opportunity.descriptor';
 import type { CreateAccountInput, UpdateAccountInput } from './account.types';
 
 

@@ -9,7 +9,7 @@ import { ownerRule, resolveRefs } from '../common/upsert-refs';
 import { trimOrNull } from '../common/values';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Account } from './account.entity';
-import { ACCOUNT_STORE } from './account.spec';
+import { ACCOUNT_STORE } from './account.descriptor';
 
 @InputType({ description: 'An account to create or update, matched by externalId or domain; omitted fields stay as they are.' })
 export class UpsertAccountInput extends UpdateAccountInput {

@@ -8,7 +8,7 @@ import { trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
 import { activityUpsert } from './activity.upsert';
-import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.spec';
+import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.descriptor';
 import type { CreateActivityInput, UpdateActivityInput } from './activity.types';
 
 /** The records an activity is about. */

@@ -7,7 +7,7 @@ import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/ups
 import { ownerRule, resolveRefs } from '../common/upsert-refs';
 import { trimOrNull } from '../common/values';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
-import { ACTIVITY_STORE } from './activity.spec';
+import { ACTIVITY_STORE } from './activity.descriptor';
 
 @InputType({ description: 'An activity to create or update, matched by externalId; omitted fields stay as they are.' })
 export class UpsertActivityInput extends UpdateActivityInput {

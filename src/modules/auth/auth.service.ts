@@ -8,7 +8,7 @@ import { insertRecord } from '../common/record-store';
 import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import { Role, User } from '../users/user.entity';
-import { USER_STORE } from '../users/user.spec';
+import { USER_STORE } from '../users/user.descriptor';
 import type { LoginLimiter } from './login-limiter';
 import type { SignUpLimiter } from './signup-limiter';
 import type { WorkspaceService } from '../workspaces/workspace.service';

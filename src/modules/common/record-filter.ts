@@ -2,13 +2,13 @@ import { isStatementTimeout, type TenantTransaction } from '../../db/tenant-tran
 import { AppError, badField } from '../../graphql/errors';
 import { compileFilter } from '../../graphql/filter';
 import { type EntitySpec, SqlParams } from '../../graphql/sql';
-import { ACCOUNT_SPEC } from '../accounts/account.spec';
-import { ACTIVITY_SPEC } from '../activities/activity.spec';
-import { CONTACT_SPEC } from '../contacts/contact.spec';
+import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
+import { ACTIVITY_SPEC } from '../activities/activity.descriptor';
+import { CONTACT_SPEC } from '../contacts/contact.descriptor';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { LEAD_SPEC } from '../leads/lead.spec';
-import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.spec';
-import { PRODUCT_SPEC } from '../products/product.spec';
+import { LEAD_SPEC } from '../leads/lead.descriptor';
+import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.descriptor';
+import { PRODUCT_SPEC } from '../products/product.descriptor';
 
 /** The kinds of records a stored filter (of a webhook endpoint, an automation rule) may select, by event entity type. */
 export const FILTERABLE: Readonly<Record<string, { spec: EntitySpec; graphqlType: string }>> = {

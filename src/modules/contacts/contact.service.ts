@@ -5,11 +5,11 @@ import { normEmail, trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
 import { contactUpsert } from './contact.upsert';
-import { ACTIVITY_STORE } from '../activities/activity.spec';
+import { ACTIVITY_STORE } from '../activities/activity.descriptor';
 import { mergeRecords } from '../common/merge';
-import { LEAD_STORE } from '../leads/lead.spec';
-import { OPPORTUNITY_STORE } from '../opportunities/opportunity.spec';
-import { CONTACT_SPEC, CONTACT_STORE } from './contact.spec';
+import { LEAD_STORE } from '../leads/lead.descriptor';
+import { OPPORTUNITY_STORE } from '../opportunities/opportunity.descriptor';
+import { CONTACT_SPEC, CONTACT_STORE } from './contact.descriptor';
 import type { CreateContactInput, UpdateContactInput } from './contact.types';
 
 export class ContactService extends CrudService<Contact> {

@@ -7,7 +7,7 @@ import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/ups
 import { ownerRule, resolveRefs } from '../common/upsert-refs';
 import { normEmail, trimOrNull } from '../common/values';
 import type { Contact } from './contact.entity';
-import { CONTACT_STORE } from './contact.spec';
+import { CONTACT_STORE } from './contact.descriptor';
 
 @InputType({ description: 'A contact to create or update, matched by externalId or email; omitted fields stay as they are.' })
 export class UpsertContactInput extends UpdateContactInput {

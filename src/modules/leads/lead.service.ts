@@ -7,7 +7,7 @@ import { normEmail, trimOrNull } from '../common/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Lead, LeadStatus } from './lead.entity';
 import { leadUpsert } from './lead.upsert';
-import { LEAD_SPEC, LEAD_STORE } from './lead.spec';
+import { LEAD_SPEC, LEAD_STORE } from './lead.descriptor';
 import type { CreateLeadInput, UpdateLeadInput } from './lead.types';
 
 export class LeadService extends CrudService<Lead> {

@@ -7,7 +7,7 @@ import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/ups
 import { ownerRule, resolveRefs } from '../common/upsert-refs';
 import { normEmail, trimOrNull } from '../common/values';
 import { type Lead, LeadStatus } from './lead.entity';
-import { LEAD_STORE } from './lead.spec';
+import { LEAD_STORE } from './lead.descriptor';
 
 @InputType({ description: 'A lead to create or update, matched by externalId or email; omitted fields stay as they are.' })
 export class UpsertLeadInput extends UpdateLeadInput {

@@ -7,7 +7,7 @@ import type { Viewer } from '../auth/viewer';
 import { diff } from '../events/event.service';
 import { insertMany, recordEvents, updateRows } from '../common/record-store';
 import { Notification } from './notification.entity';
-import { NOTIFICATION_STORE } from './notification.spec';
+import { NOTIFICATION_STORE } from './notification.descriptor';
 
 /** The most notifications `notifications` returns (the newest). */
 export const MAX_NOTIFICATIONS = 200;

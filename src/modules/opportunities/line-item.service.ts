@@ -6,7 +6,7 @@ import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
 import { recordEvent } from '../events/event.service';
 import type { ProductService } from '../products/product.service';
 import type { LineItem, Opportunity } from './opportunity.entity';
-import { LINE_ITEM_STORE } from './opportunity.spec';
+import { LINE_ITEM_STORE } from './opportunity.descriptor';
 import type { OpportunityService } from './opportunity.service';
 import type { AddLineItemInput, UpdateLineItemInput } from './opportunity.types';
 

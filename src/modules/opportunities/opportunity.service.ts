@@ -14,7 +14,7 @@ import { Role } from '../users/user.entity';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { opportunityUpsert } from './opportunity.upsert';
-import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.spec';
+import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
 

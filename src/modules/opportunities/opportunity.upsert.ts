@@ -13,7 +13,7 @@ import { rowMapper } from '../../db/hydrate';
 import { Role } from '../users/user.entity';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
-import { OPPORTUNITY_STORE } from './opportunity.spec';
+import { OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
 
 @InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })

@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../graphql/context';
 import { recordEvents } from '../common/record-store';
 import { StageKind } from '../pipelines/pipeline.entity';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
-import { opportunityData } from './opportunity.spec';
+import { opportunityData } from './opportunity.descriptor';
 
 /** A deal's status follows the kind of its stage. */
 export const STATUS_OF: Record<StageKind, OpportunityStatus> = { OPEN: OpportunityStatus.OPEN, WON: OpportunityStatus.WON, LOST: OpportunityStatus.LOST };

@@ -3,7 +3,7 @@ import { badField, conflict } from '../../graphql/errors';
 import { updateRecord } from '../common/record-store';
 import type { OpportunityService } from '../opportunities/opportunity.service';
 import { type Pipeline, type Stage, StageKind } from './pipeline.entity';
-import { PIPELINE_STORE, STAGE_STORE } from './pipeline.spec';
+import { PIPELINE_STORE, STAGE_STORE } from './pipeline.descriptor';
 import { type PipelineService, requireManager } from './pipeline.service';
 
 /**

@@ -9,7 +9,7 @@ import type { ActorRef } from '../events/event.service';
 import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
 import { Role } from '../users/user.entity';
 import { ForecastCategory, MAX_STAGES, Pipeline, Stage, StageKind } from './pipeline.entity';
-import { PIPELINE_SPEC, PIPELINE_STORE, STAGE_STORE } from './pipeline.spec';
+import { PIPELINE_SPEC, PIPELINE_STORE, STAGE_STORE } from './pipeline.descriptor';
 import type { CreatePipelineInput, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
 
 /** Every new workspace starts with this pipeline. */

@@ -6,7 +6,7 @@ import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';
 import { productUpsert } from './product.upsert';
-import { PRODUCT_SPEC, PRODUCT_STORE } from './product.spec';
+import { PRODUCT_SPEC, PRODUCT_STORE } from './product.descriptor';
 import type { CreateProductInput, UpdateProductInput } from './product.types';
 
 export class ProductService extends CrudService<Product> {

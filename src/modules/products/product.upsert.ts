@@ -5,7 +5,7 @@ import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/ups
 import { trimOrNull } from '../common/values';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';
-import { PRODUCT_STORE } from './product.spec';
+import { PRODUCT_STORE } from './product.descriptor';
 
 @InputType({ description: 'A product to create or update, matched by externalId or SKU; omitted fields stay as they are.' })
 // The same fields as an update: a product refers to nothing by natural key.

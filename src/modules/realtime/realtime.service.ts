@@ -12,7 +12,7 @@ import { canReadEvent, readerOf } from '../events/event-visibility';
 import { ImportStatus, type ImportJob } from '../imports/import-job.entity';
 import type { ImportService } from '../imports/import.service';
 import type { Notification } from '../notifications/notification.entity';
-import { notificationFromData } from '../notifications/notification.spec';
+import { notificationFromData } from '../notifications/notification.descriptor';
 import { inboxOf } from '../notifications/notification.service';
 import type { EventBus } from './event-bus';
 import { liveStream } from './live-stream';

@@ -6,7 +6,7 @@ import { badField, conflict, notFound } from '../../graphql/errors';
 import { requireAdmin } from '../auth/viewer';
 import { insertRecord, updateRecord } from '../common/record-store';
 import { Team } from './team.entity';
-import { TEAM_SPEC, TEAM_STORE } from './team.spec';
+import { TEAM_SPEC, TEAM_STORE } from './team.descriptor';
 import type { CreateTeamInput, UpdateTeamInput } from './team.types';
 
 export class TeamService {

@@ -9,7 +9,7 @@ import { requireAdmin, requireWrite } from '../auth/viewer';
 import { recordEvent } from '../events/event.service';
 import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
 import { Role, User } from './user.entity';
-import { USER_SPEC, USER_STORE } from './user.spec';
+import { USER_SPEC, USER_STORE } from './user.descriptor';
 import type { CreateUserInput, UpdateUserInput } from './user.types';
 
 const isUniqueViolation = (err: unknown) => pgError(err).code === PG_UNIQUE;

@@ -1,7 +1,7 @@
 import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
-import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
 import type { StoreSpec } from '../common/record-store';
-import { USER_SPEC } from '../users/user.spec';
+import { USER_SPEC } from '../users/user.descriptor';
 import { Contact } from './contact.entity';
 
 export const CONTACT_SPEC: EntitySpec = {

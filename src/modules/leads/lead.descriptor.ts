@@ -1,6 +1,6 @@
 import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import type { StoreSpec } from '../common/record-store';
-import { USER_SPEC } from '../users/user.spec';
+import { USER_SPEC } from '../users/user.descriptor';
 import { Lead } from './lead.entity';
 
 export const LEAD_SPEC: EntitySpec = {

@@ -1,7 +1,7 @@
 import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import { money } from '../../graphql/money';
 import type { StoreSpec } from '../common/record-store';
-import { USER_SPEC } from '../users/user.spec';
+import { USER_SPEC } from '../users/user.descriptor';
 import { Account } from './account.entity';
 
 export const ACCOUNT_SPEC: EntitySpec = {

@@ -1,10 +1,10 @@
 import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import { money } from '../../graphql/money';
-import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
 import type { StoreSpec } from '../common/record-store';
-import { CONTACT_SPEC } from '../contacts/contact.spec';
-import { PIPELINE_SPEC, STAGE_SPEC } from '../pipelines/pipeline.spec';
-import { USER_SPEC } from '../users/user.spec';
+import { CONTACT_SPEC } from '../contacts/contact.descriptor';
+import { PIPELINE_SPEC, STAGE_SPEC } from '../pipelines/pipeline.descriptor';
+import { USER_SPEC } from '../users/user.descriptor';
 import { LineItem, Opportunity } from './opportunity.entity';
 
 export const OPPORTUNITY_SPEC: EntitySpec = {

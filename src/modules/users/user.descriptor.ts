@@ -1,6 +1,6 @@
 import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
 import type { StoreSpec } from '../common/record-store';
-import { TEAM_SPEC } from '../teams/team.spec';
+import { TEAM_SPEC } from '../teams/team.descriptor';
 import { User } from './user.entity';
 
 export const USER_SPEC: EntitySpec = {

@@ -1,10 +1,10 @@
 import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
-import { ACCOUNT_SPEC } from '../accounts/account.spec';
+import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
 import type { StoreSpec } from '../common/record-store';
-import { CONTACT_SPEC } from '../contacts/contact.spec';
-import { LEAD_SPEC } from '../leads/lead.spec';
-import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.spec';
-import { USER_SPEC } from '../users/user.spec';
+import { CONTACT_SPEC } from '../contacts/contact.descriptor';
+import { LEAD_SPEC } from '../leads/lead.descriptor';
+import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.descriptor';
+import { USER_SPEC } from '../users/user.descriptor';
 import { Activity } from './activity.entity';
 
 export const ACTIVITY_SPEC: EntitySpec = {
