@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { types } from 'pg';
+import { type Pool, types } from 'pg';
 import { join } from 'node:path';
 import { ENTITIES } from '../modules/entities';
 import { SnakeNamingStrategy } from './naming';
@@ -50,6 +50,11 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
   return ds;
 }
 
+/** The pg pool under a data source (rate limiter stores and metrics use it directly). */
+export function poolOf(ds: DataSource): Pool {
+  return (ds.driver as unknown as { master: Pool }).master;
+}
+
 /**
  * Initialises a data source and attaches the pool error handler: an idle client losing its server
  * (a database restart) emits 'error' on the pool, which would otherwise crash the process.
@@ -57,7 +62,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
 export async function connect(opts: DataSourceOptions): Promise<DataSource> {
   const ds = createDataSource(opts);
   await ds.initialize();
-  const pool = (ds.driver as unknown as { master: import('pg').Pool }).master;
+  const pool = poolOf(ds);
   pool.on('error', (err) => opts.onPoolError?.(err));
   return ds;
 }

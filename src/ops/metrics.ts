@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { poolOf } from '../db/data-source';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 
@@ -50,7 +50,7 @@ export class Metrics {
   /** Gauges read when scraped: the pool, the webhook backlog (all workspaces), live connections. */
   /** `workerDs`: the workers' pool, whose role may read the shared webhook backlog. */
   watch(ds: DataSource, workerDs: DataSource, live: LiveCounts): void {
-    const pool = (ds.driver as unknown as { master: Pool }).master;
+    const pool = poolOf(ds);
     new Gauge({
       name: 'trellis_db_pool_connections',
       help: 'Database pool connections by state.',

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { poolOf } from '../../db/data-source';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { AppError } from '../../graphql/errors';
@@ -22,7 +22,7 @@ export class LoginLimiter {
   private readonly addresses: RateLimiterPostgres;
 
   constructor(ds: DataSource, private readonly limits: LoginLimits) {
-    const storeClient = (ds.driver as unknown as { master: Pool }).master;
+    const storeClient = poolOf(ds);
     const common = { storeClient, storeType: 'pool', tableName: 'rate_limit_login', tableCreated: true, duration: limits.windowSeconds };
     this.accounts = new RateLimiterPostgres({ ...common, keyPrefix: 'login-account', points: limits.perAccount });
     this.addresses = new RateLimiterPostgres({ ...common, keyPrefix: 'login-address', points: limits.perAddress });

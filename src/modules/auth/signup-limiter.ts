@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { poolOf } from '../../db/data-source';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { rateLimited } from './login-limiter';
@@ -21,7 +21,7 @@ export class SignUpLimiter {
   private readonly everyone: RateLimiterPostgres;
 
   constructor(ds: DataSource, limits: SignUpLimits) {
-    const storeClient = (ds.driver as unknown as { master: Pool }).master;
+    const storeClient = poolOf(ds);
     const common = { storeClient, storeType: 'pool', tableName: 'rate_limit_login', tableCreated: true, duration: limits.windowSeconds };
     this.addresses = new RateLimiterPostgres({ ...common, keyPrefix: 'signup-address', points: limits.perAddress });
     this.everyone = new RateLimiterPostgres({ ...common, keyPrefix: 'signup-all', points: limits.perWindow });

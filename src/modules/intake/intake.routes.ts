@@ -1,5 +1,5 @@
+import { poolOf } from '../../db/data-source';
 import express, { type Router } from 'express';
-import type { Pool } from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../db/unavailable';
@@ -19,7 +19,7 @@ export interface IntakeLimits {
  * them: a form flood is refused after one upsert per limit, before any lead is written.
  */
 export function intakeRouter(intake: IntakeService, ds: DataSource, limits: IntakeLimits, log: Logger): Router {
-  const storeClient = (ds.driver as unknown as { master: Pool }).master;
+  const storeClient = poolOf(ds);
   const common = { storeClient, storeType: 'pool', tableName: 'rate_limit_intake', tableCreated: true, duration: 60 };
   const perAddress = new RateLimiterPostgres({ ...common, keyPrefix: 'intake-address', points: limits.perAddressPerMinute });
   const perToken = new RateLimiterPostgres({ ...common, keyPrefix: 'intake-form', points: limits.perFormPerMinute });
