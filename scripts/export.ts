@@ -1,7 +1,7 @@
 // Streams a whole list out of Trellis through the API, page by page (keyset cursors, so every page
 // costs the same), in constant memory:
 //
-//   TRELLIS_API_KEY=trl_... npm run export -- --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file] [--parallel 2] [--no-escape-formulas]
+//   TRELLIS_API_KEY=trl_... npx trellis export --entity opportunities --format csv|ndjson [--filter '<json>'] [--out file] [--parallel 2] [--no-escape-formulas]
 //
 // In CSV, a cell that a spreadsheet would run as a formula (= + - @ tab CR first) gets a leading
 // single quote (see lib/csv-cells.ts); --no-escape-formulas writes cells as they are, for a program
@@ -13,7 +13,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { stringify } from 'csv-stringify/sync';
 import { csvCell } from './lib/csv-cells';
-import { type ClientOptions, clientFromEnv, dataOf, gql, gqlText, jsonArrayElements, parseArgs, progress } from './lib/api-client';
+import { type ClientOptions, clientFromEnv, dataOf, gql, gqlText, jsonArrayElements, parseArgs } from './lib/api-client';
+import { Progress } from './lib/progress';
 
 const MONEY = '{ amount currency }';
 /** The scalar fields exported per list, with the GraphQL type of its filter. */
@@ -92,6 +93,7 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
   // Money amounts come as Decimal text: a negative one stays a number for the spreadsheet.
   const numeric = new Set(spec.fields.filter((f) => f.endsWith(MONEY)).map((f) => `${f.split(' ')[0]}.amount`));
   let done = 0;
+  const bar = o.quiet ? null : new Progress(`exporting ${entity}`, ranges.total);
   let header: string[] | null = null;
   let writing = Promise.resolve();
   // One page is written at a time, in the order the pages arrive; each range holds at most two.
@@ -110,7 +112,7 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
         if (header) chunk += stringify(rows.map((row) => header!.map((h) => csvCell(row[h], numeric.has(h), escapeFormulas))));
       }
       if (chunk && !out.write(chunk)) await once(out, 'drain');
-      if (!o.quiet) progress(`exporting ${entity}`, done, ranges.total);
+      bar?.update(done);
     }));
   const stopped = () => o.limit != null && done >= o.limit;
   const chain = async (filter: unknown) => {
@@ -131,8 +133,12 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
       await write(page, count);
     }
   };
-  await Promise.all(ranges.filters.map(chain));
-  await writing;
+  try {
+    await Promise.all(ranges.filters.map(chain));
+    await writing;
+  } finally {
+    bar?.stop();
+  }
   return { rows: done, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -160,21 +166,35 @@ async function creationRanges(client: ClientOptions, entity: string, filterType:
   return { total, filters: filters.map((f) => (filter ? { and: [filter, f] } : f)) };
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+/** `trellis export ...`: the arguments after the command name. */
+export async function main(argv: string[]): Promise<void> {
+  const args = parseArgs(argv);
   const client = clientFromEnv(args);
   const format = String(args.format ?? 'csv');
   if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
-  const out = args.out ? createWriteStream(String(args.out)) : process.stdout;
+  let filter: unknown = null;
+  try {
+    filter = args.filter ? JSON.parse(String(args.filter)) : null;
+  } catch (err) {
+    throw new Error(`--filter is not JSON: ${(err as Error).message}`);
+  }
   const parallel = args.parallel != null ? Number(args.parallel) : undefined;
-  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter: args.filter ? JSON.parse(String(args.filter)) : null, out, parallel, escapeFormulas: !args['no-escape-formulas'] });
+  const out = args.out ? await openOut(String(args.out)) : process.stdout;
+  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter, out, parallel, escapeFormulas: !args['no-escape-formulas'] });
   if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
   process.stderr.write(`exported ${rows} in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)\n`);
 }
 
+/** The output file, opened before any request: a folder that does not exist fails at once, in one line. */
+async function openOut(path: string): Promise<NodeJS.WritableStream> {
+  const out = createWriteStream(path);
+  await Promise.race([once(out, 'open'), once(out, 'error').then(([err]) => Promise.reject(new Error(`cannot write ${path}: ${(err as Error).message}`)))]);
+  return out;
+}
+
 if (require.main === module) {
-  main().catch((err) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  main(process.argv.slice(2)).catch((err) => {
+    process.stderr.write(`trellis export: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
 }

@@ -1,12 +1,11 @@
-// The admin CLI: `npm run trellis -- <command> [options]` (`npm run trellis -- --help` lists them).
+// The admin CLI: `npx trellis <command> [options]` (the package's bin, bin/trellis.js; `npx trellis --help`
+// lists them), or `npm run trellis -- <command>`.
 // It connects like the server (DATABASE_URL + MIGRATION_DATABASE_URL, or the embedded PostgreSQL of
 // TRELLIS_DATA_DIR) and acts through the services, so its writes are checked and logged as events
 // like any other. Exit codes: 0 done, 1 failed, 2 wrong arguments.
 //
 // Only commander loads up front: the server's modules (schema, entities) load when a command needs
 // them, so `--help` and argument errors answer at once.
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { UsageError } from './cli/usage-error';
 
@@ -108,20 +107,26 @@ program
   });
 
 // import and export talk to the API (TRELLIS_URL, TRELLIS_API_KEY), not to the database: the CLI
-// hands its arguments to those scripts unchanged, so their options live in one place.
-for (const [name, script, usage] of [
-  ['import', 'import.js', '--file <csv> --entity <type> [--match-on EMAIL] [--dry-run] [--mapping <json>] [--date-format DMY]'],
-  ['export', 'export.js', '--entity <type> [--format csv|ndjson] [--filter <json>] [--out <file>] [--no-escape-formulas]'],
+// hands its arguments to those scripts unchanged, so their options live in one place. They run in
+// this process (a child would pay Node's start again) and load none of the server's modules.
+const apiCommands = { import: () => import('./import.js'), export: () => import('./export.js') };
+for (const [name, usage] of [
+  ['import', '--file <csv> --entity <type> [--match-on EMAIL] [--dry-run] [--mapping <json>] [--date-format DMY]'],
+  ['export', '--entity <type> [--format csv|ndjson] [--filter <json>] [--out <file>] [--no-escape-formulas]'],
 ] as const) {
   program
     .command(name)
-    .description(`${name} through the API (scripts/${script.replace('.js', '.ts')}): ${usage}`)
+    .description(`${name} through the API (scripts/${name}.ts): ${usage}`)
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
-    .action((_options, command: Command) => {
-      const r = spawnSync(process.execPath, ['--enable-source-maps', join(__dirname, script), ...command.args], { stdio: 'inherit' });
-      process.exitCode = r.status ?? 1;
+    .action(async (_options, command: Command) => {
+      try {
+        await (await apiCommands[name]()).main(command.args);
+      } catch (err) {
+        process.stderr.write(`trellis ${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.exitCode = 1;
+      }
     });
 }
 

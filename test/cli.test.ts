@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,8 +160,8 @@ describe('the admin CLI', () => {
       const file = join(dir, 'contacts.csv');
       writeFileSync(file, 'firstName,lastName,email\nGrace,Hopper,grace@navy.test\nAlan,Turing,alan@bletchley.test\n');
       const api = { TRELLIS_URL: `${t.url}/graphql`, TRELLIS_API_KEY: ws.key };
-      const imported = await cli(['import', '--file', file, '--entity', 'contacts', '--match-on', 'EMAIL'], api);
-      expect(imported.stdout).toContain('2 rows: 2 created, 0 updated, 0 unchanged, 0 failed');
+      const imported = await cli(['import', '--file', file, '--entity', 'contacts'], api);
+      expect(imported.stdout).toContain('2 rows: 2 created, 0 updated, 0 unchanged, 0 failed (matched on EMAIL)');
       expect(imported.code).toBe(0);
       const exported = await cli(['export', '--entity', 'contacts', '--format', 'ndjson', '--filter', '{"email":{"eq":"grace@navy.test"}}'], api);
       expect(exported.code).toBe(0);
@@ -172,6 +173,76 @@ describe('the admin CLI', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('as the package bin (npx trellis), against the API', () => {
+    const BIN = join(__dirname, '..', '..', 'bin', 'trellis.js');
+    const run = (args: string[], env: Record<string, string>, command = process.execPath, prefix = [BIN]): Promise<Run> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(command, [...prefix, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: join(__dirname, '..', '..') });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    let dir: string;
+    let api: Record<string, string>;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'trellis-cli-'));
+      api = { TRELLIS_URL: `${t.url}/graphql`, TRELLIS_API_KEY: ws.key };
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('npx trellis export writes NDJSON and nothing else on stdout (no npm banner)', async () => {
+      const r = await run(['trellis', 'export', '--entity', 'contacts', '--format', 'ndjson'], api, 'npx', ['--no-install']);
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      for (const line of lines) expect(JSON.parse(line)).toHaveProperty('id');
+      expect(r.stderr).toMatch(/exported \d+ in/);
+    });
+
+    it('a missing input file is one line naming it, exit 1', async () => {
+      const r = await run(['import', '--file', join(dir, 'nope.csv'), '--entity', 'contacts'], api);
+      expect([r.code, r.stderr.trim()]).toEqual([1, `trellis import: cannot read ${join(dir, 'nope.csv')}: no such file`]);
+      expect(r.stdout).toBe('');
+    });
+
+    it('an unreachable server is named with the cause', async () => {
+      // A port nothing listens on: taken from the system, then let go.
+      const port = await new Promise<number>((resolve) => {
+        const probe = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = probe.address() as AddressInfo;
+          probe.close(() => resolve(port));
+        });
+      });
+      writeFileSync(join(dir, 'one.csv'), 'lastName\nLovelace\n');
+      for (const command of [['export', '--entity', 'contacts'], ['import', '--file', join(dir, 'one.csv'), '--entity', 'contacts']]) {
+        const r = await run(command, { ...api, TRELLIS_URL: `http://127.0.0.1:${port}/graphql` });
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim().split('\n').pop()).toBe(
+          `trellis ${command[0]}: cannot reach http://127.0.0.1:${port}/graphql: connect ECONNREFUSED 127.0.0.1:${port} (is the server running? set TRELLIS_URL or --url)`,
+        );
+      }
+      const notCsv = await run(['import', '--file', join(__dirname, '..', '..', 'package.json'), '--entity', 'contacts'], api);
+      expect([notCsv.code, notCsv.stderr]).toEqual([1, expect.stringMatching(/^trellis import: \S+package\.json is not CSV: /)]);
+      // Something else on the port (not GraphQL) is said to be so.
+      const r = await run(['export', '--entity', 'contacts'], { ...api, TRELLIS_URL: `${t.url}/healthz-not-here` });
+      expect(r.stderr).toMatch(/answered HTTP 404 .*not GraphQL/);
+    });
+
+    it('import progress prints periodic lines when stderr is not a terminal, ending with the total', async () => {
+      const file = join(dir, 'many.csv');
+      writeFileSync(file, 'lastName,email\n' + Array.from({ length: 1500 }, (_, i) => `Bulk${i},bulk${i}@cli.test\n`).join(''));
+      const r = await run(['import', '--file', file, '--entity', 'contacts'], { ...api, TRELLIS_PROGRESS_INTERVAL_MS: '50' });
+      expect(r.code).toBe(0);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('importing'));
+      expect(lines.length).toBeGreaterThanOrEqual(2);
+      expect(lines[lines.length - 1]).toMatch(/100% \| 1500 \/ 1500 rows/);
+      expect(r.stdout).toContain('1500 rows: 1500 created, 0 updated, 0 unchanged, 0 failed (matched on EMAIL)');
+    });
   });
 
   it('seed:demo loads the Maven sample once', async () => {

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { exportRows } from '../scripts/export';
 import { codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 
 const START = `mutation($i: StartImportInput!) { startImport(input: $i) { id status total } }`;
@@ -111,4 +113,96 @@ describe('CSV import', () => {
     expect(resumed).toMatchObject({ status: 'COMPLETED', processed: 2400, failed: 0 });
     expect(resumed.updated + resumed.unchanged).toBe(2400);
   }, 120_000);
+});
+
+describe('CSV import with defaults: no key column, no mapping', () => {
+  let t: TestApp;
+  let admin: SignedUp;
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await signUp(t, 'Plain Files Co');
+  });
+  afterAll(() => t.close());
+
+  const JOB_KEYS = `query($id: ID!) { importJob(id: $id) { status matchOn mapping created updated unchanged failed errors { row column message } } }`;
+  async function run(input: Record<string, unknown>) {
+    const s = await t.gql(START, { i: input }, admin.accessToken);
+    expect(s.errors).toBeUndefined();
+    await t.services.imports.idle();
+    return (await t.gql(JOB_KEYS, { id: s.data.startImport.id }, admin.accessToken)).data.importJob;
+  }
+  const contacts = async () =>
+    ((await t.gql('{ contacts(first: 100) { nodes { firstName lastName email phone } } }', {}, admin.accessToken)).data.contacts.nodes as Record<string, string | null>[]).sort((a, b) =>
+      String(a.lastName).localeCompare(String(b.lastName)),
+    );
+
+  it('a plain list of contacts: columns mapped from the header, rows matched on email (any case), a row without one created', async () => {
+    const csv = 'First Name,Last Name,E-mail,Phone Number,Favourite colour\nAda,Lovelace,ada@example.test,111,blue\nGrace,Hopper,grace@example.test,222,red\nNo,Email,,333,green\n';
+    const first = await run({ entityType: 'CONTACT', csv });
+    expect(first).toMatchObject({ status: 'COMPLETED', matchOn: 'EMAIL', created: 3, updated: 0, failed: 0, errors: [] });
+    expect(first.mapping).toEqual({ 'First Name': 'firstName', 'Last Name': 'lastName', 'E-mail': 'email', 'Phone Number': 'phone' });
+    // The same people again, one email in capitals and one phone changed: matched, not duplicated.
+    const again = await run({ entityType: 'CONTACT', csv: 'first_name,last_name,email,phone\nAda,Lovelace,ADA@example.test,111\nGrace,Hopper,grace@example.test,999\n' });
+    expect(again).toMatchObject({ status: 'COMPLETED', matchOn: 'EMAIL', created: 0, updated: 1, unchanged: 1, failed: 0 });
+    expect(await contacts()).toEqual([
+      { firstName: 'No', lastName: 'Email', email: null, phone: '333' },
+      { firstName: 'Grace', lastName: 'Hopper', email: 'grace@example.test', phone: '999' },
+      { firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.test', phone: '111' },
+    ]);
+  });
+
+  it('each kind with a natural key matches on it; a kind without one, or a file without the key, creates every row (NONE)', async () => {
+    const cases: [string, string, string, string][] = [
+      ['ACCOUNT', 'name,domain\nNorthwind,northwind.test\n', 'name,domain\nNorthwind Traders,NORTHWIND.test\n', 'DOMAIN'],
+      ['LEAD', 'lastName,email\nLee,lee@lead.test\n', 'lastName,email\nLee-Renamed,lee@lead.test\n', 'EMAIL'],
+      ['PRODUCT', 'name,sku\nWidget,W-1\n', 'name,sku\nWidget Pro,w-1\n', 'SKU'],
+    ];
+    for (const [entityType, csv, changed, key] of cases) {
+      expect(await run({ entityType, csv })).toMatchObject({ matchOn: key, created: 1, failed: 0 });
+      expect(await run({ entityType, csv: changed })).toMatchObject({ matchOn: key, created: 0, updated: 1, failed: 0 });
+    }
+    // Opportunities have no natural key; accounts without a domain column have none to match on.
+    for (const [entityType, csv] of [['OPPORTUNITY', 'name,amount,currency\nBig deal,100,EUR\n'], ['ACCOUNT', 'name,industry\nNo Domain Inc,Retail\n']]) {
+      expect(await run({ entityType, csv })).toMatchObject({ status: 'COMPLETED', matchOn: 'NONE', created: 1, failed: 0 });
+      expect(await run({ entityType, csv })).toMatchObject({ status: 'COMPLETED', matchOn: 'NONE', created: 1, failed: 0 });
+    }
+  });
+
+  it('an external id column that holds ids wins; an empty one does not', async () => {
+    expect(await run({ entityType: 'LEAD', csv: 'externalId,lastName,email\nX-1,Xu,xu@lead.test\n' })).toMatchObject({ matchOn: 'EXTERNAL_ID', created: 1 });
+    expect(await run({ entityType: 'LEAD', csv: 'externalId,lastName,email\nX-1,Xu,other@lead.test\n' })).toMatchObject({ matchOn: 'EXTERNAL_ID', updated: 1 });
+    expect(await run({ entityType: 'LEAD', csv: 'externalId,lastName,email\n,Xu,other@lead.test\n' })).toMatchObject({ matchOn: 'EMAIL', unchanged: 1 });
+    // A key given explicitly is kept, and a row without it is still created.
+    expect(await run({ entityType: 'LEAD', csv: 'lastName,email\nNoKey,\n', matchOn: 'EMAIL' })).toMatchObject({ matchOn: 'EMAIL', created: 1, failed: 0 });
+  });
+
+  it('a header that names no field is refused before starting, saying to give a mapping', async () => {
+    const r = await t.gql(START, { i: { entityType: 'CONTACT', csv: 'foo,bar\n1,2\n' } }, admin.accessToken);
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].extensions.fields).toEqual([{ field: 'mapping', message: expect.stringContaining('give a mapping') }]);
+  });
+
+  it("Trellis' own CSV export imports back with defaults: every row matched, custom fields and formula cells kept", async () => {
+    await t.gql('mutation { defineCustomField(input: { entityType: CONTACT, key: "tier", label: "Tier", type: TEXT }) { id } }', {}, admin.accessToken);
+    const made = await t.gql(
+      'mutation { a: createContact(input: { firstName: "Round", lastName: "Trip", email: "round@trip.test", customFields: { tier: "gold" } }) { id } b: createContact(input: { lastName: "=1+1", email: "formula@trip.test" }) { id } }',
+      {},
+      admin.accessToken,
+    );
+    expect(made.errors).toBeUndefined();
+    const before = await contacts();
+    const chunks: string[] = [];
+    const out = new Writable({ write: (c, _e, cb) => (chunks.push(String(c)), cb()) });
+    await exportRows({ url: `${t.url}/graphql`, token: admin.accessToken }, { entity: 'contacts', format: 'csv', out, quiet: true });
+    const csv = chunks.join('');
+    expect(csv).toContain("'=1+1");
+    const back = await run({ entityType: 'CONTACT', csv });
+    expect(back).toMatchObject({ status: 'COMPLETED', matchOn: 'EMAIL', created: 1, updated: 0, failed: 0 });
+    // The one row created is the contact without an email (nothing to match it on); the others are unchanged.
+    expect(back.unchanged).toBe(before.length - 1);
+    expect(back.mapping).toMatchObject({ firstName: 'firstName', email: 'email', 'owner.email': 'ownerEmail', customFields: 'customFields' });
+    expect(back.mapping).not.toHaveProperty('id');
+    const tier = await t.gql('{ contacts(filter: { email: { eq: "round@trip.test" } }) { nodes { customFields } } }', {}, admin.accessToken);
+    expect(tier.data.contacts.nodes).toEqual([{ customFields: { tier: 'gold' } }]);
+  });
 });

@@ -23,14 +23,44 @@ export async function gql<T = any>(c: ClientOptions, query: string, variables: R
   return dataOf<T>(JSON.parse(await gqlText(c, query, variables, headers)));
 }
 
+/** A failure to talk to the server at all (not an answer with errors): says where and why. */
+export class UnreachableError extends Error {}
+
+/** Socket errors after which a request is sent once more: a keep-alive socket the server closed meanwhile. */
+const RETRIED = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** The network cause under fetch's generic "fetch failed": ECONNREFUSED 127.0.0.1:4000, ENOTFOUND host, ... */
+function causeOf(err: unknown): { code?: string; message: string } {
+  const cause = (err as { cause?: { code?: string; message?: string; errors?: { message: string }[] } }).cause;
+  if (!cause) return { message: err instanceof Error ? err.message : String(err) };
+  // A host with several addresses fails with an AggregateError of each attempt.
+  const message = cause.message || cause.errors?.map((e) => e.message).join(', ') || String(cause);
+  return { code: cause.code, message };
+}
+
 /** The response body as sent, for a caller that reads it without parsing all of it (the export). */
 export async function gqlText(c: ClientOptions, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<string> {
-  const res = await fetch(c.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}`, ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.text();
+  const send = () =>
+    fetch(c.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${c.token}`, ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+  let res: Response;
+  try {
+    res = await send().catch((err: unknown) => {
+      if (RETRIED.has(causeOf(err).code ?? '')) return send();
+      throw err;
+    });
+  } catch (err) {
+    throw new UnreachableError(`cannot reach ${c.url}: ${causeOf(err).message} (is the server running? set TRELLIS_URL or --url)`);
+  }
+  const text = await res.text();
+  // A GraphQL answer is JSON whatever its status; anything else came from something in between (a proxy, another program on the port).
+  if (!(res.headers.get('content-type') ?? '').includes('json')) {
+    throw new UnreachableError(`${c.url} answered HTTP ${res.status} ${res.statusText} with ${res.headers.get('content-type') ?? 'no content type'}, not GraphQL: ${text.slice(0, 200).trim()}`);
+  }
+  return text;
 }
 
 /** A parsed response's data, or its errors thrown. */
@@ -86,13 +116,4 @@ export function parseArgs(argv: string[]): Record<string, string | boolean> {
     else out[k] = true;
   }
   return out;
-}
-
-/** A one-line progress bar on stderr (stdout may carry the data). */
-export function progress(label: string, done: number, total: number | null): void {
-  if (!process.stderr.isTTY && done !== total) return;
-  const width = 30;
-  const frac = total ? Math.min(1, done / total) : 0;
-  const bar = total ? '#'.repeat(Math.round(frac * width)).padEnd(width, '.') : '';
-  process.stderr.write(`\r${label} [${bar}] ${done}${total ? ` / ${total}` : ''}   ${done === total ? '\n' : ''}`);
 }

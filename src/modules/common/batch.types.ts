@@ -7,6 +7,7 @@ export enum MatchOn {
   DOMAIN = 'DOMAIN',
   EMAIL = 'EMAIL',
   SKU = 'SKU',
+  NONE = 'NONE',
 }
 registerEnumType(MatchOn, {
   name: 'MatchOn',
@@ -16,6 +17,7 @@ registerEnumType(MatchOn, {
     DOMAIN: { description: 'The web domain, ignoring case (accounts).' },
     EMAIL: { description: 'The email, ignoring case (contacts and leads).' },
     SKU: { description: 'The SKU, ignoring case (products).' },
+    NONE: { description: 'No key: every input creates a record (every kind; an import of a file without a key column).' },
   },
 });
 

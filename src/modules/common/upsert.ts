@@ -25,8 +25,8 @@ export interface Prepared {
 }
 
 export interface MatchSpec<I> {
-  /** The SQL expression compared with the key, on alias `t`. */
-  sql: string;
+  /** The SQL expression compared with the key, on alias `t` (null: NONE, nothing matches). */
+  sql: string | null;
   /** The input field the key comes from (for errors). */
   field: string;
   key: (input: I) => string | null | undefined;
@@ -61,6 +61,8 @@ interface Item<I> {
 
 const EXTERNAL_ID_CONFLICT = '(workspace_id, external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL';
 export const externalIdMatch = <I extends { externalId?: string | null }>(): MatchSpec<I> => ({ sql: 't.external_id', field: 'externalId', key: (i) => i.externalId, conflict: EXTERNAL_ID_CONFLICT });
+/** MatchOn.NONE, for every kind: each input is its own key, which no record has, so each creates. */
+const NO_MATCH: MatchSpec<object> = { sql: null, field: '', key: () => randomUUID() };
 
 class RollBack extends Error {}
 
@@ -81,7 +83,7 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
 ): Promise<BatchResult> {
   requireWrite(ctx.viewer);
   if (inputs.length > MAX_BATCH) throw badField('inputs', `at most ${MAX_BATCH} inputs per batch`);
-  const match = cfg.match[matchOn];
+  const match = matchOn === MatchOn.NONE ? NO_MATCH : cfg.match[matchOn];
   if (!match) throw badField('matchOn', `${matchOn} does not apply to ${cfg.store.label.toLowerCase()}s`);
 
   const items: Item<I>[] = inputs.map((input, index) => ({ index, input, key: '', errors: [] }));
@@ -140,16 +142,18 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
   const { store } = cfg;
   const map = rowMapper(ctx.tx.dataSource, store.entity);
   const keys = pending.map((it) => it.key);
-  if (!match.conflict) {
+  const matchSql = match.sql;
+  if (matchSql && !match.conflict) {
     // No unique index to lean on: concurrent batches take the same keys in the same order.
     await ctx.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || k, 0)) FROM unnest($2::text[]) AS k ORDER BY k`, [`${ctx.tx.workspaceId}:${store.table}:${match.sql}:`, keys]);
   }
   const lockExisting = async (ks: string[]) => {
+    const byKey = new Map<string, T>();
+    if (!matchSql) return byKey;
     const rows = await ctx.tx.query(
-      `SELECT *, ${match.sql} AS __key FROM ${store.table} t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL AND ${match.sql} = ANY($2::text[]) ORDER BY t.created_at, t.id FOR UPDATE`,
+      `SELECT *, ${matchSql} AS __key FROM ${store.table} t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL AND ${matchSql} = ANY($2::text[]) ORDER BY t.created_at, t.id FOR UPDATE`,
       [ctx.tx.workspaceId, ks],
     );
-    const byKey = new Map<string, T>();
     for (const r of rows) if (!byKey.has(r.__key as string)) byKey.set(r.__key as string, map(r));
     return byKey;
   };

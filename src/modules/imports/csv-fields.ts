@@ -1,14 +1,17 @@
 import { AccountType } from '../accounts/account.entity';
 import { ActivityStatus, ActivityType } from '../activities/activity.entity';
+import { MatchOn } from '../common/batch.types';
 import { EntityType } from '../common/enums';
 import { type CustomFieldDefinition, CustomFieldType } from '../custom-fields/custom-field.entity';
 import { LeadSource, LeadStatus } from '../leads/lead.entity';
 import { isIsoDate } from '../../graphql/scalars';
 
 /** How a CSV cell becomes an input value. */
-type Kind = 'text' | 'int' | 'decimal' | 'date' | 'datetime' | 'boolean' | { enum: object } | { money: string } | { currencyOf: string };
+type Kind = 'text' | 'int' | 'decimal' | 'date' | 'datetime' | 'boolean' | 'customFields' | { enum: object } | { money: string } | { currencyOf: string };
 
 const ref = ['ownerEmail'] as const;
+/** Every kind takes its custom fields as one JSON object column too (as the export writes them). */
+const customFields = { customFields: 'customFields' as Kind };
 const text = (...names: string[]) => Object.fromEntries(names.map((n) => [n, 'text' as Kind]));
 
 /** The fields a CSV column may map to, per kind of record: the upsert inputs' fields. */
@@ -19,9 +22,10 @@ export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
     employees: 'int',
     annualRevenue: { money: 'annualRevenue' },
     annualRevenueCurrency: { currencyOf: 'annualRevenue' },
+    ...customFields,
   },
-  [EntityType.CONTACT]: text('externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'accountExternalId', ...ref),
-  [EntityType.LEAD]: { ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', ...ref), status: { enum: LeadStatus }, source: { enum: LeadSource } },
+  [EntityType.CONTACT]: { ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'accountExternalId', ...ref), ...customFields },
+  [EntityType.LEAD]: { ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', ...ref), status: { enum: LeadStatus }, source: { enum: LeadSource }, ...customFields },
   [EntityType.OPPORTUNITY]: {
     ...text('externalId', 'name', 'accountExternalId', 'primaryContactExternalId', 'pipelineName', 'stageName', ...ref),
     amount: { money: 'amount' },
@@ -30,6 +34,7 @@ export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
     probability: 'int',
     closedAt: 'datetime',
     createdAt: 'datetime',
+    ...customFields,
   },
   [EntityType.PRODUCT]: { ...text('externalId', 'name', 'sku', 'description'), unitPrice: { money: 'unitPrice' }, currency: { currencyOf: 'unitPrice' }, active: 'boolean' },
   [EntityType.ACTIVITY]: {
@@ -39,8 +44,63 @@ export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
     dueAt: 'datetime',
     completedAt: 'datetime',
     durationSeconds: 'int',
+    ...customFields,
   },
 };
+
+/** Header names that mean a field under another name (compared normalised: lower case, letters and digits only). */
+const ALIASES: Record<string, string> = { emailaddress: 'email', mail: 'email', phonenumber: 'phone', mobile: 'phone', jobtitle: 'title', web: 'website', url: 'website' };
+const normal = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+
+/**
+ * A mapping read from the header, for an import that gives none: a column goes to the field it names,
+ * compared without case, spaces or punctuation ("First Name", "first_name" -> firstName; the export's
+ * "account.externalId" -> accountExternalId, "amount.amount" and "amount.currency" -> amount and its
+ * currency), or to the custom field whose key or label it is. Columns that name nothing (an export's
+ * id and timestamps) are left out; the job's mapping shows what was chosen.
+ */
+export function mappingFromHeader(header: string[], fields: Record<string, Kind>, custom: CustomFieldDefinition[]): Record<string, string> {
+  const byName = new Map<string, string>();
+  for (const [field, kind] of Object.entries(fields)) {
+    byName.set(normal(field), field);
+    if (typeof kind === 'object' && 'money' in kind) byName.set(normal(`${kind.money}.amount`), field);
+    if (typeof kind === 'object' && 'currencyOf' in kind) byName.set(normal(`${kind.currencyOf}.currency`), field);
+  }
+  for (const [alias, field] of Object.entries(ALIASES)) if (field in fields && !byName.has(alias)) byName.set(alias, field);
+  for (const def of custom) for (const name of [def.key, def.label]) if (!byName.has(normal(name))) byName.set(normal(name), `customFields.${def.key}`);
+  const mapping: Record<string, string> = {};
+  const taken = new Set<string>();
+  for (const column of header) {
+    const field = byName.get(normal(column));
+    if (field && !taken.has(field)) {
+      mapping[column] = field;
+      taken.add(field);
+    }
+  }
+  return mapping;
+}
+
+/** The input field each key reads (MatchOn.NONE reads none). */
+export const KEY_FIELD: Record<MatchOn, string | null> = { [MatchOn.EXTERNAL_ID]: 'externalId', [MatchOn.EMAIL]: 'email', [MatchOn.DOMAIN]: 'domain', [MatchOn.SKU]: 'sku', [MatchOn.NONE]: null };
+
+/** The key a person would match a kind on when their file has no external id. */
+const NATURAL_KEY: Partial<Record<EntityType, MatchOn>> = { [EntityType.ACCOUNT]: MatchOn.DOMAIN, [EntityType.CONTACT]: MatchOn.EMAIL, [EntityType.LEAD]: MatchOn.EMAIL, [EntityType.PRODUCT]: MatchOn.SKU };
+
+/**
+ * The key an import matches on when it names none: the external id when a column maps to it and holds
+ * any (a file exported from another system), else the kind's natural key likewise (a plain list of
+ * contacts, or Trellis' own export of records that have no external id), else none (every row creates).
+ */
+export function defaultMatchOn(entityType: EntityType, mapping: Record<string, string>, rows: Record<string, string>[]): MatchOn {
+  const columnOf = new Map(Object.entries(mapping).map(([column, field]) => [field, column]));
+  const held = (field: string) => {
+    const column = columnOf.get(field);
+    return column !== undefined && rows.some((r) => (r[column] ?? '').trim() !== '');
+  };
+  if (held('externalId')) return MatchOn.EXTERNAL_ID;
+  const natural = NATURAL_KEY[entityType];
+  return natural && held(KEY_FIELD[natural]!) ? natural : MatchOn.NONE;
+}
 
 export type DateOrder = 'DMY' | 'MDY';
 
@@ -109,7 +169,19 @@ export function convertRow(row: Record<string, string>, mapping: Record<string, 
       continue;
     }
     const kind = fields[field];
-    if (kind === 'text') input[field] = v;
+    if (kind === 'customFields') {
+      const given = jsonObject(v);
+      if (!given) fail('is not a JSON object of custom fields');
+      else {
+        const unknown = Object.keys(given).filter((k) => !custom.has(k));
+        if (unknown.length) fail(`${unknown.join(', ')}: no such custom field`);
+        // Columns mapped to single custom fields win over the same key in the object.
+        else input.customFields = { ...given, ...(input.customFields as object) };
+      }
+      continue;
+    }
+    // The export's formula escaping undone (scripts/lib/csv-cells.ts): a round trip keeps the text.
+    if (kind === 'text') input[field] = v.replace(/^'(?=[=+\-@])/, '');
     else if (kind === 'int') /^-?\d{1,9}$/.test(v) ? (input[field] = Number(v)) : fail('is not a whole number');
     else if (kind === 'boolean') /^(true|yes|1|y)$/i.test(v) ? (input[field] = true) : /^(false|no|0|n)$/i.test(v) ? (input[field] = false) : fail('is not true or false');
     else if (kind === 'date') {
@@ -130,6 +202,15 @@ export function convertRow(row: Record<string, string>, mapping: Record<string, 
   }
   for (const [field, m] of Object.entries(money)) if (m.amount !== undefined) input[field] = m;
   return { input, errors };
+}
+
+function jsonObject(v: string): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 function customValue(def: CustomFieldDefinition, v: string, order: DateOrder): unknown {

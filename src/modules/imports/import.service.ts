@@ -14,7 +14,7 @@ import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import type { Role } from '../users/user.entity';
-import { convertRow, CSV_FIELDS, type DateOrder } from './csv-fields';
+import { convertRow, CSV_FIELDS, type DateOrder, defaultMatchOn, KEY_FIELD, mappingFromHeader } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
 import type { StartImportInput } from './import.types';
 
@@ -92,12 +92,14 @@ export class ImportService {
     if (!fields || !this.targets[input.entityType]) throw badField('entityType', 'imports take accounts, contacts, leads, opportunities, products or activities');
     const { header, rows } = parseCsv(input.csv);
     if (rows.length === 0) throw badField('csv', 'holds no data row');
-    await this.checkMapping(ctx, input, header, fields);
+    const mapping = input.mapping ?? mappingFromHeader(header, fields, await this.customFields.list(ctx, input.entityType));
+    if (input.mapping == null && Object.keys(mapping).length === 0) throw badField('mapping', `no column of the header names a field of ${input.entityType.toLowerCase()}s: give a mapping (CSV column -> field)`);
+    await this.checkMapping(ctx, input.entityType, mapping, header, fields);
     const id = randomUUID();
     await ctx.tx.query(
       `INSERT INTO import_job (workspace_id, id, entity_type, status, dry_run, all_or_none, match_on, mapping, date_format, csv, total, created_by_id, actor_type, actor_id)
        VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-      [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.allOrNone ?? false, input.matchOn ?? MatchOn.EXTERNAL_ID, JSON.stringify(input.mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
+      [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.allOrNone ?? false, input.matchOn ?? defaultMatchOn(input.entityType, mapping, rows), JSON.stringify(mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
     );
     await jobEvent(ctx.tx, 'import_job.created', await this.get(ctx, id));
     ctx.tx.afterCommit(() => this.kick(ctx.tx.workspaceId, id));
@@ -248,10 +250,10 @@ export class ImportService {
 
   /** A dry run applies each batch in a savepoint and rolls it back: every check runs, nothing stays. */
   private async apply(ctx: ServiceContext, target: ImportTarget, inputs: object[], job: ImportJob): Promise<BatchResult> {
-    if (!job.dryRun) return target.upsert(ctx, inputs, job.matchOn, false);
+    if (!job.dryRun) return upsertRows(ctx, target, inputs, job.matchOn);
     try {
       await ctx.tx.savepoint(async () => {
-        throw new DryRunRollback(await target.upsert(ctx, inputs, job.matchOn, false));
+        throw new DryRunRollback(await upsertRows(ctx, target, inputs, job.matchOn));
       });
     } catch (err) {
       if (err instanceof DryRunRollback) return err.result;
@@ -278,20 +280,38 @@ export class ImportService {
     return { ...base, kind: 'USER', userId: job.actorId, apiKeyId: null, role: user?.role ?? null, scopes: user ? scopesOfRole(user.role) : [] };
   }
 
-  private async checkMapping(ctx: ServiceContext, input: StartImportInput, header: string[], fields: Record<string, unknown>): Promise<void> {
-    if (!input.mapping || typeof input.mapping !== 'object' || Array.isArray(input.mapping) || Object.keys(input.mapping).length === 0) throw badField('mapping', 'must be an object: CSV column -> field');
-    const custom = new Set((await this.customFields.list(ctx, input.entityType)).map((d) => d.key));
+  private async checkMapping(ctx: ServiceContext, entityType: EntityType, mapping: unknown, header: string[], fields: Record<string, unknown>): Promise<void> {
+    if (!mapping || typeof mapping !== 'object' || Array.isArray(mapping) || Object.keys(mapping).length === 0) throw badField('mapping', 'must be an object: CSV column -> field');
+    const custom = new Set((await this.customFields.list(ctx, entityType)).map((d) => d.key));
     const errors: FieldError[] = [];
     const targets = new Set<string>();
-    for (const [column, field] of Object.entries(input.mapping)) {
+    for (const [column, field] of Object.entries(mapping)) {
       if (!header.includes(column)) errors.push({ field: `mapping.${column}`, message: `no column ${column} in the CSV header` });
       if (typeof field !== 'string') errors.push({ field: `mapping.${column}`, message: 'must name a field' });
-      else if (field.startsWith('customFields.') ? !custom.has(field.slice(13)) : !(field in fields)) errors.push({ field: `mapping.${column}`, message: `${field} is not a field of ${input.entityType.toLowerCase()}s` });
+      else if (field.startsWith('customFields.') ? !custom.has(field.slice(13)) : !(field in fields)) errors.push({ field: `mapping.${column}`, message: `${field} is not a field of ${entityType.toLowerCase()}s` });
       else if (targets.has(field)) errors.push({ field: `mapping.${column}`, message: `${field} is mapped twice` });
       else targets.add(field);
     }
     if (errors.length) throw badInput(errors);
   }
+}
+
+/**
+ * The rows of a batch upserted on the job's key; a row whose key cell is empty creates a record (as
+ * a person importing a list expects: a contact without an email is still a contact), where an upsert
+ * through the API would refuse it. The results keep the rows' order.
+ */
+async function upsertRows(ctx: ServiceContext, target: ImportTarget, inputs: object[], matchOn: MatchOn): Promise<BatchResult> {
+  const field = KEY_FIELD[matchOn];
+  const keyless = (input: object) => field !== null && !String((input as Record<string, unknown>)[field] ?? '').trim();
+  const keyed = inputs.filter((i) => !keyless(i));
+  if (keyed.length === inputs.length) return target.upsert(ctx, inputs, matchOn, false);
+  const created = await target.upsert(ctx, inputs.filter(keyless), MatchOn.NONE, false);
+  const matched = keyed.length ? await target.upsert(ctx, keyed, matchOn, false) : { results: [], created: 0, updated: 0, unchanged: 0, failed: 0 };
+  let k = 0;
+  let c = 0;
+  const results = inputs.map((input, index) => ({ ...(keyless(input) ? created.results[c++] : matched.results[k++]), index }));
+  return { results, created: created.created + matched.created, updated: created.updated + matched.updated, unchanged: created.unchanged + matched.unchanged, failed: created.failed + matched.failed };
 }
 
 /**

@@ -23,8 +23,20 @@ export class StartImportInput {
   @Field({ description: 'The CSV text: UTF-8 with or without BOM, a header row, `,` or `;` between fields, quoted fields may hold newlines.' })
   @MaxLength(50_000_000)
   csv: string;
-  @Field(() => JSONScalar, { description: 'An object: CSV column name -> field (an upsert input field, or `customFields.<key>`).' }) mapping: Record<string, string>;
-  @Field(() => MatchOn, { nullable: true, defaultValue: MatchOn.EXTERNAL_ID, description: 'How rows find existing records.' }) @IsOptional() matchOn?: MatchOn;
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description:
+      'An object: CSV column name -> field (an upsert input field, `customFields.<key>`, or `customFields` for a column of JSON objects). When omitted, read from the header: each column goes to the field or custom field (key or label) it names, ignoring case, spaces and punctuation, as the export names them too (`account.externalId`, `amount.amount`); other columns are left out. The job\'s `mapping` shows the one used.',
+  })
+  @IsOptional()
+  mapping?: Record<string, string> | null;
+  @Field(() => MatchOn, {
+    nullable: true,
+    description:
+      'How rows find existing records. When omitted: EXTERNAL_ID if a column maps to `externalId` and holds any, else the natural key of the kind likewise (EMAIL for contacts and leads, DOMAIN for accounts, SKU for products), else NONE (every row creates). A row whose key cell is empty creates a record. The job\'s `matchOn` says which key was used.',
+  })
+  @IsOptional()
+  matchOn?: MatchOn;
   @Field({ nullable: true, defaultValue: false, description: 'Check every row and write nothing.' }) @IsOptional() dryRun?: boolean;
   @Field({ nullable: true, defaultValue: false, description: 'Write every row or none: if any row fails, nothing is written and the job is FAILED with the row errors.' })
   @IsOptional()
