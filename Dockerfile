@@ -3,25 +3,28 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# No install scripts here: `prepare` would compile before the sources are copied (the next RUN does).
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY tsconfig.json ormconfig.ts ./
 COPY src ./src
 COPY migrations ./migrations
 COPY scripts ./scripts
 COPY test ./test
-RUN npx tsc -p tsconfig.json
+RUN npx tsc -b tsconfig.json
 
 # Run: production dependencies and the compiled code only, as a non-root user.
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=4000 HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --ignore-scripts: the code comes compiled from the build stage (and TypeScript, for `prepare`, is a dev dependency).
+RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 COPY --from=build /app/dist/ormconfig.js ./dist/ormconfig.js
-# The admin CLI (`node dist/scripts/trellis.js ...`) and the demo data its seed:demo loads.
+# The admin CLI (`npx trellis ...`) and the demo data its seed:demo loads.
 COPY --from=build /app/dist/scripts ./dist/scripts
+COPY bin ./bin
 COPY demo ./demo
 COPY schema ./schema
 USER node
