@@ -149,6 +149,10 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     }),
   );
   app.use('/intake', intakeRouter(services.intake, ds, config.intake, log));
+  // The root, opened by someone who left /graphql off the printed address: a browser goes to the
+  // explorer; anything else, there or at any unknown path, gets a JSON answer saying where the API is.
+  app.get('/', (req, res, next) => (config.explorer && req.accepts(['application/json', 'text/html']) === 'text/html' ? res.redirect(302, '/graphql') : next()));
+  app.use((req, res) => void res.status(404).json({ error: { code: 'NOT_FOUND', message: `nothing at ${req.method} ${req.path.slice(0, 200)}: GraphQL is served at /graphql` } }));
   app.use(bodyErrors);
 
   return {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -173,11 +173,15 @@ describe('analytics cross-checked against the Maven CRM dataset', () => {
   const pipeline = parse(readFileSync(join(MAVEN_DIR, 'sales_pipeline.csv')), { columns: true }) as Record<string, string>[];
   const won = pipeline.filter((p) => p.deal_stage === 'Won');
   const lost = pipeline.filter((p) => p.deal_stage === 'Lost');
+  const dataDir = mkdtempSync(join(tmpdir(), 'trellis-analytics-'));
   beforeAll(async () => {
     t = await startTestApp();
-    key = (await createDemoWorkspace(t.ds, t.services, mkdtempSync(join(tmpdir(), 'trellis-analytics-')))).apiKey;
+    key = (await createDemoWorkspace(t.ds, t.services, dataDir)).apiKey;
   }, 120_000);
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('revenue per year and per owner equals sums computed from the CSV (4,238 won deals, 10,005,534 in total)', async () => {
     expect(won).toHaveLength(4238);

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config';
@@ -14,6 +16,10 @@ import { startServerProcess, type ServerProcess } from './helpers/server-process
 const A_SECRET = 'a-secret-that-is-long-enough-0123456789';
 const DB = 'postgres://trellis@127.0.0.1:5432/trellis';
 
+// loadConfig writes a generated JWT secret into the data folder: a scratch one, removed after.
+const DATA_DIR = mkdtempSync(join(tmpdir(), 'trellis-defaults-'));
+afterAll(() => rmSync(DATA_DIR, { recursive: true, force: true }));
+
 describe('default settings', () => {
   it.each([
     ['embedded, HOST unset: loopback only', {}, '127.0.0.1'],
@@ -21,7 +27,7 @@ describe('default settings', () => {
     ['embedded, HOST set', { HOST: '0.0.0.0' }, '0.0.0.0'],
     ['DATABASE_URL, HOST set', { DATABASE_URL: DB, WORKER_DATABASE_URL: DB, JWT_SECRET: A_SECRET, HOST: '127.0.0.1' }, '127.0.0.1'],
   ])('%s', (_what, env, host) => {
-    expect(loadConfig({ TRELLIS_DATA_DIR: '/tmp/trellis-defaults-test', ...env }).host).toBe(host);
+    expect(loadConfig({ TRELLIS_DATA_DIR: DATA_DIR, ...env }).host).toBe(host);
   });
 
   it.each([
@@ -30,12 +36,12 @@ describe('default settings', () => {
     ['NODE_ENV=test', { NODE_ENV: 'test' }, false],
     ['NODE_ENV=production', { NODE_ENV: 'production', JWT_SECRET: A_SECRET }, false],
   ])('error details in answers: %s', (_what, env, expose) => {
-    const config = loadConfig({ TRELLIS_DATA_DIR: '/tmp/trellis-defaults-test', ...env });
+    const config = loadConfig({ TRELLIS_DATA_DIR: DATA_DIR, ...env });
     expect(config.exposeErrorDetails).toBe(expose);
   });
 
   it('NODE_ENV unset keeps what a laptop needs: the explorer, introspection, a generated JWT secret', () => {
-    const config = loadConfig({ TRELLIS_DATA_DIR: '/tmp/trellis-defaults-test' });
+    const config = loadConfig({ TRELLIS_DATA_DIR: DATA_DIR });
     expect([config.env, config.explorer, config.jwtSecret.length >= 32]).toEqual(['development', true, true]);
   });
 

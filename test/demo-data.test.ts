@@ -3,23 +3,28 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { MAVEN_DIR } from '../src/modules/workspaces/maven-dataset';
 import { createDemoWorkspace } from '../src/modules/workspaces/demo';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { SAMPLE_QUERY } from '../src/explorer/page';
 import { startTestApp, type TestApp } from './helpers/app';
 
 describe('the demo workspace (Maven CRM sample)', () => {
   let t: TestApp;
   let creds: Awaited<ReturnType<typeof createDemoWorkspace>>;
+  const dataDir = mkdtempSync(join(tmpdir(), 'trellis-demo-'));
   const pipeline = parse(readFileSync(join(MAVEN_DIR, 'sales_pipeline.csv')), { columns: true }) as Record<string, string>[];
   beforeAll(async () => {
     t = await startTestApp();
-    creds = await createDemoWorkspace(t.ds, t.services, mkdtempSync(join(tmpdir(), 'trellis-demo-')));
+    creds = await createDemoWorkspace(t.ds, t.services, dataDir);
   }, 120_000);
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   it('holds the dataset: 85 accounts, 7 products, 35 agents in teams under their managers, 8,800 opportunities', async () => {
     const r = await t.gql(
-      `{ accounts { totalCount } products { totalCount } opportunities { totalCount }
+      `{ accounts { totalCount } products { totalCount } opportunities { totalCount } users { totalCount }
          reps: users(filter: { role: { eq: REP } }) { totalCount } managers: users(filter: { role: { eq: MANAGER } }) { totalCount }
          teams { nodes { name manager { name } members { role } } } }`,
       {},
@@ -30,8 +35,21 @@ describe('the demo workspace (Maven CRM sample)', () => {
     expect(r.data.products.totalCount).toBe(7);
     expect(r.data.opportunities.totalCount).toBe(pipeline.length);
     expect(r.data.reps.totalCount).toBe(35);
+    // What the start banner prints: every user, the admin too (6 managers + 35 agents + 1 admin).
+    expect(creds.summary!.users).toBe(r.data.users.totalCount);
+    expect(creds.summary!.users).toBe(42);
     expect(r.data.teams.nodes.length).toBe(r.data.managers.totalCount);
     for (const team of r.data.teams.nodes) expect(team.name).toContain(team.manager.name);
+  });
+
+  it("the explorer's sample query runs on the demo data and finds open deals", async () => {
+    const r = await t.gql(SAMPLE_QUERY, {}, creds.apiKey);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.opportunities.totalCount).toBeGreaterThan(0);
+    expect(r.data.opportunities.nodes).toHaveLength(5);
+    const amounts = r.data.opportunities.nodes.map((n: { amount: { amount: string } }) => Number(n.amount.amount));
+    expect(amounts).toEqual([...amounts].sort((a, b) => b - a));
+    for (const n of r.data.opportunities.nodes) expect(n).toMatchObject({ stage: { name: expect.any(String) }, owner: { name: expect.any(String) } });
   });
 
   it('keeps the won deals exact: count and total equal the CSV', async () => {

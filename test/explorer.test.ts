@@ -2,12 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildSchema, parse, validate } from 'graphql';
 import request from 'supertest';
 import { createApp, type AppOptions } from '../src/app';
 import { loadConfig } from '../src/config';
 import { connect } from '../src/db/data-source';
 import { createLogger } from '../src/logger';
 import { createServices } from '../src/modules';
+import { SAMPLE_QUERY } from '../src/explorer/page';
 import { apiKey, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
@@ -120,6 +122,33 @@ describe('the explorer (GraphiQL at GET /graphql)', () => {
       expect((await request(off.url).get('/explorer/assets/x/graphiql.min.js')).status).toBe(404);
     });
 
+    it('GET / sends a browser to the explorer; a program, there or at any unknown path, gets JSON naming /graphql', async () => {
+      const browserRoot = await request(t.url).get('/').set('accept', HTML);
+      expect([browserRoot.status, browserRoot.headers.location]).toEqual([302, '/graphql']);
+      for (const [path, accept] of [['/', 'application/json'], ['/', '*/*'], ['/nowhere', HTML], ['/api/v1', 'application/json']]) {
+        const res = await request(t.url).get(path).set('accept', accept);
+        expect([res.status, res.headers['content-type']]).toEqual([404, expect.stringMatching(/^application\/json/)]);
+        expect(res.body).toEqual({ error: { code: 'NOT_FOUND', message: `nothing at GET ${path}: GraphQL is served at /graphql` } });
+      }
+      // With the explorer off, a browser at the root is told the same as a program.
+      const off = await startInstance(t, { EXPLORER: 'false' });
+      try {
+        const res = await request(off.url).get('/').set('accept', HTML);
+        expect([res.status, res.body.error?.code]).toEqual([404, 'NOT_FOUND']);
+      } finally {
+        await off.close();
+      }
+    });
+
+    it('starts the query editor on the sample query (a valid document for this schema)', async () => {
+      const res = await request(t.url).get('/graphql').set('accept', HTML);
+      const config = JSON.parse(/<script type="application\/json" id="trellis-explorer-config">([^<]*)<\/script>/.exec(res.text)![1]);
+      expect(config.defaultQuery).toBe(SAMPLE_QUERY);
+      // Against the committed schema (which schema.test.ts keeps equal to the code's).
+      const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema', 'schema.graphql'), 'utf8'));
+      expect(validate(schema, parse(SAMPLE_QUERY))).toEqual([]);
+    });
+
     it('starts the headers editor with the demo API key when main.ts passes it', async () => {
       const res = await request(demo.url).get('/graphql').set('accept', HTML);
       expect(res.text).toContain(`"Authorization\\": \\"Bearer ${demoKey}\\"`);
@@ -212,6 +241,20 @@ describe('the explorer (GraphiQL at GET /graphql)', () => {
       // GraphiQL logs the refused socket of the first run; nothing else may appear.
       expect(problems.filter((p) => !/4403 Forbidden/.test(p))).toEqual([]);
       await page.screenshot({ path: join(shots, 'explorer-subscription.png') });
+      await page.close();
+    }, 60_000);
+
+    inBrowser('opened at the root, shows the sample query, which runs with the demo key', async () => {
+      const made = await t.gql('mutation { createOpportunity(input: { name: "Explorer deal", amount: { amount: "5000", currency: "EUR" } }) { id } }', {}, admin.accessToken);
+      expect(made.errors).toBeUndefined();
+      const { page, problems } = await open(`${demo.url}/`);
+      expect(new URL(page.url()).pathname).toBe('/graphql');
+      expect(await getEditor(page, QUERY_EDITOR)).toBe(SAMPLE_QUERY);
+      await run(page);
+      expect(await responseShows(page, 'Explorer deal')).toBe(true);
+      const data = JSON.parse(await getEditor(page, RESPONSE)).data;
+      expect(data.opportunities.nodes[0]).toMatchObject({ name: 'Explorer deal', amount: { amount: '5000.00', currency: 'EUR' } });
+      expect(problems).toEqual([]);
       await page.close();
     }, 60_000);
 

@@ -52,6 +52,7 @@ export const BOOTSTRAP_JS = `'use strict';
     React.createElement(GraphiQL, {
       fetcher: fetcher,
       query: query || undefined,
+      defaultQuery: config.defaultQuery,
       headers: config.headers,
       defaultHeaders: config.headers,
       // Tokens and API keys stay out of localStorage.

@@ -181,5 +181,7 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
   });
   await insertMany(ctx, ACTIVITY_STORE, activities);
 
-  return { users: userId.size, teams: teamId.size, accounts: accountId.size, products: productId.size, contacts: contacts.length, opportunities: opps.length, activities: activities.length };
+  // Every user of the workspace, its admin too: the start banner prints this.
+  const users = await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM app_user WHERE workspace_id = $1 AND deleted_at IS NULL', [ctx.tx.workspaceId]);
+  return { users: users!.n, teams: teamId.size, accounts: accountId.size, products: productId.size, contacts: contacts.length, opportunities: opps.length, activities: activities.length };
 }
