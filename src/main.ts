@@ -10,6 +10,7 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { createLogger, type Logger } from './logger';
 import { createServices, type Services } from './modules';
 import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './ops/cluster';
+import { isStopping, markStopping } from './ops/lifecycle';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
 
 /**
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   let exitCode = 0;
   const shutdown = (reason: string, code = 0) => {
     exitCode = Math.max(exitCode, code);
+    markStopping();
     stopping ??= (async () => {
       log.info({ reason }, 'shutting down');
       const force = setTimeout(() => process.exit(exitCode || 1), 60_000);
@@ -91,8 +93,11 @@ async function main(): Promise<void> {
       embeddedStarting = startEmbeddedPostgres({
         dataDir: config.dataDir,
         database: 'trellis',
+        ownSession: true,
         onLog: (line) => log.debug({ postgres: line }),
         onUnexpectedExit: (how) => {
+          // Ctrl-C in a terminal signals PostgreSQL too (one process group): that exit is expected.
+          if (isStopping()) return;
           log.fatal({ dataDir: config.dataDir, how }, `the embedded PostgreSQL stopped on its own (${how}): Trellis stops too; start it again to restart both`);
           void shutdown('embedded PostgreSQL stopped', 1);
         },
@@ -111,7 +116,8 @@ async function main(): Promise<void> {
       const applied = await runMigrations(ownerUrl);
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
-    const onPoolError = (err: Error) => log.warn({ error: err.message }, 'idle database connection lost');
+    // While stopping, connections closing is expected (Ctrl-C in a terminal signals PostgreSQL too): not a warning.
+    const onPoolError = (err: Error) => (isStopping() ? log.debug : log.warn).call(log, { error: err.message }, 'idle database connection lost');
     ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
     // The workers' own pool (see BACKGROUND_ROLE): background work and the password check, never a request.
     workerDs = await connect({ url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });

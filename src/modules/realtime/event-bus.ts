@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { isStopping } from '../../ops/lifecycle';
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../logger';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
@@ -120,7 +121,7 @@ export class EventBus {
       this.read();
     });
     client.on('error', (err) => {
-      this.log.warn({ error: err.message }, 'event bus connection lost');
+      (isStopping() ? this.log.debug : this.log.warn).call(this.log, { error: err.message }, 'event bus connection lost');
       this.reconnect(client);
     });
     client.on('end', () => this.reconnect(client));
