@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { signAccessToken } from '../src/modules/auth/credentials';
 import { openStreams } from '../src/modules/realtime/live-stream';
 import { apiKey, signUp, startSecondInstance, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
@@ -212,7 +213,7 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
   describe('connections and requests', () => {
     let c: Awaited<ReturnType<typeof startSecondInstance>>;
     beforeAll(async () => {
-      c = await startSecondInstance(t, { WS_MAX_CONNECTIONS_PER_CREDENTIAL: '2', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', WS_KEEPALIVE_MS: '1000', WS_INIT_TIMEOUT_MS: '1000' });
+      c = await startSecondInstance(t, { WS_MAX_CONNECTIONS_PER_CREDENTIAL: '2', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', WS_KEEPALIVE_MS: '1000', WS_INIT_TIMEOUT_MS: '1000', MAX_RESPONSE_BYTES: '100000' });
     });
     afterAll(() => c.close());
 
@@ -320,6 +321,31 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       expect((await raw(c.url, { method: 'PUT', headers: { authorization: `Bearer ${owner.secret}` } })).status).toBe(201);
     });
 
+    it('replaces an event past MAX_RESPONSE_BYTES by a QUERY_TOO_COMPLEX result, in either mode, and goes on', async () => {
+      const FEED = 'subscription { activityFeed { activity { subject body } } }';
+      const single = sseClient(c.url, `Bearer ${admin.accessToken}`, { singleConnection: true });
+      try {
+        const before = c.services.eventBus.subscriberCount;
+        const distinct = track(sseSubscribe(c.url, `Bearer ${admin.accessToken}`, FEED));
+        const shared = track(sseSubscribe(c.url, null, FEED, {}, single));
+        await waitUntil(() => c.services.eventBus.subscriberCount >= before + 4, 5_000, 'both subscriptions');
+        const note = (subject: string, body: string) => t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject, body } }, admin.accessToken);
+        // 60 000 characters, 120 000 bytes: within the field's limit, past MAX_RESPONSE_BYTES (100 000) here.
+        expect((await note('Too large', 'é'.repeat(60_000))).errors).toBeUndefined();
+        expect((await note('Small', 'fine')).errors).toBeUndefined();
+        for (const s of [distinct, shared]) {
+          await s.waitFor(2);
+          expect(s.results[0].errors?.map((e: any) => e.extensions.code)).toEqual(['QUERY_TOO_COMPLEX']);
+          expect(s.results[0].errors![0].message).toMatch(/MAX_RESPONSE_BYTES/);
+          expect(s.results[1].data.activityFeed.activity.subject).toBe('Small');
+        }
+        distinct.close();
+        shared.close();
+      } finally {
+        single.dispose();
+      }
+    });
+
     it('sends a keep-alive comment every WS_KEEPALIVE_MS on an idle stream', async () => {
       const control = new AbortController();
       const res = await fetch(sseUrl(c.url), {
@@ -366,6 +392,11 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
         expect({ what, status: r.status, codes: codesOf(r.body) }).toEqual({ what, status, codes: [code] });
         expect(r.text).not.toMatch(/stack|\bat .*\.js:\d+/);
       }
+      // An operationName the document does not have: refused in the stream, as the protocol has it.
+      const unnamed = await raw(c.url, { method: 'POST', headers: { ...events, ...json }, body: JSON.stringify({ query: 'subscription A { recordChanged { id } }', operationName: 'B' }) });
+      expect(unnamed.status).toBe(200);
+      expect(unnamed.text).toMatch(/^event: next\ndata: .*"code":"BAD_REQUEST"/m);
+      expect(unnamed.text).toMatch(/^event: complete$/m);
       // A document that does not parse or validate: an event with its code, as the protocol has it.
       for (const [query, code] of [['subscription {', 'GRAPHQL_PARSE_FAILED'], ['subscription { nothingHere }', 'GRAPHQL_VALIDATION_FAILED']]) {
         const s = track(sseSubscribe(c.url, `Bearer ${admin.accessToken}`, query));
@@ -377,5 +408,54 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       await s.waitFor(1);
       s.close();
     });
+  });
+  describe('a client that stops reading', () => {
+    let slow: Awaited<ReturnType<typeof startSecondInstance>>;
+    beforeAll(async () => {
+      slow = await startSecondInstance(t, { SUBSCRIPTION_MAX_QUEUE: '10', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' });
+    });
+    afterAll(() => slow.close());
+
+    // As over WebSocket (test/websocket-backpressure.test.ts): what is not read is not held without end.
+    it('is held back once a megabyte is unsent, then cut off with RATE_LIMITED (SUBSCRIBER_TOO_SLOW) past SUBSCRIPTION_MAX_QUEUE', async () => {
+      const before = slow.services.eventBus.subscriberCount;
+      const body = JSON.stringify({ query: 'subscription { activityFeed { action activity { subject body } } }' });
+      let text = '';
+      const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+        const req = httpRequest(sseUrl(slow.url), { method: 'POST', headers: { authorization: `Bearer ${admin.accessToken}`, accept: 'text/event-stream', 'content-type': 'application/json' } }, resolve);
+        req.once('error', reject);
+        req.end(body);
+      });
+      expect(response.statusCode).toBe(200);
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      await waitUntil(() => slow.services.eventBus.subscriberCount >= before + 2, 5_000, 'the subscription');
+      const create = (n: number) =>
+        t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject: `Note ${n}`, body: `${n} `.padEnd(100_000, 'x') } }, admin.accessToken);
+      const events = () =>
+        text
+          .split('\n\n')
+          .filter((m) => m.startsWith('event: next\ndata: '))
+          .map((m) => JSON.parse(m.slice('event: next\ndata: '.length)));
+      await create(0);
+      await waitUntil(() => events().length === 1, 10_000, 'the first event');
+      // The client stops reading its socket.
+      response.pause();
+      const EVENTS = 200; // 20 MB: more than the socket buffers, the megabyte and the queue of 10 together
+      for (let n = 1; n <= EVENTS; n++) expect((await create(n)).errors).toBeUndefined();
+      // Reading again: what was sent, then the cut-off, then the end of the stream.
+      let ended = false;
+      response.once('end', () => (ended = true));
+      response.resume();
+      await waitUntil(() => ended, 20_000, 'the end of the stream');
+      const results = events();
+      const delivered = results.filter((r) => r.data).map((r) => r.data.activityFeed.activity.subject);
+      expect(delivered.length).toBeLessThan(EVENTS);
+      // In order and without a gap up to the cut-off.
+      expect(delivered).toEqual(delivered.map((_: string, i: number) => `Note ${i}`));
+      expect(results[results.length - 1].errors[0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'SUBSCRIBER_TOO_SLOW' });
+      expect(text).toMatch(/event: complete\ndata:\s*\n\n$/);
+      await waitUntil(() => slow.services.eventBus.subscriberCount === before, 5_000, 'the stream to let go of its listeners');
+    }, 90_000);
   });
 });

@@ -119,7 +119,7 @@ export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
     validate: (() => []) as unknown as typeof validate,
     // Never reached (onSubscribe refuses other operations); kept closed all the same.
     execute: () => ({ errors: [new GraphQLError(ONLY_SUBSCRIPTIONS.refusal, { extensions: { code: 'BAD_REQUEST' } })] }),
-    subscribe: (args) => subscribeShared(args) as ReturnType<typeof subscribeShared>,
+    subscribe: (args) => subscribeShared(args),
     // The credential was checked before the handler (handle); this is the reservation token, or null: distinct mode.
     authenticate: (req) => req.context.token,
     onSubscribe: async (req, params) => {
@@ -269,7 +269,7 @@ export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
       if (!stream.res) void freeReservation(stream.token);
     }
     void stream.events?.return(undefined).catch(() => undefined);
-    log.debug({ transport: 'sse', workspaceId: stream.viewer.workspaceId, apiKeyId: stream.viewer.apiKeyId ?? undefined, userId: stream.viewer.userId ?? undefined, durationMs: Date.now() - stream.openedAt }, 'sse stream closed');
+    log.info({ transport: 'sse', mode: stream.token ? 'single' : 'distinct', workspaceId: stream.viewer.workspaceId, apiKeyId: stream.viewer.apiKeyId ?? undefined, userId: stream.viewer.userId ?? undefined, durationMs: Date.now() - stream.openedAt }, 'sse stream closed');
   }
 
   /**
@@ -360,6 +360,9 @@ export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
    * reservation token), its credential, the connection limit, then graphql-sse.
    */
   async function handle(req: Request, res: Response): Promise<void> {
+    // A client that leaves while its credential is checked must not leave a stream behind.
+    let gone = false;
+    res.once('close', () => (gone = true));
     const wantsEvents = /\btext\/event-stream\b/i.test(headerOf(req, 'accept') ?? '');
     const token = headerOf(req, TOKEN_HEADER) || (typeof req.query.token === 'string' ? req.query.token : '') || null;
     const method = req.method;
@@ -389,6 +392,7 @@ export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
       return refuse(res, 503, 'SERVICE_UNAVAILABLE', unavailable.message, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
     }
     await auth.tx?.rollback().catch(() => undefined);
+    if (gone) return;
     if (!auth.viewer) return refuse(res, 401, 'UNAUTHENTICATED', auth.error?.message ?? 'Invalid credentials', { 'www-authenticate': 'Bearer error="invalid_token"' });
     const viewer = auth.viewer;
     const state: RequestState = { stream: null, token, single: !!token, viewer, clientAddress: req.ip ?? null };
