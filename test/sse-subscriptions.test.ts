@@ -223,6 +223,8 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       const streamsBefore = openStreams();
       const s1 = await subscribed(c, key.secret, RECORD_CHANGED);
       const s2 = await subscribed(c, key.secret, RECORD_CHANGED);
+      // /metrics counts them.
+      expect((await (await fetch(`${c.url}/metrics`)).text()).split('\n')).toContain('trellis_sse_streams 2');
       const s3 = track(sseSubscribe(c.url, `Bearer ${key.secret}`, RECORD_CHANGED));
       await s3.ended();
       expect({ status: s3.failure?.refusal?.status, codes: codesOf(s3.failure?.refusal?.body) }).toEqual({ status: 429, codes: ['RATE_LIMITED'] });

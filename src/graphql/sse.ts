@@ -382,15 +382,8 @@ export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
     if (!header) {
       return refuse(res, 401, 'UNAUTHENTICATED', 'Authentication required: send Authorization: Bearer <access token or API key>', { 'www-authenticate': 'Bearer' });
     }
-    let auth: Authentication;
-    try {
-      auth = await authenticate(ds, config.jwtSecret, header);
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
-      log.warn({ error: (err as Error).message }, 'database unavailable (sse)');
-      const unavailable = unavailableAnswer();
-      return refuse(res, 503, 'SERVICE_UNAVAILABLE', unavailable.message, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
-    }
+    // The database out here is answered 503 SERVICE_UNAVAILABLE (see the router below).
+    const auth = await authenticate(ds, config.jwtSecret, header);
     await auth.tx?.rollback().catch(() => undefined);
     if (gone) return;
     if (!auth.viewer) return refuse(res, 401, 'UNAUTHENTICATED', auth.error?.message ?? 'Invalid credentials', { 'www-authenticate': 'Bearer error="invalid_token"' });
@@ -440,13 +433,20 @@ export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
 
   const router: Router = express.Router();
   router.use(express.json({ limit: config.limits.bodyBytes }));
-  router.use((req, res, next) => {
+  router.use((req, res) => {
     handle(req, res).catch((err: unknown) => {
+      if (res.headersSent) {
+        log.error({ err }, 'sse request failed');
+        return void res.destroy();
+      }
+      // The database out (checking credentials, charging the cost, committing): retryable, as over HTTP.
+      if (isDatabaseUnavailable(err)) {
+        log.warn({ error: (err as Error).message }, 'database unavailable (sse)');
+        return refuse(res, 503, 'SERVICE_UNAVAILABLE', unavailableAnswer().message, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_SECONDS) });
+      }
       log.error({ err }, 'sse request failed');
-      if (res.headersSent) return void res.destroy();
       // Nothing of the failure reaches the client: its code, no message, no stack.
       refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
-      void next;
     });
   });
 
