@@ -18,6 +18,8 @@ import { costKey } from './graphql/cost-limiter';
 import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
 import { compiledExecution } from './graphql/compiled-execution';
 import { buildSchema } from './graphql/schema';
+import { attachSse, SSE_PATH } from './graphql/sse';
+import { CredentialConnections } from './graphql/transport-shared';
 import { attachWebSocket } from './graphql/ws';
 import { explorerRouter, type ExplorerOptions } from './explorer';
 import { selectsSecret } from './graphql/secret-fields';
@@ -59,7 +61,11 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   // req.ip (on a view of that request), so that TRUST_PROXY applies to it exactly as to HTTP.
   const clientAddress = (req: IncomingMessage): string | null =>
     (Object.create(app.request, { headers: { value: req.headers }, socket: { value: req.socket } }) as express.Request).ip ?? null;
-  const ws = attachWebSocket(server, schema, { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter, clientAddress });
+  // WebSockets and SSE streams count together against WS_MAX_CONNECTIONS_PER_CREDENTIAL.
+  const connections = new CredentialConnections(config.ws.maxConnectionsPerCredential);
+  const live = { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter, connections };
+  const ws = attachWebSocket(server, schema, { ...live, clientAddress });
+  const sse = attachSse(schema, live);
   let shuttingDown = false;
 
   const apollo = new ApolloServer<RequestContext>({
@@ -85,7 +91,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       requestPlugin(schema, config, log, services),
-      { async serverWillStart() { return { async drainServer() { await ws.close(); } }; } },
+      { async serverWillStart() { return { async drainServer() { await Promise.all([ws.close(), sse.close()]); } }; } },
     ],
   });
   await apollo.start();
@@ -98,7 +104,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     if (!db.ok) return void res.status(503).json({ status: 'database unreachable', error: config.exposeErrorDetails ? db.error : undefined });
     res.json({ status: 'ok' });
   });
-  services.metrics.watch(ds, services.workerDs, { connections: () => ws.connections, subscriptions: openStreams });
+  services.metrics.watch(ds, services.workerDs, { connections: () => ws.connections, sseStreams: () => sse.streams, subscriptions: openStreams });
   // Prometheus scrapes this; it says nothing about any workspace (counts only). Put it behind the
   // network's own access control in production, as usual for /metrics.
   app.get('/metrics', async (_req, res) => {
@@ -127,6 +133,8 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     res.json({ status: 'ready' });
   });
 
+  // Subscriptions over Server-Sent Events (graphql-sse), under /graphql: before the explorer and Apollo, which would take its requests.
+  app.use(SSE_PATH, sse.router);
   // Before Apollo: it answers browsers (GET asking for HTML) and passes everything else on.
   if (config.explorer) app.use(explorerRouter(options.explorer));
   app.use(
@@ -192,7 +200,7 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
       return {
         async didResolveOperation({ document, request, operationName, operation, contextValue }) {
           if (operation?.operation === 'subscription') {
-            throw new GraphQLError('Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there', {
+            throw new GraphQLError(`Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there, or subscribe over Server-Sent Events at ${SSE_PATH} (the graphql-sse protocol)`, {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }

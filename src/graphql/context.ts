@@ -34,7 +34,7 @@ export class RequestContext {
   clientAddress: string | null = null;
   /** What this request was charged against its rate limit (reported in `extensions.cost`). */
   cost?: CostReport;
-  /** For subscriptions (set by the WebSocket layer): this server instance's event sources. */
+  /** For subscriptions (set by the WebSocket and SSE layers): this server instance's event sources. */
   realtime?: RealtimeService;
   /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */
   idempotent?: IdempotentRequest;

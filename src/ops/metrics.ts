@@ -9,6 +9,8 @@ const MAX_OPERATIONS = 200;
 export interface LiveCounts {
   /** Open, authenticated WebSocket connections. */
   connections(): number;
+  /** Open, authenticated SSE event streams (and reservations of single connection mode). */
+  sseStreams(): number;
   /** Subscriptions being served. */
   subscriptions(): number;
 }
@@ -77,6 +79,7 @@ export class Metrics {
       },
     });
     new Gauge({ name: 'trellis_websocket_connections', help: 'Open, authenticated WebSocket connections.', registers: [this.registry], collect() { this.set(live.connections()); } });
+    new Gauge({ name: 'trellis_sse_streams', help: 'Open, authenticated Server-Sent Events streams (and single connection reservations).', registers: [this.registry], collect() { this.set(live.sseStreams()); } });
     new Gauge({ name: 'trellis_subscriptions_open', help: 'Subscriptions being served.', registers: [this.registry], collect() { this.set(live.subscriptions()); } });
   }
 

@@ -11,9 +11,9 @@ import { ActivityFeedItem } from './realtime.types';
 
 type SubscribeData = { context: RequestContext; args: Record<string, unknown> };
 
-/** The server instance's realtime service, which the WebSocket layer puts in each subscription's context. */
+/** The server instance's realtime service, which the WebSocket and SSE layers put in each subscription's context. */
 function realtime(context: RequestContext): RealtimeService {
-  if (!context.realtime) throw new Error('subscriptions are served over WebSocket only');
+  if (!context.realtime) throw new Error('subscriptions are served over WebSocket and SSE only');
   return context.realtime;
 }
 
@@ -24,7 +24,7 @@ function deliver<T>(payload: T | Error): T {
 }
 
 /**
- * The subscriptions (graphql-ws, on /graphql). Each source is built by the RealtimeService for the
+ * The subscriptions (graphql-ws on /graphql, graphql-sse on /graphql/stream). Each source is built by the RealtimeService for the
  * subscriber's workspace and permissions; every event is then resolved with a fresh transaction and
  * fresh loaders (perEvent).
  */
