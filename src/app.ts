@@ -22,7 +22,7 @@ import { explorerRouter, type ExplorerOptions } from './explorer';
 import { selectsSecret } from './graphql/secret-fields';
 import type { Logger } from './logger';
 import { authenticate } from './modules/auth/authenticate';
-import { createResolverContainer, type Services } from './modules';
+import { createResolverContainer, RESOLVERS, type Services } from './modules';
 import { intakeRouter } from './modules/intake/intake.routes';
 import { openStreams } from './modules/realtime/live-stream';
 
@@ -43,6 +43,7 @@ export interface AppOptions {
 
 export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services, options: AppOptions = {}): Promise<App> {
   const schema = buildSchema(createResolverContainer(services));
+  services.nodes.assertCovers(schema, RESOLVERS);
   const app = express();
   app.disable('x-powered-by');
   // Express hashes every body it sends for an ETag; GraphQL answers are POSTed and never revalidated, and a 300 KB page hashed per request is wasted work.
