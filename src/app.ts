@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
@@ -25,7 +26,7 @@ import { explorerRouter, type ExplorerOptions } from './explorer';
 import { selectsSecret } from './graphql/secret-fields';
 import type { Logger } from './logger';
 import { authenticate } from './modules/auth/authenticate';
-import { createResolverContainer, type Services } from './modules';
+import { createResolverContainer, RESOLVERS, type Services } from './modules';
 import { intakeRouter } from './modules/intake/intake.routes';
 import { openStreams } from './modules/realtime/live-stream';
 
@@ -46,6 +47,7 @@ export interface AppOptions {
 
 export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services, options: AppOptions = {}): Promise<App> {
   const schema = buildSchema(createResolverContainer(services));
+  services.nodes.assertCovers(schema, RESOLVERS);
   const app = express();
   app.disable('x-powered-by');
   // Express hashes every body it sends for an ETag; GraphQL answers are POSTed and never revalidated, and a 300 KB page hashed per request is wasted work.
@@ -77,6 +79,23 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     hideSchemaDetailsFromClientErrors: config.env === 'production',
     includeStacktraceInErrorResponses: false,
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries (Apollo's APQ): a client sends a document's sha256 instead of the
+    // document, and the document once when this instance does not know the hash yet. The cache holds
+    // documents, never data, and is shared by every workspace: a document is only text (values belong
+    // in variables), and whoever sends its hash runs it with their own credentials, under every check
+    // a full request gets (validation, cost, depth, rate limit). A document is kept only once it has
+    // parsed, validated and passed the cost check (Apollo stores it after didResolveOperation), so a
+    // document refused once is never runnable by hash. Anyone may register one, credentials or not
+    // (signUp and logIn are sent that way too), and a document's hash tells whoever sends it whether
+    // someone sent that exact text: documents with literal values should pass them as variables.
+    // Bounded (least recently used dropped) so registrations cost at most that memory; no TTL: a
+    // dropped hash costs its client one round trip (PERSISTED_QUERY_NOT_FOUND, then the document).
+    // Per instance: behind a load balancer each instance learns a hash on its own, the same way.
+    persistedQueries: config.persistedQueriesCacheBytes > 0 ? { cache: new InMemoryLRUCache<string>({ maxSize: config.persistedQueriesCacheBytes }), ttl: null } : false,
+    // GET requests (queries only: Apollo answers a mutation over GET 405) must not be simple CORS
+    // requests: they need a non-simple content-type (Apollo Client sends application/json) or an
+    // `apollo-require-preflight` / `x-apollo-operation-name` header, else 400 BAD_REQUEST.
+    csrfPrevention: true,
     parseOptions: { maxTokens: config.limits.tokens },
     validationRules: limitRules(config.limits),
     formatError: (formatted, error) =>
@@ -139,6 +158,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   if (config.explorer) app.use(explorerRouter(options.explorer));
   app.use(
     '/graphql',
+    noStore,
     capResponses(config.limits.responseBytes),
     express.json({ limit: config.limits.bodyBytes }),
     expressMiddleware(apollo, {
@@ -198,14 +218,15 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
       const started = process.hrtime.bigint();
       let replay: FormattedExecutionResult | undefined;
       return {
-        async didResolveOperation({ document, request, operationName, operation, contextValue }) {
+        async didResolveOperation({ document, source, request, operationName, operation, contextValue }) {
           if (operation?.operation === 'subscription') {
             throw new GraphQLError(`Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there, or subscribe over Server-Sent Events at ${SSE_PATH} (the graphql-sse protocol)`, {
               extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
             });
           }
           assertNoNul(request.variables ?? {});
-          assertNoNul(request.query ?? '', 'query');
+          // `source` is the document's text also when only its hash was sent (a persisted query).
+          assertNoNul(source, 'query');
           const cost = queryCost(schema, document, request.variables ?? {}, operationName, config.limits.cost);
           assertCost(cost, config.limits.cost);
           // Charged to the caller's bucket before anything runs; signing up and in have limits of their own.
@@ -213,7 +234,8 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
           // A mutation sent with an Idempotency-Key runs once; a retry gets the stored response.
           const key = request.http?.headers.get('idempotency-key');
           if (key && operation?.operation === 'mutation' && contextValue.viewer && contextValue.tx) {
-            const body = { query: request.query, variables: request.variables ?? {}, operationName: request.operationName ?? null };
+            // The document's text, however it came (a retry by hash is the same request as the first with the text).
+            const body = { query: source, variables: request.variables ?? {}, operationName: request.operationName ?? null };
             const claim = await services.idempotency.claim(contextValue.tx, contextValue.viewer, key, body, selectsSecret(schema, document));
             if (claim.kind === 'first') contextValue.idempotent = claim.request;
             else replay = claim.response;
@@ -291,6 +313,17 @@ function capResponses(maxBytes: number): RequestHandler {
     next();
   };
 }
+
+/**
+ * No cache keeps a GraphQL answer: each is one credential's view of one workspace's data, now. POST
+ * answers are not cached anyway; GET answers (a persisted query sent by hash) would be, heuristically,
+ * by a browser or a shared proxy, and a proxy would hand one user's answer to another. The explorer's
+ * page (GET asking for HTML, answered before this) sets the same itself.
+ */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('cache-control', 'no-store');
+  next();
+};
 
 /** Body-parser failures (too large, malformed JSON) answered in GraphQL's shape, without a stack. */
 const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {

@@ -34,6 +34,8 @@ const EnvSchema = z.object({
   MAX_BODY_BYTES: int(1_000_000, 1000, 100_000_000),
   MAX_ROWS_PER_REQUEST: int(100_000, 1000, 10_000_000),
   MAX_RESPONSE_BYTES: int(20_000_000, 100_000, 1_000_000_000),
+  // Automatic persisted queries: the documents clients registered by hash, per instance (0: none).
+  PERSISTED_QUERIES_CACHE_BYTES: int(10_000_000, 0, 1_000_000_000),
   // Multi-tenant limits: what one workspace may take of an instance's shared capacity.
   STATEMENT_TIMEOUT_MS: int(15_000, 100, 3_600_000),
   WORKER_STATEMENT_TIMEOUT_MS: int(300_000, 1000, 86_400_000),
@@ -124,6 +126,11 @@ export interface Config {
     /** The largest response body sent (HTTP) or message (WebSocket); larger answers are refused. */
     readonly responseBytes: number;
   };
+  /**
+   * Automatic persisted queries: how much query text (in characters, bytes for ASCII documents) this
+   * instance keeps by hash, least recently used dropped first; 0 turns them off (PERSISTED_QUERY_NOT_SUPPORTED).
+   */
+  readonly persistedQueriesCacheBytes: number;
   readonly tenancy: {
     /** Each statement of a request stops after this long (QUERY_TIMEOUT): the request pool's statement_timeout. */
     readonly statementTimeoutMs: number;
@@ -273,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rowsPerRequest: e.MAX_ROWS_PER_REQUEST,
       responseBytes: e.MAX_RESPONSE_BYTES,
     }),
+    persistedQueriesCacheBytes: e.PERSISTED_QUERIES_CACHE_BYTES,
     tenancy: Object.freeze({
       statementTimeoutMs: e.STATEMENT_TIMEOUT_MS,
       workerStatementTimeoutMs: e.WORKER_STATEMENT_TIMEOUT_MS,

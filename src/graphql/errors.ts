@@ -58,6 +58,9 @@ export const serviceUnavailable = () =>
 // Codes Apollo gives to errors it raises itself before execution; they pass through unchanged.
 const APOLLO_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
 
+// Apollo's refusals of a malformed persisted query (APQ), raised with an HTTP status but no code.
+const APQ_PROTOCOL_ERRORS = new Set(['provided sha does not match query', 'Unsupported persisted query version']);
+
 const GRAPHQL_JS_INPUT_ERROR = /^(Argument "[^"]+" (of (required|non-null) type|has invalid value)|Too many errors processing variables)/;
 
 export interface FormatOptions {
@@ -97,6 +100,9 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
     return { ...base, message: original.message, extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } };
   }
   const code = formatted.extensions?.code;
+  if (original instanceof GraphQLError && !original.originalError && APQ_PROTOCOL_ERRORS.has(original.message)) {
+    return { ...base, extensions: { code: 'BAD_REQUEST' } };
+  }
   if (typeof code === 'string' && (APOLLO_CODES.has(code) || code === ErrorCode.QUERY_TOO_COMPLEX)) {
     return { ...base, extensions: { code } };
   }

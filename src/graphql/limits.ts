@@ -66,6 +66,12 @@ export function limitRules(limits: Config['limits']): ValidationRule[] {
 export const LIST_CAP = 'listCap';
 
 /**
+ * The extension naming the list argument a list field returns one item per (`nodes(ids)`: one per
+ * id): the field costs as many items as that argument holds (at most its cap), not its cap.
+ */
+export const LIST_SIZE_ARG = 'listSizeArg';
+
+/**
  * Lists that are values inside their parent's row or result (an event's changed fields, a rule's
  * actions, amounts per currency, a batch's per-input results), not rows read for it: their length
  * is bounded by the parent they are part of, which the parent's own price and the response byte cap
@@ -90,6 +96,14 @@ export function listCap(parent: string, field: GraphQLField<unknown, unknown>): 
   return typeof declared === 'number' ? declared : MAX_CHILDREN;
 }
 
+/** How many items a list field of objects is priced at: its cap, or fewer when an argument says how many (LIST_SIZE_ARG). */
+function listSize(parent: string, field: GraphQLField<unknown, unknown>, args: Record<string, unknown>): number {
+  const cap = listCap(parent, field);
+  const sizeArg = field.extensions?.[LIST_SIZE_ARG];
+  const given = typeof sizeArg === 'string' ? args[sizeArg] : undefined;
+  return Array.isArray(given) ? Math.max(1, Math.min(given.length, cap)) : cap;
+}
+
 /**
  * What each node of a filter argument costs (an operator, a list value, an and/or item, a relation):
  * a node can be a subquery per row, and coercing and checking a large input is work before any SQL.
@@ -110,7 +124,7 @@ const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field, 
   if (size !== undefined) return 1 + filter + Math.max(1, childComplexity) * Math.max(size, 1);
   const nullable = getNullableType(field.type);
   if (nullable.toString().endsWith('Connection')) return 1 + filter + Math.max(1, childComplexity) * DEFAULT_PAGE_SIZE;
-  if (isListType(nullable) && !isLeafType(getNamedType(nullable))) return 1 + filter + Math.max(1, childComplexity) * listCap(type.name, field);
+  if (isListType(nullable) && !isLeafType(getNamedType(nullable))) return 1 + filter + Math.max(1, childComplexity) * listSize(type.name, field, args);
   return filter ? 1 + filter + childComplexity : undefined;
 };
 

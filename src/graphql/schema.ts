@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync, type ContainerType } from 'type-graphql';
+import { type GraphQLSchema, isInterfaceType, lexicographicSortSchema, printSchema } from 'graphql';
+import { buildSchemaSync, type ContainerType, getMetadataStorage } from 'type-graphql';
 import { RESOLVERS } from '../modules';
 import { authChecker } from './auth-checker';
 import { callFieldResolversDirectly } from './direct-resolvers';
@@ -19,7 +19,22 @@ export function buildSchema(container?: ContainerType): GraphQLSchema {
     pubSub: NO_TOPICS,
   });
   if (container) callFieldResolversDirectly(schema, container);
+  resolveNodesByClass(schema);
   return schema;
+}
+
+/**
+ * `Node`'s concrete type, read from the record's class, synchronously. type-graphql's default looks
+ * only at the types that name Node in their own `implements` (the records implement it through
+ * Record), and it wraps a resolveType of ours in an async function, which graphql-jit does not await
+ * (compiled execution would fail on every `node`). Every value `node` returns is an entity instance.
+ */
+function resolveNodesByClass(schema: GraphQLSchema): void {
+  const node = schema.getType('Node');
+  if (!isInterfaceType(node)) return;
+  const possible = new Set(schema.getPossibleTypes(node).map((t) => t.name));
+  const names = new Map(getMetadataStorage().objectTypes.filter((t) => possible.has(t.name)).map((t) => [t.target, t.name]));
+  node.resolveType = (value) => names.get((value as object | null)?.constructor as Function);
 }
 
 const NO_TOPICS = {

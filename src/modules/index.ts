@@ -44,6 +44,9 @@ import { UserService } from './users/user.service';
 import { WorkspaceService } from './workspaces/workspace.service';
 import { NotificationResolver } from './notifications/notification.resolver';
 import { NotificationService } from './notifications/notification.service';
+import { nodeKinds } from './nodes/node-kinds';
+import { NodeResolver } from './nodes/node.resolver';
+import { NodeService } from './nodes/node.service';
 import { EventBus } from './realtime/event-bus';
 import { RealtimeResolver } from './realtime/realtime.resolver';
 import { RealtimeService } from './realtime/realtime.service';
@@ -80,6 +83,7 @@ export const RESOLVERS = [
   OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
   CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
   NotificationResolver, RealtimeResolver, WebhookResolver, AutomationResolver, IntakeResolver, AnalyticsResolver, WorkspaceResolver,
+  NodeResolver,
 ] as const;
 
 /**
@@ -160,11 +164,12 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const activityFunnel = new ActivityFunnelService(dealAnalytics);
   const rollupCompactor = new RollupCompactor(workerDs, log);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
+  const nodes = new NodeService(nodeKinds({ activities, apiKeys, automationRules: automation.rules, customFields, imports, lineItems, notifications, webhookEndpoints, webhookDeliveries }));
   return {
     workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
     leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
     recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, rollupCompactor, metrics, costLimiter,
-    workerDs,
+    nodes, workerDs,
   };
 }
 export type Services = ReturnType<typeof createServices>;
@@ -199,6 +204,7 @@ export function createResolverContainer(s: Services) {
     [IntakeResolver, new IntakeResolver(s.workspaces)],
     [AnalyticsResolver, new AnalyticsResolver(s.dealAnalytics, s.activityFunnel)],
     [WorkspaceResolver, new WorkspaceResolver(s.workspaces)],
+    [NodeResolver, new NodeResolver(s.nodes)],
   ]);
   return {
     get(cls: unknown) {

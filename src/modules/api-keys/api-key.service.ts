@@ -5,7 +5,7 @@ import { badField, notFound } from '../../graphql/errors';
 import type { ApiKeyCache } from '../auth/api-key-cache';
 import { newApiKeySecret, sha256 } from '../auth/credentials';
 import { requireAdmin } from '../auth/viewer';
-import { insertRecord, lockRecord, updateRecord, type StoreSpec } from '../common/record-store';
+import { getById, insertRecord, lockRecord, updateRecord, type StoreSpec } from '../common/record-store';
 import { ApiKey } from './api-key.entity';
 import type { CreateApiKeyInput } from './api-key.types';
 
@@ -26,6 +26,12 @@ export class ApiKeyService {
     requireAdmin(ctx.viewer);
     const rows = await ctx.tx.query('SELECT * FROM api_key WHERE workspace_id = $1 ORDER BY created_at DESC, id', [ctx.tx.workspaceId]);
     return rows.map(rowMapper(ctx.tx.dataSource, ApiKey));
+  }
+
+  /** One key of the workspace, revoked ones included, as `apiKeys` lists them (ADMIN only). */
+  async get(ctx: ServiceContext, id: string): Promise<ApiKey> {
+    requireAdmin(ctx.viewer);
+    return getById(ctx, 'api_key', ApiKey, 'API key', id);
   }
 
   async create(ctx: ServiceContext, input: CreateApiKeyInput): Promise<{ apiKey: ApiKey; secret: string }> {

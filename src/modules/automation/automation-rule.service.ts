@@ -11,10 +11,11 @@ import { requireAdmin } from '../auth/viewer';
 import { FILTERABLE, type RecordFilterService, referencedCustomFields } from '../common/record-filter';
 import type { NotificationService } from '../notifications/notification.service';
 import { checkPatterns } from '../events/event-patterns';
-import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
+import { getAdminRecord, getById, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
 import type { ActionHandler, CheckEnv, RecordAccess } from './actions/action';
 import { type ActionType, AutomationRule, type AutomationTrigger, TriggerType } from './automation-rule.entity';
 import { AutomationRun } from './automation-run.entity';
+import { SentEmail } from './sent-email.entity';
 import type { AutomationRuleInput, AutomationTestResult, AutomationTriggerInput, UpdateAutomationRuleInput } from './automation.types';
 import { type RuleRunner, ruleEntity } from './rule-runner';
 
@@ -131,6 +132,18 @@ export class AutomationRuleService {
       if (!matched.has(record.id)) return { conditionsMet: false, actions: [] };
     }
     return { conditionsMet: true, actions: await this.runner.plan(ctx, rule, record) };
+  }
+
+  /** One run, as `automationRuns` lists it (ADMIN only). */
+  run(ctx: ServiceContext, id: string): Promise<AutomationRun> {
+    requireAdmin(ctx.viewer);
+    return getById(ctx, 'automation_run', AutomationRun, 'Automation run', id);
+  }
+
+  /** One email of the sent-mail log, as `sentEmails` lists it (ADMIN only). */
+  sentEmail(ctx: ServiceContext, id: string): Promise<SentEmail> {
+    requireAdmin(ctx.viewer);
+    return getById(ctx, 'sent_email', SentEmail, 'Sent email', id);
   }
 
   async runs(ctx: ServiceContext, args: { ruleId?: string | null; first?: number | null; after?: string | null }): Promise<ConnectionBase<AutomationRun>> {

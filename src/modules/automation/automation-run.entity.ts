@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Node } from '../common/node';
 import { JSONScalar } from '../../graphql/scalars';
 import { ActionType, TriggerType } from './automation-rule.entity';
 
@@ -32,7 +33,7 @@ export class ActionResult {
   @Field(() => JSONScalar, { nullable: true, description: 'Details: the task, the email, the chosen owner, ...' }) details: Record<string, unknown> | null;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'One run of a rule: what started it, on which record, and what each action did.' })
+@ObjectType({ implements: Node, simpleResolvers: true, description: 'One run of a rule: what started it, on which record, and what each action did.' })
 @Entity('automation_run')
 export class AutomationRun {
   @Field(() => ID, { description: 'The run id.' }) @PrimaryColumn('uuid') id: string;

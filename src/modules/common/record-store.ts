@@ -153,6 +153,18 @@ export async function listAdminRecords<T extends ObjectLiteral>(ctx: ServiceCont
   return rows.map(rowMapper(ctx.tx.dataSource, spec.entity));
 }
 
+/**
+ * One record of a table by id (deleted ones included), mapped to its entity: NOT_FOUND (as `label`)
+ * for a malformed id, another workspace's, or none. `where` narrows it further (e.g. `user_id = $3`,
+ * with `params` from $3 on).
+ */
+export async function getById<T extends ObjectLiteral>(ctx: ServiceContext, table: string, entity: new () => T, label: string, id: string, where = 'TRUE', params: unknown[] = []): Promise<T> {
+  if (!isUuid(id)) throw notFound(label);
+  const row = await ctx.tx.one(`SELECT * FROM ${table} WHERE workspace_id = $1 AND id = $2 AND ${where}`, [ctx.tx.workspaceId, id, ...params]);
+  if (!row) throw notFound(label);
+  return rowMapper(ctx.tx.dataSource, entity)(row);
+}
+
 /** One live record of a kind only ADMIN users manage: FORBIDDEN for anyone else, NOT_FOUND for a malformed, unknown or deleted id. */
 export async function getAdminRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, id: string): Promise<T> {
   requireAdmin(ctx.viewer);

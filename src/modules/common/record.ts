@@ -1,11 +1,12 @@
 import { Field, ID, Int, InterfaceType } from 'type-graphql';
 import { Column, CreateDateColumn, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { Node } from './node';
 
 /**
  * What every tenant record has (type-graphql copies the fields into each subclass's type). The database key is (workspace_id, id) so that a table can be
- * distributed by tenant; `id` alone is a UUID and unique in practice.
+ * distributed by tenant; `id` alone is a UUID and unique in practice. Every record is a Node (`node(id)` fetches it again).
  */
-@InterfaceType('Record', { description: 'What every record has: id, timestamps and version.' })
+@InterfaceType('Record', { implements: Node, description: 'What every record has: id, timestamps and version.' })
 export abstract class TenantRecord {
   @Field(() => ID, { description: 'The record id (a UUID).' })
   @PrimaryColumn('uuid')

@@ -68,6 +68,13 @@ export class CustomFieldService {
     return entityType ? all.filter((d) => d.entityType === entityType) : all;
   }
 
+  /** One live custom field, as `customFieldDefinitions` lists it; a removed one is NOT_FOUND. */
+  async get(ctx: ServiceContext, id: string): Promise<CustomFieldDefinition> {
+    const found = (await this.all(ctx.tx)).find((d) => d.id === id);
+    if (!found) throw notFound('Custom field');
+    return found;
+  }
+
   /** SQL types of every custom field, by table name, for the filter compiler. */
   async sqlTypes(tx: TenantTransaction): Promise<Map<string, CustomFieldTypes>> {
     const out = new Map<string, Map<string, SqlType | 'text[]'>>();

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Node } from '../common/node';
 import { EntityType } from '../common/enums';
 import { JSONScalar } from '../../graphql/scalars';
 import { MatchOn } from '../common/batch.types';
@@ -28,7 +29,7 @@ export class ImportRowError {
   @Field({ description: 'What is wrong.' }) message: string;
 }
 
-@ObjectType({ simpleResolvers: true, description: 'A CSV import running in the background, in batches.' })
+@ObjectType({ implements: Node, simpleResolvers: true, description: 'A CSV import running in the background, in batches.' })
 @Entity('import_job')
 export class ImportJob {
   @Field(() => ID, { description: 'The job id.' }) @PrimaryColumn('uuid') id: string;

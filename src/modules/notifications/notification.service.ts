@@ -5,7 +5,7 @@ import type { ServiceContext } from '../../graphql/context';
 import { badField, forbidden } from '../../graphql/errors';
 import type { Viewer } from '../auth/viewer';
 import { diff } from '../events/event.service';
-import { insertMany, recordEvents, updateRows } from '../common/record-store';
+import { getById, insertMany, recordEvents, updateRows } from '../common/record-store';
 import { Notification } from './notification.entity';
 import { NOTIFICATION_STORE } from './notification.descriptor';
 
@@ -58,6 +58,11 @@ export class NotificationService {
       [ctx.tx.workspaceId, userId],
     );
     return rows.map(rowMapper(ctx.tx.dataSource, Notification));
+  }
+
+  /** One of the viewer's own notifications; another user's is NOT_FOUND, as if it did not exist. */
+  async get(ctx: ServiceContext, id: string): Promise<Notification> {
+    return getById(ctx, 'notification', Notification, 'Notification', id, 'user_id = $3', [inboxOf(ctx.viewer)]);
   }
 
   /** Marks the viewer's own notifications read; returns how many were unread. Other ids are ignored. */

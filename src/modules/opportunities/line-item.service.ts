@@ -2,10 +2,10 @@ import { PG_CHECK, PG_NUMERIC_OUT_OF_RANGE, pgError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { badField, notFound } from '../../graphql/errors';
-import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
+import { getById, insertRecord, lockRecord, updateRecord } from '../common/record-store';
 import { recordEvent } from '../events/event.service';
 import type { ProductService } from '../products/product.service';
-import type { LineItem, Opportunity } from './opportunity.entity';
+import { LineItem as LineItemEntity, type LineItem, type Opportunity } from './opportunity.entity';
 import { LINE_ITEM_STORE } from './opportunity.descriptor';
 import type { OpportunityService } from './opportunity.service';
 import type { AddLineItemInput, UpdateLineItemInput } from './opportunity.types';
@@ -19,6 +19,11 @@ export class LineItemService {
     private readonly opportunities: OpportunityService,
     private readonly products: ProductService,
   ) {}
+
+  /** One line of any opportunity of the workspace, as `Opportunity.lineItems` shows it. */
+  get(ctx: ServiceContext, id: string): Promise<LineItem> {
+    return getById(ctx, 'line_item', LineItemEntity, 'Line item', id);
+  }
 
   async add(ctx: ServiceContext, opportunityId: string, input: AddLineItemInput): Promise<LineItem> {
     return ctx.tx.savepoint(async () => {

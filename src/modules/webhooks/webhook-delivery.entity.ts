@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Node } from '../common/node';
 
 export enum DeliveryStatus {
   PENDING = 'PENDING',
@@ -17,7 +18,7 @@ registerEnumType(DeliveryStatus, {
 });
 
 /** One event on its way to one endpoint: the outbox row and its delivery log. */
-@ObjectType({ simpleResolvers: true, description: 'One event sent (or to be sent) to one webhook endpoint, with its attempts.' })
+@ObjectType({ implements: Node, simpleResolvers: true, description: 'One event sent (or to be sent) to one webhook endpoint, with its attempts.' })
 @Entity('webhook_delivery')
 export class WebhookDelivery {
   @Field(() => ID, { description: 'The delivery id.' }) @PrimaryColumn('uuid') id: string;

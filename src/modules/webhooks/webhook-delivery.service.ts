@@ -8,6 +8,7 @@ import { col, type EntitySpec } from '../../graphql/sql';
 import type { RecordFilterService } from '../common/record-filter';
 import type { ChangeFeedService } from '../events/change-feed.service';
 import { recordEvent } from '../events/event.service';
+import { getById } from '../common/record-store';
 import { type DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookEndpoint } from './webhook-endpoint.entity';
 import { matchesPatterns } from '../events/event-patterns';
@@ -46,6 +47,12 @@ export class WebhookDeliveryService {
         [args.endpointId ? `t.endpoint_id = ${p.add(args.endpointId)}::uuid` : 'TRUE', args.status ? `t.status = ${p.add(args.status)}` : 'TRUE'].join(' AND '),
       map: rowMapper(ctx.tx.dataSource, WebhookDelivery),
     });
+  }
+
+  /** One delivery of the log, as `webhookDeliveries` lists it (ADMIN only). */
+  async get(ctx: ServiceContext, id: string): Promise<WebhookDelivery> {
+    await this.endpoints.list(ctx); // the ADMIN check
+    return getById(ctx, 'webhook_delivery', WebhookDelivery, 'Webhook delivery', id);
   }
 
   /** Sends a delivery again, from the start of the retry schedule, whatever its status. */

@@ -40,6 +40,8 @@ export function kindsOf(pos: Position): Kind[] {
   const special = BY_FIELD[field]?.[name];
   if (special) return [special];
   if (field === 'timeline' && name === 'recordId') return RECORDS;
+  // Relay's node(id) and nodes(ids) take an id of any kind.
+  if ((field === 'node' && name === 'id') || (field === 'nodes' && name === 'ids')) return RECORDS;
   if (name === 'id' || name === 'ids') {
     // A list's filter on `id` names the list's entity; a field's own id, the field's.
     const source = pos.path.length === 3 ? pos.op.field.args.find((a) => a.name === pos.path[0])!.type.toString() : field;
