@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const STEPS = ['run', 'sync', 'realtime', 'webhooks', 'automation', 'analytics', 'isolation'];
+const STEPS = ['startup', 'run', 'sync', 'realtime', 'webhooks', 'automation', 'analytics', 'isolation'];
 const chosen = process.env.BENCH_STEPS ? process.env.BENCH_STEPS.split(',').map((s) => s.trim()) : STEPS;
 let failed = 0;
 for (const step of chosen) {
