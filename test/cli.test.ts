@@ -18,11 +18,12 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string | undefined>): Promise<Run> {
+/** Runs the CLI (or `command prefix... args`, e.g. the bin through npx) from the repository root. */
+function cli(args: string[], env: Record<string, string | undefined>, command = process.execPath, prefix = [CLI]): Promise<Run> {
   return new Promise((resolve, reject) => {
     // Only what the CLI is given here: no DATABASE_URL or data folder leaks in from the test runner.
     const base = { PATH: process.env.PATH, HOME: process.env.HOME };
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env } });
+    const child = spawn(command, [...prefix, ...args], { env: { ...base, ...env }, cwd: join(__dirname, '..', '..') });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -177,16 +178,7 @@ describe('the admin CLI', () => {
 
   describe('as the package bin (npx trellis), against the API', () => {
     const BIN = join(__dirname, '..', '..', 'bin', 'trellis.js');
-    const run = (args: string[], env: Record<string, string>, command = process.execPath, prefix = [BIN]): Promise<Run> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(command, [...prefix, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, cwd: join(__dirname, '..', '..') });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+    const run = (args: string[], env: Record<string, string>, command = process.execPath, prefix = [BIN]) => cli(args, env, command, prefix);
     let dir: string;
     let api: Record<string, string>;
     beforeAll(() => {

@@ -68,6 +68,21 @@ describe('upserts', () => {
     expect(codes(await upsertAccounts([{ externalId: 'x', name: 'x' }], 'EMAIL'))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('matchOn NONE creates every input and matches nothing, even a record with the same domain', async () => {
+    const inputs = [{ name: 'None Two', domain: 'none.test' }];
+    const first = await upsertAccounts(inputs, 'NONE');
+    expect(first.errors).toBeUndefined();
+    expect(first.data.upsertAccounts).toMatchObject({ created: 1, updated: 0, failed: 0 });
+    const again = await upsertAccounts(inputs, 'NONE');
+    expect(again.data.upsertAccounts).toMatchObject({ created: 1, updated: 0, failed: 0 });
+    expect(again.data.upsertAccounts.results[0].id).not.toBe(first.data.upsertAccounts.results[0].id);
+    // Matching on DOMAIN still refuses an input without one.
+    const refused = await upsertAccounts([{ name: 'None Two' }], 'DOMAIN');
+    expect(refused.data.upsertAccounts.results[0].errors).toEqual([{ field: 'domain', message: 'is required to match on DOMAIN' }]);
+    const count = await t.gql('{ accounts(filter: { name: { eq: "None Two" } }) { totalCount } }', {}, admin.accessToken);
+    expect(count.data.accounts.totalCount).toBe(2);
+  });
+
   it('refuses more than 1000 inputs as a whole', async () => {
     const many = Array.from({ length: 1001 }, (_, i) => ({ externalId: `M-${i}`, name: `M ${i}` }));
     const r = await upsertAccounts(many);

@@ -2,33 +2,17 @@ import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, OperationTypeNode, type validate } from 'graphql';
 import { createHandler, type Request as SseRequest, type ResponseInit as SseResponseInit, type OperationArgs, isAsyncIterable } from 'graphql-sse';
-import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
 import { isDatabaseUnavailable } from '../db/unavailable';
-import type { Logger } from '../logger';
 import { authenticate, type Authentication } from '../modules/auth/authenticate';
 import type { Viewer } from '../modules/auth/viewer';
-import type { EventBus } from '../modules/realtime/event-bus';
-import type { RealtimeService } from '../modules/realtime/realtime.service';
 import type { RequestContext } from './context';
-import type { CostLimiter } from './cost-limiter';
 import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './errors';
 import { subscribeShared } from './shared-execution';
-import { checkOperation, commitEvent, credentialOf, type CredentialConnections, type CredentialEnd, errorFormatting, operationContext, operationRules, untilCredentialEnds } from './transport-shared';
+import { checkOperation, commitEvent, credentialOf, type CredentialEnd, errorFormatting, type LiveTransportDeps, operationContext, operationRules, untilCredentialEnds } from './transport-shared';
 
 /** Where subscriptions are served over Server-Sent Events: under /graphql, so that a proxy that routes /graphql routes this too. */
 export const SSE_PATH = '/graphql/stream';
 
-export interface SseDeps {
-  ds: DataSource;
-  config: Config;
-  log: Logger;
-  bus: EventBus;
-  realtime: RealtimeService;
-  costs: CostLimiter;
-  /** Connections per credential, shared with the WebSockets (WS_MAX_CONNECTIONS_PER_CREDENTIAL). */
-  connections: CredentialConnections;
-}
 
 /** One event stream: a distinct connection's (one operation), or a reservation's (single connection mode, many). */
 interface Stream {
@@ -105,7 +89,7 @@ const ONLY_SUBSCRIPTIONS = {
  * while its response has a megabyte unsent (guarded), so that a client that stops reading is held
  * back and then cut off by the subscription's own queue limit (SUBSCRIPTION_MAX_QUEUE), as over WebSocket.
  */
-export function attachSse(schema: GraphQLSchema, deps: SseDeps) {
+export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
   const { ds, config, log, bus, realtime, costs, connections } = deps;
   const rules = operationRules(config);
   const { reformatted, withFormattedErrors } = errorFormatting(config, log, 'sse');

@@ -28,6 +28,18 @@ import { type CostLimiter, costKey } from './cost-limiter';
 import { formatError } from './errors';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 
+/** What a subscription transport (WebSocket, SSE) needs from the server. */
+export interface LiveTransportDeps {
+  ds: DataSource;
+  config: Config;
+  log: Logger;
+  bus: EventBus;
+  realtime: RealtimeService;
+  costs: CostLimiter;
+  /** Connections per credential, one count for WebSockets and SSE streams together (WS_MAX_CONNECTIONS_PER_CREDENTIAL). */
+  connections: CredentialConnections;
+}
+
 /**
  * What the two subscription transports, graphql-ws (ws.ts) and graphql-sse (sse.ts), share. Both
  * run outside Apollo, so each applies here what Apollo's pipeline and requestPlugin apply over HTTP:

@@ -2,17 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { WebSocketServer } from 'ws';
-import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
-import type { Logger } from '../logger';
 import { authenticate } from '../modules/auth/authenticate';
 import type { Viewer } from '../modules/auth/viewer';
-import type { EventBus } from '../modules/realtime/event-bus';
-import type { RealtimeService } from '../modules/realtime/realtime.service';
 import type { RequestContext } from './context';
-import type { CostLimiter } from './cost-limiter';
 import { subscribeShared } from './shared-execution';
-import { checkOperation, commitEvent, credentialOf, type CredentialConnections, errorFormatting, operationContext, operationRules, untilCredentialEnds } from './transport-shared';
+import { checkOperation, commitEvent, credentialOf, errorFormatting, type LiveTransportDeps, operationContext, operationRules, untilCredentialEnds } from './transport-shared';
 import { nextMessageWriter, resultJson, serializedOnce, serveGraphqlWs } from './ws-transport';
 
 type ConnectionExtra = {
@@ -26,15 +20,7 @@ type ConnectionExtra = {
   clientAddress?: string | null;
 };
 
-export interface WebSocketDeps {
-  ds: DataSource;
-  config: Config;
-  log: Logger;
-  bus: EventBus;
-  realtime: RealtimeService;
-  costs: CostLimiter;
-  /** Connections per credential, shared with the SSE streams (WS_MAX_CONNECTIONS_PER_CREDENTIAL). */
-  connections: CredentialConnections;
+export interface WebSocketDeps extends LiveTransportDeps {
   /** The client's address of an upgrade request, as HTTP requests' is read (TRUST_PROXY). */
   clientAddress: (request: IncomingMessage) => string | null;
 }

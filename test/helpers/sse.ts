@@ -1,4 +1,5 @@
 import { createClient, type Client, type ExecutionResult, NetworkError } from 'graphql-sse';
+import { condition } from './condition';
 
 /** The SSE endpoint of a server (http base URL). */
 export const sseUrl = (baseUrl: string) => `${baseUrl}/graphql/stream`;
@@ -39,19 +40,7 @@ export function sseClient(baseUrl: string, authorization: string | null, options
 export function sseSubscribe(baseUrl: string, authorization: string | null, query: string, variables?: Record<string, unknown>, client?: Client): SseSubscriber {
   const own = client ? null : sseClient(baseUrl, authorization);
   const c = client ?? own!;
-  const waiters: (() => void)[] = [];
-  const notify = () => waiters.splice(0).forEach((w) => w());
-  const until = (done: () => boolean, ms: number, message: () => string) =>
-    new Promise<void>((resolve, reject) => {
-      const check = () => {
-        if (done()) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      const timer = setTimeout(() => reject(new Error(message())), ms);
-      check();
-    });
+  const { notify, until } = condition();
   const s: SseSubscriber = {
     results: [],
     get data() {

@@ -1,5 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { condition } from './condition';
 
 /** A graphql-ws subscription under test: what it received, and ways to wait for more. */
 export interface Subscriber {
@@ -25,8 +26,7 @@ export async function subscribe(baseUrl: string, authorization: string, query: s
     retryAttempts: 0,
     lazy: true,
   });
-  const waiters: (() => void)[] = [];
-  const notify = () => waiters.splice(0).forEach((w) => w());
+  const { notify, until } = condition();
   let acked!: () => void;
   const connected = new Promise<void>((r) => (acked = r));
   client.on('connected', () => acked());
@@ -47,18 +47,6 @@ export async function subscribe(baseUrl: string, authorization: string, query: s
       await client.dispose();
     },
   };
-  function until(done: () => boolean, ms: number, message: () => string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (done()) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      const timer = setTimeout(() => reject(new Error(message())), ms);
-      check();
-    });
-  }
   client.subscribe(
     { query, variables },
     {

@@ -110,9 +110,9 @@ export class CrudService<T extends CrudRow> {
   }
 
   /** A batch of creates-or-updates matched by a key (see upsertBatch). */
-  upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean): Promise<BatchResult> {
+  upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean, keylessCreates = false): Promise<BatchResult> {
     if (!this.opts.upsert) throw new Error(`${this.opts.store.label} has no upsert`);
-    return upsertBatch(ctx, this.opts.upsert, this.customFields, inputs, matchOn, allOrNone);
+    return upsertBatch(ctx, this.opts.upsert, this.customFields, inputs, matchOn, allOrNone, keylessCreates);
   }
 
   /** Soft delete: a REP deletes only what it owns. Deleting a deleted record changes nothing. */

@@ -53,6 +53,8 @@ interface Item<I> {
   index: number;
   input: I;
   key: string;
+  /** No key to match on (MatchOn.NONE, or `keylessCreates`): the input creates a record. */
+  keyless?: boolean;
   prepared?: Prepared;
   status?: BatchItemStatus;
   id?: string;
@@ -61,8 +63,8 @@ interface Item<I> {
 
 const EXTERNAL_ID_CONFLICT = '(workspace_id, external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL';
 export const externalIdMatch = <I extends { externalId?: string | null }>(): MatchSpec<I> => ({ sql: 't.external_id', field: 'externalId', key: (i) => i.externalId, conflict: EXTERNAL_ID_CONFLICT });
-/** MatchOn.NONE, for every kind: each input is its own key, which no record has, so each creates. */
-const NO_MATCH: MatchSpec<object> = { sql: null, field: '', key: () => randomUUID() };
+/** MatchOn.NONE, for every kind: no input has a key, so each creates. */
+const NO_MATCH: MatchSpec<object> = { sql: null, field: '', key: () => undefined };
 
 class RollBack extends Error {}
 
@@ -80,6 +82,8 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
   inputs: I[],
   matchOn: MatchOn,
   allOrNone: boolean,
+  /** An input without its key creates a record instead of failing (CSV imports: a contact without an email is still a contact). */
+  keylessCreates = false,
 ): Promise<BatchResult> {
   requireWrite(ctx.viewer);
   if (inputs.length > MAX_BATCH) throw badField('inputs', `at most ${MAX_BATCH} inputs per batch`);
@@ -91,7 +95,8 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
   const firstByKey = new Map<string, number>();
   for (const it of items) {
     const raw = match.key(it.input)?.trim();
-    if (!raw) it.errors.push({ field: match.field, message: `is required to match on ${matchOn}` });
+    if (!raw && (keylessCreates || matchOn === MatchOn.NONE)) it.keyless = true;
+    else if (!raw) it.errors.push({ field: match.field, message: `is required to match on ${matchOn}` });
     else {
       it.key = matchOn === MatchOn.EXTERNAL_ID ? raw : raw.toLowerCase();
       const first = firstByKey.get(it.key);
@@ -126,7 +131,7 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
       // A statement of the set failed (a constraint the checks did not foresee): write the inputs one
       // by one, so that only the culprit fails.
       for (const it of pending) {
-        const one = await upsertBatch(ctx, cfg, customFields, [it.input], matchOn, false);
+        const one = await upsertBatch(ctx, cfg, customFields, [it.input], matchOn, false, keylessCreates);
         Object.assign(it, { status: one.results[0].status, id: one.results[0].id ?? undefined, errors: one.results[0].errors });
       }
     }
@@ -141,7 +146,7 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
   if (pending.length === 0) return;
   const { store } = cfg;
   const map = rowMapper(ctx.tx.dataSource, store.entity);
-  const keys = pending.map((it) => it.key);
+  const keys = pending.filter((it) => !it.keyless).map((it) => it.key);
   const matchSql = match.sql;
   if (matchSql && !match.conflict) {
     // No unique index to lean on: concurrent batches take the same keys in the same order.
@@ -149,7 +154,7 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
   }
   const lockExisting = async (ks: string[]) => {
     const byKey = new Map<string, T>();
-    if (!matchSql) return byKey;
+    if (!matchSql || ks.length === 0) return byKey;
     const rows = await ctx.tx.query(
       `SELECT *, ${matchSql} AS __key FROM ${store.table} t WHERE t.workspace_id = $1 AND t.deleted_at IS NULL AND ${matchSql} = ANY($2::text[]) ORDER BY t.created_at, t.id FOR UPDATE`,
       [ctx.tx.workspaceId, ks],
@@ -177,7 +182,7 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
   };
 
   const existing = await lockExisting(keys);
-  for (const it of pending) await plan(it, existing.get(it.key));
+  for (const it of pending) await plan(it, it.keyless ? undefined : existing.get(it.key));
 
   const inserted = await insertRows(ctx, store, creates.map((c) => c.values), match.conflict);
   const insertedIds = new Set(inserted.map((r) => r.id));

@@ -81,7 +81,7 @@ export function mappingFromHeader(header: string[], fields: Record<string, Kind>
 }
 
 /** The input field each key reads (MatchOn.NONE reads none). */
-export const KEY_FIELD: Record<MatchOn, string | null> = { [MatchOn.EXTERNAL_ID]: 'externalId', [MatchOn.EMAIL]: 'email', [MatchOn.DOMAIN]: 'domain', [MatchOn.SKU]: 'sku', [MatchOn.NONE]: null };
+const KEY_FIELD: Record<MatchOn, string | null> = { [MatchOn.EXTERNAL_ID]: 'externalId', [MatchOn.EMAIL]: 'email', [MatchOn.DOMAIN]: 'domain', [MatchOn.SKU]: 'sku', [MatchOn.NONE]: null };
 
 /** The key a person would match a kind on when their file has no external id. */
 const NATURAL_KEY: Partial<Record<EntityType, MatchOn>> = { [EntityType.ACCOUNT]: MatchOn.DOMAIN, [EntityType.CONTACT]: MatchOn.EMAIL, [EntityType.LEAD]: MatchOn.EMAIL, [EntityType.PRODUCT]: MatchOn.SKU };

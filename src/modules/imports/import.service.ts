@@ -14,7 +14,7 @@ import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import type { Role } from '../users/user.entity';
-import { convertRow, CSV_FIELDS, type DateOrder, defaultMatchOn, KEY_FIELD, mappingFromHeader } from './csv-fields';
+import { convertRow, CSV_FIELDS, type DateOrder, defaultMatchOn, mappingFromHeader } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
 import type { StartImportInput } from './import.types';
 
@@ -25,7 +25,7 @@ import type { StartImportInput } from './import.types';
 const BATCH = 100;
 const MAX_STORED_ERRORS = 1000;
 
-type Upsert = (ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean) => Promise<BatchResult>;
+type Upsert = (ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean, keylessCreates: boolean) => Promise<BatchResult>;
 export interface ImportTarget {
   upsert: Upsert;
   inputClass: new () => object;
@@ -250,10 +250,11 @@ export class ImportService {
 
   /** A dry run applies each batch in a savepoint and rolls it back: every check runs, nothing stays. */
   private async apply(ctx: ServiceContext, target: ImportTarget, inputs: object[], job: ImportJob): Promise<BatchResult> {
-    if (!job.dryRun) return upsertRows(ctx, target, inputs, job.matchOn);
+    // A row whose key cell is empty creates a record (as a person importing a list expects), where an upsert through the API refuses it.
+    if (!job.dryRun) return target.upsert(ctx, inputs, job.matchOn, false, true);
     try {
       await ctx.tx.savepoint(async () => {
-        throw new DryRunRollback(await upsertRows(ctx, target, inputs, job.matchOn));
+        throw new DryRunRollback(await target.upsert(ctx, inputs, job.matchOn, false, true));
       });
     } catch (err) {
       if (err instanceof DryRunRollback) return err.result;
@@ -294,24 +295,6 @@ export class ImportService {
     }
     if (errors.length) throw badInput(errors);
   }
-}
-
-/**
- * The rows of a batch upserted on the job's key; a row whose key cell is empty creates a record (as
- * a person importing a list expects: a contact without an email is still a contact), where an upsert
- * through the API would refuse it. The results keep the rows' order.
- */
-async function upsertRows(ctx: ServiceContext, target: ImportTarget, inputs: object[], matchOn: MatchOn): Promise<BatchResult> {
-  const field = KEY_FIELD[matchOn];
-  const keyless = (input: object) => field !== null && !String((input as Record<string, unknown>)[field] ?? '').trim();
-  const keyed = inputs.filter((i) => !keyless(i));
-  if (keyed.length === inputs.length) return target.upsert(ctx, inputs, matchOn, false);
-  const created = await target.upsert(ctx, inputs.filter(keyless), MatchOn.NONE, false);
-  const matched = keyed.length ? await target.upsert(ctx, keyed, matchOn, false) : { results: [], created: 0, updated: 0, unchanged: 0, failed: 0 };
-  let k = 0;
-  let c = 0;
-  const results = inputs.map((input, index) => ({ ...(keyless(input) ? created.results[c++] : matched.results[k++]), index }));
-  return { results, created: created.created + matched.created, updated: created.updated + matched.updated, unchanged: created.unchanged + matched.unchanged, failed: created.failed + matched.failed };
 }
 
 /**
