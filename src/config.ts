@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   WORKER_STATEMENT_TIMEOUT_MS: int(300_000, 1000, 86_400_000),
   DB_MAX_CONNECTIONS_PER_WORKSPACE: int(0, 0, 200),
   DB_HEAVY_WORKSPACE_SECONDS: int(5, 0, 86_400),
+  DB_LOW_PRIORITY_AFTER_MS: int(200, 0, 3_600_000),
   DB_PARALLEL_WORKERS_PER_QUERY: int(0, 0, 64),
   IMPORT_JOBS_PER_WORKSPACE: int(1, 1, 100),
   CHANGE_FEED_RETENTION_DAYS: int(30, 1, 3650),
@@ -143,6 +144,11 @@ export interface Config {
      * a workspace is heavy: while others are active it holds one connection at a time. 0: never.
      */
     readonly heavyWorkspaceSeconds: number;
+    /**
+     * A transaction holding its connection this long has its database process reniced to the lowest
+     * CPU priority until it ends, when the database runs on this machine (see db/backend-priority). 0: never.
+     */
+    readonly lowPriorityAfterMs: number;
     /** PostgreSQL parallel workers a request's statement may use (0: one core per statement). */
     readonly parallelWorkersPerQuery: number;
     /** Import jobs of one workspace that run at once on this instance; more wait their turn (PENDING). */
@@ -286,6 +292,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workerStatementTimeoutMs: e.WORKER_STATEMENT_TIMEOUT_MS,
       maxConnectionsPerWorkspace: e.DB_MAX_CONNECTIONS_PER_WORKSPACE,
       heavyWorkspaceSeconds: e.DB_HEAVY_WORKSPACE_SECONDS,
+      lowPriorityAfterMs: e.DB_LOW_PRIORITY_AFTER_MS,
       parallelWorkersPerQuery: e.DB_PARALLEL_WORKERS_PER_QUERY,
       importJobsPerWorkspace: e.IMPORT_JOBS_PER_WORKSPACE,
     }),

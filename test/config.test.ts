@@ -114,7 +114,7 @@ describe('loadConfig', () => {
       refreshTokenReuseGraceSeconds: 0,
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 5000, cost: 50000, bodyBytes: 1_000_000, rowsPerRequest: 100_000, responseBytes: 20_000_000 },
       persistedQueriesCacheBytes: 10_000_000,
-      tenancy: { statementTimeoutMs: 15_000, workerStatementTimeoutMs: 300_000, maxConnectionsPerWorkspace: 0, heavyWorkspaceSeconds: 5, parallelWorkersPerQuery: 0, importJobsPerWorkspace: 1 },
+      tenancy: { statementTimeoutMs: 15_000, workerStatementTimeoutMs: 300_000, maxConnectionsPerWorkspace: 0, heavyWorkspaceSeconds: 5, lowPriorityAfterMs: 200, parallelWorkersPerQuery: 0, importJobsPerWorkspace: 1 },
       ws: { maxSubscriptionsPerConnection: 50, maxConnectionsPerCredential: 100, initTimeoutMs: 10_000, keepAliveMs: 12_000, maxQueue: 1000 },
       webhooks: { allowPrivateNetworks: false, timeoutMs: 10_000, concurrency: 64, workers: true },
       smtp: { url: undefined, from: 'Trellis <no-reply@trellis.local>' },

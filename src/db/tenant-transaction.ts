@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { watchTransaction } from './backend-priority';
 import { workspaceGate } from './workspace-gate';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,6 +50,8 @@ export class TenantTransaction {
   private readonly afterCommitHooks: (() => void)[] = [];
   private scalars?: DataLoader<{ sql: string; params: unknown[] }, unknown>;
   private releaseSlot?: () => void;
+  /** Restores the backend's CPU priority if this transaction ran long (see backend-priority); true: discard the connection. */
+  private unwatch?: () => boolean;
   /** Rows a request may still read (shared by the transactions of one request); unset: no limit (workers, jobs). */
   rowBudget?: RowBudget;
 
@@ -81,6 +84,7 @@ export class TenantTransaction {
         this.releaseSlot?.();
         throw err;
       }
+      this.unwatch = watchTransaction(this.dataSource, runner);
       this.runner = runner;
       return runner;
     })();
@@ -168,7 +172,9 @@ export class TenantTransaction {
       if (runner.isReleased && !commit) return;
       await live(runner).query(commit ? 'COMMIT' : 'ROLLBACK');
     } finally {
-      await runner.release();
+      // A backend whose priority could not be restored is closed rather than handed to the next transaction.
+      if (this.unwatch?.()) await (runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }).releasePostgresConnection(new Error('backend left at low priority'));
+      else await runner.release();
       this.releaseSlot?.();
     }
   }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
+import { deprioritizeSlowTransactions } from '../db/backend-priority';
 import { limitConnectionsPerWorkspace } from '../db/workspace-gate';
 import { createLogger, type Logger } from '../logger';
 import { AccountResolver } from './accounts/account.resolver';
@@ -102,6 +103,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
       waitMs: made.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs,
       heavyAfterMs: config.tenancy.heavyWorkspaceSeconds * 1000,
     });
+    deprioritizeSlowTransactions(pool, { afterMs: config.tenancy.lowPriorityAfterMs, nice: 19 });
   }
   const workspaces = new WorkspaceService();
   const auth = new AuthService(
