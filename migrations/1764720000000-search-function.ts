@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { ensureRole } from '../src/db/migration-helpers';
-import { APP_ROLE, SEARCH_ROLE } from '../src/db/roles';
+import { SEARCH_ROLE } from '../src/db/roles';
 import { createLooseSearchFunction } from '../src/db/search-function-v1';
 
 const TABLES = ['account', 'contact', 'lead', 'opportunity'];

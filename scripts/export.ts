@@ -172,11 +172,11 @@ export async function main(argv: string[]): Promise<void> {
   const client = clientFromEnv(args);
   const format = String(args.format ?? 'csv');
   if (format !== 'csv' && format !== 'ndjson') throw new Error('--format must be csv or ndjson');
-  let filter: unknown = null;
+  let filter: unknown;
   try {
     filter = args.filter ? JSON.parse(String(args.filter)) : null;
   } catch (err) {
-    throw new Error(`--filter is not JSON: ${(err as Error).message}`);
+    throw new Error(`--filter is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const parallel = args.parallel != null ? Number(args.parallel) : undefined;
   const out = args.out ? await openOut(String(args.out)) : process.stdout;

@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     given = args.mapping ? (JSON.parse(String(args.mapping)) as Record<string, string>) : null;
   } catch (err) {
-    throw new Error(`--mapping is not JSON: ${(err as Error).message}`);
+    throw new Error(`--mapping is not JSON: ${(err as Error).message}`, { cause: err });
   }
   const totals = { rows: 0, created: 0, updated: 0, unchanged: 0, failed: 0 };
   const errors: Job['errors'] = [];

@@ -26,7 +26,7 @@ function deepSubscription(depth: number): string {
 async function raw(baseUrl: string, init: RequestInit & { path?: string }) {
   const res = await fetch(sseUrl(baseUrl) + (init.path ?? ''), init);
   const text = await res.text();
-  let body: any = null;
+  let body: any;
   try {
     body = JSON.parse(text);
   } catch {

@@ -291,7 +291,7 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
       expect(errorLogs(s.stdout())).toEqual([]);
       expect(s.stderr()).toBe('');
       firstRun = { workspaceId, accessToken, demo };
-      // eslint-disable-next-line no-console
+       
       console.log(`first start (initdb + migrations + demo seed) took ${startMs} ms; SIGTERM to exit ${exit.ms} ms`);
     },
     TEST_TIMEOUT,
@@ -327,7 +327,7 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
       // A normal Ctrl-C is quiet: PostgreSQL closing connections under a server that is stopping is no warning (issue 18, point 8).
       expect(logsAtLeast(s.stdout(), 40)).toEqual([]);
       expect(s.stderr()).toBe('');
-      // eslint-disable-next-line no-console
+       
       console.log(`second start (existing data) took ${startMs} ms; SIGINT to exit ${exit.ms} ms`);
     },
     TEST_TIMEOUT,

@@ -233,6 +233,7 @@ describe('webhooks survive SIGKILL of the server', () => {
   });
 
   it('every event still arrives after a SIGKILL mid-way; a duplicate carries the same webhook-id', async () => {
+    // eslint-disable-next-line prefer-const -- the receiver below reads it; the server is started after
     let first: ChildProcess | undefined;
     rx.respond = (req, res) => {
       if (req.json.type === 'account.updated' && !first!.killed) {

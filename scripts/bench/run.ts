@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { EmbeddedDatabase } from '../../src/db/embedded';
-import { type BenchConfig, loadBenchConfig, ROOT, type ServerName } from './config';
+import { type BenchConfig, loadBenchConfig, type ServerName } from './config';
 import { buildCases, type Case, CURSOR_OF_ROW, type Fixture, withPageSize } from './documents';
 import { generate } from './generate';
 import { load, type Sample, settle } from './load';

@@ -29,7 +29,7 @@ async function timedStart(dir: string, dataDir: string, port: number): Promise<n
   child.stdout!.on('data', (d) => (stderr += d));
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  let ms = -1;
+  let ms: number;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}) before answering:\n${stderr}`);
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import ipaddr from 'ipaddr.js';
@@ -15,7 +16,7 @@ export interface ExplorerOptions {
 
 const ENDPOINT = '/graphql';
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
-const versionOf = (name: string): string => require(`${name}/package.json`).version;
+const versionOf = (name: string): string => (JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;
 
 /** The only files served from node_modules: the browser builds GraphiQL needs, nothing else. */
 const VENDOR_FILES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { type GraphQLInputType, getNamedType, getNullableType, isInputObjectType, isListType } from 'graphql';
+import { type GraphQLInputType, getNamedType, isInputObjectType } from 'graphql';
 import type { Client } from 'pg';
 import { buildSchema } from '../../src/graphql/schema';
 import { signUp, type SignedUp, type TestApp } from '../helpers/app';

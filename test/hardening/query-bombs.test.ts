@@ -1,4 +1,5 @@
 import request from 'supertest';
+import WebSocketImpl from 'ws';
 import { MAX_PAGE_SIZE } from '../../src/graphql/connection';
 import { codes, signUp, type GqlResponse, type SignedUp, type TestApp } from '../helpers/app';
 import { countTokens, queryOfDepth, queryOfTokens } from '../helpers/queries';
@@ -173,7 +174,6 @@ describe('query bombs over HTTP and WebSocket alike', () => {
     expect(res.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
     expectNoStack(res.text);
     const sock = await new Promise<string>((resolve) => {
-      const WebSocketImpl = require('ws') as typeof import('ws');
       const s = new WebSocketImpl(`${t.url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
       const got: string[] = [];
       s.on('open', () => s.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin.accessToken}` } })));

@@ -49,7 +49,7 @@ export interface AutomationDeps {
   metrics: Metrics;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 type AnyCrud = CrudService<CrudRow> & { update(ctx: any, id: string, input: any): Promise<unknown> };
 
 function access(entityType: string, objectType: string, service: AnyCrud, extra: Partial<RecordAccess> = {}): RecordAccess {
@@ -85,7 +85,7 @@ export function createAutomation(d: AutomationDeps) {
   const mailer = new Mailer(d.config.smtp.url, d.config.smtp.from);
   // A call's lease outlasts its request (WEBHOOK_TIMEOUT_MS) and the record of its outcome, as a webhook delivery's does.
   const calls = new AutomationWebhookCalls(d.workerDs, d.sender, d.log, { leaseSeconds: Math.ceil(d.config.webhooks.timeoutMs / 1000) * 3, maxAttempts: 5 });
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const handlers: Record<ActionType, ActionHandler<any>> = {
     [ActionType.CREATE_TASK]: createTask(d.activities),
     [ActionType.UPDATE_FIELDS]: updateFields(updateInputs),

@@ -39,7 +39,7 @@ export interface CrudOptions<T extends CrudRow> {
   /** The entity type custom field definitions are kept under, if it has custom fields. */
   customFields?: EntityType;
   /** How `upsert<Things>` matches and writes batches, for kinds that integrations sync. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   upsert?: UpsertConfig<T, any>;
 }
 

@@ -12,7 +12,7 @@ export const MAX_MERGED = 9;
 
 /** Records of another kind that point at the merged records and move to the survivor. */
 export interface MergeRelation {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any kind of record may point here
+   
   store: StoreSpec<any>;
   /** The entity property (and, in snake case, the column) holding the reference. */
   field: string;

@@ -14,6 +14,8 @@ const ODD_STRINGS = [
   '%', '_', '\\', '"', '{{x}}', '{{#a}}{{/a}}', '{{{__proto__}}}', '<script>alert(1)</script>', 'null', 'undefined', '0', '-1', 'NaN',
   'Infinity', '1e309', 'true', '__proto__', 'constructor', 'toString', '*', '.*', '**', 'a'.repeat(64), 'customFields.x', '$where',
 ];
+// Past 2^53 on purpose: the values a JSON client may send, precision lost or not.
+// eslint-disable-next-line no-loss-of-precision
 const ODD_NUMBERS = [0, -1, 1, 2147483647, -2147483648, 2147483648, 9007199254740993, -9007199254740993, 1.5, -0.5, 1e308, -1e308, 5e-324];
 const ODD_DECIMALS = ['1e10', '-0', '0', '99999999999999999999', '999999999999999999.999999', '-999999999999999999', '0.0000001', '1.1234567', 'NaN', 'Infinity', '--1', '1.', '.5', ' 1 ', '١٢٣', '1_000', '0x10', '+1'];
 const ODD_DATES = ['2024-02-30', '2023-02-29', '0000-01-01', '0001-01-01', '9999-12-31', '-0001-01-01', '2024-13-01', '2024-00-10', '20240101', '2024-1-1', '275760-09-13', '1970-01-01', '2024-01-01T00:00:00Z'];
