@@ -4,19 +4,20 @@
 // WebSocket subscribers listen to recordChanged, and a webhook endpoint for account.* and contact.*
 // delivers to a local receiver. It prints request counts, errors by code, the zero-5xx check, p50 and
 // p99 per kind, webhook deliveries and subscription events received against what was committed, and
-// the server's RSS at the start, middle and end; and writes bench/results/load-<date>.json.
+// the server's RSS at the start, middle and end; and writes bench/results/load.json.
 //
 // Trellis runs as a child process (NODE_ENV=production, its webhook and automation workers on, cost
 // limits on at their defaults) on its own embedded PostgreSQL in bench/data/load (fsync off, like the
 // other benches), with a fresh database each run.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createClient, type Client as WsClient } from 'graphql-ws';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { startEmbeddedPostgres } from '../src/db/embedded';
+import { writeResult } from './bench/config';
 import { freePort, post, type Server, startServer } from './bench/servers';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -378,10 +379,7 @@ async function main(): Promise<void> {
     console.log(`  subscriptions: ${SUBSCRIBERS} subscribers received ${subscriptions.map((s) => s.unique).join('/')} of ${expectedEvents} events each${result.subscriptions.allComplete ? ' (all, no duplicate, no error)' : ' (INCOMPLETE)'}`);
     console.log(`  server RSS: start ${startMb} MB, middle ${middle.mb} MB, end ${endMb} MB, after drain ${settledMb} MB, max ${result.rss.maxMb} MB (peak ${firstHalfPeakMb} MB in the first half, ${secondHalfPeakMb} MB in the second)`);
     console.log(`  server heap after a full GC: before the load ${heapStartMb} MB, middle ${heapMiddleMb} MB (under load), after the drain ${heapEndMb} MB (external ${afterGcStart.externalMb} -> ${afterGcEnd.externalMb} MB, RSS after that GC ${afterGcEnd.rssMb} MB); memory stable: ${memoryStable ? 'yes' : 'NO'}`);
-    const dir = join(ROOT, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `load-${result.date.slice(0, 19).replace(/:/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const file = writeResult('load', result);
     console.log(`results written to ${file}`);
     if (!result.zeroFiveXx) process.exitCode = 1;
   } finally {

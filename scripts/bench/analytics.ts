@@ -5,7 +5,6 @@
 // sends, captured in-process with the same parameters and workspace). Targets: p50 under 200 ms, and
 // the API within 1.3x of its SQL.
 import 'reflect-metadata';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
 import { connect } from '../../src/db/data-source';
@@ -17,7 +16,7 @@ import { systemViewer } from '../../src/modules/auth/viewer';
 import { ApiScope } from '../../src/modules/api-keys/api-key.entity';
 import { ActivityGrouping, Period, RevenueGrouping } from '../../src/modules/analytics/analytics.types';
 import type { ServiceContext } from '../../src/graphql/context';
-import { loadBenchConfig, ROOT } from './config';
+import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { readManifest, startDatabase } from './setup';
 
@@ -78,10 +77,7 @@ async function main(): Promise<void> {
     const met = results.every((r) => r.apiP50Ms < 200);
     const close = results.every((r) => r.ratio <= 1.3);
     console.log(`targets: every p50 under 200 ms: ${met ? 'met' : 'NOT met'}; API within 1.3x of its SQL: ${close ? 'met' : 'NOT met'}`);
-    const dir = join(ROOT, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `analytics-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), scale: cfg.scale, runs: RUNS, results }, null, 2) + '\n');
+    const file = writeResult('analytics', { date: new Date().toISOString(), scale: cfg.scale, runs: RUNS, results });
     console.log(`results written to ${file}`);
   } finally {
     await db.stop();

@@ -6,10 +6,10 @@
 // works through them: the time until its cursor has passed the last; target at least 2 000/s), and,
 // with BENCH_AUTO_RATE (50) matching contacts created per second for 10 s, the delay from an event
 // to its rule's run (p50, p99).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { loadBenchConfig, ROOT } from './config';
+import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
 
@@ -104,10 +104,7 @@ async function main(): Promise<void> {
       console.log('\nautomation engine, one instance, 50 active rules:');
       console.log(`  backlog: ${result.events} events evaluated in ${seconds.toFixed(1)} s = ${result.eventsPerSecond} events/s, ${backlogRuns} runs; target >= 2000/s: ${result.eventsPerSecond >= 2000 ? 'met' : 'NOT met'}`);
       console.log(`  live, ${RATE} matching events/s: ${result.runs} runs; delay from the event to its rule's run: p50 ${result.delayP50Ms} ms, p99 ${result.delayP99Ms} ms`);
-      const dir = join(ROOT, 'bench', 'results');
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `automation-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-      writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2) + '\n');
+      const file = writeResult('automation', { date: new Date().toISOString(), ...result });
       console.log(`results written to ${file}`);
     } finally {
       await engine?.stop();

@@ -1,3 +1,4 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The project root (the harness runs compiled, from dist/scripts/bench). */
@@ -11,7 +12,6 @@ export interface BenchConfig {
   scale: number;
   counts: { users: number; accounts: number; contacts: number; opportunities: number; activities: number };
   dataDir: string;
-  resultsDir: string;
   peersDir: string;
   regenerate: boolean;
   connections: number;
@@ -63,7 +63,6 @@ export function loadBenchConfig(argv = process.argv.slice(2), env = process.env)
     scale,
     counts: { users: num('users', 36, 2, 1000), accounts: n(200_000), contacts: n(500_000), opportunities: n(1_000_000), activities: n(2_000_000) },
     dataDir: resolve(get('data-dir') ?? join(benchDir, 'data', `scale-${scale}`)),
-    resultsDir: join(benchDir, 'results'),
     peersDir: join(benchDir, 'peers'),
     regenerate: bool('regenerate'),
     connections: num('connections', 20, 1, 1000),
@@ -78,4 +77,17 @@ export function loadBenchConfig(argv = process.argv.slice(2), env = process.env)
     skipRoundTrips: bool('skip-roundtrips'),
     trellisRoot: resolve(get('trellis-root') ?? ROOT),
   };
+}
+
+/**
+ * Writes a benchmark's result to bench/results/<name>.json, replacing the previous one: the tree keeps
+ * the latest result of each benchmark (its date is inside; git keeps the history). Returns the path.
+ */
+export function writeResult(name: string, result: unknown): string {
+  const dir = join(ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.json`);
+  writeFileSync(`${file}.tmp`, JSON.stringify(result, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+  return file;
 }

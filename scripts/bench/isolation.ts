@@ -7,11 +7,11 @@
 // an endpoint that always fails and one whose filter is broken. Reported per run: B's p50 and p99
 // and errors alone and beside A, and B's events not delivered. BENCH_ISO_RUNS (3) runs; the note
 // takes the median. Target: B's p99 beside A within 1.5x of alone, zero errors, zero events lost.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { loadBenchConfig, ROOT } from './config';
+import { loadBenchConfig, ROOT, writeResult } from './config';
 import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
@@ -228,10 +228,7 @@ async function main(): Promise<void> {
   };
   const met = result.median.p99Ratio <= 1.5 && runs.every((r) => (r.noisy as { errors: number }).errors === 0) && result.median.bystanderEventsLost === 0;
   console.log(`\nnoisy neighbour, median of ${RUNS}: B p99 ${result.median.aloneP99Ms} -> ${result.median.noisyP99Ms} ms (x${result.median.p99Ratio}, spread ${result.median.p99RatioSpread.join('-')}), B errors ${result.median.bystanderErrors}, B events lost ${result.median.bystanderEventsLost}; target (p99 within 1.5x, no error, nothing lost): ${met ? 'met' : 'NOT met'}`);
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `isolation-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  const file = writeResult('isolation', result);
   console.log(`results written to ${file}`);
 }
 

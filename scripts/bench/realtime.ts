@@ -6,10 +6,10 @@
 // arrival at the client; and the server's memory per connection (RSS, before and after connecting).
 // Two scenarios: BENCH_RT_WORKSPACES (10: every event reaches 100 subscribers) and one workspace
 // (every event reaches all 1000). Each runs on a fresh database in bench/data/realtime.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { loadBenchConfig, ROOT } from './config';
+import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
 
@@ -179,10 +179,7 @@ async function main(): Promise<void> {
   }
   const target = results.every((r) => r.writeFailures === 0 && r.deliveriesReceived === r.deliveriesExpected && r.p99Ms < 250);
   console.log(`target: every delivery made, p99 under 250 ms: ${target ? 'met' : 'NOT met'}`);
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `realtime-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), rate: RATE, seconds: SECONDS, results, targetMet: target }, null, 2) + '\n');
+  const file = writeResult('realtime', { date: new Date().toISOString(), rate: RATE, seconds: SECONDS, results, targetMet: target });
   console.log(`results written to ${file}`);
 }
 

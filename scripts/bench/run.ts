@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { EmbeddedDatabase } from '../../src/db/embedded';
-import { type BenchConfig, loadBenchConfig, type ServerName } from './config';
+import { type BenchConfig, loadBenchConfig, type ServerName, writeResult } from './config';
 import { buildCases, type Case, CURSOR_OF_ROW, type Fixture, withPageSize } from './documents';
 import { generate } from './generate';
 import { load, type Sample, settle } from './load';
@@ -17,7 +16,7 @@ import { createPeerFunctions, createWorkspace, DATABASE, type Manifest, readMani
  * `npm run bench`: Trellis, PostGraphile v5 and a raw `pg` floor side by side, on one generated
  * database and the same requests. Steps: database (generated once per scale, then reused) ->
  * servers -> equivalence of the answers -> SQL round trips per request -> load (autocannon, fixed
- * concurrency, warm-up, interleaved rounds, median) -> table on stdout + bench/results/<date>.json.
+ * concurrency, warm-up, interleaved rounds, median) -> table on stdout + bench/results/queries.json.
  * Settings: see config.ts (BENCH_SCALE=0.01 for a quick run).
  */
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -50,10 +49,7 @@ async function main(): Promise<number> {
 
     const report = buildReport(cfg, manifest, measured, answers, roundTrips, fixture);
     process.stdout.write(report.text);
-    mkdirSync(cfg.resultsDir, { recursive: true });
-    const file = join(cfg.resultsDir, `${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(report.json, null, 2) + '\n');
-    renameSync(`${file}.tmp`, file);
+    const file = writeResult('queries', report.json);
     log(`\nresults written to ${file}`);
     return report.failed ? 1 : 0;
   } finally {
@@ -288,7 +284,7 @@ function buildReport(cfg: BenchConfig, m: Manifest, measured: Measured[], answer
     commit: gitCommit(cfg.trellisRoot),
     node: process.version,
     cpus: cpus().length,
-    config: { ...cfg, dataDir: undefined, resultsDir: undefined, peersDir: undefined },
+    config: { ...cfg, dataDir: undefined, peersDir: undefined },
     data: { counts: c, generatedAt: m.generatedAt, generationSeconds: m.generationSeconds },
     fixture: { ...fixture, deepCursor: undefined },
     targets,

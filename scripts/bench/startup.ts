@@ -11,9 +11,10 @@
 // spreads, with the load average at start. Targets (issue 18): first start <= 20 s, second <= 3 s,
 // CLI overhead <= 2 s.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeResult } from "./config";
 
 const ROOT = join(__dirname, '..', '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -102,12 +103,7 @@ async function main(): Promise<void> {
         `npx trellis ${result.cliOverhead.npxTrellis.medianMs} ms (${result.cliOverhead.npxTrellis.spreadMs.join('-')}), npm run trellis ${result.cliOverhead.npmRunTrellis.medianMs} ms (${result.cliOverhead.npmRunTrellis.spreadMs.join('-')}); ` +
         `compile on install ${installCompileMs} ms; targets (20 s, 3 s, 2 s): ${met ? 'met' : 'NOT met'}`,
     );
-    const dir = join(ROOT, 'bench', 'results');
-    mkdirSync(dir, { recursive: true });
-    // Only the latest result of a benchmark is kept.
-    for (const f of readdirSync(dir)) if (f.startsWith('startup-')) unlinkSync(join(dir, f));
-    const file = join(dir, `startup-${result.at.slice(0, 19).replace(/:/g, '-')}.json`);
-    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const file = writeResult('startup', result);
     console.log(`results written to ${file}`);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -9,12 +9,12 @@
 // The export reads the main bench database (bench/data/scale-<BENCH_SCALE>; run `npm run bench` once
 // to generate it); the upserts use a database of their own, made fresh for each run.
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { loadBenchConfig, ROOT } from './config';
+import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { readManifest, recreateDatabase, startDatabase } from './setup';
 import { exportRows } from '../export';
@@ -148,10 +148,7 @@ async function main(): Promise<void> {
   const up = await upsertBench();
   console.log('Export (issue 4 target: at least 30 000 rows/s, memory flat)');
   const ex = await exportBench();
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `sync-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), upserts: up, export: ex }, null, 2) + '\n');
+  const file = writeResult('sync', { date: new Date().toISOString(), upserts: up, export: ex });
   console.log(`wrote ${file}`);
 }
 

@@ -6,9 +6,9 @@
 //     p99 from the event's transaction (`occurredAt`, taken before the commit: an upper bound) to
 //     the receiver having the request.
 // Each step uses a fresh database in bench/data/webhooks.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadBenchConfig, ROOT } from './config';
+import { loadBenchConfig, ROOT, writeResult } from './config';
 import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
@@ -112,10 +112,7 @@ async function main(): Promise<void> {
   console.log('\nwebhook delivery, one instance, local receiver:');
   console.log(`  throughput: ${t.delivered}/${t.events} delivered (${t.duplicates} duplicates), ${t.deliveriesPerSecond} deliveries/s (written in ${t.writeSeconds} s); target >= 500/s: ${t.deliveriesPerSecond >= 500 && t.delivered === t.events ? 'met' : 'NOT met'}`);
   console.log(`  latency at ${RATE} events/s: ${l.delivered}/${l.events} delivered, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (commit -> receiver)`);
-  const dir = join(ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `webhooks-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), throughput: t, latency: { rate: RATE, seconds: SECONDS, ...l } }, null, 2) + '\n');
+  const file = writeResult('webhooks', { date: new Date().toISOString(), throughput: t, latency: { rate: RATE, seconds: SECONDS, ...l } });
   console.log(`results written to ${file}`);
 }
 
