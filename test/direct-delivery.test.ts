@@ -1,8 +1,8 @@
 import { type ExecutionResult, GraphQLInt, GraphQLObjectType, GraphQLSchema, parse } from 'graphql';
-import type { Config } from '../src/config';
+import type { Config } from '../src/kernel/config';
 import { RequestContext } from '../src/graphql/context';
 import { subscribeShared } from '../src/graphql/shared-execution';
-import type { Logger } from '../src/logger';
+import type { Logger } from '../src/kernel/logger';
 import { type Emitter, liveStream, perEvent } from '../src/modules/realtime/live-stream';
 
 /**

@@ -102,8 +102,8 @@ describe('docs/', () => {
     expect(unknown).toEqual([]);
   });
 
-  it('operations.md lists every setting of src/config.ts, with its default', () => {
-    const source = readFileSync(join(ROOT, 'src', 'config.ts'), 'utf8');
+  it('operations.md lists every setting of src/kernel/config.ts, with its default', () => {
+    const source = readFileSync(join(ROOT, 'src', 'kernel', 'config.ts'), 'utf8');
     const schema = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)![1];
     // `int(4000, ...)`, `bool(true)`, `.default('info')`: the default each variable is declared with.
     const defaultOf = (expr: string) => /^int\(([\d_]+),/.exec(expr)?.[1].replace(/_/g, '') ?? /^bool\((true|false)\)/.exec(expr)?.[1] ?? /\.default\('([^']*)'\)/.exec(expr)?.[1] ?? null;

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { Client } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/kernel/logger';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './helpers/db';
 import { startServerProcess, type ServerProcess } from './helpers/server-process';
 

@@ -1,4 +1,4 @@
-import { createLogger } from '../src/logger';
+import { createLogger } from '../src/kernel/logger';
 import { FAILING_LIMIT_MS, RETRY_SCHEDULE_MS } from '../src/modules/webhooks/webhook-worker';
 import { WebhookRuntime } from '../src/modules/webhooks/webhooks';
 import { signUp, startTestApp, userWithRole, type TestApp } from './helpers/app';

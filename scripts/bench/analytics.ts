@@ -6,10 +6,10 @@
 // the API within 1.3x of its SQL.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config';
+import { loadConfig } from '../../src/kernel/config';
 import { connect } from '../../src/db/data-source';
 import { TenantTransaction } from '../../src/db/tenant-transaction';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/kernel/logger';
 import { createServices } from '../../src/modules';
 import { ActorType } from '../../src/modules/events/event.entity';
 import { systemViewer } from '../../src/modules/auth/viewer';

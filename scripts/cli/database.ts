@@ -2,7 +2,7 @@
 // MIGRATION_DATABASE_URL for the owner) or, without them, the embedded PostgreSQL of the data folder.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../../src/config';
+import type { Config } from '../../src/kernel/config';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import { APP_ROLE } from '../../src/db/roles';
 

@@ -2,11 +2,11 @@
 // (started, joined or given), and the services, wired as in the server.
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig, type Config } from '../../src/config';
+import { ConfigError, loadConfig, type Config } from '../../src/kernel/config';
 import { connect, runMigrations } from '../../src/db/data-source';
 import { pgError } from '../../src/db/pg-errors';
 import { AppError } from '../../src/graphql/errors';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/kernel/logger';
 import { createServices } from '../../src/modules';
 import type { Admin } from './admin';
 import { openDatabase } from './database';

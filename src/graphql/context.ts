@@ -1,8 +1,8 @@
 import type { ExecutionResult } from 'graphql';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
+import type { Config } from '../kernel/config';
 import { type RowBudget, TenantTransaction } from '../db/tenant-transaction';
-import type { Logger } from '../logger';
+import type { Logger } from '../kernel/logger';
 import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
 import type { ActorRef } from '../modules/events/event.service';
 import type { DirectSink } from '../modules/realtime/live-stream';

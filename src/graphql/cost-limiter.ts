@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { TenantTransaction } from '../db/tenant-transaction';
-import type { Logger } from '../logger';
+import type { Logger } from '../kernel/logger';
 import { AppError } from './errors';
 
 export interface CostLimits {

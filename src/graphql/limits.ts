@@ -3,7 +3,7 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { type DocumentNode, Kind, type TypeNode, type GraphQLField, GraphQLError, type GraphQLSchema, getNamedType, getNullableType, isLeafType, isListType, type ValidationContext, type ValidationRule } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
-import type { Config } from '../config';
+import type { Config } from '../kernel/config';
 import { DEFAULT_PAGE_SIZE } from './connection';
 import { filterSize } from './filter';
 import { MAX_CHILDREN } from './loaders';

@@ -15,9 +15,9 @@ import {
   type ValidationRule,
 } from 'graphql';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
+import type { Config } from '../kernel/config';
 import { TenantTransaction } from '../db/tenant-transaction';
-import type { Logger } from '../logger';
+import type { Logger } from '../kernel/logger';
 import type { Authentication } from '../modules/auth/authenticate';
 import type { Viewer } from '../modules/auth/viewer';
 import type { ChangeEvent } from '../modules/events/change-event';

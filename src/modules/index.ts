@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
-import type { Config } from '../config';
+import type { Config } from '../kernel/config';
 import { deprioritizeSlowTransactions } from '../db/backend-priority';
 import { limitConnectionsPerWorkspace } from '../db/workspace-gate';
-import { createLogger, type Logger } from '../logger';
+import { createLogger, type Logger } from '../kernel/logger';
 import { AccountResolver } from './accounts/account.resolver';
 import { AccountService } from './accounts/account.service';
 import { ActivityResolver } from './activities/activity.resolver';

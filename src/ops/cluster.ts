@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { Logger } from '../logger';
+import type { Logger } from '../kernel/logger';
 
 // WEB_CONCURRENCY > 1: the process that was started (the primary) prepares the database (embedded
 // PostgreSQL, migrations, demo workspace), then forks that many workers, each a whole instance

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { createApp, type App } from '../../src/app';
-import { loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/kernel/config';
 import { connect } from '../../src/db/data-source';
-import { createLogger } from '../../src/logger';
+import { createLogger } from '../../src/kernel/logger';
 import { createServices, type Services } from '../../src/modules';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './db';
 

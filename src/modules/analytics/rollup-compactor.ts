@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 
 /** How often, and how many keys per rollup at most per round. */
 const INTERVAL_MS = 5000;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Config } from '../../config';
+import type { Config } from '../../kernel/config';
 import { rowMapper } from '../../db/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
 import { badField, forbidden, unauthenticated } from '../../graphql/errors';

@@ -7,7 +7,7 @@ import { systemViewer } from '../auth/viewer';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import type { AutomationRuleService } from './automation-rule.service';
 import { SqlParams } from '../../graphql/sql';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { FILTERABLE, limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import type { EventBus } from '../realtime/event-bus';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { Config } from '../../config';
-import type { Logger } from '../../logger';
+import type { Config } from '../../kernel/config';
+import type { Logger } from '../../kernel/logger';
 import type { AccountService } from '../accounts/account.service';
 import { UpdateAccountInput } from '../accounts/account.types';
 import type { ActivityService } from '../activities/activity.service';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { ActorType } from '../events/event.entity';
 import { recordEvent } from '../events/event.service';
 import type { SendResult, WebhookSender } from '../webhooks/webhook-sender';

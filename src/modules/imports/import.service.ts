@@ -5,7 +5,7 @@ import { rowMapper } from '../../db/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../graphql/context';
 import { badField, badInput, type FieldError, notFound } from '../../graphql/errors';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { ApiScope } from '../api-keys/api-key.entity';
 import { requireWrite, scopesOfRole, type Viewer } from '../auth/viewer';
 import { type BatchResult, BatchItemStatus, MatchOn } from '../common/batch.types';

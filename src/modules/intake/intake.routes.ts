@@ -4,7 +4,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../db/unavailable';
 import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../graphql/errors';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { sha256 } from '../auth/credentials';
 import type { IntakeService } from './intake.service';
 

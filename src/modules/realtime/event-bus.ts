@@ -1,7 +1,7 @@
 import { Client } from 'pg';
-import { isStopping } from '../../ops/lifecycle';
+import { isStopping } from '../../kernel/lifecycle';
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 
 export type BusListener = (events: readonly ChangeEvent[]) => void;

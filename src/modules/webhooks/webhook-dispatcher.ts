@@ -5,7 +5,7 @@ import { isTransient } from '../../db/unavailable';
 import { systemViewer } from '../auth/viewer';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import type { WebhookEndpointService } from './webhook-endpoint.service';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
 import { type ChangeEvent, changeEventMapper } from '../events/change-event';
 import { matchesPatterns } from '../events/event-patterns';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import { systemViewer } from '../auth/viewer';
 import { DeliveryStatus } from './webhook-delivery.entity';

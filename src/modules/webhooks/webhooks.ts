@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../kernel/logger';
 import type { RecordFilterService } from '../common/record-filter';
 import type { EventBus } from '../realtime/event-bus';
 import { WebhookDispatcher } from './webhook-dispatcher';
