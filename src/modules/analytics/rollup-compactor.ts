@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { SingleFlight } from '../../kernel/single-flight';
 import type { Logger } from '../../kernel/logger';
 
 /** How often, and how many keys per rollup at most per round. */
@@ -13,12 +14,15 @@ const KEYS_PER_ROUND = 10_000;
  */
 export class RollupCompactor {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  /** A call during a round shares it, with no round after: the timer's next round folds whatever came meanwhile. */
+  private readonly rounds: SingleFlight;
 
   constructor(
     private readonly ds: DataSource,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.rounds = new SingleFlight(() => this.compactOnce(), { rerun: false, onError: (err) => this.log.warn({ err }, 'analytics rollup compaction failed; the next round retries') });
+  }
 
   start(): void {
     if (this.timer) return;
@@ -28,22 +32,17 @@ export class RollupCompactor {
 
   /** One round (or the one in progress): how many compacted rows it wrote. */
   compact(): Promise<number> {
-    this.running ??= this.ds
-      .query<{ folded: number }[]>(`SELECT worker_compact_rollups($1) + worker_compact_funnel($1) AS folded`, [KEYS_PER_ROUND])
-      .then(([row]) => row.folded)
-      .catch((err: unknown) => {
-        this.log.warn({ err }, 'analytics rollup compaction failed; the next round retries');
-        return 0;
-      })
-      .finally(() => {
-        this.running = null;
-      });
-    return this.running;
+    return this.rounds.run();
+  }
+
+  private async compactOnce(): Promise<number> {
+    const [row] = await this.ds.query<{ folded: number }[]>(`SELECT worker_compact_rollups($1) + worker_compact_funnel($1) AS folded`, [KEYS_PER_ROUND]);
+    return row.folded;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    await this.rounds.current;
   }
 }

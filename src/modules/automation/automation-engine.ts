@@ -3,13 +3,15 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
 import { isTransient } from '../../db/unavailable';
+import { type ConsumerQuery, LogConsumer } from '../../events/log-consumer';
+import { SingleFlight } from '../../kernel/single-flight';
 import { systemViewer } from '../auth/viewer';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import type { AutomationRuleService } from './automation-rule.service';
 import { SqlParams } from '../../graphql/sql';
 import type { Logger } from '../../kernel/logger';
 import { FILTERABLE, limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
-import { type ChangeEvent, changeEventMapper } from '../events/change-event';
+import type { ChangeEvent } from '../events/change-event';
 import type { EventBus } from '../realtime/event-bus';
 import { matchesPatterns } from '../events/event-patterns';
 import { type AutomationRule, TriggerType } from './automation-rule.entity';
@@ -17,11 +19,17 @@ import { mapRule, type RuleRunner, ruleEntity } from './rule-runner';
 import type { AutomationWebhookCalls } from './webhook-calls';
 
 const CONSUMER_LOCK = 7_466_105_002;
-const BATCH = 500;
 const HOUR_MS = 3600_000;
 const DAY_MS = 86_400_000;
 /** Records one time-based rule goes through per slot at most. */
 const MAX_RECORDS = 1000;
+
+/** An active rule as the event consumer first reads it (the whole rule is read in its workspace). */
+interface ActiveRule {
+  workspace_id: string;
+  id: string;
+  trigger: AutomationRule['trigger'];
+}
 
 export interface EngineOptions {
   /** Slots missed while no instance ran are caught up within this window (default 24 h). */
@@ -35,8 +43,9 @@ export interface EngineOptions {
  * The automation engine of one instance.
  *
  * Record events: rules of type RECORD_EVENT consume the event log in commit order from a durable
- * cursor (one instance at a time, under an advisory lock); each (rule, event) runs exactly once
- * (see RuleRunner), so moving the cursor after the runs can only repeat a run that is then refused.
+ * cursor (one instance at a time, under an advisory lock: see LogConsumer); each (rule, event)
+ * runs exactly once (see RuleRunner), so moving the cursor after the runs can only repeat a run that
+ * is then refused.
  *
  * Time: node-cron ticks every minute in every instance. Each tick claims the due slots of the
  * time-based rules by inserting them into automation_slot: exactly one instance wins each slot.
@@ -51,8 +60,8 @@ export class AutomationEngine {
   private task?: ScheduledTask;
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
-  private consuming?: Promise<number>;
-  private consumeAgain = false;
+  private readonly consumer: LogConsumer<ActiveRule[]>;
+  private readonly consumption: SingleFlight;
   private ticking?: Promise<number>;
 
   constructor(
@@ -64,7 +73,16 @@ export class AutomationEngine {
     private readonly log: Logger,
     private readonly opts: EngineOptions,
     private readonly calls?: AutomationWebhookCalls,
-  ) {}
+  ) {
+    this.consumer = new LogConsumer(ds, log, {
+      lockKey: CONSUMER_LOCK,
+      cursorTable: 'automation_cursor',
+      plan: (query, eventsByWorkspace) => this.candidateRules(query, eventsByWorkspace),
+      consumeWorkspace: (workspaceId, wsEvents, candidates) => this.runWorkspace(workspaceId, wsEvents, candidates),
+      workspaceFailed: 'automation failed for one workspace',
+    });
+    this.consumption = new SingleFlight(async () => (await this.consumer.consumeAll()).events, { onError: (err) => this.log.error({ err }, 'automation event consumer failed') });
+  }
 
   start(): void {
     if (!this.opts.enabled || this.task) return;
@@ -81,76 +99,24 @@ export class AutomationEngine {
     clearInterval(this.timer);
     await this.task?.destroy();
     this.task = undefined;
-    await this.consuming;
+    await this.consumption.current;
     await this.ticking;
   }
 
   /** Runs the RECORD_EVENT rules for every event committed so far; resolves with the events read. */
   consume(): Promise<number> {
-    if (this.consuming) {
-      this.consumeAgain = true;
-      return this.consuming;
-    }
-    this.consuming = (async () => {
-      let total = 0;
-      try {
-        do {
-          this.consumeAgain = false;
-          total += await this.consumeAll();
-        } while (this.consumeAgain);
-      } catch (err) {
-        this.log.error({ err }, 'automation event consumer failed');
-      } finally {
-        this.consuming = undefined;
-      }
-      return total;
-    })();
-    return this.consuming;
+    return this.consumption.run();
   }
 
-  private async consumeAll(): Promise<number> {
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
-    try {
-      const [lock] = await runner.query(`SELECT pg_try_advisory_lock(${CONSUMER_LOCK}) AS ok`);
-      if (!lock.ok) return 0;
-      try {
-        let total = 0;
-        for (;;) {
-          const [cursor] = await runner.query(`SELECT tx::text AS tx, seq::text AS seq FROM automation_cursor WHERE id = 1`);
-          const rows = await runner.query(`SELECT e.*, e.tx_id::text AS tx FROM worker_events_after($1::xid8, $2::bigint, $3) e`, [cursor.tx, cursor.seq, BATCH]);
-          if (!rows.length) return total;
-          const events = (rows as Record<string, unknown>[]).map(changeEventMapper(this.ds));
-          const rules = await runner.query(`SELECT workspace_id, id, trigger FROM worker_active_automation_rules($1)`, [[TriggerType.RECORD_EVENT]]);
-          if (rules.length) await this.runForEvents(events, rules);
-          const last = events[events.length - 1];
-          await runner.query(`UPDATE automation_cursor SET tx = $1::xid8, seq = $2 WHERE id = 1`, [last.tx.toString(), last.id]);
-          total += events.length;
-          if (rows.length < BATCH) return total;
-        }
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(${CONSUMER_LOCK})`);
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-
-  private async runForEvents(events: ChangeEvent[], active: { workspace_id: string; id: string; trigger: AutomationRule['trigger'] }[]): Promise<void> {
-    const byWorkspace = new Map<string, ChangeEvent[]>();
-    for (const e of events) byWorkspace.set(e.workspaceId, [...(byWorkspace.get(e.workspaceId) ?? []), e]);
-    for (const [workspaceId, wsEvents] of byWorkspace) {
+  /** The active RECORD_EVENT rules that a batch's events trigger, by workspace (workspaces with none have nothing to run). */
+  private async candidateRules(query: ConsumerQuery, eventsByWorkspace: Map<string, ChangeEvent[]>): Promise<Map<string, ActiveRule[]>> {
+    const active = await query<ActiveRule>(`SELECT workspace_id, id, trigger FROM worker_active_automation_rules($1)`, [[TriggerType.RECORD_EVENT]]);
+    const byWorkspace = new Map<string, ActiveRule[]>();
+    for (const [workspaceId, wsEvents] of eventsByWorkspace) {
       const candidates = active.filter((r) => r.workspace_id === workspaceId && wsEvents.some((e) => triggered(r.trigger, e)));
-      if (!candidates.length) continue;
-      try {
-        await this.runWorkspace(workspaceId, wsEvents, candidates);
-      } catch (err) {
-        // The database out or short of something (isTransient): the cursor waits, and the batch is tried again.
-        if (isTransient(err)) throw err;
-        // Anything else is this workspace's alone: the others' runs and the cursor go on.
-        this.log.error({ err, workspaceId, fromEvent: wsEvents[0].id, toEvent: wsEvents[wsEvents.length - 1].id }, 'automation failed for one workspace');
-      }
+      if (candidates.length) byWorkspace.set(workspaceId, candidates);
     }
+    return byWorkspace;
   }
 
   /** One workspace's RECORD_EVENT runs for a batch; a rule whose conditions fail is disabled, the others run. */

@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
-import { isTransient } from '../../db/unavailable';
+import { type ConsumerQuery, LogConsumer } from '../../events/log-consumer';
+import { SingleFlight } from '../../kernel/single-flight';
 import { systemViewer } from '../auth/viewer';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import type { WebhookEndpointService } from './webhook-endpoint.service';
 import type { Logger } from '../../kernel/logger';
 import { limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
-import { type ChangeEvent, changeEventMapper } from '../events/change-event';
+import type { ChangeEvent } from '../events/change-event';
 import { matchesPatterns } from '../events/event-patterns';
 import { canReadEvent, WEBHOOK_READER } from '../events/event-visibility';
 
 /** Any constant: the advisory lock that lets one instance at a time move the dispatch cursor. */
 const DISPATCH_LOCK = 7_466_105_001;
-const BATCH = 500;
 
 interface ActiveEndpoint {
   workspace_id: string;
@@ -25,23 +25,20 @@ interface ActiveEndpoint {
 
 /**
  * Turns the event log into the webhook outbox: reads new events in commit order after a durable
- * cursor and adds one PENDING delivery per event and matching endpoint, then moves the cursor.
- *
- * One instance at a time holds the dispatch lock (a session advisory lock, released if its process
- * dies). The cursor moves only after the deliveries are committed, and a delivery is unique per
- * endpoint and event, so a crash in between means the same deliveries are inserted again and
+ * cursor (see LogConsumer: one instance at a time, under the dispatch lock) and adds one PENDING
+ * delivery per event and matching endpoint, then moves the cursor. A delivery is unique per endpoint
+ * and event, so a crash before the cursor moved means the same deliveries are inserted again and
  * ignored: no event is missed and none is sent twice.
  *
- * The batch holds every workspace's events, so a failure is contained where it arose: an endpoint
- * whose stored filter cannot be applied any more is disabled (its admins are told), a workspace
- * whose dispatch fails otherwise is logged and skipped, and the cursor moves on for everyone else.
- * Only a transient failure (the database out or short of something, a deadlock) holds the cursor
- * back, to try the batch again. The workspace transactions here are not gated (see WorkspaceGate) and
- * their statements are limited to STORED_FILTER_TIMEOUT_MS: a tenant cannot make the others wait.
+ * A failure is contained where it arose: an endpoint whose stored filter cannot be applied any more
+ * is disabled (its admins are told), a workspace whose dispatch fails otherwise is logged and skipped
+ * (LogConsumer), and the cursor moves on for everyone else. The workspace transactions here are not
+ * gated (see WorkspaceGate) and their statements are limited to STORED_FILTER_TIMEOUT_MS: a tenant
+ * cannot make the others wait.
  */
 export class WebhookDispatcher {
-  private running?: Promise<number>;
-  private again = false;
+  private readonly consumer: LogConsumer<ActiveEndpoint[]>;
+  private readonly dispatching: SingleFlight;
 
   constructor(
     private readonly ds: DataSource,
@@ -49,83 +46,36 @@ export class WebhookDispatcher {
     private readonly endpoints: WebhookEndpointService,
     private readonly log: Logger,
     private readonly onDispatched: () => void,
-  ) {}
+  ) {
+    this.consumer = new LogConsumer(ds, log, {
+      lockKey: DISPATCH_LOCK,
+      cursorTable: 'webhook_dispatch_cursor',
+      plan: (query) => this.activeEndpoints(query),
+      consumeWorkspace: (workspaceId, wsEvents, wsEndpoints) => inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, wsEndpoints, wsEvents), { gated: false }),
+      workspaceFailed: 'webhook dispatch failed for one workspace (replayWebhookEvents re-sends its events)',
+      afterBatch: (created) => {
+        if (created) this.onDispatched();
+      },
+    });
+    this.dispatching = new SingleFlight(async () => (await this.consumer.consumeAll()).made, { onError: (err) => this.log.error({ err }, 'webhook dispatch failed') });
+  }
 
-  /** Dispatches everything committed so far (a call while one runs makes it go round once more). */
+  /** Dispatches everything committed so far (a call while one runs makes it go round once more); resolves with the deliveries created. */
   run(): Promise<number> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      let total = 0;
-      try {
-        do {
-          this.again = false;
-          total += await this.dispatchAll();
-        } while (this.again);
-      } catch (err) {
-        this.log.error({ err }, 'webhook dispatch failed');
-      } finally {
-        this.running = undefined;
-      }
-      return total;
-    })();
-    return this.running;
+    return this.dispatching.run();
   }
 
   /** Resolves once a dispatch in progress (if any) is done. */
   idle(): Promise<unknown> {
-    return this.running ?? Promise.resolve();
+    return this.dispatching.current ?? Promise.resolve();
   }
 
-  private async dispatchAll(): Promise<number> {
-    const runner = this.ds.createQueryRunner();
-    await runner.connect();
-    try {
-      const [lock] = await runner.query(`SELECT pg_try_advisory_lock(${DISPATCH_LOCK}) AS ok`);
-      if (!lock.ok) return 0; // another instance is dispatching
-      try {
-        let total = 0;
-        for (;;) {
-          const [cursor] = await runner.query(`SELECT tx::text AS tx, seq::text AS seq FROM webhook_dispatch_cursor WHERE id = 1`);
-          const rows: Record<string, unknown>[] = await runner.query(`SELECT e.*, e.tx_id::text AS tx FROM worker_events_after($1::xid8, $2::bigint, $3) e`, [cursor.tx, cursor.seq, BATCH]);
-          if (!rows.length) return total;
-          const events = rows.map(changeEventMapper(this.ds));
-          const created = await this.dispatch(runner.query.bind(runner), events);
-          const last = events[events.length - 1];
-          await runner.query(`UPDATE webhook_dispatch_cursor SET tx = $1::xid8, seq = $2 WHERE id = 1`, [last.tx.toString(), last.id]);
-          total += created;
-          if (created) this.onDispatched();
-          if (rows.length < BATCH) return total;
-        }
-      } finally {
-        await runner.query(`SELECT pg_advisory_unlock(${DISPATCH_LOCK})`);
-      }
-    } finally {
-      await runner.release();
-    }
-  }
-
-  private async dispatch(query: (sql: string) => Promise<ActiveEndpoint[]>, events: ChangeEvent[]): Promise<number> {
-    const endpoints = await query(`SELECT * FROM worker_active_webhook_endpoints()`);
-    if (!endpoints.length) return 0;
+  /** The active endpoints of every workspace, by workspace: a batch's events are dispatched in the workspaces that have some. */
+  private async activeEndpoints(query: ConsumerQuery): Promise<Map<string, ActiveEndpoint[]>> {
+    const endpoints = await query<ActiveEndpoint>(`SELECT * FROM worker_active_webhook_endpoints()`);
     const byWorkspace = new Map<string, ActiveEndpoint[]>();
     for (const e of endpoints) byWorkspace.set(e.workspace_id, [...(byWorkspace.get(e.workspace_id) ?? []), e]);
-    let created = 0;
-    const eventsByWorkspace = new Map<string, ChangeEvent[]>();
-    for (const e of events) if (byWorkspace.has(e.workspaceId)) eventsByWorkspace.set(e.workspaceId, [...(eventsByWorkspace.get(e.workspaceId) ?? []), e]);
-    for (const [workspaceId, wsEvents] of eventsByWorkspace) {
-      try {
-        created += await inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, byWorkspace.get(workspaceId)!, wsEvents), { gated: false });
-      } catch (err) {
-        // The database out or short of something (isTransient): the cursor waits, and the batch is tried again.
-        if (isTransient(err)) throw err;
-        // Anything else is this workspace's alone: the others' deliveries and the cursor go on.
-        this.log.error({ err, workspaceId, fromEvent: wsEvents[0].id, toEvent: wsEvents[wsEvents.length - 1].id }, 'webhook dispatch failed for one workspace (replayWebhookEvents re-sends its events)');
-      }
-    }
-    return created;
+    return byWorkspace;
   }
 
   /** The deliveries of one workspace's events, in its transaction; an endpoint whose filter fails is disabled, the others go on. */

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
+import { SingleFlight } from '../../kernel/single-flight';
 import type { Logger } from '../../kernel/logger';
 import { SYSTEM_ACTOR } from '../events/event.service';
 import { systemViewer } from '../auth/viewer';
@@ -54,8 +55,8 @@ interface Job {
 export class WebhookWorker {
   private timer?: NodeJS.Timeout;
   private stopped = true;
-  private ticking?: Promise<number>;
-  private again = false;
+  /** The rounds; a tick during one is taken by the round itself when it can (see round()). */
+  private readonly rounds: SingleFlight;
   /** Set by stop(): no more claims. */
   private closing = false;
   /** Resolves the wait of a round in progress (see round()). */
@@ -68,7 +69,9 @@ export class WebhookWorker {
     private readonly endpoints: WebhookEndpointService,
     private readonly log: Logger,
     private readonly opts: WebhookWorkerOptions,
-  ) {}
+  ) {
+    this.rounds = new SingleFlight(() => this.round(), { onError: (err) => this.log.error({ err }, 'webhook worker round failed') });
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -85,32 +88,15 @@ export class WebhookWorker {
     this.closing = true;
     clearInterval(this.timer);
     this.wakeUp?.();
-    await this.ticking;
+    await this.rounds.current;
     await Promise.all([...this.inFlight]);
   }
 
   /** Claims and sends what is due now; resolves with how many deliveries it attempted. */
   tick(): Promise<number> {
-    if (this.ticking) {
-      this.again = true;
-      this.wakeUp?.();
-      return this.ticking;
-    }
-    this.ticking = (async () => {
-      let attempted = 0;
-      try {
-        do {
-          this.again = false;
-          attempted += await this.round();
-        } while (this.again);
-      } catch (err) {
-        this.log.error({ err }, 'webhook worker round failed');
-      } finally {
-        this.ticking = undefined;
-      }
-      return attempted;
-    })();
-    return this.ticking;
+    // A round waiting on its deliveries in flight is woken to claim the new ones now.
+    if (this.rounds.current) this.wakeUp?.();
+    return this.rounds.run();
   }
 
   /**
@@ -140,9 +126,8 @@ export class WebhookWorker {
         if (claimed.length === free) continue; // there may be more due
       }
       if (!this.inFlight.size) return attempted;
-      if (this.again && !this.closing) {
+      if (!this.closing && this.rounds.takeRequest()) {
         // Woken while claiming: claim once more before waiting.
-        this.again = false;
         woken = true;
         continue;
       }
