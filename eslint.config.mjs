@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'bench/data/**', 'demo/**', 'docs-examples/**', '**/*.js', '!eslint.config.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'bench/data/**', 'demo/**', 'docs-examples/**', '**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -28,8 +28,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    files: ['**/*.mjs', '**/*.cjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', module: 'writable', require: 'readonly', __dirname: 'readonly' } },
   },
   {
     // Tests and benchmark scripts: non-null assertions on fixtures they just made.

@@ -1,29 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { ApolloServer, type ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { InMemoryLRUCache } from '@apollo/utils.keyvaluecache';
+import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
-import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from './kernel/config';
 import { pendingMigrations } from './db/data-source';
 import { databaseProbe } from './db/health';
 import { PG_INSUFFICIENT_PRIVILEGE, pgError } from './db/pg-errors';
 import { isDatabaseUnavailable } from './db/unavailable';
+import { createApollo } from './graphql/apollo';
 import { RequestContext } from './graphql/context';
-import { formatError, serviceUnavailable, unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './graphql/errors';
-import { costKey } from './graphql/cost-limiter';
-import { assertCost, assertNoNul, limitRules, queryCost } from './graphql/limits';
-import { compiledExecution } from './graphql/compiled-execution';
+import { serviceUnavailable } from './graphql/errors';
 import { buildSchema } from './graphql/schema';
 import { attachSse, SSE_PATH } from './graphql/sse';
 import { CredentialConnections } from './graphql/transport-shared';
 import { attachWebSocket } from './graphql/ws';
 import { explorerRouter, type ExplorerOptions } from './explorer';
-import { selectsSecret } from './graphql/secret-fields';
 import type { Logger } from './kernel/logger';
 import { authenticate } from './modules/auth/authenticate';
 import { createResolverContainer, RESOLVERS, type Services } from './modules';
@@ -45,20 +39,73 @@ export interface AppOptions {
   metrics?: () => Promise<string>;
 }
 
+/** What the app's parts are made from. */
+interface AppDeps {
+  ds: DataSource;
+  config: Config;
+  log: Logger;
+  services: Services;
+}
+
 export async function createApp(ds: DataSource, config: Config, log: Logger, services: Services, options: AppOptions = {}): Promise<App> {
+  const deps: AppDeps = { ds, config, log, services };
   const schema = buildSchema(createResolverContainer(services));
   services.nodes.assertCovers(schema, RESOLVERS);
+  const app = expressApp(config);
+  const server = createServer(app);
+  await startBackgroundWork(services);
+  const live = attachLiveTransports(server, app, schema, deps);
+  let shuttingDown = false;
+
+  const apollo = createApollo(schema, server, config, log, services, live.close);
+  await apollo.start();
+
+  serveProbes(app, deps, options, () => shuttingDown);
+  services.metrics.watch(ds, services.workerDs, { connections: () => live.ws.connections, sseStreams: () => live.sse.streams, subscriptions: openStreams });
+  serveApi(app, apollo, live.sse.router, deps, options);
+
+  return {
+    server,
+    schema,
+    listen: (port, host) => listen(server, port, host),
+    async close() {
+      shuttingDown = true;
+      await apollo.stop();
+      await stopBackgroundWork(services);
+    },
+  };
+}
+
+function expressApp(config: Config): express.Express {
   const app = express();
   app.disable('x-powered-by');
   // Express hashes every body it sends for an ETag; GraphQL answers are POSTed and never revalidated, and a 300 KB page hashed per request is wasted work.
   app.set('etag', false);
   // req.ip (per-address limits, logs) believes X-Forwarded-For only from the proxies configured.
   app.set('trust proxy', config.trustProxy);
-  const server = createServer(app);
+  return app;
+}
+
+/** The event bus and the workers that run beside requests. */
+async function startBackgroundWork(services: Services): Promise<void> {
   await services.eventBus.start();
   services.webhooks.start();
   services.automation.engine.start();
   services.rollupCompactor.start();
+}
+
+/** After the last request (Apollo stopped): the workers, then the event bus. */
+async function stopBackgroundWork(services: Services): Promise<void> {
+  await services.automation.engine.stop();
+  await services.rollupCompactor.stop();
+  await services.webhooks.stop();
+  await services.costLimiter.stop();
+  services.automation.mailer.close();
+  await services.eventBus.stop();
+}
+
+/** Subscriptions: graphql-ws on /graphql and graphql-sse at SSE_PATH. */
+function attachLiveTransports(server: Server, app: express.Express, schema: GraphQLSchema, { ds, config, log, services }: AppDeps) {
   // A WebSocket's upgrade request never passes through Express: its address is read by Express's own
   // req.ip (on a view of that request), so that TRUST_PROXY applies to it exactly as to HTTP.
   const clientAddress = (req: IncomingMessage): string | null =>
@@ -68,53 +115,17 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   const live = { ds, config, log, bus: services.eventBus, realtime: services.realtime, costs: services.costLimiter, connections };
   const ws = attachWebSocket(server, schema, { ...live, clientAddress });
   const sse = attachSse(schema, live);
-  let shuttingDown = false;
+  return {
+    ws,
+    sse,
+    close: async () => {
+      await Promise.all([ws.close(), sse.close()]);
+    },
+  };
+}
 
-  const apollo = new ApolloServer<RequestContext>({
-    gateway: compiledExecution(schema, { onExecute: (mode) => services.metrics.execution(mode) }),
-    // main.ts owns shutdown. Apollo's own handler would race it: a second stop() during a first
-    // waits on a barrier Apollo resolves only on failure (5.5.1), so whoever comes second never returns.
-    stopOnTerminationSignals: false,
-    introspection: config.env !== 'production',
-    hideSchemaDetailsFromClientErrors: config.env === 'production',
-    includeStacktraceInErrorResponses: false,
-    allowBatchedHttpRequests: false,
-    // Automatic persisted queries (Apollo's APQ): a client sends a document's sha256 instead of the
-    // document, and the document once when this instance does not know the hash yet. The cache holds
-    // documents, never data, and is shared by every workspace: a document is only text (values belong
-    // in variables), and whoever sends its hash runs it with their own credentials, under every check
-    // a full request gets (validation, cost, depth, rate limit). A document is kept only once it has
-    // parsed, validated and passed the cost check (Apollo stores it after didResolveOperation), so a
-    // document refused once is never runnable by hash. Anyone may register one, credentials or not
-    // (signUp and logIn are sent that way too), and a document's hash tells whoever sends it whether
-    // someone sent that exact text: documents with literal values should pass them as variables.
-    // Bounded (least recently used dropped) so registrations cost at most that memory; no TTL: a
-    // dropped hash costs its client one round trip (PERSISTED_QUERY_NOT_FOUND, then the document).
-    // Per instance: behind a load balancer each instance learns a hash on its own, the same way.
-    persistedQueries: config.persistedQueriesCacheBytes > 0 ? { cache: new InMemoryLRUCache<string>({ maxSize: config.persistedQueriesCacheBytes }), ttl: null } : false,
-    // GET requests (queries only: Apollo answers a mutation over GET 405) must not be simple CORS
-    // requests: they need a non-simple content-type (Apollo Client sends application/json) or an
-    // `apollo-require-preflight` / `x-apollo-operation-name` header, else 400 BAD_REQUEST.
-    csrfPrevention: true,
-    parseOptions: { maxTokens: config.limits.tokens },
-    validationRules: limitRules(config.limits),
-    formatError: (formatted, error) =>
-      formatError(formatted, error, {
-        exposeDetails: config.exposeErrorDetails,
-        hideSuggestions: config.env === 'production',
-        onInternal: (err) => log.error({ err }, 'internal error'),
-        onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, 'database unavailable'),
-      }),
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginLandingPageDisabled(),
-      requestPlugin(schema, config, log, services),
-      { async serverWillStart() { return { async drainServer() { await Promise.all([ws.close(), sse.close()]); } }; } },
-    ],
-  });
-  await apollo.start();
-
+/** /healthz, /metrics and /readyz. */
+function serveProbes(app: express.Express, { ds, config, log, services }: AppDeps, options: AppOptions, shuttingDown: () => boolean): void {
   // Alive, and its database with it: a server whose database is gone answers every request 503, and
   // says so here too (the log has the cause). /readyz adds the migrations check.
   const database = databaseProbe(ds);
@@ -123,7 +134,6 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     if (!db.ok) return void res.status(503).json({ status: 'database unreachable', error: config.exposeErrorDetails ? db.error : undefined });
     res.json({ status: 'ok' });
   });
-  services.metrics.watch(ds, services.workerDs, { connections: () => ws.connections, sseStreams: () => sse.streams, subscriptions: openStreams });
   // Prometheus scrapes this; it says nothing about any workspace (counts only). Put it behind the
   // network's own access control in production, as usual for /metrics.
   app.get('/metrics', async (_req, res) => {
@@ -139,7 +149,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   // Ready: the database answers and has every migration this code has (an instance of a newer
   // version started before `npm run trellis -- migrate` ran takes no traffic until it has).
   app.get('/readyz', async (_req, res) => {
-    if (shuttingDown) return void res.status(503).json({ status: 'shutting down' });
+    if (shuttingDown()) return void res.status(503).json({ status: 'shutting down' });
     let pending: string[];
     try {
       pending = await pendingMigrations(ds);
@@ -151,9 +161,13 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     if (pending.length) return void res.status(503).json({ status: 'pending migrations', pending });
     res.json({ status: 'ready' });
   });
+}
 
+/** GraphQL (SSE, the explorer, Apollo), intake forms, and the answers to everything else. */
+function serveApi(app: express.Express, apollo: ApolloServer<RequestContext>, sseRouter: express.Router, deps: AppDeps, options: AppOptions): void {
+  const { ds, config, log, services } = deps;
   // Subscriptions over Server-Sent Events (graphql-sse), under /graphql: before the explorer and Apollo, which would take its requests.
-  app.use(SSE_PATH, sse.router);
+  app.use(SSE_PATH, sseRouter);
   // Before Apollo: it answers browsers (GET asking for HTML) and passes everything else on.
   if (config.explorer) app.use(explorerRouter(options.explorer));
   app.use(
@@ -161,20 +175,7 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
     noStore,
     capResponses(config.limits.responseBytes),
     express.json({ limit: config.limits.bodyBytes }),
-    expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
-        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
-        // The database unreachable while checking credentials: 503 SERVICE_UNAVAILABLE with Retry-After.
-        const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization, services.apiKeyCache).catch((err) => {
-          throw isDatabaseUnavailable(err) ? serviceUnavailable() : err;
-        });
-        // Normally committed in willSendResponse; this returns the connection if Apollo answered early.
-        res.on('close', () => void auth.tx?.rollback().catch(() => undefined));
-        const context = new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);
-        context.clientAddress = req.ip ?? null;
-        return context;
-      },
-    }),
+    expressMiddleware(apollo, { context: ({ req, res }) => requestContext(req, res, deps) }),
   );
   app.use('/intake', intakeRouter(services.intake, ds, config.intake, log));
   // The root, opened by someone who left /graphql off the printed address: a browser goes to the
@@ -182,116 +183,30 @@ export async function createApp(ds: DataSource, config: Config, log: Logger, ser
   app.get('/', (req, res, next) => (config.explorer && req.accepts(['application/json', 'text/html']) === 'text/html' ? res.redirect(302, '/graphql') : next()));
   app.use((req, res) => void res.status(404).json({ error: { code: 'NOT_FOUND', message: `nothing at ${req.method} ${req.path.slice(0, 200)}: GraphQL is served at /graphql` } }));
   app.use(bodyErrors);
-
-  return {
-    server,
-    schema,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
-        });
-      }),
-    async close() {
-      shuttingDown = true;
-      await apollo.stop();
-      await services.automation.engine.stop();
-      await services.rollupCompactor.stop();
-      await services.webhooks.stop();
-      await services.costLimiter.stop();
-      services.automation.mailer.close();
-      await services.eventBus.stop();
-    },
-  };
 }
 
-/**
- * Per request: the cost limit before execution, the transaction's end after it, and one log line.
- * The transaction commits even when some fields failed: each mutation ran in its own savepoint,
- * so what failed is already undone and what succeeded must stay.
- */
-function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, services: Services): ApolloServerPlugin<RequestContext> {
-  return {
-    async requestDidStart() {
-      const started = process.hrtime.bigint();
-      let replay: FormattedExecutionResult | undefined;
-      return {
-        async didResolveOperation({ document, source, request, operationName, operation, contextValue }) {
-          if (operation?.operation === 'subscription') {
-            throw new GraphQLError(`Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there, or subscribe over Server-Sent Events at ${SSE_PATH} (the graphql-sse protocol)`, {
-              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-            });
-          }
-          assertNoNul(request.variables ?? {});
-          // `source` is the document's text also when only its hash was sent (a persisted query).
-          assertNoNul(source, 'query');
-          const cost = queryCost(schema, document, request.variables ?? {}, operationName, config.limits.cost);
-          assertCost(cost, config.limits.cost);
-          // Charged to the caller's bucket before anything runs; signing up and in have limits of their own.
-          if (contextValue.viewer && services.costLimiter.enabled) contextValue.cost = await services.costLimiter.charge(costKey(contextValue.viewer), Math.max(1, cost ?? 1), contextValue.tx);
-          // A mutation sent with an Idempotency-Key runs once; a retry gets the stored response.
-          const key = request.http?.headers.get('idempotency-key');
-          if (key && operation?.operation === 'mutation' && contextValue.viewer && contextValue.tx) {
-            // The document's text, however it came (a retry by hash is the same request as the first with the text).
-            const body = { query: source, variables: request.variables ?? {}, operationName: request.operationName ?? null };
-            const claim = await services.idempotency.claim(contextValue.tx, contextValue.viewer, key, body, selectsSecret(schema, document));
-            if (claim.kind === 'first') contextValue.idempotent = claim.request;
-            else replay = claim.response;
-          }
-        },
-        async responseForOperation() {
-          if (!replay) return null;
-          return { http: { status: undefined, headers: new HeaderMap([['idempotent-replayed', 'true']]) }, body: { kind: 'single', singleResult: replay } };
-        },
-        async willSendResponse({ contextValue, response, operationName, errors }) {
-          const tx = contextValue.tx;
-          if (tx) {
-            try {
-              if (contextValue.idempotent && response.body.kind === 'single') await services.idempotency.store(tx, contextValue.idempotent, response.body.singleResult);
-              await tx.commit();
-            } catch (err) {
-              const unavailable = isDatabaseUnavailable(err);
-              if (unavailable) log.warn({ error: (err as Error).message, requestId: contextValue.requestId }, 'commit failed: database unavailable');
-              else log.error({ err, requestId: contextValue.requestId }, 'commit failed');
-              if (response.body.kind === 'single') {
-                response.body.singleResult = {
-                  errors: [unavailable ? unavailableAnswer() : { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
-                };
-              }
-            }
-          }
-          // The database was out (any field, the commit): the whole answer is a retryable 503.
-          const answered = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          if (answered?.some((e) => e.extensions?.code === 'SERVICE_UNAVAILABLE')) {
-            response.http.status = 503;
-            response.http.headers.set('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-          }
-          if (contextValue.cost && response.body.kind === 'single') {
-            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: contextValue.cost };
-          }
-          const v = contextValue.viewer;
-          const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-          // The codes the client got (a database error is SERVICE_UNAVAILABLE there, whatever it was raised as).
-          const codes = (answered ?? errors)?.map((e) => (e.extensions?.code as string) ?? 'INTERNAL_SERVER_ERROR');
-          services.metrics.request(operationName, codes?.[0] ?? 'ok', durationMs / 1000);
-          log.info(
-            {
-              requestId: contextValue.requestId,
-              operation: operationName ?? null,
-              durationMs,
-              workspaceId: v?.workspaceId,
-              userId: v?.kind === 'USER' ? v.userId : undefined,
-              apiKeyId: v?.apiKeyId ?? undefined,
-              errors: codes,
-            },
-            'graphql request',
-          );
-        },
-      };
-    },
-  };
+/** An HTTP request's context: its id, its credential (checked here) and transaction, the client's address. */
+async function requestContext(req: express.Request, res: express.Response, { ds, config, log, services }: AppDeps): Promise<RequestContext> {
+  const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+  // The database unreachable while checking credentials: 503 SERVICE_UNAVAILABLE with Retry-After.
+  const auth = await authenticate(ds, config.jwtSecret, req.headers.authorization, services.apiKeyCache).catch((err) => {
+    throw isDatabaseUnavailable(err) ? serviceUnavailable() : err;
+  });
+  // Normally committed in willSendResponse; this returns the connection if Apollo answered early.
+  res.on('close', () => void auth.tx?.rollback().catch(() => undefined));
+  const context = new RequestContext(requestId, ds, config, log.child({ requestId }), auth.viewer, auth.tx, auth.error);
+  context.clientAddress = req.ip ?? null;
+  return context;
+}
+
+function listen(server: Server, port: number, host?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
 }
 
 /**

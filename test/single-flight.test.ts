@@ -128,7 +128,6 @@ describe('SingleFlight', () => {
   });
 
   it('lets a round take a request made during it, and then no round follows for it', async () => {
-    let flight: SingleFlight;
     const taken: boolean[] = [];
     let release!: () => void;
     const round = jest.fn(async () => {
@@ -137,7 +136,7 @@ describe('SingleFlight', () => {
       taken.push(flight.takeRequest(), flight.takeRequest());
       return 1;
     });
-    flight = new SingleFlight(round);
+    const flight = new SingleFlight(round);
     const run = flight.run();
     await settle();
     flight.run();

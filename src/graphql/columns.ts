@@ -6,7 +6,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
-import { getMetadataStorage } from 'type-graphql';
+import { fieldResolverDeclarations, objectTypeName, objectTypeNames } from './type-graphql-internals';
 
 /**
  * Which columns of an entity a request needs: those behind the fields its document selects on the
@@ -69,7 +69,7 @@ function selected(info: GraphQLResolveInfo): Selected {
 
 /** The GraphQL object type name of an entity class. */
 export function typeNameOf(entity: Function): string {
-  const name = getMetadataStorage().objectTypes.find((o) => o.target === entity)?.name;
+  const name = objectTypeName(entity);
   if (!name) throw new Error(`${entity.name} is no GraphQL object type`);
   return name;
 }
@@ -78,14 +78,13 @@ let resolvedFields: Map<string, Set<string>> | undefined;
 /** Fields that type-graphql resolves by a method or getter (not by reading a property of the same name). */
 function computedFields(typeName: string): Set<string> {
   if (!resolvedFields) {
-    const storage = getMetadataStorage();
-    const names = new Map(storage.objectTypes.map((o) => [o.target, o.name]));
+    const names = objectTypeNames();
     resolvedFields = new Map();
-    for (const f of storage.fieldResolvers) {
-      const name = names.get(f.getObjectType?.() as Function);
+    for (const f of fieldResolverDeclarations()) {
+      const name = names.get(f.objectClass as Function);
       if (!name) continue;
       if (!resolvedFields.has(name)) resolvedFields.set(name, new Set());
-      resolvedFields.get(name)!.add(f.schemaName);
+      resolvedFields.get(name)!.add(f.field);
     }
   }
   return resolvedFields.get(typeName) ?? new Set();

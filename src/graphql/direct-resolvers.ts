@@ -1,8 +1,8 @@
 import { type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
-import { type ContainerType, getMetadataStorage } from 'type-graphql';
+import type { ContainerType } from 'type-graphql';
+import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeNames, resolverClasses as allResolverClasses } from './type-graphql-internals';
 
 type Getter = (root: unknown, context: unknown, info: unknown) => unknown;
-type FieldResolverMetadata = ReturnType<typeof getMetadataStorage>['fieldResolvers'][number];
 type Instance = Record<string, (...args: unknown[]) => unknown>;
 
 /**
@@ -16,29 +16,29 @@ type Instance = Record<string, (...args: unknown[]) => unknown>;
  * Returns how many fields it rewired.
  */
 export function callFieldResolversDirectly(schema: GraphQLSchema, container: ContainerType): number {
-  const storage = getMetadataStorage();
-  const typeNames = new Map<Function, string>(storage.objectTypes.map((t) => [t.target, t.name]));
-  const resolverClasses = storage.resolverClasses.map((r) => r.target);
-  const fieldOf = (meta: FieldResolverMetadata): GraphQLField<unknown, unknown> | undefined => {
-    const type = meta.getObjectType ? schema.getType(typeNames.get(meta.getObjectType()) ?? '') : undefined;
-    return isObjectType(type) ? type.getFields()[meta.schemaName] : undefined;
+  const declarations = fieldResolverDeclarations();
+  const typeNames = objectTypeNames();
+  const resolverClasses = allResolverClasses();
+  const fieldOf = (decl: FieldResolverDeclaration): GraphQLField<unknown, unknown> | undefined => {
+    const type = decl.objectClass ? schema.getType(typeNames.get(decl.objectClass) ?? '') : undefined;
+    return isObjectType(type) ? type.getFields()[decl.field] : undefined;
   };
   // A field claimed by two definitions is left alone: which one type-graphql wired is its business.
   const claims = new Map<unknown, number>();
-  for (const meta of storage.fieldResolvers) {
-    const field = fieldOf(meta);
+  for (const decl of declarations) {
+    const field = fieldOf(decl);
     claims.set(field, (claims.get(field) ?? 0) + 1);
   }
 
   let rewired = 0;
-  for (const meta of storage.fieldResolvers) {
-    if (!meta.getObjectType || meta.roles || meta.middlewares?.length) continue;
-    const objectClass = meta.getObjectType();
-    const field = fieldOf(meta);
+  for (const decl of declarations) {
+    const objectClass = decl.objectClass;
+    if (!objectClass || decl.guarded) continue;
+    const field = fieldOf(decl);
     if (!field?.resolve || claims.get(field) !== 1) continue;
-    const getters = paramGetters(meta, objectClass);
+    const getters = paramGetters(decl, objectClass);
     if (!getters) continue;
-    const call = meta.kind === 'internal' ? onParent(meta.methodName) : onResolver(meta, resolverClasses, container);
+    const call = decl.on === 'entity' ? onParent(decl.method) : onResolver(decl, resolverClasses, container);
     if (!call) continue;
     field.resolve = direct(call, getters, objectClass, field.resolve);
     rewired++;
@@ -47,13 +47,12 @@ export function callFieldResolversDirectly(schema: GraphQLSchema, container: Con
 }
 
 /** How each parameter is read, in order; null when one is anything but the parent, context or info. */
-function paramGetters(meta: FieldResolverMetadata, objectClass: Function): Getter[] | null {
-  const params = [...(meta.params ?? [])].sort((a, b) => a.index - b.index);
+function paramGetters(decl: FieldResolverDeclaration, objectClass: Function): Getter[] | null {
   const getters: Getter[] = [];
-  for (const [i, p] of params.entries()) {
+  for (const [i, p] of decl.params.entries()) {
     if (p.index !== i) return null;
-    if (p.kind === 'root' && !p.propertyName && (!p.getType || p.getType() === objectClass)) getters.push((root) => root);
-    else if (p.kind === 'context' && !p.propertyName) getters.push((_root, context) => context);
+    if (p.kind === 'root' && !p.property && (p.type === undefined || p.type === objectClass)) getters.push((root) => root);
+    else if (p.kind === 'context' && !p.property) getters.push((_root, context) => context);
     else if (p.kind === 'info') getters.push((_root, _context, info) => info);
     else return null;
   }
@@ -74,8 +73,8 @@ function onParent(name: string): Call {
  * A method of the resolver instance. A method declared on an abstract base resolver (a factory's,
  * shared by several entities) belongs to the one registered class that extends it.
  */
-function onResolver(meta: FieldResolverMetadata, resolverClasses: Function[], container: ContainerType): Call | null {
-  const owners = [meta.target, ...resolverClasses.filter((c) => c.prototype instanceof meta.target)];
+function onResolver(decl: FieldResolverDeclaration, resolverClasses: Function[], container: ContainerType): Call | null {
+  const owners = [decl.declaredOn, ...resolverClasses.filter((c) => c.prototype instanceof decl.declaredOn)];
   const instances: Instance[] = [];
   for (const owner of owners) {
     try {
@@ -86,7 +85,7 @@ function onResolver(meta: FieldResolverMetadata, resolverClasses: Function[], co
     }
   }
   const instance = instances.length === 1 ? instances[0] : undefined;
-  const method = instance?.[meta.methodName];
+  const method = instance?.[decl.method];
   return typeof method === 'function' ? (_root, args) => method.apply(instance, args) : null;
 }
 

@@ -1,8 +1,10 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, Kind } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import type { ValidationError as ClassValidationError } from 'class-validator';
+import type { Config } from '../kernel/config';
 import { isStatementTimeout, RowLimitExceeded } from '../db/tenant-transaction';
 import { isDatabaseUnavailable } from '../db/unavailable';
+import type { Logger } from '../kernel/logger';
 
 /** The stable codes of API.md; a client may switch on them. */
 export const ErrorCode = {
@@ -130,6 +132,64 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
   if (opts.exposeDetails && original instanceof Error) extensions.stacktrace = original.stack?.split('\n');
   return { ...base, message: opts.exposeDetails && original instanceof Error ? original.message : 'Internal server error', extensions };
 }
+
+/** The error formatter of one transport (errorFormatter). */
+export interface ErrorFormatter {
+  /** Apollo's formatError hook: an error as graphql-js and Apollo formatted it, and the error itself. */
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
+  /** An error as the client sees it. */
+  format(e: GraphQLError): GraphQLFormattedError;
+  /** A formatted error as a GraphQLError again (graphql-ws wants those): the same JSON. */
+  reformatted(e: GraphQLError): GraphQLError;
+  /**
+   * A result with each of its errors formatted (a variable that did not coerce is bad input, as Apollo
+   * answers it). An error that is no GraphQLError was formatted already (a refusal made by the transport).
+   */
+  withFormattedErrors(r: ExecutionResult): ExecutionResult;
+}
+
+/**
+ * The one error formatter of every transport: over HTTP Apollo calls its formatError; WebSocket and
+ * SSE, which run outside Apollo, format with it the errors they answer with, so that a client sees
+ * the same error, with the same code, whichever way it came. `transport` names the transport in the
+ * log lines of internal errors and outages (none over HTTP).
+ */
+export function errorFormatter(config: Pick<Config, 'env' | 'exposeErrorDetails'>, log: Logger, transport?: 'ws' | 'sse'): ErrorFormatter {
+  const suffix = transport ? ` (${transport})` : '';
+  const options: FormatOptions = {
+    exposeDetails: config.exposeErrorDetails,
+    hideSuggestions: config.env === 'production',
+    onInternal: (err) => log.error({ err }, `internal error${suffix}`),
+    onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, `database unavailable${suffix}`),
+  };
+  const format = (e: GraphQLError) => formatError(e.toJSON(), e, options);
+  return {
+    formatError: (formatted, error) => formatError(formatted, error, options),
+    format,
+    reformatted: (e) => {
+      const f = format(e);
+      return new GraphQLError(f.message, { nodes: e.nodes, extensions: f.extensions });
+    },
+    withFormattedErrors: (r) => ({
+      ...r,
+      errors: r.errors!.map((e) =>
+        e instanceof GraphQLError ? format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e) : e,
+      ) as unknown as GraphQLError[],
+    }),
+  };
+}
+
+/** Apollo's error settings over HTTP: its formatError is errorFormatter's; in production no schema names in errors. */
+export function apolloErrorSettings(config: Config, log: Logger) {
+  return {
+    formatError: errorFormatter(config, log).formatError,
+    hideSchemaDetailsFromClientErrors: config.env === 'production',
+    includeStacktraceInErrorResponses: false,
+  };
+}
+
+/** A variable that did not coerce to its type (graphql-js gives it no code): bad input, as Apollo answers it over HTTP. */
+const isVariableError = (e: GraphQLError) => !e.extensions?.code && e.nodes?.length === 1 && e.nodes[0].kind === Kind.VARIABLE_DEFINITION && /^Variable "\$/.test(e.message);
 
 /**
  * The limits that keep one workspace from taking an instance's shared capacity, as the client errors

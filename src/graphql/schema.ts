@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, isInterfaceType, lexicographicSortSchema, printSchema } from 'graphql';
-import { buildSchemaSync, type ContainerType, getMetadataStorage } from 'type-graphql';
+import { buildSchemaSync, type ContainerType } from 'type-graphql';
 import { RESOLVERS } from '../modules';
 import { authChecker } from './auth-checker';
 import { callFieldResolversDirectly } from './direct-resolvers';
 import { DateTimeScalar } from './scalars';
+import { objectTypeNames } from './type-graphql-internals';
 
 /** The schema, from the resolver classes; `container` hands type-graphql the wired resolver instances. */
 export function buildSchema(container?: ContainerType): GraphQLSchema {
@@ -33,7 +34,7 @@ function resolveNodesByClass(schema: GraphQLSchema): void {
   const node = schema.getType('Node');
   if (!isInterfaceType(node)) return;
   const possible = new Set(schema.getPossibleTypes(node).map((t) => t.name));
-  const names = new Map(getMetadataStorage().objectTypes.filter((t) => possible.has(t.name)).map((t) => [t.target, t.name]));
+  const names = new Map([...objectTypeNames()].filter(([, name]) => possible.has(name)));
   node.resolveType = (value) => names.get((value as object | null)?.constructor as Function);
 }
 

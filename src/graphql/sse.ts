@@ -6,9 +6,10 @@ import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type Authentication } from '../modules/auth/authenticate';
 import type { Viewer } from '../modules/auth/viewer';
 import type { RequestContext } from './context';
-import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './errors';
+import { errorFormatter, unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './errors';
+import { checkOperation, operationRules } from './pre-execution';
 import { subscribeShared } from './shared-execution';
-import { checkOperation, commitEvent, credentialOf, type CredentialEnd, errorFormatting, type LiveTransportDeps, operationContext, operationRules, untilCredentialEnds } from './transport-shared';
+import { commitEvent, credentialOf, type CredentialEnd, type LiveTransportDeps, operationContext, untilCredentialEnds } from './transport-shared';
 
 /** Where subscriptions are served over Server-Sent Events: under /graphql, so that a proxy that routes /graphql routes this too. */
 export const SSE_PATH = '/graphql/stream';
@@ -74,7 +75,7 @@ const ONLY_SUBSCRIPTIONS = {
  * graphql-sse's client does by default) and single connection (a reservation made with PUT, one
  * event stream, operations POSTed to it and stopped with DELETE).
  *
- * The same rules as over WebSocket (ws.ts), through the pieces both share (transport-shared.ts):
+ * The same rules as over WebSocket (ws.ts), through the pieces both share (transport-shared.ts, pre-execution.ts):
  * every request carries `Authorization: Bearer <access token or API key>`; streams count against
  * WS_MAX_CONNECTIONS_PER_CREDENTIAL together with WebSockets; a reservation runs at most
  * WS_MAX_SUBSCRIPTIONS_PER_CONNECTION operations; operations pass the same validation, cost and
@@ -92,7 +93,7 @@ const ONLY_SUBSCRIPTIONS = {
 export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
   const { ds, config, log, bus, realtime, costs, connections } = deps;
   const rules = operationRules(config);
-  const { reformatted, withFormattedErrors } = errorFormatting(config, log, 'sse');
+  const { reformatted, withFormattedErrors } = errorFormatter(config, log, 'sse');
   const checks = { schema, config, costs, rules, reformatted };
   const streams = new Set<Stream>();
   const reservations = new Map<string, Stream>();

@@ -1,19 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type DocumentNode,
-  type ExecutionResult,
-  getOperationAST,
-  GraphQLError,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-  Kind,
-  NoSchemaIntrospectionCustomRule,
-  type OperationTypeNode,
-  parse,
-  specifiedRules,
-  validate,
-  type ValidationRule,
-} from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../kernel/config';
 import { TenantTransaction } from '../db/tenant-transaction';
@@ -24,9 +9,7 @@ import type { ChangeEvent } from '../modules/events/change-event';
 import type { EventBus } from '../modules/realtime/event-bus';
 import type { RealtimeService } from '../modules/realtime/realtime.service';
 import { RequestContext } from './context';
-import { type CostLimiter, costKey } from './cost-limiter';
-import { formatError } from './errors';
-import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
+import type { CostLimiter } from './cost-limiter';
 
 /** What a subscription transport (WebSocket, SSE) needs from the server. */
 export interface LiveTransportDeps {
@@ -42,9 +25,10 @@ export interface LiveTransportDeps {
 
 /**
  * What the two subscription transports, graphql-ws (ws.ts) and graphql-sse (sse.ts), share. Both
- * run outside Apollo, so each applies here what Apollo's pipeline and requestPlugin apply over HTTP:
- * the validation and cost limits, error formatting, a transaction per operation; and both hold a
- * long-lived connection, so both count connections per credential and end them with the credential.
+ * run outside Apollo, so each applies what Apollo's pipeline and requestPlugin apply over HTTP: the
+ * same checks before an operation runs (pre-execution.ts), the same error formatter (errors.ts), and
+ * here a transaction per operation; and both hold a long-lived connection, so both count
+ * connections per credential and end them with the credential.
  */
 
 /** The key connections are counted under: the API key, or the user. */
@@ -137,108 +121,6 @@ function at(ms: number, fn: () => void): () => void {
   };
   wait(ms);
   return () => clearTimeout(timer);
-}
-
-/** The validation rules of an operation, as Apollo applies them over HTTP (no introspection in production). */
-export function operationRules(config: Config): ValidationRule[] {
-  return [...specifiedRules, ...limitRules(config.limits), ...(config.env === 'production' ? [NoSchemaIntrospectionCustomRule] : [])];
-}
-
-/** Errors shaped as over HTTP (formatError): codes kept, internal errors masked and logged. */
-export function errorFormatting(config: Config, log: Logger, transport: string) {
-  const format = (e: GraphQLError): GraphQLFormattedError =>
-    formatError(e.toJSON(), e, {
-      exposeDetails: config.exposeErrorDetails,
-      hideSuggestions: config.env === 'production',
-      onInternal: (err) => log.error({ err }, `internal error (${transport})`),
-      onUnavailable: (err) => log.warn({ error: (err as Error)?.message }, `database unavailable (${transport})`),
-    });
-  /** A formatted error as a GraphQLError again (graphql-ws wants those): the same JSON. */
-  const reformatted = (e: GraphQLError) => {
-    const f = format(e);
-    return new GraphQLError(f.message, { nodes: e.nodes, extensions: f.extensions });
-  };
-  /**
-   * A result with each of its errors formatted (a variable that did not coerce is bad input, as Apollo
-   * answers it). An error that is no GraphQLError was formatted already (a refusal made by the transport).
-   */
-  const withFormattedErrors = (r: ExecutionResult): ExecutionResult => ({
-    ...r,
-    errors: r.errors!.map((e) =>
-      e instanceof GraphQLError ? format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e) : e,
-    ) as unknown as GraphQLError[],
-  });
-  return { format, reformatted, withFormattedErrors };
-}
-
-/** A variable that did not coerce to its type (graphql-js gives it no code): bad input, as Apollo answers it over HTTP. */
-const isVariableError = (e: GraphQLError) => !e.extensions?.code && e.nodes?.length === 1 && e.nodes[0].kind === Kind.VARIABLE_DEFINITION && /^Variable "\$/.test(e.message);
-
-export interface OperationRequest {
-  query: string;
-  variables?: Record<string, unknown> | null;
-  operationName?: string | null;
-}
-
-export interface CheckedOperation {
-  document: DocumentNode;
-  variables: Record<string, unknown>;
-  operation: OperationTypeNode | null;
-}
-
-export interface OperationChecks {
-  schema: GraphQLSchema;
-  config: Config;
-  costs: CostLimiter;
-  rules: readonly ValidationRule[];
-  /** Formats an error as the client will see it (errorFormatting().reformatted). */
-  reformatted: (e: GraphQLError) => GraphQLError;
-}
-
-/**
- * What an operation passes before it runs, over either transport, as requestPlugin applies it over
- * HTTP: it parses (within MAX_QUERY_TOKENS), is of a type the transport serves (`allow`), validates
- * (the depth, alias and directive limits among the rules), holds no NUL or lone surrogate, is within
- * MAX_QUERY_COST, and is charged to the viewer's cost bucket. Returns the parsed operation, or the
- * errors to answer with, formatted, each with its code.
- */
-export async function checkOperation(
-  checks: OperationChecks,
-  viewer: Viewer,
-  request: OperationRequest,
-  allow?: { types: readonly OperationTypeNode[]; refusal: string },
-): Promise<CheckedOperation | { errors: GraphQLError[] }> {
-  const { schema, config, costs, rules, reformatted } = checks;
-  let document: DocumentNode;
-  try {
-    document = parse(request.query, { maxTokens: config.limits.tokens });
-  } catch (err) {
-    return { errors: [new GraphQLError((err as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
-  }
-  // Before validation: an operation this transport does not serve costs no more work than that.
-  const operation = getOperationAST(document, request.operationName)?.operation ?? null;
-  if (allow && operation && !allow.types.includes(operation)) {
-    return { errors: [new GraphQLError(allow.refusal, { extensions: { code: 'BAD_REQUEST' } })] };
-  }
-  const invalid = validate(schema, document, rules).map((e) =>
-    e.extensions?.code ? e : new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
-  );
-  // Formatted like every other error (in production: no "Did you mean" naming schema members).
-  if (invalid.length) return { errors: invalid.map(reformatted) };
-  if (allow && !operation) {
-    return { errors: [new GraphQLError('The document has no operation of that name: set operationName to one of its operations', { extensions: { code: 'BAD_REQUEST' } })] };
-  }
-  const variables = (request.variables ?? {}) as Record<string, unknown>;
-  try {
-    assertNoNul(variables);
-    assertNoNul(request.query, 'query');
-    const cost = queryCost(schema, document, variables, request.operationName, config.limits.cost);
-    assertCost(cost, config.limits.cost);
-    if (costs.enabled) await costs.charge(costKey(viewer), Math.max(1, cost ?? 1));
-  } catch (err) {
-    return { errors: [err instanceof GraphQLError ? reformatted(err) : reformatted(new GraphQLError('Internal server error', { originalError: err as Error }))] };
-  }
-  return { document, variables, operation };
 }
 
 /**

@@ -2,11 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
+import { nextMessageHead, withNextPayload, withSerializedPayload } from './graphql-ws-internals';
 
 export interface WsExtra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
 }
+
+/** graphql-ws' server options (its hooks among them) for connections whose `extra` holds E besides the socket and request. */
+export type WsServerOptions<E> = ServerOptions<Record<string, unknown> | undefined, WsExtra & Partial<E>>;
 
 /** A socket's unsent bytes past which a subscription waits for the client before its next message. */
 const HIGH_WATER_BYTES = 1 << 20;
@@ -22,7 +26,7 @@ const HIGH_WATER_BYTES = 1 << 20;
  * limit) instead of filling memory.
  */
 export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
-  options: ServerOptions<Record<string, unknown> | undefined, WsExtra & Partial<E>>,
+  options: WsServerOptions<E>,
   wss: WebSocketServer,
   keepAliveMs: number,
   onError: (err: unknown) => void,
@@ -54,10 +58,9 @@ export function serveGraphqlWs<E extends Record<PropertyKey, unknown>>(
       {
         protocol: socket.protocol,
         send: (message) => {
-          const payload = pendingPayload;
-          pendingPayload = null;
+          const complete = withSerializedPayload(message);
           if (socket.readyState !== socket.OPEN) return;
-          const data = capped(payload === null ? message : spliced(message, payload), maxMessageBytes);
+          const data = capped(complete, maxMessageBytes);
           corkForThisTurn(net);
           if (socket.bufferedAmount < HIGH_WATER_BYTES) return void socket.send(data);
           return new Promise<void>((resolve) => socket.send(data, () => resolve()));
@@ -110,7 +113,7 @@ function uncorkAll(): void {
  */
 export function nextMessageWriter(extra: WsExtra, id: string, maxMessageBytes = Infinity) {
   const net = extra.request.socket as Socket;
-  const head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const head = nextMessageHead(id);
   return {
     /** The client has a megabyte unread: what follows goes through graphql-ws, which waits for it. */
     congested: () => extra.socket.bufferedAmount >= HIGH_WATER_BYTES,
@@ -122,41 +125,6 @@ export function nextMessageWriter(extra: WsExtra, id: string, maxMessageBytes = 
   };
 }
 
-/** A shared result's JSON, made once for all the subscribers it goes to. */
-export function resultJson(result: object): string {
-  let json = serialized.get(result);
-  if (json === undefined) serialized.set(result, (json = JSON.stringify(result)));
-  return json;
-}
-
-/**
- * A `next` payload serialized once for all the subscribers it goes to: a thousand subscribers of one
- * workspace get the same result object (shared-execution.ts), and graphql-ws serialized it for each.
- * graphql-ws stringifies the message and hands it to `send` at once, synchronously; the payload's
- * toJSON leaves a mark in the message and its JSON here, and `send` puts the JSON in place of the mark.
- */
-export function serializedOnce(result: object): object {
-  return {
-    toJSON: () => {
-      pendingPayload = resultJson(result);
-      return MARK;
-    },
-  };
-}
-
-const MARK = '\u0000trellis:payload\u0000';
-const MARK_JSON = JSON.stringify(MARK);
-const serialized = new WeakMap<object, string>();
-let pendingPayload: string | null = null;
-
-/** The message with its payload's JSON in place of the mark (the last one: the id before it is the client's). */
-function spliced(message: string, payload: string): string {
-  const at = message.lastIndexOf(MARK_JSON);
-  return at < 0 ? message : message.slice(0, at) + payload + message.slice(at + MARK_JSON.length);
-}
-
-const NEXT_HEAD = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
-
 /**
  * A message past the response byte cap is not sent: a `next` becomes a result with only a
  * QUERY_TOO_COMPLEX error (the subscription goes on); anything else larger (graphql-ws' own messages
@@ -164,8 +132,6 @@ const NEXT_HEAD = /^\{"id":("(?:[^"\\]|\\.)*"),"type":"next"/;
  */
 export function capped(message: string, maxBytes: number): string {
   if (message.length * 3 <= maxBytes || Buffer.byteLength(message) <= maxBytes) return message;
-  const id = NEXT_HEAD.exec(message)?.[1];
-  if (!id) return message;
   const error = { message: `The result is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields or ask for smaller pages`, extensions: { code: 'QUERY_TOO_COMPLEX' } };
-  return `{"id":${id},"type":"next","payload":${JSON.stringify({ errors: [error] })}}`;
+  return withNextPayload(message, JSON.stringify({ errors: [error] })) ?? message;
 }

@@ -1,9 +1,9 @@
 import { type GraphQLSchema, isInterfaceType } from 'graphql';
-import { getMetadataStorage } from 'type-graphql';
 import { assertPermissions, type Permission } from '../../graphql/auth-checker';
 import type { RequestContext, ServiceContext } from '../../graphql/context';
 import { AppError } from '../../graphql/errors';
 import type { Loader, Loaders } from '../../graphql/loaders';
+import { objectTypeNames, queryRoles } from '../../graphql/type-graphql-internals';
 
 /** What `node` answers for one id: the record, null (none the caller may see by that id), or the error its kind's lookup gives. */
 export type NodeResult = object | null | Error;
@@ -69,18 +69,16 @@ export class NodeService {
   assertCovers(schema: GraphQLSchema, resolvers: readonly Function[]): void {
     const node = schema.getType('Node');
     if (!isInterfaceType(node)) throw new Error('the schema has no Node interface');
-    const storage = getMetadataStorage();
-    const nameOf = new Map(storage.objectTypes.map((t) => [t.target, t.name]));
+    const nameOf = objectTypeNames();
     const handled = new Set(this.kinds.map((k) => nameOf.get(k.type)));
     const missing = schema.getPossibleTypes(node).filter((t) => !handled.has(t.name));
     if (missing.length) throw new Error(`node(id) cannot fetch ${missing.map((t) => t.name).join(', ')}: add them to modules/nodes/node-kinds.ts`);
     const roles = new Map<NodeKind, Permission[]>();
     for (const kind of this.kinds) {
-      // Those of the resolvers the schema was built from (a process that loaded the modules twice, as
-      // test runners do, holds the metadata of both), declared on them or on a base class of theirs.
-      const queries = storage.queries.filter((q) => q.schemaName === kind.rulesOf && resolvers.some((r) => r === q.target || r.prototype instanceof q.target));
-      if (queries.length !== 1 || !schema.getQueryType()?.getFields()[kind.rulesOf]) throw new Error(`node kind ${nameOf.get(kind.type)}: no single query ${kind.rulesOf} to take its rules from`);
-      roles.set(kind, [...((queries[0].roles ?? []) as Permission[])]);
+      // Those of the resolvers the schema was built from, declared on them or on a base class of theirs.
+      const declared = queryRoles(kind.rulesOf, resolvers);
+      if (declared.length !== 1 || !schema.getQueryType()?.getFields()[kind.rulesOf]) throw new Error(`node kind ${nameOf.get(kind.type)}: no single query ${kind.rulesOf} to take its rules from`);
+      roles.set(kind, [...((declared[0] ?? []) as Permission[])]);
     }
     this.roles = roles;
   }

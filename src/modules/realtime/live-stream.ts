@@ -37,8 +37,15 @@ const DIRECT = Symbol('direct sink');
 /** Lets `sink` take `stream`'s values (when `stream` is a liveStream; other sources are left as they are). */
 export function attachDirectSink<T>(stream: AsyncIterable<T | Error>, sink: DirectSink<T> | undefined): void {
   const attach = (stream as { [DIRECT]?: (sink: DirectSink<T>) => void })[DIRECT];
-  if (sink && attach) attach(sink);
+  if (sink && attach) attach.call(stream, sink);
 }
+
+/** Subscriptions being served by this process (for /metrics). */
+let open = 0;
+export const openStreams = () => open;
+
+type Item<T> = { value: T | Error; taken?: () => void };
+const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined }) as IteratorResult<never>;
 
 /**
  * The source of one subscription. `setup` starts producing (when the subscriber first asks for a
@@ -46,159 +53,183 @@ export function attachDirectSink<T>(stream: AsyncIterable<T | Error>, sink: Dire
  * subscriber that falls `maxQueue` values behind is not buffered without end: it gets a RATE_LIMITED
  * error and the stream ends; it resumes with `after`. Errors travel as values, so that the field
  * resolver throws them and the subscriber receives a well-formed GraphQL error rather than a closed socket.
+ */
+export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (() => void) | Promise<() => void>): AsyncIterableIterator<T | Error> {
+  return new LiveStream(maxQueue, setup);
+}
+
+/**
+ * liveStream's queue: the producer's side is its Emitter, the subscriber's its iterator.
  *
  * A plain queue rather than a general push-iterator library: with one event going to a thousand
  * subscribers, each push is on the hot path, and a push here is an array append (a value handed
  * straight to a waiting subscriber when there is one), not a promise per value.
  */
-let open = 0;
-/** Subscriptions being served by this process (for /metrics). */
-export const openStreams = () => open;
-
-type Item<T> = { value: T | Error; taken?: () => void };
-const DONE: IteratorResult<never> = Object.freeze({ done: true, value: undefined }) as IteratorResult<never>;
-
-export function liveStream<T>(maxQueue: number, setup: (emit: Emitter<T>) => (() => void) | Promise<() => void>): AsyncIterableIterator<T | Error> {
-  let queue: (Item<T> | undefined)[] = [];
-  let head = 0;
-  let waiter: ((r: IteratorResult<T | Error>) => void) | null = null;
+class LiveStream<T> implements AsyncIterableIterator<T | Error> {
+  private queue: (Item<T> | undefined)[] = [];
+  private head = 0;
+  private waiter: ((r: IteratorResult<T | Error>) => void) | null = null;
   /** No more values are accepted (those queued are still delivered). */
-  let closed = false;
-  let started = false;
-  let finished = false;
-  let cleanup: (() => void) | undefined;
-  let sink: DirectSink<T> | null = null;
-  /** Stops the producer (once): at the end of the stream, before what is queued is delivered. */
-  const stopProducing = () => {
-    const stop = cleanup;
-    cleanup = undefined;
-    stop?.();
-  };
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    closed = true;
-    for (let i = head; i < queue.length; i++) queue[i]?.taken?.();
-    queue = [];
-    head = 0;
-    open--;
-    sink?.cancel();
-    stopProducing();
-  };
-  /** Hands the waiting iterator its next value, or the end; not while the sink has writes to make first. */
-  const wake = () => {
-    if (!waiter || sink?.pending) return;
-    const w = waiter;
-    if (head < queue.length) {
-      waiter = null;
-      const item = take();
+  private closed = false;
+  private started = false;
+  private finished = false;
+  private cleanup: (() => void) | undefined;
+  private sink: DirectSink<T> | null = null;
+
+  constructor(
+    private readonly maxQueue: number,
+    private readonly setup: (emit: Emitter<T>) => (() => void) | Promise<() => void>,
+  ) {}
+
+  // The subscriber's side.
+
+  next(): Promise<IteratorResult<T | Error>> {
+    if (!this.started) this.start();
+    if (this.head < this.queue.length && !this.sink?.pending) {
+      const item = this.take();
       item.taken?.();
-      w({ value: item.value, done: false });
-    } else if (closed) {
-      waiter = null;
-      finish();
+      return Promise.resolve({ value: item.value, done: false });
+    }
+    if ((this.closed || this.finished) && !this.sink?.pending && this.head === this.queue.length) {
+      if (this.started) this.finish();
+      return Promise.resolve(DONE);
+    }
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  return(): Promise<IteratorResult<T | Error>> {
+    this.closed = true;
+    if (this.started) this.finish();
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
       w(DONE);
     }
-  };
-  const take = (): Item<T> => {
-    const item = queue[head]!;
-    queue[head++] = undefined;
-    // Drop the taken slots now and then, so that a long-lived queue does not grow.
-    if (head >= 1024 && head * 2 >= queue.length) {
-      queue = queue.slice(head);
-      head = 0;
-    }
-    return item;
-  };
-  const deliver = (item: Item<T>) => {
-    // The sink may take a value when everything before it is delivered or its own: the iterator
-    // waits (it took everything before) and nothing is queued here. A replayed value (with `taken`)
-    // goes through the iterator, which paces the replay.
-    if (sink && waiter && !item.taken && head === queue.length && sink.offer(item.value)) return;
-    queue.push(item);
-    wake();
-  };
-  const end = (err?: Error) => {
-    if (closed) return;
-    if (err) deliver({ value: err });
-    closed = true;
-    stopProducing();
-    wake();
-  };
-  const accept = (item: Item<T>): boolean => {
-    if (closed) return false;
-    if (queue.length - head + (sink?.pending ?? 0) >= maxQueue) {
-      end(new AppError('RATE_LIMITED', `This subscriber fell ${maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
-      return false;
-    }
-    deliver(item);
-    return true;
-  };
-  const emit: Emitter<T> = {
-    push(value) {
-      accept({ value });
-    },
-    pushAndWait(value) {
-      return new Promise<void>((resolve) => {
-        if (!accept({ value, taken: resolve })) resolve();
-      });
-    },
-    fail: (err) => end(err),
-    complete: () => end(),
-    get closed() {
-      return closed;
-    },
-  };
-  const start = () => {
-    started = true;
+    return Promise.resolve(DONE);
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<T | Error>> {
+    return this.return().then(() => Promise.reject(err));
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** Lets `direct` take values (attachDirectSink). */
+  [DIRECT](direct: DirectSink<T>): void {
+    this.sink = direct;
+    direct.onIdle = () => this.wake();
+    direct.onFail = (err) => this.end(err);
+  }
+
+  // The producer's side.
+
+  private start(): void {
+    this.started = true;
     open++;
     void (async () => {
       try {
-        const stop = await setup(emit);
-        if (closed) stop();
-        else cleanup = stop;
+        const stop = await this.setup(this.emitter());
+        if (this.closed) stop();
+        else this.cleanup = stop;
       } catch (err) {
-        end(err as Error);
+        this.end(err as Error);
       }
     })();
-  };
+  }
 
-  return {
-    next(): Promise<IteratorResult<T | Error>> {
-      if (!started) start();
-      if (head < queue.length && !sink?.pending) {
-        const item = take();
-        item.taken?.();
-        return Promise.resolve({ value: item.value, done: false });
-      }
-      if ((closed || finished) && !sink?.pending && head === queue.length) {
-        if (started) finish();
-        return Promise.resolve(DONE);
-      }
-      return new Promise((resolve) => (waiter = resolve));
-    },
-    return(): Promise<IteratorResult<T | Error>> {
-      closed = true;
-      if (started) finish();
-      if (waiter) {
-        const w = waiter;
-        waiter = null;
-        w(DONE);
-      }
-      return Promise.resolve(DONE);
-    },
-    throw(err?: unknown): Promise<IteratorResult<T | Error>> {
-      return this.return!().then(() => Promise.reject(err));
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    [DIRECT](direct: DirectSink<T>) {
-      sink = direct;
-      direct.onIdle = wake;
-      direct.onFail = (err) => end(err);
-    },
-  } as AsyncIterableIterator<T | Error>;
+  private emitter(): Emitter<T> {
+    const isClosed = () => this.closed;
+    return {
+      push: (value) => void this.accept({ value }),
+      pushAndWait: (value) =>
+        new Promise<void>((resolve) => {
+          if (!this.accept({ value, taken: resolve })) resolve();
+        }),
+      fail: (err) => this.end(err),
+      complete: () => this.end(),
+      get closed() {
+        return isClosed();
+      },
+    };
+  }
+
+  private accept(item: Item<T>): boolean {
+    if (this.closed) return false;
+    if (this.queue.length - this.head + (this.sink?.pending ?? 0) >= this.maxQueue) {
+      this.end(new AppError('RATE_LIMITED', `This subscriber fell ${this.maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
+      return false;
+    }
+    this.deliver(item);
+    return true;
+  }
+
+  private deliver(item: Item<T>): void {
+    // The sink may take a value when everything before it is delivered or its own: the iterator
+    // waits (it took everything before) and nothing is queued here. A replayed value (with `taken`)
+    // goes through the iterator, which paces the replay.
+    if (this.sink && this.waiter && !item.taken && this.head === this.queue.length && this.sink.offer(item.value)) return;
+    this.queue.push(item);
+    this.wake();
+  }
+
+  /** No more values: the stream ends once what is queued is delivered (`err` last, if given). */
+  private end(err?: Error): void {
+    if (this.closed) return;
+    if (err) this.deliver({ value: err });
+    this.closed = true;
+    this.stopProducing();
+    this.wake();
+  }
+
+  // Between the two.
+
+  /** Hands the waiting iterator its next value, or the end; not while the sink has writes to make first. */
+  private wake(): void {
+    if (!this.waiter || this.sink?.pending) return;
+    const w = this.waiter;
+    if (this.head < this.queue.length) {
+      this.waiter = null;
+      const item = this.take();
+      item.taken?.();
+      w({ value: item.value, done: false });
+    } else if (this.closed) {
+      this.waiter = null;
+      this.finish();
+      w(DONE);
+    }
+  }
+
+  private take(): Item<T> {
+    const item = this.queue[this.head]!;
+    this.queue[this.head++] = undefined;
+    // Drop the taken slots now and then, so that a long-lived queue does not grow.
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  /** Stops the producer (once): at the end of the stream, before what is queued is delivered. */
+  private stopProducing(): void {
+    const stop = this.cleanup;
+    this.cleanup = undefined;
+    stop?.();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closed = true;
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.taken?.();
+    this.queue = [];
+    this.head = 0;
+    open--;
+    this.sink?.cancel();
+    this.stopProducing();
+  }
 }
 
 /**
