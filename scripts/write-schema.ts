@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, printSdl } from '../src/graphql/schema';
+import { buildSchema, printSdl } from '../src/server/schema';
 
 const file = join(__dirname, '..', '..', 'schema', 'schema.graphql');
 writeFileSync(file, printSdl(buildSchema()));

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { createApp, type App } from './app';
+import { createApp, type App } from './server/app';
 import { ConfigError, loadConfig, type Config } from './kernel/config';
 import { connect, runMigrations } from './db/data-source';
 import { claimDataDir, DataDirInUse } from './db/data-dir-lock';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded';
 import { createLogger, type Logger } from './kernel/logger';
-import { createServices, type Services } from './modules';
-import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './ops/cluster';
+import { createServices, type Services } from './server/services';
+import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './server/cluster';
 import { isStopping, markStopping } from './kernel/lifecycle';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
 

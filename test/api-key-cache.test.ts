@@ -1,7 +1,7 @@
 import { ApiKeyCache } from '../src/modules/auth/api-key-cache';
-import type { Viewer } from '../src/modules/auth/viewer';
-import { ApiScope } from '../src/modules/api-keys/api-key.entity';
+import type { Viewer } from '../src/kernel/viewer';
 import { apiKey, codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
+import { ApiScope } from "../src/kernel/roles";
 
 const viewer = (apiKeyId: string): Viewer => ({ kind: 'API_KEY', workspaceId: 'w', userId: null, apiKeyId, role: null, teamId: null, scopes: [ApiScope.READ] });
 

@@ -1,4 +1,4 @@
-import { MAX_PAGE_SIZE } from '../src/graphql/connection';
+import { MAX_PAGE_SIZE } from '../src/data/connection';
 import { apiKey, signUp, startSecondInstance, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { settleAutomation } from './helpers/automation';
 

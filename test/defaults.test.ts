@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
-import { createApp } from '../src/app';
+import { createApp } from '../src/server/app';
 import { loadConfig } from '../src/kernel/config';
 import { connect } from '../src/db/data-source';
 import { createLogger } from '../src/kernel/logger';
-import { createServices } from '../src/modules';
+import { createServices } from '../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './helpers/db';
 import { startServerProcess, type ServerProcess } from './helpers/server-process';
 

@@ -5,7 +5,7 @@ import { MAVEN_DIR } from '../src/modules/workspaces/maven-dataset';
 import { createDemoWorkspace } from '../src/modules/workspaces/demo';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { SAMPLE_QUERY } from '../src/explorer/page';
+import { SAMPLE_QUERY } from '../src/server/explorer/page';
 import { startTestApp, type TestApp } from './helpers/app';
 
 describe('the demo workspace (Maven CRM sample)', () => {

@@ -1,7 +1,7 @@
 import { type ExecutionResult, GraphQLInt, GraphQLObjectType, GraphQLSchema, parse } from 'graphql';
 import type { Config } from '../src/kernel/config';
-import { RequestContext } from '../src/graphql/context';
-import { subscribeShared } from '../src/graphql/shared-execution';
+import { RequestContext } from '../src/data/context';
+import { subscribeShared } from '../src/server/shared-execution';
 import type { Logger } from '../src/kernel/logger';
 import { type Emitter, liveStream, perEvent } from '../src/modules/realtime/live-stream';
 

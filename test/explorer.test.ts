@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildSchema, parse, validate } from 'graphql';
 import request from 'supertest';
-import { createApp, type AppOptions } from '../src/app';
+import { createApp, type AppOptions } from '../src/server/app';
 import { loadConfig } from '../src/kernel/config';
 import { connect } from '../src/db/data-source';
 import { createLogger } from '../src/kernel/logger';
-import { createServices } from '../src/modules';
-import { SAMPLE_QUERY } from '../src/explorer/page';
+import { createServices } from '../src/server/services';
+import { SAMPLE_QUERY } from '../src/server/explorer/page';
 import { apiKey, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));

@@ -1,9 +1,9 @@
 import { type ExecutionResult, GraphQLError, GraphQLInt, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL, makeServer, type ServerOptions } from 'graphql-ws';
-import { nextMessageHead, operationsRunning, serializedOnce, withNextPayload, withSerializedPayload } from '../src/graphql/graphql-ws-internals';
+import { nextMessageHead, operationsRunning, serializedOnce, withNextPayload, withSerializedPayload } from '../src/server/graphql-ws-internals';
 
 /**
- * What src/graphql/graphql-ws-internals.ts relies on of graphql-ws' server beyond its documented
+ * What src/server/graphql-ws-internals.ts relies on of graphql-ws' server beyond its documented
  * hooks, pinned against graphql-ws' own makeServer on a socket played by the test. A graphql-ws
  * upgrade that changes how it writes or sends messages, or when it registers an operation, fails
  * here: read the test's name for what changed, then graphql-ws-internals.ts.

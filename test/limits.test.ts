@@ -3,7 +3,7 @@ import request from 'supertest';
 import { codes, signUp, startTestApp, type GqlResponse, type SignedUp, type TestApp } from './helpers/app';
 import { countTokens, queryOfDepth, queryOfTokens } from './helpers/queries';
 // After the helpers, which load reflect-metadata for the decorators of src/.
-import { queryCost } from '../src/graphql/limits';
+import { queryCost } from '../src/server/limits';
 
 /**
  * What keeps one request from hurting the service: the shape limits on a GraphQL document, the

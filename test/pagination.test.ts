@@ -1,6 +1,6 @@
 import { codes, signUp, startTestApp, type GqlResponse, type SignedUp, type TestApp } from './helpers/app';
 // After the helpers, which load reflect-metadata for the decorators of src/.
-import { MAX_PAGE_SIZE } from '../src/graphql/connection';
+import { MAX_PAGE_SIZE } from '../src/data/connection';
 
 /**
  * Keyset pagination, ordering and the filter language, on the `users` list of one workspace whose

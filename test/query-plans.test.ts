@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { TenantTransaction } from '../src/db/tenant-transaction';
-import { type OrderInput, paginate, SortDirection } from '../src/graphql/connection';
+import { type OrderInput, paginate, SortDirection } from '../src/data/connection';
 import { OPPORTUNITY_SPEC } from '../src/modules/opportunities/opportunity.descriptor';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
 

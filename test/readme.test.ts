@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { MAX_PAGE_SIZE } from '../src/graphql/connection';
+import { MAX_PAGE_SIZE } from '../src/data/connection';
 import { docBlocks } from './helpers/doc-blocks';
 
 // What a newcomer reads first, checked as they would use it (issue 18, point 7): links that lead

@@ -1,7 +1,7 @@
 import { inWorkspace } from '../src/db/tenant-transaction';
-import { ActorType } from '../src/modules/events/event.entity';
 import { apiKey, signUp, startSecondInstance, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { subscribe, waitUntil, type Subscriber } from './helpers/subscriber';
+import { ActorType } from "../src/kernel/roles";
 
 const RECORD_CHANGED = `subscription($types: [EntityType!], $ids: [ID!], $after: String) {
   recordChanged(types: $types, ids: $ids, after: $after) { cursor id type entityType entityId changes { field old new } data actor { type id } }

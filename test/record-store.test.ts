@@ -1,12 +1,11 @@
 import { signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 // After the helpers, which load reflect-metadata for the decorators of src/.
 import { inWorkspace } from '../src/db/tenant-transaction';
-import type { ServiceContext } from '../src/graphql/context';
-import { systemViewer } from '../src/modules/auth/viewer';
+import type { ServiceContext } from '../src/data/context';
+import { systemViewer, SYSTEM_ACTOR } from '../src/kernel/viewer';
 import { AUTOMATION_RULE_STORE } from '../src/modules/automation/automation-rule.service';
 import { ActionType, TriggerType } from '../src/modules/automation/automation-rule.entity';
-import { insertRecord, updateRecord } from '../src/modules/common/record-store';
-import { SYSTEM_ACTOR } from '../src/modules/events/event.service';
+import { insertRecord, updateRecord } from '../src/data/record-store';
 import { WEBHOOK_ENDPOINT_STORE } from '../src/modules/webhooks/webhook-endpoint.service';
 
 /**

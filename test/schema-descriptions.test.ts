@@ -9,7 +9,7 @@ import {
   isObjectType,
   isSpecifiedScalarType,
 } from 'graphql';
-import { buildSchema } from '../src/graphql/schema';
+import { buildSchema } from '../src/server/schema';
 
 /**
  * Every element of the public schema that has no description, as `Type`, `Type.field`,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, printSdl } from '../src/graphql/schema';
+import { buildSchema, printSdl } from '../src/server/schema';
 
 describe('schema/schema.graphql', () => {
   it('is what the code generates (run `npm run schema:write` after changing the API)', () => {

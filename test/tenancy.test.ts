@@ -1,9 +1,9 @@
 import { Client } from 'pg';
 import { TenantTransaction } from '../src/db/tenant-transaction';
 import { connect } from '../src/db/data-source';
-import { actorOf, scopesOfRole, type Viewer } from '../src/modules/auth/viewer';
-import { Role } from '../src/modules/users/user.entity';
+import { actorOf, scopesOfRole, type Viewer } from '../src/kernel/viewer';
 import { apiKey, codes, signUp, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
+import { Role } from "../src/kernel/roles";
 
 describe('tenancy: two walls', () => {
   let t: TestApp;

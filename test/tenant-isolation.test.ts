@@ -1,18 +1,17 @@
 import { getIntrospectionQuery, parse } from 'graphql';
 import WebSocket from 'ws';
 import { createClient } from 'graphql-ws';
-import { queryCost } from '../src/graphql/limits';
-import { MAX_CHILDREN } from '../src/graphql/loaders';
+import { queryCost } from '../src/server/limits';
+import { MAX_CHILDREN } from '../src/data/loaders';
 import { MAX_STAGES } from '../src/modules/pipelines/pipeline.entity';
 import { TenantTransaction } from '../src/db/tenant-transaction';
-import { coerceFilter } from '../src/graphql/json-filter';
-import { actorOf, type Viewer } from '../src/modules/auth/viewer';
-import { ApiScope } from '../src/modules/api-keys/api-key.entity';
-import { Role } from '../src/modules/users/user.entity';
+import { coerceFilter } from '../src/data/json-filter';
+import { actorOf, type Viewer } from '../src/kernel/viewer';
 import { codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 import { settleAutomation } from './helpers/automation';
 import { startReceiver, type Receiver } from './helpers/receiver';
 import { createAccount, createEndpoint, until } from './helpers/webhooks';
+import { Role, ApiScope } from "../src/kernel/roles";
 
 // Issue 17, findings 1-3: what one workspace does cannot stop, stall or slow another's work.
 

@@ -1,10 +1,10 @@
 import { graphql, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, buildSchemaSync, type ClassType, type ContainerType, Ctx, Field, FieldResolver, ID, Info, Int, type MiddlewareFn, ObjectType, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import { callFieldResolversDirectly } from '../src/graphql/direct-resolvers';
-import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeName, objectTypeNames, queryRoles, resolverClasses } from '../src/graphql/type-graphql-internals';
+import { callFieldResolversDirectly } from '../src/server/direct-resolvers';
+import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeName, objectTypeNames, queryRoles, resolverClasses } from '../src/kernel/type-graphql-internals';
 
 /**
- * What src/graphql/type-graphql-internals.ts reads of type-graphql's metadata storage (no public
+ * What src/kernel/type-graphql-internals.ts reads of type-graphql's metadata storage (no public
  * API), pinned on a few classes declared the ways Trellis declares its own: an entity with a getter
  * and a method as fields, a resolver factory's abstract base with a query and a field resolver, and
  * field resolvers that type-graphql's handler must keep running (@Authorized, @UseMiddleware, an

@@ -10,18 +10,16 @@ import { join } from 'node:path';
 import { validate } from 'class-validator';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../src/db/tenant-transaction';
-import type { ServiceContext } from '../../src/graphql/context';
-import { flattenValidation } from '../../src/graphql/errors';
-import type { Services } from '../../src/modules';
-import { ApiScope } from '../../src/modules/api-keys/api-key.entity';
+import type { ServiceContext } from '../../src/data/context';
+import { flattenValidation } from '../../src/kernel/errors';
+import type { Services } from '../../src/server/services';
 import { CreateApiKeyInput } from '../../src/modules/api-keys/api-key.types';
 import { SignUpInput } from '../../src/modules/auth/auth.types';
-import { scopesOfRole, type Viewer } from '../../src/modules/auth/viewer';
-import { SYSTEM_ACTOR } from '../../src/modules/events/event.service';
-import { Role } from '../../src/modules/users/user.entity';
+import { scopesOfRole, type Viewer, SYSTEM_ACTOR } from '../../src/kernel/viewer';
 import { UpdateUserInput } from '../../src/modules/users/user.types';
 import { createDemoWorkspace, readDemoCredentials } from '../../src/modules/workspaces/demo';
 import { UsageError } from './usage-error';
+import { Role, ApiScope } from "../../src/kernel/roles";
 
 /** The demo admin (src/modules/workspaces/demo.ts). */
 const DEMO_EMAIL = 'admin@demo.trellis.dev';

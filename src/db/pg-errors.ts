@@ -1,4 +1,4 @@
-import { AppError, badInput, conflict } from '../graphql/errors';
+import { AppError, badInput, conflict } from '../kernel/errors';
 
 export const PG_UNIQUE = '23505';
 export const PG_FOREIGN_KEY = '23503';

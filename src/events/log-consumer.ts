@@ -1,7 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import { isTransient } from '../db/unavailable';
 import type { Logger } from '../kernel/logger';
-import { type ChangeEvent, changeEventMapper } from '../modules/events/change-event';
+import { type ChangeEvent, changeEventMapper } from './change-event';
 
 const BATCH = 500;
 

@@ -9,7 +9,7 @@ import { LineItem, Opportunity, StageHistoryEntry } from './opportunities/opport
 import { Pipeline, Stage } from './pipelines/pipeline.entity';
 import { Product } from './products/product.entity';
 import { RefreshToken } from './auth/refresh-token.entity';
-import { Event } from './events/event.entity';
+import { Event } from '../events/event.entity';
 import { Team } from './teams/team.entity';
 import { Notification } from './notifications/notification.entity';
 import { User } from './users/user.entity';

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/server/schema';
 import { codes, signUp, type GqlResponse, type SignedUp, type TestApp } from '../helpers/app';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { ownerClient, startHardeningApp, until } from './support/app';

@@ -1,6 +1,6 @@
 import { type GraphQLInputType, getNamedType, isInputObjectType } from 'graphql';
 import type { Client } from 'pg';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/server/schema';
 import { signUp, type SignedUp, type TestApp } from '../helpers/app';
 import { ownerClient, startHardeningApp } from './support/app';
 import { buildFixture, type Fixture } from './support/fixture';

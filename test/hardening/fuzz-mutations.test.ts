@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Client } from 'pg';
-import { buildSchema } from '../../src/graphql/schema';
+import { buildSchema } from '../../src/server/schema';
 import { signUp, type SignedUp, type TestApp } from '../helpers/app';
 import { variablesArbitrary } from './support/arbitraries';
 import { ownerClient, startHardeningApp } from './support/app';

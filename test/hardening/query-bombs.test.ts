@@ -1,6 +1,6 @@
 import request from 'supertest';
 import WebSocketImpl from 'ws';
-import { MAX_PAGE_SIZE } from '../../src/graphql/connection';
+import { MAX_PAGE_SIZE } from '../../src/data/connection';
 import { codes, signUp, type GqlResponse, type SignedUp, type TestApp } from '../helpers/app';
 import { countTokens, queryOfDepth, queryOfTokens } from '../helpers/queries';
 import { expectNoStack, startHardeningApp, within } from './support/app';

@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
-import { createApp, type App } from '../../src/app';
+import { createApp, type App } from '../../src/server/app';
 import { loadConfig, type Config } from '../../src/kernel/config';
 import { connect } from '../../src/db/data-source';
 import { createLogger } from '../../src/kernel/logger';
-import { createServices, type Services } from '../../src/modules';
+import { createServices, type Services } from '../../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './db';
 
 export interface GqlResponse<T = any> {

@@ -1,7 +1,7 @@
 import { IsFQDN, IsInt, IsOptional, IsUUID, Length, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { CustomFieldFilter, DateTimeFilter, DecimalFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { CustomFieldFilter, DateTimeFilter, DecimalFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../data/filter';
 import { MoneyInput } from '../../graphql/money';
 import { JSONScalar } from '../../graphql/scalars';
 import { UserFilter } from '../users/user.types';

@@ -1,12 +1,12 @@
 import { IsEmail, IsOptional } from 'class-validator';
 import { UpdateAccountInput } from './account.types';
 import { Field, InputType } from 'type-graphql';
-import type { ServiceContext } from '../../graphql/context';
-import { MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
-import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
-import { ownerRule, resolveRefs } from '../common/upsert-refs';
-import { trimOrNull } from '../common/values';
+import type { ServiceContext } from '../../data/context';
+import { MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
+import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
+import { ownerRule, resolveRefs } from '../../data/upsert-refs';
+import { trimOrNull } from '../../data/values';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Account } from './account.entity';
 import { ACCOUNT_STORE } from './account.descriptor';

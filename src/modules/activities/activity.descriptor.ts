@@ -1,6 +1,6 @@
-import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
-import type { StoreSpec } from '../common/record-store';
+import type { StoreSpec } from '../../data/record-store';
 import { CONTACT_SPEC } from '../contacts/contact.descriptor';
 import { LEAD_SPEC } from '../leads/lead.descriptor';
 import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.descriptor';

@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
 import { JSONScalar } from '../../graphql/scalars';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 export enum ActivityType {
   CALL = 'CALL',

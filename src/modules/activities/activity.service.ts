@@ -1,10 +1,10 @@
-import type { ServiceContext } from '../../graphql/context';
-import { SortDirection } from '../../graphql/connection';
-import { badField, conflict } from '../../graphql/errors';
-import { EntityType } from '../common/enums';
+import type { ServiceContext } from '../../data/context';
+import { SortDirection } from '../../data/connection';
+import { badField, conflict } from '../../kernel/errors';
+import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
-import { updateRecord } from '../common/record-store';
-import { trimOrNull } from '../common/values';
+import { updateRecord } from '../../data/record-store';
+import { trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
 import { activityUpsert } from './activity.upsert';

@@ -1,7 +1,7 @@
 import { IsInt, IsOptional, IsUUID, Length, MaxLength, Min } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { CustomFieldFilter, DateTimeFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { CustomFieldFilter, DateTimeFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../data/filter';
 import { JSONScalar } from '../../graphql/scalars';
 import { AccountFilter } from '../accounts/account.types';
 import { ContactFilter } from '../contacts/contact.types';

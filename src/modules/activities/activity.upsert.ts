@@ -1,11 +1,11 @@
 import { IsEmail, IsOptional, Length } from 'class-validator';
 import { UpdateActivityInput } from './activity.types';
 import { Field, InputType } from 'type-graphql';
-import { MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
-import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
-import { ownerRule, resolveRefs } from '../common/upsert-refs';
-import { trimOrNull } from '../common/values';
+import { MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
+import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
+import { ownerRule, resolveRefs } from '../../data/upsert-refs';
+import { trimOrNull } from '../../data/values';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
 import { ACTIVITY_STORE } from './activity.descriptor';
 

@@ -1,6 +1,6 @@
-import { rowMapper } from '../../db/hydrate';
-import type { ServiceContext } from '../../graphql/context';
-import { SqlParams } from '../../graphql/sql';
+import { rowMapper } from '../../data/hydrate';
+import type { ServiceContext } from '../../data/context';
+import { SqlParams } from '../../data/sql';
 import type { ActivityType } from '../activities/activity.entity';
 import { Stage } from '../pipelines/pipeline.entity';
 import { groupKeys, local, ratio, scopeOf, within } from './analytics-scope';

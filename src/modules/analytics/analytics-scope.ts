@@ -1,9 +1,9 @@
-import type { ServiceContext } from '../../graphql/context';
-import { badField } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField } from '../../kernel/errors';
 import { money, type Money, normaliseDecimal } from '../../graphql/money';
-import type { SqlParams } from '../../graphql/sql';
-import { Role } from '../users/user.entity';
+import type { SqlParams } from '../../data/sql';
 import { type GroupKey, Period, RevenueGrouping } from './analytics.types';
+import { Role } from "../../kernel/roles";
 
 /** What a viewer's analytics cover, and the workspace's time zone for periods. */
 export interface Scope {

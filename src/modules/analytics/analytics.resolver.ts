@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import { DateScalar } from '../../graphql/scalars';
 import { OpportunityFilter } from '../opportunities/opportunity.types';
 import type { ActivityFunnelService } from './activity-funnel.service';

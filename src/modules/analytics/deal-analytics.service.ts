@@ -1,8 +1,8 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { notFound } from '../../graphql/errors';
-import { SqlParams } from '../../graphql/sql';
+import type { ServiceContext } from '../../data/context';
+import { notFound } from '../../kernel/errors';
+import { SqlParams } from '../../data/sql';
 import type { RecordFilterService } from '../common/record-filter';
 import { Stage } from '../pipelines/pipeline.entity';
 import { amounts, dealGrouping, decimal, groupKeys, local, PG_PERIOD, PG_PERIOD_STEP, ratio, scopeOf, within } from './analytics-scope';

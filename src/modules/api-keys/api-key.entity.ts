@@ -1,11 +1,8 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { TenantRecord } from '../common/record';
+import { TenantRecord } from '../../graphql/record';
+import { ApiScope } from '../../kernel/roles';
 
-export enum ApiScope {
-  READ = 'READ',
-  WRITE = 'WRITE',
-}
 registerEnumType(ApiScope, {
   name: 'ApiScope',
   description: 'What an API key may do.',

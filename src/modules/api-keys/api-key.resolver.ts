@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import { ApiKey } from './api-key.entity';
 import type { ApiKeyService } from './api-key.service';
 import { ApiKeyWithSecret, CreateApiKeyInput } from './api-key.types';

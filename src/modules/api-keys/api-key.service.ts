@@ -1,11 +1,11 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField, notFound } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField, notFound } from '../../kernel/errors';
 import type { ApiKeyCache } from '../auth/api-key-cache';
 import { newApiKeySecret, sha256 } from '../auth/credentials';
-import { requireAdmin } from '../auth/viewer';
-import { getById, insertRecord, lockRecord, updateRecord, type StoreSpec } from '../common/record-store';
+import { requireAdmin } from '../../kernel/viewer';
+import { getById, insertRecord, lockRecord, updateRecord, type StoreSpec } from '../../data/record-store';
 import { ApiKey } from './api-key.entity';
 import type { CreateApiKeyInput } from './api-key.types';
 

@@ -1,7 +1,8 @@
 import { ArrayMinSize, ArrayUnique, IsOptional, Length } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { SecretField } from '../../graphql/secret-fields';
-import { ApiKey, ApiScope } from './api-key.entity';
+import { ApiKey } from './api-key.entity';
+import { ApiScope } from "../../kernel/roles";
 
 @InputType({ description: 'A new API key.' })
 export class CreateApiKeyInput {

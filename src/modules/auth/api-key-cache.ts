@@ -1,4 +1,4 @@
-import type { Viewer } from './viewer';
+import type { Viewer } from '../../kernel/viewer';
 
 /**
  * API keys verified recently, by the SHA-256 of the secret: an integration sends its key on every

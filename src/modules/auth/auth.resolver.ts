@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { AuthService } from './auth.service';
 import { AuthPayload, SignUpInput, ViewerType } from './auth.types';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { ApiKey } from '../api-keys/api-key.entity';
 
 @Resolver()

@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../kernel/config';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import { badField, forbidden, unauthenticated } from '../../graphql/errors';
-import { insertRecord } from '../common/record-store';
-import { ActorType } from '../events/event.entity';
-import { recordEvent } from '../events/event.service';
-import { Role, User } from '../users/user.entity';
+import { badField, forbidden, unauthenticated } from '../../kernel/errors';
+import { insertRecord } from '../../data/record-store';
+import { recordEvent } from '../../data/event-log';
+import { User } from '../users/user.entity';
 import { USER_STORE } from '../users/user.descriptor';
 import type { LoginLimiter } from './login-limiter';
 import type { SignUpLimiter } from './signup-limiter';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { burnPasswordCheck, hashPassword, newRefreshToken, sha256, signAccessToken, verifyPassword } from './credentials';
 import type { AuthPayload, SignUpInput } from './auth.types';
-import { scopesOfRole, type Viewer } from './viewer';
+import { scopesOfRole, type Viewer } from '../../kernel/viewer';
+import { Role, ActorType } from "../../kernel/roles";
 
 const userActor = (id: string) => ({ type: ActorType.USER, id });
 

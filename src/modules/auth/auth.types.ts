@@ -1,10 +1,11 @@
 import { IsEmail, Length, MaxLength } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { SecretField } from '../../graphql/secret-fields';
-import { ApiKey, ApiScope } from '../api-keys/api-key.entity';
-import { Role, User } from '../users/user.entity';
+import { ApiKey } from '../api-keys/api-key.entity';
+import { User } from '../users/user.entity';
 import { PASSWORD_MIN } from '../users/user.types';
 import { Workspace } from '../workspaces/workspace.entity';
+import { Role, ApiScope } from "../../kernel/roles";
 
 @InputType({ description: 'A new workspace and its first ADMIN user.' })
 export class SignUpInput {

@@ -1,11 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { TenantTransaction, isUuid } from '../../db/tenant-transaction';
-import { type AppError, unauthenticated } from '../../graphql/errors';
-import { ApiScope } from '../api-keys/api-key.entity';
-import type { Role } from '../users/user.entity';
+import { type AppError, unauthenticated } from '../../kernel/errors';
 import type { ApiKeyCache } from './api-key-cache';
 import { API_KEY_PREFIX, sha256, verifyAccessToken } from './credentials';
-import { scopesOfRole, type Viewer } from './viewer';
+import { scopesOfRole, type Viewer } from '../../kernel/viewer';
+import type { Role } from "../../kernel/roles";
+import { ApiScope } from "../../kernel/roles";
 
 export interface Authentication {
   viewer: Viewer | null;

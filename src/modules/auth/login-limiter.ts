@@ -1,7 +1,7 @@
 import { poolOf } from '../../db/data-source';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
-import { AppError } from '../../graphql/errors';
+import { AppError } from '../../kernel/errors';
 import { sha256 } from './credentials';
 
 export interface LoginLimits {

@@ -5,14 +5,13 @@ import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction
 import { isTransient } from '../../db/unavailable';
 import { type ConsumerQuery, LogConsumer } from '../../events/log-consumer';
 import { SingleFlight } from '../../kernel/single-flight';
-import { systemViewer } from '../auth/viewer';
-import { SYSTEM_ACTOR } from '../events/event.service';
+import { systemViewer, SYSTEM_ACTOR } from '../../kernel/viewer';
 import type { AutomationRuleService } from './automation-rule.service';
-import { SqlParams } from '../../graphql/sql';
+import { SqlParams } from '../../data/sql';
 import type { Logger } from '../../kernel/logger';
 import { FILTERABLE, limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
-import type { ChangeEvent } from '../events/change-event';
-import type { EventBus } from '../realtime/event-bus';
+import type { ChangeEvent } from '../../events/change-event';
+import type { EventBus } from '../../events/event-bus';
 import { matchesPatterns } from '../events/event-patterns';
 import { type AutomationRule, TriggerType } from './automation-rule.entity';
 import { mapRule, type RuleRunner, ruleEntity } from './rule-runner';

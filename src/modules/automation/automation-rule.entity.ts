@@ -1,8 +1,8 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
 import { JSONScalar } from '../../graphql/scalars';
-import { EntityType } from '../common/enums';
-import { TenantRecord } from '../common/record';
+import { EntityType } from '../../graphql/enums';
+import { TenantRecord } from '../../graphql/record';
 
 export enum TriggerType {
   RECORD_EVENT = 'RECORD_EVENT',

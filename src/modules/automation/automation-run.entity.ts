@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { Node } from '../common/node';
+import { Node } from '../../graphql/node';
 import { JSONScalar } from '../../graphql/scalars';
 import { ActionType, TriggerType } from './automation-rule.entity';
 

@@ -1,10 +1,10 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Authorized, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { rowMapper } from '../../db/hydrate';
-import { paginate, SortDirection } from '../../graphql/connection';
-import type { RequestContext } from '../../graphql/context';
-import { col } from '../../graphql/sql';
-import { requireAdmin } from '../auth/viewer';
+import { rowMapper } from '../../data/hydrate';
+import { paginate, SortDirection } from '../../data/connection';
+import type { RequestContext } from '../../data/context';
+import { col } from '../../data/sql';
+import { requireAdmin } from '../../kernel/viewer';
 import { AutomationRule } from './automation-rule.entity';
 import type { AutomationRuleService } from './automation-rule.service';
 import { AutomationRuleInput, AutomationRunConnection, AutomationTestResult, SentEmailConnection, UpdateAutomationRuleInput } from './automation.types';

@@ -1,8 +1,8 @@
 import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { ConnectionType } from '../../graphql/connection';
+import { ConnectionType } from '../../data/connection';
 import { JSONScalar } from '../../graphql/scalars';
-import { EntityType } from '../common/enums';
+import { EntityType } from '../../graphql/enums';
 import { ActionType, TriggerType } from './automation-rule.entity';
 import { ActionResult, AutomationRun } from './automation-run.entity';
 import { SentEmail } from './sent-email.entity';

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { inWorkspace } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { systemViewer } from '../auth/viewer';
-import { ApiScope } from '../api-keys/api-key.entity';
-import type { ChangeEvent } from '../events/change-event';
-import { ActorType } from '../events/event.entity';
+import type { ServiceContext } from '../../data/context';
+import { systemViewer } from '../../kernel/viewer';
+import type { ChangeEvent } from '../../events/change-event';
 import type { ActionHandler, RecordAccess, RecordData, RunEnv } from './actions/action';
 import { type ActionType, AutomationRule } from './automation-rule.entity';
 import { type ActionResult, AutomationRun, RunStatus } from './automation-run.entity';
+import { ApiScope, ActorType } from "../../kernel/roles";
 
 /** Automation that causes events that trigger automation: a chain deeper than this stops. */
 export const MAX_DEPTH = 3;

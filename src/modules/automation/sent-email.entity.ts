@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { TenantRecord } from '../common/record';
+import { TenantRecord } from '../../graphql/record';
 
 @ObjectType({ implements: TenantRecord, description: 'An email an automation rule sent (or, without SMTP_URL, logged instead of sending).' })
 @Entity('sent_email')

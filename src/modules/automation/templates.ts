@@ -1,5 +1,5 @@
 import Mustache from 'mustache';
-import { badField } from '../../graphql/errors';
+import { badField } from '../../kernel/errors';
 
 /** What a template may name: `{{record.<field>}}`, `{{record.customFields.<key>}}`, `{{rule.name}}`, `{{event.type}}`. */
 export interface TemplateScope {

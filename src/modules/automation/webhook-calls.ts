@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
 import type { Logger } from '../../kernel/logger';
-import { ActorType } from '../events/event.entity';
-import { recordEvent } from '../events/event.service';
+import { recordEvent } from '../../data/event-log';
 import type { SendResult, WebhookSender } from '../webhooks/webhook-sender';
 import { signatureHeader } from '../webhooks/webhook-signature';
 import { type ActionResult, RunStatus } from './automation-run.entity';
+import { ActorType } from "../../kernel/roles";
 
 /** A CALL_WEBHOOK of a run, recorded in the run's transaction and made after its commit. */
 export interface WebhookCall {

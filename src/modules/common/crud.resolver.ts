@@ -1,14 +1,14 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { Arg, Args, ArgsType, Authorized, type ClassType, Ctx, Field, FieldResolver, ID, Info, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext, ServiceContext } from '../../graphql/context';
-import type { Loaded } from '../../graphql/loaders';
-import { type ConnectionBase, selectsRows } from '../../graphql/connection';
+import type { RequestContext, ServiceContext } from '../../data/context';
+import type { Loaded } from '../../data/loaders';
+import { type ConnectionBase, selectsRows } from '../../data/connection';
 import { ListArgs } from '../../graphql/list-args';
-import { columnProperties } from '../../db/row-codec';
-import { columnsNeeded } from '../../graphql/columns';
-import { includesOf, type IncludeSpec, toOne } from '../../graphql/lookahead';
+import { columnProperties } from '../../data/row-codec';
+import { columnsNeeded } from '../../data/columns';
+import { includesOf, type IncludeSpec, toOne } from '../../data/lookahead';
 import { User } from '../users/user.entity';
-import { BatchResult, MatchOn, MAX_BATCH } from './batch.types';
+import { BatchResult, MatchOn, MAX_BATCH } from '../../graphql/batch.types';
 import type { CrudRow, ListInput } from './crud.service';
 
 /** What the generated resolver needs of an entity's service. */

@@ -1,20 +1,20 @@
 import type { ObjectLiteral } from 'typeorm';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { constraintError } from '../../db/pg-errors';
 import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
-import { AppError, badField, badInput, conflict, forbidden, type FieldError, notFound } from '../../graphql/errors';
-import type { Include } from '../../graphql/lookahead';
-import type { EntitySpec } from '../../graphql/sql';
-import { rowCodec } from '../../db/row-codec';
-import { requireWrite, type Viewer } from '../auth/viewer';
+import type { ServiceContext } from '../../data/context';
+import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../data/connection';
+import { AppError, badField, badInput, conflict, forbidden, type FieldError, notFound } from '../../kernel/errors';
+import type { Include } from '../../data/lookahead';
+import type { EntitySpec } from '../../data/sql';
+import { rowCodec } from '../../data/row-codec';
+import { requireWrite, type Viewer } from '../../kernel/viewer';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { Role } from '../users/user.entity';
-import type { EntityType } from './enums';
-import type { BatchResult, MatchOn } from './batch.types';
-import { insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from './record-store';
-import { type UpsertConfig, upsertBatch } from './upsert';
+import type { EntityType } from '../../graphql/enums';
+import type { BatchResult, MatchOn } from '../../graphql/batch.types';
+import { insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
+import { type UpsertConfig, upsertBatch } from '../../data/upsert';
+import { Role } from "../../kernel/roles";
 
 export interface CrudRow extends ObjectLiteral {
   id: string;

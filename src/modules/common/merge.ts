@@ -1,12 +1,12 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField, conflict, forbidden, notFound } from '../../graphql/errors';
-import { requireWrite } from '../auth/viewer';
-import { diff } from '../events/event.service';
-import { Role } from '../users/user.entity';
+import type { ServiceContext } from '../../data/context';
+import { badField, conflict, forbidden, notFound } from '../../kernel/errors';
+import { requireWrite } from '../../kernel/viewer';
+import { diff } from '../../data/event-log';
 import type { CrudRow } from './crud.service';
-import { recordEvents, type StoreSpec, updateRecord, updateRows } from './record-store';
+import { recordEvents, type StoreSpec, updateRecord, updateRows } from '../../data/record-store';
+import { Role } from "../../kernel/roles";
 
 export const MAX_MERGED = 9;
 

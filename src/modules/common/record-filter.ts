@@ -1,7 +1,7 @@
 import { isStatementTimeout, type TenantTransaction } from '../../db/tenant-transaction';
-import { AppError, badField } from '../../graphql/errors';
-import { compileFilter } from '../../graphql/filter';
-import { type EntitySpec, SqlParams } from '../../graphql/sql';
+import { AppError, badField } from '../../kernel/errors';
+import { compileFilter } from '../../data/filter';
+import { type EntitySpec, SqlParams } from '../../data/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
 import { ACTIVITY_SPEC } from '../activities/activity.descriptor';
 import { CONTACT_SPEC } from '../contacts/contact.descriptor';

@@ -1,6 +1,6 @@
-import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
-import type { StoreSpec } from '../common/record-store';
+import type { StoreSpec } from '../../data/record-store';
 import { USER_SPEC } from '../users/user.descriptor';
 import { Contact } from './contact.entity';
 

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
 import { JSONScalar } from '../../graphql/scalars';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A person, usually at an account.' })
 @Entity('contact')

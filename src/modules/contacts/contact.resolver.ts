@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
-import { INCLUDE, latestActivities } from '../../graphql/includes';
-import type { Loaded } from '../../graphql/loaders';
+import type { RequestContext } from '../../data/context';
+import { INCLUDE, latestActivities } from '../../data/includes';
+import type { Loaded } from '../../data/loaders';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';

@@ -1,7 +1,7 @@
-import type { ServiceContext } from '../../graphql/context';
-import { EntityType } from '../common/enums';
+import type { ServiceContext } from '../../data/context';
+import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
-import { normEmail, trimOrNull } from '../common/values';
+import { normEmail, trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
 import { contactUpsert } from './contact.upsert';

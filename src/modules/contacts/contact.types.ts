@@ -1,7 +1,7 @@
 import { IsEmail, IsOptional, IsUUID, Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { CustomFieldFilter, DateTimeFilter, IDFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { CustomFieldFilter, DateTimeFilter, IDFilter, StringFilter } from '../../data/filter';
 import { JSONScalar } from '../../graphql/scalars';
 import { AccountFilter } from '../accounts/account.types';
 import { UserFilter } from '../users/user.types';

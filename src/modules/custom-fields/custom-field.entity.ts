@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { EntityType } from '../common/enums';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { EntityType } from '../../graphql/enums';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 export enum CustomFieldType {
   TEXT = 'TEXT',

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
-import { EntityType } from '../common/enums';
+import type { RequestContext } from '../../data/context';
+import { EntityType } from '../../graphql/enums';
 import { CustomFieldDefinition } from './custom-field.entity';
 import type { CustomFieldService } from './custom-field.service';
 import { DefineCustomFieldInput, UpdateCustomFieldInput } from './custom-field.types';

@@ -1,13 +1,13 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField, badInput, conflict, type FieldError, notFound } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField, badInput, conflict, type FieldError, notFound } from '../../kernel/errors';
 import { isIsoDate } from '../../graphql/scalars';
-import type { CustomFieldTypes, SqlType } from '../../graphql/sql';
-import { requireAdmin } from '../auth/viewer';
-import { EntityType } from '../common/enums';
-import { recordEvent } from '../events/event.service';
-import { insertRecord, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
+import type { CustomFieldTypes, SqlType } from '../../data/sql';
+import { requireAdmin } from '../../kernel/viewer';
+import { EntityType } from '../../graphql/enums';
+import { recordEvent } from '../../data/event-log';
+import { insertRecord, lockRecord, type StoreSpec, updateRecord } from '../../data/record-store';
 import { CustomFieldDefinition, CustomFieldType } from './custom-field.entity';
 import type { DefineCustomFieldInput, UpdateCustomFieldInput } from './custom-field.types';
 

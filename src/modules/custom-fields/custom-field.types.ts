@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayUnique, IsOptional, Length, Matches, MaxLength } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
-import { EntityType } from '../common/enums';
+import { EntityType } from '../../graphql/enums';
 import { CustomFieldDefinition, CustomFieldType } from './custom-field.entity';
 import { IsOptionalNotNull } from '../../graphql/validators';
 

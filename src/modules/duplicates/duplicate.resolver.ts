@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Field, FieldResolver, Float, ID, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
-import { EntityType } from '../common/enums';
+import type { RequestContext } from '../../data/context';
+import { EntityType } from '../../graphql/enums';
 import { SearchRecord } from '../search/search.types';
 import type { DuplicateService } from './duplicate.service';
 

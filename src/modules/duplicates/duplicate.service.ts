@@ -1,7 +1,7 @@
-import type { ServiceContext } from '../../graphql/context';
-import { badField, notFound } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField, notFound } from '../../kernel/errors';
 import { isUuid } from '../../db/tenant-transaction';
-import { EntityType } from '../common/enums';
+import { EntityType } from '../../graphql/enums';
 
 export interface DuplicateCandidate {
   type: EntityType;

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
-import { EntityType } from '../common/enums';
+import type { RequestContext } from '../../data/context';
+import { EntityType } from '../../graphql/enums';
 import type { ChangeFeedService } from './change-feed.service';
-import { Event } from './event.entity';
+import { Event } from '../../events/event.entity';
 
 @ObjectType({ description: 'A page of the change feed.' })
 export class ChangeFeed {

@@ -1,7 +1,7 @@
-import type { ServiceContext } from '../../graphql/context';
-import { AppError, badField } from '../../graphql/errors';
-import type { EntityType } from '../common/enums';
-import { type ChangeEvent, changeEventMapper, feedCursor } from './change-event';
+import type { ServiceContext } from '../../data/context';
+import { AppError, badField } from '../../kernel/errors';
+import type { EntityType } from '../../graphql/enums';
+import { type ChangeEvent, changeEventMapper, feedCursor } from '../../events/change-event';
 import { type EventReader, readableEventsSql, readerOf } from './event-visibility';
 
 const MAX_PAGE = 1000;

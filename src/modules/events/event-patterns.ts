@@ -1,4 +1,4 @@
-import { badField } from '../../graphql/errors';
+import { badField } from '../../kernel/errors';
 
 /** An event type pattern: `opportunity.won`, `opportunity.*` or `*` (webhooks and automation triggers). */
 const PATTERN = /^(\*|[a-z][a-z_]*\.(\*|[a-z][a-z_]*))$/;

@@ -1,4 +1,4 @@
-import { isAdmin, type Viewer } from '../auth/viewer';
+import { isAdmin, type Viewer } from '../../kernel/viewer';
 
 /**
  * Who may read which events: the one rule behind the change feed, `recordChanged`, the timeline and

@@ -1,11 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { FormattedExecutionResult } from 'graphql';
 import type { TenantTransaction } from '../../db/tenant-transaction';
-import { AppError, badField, forbidden } from '../../graphql/errors';
-import type { Viewer } from '../auth/viewer';
+import { AppError, badField, forbidden } from '../../kernel/errors';
+import type { Viewer } from '../../kernel/viewer';
 
 const KEY_RE = /^[\x21-\x7e]{1,255}$/;
 const TTL_HOURS = 24;
+
+declare module '../../data/context' {
+  interface RequestContext {
+    /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */
+    idempotent?: IdempotentRequest;
+  }
+}
 
 export interface IdempotentRequest {
   credentialId: string;

@@ -1,7 +1,7 @@
 import { AccountType } from '../accounts/account.entity';
 import { ActivityStatus, ActivityType } from '../activities/activity.entity';
-import { MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
+import { MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
 import { type CustomFieldDefinition, CustomFieldType } from '../custom-fields/custom-field.entity';
 import { LeadSource, LeadStatus } from '../leads/lead.entity';
 import { isIsoDate } from '../../graphql/scalars';

@@ -1,9 +1,9 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { Node } from '../common/node';
-import { EntityType } from '../common/enums';
+import { Node } from '../../graphql/node';
+import { EntityType } from '../../graphql/enums';
 import { JSONScalar } from '../../graphql/scalars';
-import { MatchOn } from '../common/batch.types';
+import { MatchOn } from '../../graphql/batch.types';
 
 export enum ImportStatus {
   PENDING = 'PENDING',

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import { ImportJob } from './import-job.entity';
 import type { ImportService } from './import.service';
 import { StartImportInput } from './import.types';

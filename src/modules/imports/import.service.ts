@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField, badInput, type FieldError, notFound } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField, badInput, type FieldError, notFound } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
-import { ApiScope } from '../api-keys/api-key.entity';
-import { requireWrite, scopesOfRole, type Viewer } from '../auth/viewer';
-import { type BatchResult, BatchItemStatus, MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
+import { requireWrite, scopesOfRole, type Viewer } from '../../kernel/viewer';
+import { type BatchResult, BatchItemStatus, MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { ActorType } from '../events/event.entity';
-import { recordEvent } from '../events/event.service';
-import type { Role } from '../users/user.entity';
+import { recordEvent } from '../../data/event-log';
 import { convertRow, CSV_FIELDS, type DateOrder, defaultMatchOn, mappingFromHeader } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
 import type { StartImportInput } from './import.types';
+import type { Role } from "../../kernel/roles";
+import { ApiScope, ActorType } from "../../kernel/roles";
 
 /**
  * Rows per batch (one transaction, one progress event). Validating and writing a batch is work on the

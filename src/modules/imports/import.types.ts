@@ -1,8 +1,8 @@
 import { IsOptional, MaxLength } from 'class-validator';
 import { Field, InputType, registerEnumType } from 'type-graphql';
 import { JSONScalar } from '../../graphql/scalars';
-import { MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
+import { MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
 
 export enum DateFormat {
   MDY = 'MDY',

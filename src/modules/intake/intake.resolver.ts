@@ -1,6 +1,6 @@
 import { Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import { SecretField } from '../../graphql/secret-fields';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 
 @Resolver()

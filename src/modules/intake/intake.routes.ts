@@ -3,7 +3,7 @@ import express, { type Router } from 'express';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../db/unavailable';
-import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../graphql/errors';
+import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { sha256 } from '../auth/credentials';
 import type { IntakeService } from './intake.service';

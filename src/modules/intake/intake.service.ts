@@ -1,17 +1,16 @@
 import { IsEmail, IsOptional, IsString, Length, MaxLength, validate } from 'class-validator';
 import type { DataSource } from 'typeorm';
-import type { ServiceContext } from '../../graphql/context';
-import { flattenValidation, type FieldError } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { flattenValidation, type FieldError } from '../../kernel/errors';
 import { inWorkspace } from '../../db/tenant-transaction';
 import { ActivityType } from '../activities/activity.entity';
 import type { ActivityService } from '../activities/activity.service';
 import type { CreateActivityInput } from '../activities/activity.types';
-import { ApiScope } from '../api-keys/api-key.entity';
-import { systemViewer } from '../auth/viewer';
-import { SYSTEM_ACTOR } from '../events/event.service';
+import { systemViewer, SYSTEM_ACTOR } from '../../kernel/viewer';
 import { LeadSource } from '../leads/lead.entity';
 import type { LeadService } from '../leads/lead.service';
 import type { CreateLeadInput } from '../leads/lead.types';
+import { ApiScope } from "../../kernel/roles";
 
 /** The fields a web form may post to /intake/<token>. */
 export class IntakeForm {

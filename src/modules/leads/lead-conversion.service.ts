@@ -1,5 +1,5 @@
-import type { ServiceContext } from '../../graphql/context';
-import { conflict } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { conflict } from '../../kernel/errors';
 import type { AccountService } from '../accounts/account.service';
 import type { ActivityService } from '../activities/activity.service';
 import type { ContactService } from '../contacts/contact.service';

@@ -1,9 +1,9 @@
-import type { ServiceContext } from '../../graphql/context';
-import { SortDirection } from '../../graphql/connection';
-import { badField } from '../../graphql/errors';
-import { EntityType } from '../common/enums';
+import type { ServiceContext } from '../../data/context';
+import { SortDirection } from '../../data/connection';
+import { badField } from '../../kernel/errors';
+import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
-import { normEmail, trimOrNull } from '../common/values';
+import { normEmail, trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Lead, LeadStatus } from './lead.entity';
 import { leadUpsert } from './lead.upsert';

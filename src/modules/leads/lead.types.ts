@@ -1,7 +1,7 @@
 import { IsEmail, IsOptional, IsUUID, Length, MaxLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { CustomFieldFilter, DateTimeFilter, EnumFilter, IDFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { CustomFieldFilter, DateTimeFilter, EnumFilter, IDFilter, StringFilter } from '../../data/filter';
 import { MoneyInput } from '../../graphql/money';
 import { DateScalar, JSONScalar } from '../../graphql/scalars';
 import { Account } from '../accounts/account.entity';

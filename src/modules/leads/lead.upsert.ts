@@ -1,11 +1,11 @@
 import { IsEmail, IsOptional } from 'class-validator';
 import { UpdateLeadInput } from './lead.types';
 import { Field, InputType } from 'type-graphql';
-import { MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
-import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
-import { ownerRule, resolveRefs } from '../common/upsert-refs';
-import { normEmail, trimOrNull } from '../common/values';
+import { MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
+import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
+import { ownerRule, resolveRefs } from '../../data/upsert-refs';
+import { normEmail, trimOrNull } from '../../data/values';
 import { type Lead, LeadStatus } from './lead.entity';
 import { LEAD_STORE } from './lead.descriptor';
 

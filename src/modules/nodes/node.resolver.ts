@@ -1,9 +1,9 @@
 import { Arg, Authorized, Ctx, Extensions, ID, Query, Resolver } from 'type-graphql';
 import { isUuid } from '../../db/tenant-transaction';
-import type { RequestContext } from '../../graphql/context';
-import { badField, badInput } from '../../graphql/errors';
-import { LIST_CAP, LIST_SIZE_ARG } from '../../graphql/limits';
-import { Node } from '../common/node';
+import type { RequestContext } from '../../data/context';
+import { badField, badInput } from '../../kernel/errors';
+import { LIST_CAP, LIST_SIZE_ARG } from '../../server/limits';
+import { Node } from '../../graphql/node';
 import type { NodeResult, NodeService } from './node.service';
 
 /** The most ids one `nodes` call takes. */

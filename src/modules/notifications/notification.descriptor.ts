@@ -1,4 +1,4 @@
-import type { StoreSpec } from '../common/record-store';
+import type { StoreSpec } from '../../data/record-store';
 import { Notification } from './notification.entity';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { TenantRecord } from '../common/record';
+import { TenantRecord } from '../../graphql/record';
 
 /** An in-app message to one user (from an automation rule, a failing webhook endpoint, ...). */
 @ObjectType({ implements: TenantRecord, description: 'An in-app message to one user, pushed live through `notificationReceived`.' })

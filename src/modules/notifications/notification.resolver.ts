@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { LIST_CAP } from '../../graphql/limits';
-import type { RequestContext } from '../../graphql/context';
+import { LIST_CAP } from '../../server/limits';
+import type { RequestContext } from '../../data/context';
 import { Notification } from './notification.entity';
 import { MAX_NOTIFICATIONS, type NotificationService } from './notification.service';
 

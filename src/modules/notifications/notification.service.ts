@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField, forbidden } from '../../graphql/errors';
-import type { Viewer } from '../auth/viewer';
-import { diff } from '../events/event.service';
-import { getById, insertMany, recordEvents, updateRows } from '../common/record-store';
+import type { ServiceContext } from '../../data/context';
+import { badField, forbidden } from '../../kernel/errors';
+import type { Viewer } from '../../kernel/viewer';
+import { diff } from '../../data/event-log';
+import { getById, insertMany, recordEvents, updateRows } from '../../data/record-store';
 import { Notification } from './notification.entity';
 import { NOTIFICATION_STORE } from './notification.descriptor';
 

@@ -1,9 +1,9 @@
 import { PG_CHECK, PG_NUMERIC_OUT_OF_RANGE, pgError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField, notFound } from '../../graphql/errors';
-import { getById, insertRecord, lockRecord, updateRecord } from '../common/record-store';
-import { recordEvent } from '../events/event.service';
+import type { ServiceContext } from '../../data/context';
+import { badField, notFound } from '../../kernel/errors';
+import { getById, insertRecord, lockRecord, updateRecord } from '../../data/record-store';
+import { recordEvent } from '../../data/event-log';
 import type { ProductService } from '../products/product.service';
 import { LineItem as LineItemEntity, type LineItem, type Opportunity } from './opportunity.entity';
 import { LINE_ITEM_STORE } from './opportunity.descriptor';

@@ -1,7 +1,7 @@
-import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
+import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import { money } from '../../graphql/money';
 import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
-import type { StoreSpec } from '../common/record-store';
+import type { StoreSpec } from '../../data/record-store';
 import { CONTACT_SPEC } from '../contacts/contact.descriptor';
 import { PIPELINE_SPEC, STAGE_SPEC } from '../pipelines/pipeline.descriptor';
 import { USER_SPEC } from '../users/user.descriptor';

@@ -2,7 +2,7 @@ import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { Money, money } from '../../graphql/money';
 import { DateScalar, DecimalScalar, JSONScalar } from '../../graphql/scalars';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 export enum OpportunityStatus {
   OPEN = 'OPEN',

@@ -1,23 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { TenantTransaction } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { SortDirection } from '../../graphql/connection';
-import { badField, forbidden } from '../../graphql/errors';
-import { EntityType } from '../common/enums';
+import type { ServiceContext } from '../../data/context';
+import { SortDirection } from '../../data/connection';
+import { badField, forbidden } from '../../kernel/errors';
+import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
-import type { WriteResult } from '../common/record-store';
-import { trimOrNull } from '../common/values';
+import type { WriteResult } from '../../data/record-store';
+import { trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Stage, StageKind } from '../pipelines/pipeline.entity';
 import type { PipelineService } from '../pipelines/pipeline.service';
-import { Role } from '../users/user.entity';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { opportunityUpsert } from './opportunity.upsert';
 import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
-
+import { Role } from "../../kernel/roles";
 
 /**
  * Opportunities: a stage in a pipeline, whose kind decides the status; every stage change is kept in

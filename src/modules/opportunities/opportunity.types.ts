@@ -1,7 +1,7 @@
 import { IsInt, IsOptional, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { CustomFieldFilter, DateFilter, DateTimeFilter, DecimalFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { CustomFieldFilter, DateFilter, DateTimeFilter, DecimalFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../data/filter';
 import { MoneyInput } from '../../graphql/money';
 import { DateScalar, DecimalScalar, JSONScalar } from '../../graphql/scalars';
 import { AccountFilter } from '../accounts/account.types';

@@ -1,20 +1,20 @@
 import { IsEmail, IsOptional, Length } from 'class-validator';
 import { UpdateOpportunityInput } from './opportunity.types';
 import { Field, InputType } from 'type-graphql';
-import type { ServiceContext } from '../../graphql/context';
-import type { FieldError } from '../../graphql/errors';
-import { MatchOn } from '../common/batch.types';
-import { EntityType } from '../common/enums';
-import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
-import { ownerRule, resolveRefs } from '../common/upsert-refs';
-import { trimOrNull } from '../common/values';
+import type { ServiceContext } from '../../data/context';
+import type { FieldError } from '../../kernel/errors';
+import { MatchOn } from '../../graphql/batch.types';
+import { EntityType } from '../../graphql/enums';
+import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
+import { ownerRule, resolveRefs } from '../../data/upsert-refs';
+import { trimOrNull } from '../../data/values';
 import { type Stage, Stage as StageEntity, StageKind } from '../pipelines/pipeline.entity';
-import { rowMapper } from '../../db/hydrate';
-import { Role } from '../users/user.entity';
+import { rowMapper } from '../../data/hydrate';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
+import { Role } from "../../kernel/roles";
 
 @InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
 export class UpsertOpportunityInput extends UpdateOpportunityInput {

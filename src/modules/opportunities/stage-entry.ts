@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ServiceContext } from '../../graphql/context';
-import { recordEvents } from '../common/record-store';
+import type { ServiceContext } from '../../data/context';
+import { recordEvents } from '../../data/record-store';
 import { StageKind } from '../pipelines/pipeline.entity';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { opportunityData } from './opportunity.descriptor';

@@ -1,6 +1,6 @@
-import type { ServiceContext } from '../../graphql/context';
-import { badField, conflict } from '../../graphql/errors';
-import { updateRecord } from '../common/record-store';
+import type { ServiceContext } from '../../data/context';
+import { badField, conflict } from '../../kernel/errors';
+import { updateRecord } from '../../data/record-store';
 import type { OpportunityService } from '../opportunities/opportunity.service';
 import { type Pipeline, type Stage, StageKind } from './pipeline.entity';
 import { PIPELINE_STORE, STAGE_STORE } from './pipeline.descriptor';

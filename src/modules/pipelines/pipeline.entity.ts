@@ -1,6 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 /** Stages a pipeline may have (what `Pipeline.stages` is priced at in the cost model). */
 export const MAX_STAGES = 50;

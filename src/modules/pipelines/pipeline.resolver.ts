@@ -1,7 +1,7 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Extensions, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { LIST_CAP } from '../../graphql/limits';
-import type { RequestContext } from '../../graphql/context';
-import type { Loaded } from '../../graphql/loaders';
+import { LIST_CAP } from '../../server/limits';
+import type { RequestContext } from '../../data/context';
+import type { Loaded } from '../../data/loaders';
 import { ListArgs } from '../../graphql/list-args';
 import type { PipelineDeletionService } from './pipeline-deletion.service';
 import { MAX_STAGES, Pipeline, Stage } from './pipeline.entity';

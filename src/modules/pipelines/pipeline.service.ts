@@ -1,16 +1,16 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { type ConnectionBase, paginate } from '../../graphql/connection';
-import { AppError, badField, conflict, forbidden, notFound } from '../../graphql/errors';
-import { requireWrite, systemViewer, type Viewer } from '../auth/viewer';
+import type { ServiceContext } from '../../data/context';
+import { type ConnectionBase, paginate } from '../../data/connection';
+import { AppError, badField, conflict, forbidden, notFound } from '../../kernel/errors';
+import { requireWrite, systemViewer, type Viewer } from '../../kernel/viewer';
 import type { ListInput } from '../common/crud.service';
-import type { ActorRef } from '../events/event.service';
-import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
-import { Role } from '../users/user.entity';
+import { insertRecord, lockRecord, updateRecord } from '../../data/record-store';
 import { ForecastCategory, MAX_STAGES, Pipeline, Stage, StageKind } from './pipeline.entity';
 import { PIPELINE_SPEC, PIPELINE_STORE, STAGE_STORE } from './pipeline.descriptor';
 import type { CreatePipelineInput, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
+import { Role } from "../../kernel/roles";
+import type { ActorRef } from "../../kernel/viewer";
 
 /** Every new workspace starts with this pipeline. */
 export const DEFAULT_STAGES: StageInput[] = [

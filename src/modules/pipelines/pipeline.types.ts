@@ -1,7 +1,7 @@
 import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { BooleanFilter, IDFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { BooleanFilter, IDFilter, StringFilter } from '../../data/filter';
 import { ForecastCategory, MAX_STAGES, Pipeline, StageKind } from './pipeline.entity';
 import { IsOptionalNotNull } from '../../graphql/validators';
 

@@ -1,6 +1,6 @@
-import { col, type EntitySpec } from '../../graphql/sql';
+import { col, type EntitySpec } from '../../data/sql';
 import { money } from '../../graphql/money';
-import type { StoreSpec } from '../common/record-store';
+import type { StoreSpec } from '../../data/record-store';
 import { Product } from './product.entity';
 
 export const PRODUCT_SPEC: EntitySpec = {

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
 import { Money, money } from '../../graphql/money';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'Something we sell, with a list price.' })
 @Entity('product')

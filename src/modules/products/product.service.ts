@@ -1,7 +1,7 @@
-import type { ServiceContext } from '../../graphql/context';
+import type { ServiceContext } from '../../data/context';
 import type { MoneyInput } from '../../graphql/money';
 import { CrudService } from '../common/crud.service';
-import { trimOrNull } from '../common/values';
+import { trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';

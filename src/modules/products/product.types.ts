@@ -1,7 +1,7 @@
 import { IsOptional, Length, MaxLength, ValidateNested } from 'class-validator';
 import { Field, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { BooleanFilter, DateTimeFilter, DecimalFilter, IDFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { BooleanFilter, DateTimeFilter, DecimalFilter, IDFilter, StringFilter } from '../../data/filter';
 import { MoneyInput } from '../../graphql/money';
 import { Product } from './product.entity';
 import { IsOptionalNotNull } from '../../graphql/validators';

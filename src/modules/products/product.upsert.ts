@@ -1,8 +1,8 @@
 import { UpdateProductInput } from './product.types';
 import { InputType } from 'type-graphql';
-import { MatchOn } from '../common/batch.types';
-import { externalIdMatch, type Prepared, type UpsertConfig } from '../common/upsert';
-import { trimOrNull } from '../common/values';
+import { MatchOn } from '../../graphql/batch.types';
+import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
+import { trimOrNull } from '../../data/values';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';
 import { PRODUCT_STORE } from './product.descriptor';

@@ -1,5 +1,5 @@
-import { AppError } from '../../graphql/errors';
-import type { RequestContext } from '../../graphql/context';
+import { AppError } from '../../kernel/errors';
+import type { RequestContext } from '../../data/context';
 
 export interface Emitter<T> {
   /** Queues a value for the subscriber. */

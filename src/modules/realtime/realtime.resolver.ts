@@ -1,8 +1,8 @@
 import { Arg, Authorized, ID, Resolver, Root, Subscription } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import { ActivityFilter } from '../activities/activity.types';
-import { EntityType } from '../common/enums';
-import { ChangeEvent } from '../events/change-event';
+import { EntityType } from '../../graphql/enums';
+import { ChangeEvent } from '../../events/change-event';
 import { ImportJob } from '../imports/import-job.entity';
 import { Notification } from '../notifications/notification.entity';
 import { perEvent } from './live-stream';

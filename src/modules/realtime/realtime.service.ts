@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { inWorkspace, isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField } from '../../kernel/errors';
 import type { Activity } from '../activities/activity.entity';
 import type { ActivityService } from '../activities/activity.service';
-import { actorOf, type Viewer } from '../auth/viewer';
-import type { EntityType } from '../common/enums';
-import { type ChangeEvent, isAfter } from '../events/change-event';
+import { actorOf, type Viewer } from '../../kernel/viewer';
+import type { EntityType } from '../../graphql/enums';
+import { type ChangeEvent, isAfter } from '../../events/change-event';
 import type { ChangeFeedService } from '../events/change-feed.service';
 import { canReadEvent, readerOf } from '../events/event-visibility';
 import { ImportStatus, type ImportJob } from '../imports/import-job.entity';
@@ -14,8 +14,17 @@ import type { ImportService } from '../imports/import.service';
 import type { Notification } from '../notifications/notification.entity';
 import { notificationFromData } from '../notifications/notification.descriptor';
 import { inboxOf } from '../notifications/notification.service';
-import type { EventBus } from './event-bus';
-import { liveStream } from './live-stream';
+import type { EventBus } from '../../events/event-bus';
+import { type DirectSink, liveStream } from './live-stream';
+
+declare module '../../data/context' {
+  interface RequestContext {
+    /** For subscriptions (set by the WebSocket and SSE layers): this server instance's event sources. */
+    realtime?: RealtimeService;
+    /** For subscriptions: what takes the source's values past the iterator (set by shared-execution.ts, attached by perEvent). */
+    directSink?: DirectSink<unknown>;
+  }
+}
 import { ActivityFeedAction, ActivityFeedItem } from './realtime.types';
 
 const MAX_IDS = 100;

@@ -1,6 +1,6 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Activity } from '../activities/activity.entity';
-import { Actor, FieldChange } from '../events/event.entity';
+import { Actor, FieldChange } from '../../events/event.entity';
 
 export enum ActivityFeedAction {
   CREATED = 'CREATED',

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import type { SearchService } from './search.service';
 import { SearchableType, SearchHit, SearchRecord } from './search.types';
 

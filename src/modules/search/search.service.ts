@@ -1,5 +1,5 @@
-import type { ServiceContext } from '../../graphql/context';
-import { badField } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { badField } from '../../kernel/errors';
 import { type SearchHit, SearchableType } from './search.types';
 
 /**

@@ -1,5 +1,5 @@
-import { col, type EntitySpec } from '../../graphql/sql';
-import type { StoreSpec } from '../common/record-store';
+import { col, type EntitySpec } from '../../data/sql';
+import type { StoreSpec } from '../../data/record-store';
 import { Team } from './team.entity';
 
 export const TEAM_SPEC: EntitySpec = {

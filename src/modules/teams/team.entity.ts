@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], description: 'A sales team: users under a manager.' })
 @Entity('team')

@@ -1,10 +1,10 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
-import { badField, conflict, notFound } from '../../graphql/errors';
-import { requireAdmin } from '../auth/viewer';
-import { insertRecord, updateRecord } from '../common/record-store';
+import type { ServiceContext } from '../../data/context';
+import { type OrderInput, type PageArgs, paginate } from '../../data/connection';
+import { badField, conflict, notFound } from '../../kernel/errors';
+import { requireAdmin } from '../../kernel/viewer';
+import { insertRecord, updateRecord } from '../../data/record-store';
 import { Team } from './team.entity';
 import { TEAM_SPEC, TEAM_STORE } from './team.descriptor';
 import type { CreateTeamInput, UpdateTeamInput } from './team.types';

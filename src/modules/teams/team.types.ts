@@ -1,7 +1,7 @@
 import { IsOptional, IsUUID, Length } from 'class-validator';
 import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { DateTimeFilter, IDFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { DateTimeFilter, IDFilter, StringFilter } from '../../data/filter';
 import { Team } from './team.entity';
 
 @InputType({ description: 'A new team.' })

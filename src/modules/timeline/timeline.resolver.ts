@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { ConnectionType } from '../../graphql/connection';
-import type { RequestContext } from '../../graphql/context';
-import { Event } from '../events/event.entity';
+import { ConnectionType } from '../../data/connection';
+import type { RequestContext } from '../../data/context';
+import { Event } from '../../events/event.entity';
 import type { TimelineService } from './timeline.service';
 
 export const EventConnection = ConnectionType(Event);

@@ -1,10 +1,10 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { type ConnectionBase, paginate, SortDirection } from '../../graphql/connection';
-import { notFound } from '../../graphql/errors';
-import { col, type EntitySpec } from '../../graphql/sql';
-import { Event } from '../events/event.entity';
+import type { ServiceContext } from '../../data/context';
+import { type ConnectionBase, paginate, SortDirection } from '../../data/connection';
+import { notFound } from '../../kernel/errors';
+import { col, type EntitySpec } from '../../data/sql';
+import { Event } from '../../events/event.entity';
 import { readableEventsSql, readerOf } from '../events/event-visibility';
 
 const EVENT_SPEC: EntitySpec = {

@@ -1,5 +1,5 @@
-import { belongsTo, col, type EntitySpec } from '../../graphql/sql';
-import type { StoreSpec } from '../common/record-store';
+import { belongsTo, col, type EntitySpec } from '../../data/sql';
+import type { StoreSpec } from '../../data/record-store';
 import { TEAM_SPEC } from '../teams/team.descriptor';
 import { User } from './user.entity';
 

@@ -1,13 +1,8 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
-import { SoftDeletableRecord, TenantRecord } from '../common/record';
+import { SoftDeletableRecord, TenantRecord } from '../../graphql/record';
+import { Role } from '../../kernel/roles';
 
-export enum Role {
-  ADMIN = 'ADMIN',
-  MANAGER = 'MANAGER',
-  REP = 'REP',
-  READ_ONLY = 'READ_ONLY',
-}
 registerEnumType(Role, {
   name: 'Role',
   description: "A user's role in the workspace.",

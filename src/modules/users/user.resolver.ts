@@ -1,6 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
-import type { Loaded } from '../../graphql/loaders';
+import type { RequestContext } from '../../data/context';
+import type { Loaded } from '../../data/loaders';
 import { ListArgs } from '../../graphql/list-args';
 import { Team } from '../teams/team.entity';
 import { User } from './user.entity';

@@ -1,16 +1,17 @@
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import { PG_UNIQUE, pgError } from '../../db/pg-errors';
 import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { type OrderInput, type PageArgs, paginate } from '../../graphql/connection';
-import { badField, conflict, forbidden, notFound } from '../../graphql/errors';
+import type { ServiceContext } from '../../data/context';
+import { type OrderInput, type PageArgs, paginate } from '../../data/connection';
+import { badField, conflict, forbidden, notFound } from '../../kernel/errors';
 import { hashPassword } from '../auth/credentials';
-import { requireAdmin, requireWrite } from '../auth/viewer';
-import { recordEvent } from '../events/event.service';
-import { insertRecord, lockRecord, updateRecord } from '../common/record-store';
-import { Role, User } from './user.entity';
+import { requireAdmin, requireWrite } from '../../kernel/viewer';
+import { recordEvent } from '../../data/event-log';
+import { insertRecord, lockRecord, updateRecord } from '../../data/record-store';
+import { User } from './user.entity';
 import { USER_SPEC, USER_STORE } from './user.descriptor';
 import type { CreateUserInput, UpdateUserInput } from './user.types';
+import { Role } from "../../kernel/roles";
 
 const isUniqueViolation = (err: unknown) => pgError(err).code === PG_UNIQUE;
 

@@ -1,10 +1,11 @@
 import { IsEmail, IsOptional, IsUUID, Length, MaxLength } from 'class-validator';
 import { Field, ID, InputType, registerEnumType } from 'type-graphql';
-import { ConnectionType, OrderType } from '../../graphql/connection';
-import { BooleanFilter, DateTimeFilter, EnumFilter, IDFilter, StringFilter } from '../../graphql/filter';
+import { ConnectionType, OrderType } from '../../data/connection';
+import { BooleanFilter, DateTimeFilter, EnumFilter, IDFilter, StringFilter } from '../../data/filter';
 import { TeamFilter } from '../teams/team.types';
-import { Role, User } from './user.entity';
+import { User } from './user.entity';
 import { IsOptionalNotNull } from '../../graphql/validators';
+import { Role } from "../../kernel/roles";
 
 export const PASSWORD_MIN = 10;
 

@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { Node } from '../common/node';
+import { Node } from '../../graphql/node';
 
 export enum DeliveryStatus {
   PENDING = 'PENDING',

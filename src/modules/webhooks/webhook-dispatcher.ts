@@ -3,12 +3,11 @@ import type { DataSource } from 'typeorm';
 import { inWorkspace, type TenantTransaction } from '../../db/tenant-transaction';
 import { type ConsumerQuery, LogConsumer } from '../../events/log-consumer';
 import { SingleFlight } from '../../kernel/single-flight';
-import { systemViewer } from '../auth/viewer';
-import { SYSTEM_ACTOR } from '../events/event.service';
+import { systemViewer, SYSTEM_ACTOR } from '../../kernel/viewer';
 import type { WebhookEndpointService } from './webhook-endpoint.service';
 import type { Logger } from '../../kernel/logger';
 import { limitStoredFilters, type RecordFilterService, storedFilterFault } from '../common/record-filter';
-import type { ChangeEvent } from '../events/change-event';
+import type { ChangeEvent } from '../../events/change-event';
 import { matchesPatterns } from '../events/event-patterns';
 import { canReadEvent, WEBHOOK_READER } from '../events/event-visibility';
 

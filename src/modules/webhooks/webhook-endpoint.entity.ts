@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 import { Column, Entity } from 'typeorm';
 import { JSONScalar } from '../../graphql/scalars';
-import { TenantRecord } from '../common/record';
+import { TenantRecord } from '../../graphql/record';
 
 @ObjectType({ implements: TenantRecord, description: 'Where and which events are POSTed as signed webhooks (Standard Webhooks).' })
 @Entity('webhook_endpoint')

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ServiceContext } from '../../graphql/context';
-import { badField } from '../../graphql/errors';
-import { requireAdmin } from '../auth/viewer';
+import type { ServiceContext } from '../../data/context';
+import { badField } from '../../kernel/errors';
+import { requireAdmin } from '../../kernel/viewer';
 import { FILTERABLE, type RecordFilterService, referencedCustomFields } from '../common/record-filter';
-import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../common/record-store';
+import { getAdminRecord, insertRecord, listAdminRecords, lockRecord, type StoreSpec, updateRecord } from '../../data/record-store';
 import type { NotificationService } from '../notifications/notification.service';
 import { checkPatterns } from '../events/event-patterns';
 import { blockedLiteral } from './ssrf-guard';

@@ -1,7 +1,7 @@
 import { Arg, Authorized, Ctx, ID, Info, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { RequestContext } from '../../graphql/context';
-import { coerceFilter } from '../../graphql/json-filter';
+import type { RequestContext } from '../../data/context';
+import { coerceFilter } from '../../data/json-filter';
 import { DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 import type { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookEndpoint } from './webhook-endpoint.entity';

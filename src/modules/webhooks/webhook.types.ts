@@ -1,6 +1,6 @@
 import { ArrayMaxSize, ArrayMinSize, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
-import { ConnectionType } from '../../graphql/connection';
+import { ConnectionType } from '../../data/connection';
 import { SecretField } from '../../graphql/secret-fields';
 import { JSONScalar } from '../../graphql/scalars';
 import { WebhookDelivery } from './webhook-delivery.entity';

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Logger } from '../../kernel/logger';
 import type { RecordFilterService } from '../common/record-filter';
-import type { EventBus } from '../realtime/event-bus';
+import type { EventBus } from '../../events/event-bus';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookSender } from './webhook-sender';
 import { WebhookWorker, type WebhookWorkerOptions } from './webhook-worker';

@@ -3,12 +3,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inWorkspace } from '../../db/tenant-transaction';
-import { ApiScope } from '../api-keys/api-key.entity';
-import type { Services } from '..';
-import { actorOf, scopesOfRole } from '../auth/viewer';
-import { SYSTEM_ACTOR } from '../events/event.service';
-import { Role } from '../users/user.entity';
+import type { Services } from '../../server/services';
+import { actorOf, scopesOfRole, SYSTEM_ACTOR } from '../../kernel/viewer';
 import { loadMavenDemo, type MavenSummary } from './maven-demo';
+import { Role, ApiScope } from "../../kernel/roles";
 
 export interface DemoCredentials {
   workspaceId: string;

@@ -1,21 +1,21 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { ServiceContext } from '../../graphql/context';
+import type { ServiceContext } from '../../data/context';
 import { ACCOUNT_STORE } from '../accounts/account.descriptor';
 import { ActivityStatus, ActivityType } from '../activities/activity.entity';
 import { ACTIVITY_STORE } from '../activities/activity.descriptor';
-import { insertMany } from '../common/record-store';
+import { insertMany } from '../../data/record-store';
 import { CONTACT_STORE } from '../contacts/contact.descriptor';
 import { CustomFieldType } from '../custom-fields/custom-field.entity';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { EntityType } from '../common/enums';
+import { EntityType } from '../../graphql/enums';
 import { LINE_ITEM_STORE, OPPORTUNITY_STORE } from '../opportunities/opportunity.descriptor';
 import { OpportunityStatus } from '../opportunities/opportunity.entity';
 import type { PipelineService } from '../pipelines/pipeline.service';
 import { PRODUCT_STORE } from '../products/product.descriptor';
 import { TEAM_STORE } from '../teams/team.descriptor';
-import { Role } from '../users/user.entity';
 import { USER_STORE } from '../users/user.descriptor';
 import { INDUSTRY_FIXES, MAVEN_DIR, PRODUCT_ALIASES, readMaven, slug, STAGE_OF } from './maven-dataset';
+import { Role } from "../../kernel/roles";
 
 // The dataset ends on 2017-12-31; deals still prospecting then have no date, so they get one in its last quarter.
 const DATASET_END = Date.UTC(2017, 11, 31);

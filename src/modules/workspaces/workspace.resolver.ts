@@ -1,6 +1,6 @@
 import { IsBoolean, IsISO4217CurrencyCode, IsOptional, Length, MaxLength } from 'class-validator';
 import { Arg, Authorized, Ctx, Field, InputType, Mutation, Resolver } from 'type-graphql';
-import type { RequestContext } from '../../graphql/context';
+import type { RequestContext } from '../../data/context';
 import { Workspace } from './workspace.entity';
 import type { WorkspaceService } from './workspace.service';
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../../data/hydrate';
 import type { TenantTransaction } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { badField } from '../../graphql/errors';
-import { requireAdmin } from '../auth/viewer';
-import { type ActorRef, creation, diff, recordEvent } from '../events/event.service';
+import type { ServiceContext } from '../../data/context';
+import { badField } from '../../kernel/errors';
+import { requireAdmin, type ActorRef } from '../../kernel/viewer';
+import { creation, diff, recordEvent } from '../../data/event-log';
 import { Workspace } from './workspace.entity';
 
 export interface NewWorkspace {

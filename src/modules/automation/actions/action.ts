@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
-import type { ServiceContext } from '../../../graphql/context';
+import type { ServiceContext } from '../../../data/context';
 import type { TenantTransaction } from '../../../db/tenant-transaction';
-import type { ChangeEvent } from '../../events/change-event';
+import type { ChangeEvent } from '../../../events/change-event';
 import type { AutomationRule } from '../automation-rule.entity';
 import type { ActionResult } from '../automation-run.entity';
 

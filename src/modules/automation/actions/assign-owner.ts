@@ -1,5 +1,5 @@
 import { isUuid } from '../../../db/tenant-transaction';
-import { badField } from '../../../graphql/errors';
+import { badField } from '../../../kernel/errors';
 import type { ActionHandler, RunEnv } from './action';
 
 interface AssignParams {

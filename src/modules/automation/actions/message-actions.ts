@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isEmail } from 'class-validator';
-import { badField } from '../../../graphql/errors';
+import { badField } from '../../../kernel/errors';
 import { ActivityType } from '../../activities/activity.entity';
 import type { ActivityService } from '../../activities/activity.service';
 import type { CreateActivityInput } from '../../activities/activity.types';

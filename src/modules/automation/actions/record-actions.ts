@@ -1,7 +1,7 @@
 import { validate } from 'class-validator';
 import { isUuid } from '../../../db/tenant-transaction';
-import { badField, badInput, flattenValidation } from '../../../graphql/errors';
-import { coerceFilter } from '../../../graphql/json-filter';
+import { badField, badInput, flattenValidation } from '../../../kernel/errors';
+import { coerceFilter } from '../../../data/json-filter';
 import { ActivityType, type Activity } from '../../activities/activity.entity';
 import type { ActivityService } from '../../activities/activity.service';
 import type { CreateActivityInput } from '../../activities/activity.types';

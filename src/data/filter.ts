@@ -1,7 +1,7 @@
 import { ClassType, Field, ID, InputType, Int } from 'type-graphql';
-import { JSONScalar } from './scalars';
-import { badField } from './errors';
-import { DateScalar, DecimalScalar } from './scalars';
+import { JSONScalar } from '../graphql/scalars';
+import { badField } from '../kernel/errors';
+import { DateScalar, DecimalScalar } from '../graphql/scalars';
 import { type CustomFieldTypes, customFieldSpec, escapeLike, type EntitySpec, type FieldSpec, SqlParams } from './sql';
 
 const MAX_LIST = 1000;

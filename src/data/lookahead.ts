@@ -9,7 +9,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { ObjectLiteral } from 'typeorm';
-import { columnProperties, rowCodec } from '../db/row-codec';
+import { columnProperties, rowCodec } from './row-codec';
 import { columnsNeeded, typeNameOf } from './columns';
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { Loader, Loaders } from './loaders';

@@ -1,13 +1,8 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { JSONScalar } from '../../graphql/scalars';
+import { JSONScalar } from '../graphql/scalars';
+import { ActorType } from '../kernel/roles';
 
-export enum ActorType {
-  USER = 'USER',
-  API_KEY = 'API_KEY',
-  SYSTEM = 'SYSTEM',
-  AUTOMATION = 'AUTOMATION',
-}
 registerEnumType(ActorType, {
   name: 'ActorType',
   description: 'Who caused an event.',

@@ -1,5 +1,5 @@
-import type { ServiceContext } from '../../graphql/context';
-import type { FieldError } from '../../graphql/errors';
+import type { ServiceContext } from './context';
+import type { FieldError } from '../kernel/errors';
 import { idsByKey } from './upsert';
 
 /** A reference an upsert input makes by id, external id or natural key. */

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { validate } from 'class-validator';
-import type { ServiceContext } from '../../graphql/context';
-import { AppError, badField, type FieldError, flattenValidation } from '../../graphql/errors';
-import { rowMapper } from '../../db/hydrate';
-import { constraintError } from '../../db/pg-errors';
-import { snake } from '../../db/naming';
-import { requireWrite } from '../auth/viewer';
-import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { creation, diff } from '../events/event.service';
-import { Role } from '../users/user.entity';
-import { BatchItemStatus, type BatchResult, MAX_BATCH, MatchOn } from './batch.types';
-import type { CrudRow } from './crud.service';
-import type { EntityType } from './enums';
+import type { ServiceContext } from './context';
+import { AppError, badField, type FieldError, flattenValidation } from '../kernel/errors';
+import { rowMapper } from './hydrate';
+import { constraintError } from '../db/pg-errors';
+import { snake } from '../db/naming';
+import { requireWrite } from '../kernel/viewer';
+import type { CustomFieldService } from '../modules/custom-fields/custom-field.service';
+import { creation, diff } from './event-log';
+import { BatchItemStatus, type BatchResult, MAX_BATCH, MatchOn } from '../graphql/batch.types';
+import type { CrudRow } from '../modules/common/crud.service';
+import type { EntityType } from '../graphql/enums';
 import { insertRows, recordEvents, sameValue, type StoreSpec, updateRows } from './record-store';
+import { Role } from "../kernel/roles";
 
 /** What an input asks for, once its references are resolved. */
 export interface Prepared {

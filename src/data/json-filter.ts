@@ -1,5 +1,5 @@
 import { coerceInputValue, type GraphQLSchema, isInputObjectType } from 'graphql';
-import { badInput, type FieldError } from './errors';
+import { badInput, type FieldError } from '../kernel/errors';
 
 /**
  * A filter given as JSON (a webhook endpoint's, an automation rule's), checked and converted exactly

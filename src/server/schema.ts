@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { type GraphQLSchema, isInterfaceType, lexicographicSortSchema, printSchema } from 'graphql';
 import { buildSchemaSync, type ContainerType } from 'type-graphql';
-import { RESOLVERS } from '../modules';
+import { RESOLVERS } from './services';
 import { authChecker } from './auth-checker';
 import { callFieldResolversDirectly } from './direct-resolvers';
-import { DateTimeScalar } from './scalars';
-import { objectTypeNames } from './type-graphql-internals';
+import { DateTimeScalar } from '../graphql/scalars';
+import { objectTypeNames } from '../kernel/type-graphql-internals';
 
 /** The schema, from the resolver classes; `container` hands type-graphql the wired resolver instances. */
 export function buildSchema(container?: ContainerType): GraphQLSchema {

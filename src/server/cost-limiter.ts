@@ -1,13 +1,20 @@
 import type { DataSource } from 'typeorm';
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../kernel/logger';
-import { AppError } from './errors';
+import { AppError } from '../kernel/errors';
 
 export interface CostLimits {
   /** The most a credential may spend in a burst. */
   capacity: number;
   /** Points given back per second; 0 turns rate limiting off. */
   refillPerSecond: number;
+}
+
+declare module '../data/context' {
+  interface RequestContext {
+    /** What this request was charged against its rate limit (reported in `extensions.cost`). */
+    cost?: CostReport;
+  }
 }
 
 /** What a request was charged, for `extensions.cost`. */

@@ -1,14 +1,13 @@
-import type { TenantTransaction } from '../../db/tenant-transaction';
-import { ActorType, type FieldChange } from './event.entity';
+import type { TenantTransaction } from '../db/tenant-transaction';
+import type { ActorRef } from '../kernel/viewer';
+import { ActorType } from "../kernel/roles";
 
-export interface ActorRef {
-  type: ActorType;
-  id: string | null;
-  /** How many automation steps led here (0 for a person or an integration). */
-  depth?: number;
+/** One field's change as an event records it (the API's FieldChange has this shape). */
+export interface FieldChange {
+  field: string;
+  old: unknown;
+  new: unknown;
 }
-
-export const SYSTEM_ACTOR: ActorRef = { type: ActorType.SYSTEM, id: null };
 
 export interface NewEvent {
   type: string;

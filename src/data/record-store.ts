@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, ObjectLiteral } from 'typeorm';
-import { rowMapper } from '../../db/hydrate';
-import { snake } from '../../db/naming';
-import { isUuid } from '../../db/tenant-transaction';
-import type { ServiceContext } from '../../graphql/context';
-import { conflict, notFound } from '../../graphql/errors';
-import { requireAdmin } from '../auth/viewer';
-import { creation, diff, recordEvent } from '../events/event.service';
+import { rowMapper } from './hydrate';
+import { snake } from '../db/naming';
+import { isUuid } from '../db/tenant-transaction';
+import type { ServiceContext } from './context';
+import { conflict, notFound } from '../kernel/errors';
+import { requireAdmin } from '../kernel/viewer';
+import { creation, diff, recordEvent } from './event-log';
 import type { FieldChange } from '../events/event.entity';
 
 /** How one kind of record is written: its table, its event names, and what its events carry. */

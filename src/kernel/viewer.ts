@@ -1,8 +1,15 @@
-import { forbidden, unauthenticated } from '../../graphql/errors';
-import { ActorType } from '../events/event.entity';
-import type { ActorRef } from '../events/event.service';
-import { ApiScope } from '../api-keys/api-key.entity';
-import { Role } from '../users/user.entity';
+import { forbidden, unauthenticated } from './errors';
+import { Role, ApiScope, ActorType } from "./roles";
+
+/** Who caused a change, as the event log records it. */
+export interface ActorRef {
+  type: ActorType;
+  id: string | null;
+  /** How many automation steps led here (0 for a person or an integration). */
+  depth?: number;
+}
+
+export const SYSTEM_ACTOR: ActorRef = { type: ActorType.SYSTEM, id: null };
 
 /** Who is calling: a signed-in user or an API key, always inside one workspace. */
 export interface Viewer {

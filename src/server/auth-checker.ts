@@ -1,7 +1,7 @@
 import type { AuthChecker } from 'type-graphql';
-import { canRead, canWrite, isAdmin, requireViewer } from '../modules/auth/viewer';
-import type { RequestContext } from './context';
-import { forbidden } from './errors';
+import { canRead, canWrite, isAdmin, requireViewer } from '../kernel/viewer';
+import type { RequestContext } from '../data/context';
+import { forbidden } from '../kernel/errors';
 
 export type Permission = 'READ' | 'WRITE' | 'ADMIN';
 

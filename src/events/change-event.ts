@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 import type { DataSource } from 'typeorm';
-import { rowMapper } from '../../db/hydrate';
+import { rowMapper } from '../data/hydrate';
 import { Event } from './event.entity';
 
 /** An event of the log with its place in commit order: what the change feed and subscriptions hand out. */

@@ -4,9 +4,9 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { type DocumentNode, Kind, type TypeNode, type GraphQLField, GraphQLError, type GraphQLSchema, getNamedType, getNullableType, isLeafType, isListType, type ValidationContext, type ValidationRule } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../kernel/config';
-import { DEFAULT_PAGE_SIZE } from './connection';
-import { filterSize } from './filter';
-import { MAX_CHILDREN } from './loaders';
+import { DEFAULT_PAGE_SIZE } from '../data/connection';
+import { filterSize } from '../data/filter';
+import { MAX_CHILDREN } from '../data/loaders';
 
 const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 

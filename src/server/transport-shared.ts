@@ -4,11 +4,11 @@ import type { Config } from '../kernel/config';
 import { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../kernel/logger';
 import type { Authentication } from '../modules/auth/authenticate';
-import type { Viewer } from '../modules/auth/viewer';
-import type { ChangeEvent } from '../modules/events/change-event';
-import type { EventBus } from '../modules/realtime/event-bus';
+import type { Viewer } from '../kernel/viewer';
+import type { ChangeEvent } from '../events/change-event';
+import type { EventBus } from '../events/event-bus';
 import type { RealtimeService } from '../modules/realtime/realtime.service';
-import { RequestContext } from './context';
+import { RequestContext } from '../data/context';
 import type { CostLimiter } from './cost-limiter';
 
 /** What a subscription transport (WebSocket, SSE) needs from the server. */

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { type ClassType, Field, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { TenantTransaction } from '../db/tenant-transaction';
-import { badField } from './errors';
+import { badField } from '../kernel/errors';
 import { compileFilter } from './filter';
 import type { Include } from './lookahead';
 import { type CustomFieldTypes, customFieldSpec, type EntitySpec, type FieldSpec, SqlParams } from './sql';

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { ObjectLiteral } from 'typeorm';
-import { rowCodec } from '../db/row-codec';
+import { rowCodec } from './row-codec';
 import type { TenantTransaction } from '../db/tenant-transaction';
 import { Account } from '../modules/accounts/account.entity';
 import { Activity } from '../modules/activities/activity.entity';
@@ -11,7 +11,7 @@ import { Pipeline, Stage } from '../modules/pipelines/pipeline.entity';
 import { Product } from '../modules/products/product.entity';
 import { Team } from '../modules/teams/team.entity';
 import { User } from '../modules/users/user.entity';
-import { badField } from './errors';
+import { badField } from '../kernel/errors';
 
 /**
  * A DataLoader that also hands out primed values synchronously: a list that fetched its rows'

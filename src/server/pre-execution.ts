@@ -12,7 +12,7 @@ import {
 } from 'graphql';
 import type { Config } from '../kernel/config';
 import type { TenantTransaction } from '../db/tenant-transaction';
-import type { Viewer } from '../modules/auth/viewer';
+import type { Viewer } from '../kernel/viewer';
 import { type CostLimiter, type CostReport, costKey } from './cost-limiter';
 import { assertCost, assertNoNul, limitRules, queryCost } from './limits';
 

@@ -6,7 +6,7 @@ import {
   visit,
   visitWithTypeInfo,
 } from 'graphql';
-import { fieldResolverDeclarations, objectTypeName, objectTypeNames } from './type-graphql-internals';
+import { fieldResolverDeclarations, objectTypeName, objectTypeNames } from '../kernel/type-graphql-internals';
 
 /**
  * Which columns of an entity a request needs: those behind the fields its document selects on the

@@ -4,9 +4,10 @@ import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, type Gr
 import { createHandler, type Request as SseRequest, type ResponseInit as SseResponseInit, type OperationArgs, isAsyncIterable } from 'graphql-sse';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type Authentication } from '../modules/auth/authenticate';
-import type { Viewer } from '../modules/auth/viewer';
-import type { RequestContext } from './context';
-import { errorFormatter, unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './errors';
+import type { Viewer } from '../kernel/viewer';
+import type { RequestContext } from '../data/context';
+import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../kernel/errors';
+import { errorFormatter } from './error-format';
 import { checkOperation, operationRules } from './pre-execution';
 import { subscribeShared } from './shared-execution';
 import { commitEvent, credentialOf, type CredentialEnd, type LiveTransportDeps, operationContext, untilCredentialEnds } from './transport-shared';

@@ -3,14 +3,10 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../kernel/config';
 import { type RowBudget, TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../kernel/logger';
-import { type Viewer, actorOf, requireViewer } from '../modules/auth/viewer';
-import type { ActorRef } from '../modules/events/event.service';
-import type { DirectSink } from '../modules/realtime/live-stream';
-import type { RealtimeService } from '../modules/realtime/realtime.service';
-import type { IdempotentRequest } from '../modules/idempotency/idempotency.service';
-import type { CostReport } from './cost-limiter';
-import type { AppError } from './errors';
+import { type Viewer, actorOf, requireViewer } from '../kernel/viewer';
+import type { AppError } from '../kernel/errors';
 import { type Loaders, createLoaders } from './loaders';
+import type { ActorRef } from "../kernel/viewer";
 
 /** What a service needs to act: the transaction it writes in, and who acts. */
 export interface ServiceContext {
@@ -27,21 +23,17 @@ export interface DirectOutput {
   send(result: ExecutionResult): void;
 }
 
-/** One per GraphQL operation (HTTP request or subscription). */
+/**
+ * One per GraphQL operation (HTTP request or subscription). What the layers above attach to it
+ * (the subscription's event sources, an idempotency claim, the request's cost) they declare
+ * themselves, by augmenting this class's interface where their types live: this layer names none of them.
+ */
 export class RequestContext {
   private _loaders?: Loaders;
   /** The client's address (for per-address limits), when known. */
   clientAddress: string | null = null;
-  /** What this request was charged against its rate limit (reported in `extensions.cost`). */
-  cost?: CostReport;
-  /** For subscriptions (set by the WebSocket and SSE layers): this server instance's event sources. */
-  realtime?: RealtimeService;
-  /** Set when this mutation request claimed an Idempotency-Key: its response is stored on commit. */
-  idempotent?: IdempotentRequest;
   /** For subscriptions (set by the WebSocket layer): the subscriber's socket, to write results to directly (shared-execution.ts). */
   directOutput?: DirectOutput;
-  /** For subscriptions: what takes the source's values past the iterator (set by shared-execution.ts, attached by perEvent). */
-  directSink?: DirectSink<unknown>;
   /** The rows this operation (a subscription: this event) may still read, across its transactions. */
   private rowBudget?: RowBudget;
 

@@ -1,6 +1,6 @@
 import { type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
 import type { ContainerType } from 'type-graphql';
-import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeNames, resolverClasses as allResolverClasses } from './type-graphql-internals';
+import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeNames, resolverClasses as allResolverClasses } from '../kernel/type-graphql-internals';
 
 type Getter = (root: unknown, context: unknown, info: unknown) => unknown;
 type Instance = Record<string, (...args: unknown[]) => unknown>;

@@ -1,6 +1,6 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import type { DirectSink } from '../modules/realtime/live-stream';
-import type { DirectOutput, RequestContext } from './context';
+import type { DirectOutput, RequestContext } from '../data/context';
 
 /**
  * Subscriptions, executed once per event for all the subscribers that would get the same answer,

@@ -14,12 +14,13 @@ import { type FormattedExecutionResult, GraphQLError, type GraphQLSchema } from 
 import type { Config } from '../kernel/config';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import type { Logger } from '../kernel/logger';
-import type { Services } from '../modules';
+import type { Services } from './services';
 import { compiledExecution } from './compiled-execution';
-import type { RequestContext } from './context';
-import { apolloErrorSettings, unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from './errors';
+import type { RequestContext } from '../data/context';
+import { unavailableAnswer, UNAVAILABLE_RETRY_AFTER_SECONDS } from '../kernel/errors';
+import { apolloErrorSettings } from './error-format';
 import { apolloOperationSettings, checkResolvedOperation } from './pre-execution';
-import { selectsSecret } from './secret-fields';
+import { selectsSecret } from '../graphql/secret-fields';
 import { SSE_PATH } from './sse';
 
 /** GraphQL over HTTP: Apollo, with the checks and error formatter every transport shares; `drainLive` ends the WebSockets and SSE streams at shutdown. */

@@ -1,8 +1,8 @@
 import { Client } from 'pg';
-import { isStopping } from '../../kernel/lifecycle';
+import { isStopping } from '../kernel/lifecycle';
 import type { DataSource } from 'typeorm';
-import type { Logger } from '../../kernel/logger';
-import { type ChangeEvent, changeEventMapper } from '../events/change-event';
+import type { Logger } from '../kernel/logger';
+import { type ChangeEvent, changeEventMapper } from './change-event';
 
 export type BusListener = (events: readonly ChangeEvent[]) => void;
 
