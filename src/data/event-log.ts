@@ -1,6 +1,5 @@
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { ActorRef } from '../kernel/viewer';
-import { ActorType } from "../kernel/roles";
 
 /** One field's change as an event records it (the API's FieldChange has this shape). */
 export interface FieldChange {
