@@ -7,7 +7,17 @@ import type { ServiceContext } from './context';
 import { conflict, notFound } from '../kernel/errors';
 import { requireAdmin } from '../kernel/viewer';
 import { creation, diff, recordEvent } from './event-log';
-import type { FieldChange } from '../events/event.entity';
+import type { FieldChange } from './event-log';
+
+/** What every CRM record row has: what the write engine and the record services rely on. */
+export interface CrudRow extends ObjectLiteral {
+  id: string;
+  version: number;
+  deletedAt: Date | null;
+  ownerId?: string | null;
+  externalId?: string | null;
+  customFields?: Record<string, unknown>;
+}
 
 /** How one kind of record is written: its table, its event names, and what its events carry. */
 export interface StoreSpec<T> {

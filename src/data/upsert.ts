@@ -6,12 +6,11 @@ import { rowMapper } from './hydrate';
 import { constraintError } from '../db/pg-errors';
 import { snake } from '../db/naming';
 import { requireWrite } from '../kernel/viewer';
-import type { CustomFieldService } from '../modules/custom-fields/custom-field.service';
 import { creation, diff } from './event-log';
 import { BatchItemStatus, type BatchResult, MAX_BATCH, MatchOn } from '../graphql/batch.types';
-import type { CrudRow } from '../modules/common/crud.service';
+import type { TenantTransaction } from '../db/tenant-transaction';
 import type { EntityType } from '../graphql/enums';
-import { insertRows, recordEvents, sameValue, type StoreSpec, updateRows } from './record-store';
+import { type CrudRow, insertRows, recordEvents, sameValue, type StoreSpec, updateRows } from './record-store';
 import { Role } from "../kernel/roles";
 
 /** What an input asks for, once its references are resolved. */
@@ -32,6 +31,11 @@ export interface MatchSpec<I> {
   key: (input: I) => string | null | undefined;
   /** A unique index to insert against with ON CONFLICT; without one, keys are taken with advisory locks. */
   conflict?: string;
+}
+
+/** Checks a record's custom field values against the workspace's definitions (the custom-fields module's service). */
+export interface CustomFieldValidator {
+  validate(tx: TenantTransaction, entityType: EntityType, input: unknown, current?: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
 export interface UpsertConfig<T extends CrudRow, I extends object> {
@@ -78,7 +82,7 @@ class RollBack extends Error {}
 export async function upsertBatch<T extends CrudRow, I extends object>(
   ctx: ServiceContext,
   cfg: UpsertConfig<T, I>,
-  customFields: CustomFieldService,
+  customFields: CustomFieldValidator,
   inputs: I[],
   matchOn: MatchOn,
   allOrNone: boolean,
@@ -142,7 +146,7 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
   return { results, created: count(BatchItemStatus.CREATED), updated: count(BatchItemStatus.UPDATED), unchanged: count(BatchItemStatus.UNCHANGED), failed: count(BatchItemStatus.FAILED) };
 }
 
-async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldService, match: MatchSpec<I>, pending: Item<I>[]): Promise<void> {
+async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldValidator, match: MatchSpec<I>, pending: Item<I>[]): Promise<void> {
   if (pending.length === 0) return;
   const { store } = cfg;
   const map = rowMapper(ctx.tx.dataSource, store.entity);
@@ -217,7 +221,7 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
 }
 
 /** The columns that change, with their new values, or null when nothing would. */
-async function planUpdate<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldService, before: T, p: Prepared): Promise<Record<string, unknown> | null> {
+async function planUpdate<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldValidator, before: T, p: Prepared): Promise<Record<string, unknown> | null> {
   if (cfg.owned && ctx.viewer.role === Role.REP && before.ownerId != null && before.ownerId !== ctx.viewer.userId) {
     throw new AppError('FORBIDDEN', 'A REP changes only records it owns or that have no owner');
   }
@@ -229,7 +233,7 @@ async function planUpdate<T extends CrudRow, I extends object>(ctx: ServiceConte
   return Object.fromEntries(changed.map((k) => [k, values[k]]));
 }
 
-async function planCreate<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldService, p: Prepared): Promise<Record<string, unknown> & { id: string }> {
+async function planCreate<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldValidator, p: Prepared): Promise<Record<string, unknown> & { id: string }> {
   const values: Record<string, unknown> = { ...p.createDefaults, ...Object.fromEntries(Object.entries(p.values).filter(([, v]) => v !== undefined)) };
   if (cfg.owned) {
     if (values.ownerId === undefined && ctx.viewer.kind === 'USER') values.ownerId = ctx.viewer.userId;

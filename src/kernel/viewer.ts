@@ -53,3 +53,19 @@ export function requireWrite(viewer: Viewer): void {
 export function requireAdmin(viewer: Viewer): void {
   if (!isAdmin(viewer)) throw forbidden('Only an ADMIN user can do this');
 }
+
+export type Permission = 'READ' | 'WRITE' | 'ADMIN';
+
+/**
+ * What `@Authorized(...roles)` checks: `@Authorized()` needs any viewer; `@Authorized('READ' | 'WRITE' | 'ADMIN')`
+ * a scope or the ADMIN role. No viewer is UNAUTHENTICATED; a viewer without the permission is FORBIDDEN.
+ * Also called directly where a field's rules are another field's (`node` reads each kind by its lookup's).
+ */
+export function assertPermissions(context: { readonly viewer: Viewer | null; readonly authError?: Error | null }, roles: readonly Permission[]): void {
+  const viewer = requireViewer(context.viewer, context.authError);
+  for (const role of roles) {
+    if (role === 'READ' && !canRead(viewer)) throw forbidden('This API key has no READ scope');
+    if (role === 'WRITE' && !canWrite(viewer)) throw forbidden(viewer.kind === 'API_KEY' ? 'This API key has no WRITE scope' : 'Your role cannot change data');
+    if (role === 'ADMIN' && !isAdmin(viewer)) throw forbidden('Only an ADMIN user can do this');
+  }
+}

@@ -7,6 +7,7 @@ import type { Config } from '../kernel/config';
 import { DEFAULT_PAGE_SIZE } from '../data/connection';
 import { filterSize } from '../data/filter';
 import { MAX_CHILDREN } from '../data/loaders';
+import { LIST_CAP, LIST_SIZE_ARG } from '../graphql/list-cost';
 
 const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 
@@ -61,15 +62,6 @@ export function limitRules(limits: Config['limits']): ValidationRule[] {
     maxDirectivesRule({ ...common, n: limits.directives }) as unknown as ValidationRule,
   ];
 }
-
-/** The extension a list field declares its own cap with, when it is not MAX_CHILDREN: `@Extensions({ [LIST_CAP]: 200 })`. */
-export const LIST_CAP = 'listCap';
-
-/**
- * The extension naming the list argument a list field returns one item per (`nodes(ids)`: one per
- * id): the field costs as many items as that argument holds (at most its cap), not its cap.
- */
-export const LIST_SIZE_ARG = 'listSizeArg';
 
 /**
  * Lists that are values inside their parent's row or result (an event's changed fields, a rule's

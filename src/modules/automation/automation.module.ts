@@ -6,7 +6,7 @@ import { UpdateAccountInput } from '../accounts/account.types';
 import type { ActivityService } from '../activities/activity.service';
 import { UpdateActivityInput } from '../activities/activity.types';
 import type { RecordFilterService } from '../common/record-filter';
-import type { CrudRow, CrudService } from '../common/crud.service';
+import type { CrudService } from '../common/crud.service';
 import type { ContactService } from '../contacts/contact.service';
 import { UpdateContactInput } from '../contacts/contact.types';
 import type { LeadService } from '../leads/lead.service';
@@ -16,7 +16,6 @@ import type { OpportunityService } from '../opportunities/opportunity.service';
 import { UpdateOpportunityInput } from '../opportunities/opportunity.types';
 import type { ProductService } from '../products/product.service';
 import { UpdateProductInput } from '../products/product.types';
-import type { Metrics } from '../../server/metrics';
 import type { EventBus } from '../../events/event-bus';
 import type { WebhookSender } from '../webhooks/webhook-sender';
 import type { ActionHandler, RecordAccess, RecordData } from './actions/action';
@@ -29,6 +28,7 @@ import { ActionType } from './automation-rule.entity';
 import { AutomationRuleService } from './automation-rule.service';
 import { RuleRunner } from './rule-runner';
 import { AutomationWebhookCalls } from './webhook-calls';
+import type { CrudRow } from "../../data/record-store";
 
 export interface AutomationDeps {
   ds: DataSource;
@@ -46,7 +46,8 @@ export interface AutomationDeps {
   opportunities: OpportunityService;
   activities: ActivityService;
   products: ProductService;
-  metrics: Metrics;
+  /** Counts runs by status (the server's metrics). */
+  metrics: { automationRun(status: string): void };
 }
 
  

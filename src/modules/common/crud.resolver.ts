@@ -9,7 +9,8 @@ import { columnsNeeded } from '../../data/columns';
 import { includesOf, type IncludeSpec, toOne } from '../../data/lookahead';
 import { User } from '../users/user.entity';
 import { BatchResult, MatchOn, MAX_BATCH } from '../../graphql/batch.types';
-import type { CrudRow, ListInput } from './crud.service';
+import type { ListInput } from './crud.service';
+import type { CrudRow } from "../../data/record-store";
 
 /** What the generated resolver needs of an entity's service. */
 export interface CrudApi<T, C, U> {

@@ -12,18 +12,10 @@ import { requireWrite, type Viewer } from '../../kernel/viewer';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { EntityType } from '../../graphql/enums';
 import type { BatchResult, MatchOn } from '../../graphql/batch.types';
-import { insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
+import { type CrudRow, insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
 import { type UpsertConfig, upsertBatch } from '../../data/upsert';
 import { Role } from "../../kernel/roles";
 
-export interface CrudRow extends ObjectLiteral {
-  id: string;
-  version: number;
-  deletedAt: Date | null;
-  ownerId?: string | null;
-  externalId?: string | null;
-  customFields?: Record<string, unknown>;
-}
 
 export interface CrudOptions<T extends CrudRow> {
   store: StoreSpec<T>;

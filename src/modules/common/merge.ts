@@ -4,9 +4,9 @@ import type { ServiceContext } from '../../data/context';
 import { badField, conflict, forbidden, notFound } from '../../kernel/errors';
 import { requireWrite } from '../../kernel/viewer';
 import { diff } from '../../data/event-log';
-import type { CrudRow } from './crud.service';
 import { recordEvents, type StoreSpec, updateRecord, updateRows } from '../../data/record-store';
 import { Role } from "../../kernel/roles";
+import type { CrudRow } from "../../data/record-store";
 
 export const MAX_MERGED = 9;
 

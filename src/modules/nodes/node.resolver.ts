@@ -2,9 +2,9 @@ import { Arg, Authorized, Ctx, Extensions, ID, Query, Resolver } from 'type-grap
 import { isUuid } from '../../db/tenant-transaction';
 import type { RequestContext } from '../../data/context';
 import { badField, badInput } from '../../kernel/errors';
-import { LIST_CAP, LIST_SIZE_ARG } from '../../server/limits';
 import { Node } from '../../graphql/node';
 import type { NodeResult, NodeService } from './node.service';
+import { LIST_CAP, LIST_SIZE_ARG } from "../../graphql/list-cost";
 
 /** The most ids one `nodes` call takes. */
 export const MAX_NODES = 100;

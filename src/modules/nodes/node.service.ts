@@ -1,9 +1,9 @@
 import { type GraphQLSchema, isInterfaceType } from 'graphql';
-import { assertPermissions, type Permission } from '../../server/auth-checker';
 import type { RequestContext, ServiceContext } from '../../data/context';
 import { AppError } from '../../kernel/errors';
 import type { Loader, Loaders } from '../../data/loaders';
 import { objectTypeNames, queryRoles } from '../../kernel/type-graphql-internals';
+import { assertPermissions, type Permission } from "../../kernel/viewer";
 
 /** What `node` answers for one id: the record, null (none the caller may see by that id), or the error its kind's lookup gives. */
 export type NodeResult = object | null | Error;

@@ -1,8 +1,8 @@
 import { Arg, Authorized, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { LIST_CAP } from '../../server/limits';
 import type { RequestContext } from '../../data/context';
 import { Notification } from './notification.entity';
 import { MAX_NOTIFICATIONS, type NotificationService } from './notification.service';
+import { LIST_CAP } from "../../graphql/list-cost";
 
 @Resolver(() => Notification)
 export class NotificationResolver {

@@ -1,5 +1,4 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Extensions, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { LIST_CAP } from '../../server/limits';
 import type { RequestContext } from '../../data/context';
 import type { Loaded } from '../../data/loaders';
 import { ListArgs } from '../../graphql/list-args';
@@ -7,6 +6,7 @@ import type { PipelineDeletionService } from './pipeline-deletion.service';
 import { MAX_STAGES, Pipeline, Stage } from './pipeline.entity';
 import type { PipelineService } from './pipeline.service';
 import { CreatePipelineInput, PipelineConnection, PipelineFilter, PipelineOrder, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
+import { LIST_CAP } from "../../graphql/list-cost";
 
 @ArgsType()
 class PipelineListArgs extends ListArgs {
