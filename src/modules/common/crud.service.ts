@@ -1,4 +1,3 @@
-import type { ObjectLiteral } from 'typeorm';
 import { rowMapper } from '../../data/hydrate';
 import { constraintError } from '../../db/pg-errors';
 import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
