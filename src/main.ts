@@ -12,6 +12,7 @@ import { createServices, type Services } from './server/services';
 import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './server/cluster';
 import { isStopping, markStopping } from './kernel/lifecycle';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
+import { ENTITIES } from "./modules/entities";
 
 /**
  * The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server.
@@ -118,9 +119,9 @@ async function main(): Promise<void> {
     }
     // While stopping, connections closing is expected (Ctrl-C in a terminal signals PostgreSQL too): not a warning.
     const onPoolError = (err: Error) => (isStopping() ? log.debug : log.warn).call(log, { error: err.message }, 'idle database connection lost');
-    ds = await connect({ url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
+    ds = await connect({ entities: ENTITIES, url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
     // The workers' own pool (see BACKGROUND_ROLE): background work and the password check, never a request.
-    workerDs = await connect({ url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
+    workerDs = await connect({ entities: ENTITIES, url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
     if (!cluster.isWorker) await checkRoles(ds, workerDs, config, log);
     services = createServices(ds, config, log, workerDs);
 

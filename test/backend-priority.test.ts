@@ -6,6 +6,7 @@ import { deprioritizeSlowTransactions, localBackendPid } from '../src/db/backend
 import { connect } from '../src/db/data-source';
 import { inWorkspace } from '../src/db/tenant-transaction';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { ENTITIES } from "../src/modules/entities";
 
 // Slow transactions yield the CPU: their PostgreSQL backend runs at the lowest priority (its own
 // nice value and its session's autogroup) until they end, and the next transaction on that
@@ -24,7 +25,7 @@ describe('slow transactions run at low CPU priority', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = await connect({ url: db.appUrl, poolSize: 1, applicationName: 'trellis-priority-test' });
+    ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 1, applicationName: 'trellis-priority-test' });
     deprioritizeSlowTransactions(ds, { afterMs: 100, nice: 19 });
   });
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { createLogger } from '../src/kernel/logger';
 import { createServices } from '../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './helpers/db';
 import { startServerProcess, type ServerProcess } from './helpers/server-process';
+import { ENTITIES } from "../src/modules/entities";
 
 // Finding 12 of issue 17: the defaults exposed the demo key to anyone reaching the port, listened on
 // every interface in embedded mode, and showed raw SQL errors and stack traces unless NODE_ENV was set.
@@ -105,8 +106,8 @@ describe('the explorer shows the demo key to loopback clients only', () => {
   const start = async (env: Record<string, string>) => {
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: A_SECRET, LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', EXPLORER: 'true', ...env });
     const log = createLogger(config.logLevel);
-    const ds = await connect({ url: db.appUrl, poolSize: 2 });
-    const workerDs = await connect({ url: db.workerUrl, poolSize: 2 });
+    const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2 });
+    const workerDs = await connect({ entities: ENTITIES, url: db.workerUrl, poolSize: 2 });
     const app = await createApp(ds, config, log, createServices(ds, config, log, workerDs), { explorer: { defaultAuthorization: DEMO } });
     const port = await app.listen(0, '127.0.0.1');
     const a = { url: `http://127.0.0.1:${port}`, close: async () => (await app.close(), await ds.destroy(), await workerDs.destroy()) };

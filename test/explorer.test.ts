@@ -11,6 +11,7 @@ import { createLogger } from '../src/kernel/logger';
 import { createServices } from '../src/server/services';
 import { SAMPLE_QUERY } from '../src/server/explorer/page';
 import { apiKey, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
+import { ENTITIES } from "../src/modules/entities";
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
 if (!CHROMIUM) {
@@ -28,7 +29,7 @@ const RESPONSE = '.graphiql-response .CodeMirror';
 async function startInstance(t: TestApp, env: Record<string, string>, options: AppOptions = {}) {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', ...env });
   const log = createLogger(config.logLevel);
-  const ds = await connect({ url: t.db.appUrl, poolSize: 2 });
+  const ds = await connect({ entities: ENTITIES, url: t.db.appUrl, poolSize: 2 });
   const app = await createApp(ds, config, log, createServices(ds, config, log, t.workerDs), options);
   const port = await app.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${port}`, close: async () => (await app.close(), await ds.destroy()) };

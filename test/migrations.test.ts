@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../src/db/data-source';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
+import { ENTITIES } from "../src/modules/entities";
 
 /** Every migration has a working `down`: revert them all, then apply them again. */
 describe('migrations', () => {
@@ -8,7 +9,7 @@ describe('migrations', () => {
   let ds: DataSource;
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = createDataSource({ url: db.ownerUrl, poolSize: 1 });
+    ds = createDataSource({ entities: ENTITIES, url: db.ownerUrl, poolSize: 1 });
     await ds.initialize();
   });
   afterAll(async () => {

@@ -4,6 +4,7 @@ import { connect } from '../src/db/data-source';
 import { actorOf, scopesOfRole, type Viewer } from '../src/kernel/viewer';
 import { apiKey, codes, signUp, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { Role } from "../src/kernel/roles";
+import { ENTITIES } from "../src/modules/entities";
 
 describe('tenancy: two walls', () => {
   let t: TestApp;
@@ -75,7 +76,7 @@ describe('tenancy: two walls', () => {
 
   it('the application filter alone holds: services scope by workspace even where RLS does not apply', async () => {
     // The superuser bypasses RLS, so only the services' own `workspace_id = $1` keeps B out of A.
-    const owner = await connect({ url: t.db.ownerUrl, poolSize: 1 });
+    const owner = await connect({ entities: ENTITIES, url: t.db.ownerUrl, poolSize: 1 });
     const tx = new TenantTransaction(owner, b.workspaceId);
     try {
       const viewer: Viewer = { kind: 'USER', workspaceId: b.workspaceId, userId: b.userId, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };

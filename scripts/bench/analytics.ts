@@ -18,6 +18,7 @@ import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { readManifest, startDatabase } from './setup';
 import { ApiScope, ActorType } from "../../src/kernel/roles";
+import { ENTITIES } from "../../src/modules/entities";
 
 const RUNS = Number(process.env.BENCH_ANALYTICS_RUNS ?? 9);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   try {
     const trellis = await startServer('trellis', { db, logDir, workspaceId: manifest.workspaceId, apiKey: manifest.apiKey, trellisRoot: ROOT });
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' });
-    const ds = await connect({ url: db.appUrl, poolSize: 2 });
+    const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2 });
     const services = createServices(ds, config, createLogger('silent'));
     const results = [];
     try {

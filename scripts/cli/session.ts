@@ -11,6 +11,7 @@ import { createServices } from '../../src/server/services';
 import type { Admin } from './admin';
 import { openDatabase } from './database';
 import { UsageError } from './usage-error';
+import { ENTITIES } from "../../src/modules/entities";
 
 /** The server's configuration. The CLI signs no tokens, so it needs no JWT_SECRET of its own. */
 export function cliConfig(): Config {
@@ -30,7 +31,7 @@ export async function withAdmin<T>(fn: (a: Admin, config: Config) => Promise<T>)
   try {
     // As `npm start` does: an embedded database the CLI started is its own to bring up to date.
     if (db.startedEmbedded && config.runMigrations) await runMigrations(db.ownerUrl);
-    const ds = await connect({ url: db.appUrl, poolSize: 2, applicationName: 'trellis-cli' });
+    const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2, applicationName: 'trellis-cli' });
     try {
       return await fn({ ds, services: createServices(ds, config, createLogger('silent')) }, config);
     } finally {

@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
 import { type Pool, types } from 'pg';
 import { join } from 'node:path';
-import { ENTITIES } from '../modules/entities';
 import { SnakeNamingStrategy } from './naming';
 import { parseTimestamptz } from './timestamptz';
 
@@ -13,6 +12,8 @@ export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js')
 
 export interface DataSourceOptions {
   url: string;
+  /** The entity classes (the composition root passes the modules' list): this layer knows none of them. */
+  entities: readonly Function[];
   poolSize?: number;
   /** How long to wait for a connection (a free one in the pool, or a new one to connect); 0 or none: no limit. */
   connectTimeoutMs?: number;
@@ -31,7 +32,7 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
   const ds = new DataSource({
     type: 'postgres',
     url: opts.url,
-    entities: ENTITIES,
+    entities: [...opts.entities],
     migrations: [MIGRATIONS_GLOB],
     migrationsTableName: 'migrations',
     migrationsTransactionMode: 'each',
@@ -81,7 +82,7 @@ export async function pendingMigrations(ds: DataSource): Promise<string[]> {
 
 /** Applies pending migrations as the owner role, then disconnects. */
 export async function runMigrations(url: string): Promise<string[]> {
-  const ds = createDataSource({ url, poolSize: 1, applicationName: 'trellis-migrations' });
+  const ds = createDataSource({ url, entities: [], poolSize: 1, applicationName: 'trellis-migrations' });
   await ds.initialize();
   try {
     const applied = await ds.runMigrations({ transaction: 'each' });

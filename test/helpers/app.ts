@@ -7,6 +7,7 @@ import { connect } from '../../src/db/data-source';
 import { createLogger } from '../../src/kernel/logger';
 import { createServices, type Services } from '../../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './db';
+import { ENTITIES } from "../../src/modules/entities";
 
 export interface GqlResponse<T = any> {
   status: number;
@@ -46,8 +47,8 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
   const log = createLogger(config.logLevel);
   // Five connections unless the test sizes the pool itself (a pool of one, under pressure); no limit
   // on the wait for one (a loaded test machine) unless the test sets DB_CONNECT_TIMEOUT_MS.
-  const ds = await connect({ url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
-  const workerDs = await connect({ url: config.workerDatabaseUrl!, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
+  const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
+  const workerDs = await connect({ entities: ENTITIES, url: config.workerDatabaseUrl!, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
   const services = createServices(ds, config, log, workerDs);
   const app = await createApp(ds, config, log, services);
   const port = await app.listen(0, '127.0.0.1');
@@ -81,8 +82,8 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
 /** Another server instance on the same database (its own pool, event bus and HTTP/WebSocket server). */
 export async function startSecondInstance(t: TestApp, env: Record<string, string> = {}): Promise<{ url: string; port: number; services: Services; close(): Promise<void> }> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, WORKER_DATABASE_URL: t.db.workerUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...RAISED_LIMITS, ...env });
-  const ds = await connect({ url: t.db.appUrl, poolSize: 5, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
-  const workerDs = await connect({ url: t.db.workerUrl, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
+  const ds = await connect({ entities: ENTITIES, url: t.db.appUrl, poolSize: 5, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
+  const workerDs = await connect({ entities: ENTITIES, url: t.db.workerUrl, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
   const services = createServices(ds, config, createLogger(config.logLevel), workerDs);
   const app = await createApp(ds, config, createLogger(config.logLevel), services);
   const port = await app.listen(0, '127.0.0.1');

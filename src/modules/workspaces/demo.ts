@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inWorkspace } from '../../db/tenant-transaction';
-import type { Services } from '../../server/services';
+import type { ApiKeyService } from '../api-keys/api-key.service';
+import type { AuthService } from '../auth/auth.service';
+import type { CustomFieldService } from '../custom-fields/custom-field.service';
+import type { PipelineService } from '../pipelines/pipeline.service';
 import { actorOf, scopesOfRole, SYSTEM_ACTOR } from '../../kernel/viewer';
 import { loadMavenDemo, type MavenSummary } from './maven-demo';
 import { Role, ApiScope } from "../../kernel/roles";
@@ -29,7 +32,15 @@ export function readDemoCredentials(dataDir: string): DemoCredentials | null {
  * fills it with the Maven CRM sample, and keeps its credentials in the data folder so that later
  * starts can print them again.
  */
-export async function createDemoWorkspace(ds: DataSource, services: Services, dataDir: string): Promise<DemoCredentials> {
+/** The services the demo is made through. */
+export interface DemoServices {
+  auth: AuthService;
+  apiKeys: ApiKeyService;
+  pipelines: PipelineService;
+  customFields: CustomFieldService;
+}
+
+export async function createDemoWorkspace(ds: DataSource, services: DemoServices, dataDir: string): Promise<DemoCredentials> {
   const email = 'admin@demo.trellis.dev';
   const password = randomBytes(9).toString('base64url');
   const signedUp = await services.auth.createWorkspace({ workspaceName: 'Demo Company', name: 'Demo Admin', email, password });
