@@ -12,7 +12,7 @@ import { createServices, type Services } from './server/services';
 import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './server/cluster';
 import { isStopping, markStopping } from './kernel/lifecycle';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
-import { ENTITIES } from "./modules/entities";
+import { ENTITIES } from "./modules/registry";
 
 /**
  * The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server.

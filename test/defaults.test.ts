@@ -9,7 +9,7 @@ import { createLogger } from '../src/kernel/logger';
 import { createServices } from '../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './helpers/db';
 import { startServerProcess, type ServerProcess } from './helpers/server-process';
-import { ENTITIES } from "../src/modules/entities";
+import { ENTITIES } from "../src/modules/registry";
 
 // Finding 12 of issue 17: the defaults exposed the demo key to anyone reaching the port, listened on
 // every interface in embedded mode, and showed raw SQL errors and stack traces unless NODE_ENV was set.

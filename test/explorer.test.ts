@@ -11,7 +11,7 @@ import { createLogger } from '../src/kernel/logger';
 import { createServices } from '../src/server/services';
 import { SAMPLE_QUERY } from '../src/server/explorer/page';
 import { apiKey, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
-import { ENTITIES } from "../src/modules/entities";
+import { ENTITIES } from "../src/modules/registry";
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => !!p && existsSync(p));
 if (!CHROMIUM) {

@@ -4,7 +4,7 @@ import { connect } from '../src/db/data-source';
 import { actorOf, scopesOfRole, type Viewer } from '../src/kernel/viewer';
 import { apiKey, codes, signUp, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { Role } from "../src/kernel/roles";
-import { ENTITIES } from "../src/modules/entities";
+import { ENTITIES } from "../src/modules/registry";
 
 describe('tenancy: two walls', () => {
   let t: TestApp;

@@ -18,7 +18,7 @@ import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { readManifest, startDatabase } from './setup';
 import { ApiScope, ActorType } from "../../src/kernel/roles";
-import { ENTITIES } from "../../src/modules/entities";
+import { ENTITIES } from "../../src/modules/registry";
 
 const RUNS = Number(process.env.BENCH_ANALYTICS_RUNS ?? 9);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

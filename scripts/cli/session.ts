@@ -11,7 +11,7 @@ import { createServices } from '../../src/server/services';
 import type { Admin } from './admin';
 import { openDatabase } from './database';
 import { UsageError } from './usage-error';
-import { ENTITIES } from "../../src/modules/entities";
+import { ENTITIES } from "../../src/modules/registry";
 
 /** The server's configuration. The CLI signs no tokens, so it needs no JWT_SECRET of its own. */
 export function cliConfig(): Config {

@@ -2,16 +2,6 @@ import DataLoader from 'dataloader';
 import type { ObjectLiteral } from 'typeorm';
 import { rowCodec } from './row-codec';
 import type { TenantTransaction } from '../db/tenant-transaction';
-import { Account } from '../modules/accounts/account.entity';
-import { Activity } from '../modules/activities/activity.entity';
-import { Contact } from '../modules/contacts/contact.entity';
-import { Lead } from '../modules/leads/lead.entity';
-import { LineItem, Opportunity, StageHistoryEntry } from '../modules/opportunities/opportunity.entity';
-import { Pipeline, Stage } from '../modules/pipelines/pipeline.entity';
-import { Product } from '../modules/products/product.entity';
-import { Team } from '../modules/teams/team.entity';
-import { User } from '../modules/users/user.entity';
-import { badField } from '../kernel/errors';
 
 /**
  * A DataLoader that also hands out primed values synchronously: a list that fetched its rows'
@@ -87,42 +77,32 @@ export function childrenLoader<T extends ObjectLiteral>(
 
 /** The most children a relation list (`Account.contacts`, `Team.members`) returns per parent. */
 export const MAX_CHILDREN = 500;
-export const LATEST_ACTIVITIES_MAX = 100;
-export const ACTIVITY_PARENTS = ['account', 'contact', 'lead', 'opportunity'] as const;
-export type ActivityParent = (typeof ACTIVITY_PARENTS)[number];
 
-export function createLoaders(tx: TenantTransaction) {
-  const latest = new Map<string, Loader<string, Activity[]>>();
-  return {
-    user: byIdLoader(tx, 'app_user', User),
-    team: byIdLoader(tx, 'team', Team),
-    account: byIdLoader(tx, 'account', Account),
-    contact: byIdLoader(tx, 'contact', Contact),
-    lead: byIdLoader(tx, 'lead', Lead),
-    opportunity: byIdLoader(tx, 'opportunity', Opportunity),
-    product: byIdLoader(tx, 'product', Product),
-    pipeline: byIdLoader(tx, 'pipeline', Pipeline),
-    stage: byIdLoader(tx, 'stage', Stage),
-    teamMembers: childrenLoader(tx, 'app_user', 'team_id', User, 'c.name, c.id', MAX_CHILDREN),
-    contactsOfAccount: childrenLoader(tx, 'contact', 'account_id', Contact, 'c.last_name, c.id', MAX_CHILDREN),
-    opportunitiesOfAccount: childrenLoader(tx, 'opportunity', 'account_id', Opportunity, 'c.created_at DESC, c.id DESC', MAX_CHILDREN),
-    stagesOfPipeline: childrenLoader(tx, 'stage', 'pipeline_id', Stage, 'c.position, c.id', MAX_CHILDREN),
-    stageHistory: childrenLoader(tx, 'opportunity_stage_history', 'opportunity_id', StageHistoryEntry, 'c.entered_at, c.id', MAX_CHILDREN, 'TRUE'),
-    lineItemsOfOpportunity: childrenLoader(tx, 'line_item', 'opportunity_id', LineItem, 'c.position, c.created_at, c.id', MAX_CHILDREN, 'TRUE'),
-    /** The newest `first` activities of each record of a kind (account, contact, lead, opportunity). */
-    latestActivities(parent: ActivityParent, first: number): Loader<string, Activity[]> {
-      if (!Number.isInteger(first) || first < 0 || first > LATEST_ACTIVITIES_MAX) throw badField('first', `must be between 0 and ${LATEST_ACTIVITIES_MAX}`);
-      const key = `${parent}:${first}`;
-      let loader = latest.get(key);
-      if (!loader) {
-        loader = childrenLoader(tx, 'activity', `${parent}_id`, Activity, 'c.created_at DESC, c.id DESC', first);
-        latest.set(key, loader);
-      }
-      return loader;
-    },
-  };
+/**
+ * The per-request loaders, by name: `ctx.loaders.account`. This layer names none of them: each
+ * record kind declares its own (by augmenting this interface next to its descriptor) and gives
+ * their factories (`LoaderFactories`), which the composition root hands to `defineLoaders` once.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface Loaders {}
+
+/** How each loader of a request is made from its transaction. */
+export type LoaderFactories = { readonly [K in keyof Loaders]: (tx: TenantTransaction) => Loaders[K] };
+
+let factories: LoaderFactories | undefined;
+
+/** Sets the loaders every request gets (the composition root, once; again with the same set is harmless). */
+export function defineLoaders(all: LoaderFactories): void {
+  factories = all;
 }
-export type Loaders = ReturnType<typeof createLoaders>;
+
+/** A request's loaders, made for its transaction: they batch and cache within this request only. */
+export function createLoaders(tx: TenantTransaction): Loaders {
+  if (!factories) throw new Error('No loaders defined: the composition root (createServices) calls defineLoaders first');
+  const loaders: Record<string, unknown> = {};
+  for (const [name, make] of Object.entries(factories) as [string, (tx: TenantTransaction) => unknown][]) loaders[name] = make(tx);
+  return loaders as unknown as Loaders;
+}
 
 /** What a relation resolver returns: the value itself when the loader has it primed, else a load. */
 export type Loaded<T> = T | Promise<T>;

@@ -76,6 +76,8 @@ import { UpsertContactInput } from '../modules/contacts/contact.upsert';
 import { UpsertLeadInput } from '../modules/leads/lead.upsert';
 import { UpsertOpportunityInput } from '../modules/opportunities/opportunity.upsert';
 import { UpsertProductInput } from '../modules/products/product.upsert';
+import { defineLoaders } from '../data/loaders';
+import { LOADERS } from '../modules/registry';
 
 /** Every resolver class: the schema is built from exactly these. */
 export const RESOLVERS = [
@@ -105,6 +107,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     });
     deprioritizeSlowTransactions(pool, { afterMs: config.tenancy.lowPriorityAfterMs, nice: 19 });
   }
+  defineLoaders(LOADERS);
   const workspaces = new WorkspaceService();
   const auth = new AuthService(
     ds,

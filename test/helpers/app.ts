@@ -7,7 +7,7 @@ import { connect } from '../../src/db/data-source';
 import { createLogger } from '../../src/kernel/logger';
 import { createServices, type Services } from '../../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './db';
-import { ENTITIES } from "../../src/modules/entities";
+import { ENTITIES } from "../../src/modules/registry";
 
 export interface GqlResponse<T = any> {
   status: number;

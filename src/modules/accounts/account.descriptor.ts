@@ -3,6 +3,8 @@ import { money } from '../../graphql/money';
 import type { StoreSpec } from '../../data/record-store';
 import { USER_SPEC } from '../users/user.descriptor';
 import { Account } from './account.entity';
+import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
+import { type IncludeSpec, toOne } from '../../data/lookahead';
 
 export const ACCOUNT_SPEC: EntitySpec = {
   table: 'account',
@@ -57,3 +59,14 @@ export const ACCOUNT_STORE: StoreSpec<Account> = {
   trackedFields: ['name', 'domain', 'industry', 'type', 'employees', 'annualRevenue', 'phone', 'website', 'address', 'country', 'ownerId', 'externalId', 'customFields', 'mergedIntoId', 'deletedAt'],
   toData: accountData,
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    account: Loader<string, Account | null>;
+  }
+}
+
+export const ACCOUNT_LOADERS = { account: (tx) => byIdLoader(tx, 'account', Account) } satisfies Pick<LoaderFactories, 'account'>;
+
+/** A record's `account` (through `fk`), fetched with its page when selected (look-ahead). */
+export const includeAccount = (fk = 'account_id'): IncludeSpec => toOne('account', Account, fk, (l) => l.account);

@@ -1,6 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../data/context';
-import { latestActivities } from '../../data/includes';
+import { latestActivities } from '../activities/activity.descriptor';
 import type { Loaded } from '../../data/loaders';
 import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';

@@ -6,6 +6,9 @@ import { LEAD_SPEC } from '../leads/lead.descriptor';
 import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.descriptor';
 import { USER_SPEC } from '../users/user.descriptor';
 import { Activity } from './activity.entity';
+import { childrenLoader, type Loader, type LoaderFactories } from '../../data/loaders';
+import { children, type IncludeSpec } from '../../data/lookahead';
+import { badField } from '../../kernel/errors';
 
 export const ACTIVITY_SPEC: EntitySpec = {
   table: 'activity',
@@ -65,3 +68,42 @@ export const ACTIVITY_STORE: StoreSpec<Activity> = {
     deletedAt: a.deletedAt?.toISOString() ?? null,
   }),
 };
+
+/** The most activities `activities(first:)` of a record returns. */
+export const LATEST_ACTIVITIES_MAX = 100;
+/** The kinds of record an activity may be linked to. */
+export const ACTIVITY_PARENTS = ['account', 'contact', 'lead', 'opportunity'] as const;
+export type ActivityParent = (typeof ACTIVITY_PARENTS)[number];
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    /** The newest `first` activities of each record of a kind (account, contact, lead, opportunity). */
+    latestActivities(parent: ActivityParent, first: number): Loader<string, Activity[]>;
+  }
+}
+
+export const ACTIVITY_LOADERS = {
+  latestActivities: (tx) => {
+    const latest = new Map<string, Loader<string, Activity[]>>();
+    return (parent, first) => {
+      if (!Number.isInteger(first) || first < 0 || first > LATEST_ACTIVITIES_MAX) throw badField('first', `must be between 0 and ${LATEST_ACTIVITIES_MAX}`);
+      const key = `${parent}:${first}`;
+      let loader = latest.get(key);
+      if (!loader) {
+        loader = childrenLoader(tx, 'activity', `${parent}_id`, Activity, 'c.created_at DESC, c.id DESC', first);
+        latest.set(key, loader);
+      }
+      return loader;
+    };
+  },
+} satisfies Pick<LoaderFactories, 'latestActivities'>;
+
+/** `activities(first: n)` of a record: its n latest live activities. */
+export function latestActivities(parent: ActivityParent): IncludeSpec {
+  return children('activity', Activity, `${parent}_id`, 'c.created_at DESC, c.id DESC', 'c.deleted_at IS NULL', (l, args) => {
+    const first = args.first as number;
+    // Out of range: not included, so that the field's resolver reports it as before.
+    if (!Number.isInteger(first) || first < 0 || first > LATEST_ACTIVITIES_MAX) return null;
+    return { loader: l.latestActivities(parent, first), limit: first };
+  });
+}

@@ -1,6 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../data/context';
-import { INCLUDE } from '../../data/includes';
+import { includeAccount } from '../accounts/account.descriptor';
+import { includeContact } from '../contacts/contact.descriptor';
+import { includeLead } from '../leads/lead.descriptor';
+import { includeOpportunity } from '../opportunities/opportunity.descriptor';
 import type { Loaded } from '../../data/loaders';
 import { Account } from '../accounts/account.entity';
 import { CrudResolver } from '../common/crud.resolver';
@@ -23,7 +26,7 @@ const Base = CrudResolver({
   updateInput: UpdateActivityInput,
   upsertInput: UpsertActivityInput,
   owned: true,
-  includes: { account: INCLUDE.account, contact: INCLUDE.contact, lead: INCLUDE.lead, opportunity: INCLUDE.opportunity },
+  includes: { account: includeAccount(), contact: includeContact(), lead: includeLead(), opportunity: includeOpportunity() },
 });
 
 @Resolver(() => Activity)

@@ -3,6 +3,8 @@ import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
 import type { StoreSpec } from '../../data/record-store';
 import { USER_SPEC } from '../users/user.descriptor';
 import { Contact } from './contact.entity';
+import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
+import { type IncludeSpec, toOne } from '../../data/lookahead';
 
 export const CONTACT_SPEC: EntitySpec = {
   table: 'contact',
@@ -48,3 +50,19 @@ export const CONTACT_STORE: StoreSpec<Contact> = {
     deletedAt: c.deletedAt?.toISOString() ?? null,
   }),
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    contact: Loader<string, Contact | null>;
+    /** The contacts of each account, by last name. */
+    contactsOfAccount: Loader<string, Contact[]>;
+  }
+}
+
+export const CONTACT_LOADERS = {
+  contact: (tx) => byIdLoader(tx, 'contact', Contact),
+  contactsOfAccount: (tx) => childrenLoader(tx, 'contact', 'account_id', Contact, 'c.last_name, c.id', MAX_CHILDREN),
+} satisfies Pick<LoaderFactories, 'contact' | 'contactsOfAccount'>;
+
+/** A record's contact (through `fk`: `contact_id`, `primary_contact_id`), fetched with its page when selected. */
+export const includeContact = (fk = 'contact_id'): IncludeSpec => toOne('contact', Contact, fk, (l) => l.contact);

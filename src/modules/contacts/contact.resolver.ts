@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../data/context';
-import { INCLUDE, latestActivities } from '../../data/includes';
+import { includeAccount } from '../accounts/account.descriptor';
+import { latestActivities } from '../activities/activity.descriptor';
 import type { Loaded } from '../../data/loaders';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
@@ -21,7 +22,7 @@ const Base = CrudResolver({
   updateInput: UpdateContactInput,
   upsertInput: UpsertContactInput,
   owned: true,
-  includes: { account: INCLUDE.account, activities: latestActivities('contact') },
+  includes: { account: includeAccount(), activities: latestActivities('contact') },
 });
 
 @Resolver(() => Contact)

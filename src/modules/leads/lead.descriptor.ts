@@ -2,6 +2,8 @@ import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import type { StoreSpec } from '../../data/record-store';
 import { USER_SPEC } from '../users/user.descriptor';
 import { Lead } from './lead.entity';
+import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
+import { type IncludeSpec, toOne } from '../../data/lookahead';
 
 export const LEAD_SPEC: EntitySpec = {
   table: 'lead',
@@ -54,3 +56,14 @@ export const LEAD_STORE: StoreSpec<Lead> = {
     deletedAt: l.deletedAt?.toISOString() ?? null,
   }),
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    lead: Loader<string, Lead | null>;
+  }
+}
+
+export const LEAD_LOADERS = { lead: (tx) => byIdLoader(tx, 'lead', Lead) } satisfies Pick<LoaderFactories, 'lead'>;
+
+/** A record's `lead`, fetched with its page when selected. */
+export const includeLead = (fk = 'lead_id'): IncludeSpec => toOne('lead', Lead, fk, (l) => l.lead);

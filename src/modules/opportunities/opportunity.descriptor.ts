@@ -6,6 +6,9 @@ import { CONTACT_SPEC } from '../contacts/contact.descriptor';
 import { PIPELINE_SPEC, STAGE_SPEC } from '../pipelines/pipeline.descriptor';
 import { USER_SPEC } from '../users/user.descriptor';
 import { LineItem, Opportunity } from './opportunity.entity';
+import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
+import { type IncludeSpec, toOne } from '../../data/lookahead';
+import { StageHistoryEntry } from './opportunity.entity';
 
 export const OPPORTUNITY_SPEC: EntitySpec = {
   table: 'opportunity',
@@ -85,3 +88,24 @@ export const LINE_ITEM_STORE: StoreSpec<LineItem> = {
     position: l.position,
   }),
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    opportunity: Loader<string, Opportunity | null>;
+    /** The opportunities of each account, newest first. */
+    opportunitiesOfAccount: Loader<string, Opportunity[]>;
+    /** Each opportunity's stage changes, oldest first. */
+    stageHistory: Loader<string, StageHistoryEntry[]>;
+    lineItemsOfOpportunity: Loader<string, LineItem[]>;
+  }
+}
+
+export const OPPORTUNITY_LOADERS = {
+  opportunity: (tx) => byIdLoader(tx, 'opportunity', Opportunity),
+  opportunitiesOfAccount: (tx) => childrenLoader(tx, 'opportunity', 'account_id', Opportunity, 'c.created_at DESC, c.id DESC', MAX_CHILDREN),
+  stageHistory: (tx) => childrenLoader(tx, 'opportunity_stage_history', 'opportunity_id', StageHistoryEntry, 'c.entered_at, c.id', MAX_CHILDREN, 'TRUE'),
+  lineItemsOfOpportunity: (tx) => childrenLoader(tx, 'line_item', 'opportunity_id', LineItem, 'c.position, c.created_at, c.id', MAX_CHILDREN, 'TRUE'),
+} satisfies Pick<LoaderFactories, 'opportunity' | 'opportunitiesOfAccount' | 'stageHistory' | 'lineItemsOfOpportunity'>;
+
+/** A record's `opportunity`, fetched with its page when selected. */
+export const includeOpportunity = (fk = 'opportunity_id'): IncludeSpec => toOne('opportunity', Opportunity, fk, (l) => l.opportunity);

@@ -1,6 +1,9 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../data/context';
-import { INCLUDE, latestActivities } from '../../data/includes';
+import { includeAccount } from '../accounts/account.descriptor';
+import { latestActivities } from '../activities/activity.descriptor';
+import { includeContact } from '../contacts/contact.descriptor';
+import { includePipeline, includeStage } from '../pipelines/pipeline.descriptor';
 import type { Loaded } from '../../data/loaders';
 import { Account } from '../accounts/account.entity';
 import { Activity } from '../activities/activity.entity';
@@ -25,7 +28,7 @@ const Base = CrudResolver({
   updateInput: UpdateOpportunityInput,
   upsertInput: UpsertOpportunityInput,
   owned: true,
-  includes: { account: INCLUDE.account, primaryContact: INCLUDE.primaryContact, stage: INCLUDE.stage, pipeline: INCLUDE.pipeline, activities: latestActivities('opportunity') },
+  includes: { account: includeAccount(), primaryContact: includeContact('primary_contact_id'), stage: includeStage(), pipeline: includePipeline(), activities: latestActivities('opportunity') },
 });
 
 @Resolver(() => Opportunity)

@@ -1,6 +1,8 @@
 import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import type { StoreSpec } from '../../data/record-store';
 import { Pipeline, Stage } from './pipeline.entity';
+import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
+import { type IncludeSpec, toOne } from '../../data/lookahead';
 
 export const PIPELINE_SPEC: EntitySpec = {
   table: 'pipeline',
@@ -49,3 +51,23 @@ export const STAGE_STORE: StoreSpec<Stage> = {
   trackedFields: ['name', 'position', 'probability', 'kind', 'forecastCategory', 'deletedAt'],
   toData: (s) => ({ id: s.id, pipelineId: s.pipelineId, name: s.name, position: s.position, probability: s.probability, kind: s.kind, forecastCategory: s.forecastCategory, deletedAt: s.deletedAt?.toISOString() ?? null }),
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    pipeline: Loader<string, Pipeline | null>;
+    stage: Loader<string, Stage | null>;
+    /** The stages of each pipeline, in order. */
+    stagesOfPipeline: Loader<string, Stage[]>;
+  }
+}
+
+export const PIPELINE_LOADERS = {
+  pipeline: (tx) => byIdLoader(tx, 'pipeline', Pipeline),
+  stage: (tx) => byIdLoader(tx, 'stage', Stage),
+  stagesOfPipeline: (tx) => childrenLoader(tx, 'stage', 'pipeline_id', Stage, 'c.position, c.id', MAX_CHILDREN),
+} satisfies Pick<LoaderFactories, 'pipeline' | 'stage' | 'stagesOfPipeline'>;
+
+/** A record's `stage`, fetched with its page when selected. */
+export const includeStage = (fk = 'stage_id'): IncludeSpec => toOne('stage', Stage, fk, (l) => l.stage);
+/** A record's `pipeline`, fetched with its page when selected. */
+export const includePipeline = (fk = 'pipeline_id'): IncludeSpec => toOne('pipeline', Pipeline, fk, (l) => l.pipeline);

@@ -2,6 +2,7 @@ import { col, type EntitySpec } from '../../data/sql';
 import { money } from '../../graphql/money';
 import type { StoreSpec } from '../../data/record-store';
 import { Product } from './product.entity';
+import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 
 export const PRODUCT_SPEC: EntitySpec = {
   table: 'product',
@@ -28,3 +29,11 @@ export const PRODUCT_STORE: StoreSpec<Product> = {
   trackedFields: ['name', 'sku', 'description', 'unitPrice', 'active', 'externalId', 'deletedAt'],
   toData: (p) => ({ id: p.id, name: p.name, sku: p.sku, description: p.description, unitPrice: money(p.unitPriceValue, p.currency), active: p.active, externalId: p.externalId, deletedAt: p.deletedAt?.toISOString() ?? null }),
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    product: Loader<string, Product | null>;
+  }
+}
+
+export const PRODUCT_LOADERS = { product: (tx) => byIdLoader(tx, 'product', Product) } satisfies Pick<LoaderFactories, 'product'>;

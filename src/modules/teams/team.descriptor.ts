@@ -1,6 +1,7 @@
 import { col, type EntitySpec } from '../../data/sql';
 import type { StoreSpec } from '../../data/record-store';
 import { Team } from './team.entity';
+import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 
 export const TEAM_SPEC: EntitySpec = {
   table: 'team',
@@ -21,3 +22,11 @@ export const TEAM_STORE: StoreSpec<Team> = {
   trackedFields: ['name', 'managerId'],
   toData: (t) => ({ id: t.id, name: t.name, managerId: t.managerId }),
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    team: Loader<string, Team | null>;
+  }
+}
+
+export const TEAM_LOADERS = { team: (tx) => byIdLoader(tx, 'team', Team) } satisfies Pick<LoaderFactories, 'team'>;

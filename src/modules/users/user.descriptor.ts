@@ -2,6 +2,7 @@ import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import type { StoreSpec } from '../../data/record-store';
 import { TEAM_SPEC } from '../teams/team.descriptor';
 import { User } from './user.entity';
+import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
 
 export const USER_SPEC: EntitySpec = {
   table: 'app_user',
@@ -38,3 +39,16 @@ export const USER_STORE: StoreSpec<User> = {
   trackedFields: ['email', 'name', 'role', 'teamId', 'active'],
   toData: userData,
 };
+
+declare module '../../data/loaders' {
+  interface Loaders {
+    user: Loader<string, User | null>;
+    /** The members of each team, by name. */
+    teamMembers: Loader<string, User[]>;
+  }
+}
+
+export const USER_LOADERS = {
+  user: (tx) => byIdLoader(tx, 'app_user', User),
+  teamMembers: (tx) => childrenLoader(tx, 'app_user', 'team_id', User, 'c.name, c.id', MAX_CHILDREN),
+} satisfies Pick<LoaderFactories, 'user' | 'teamMembers'>;

@@ -19,6 +19,19 @@ import { SentEmail } from './automation/sent-email.entity';
 import { WebhookDelivery } from './webhooks/webhook-delivery.entity';
 import { WebhookEndpoint } from './webhooks/webhook-endpoint.entity';
 import { Workspace } from './workspaces/workspace.entity';
+import type { LoaderFactories } from '../data/loaders';
+import { ACCOUNT_LOADERS } from './accounts/account.descriptor';
+import { ACTIVITY_LOADERS } from './activities/activity.descriptor';
+import { CONTACT_LOADERS } from './contacts/contact.descriptor';
+import { LEAD_LOADERS } from './leads/lead.descriptor';
+import { OPPORTUNITY_LOADERS } from './opportunities/opportunity.descriptor';
+import { PIPELINE_LOADERS } from './pipelines/pipeline.descriptor';
+import { PRODUCT_LOADERS } from './products/product.descriptor';
+import { TEAM_LOADERS } from './teams/team.descriptor';
+import { USER_LOADERS } from './users/user.descriptor';
+
+// The lists the composition root assembles the application from: a new record kind adds its entity,
+// and its loaders, here (its descriptor, types, resolver and service live in its own folder).
 
 /** Every TypeORM entity; the data source registers exactly these. */
 export const ENTITIES = [
@@ -26,3 +39,16 @@ export const ENTITIES = [
   Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition, ImportJob,
   Notification, WebhookEndpoint, WebhookDelivery, AutomationRule, AutomationRun, SentEmail,
 ];
+
+/** Every per-request loader, from the record kinds' descriptors (the type checks that none is missing). */
+export const LOADERS: LoaderFactories = {
+  ...USER_LOADERS,
+  ...TEAM_LOADERS,
+  ...ACCOUNT_LOADERS,
+  ...CONTACT_LOADERS,
+  ...LEAD_LOADERS,
+  ...OPPORTUNITY_LOADERS,
+  ...PRODUCT_LOADERS,
+  ...PIPELINE_LOADERS,
+  ...ACTIVITY_LOADERS,
+};
