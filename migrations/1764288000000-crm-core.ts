@@ -297,7 +297,19 @@ export class CrmCore1764288000000 implements MigrationInterface {
   }
 
   async down(qr: QueryRunner): Promise<void> {
-    for (const t of ['custom_field_definition', 'activity', 'line_item', 'product', 'opportunity_stage_history', 'opportunity', 'lead', 'stage', 'pipeline', 'contact', 'account']) {
+    for (const t of [
+      'custom_field_definition',
+      'activity',
+      'line_item',
+      'product',
+      'opportunity_stage_history',
+      'opportunity',
+      'lead',
+      'stage',
+      'pipeline',
+      'contact',
+      'account',
+    ]) {
       await qr.query(`DROP TABLE ${t}`);
     }
     await qr.query(`DROP FUNCTION trellis_search_text(text[])`);

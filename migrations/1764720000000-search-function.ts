@@ -34,4 +34,3 @@ export class SearchFunction1764720000000 implements MigrationInterface {
     await qr.query(`REVOKE USAGE ON SCHEMA public FROM ${SEARCH_ROLE}`);
   }
 }
-

@@ -45,7 +45,12 @@ const ROLLUPS: Rollup[] = [
     // pipelineSummary: every live deal by stage.
     table: 'deal_stage_rollup',
     source: 'opportunity',
-    keys: [['pipeline_id', 'uuid', 'r.pipeline_id'], ['stage_id', 'uuid', 'r.stage_id'], ['owner_id', 'uuid', 'r.owner_id'], ['currency', 'char(3)', 'r.currency']],
+    keys: [
+      ['pipeline_id', 'uuid', 'r.pipeline_id'],
+      ['stage_id', 'uuid', 'r.stage_id'],
+      ['owner_id', 'uuid', 'r.owner_id'],
+      ['currency', 'char(3)', 'r.currency'],
+    ],
     values: DEAL_SUMS,
     where: 'r.deleted_at IS NULL',
     dated: false,
@@ -54,7 +59,13 @@ const ROLLUPS: Rollup[] = [
     // forecast: open deals by expected close date.
     table: 'deal_open_rollup',
     source: 'opportunity',
-    keys: [['pipeline_id', 'uuid', 'r.pipeline_id'], ['stage_id', 'uuid', 'r.stage_id'], ['owner_id', 'uuid', 'r.owner_id'], ['currency', 'char(3)', 'r.currency'], ['expected_close_date', 'date', 'r.expected_close_date']],
+    keys: [
+      ['pipeline_id', 'uuid', 'r.pipeline_id'],
+      ['stage_id', 'uuid', 'r.stage_id'],
+      ['owner_id', 'uuid', 'r.owner_id'],
+      ['currency', 'char(3)', 'r.currency'],
+      ['expected_close_date', 'date', 'r.expected_close_date'],
+    ],
     values: DEAL_SUMS,
     where: `r.deleted_at IS NULL AND r.status = 'OPEN' AND r.expected_close_date IS NOT NULL`,
     dated: false,
@@ -63,7 +74,13 @@ const ROLLUPS: Rollup[] = [
     // revenue, winRate, forecast's won amounts: closed deals by local close day.
     table: 'deal_close_rollup',
     source: 'opportunity',
-    keys: [['pipeline_id', 'uuid', 'r.pipeline_id'], ['owner_id', 'uuid', 'r.owner_id'], ['currency', 'char(3)', 'r.currency'], ['status', 'text', 'r.status'], ['close_day', 'date', '(r.closed_at AT TIME ZONE w.timezone)::date']],
+    keys: [
+      ['pipeline_id', 'uuid', 'r.pipeline_id'],
+      ['owner_id', 'uuid', 'r.owner_id'],
+      ['currency', 'char(3)', 'r.currency'],
+      ['status', 'text', 'r.status'],
+      ['close_day', 'date', '(r.closed_at AT TIME ZONE w.timezone)::date'],
+    ],
     values: DEAL_SUMS.slice(0, 3),
     where: `r.deleted_at IS NULL AND r.status IN ('WON', 'LOST')`,
     dated: true,
@@ -72,7 +89,11 @@ const ROLLUPS: Rollup[] = [
     // activityStats: activities by local creation day (overdue tasks depend on the clock: read live).
     table: 'activity_rollup',
     source: 'activity',
-    keys: [['owner_id', 'uuid', 'r.owner_id'], ['type', 'text', 'r.type'], ['created_day', 'date', '(r.created_at AT TIME ZONE w.timezone)::date']],
+    keys: [
+      ['owner_id', 'uuid', 'r.owner_id'],
+      ['type', 'text', 'r.type'],
+      ['created_day', 'date', '(r.created_at AT TIME ZONE w.timezone)::date'],
+    ],
     values: [
       ['n', 'bigint', '1'],
       ['completed', 'bigint', `(r.status = 'COMPLETED')::int`],
@@ -92,7 +113,9 @@ function appendSql(r: Rollup, rows: string, compacted: boolean): string {
     SELECT r.workspace_id, ${r.keys.map(([, , e]) => e).join(', ')}, ${sums.join(', ')}, ${compacted}
     FROM ${rows} r ${r.dated ? 'JOIN workspace w ON w.id = r.workspace_id' : ''}
     WHERE ${r.where}
-    GROUP BY ${keyColumns(r).map((_, i) => i + 1).join(', ')}
+    GROUP BY ${keyColumns(r)
+      .map((_, i) => i + 1)
+      .join(', ')}
     HAVING ${sums.map((s) => `${s} <> 0`).join(' OR ')}`;
 }
 
@@ -136,19 +159,27 @@ export class AnalyticsRollups1765238400000 implements MigrationInterface {
 
     for (const source of ['opportunity', 'activity'] as const) {
       await qr.query(triggerFunctionSql(source));
-      await qr.query(`CREATE TRIGGER ${source}_rollups_insert AFTER INSERT ON ${source} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_${source}_rollups()`);
-      await qr.query(`CREATE TRIGGER ${source}_rollups_update AFTER UPDATE ON ${source} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_${source}_rollups()`);
-      await qr.query(`CREATE TRIGGER ${source}_rollups_delete AFTER DELETE ON ${source} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_${source}_rollups()`);
+      await qr.query(
+        `CREATE TRIGGER ${source}_rollups_insert AFTER INSERT ON ${source} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_${source}_rollups()`,
+      );
+      await qr.query(
+        `CREATE TRIGGER ${source}_rollups_update AFTER UPDATE ON ${source} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_${source}_rollups()`,
+      );
+      await qr.query(
+        `CREATE TRIGGER ${source}_rollups_delete AFTER DELETE ON ${source} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_${source}_rollups()`,
+      );
     }
 
     // Rebuilds a workspace's rollups from its records (as the caller, under its RLS): the dated ones when
     // a new time zone moves every local day; all of them after a load that bypassed triggers (the bench's COPY).
     await qr.query(`CREATE FUNCTION trellis_rebuild_rollups(p_workspace uuid, p_dated_only boolean) RETURNS void LANGUAGE plpgsql AS $fn$
       BEGIN
-        ${ROLLUPS.map((r) => `IF ${r.dated ? 'true' : 'NOT p_dated_only'} THEN
+        ${ROLLUPS.map(
+          (r) => `IF ${r.dated ? 'true' : 'NOT p_dated_only'} THEN
           DELETE FROM ${r.table} WHERE workspace_id = p_workspace;
           ${appendSql(r, `(SELECT 1 AS sign, * FROM ${r.source} WHERE workspace_id = p_workspace)`, true)};
-        END IF;`).join('\n')}
+        END IF;`,
+        ).join('\n')}
       END $fn$`);
     await qr.query(`CREATE FUNCTION trellis_timezone_rollups() RETURNS trigger LANGUAGE plpgsql AS $fn$
       BEGIN PERFORM trellis_rebuild_rollups(NEW.id, true); RETURN NULL; END $fn$`);
@@ -162,7 +193,14 @@ export class AnalyticsRollups1765238400000 implements MigrationInterface {
         -- One instance at a time; the others skip this round. Hash joins (see foldRollupSql): the nested
         -- loops a planner picks on tables without statistics are quadratic in the keys.
         IF NOT pg_try_advisory_xact_lock(hashtext('trellis_compact_rollups')) THEN RETURN 0; END IF;
-        ${ROLLUPS.map((r) => `${foldRollupSql(r.table, [['workspace_id', 'uuid'], ...r.keys.map(([c, type]): [string, string] => [c, type])], r.values.map(([c]) => c))};\nGET DIAGNOSTICS n = ROW_COUNT; folded := folded + n;`).join('\n')}
+        ${ROLLUPS.map(
+          (r) =>
+            `${foldRollupSql(
+              r.table,
+              [['workspace_id', 'uuid'], ...r.keys.map(([c, type]): [string, string] => [c, type])],
+              r.values.map(([c]) => c),
+            )};\nGET DIAGNOSTICS n = ROW_COUNT; folded := folded + n;`,
+        ).join('\n')}
         RETURN folded;
       END $fn$`);
     await ownDefinerFunctions(qr, WORKER_ROLE, ['worker_compact_rollups(int)']);

@@ -132,12 +132,22 @@ export class FunnelRollup1765324800000 implements MigrationInterface {
     await secureRollupTable(qr, 'funnel_rollup');
 
     await qr.query(historyTriggerSql());
-    await qr.query(`CREATE TRIGGER stage_history_funnel_insert AFTER INSERT ON opportunity_stage_history REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`);
-    await qr.query(`CREATE TRIGGER stage_history_funnel_update AFTER UPDATE ON opportunity_stage_history REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`);
-    await qr.query(`CREATE TRIGGER stage_history_funnel_delete AFTER DELETE ON opportunity_stage_history REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`);
+    await qr.query(
+      `CREATE TRIGGER stage_history_funnel_insert AFTER INSERT ON opportunity_stage_history REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`,
+    );
+    await qr.query(
+      `CREATE TRIGGER stage_history_funnel_update AFTER UPDATE ON opportunity_stage_history REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`,
+    );
+    await qr.query(
+      `CREATE TRIGGER stage_history_funnel_delete AFTER DELETE ON opportunity_stage_history REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_stage_history_funnel()`,
+    );
     await qr.query(opportunityTriggerSql());
-    await qr.query(`CREATE TRIGGER opportunity_funnel_update AFTER UPDATE ON opportunity REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_opportunity_funnel()`);
-    await qr.query(`CREATE TRIGGER opportunity_funnel_delete AFTER DELETE ON opportunity REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_opportunity_funnel()`);
+    await qr.query(
+      `CREATE TRIGGER opportunity_funnel_update AFTER UPDATE ON opportunity REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_opportunity_funnel()`,
+    );
+    await qr.query(
+      `CREATE TRIGGER opportunity_funnel_delete AFTER DELETE ON opportunity REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION trellis_opportunity_funnel()`,
+    );
 
     // Rebuilds: a pipeline whose stage positions or kinds changed (once per transaction, at commit), a workspace whose time zone changed.
     const rebuild = (where: string) =>
@@ -173,7 +183,11 @@ export class FunnelRollup1765324800000 implements MigrationInterface {
       DECLARE n int;
       BEGIN
         IF NOT pg_try_advisory_xact_lock(hashtext('trellis_compact_funnel')) THEN RETURN 0; END IF;
-        ${foldRollupSql('funnel_rollup', KEYS.map((k, i): [string, string] => [k, KEY_TYPES[i]]), SUMS)};
+        ${foldRollupSql(
+          'funnel_rollup',
+          KEYS.map((k, i): [string, string] => [k, KEY_TYPES[i]]),
+          SUMS,
+        )};
         GET DIAGNOSTICS n = ROW_COUNT;
         RETURN n;
       END $fn$`);

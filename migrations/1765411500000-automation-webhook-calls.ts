@@ -68,7 +68,9 @@ export class AutomationWebhookCalls1765411500000 implements MigrationInterface {
   async down(qr: QueryRunner): Promise<void> {
     await qr.query(`DROP FUNCTION ${CLAIM}`);
     await qr.query(`DROP TABLE automation_webhook_call`);
-    await qr.query(`UPDATE automation_run SET status = 'FAILED', error = coalesce(error, 'a webhook call was still pending when this migration was reverted') WHERE status = 'PENDING'`);
+    await qr.query(
+      `UPDATE automation_run SET status = 'FAILED', error = coalesce(error, 'a webhook call was still pending when this migration was reverted') WHERE status = 'PENDING'`,
+    );
     await qr.query(`ALTER TABLE automation_run DROP CONSTRAINT automation_run_status_check`);
     await qr.query(`ALTER TABLE automation_run ADD CONSTRAINT automation_run_status_check CHECK (status IN ('SUCCEEDED', 'FAILED', 'SKIPPED'))`);
   }

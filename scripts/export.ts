@@ -19,12 +19,106 @@ import { Progress } from './lib/progress';
 const MONEY = '{ amount currency }';
 /** The scalar fields exported per list, with the GraphQL type of its filter. */
 const ENTITIES: Record<string, { filter: string; fields: string[] }> = {
-  accounts: { filter: 'AccountFilter', fields: ['id', 'externalId', 'name', 'domain', 'industry', 'type', 'employees', `annualRevenue ${MONEY}`, 'phone', 'website', 'address', 'country', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
-  contacts: { filter: 'ContactFilter', fields: ['id', 'externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'account { externalId name }', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
-  leads: { filter: 'LeadFilter', fields: ['id', 'externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', 'status', 'source', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
-  opportunities: { filter: 'OpportunityFilter', fields: ['id', 'externalId', 'name', `amount ${MONEY}`, 'status', 'probability', 'expectedCloseDate', 'closedAt', 'stage { name }', 'pipeline { name }', 'account { externalId name }', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+  accounts: {
+    filter: 'AccountFilter',
+    fields: [
+      'id',
+      'externalId',
+      'name',
+      'domain',
+      'industry',
+      'type',
+      'employees',
+      `annualRevenue ${MONEY}`,
+      'phone',
+      'website',
+      'address',
+      'country',
+      'owner { email }',
+      'customFields',
+      'createdAt',
+      'updatedAt',
+    ],
+  },
+  contacts: {
+    filter: 'ContactFilter',
+    fields: [
+      'id',
+      'externalId',
+      'firstName',
+      'lastName',
+      'email',
+      'phone',
+      'title',
+      'account { externalId name }',
+      'owner { email }',
+      'customFields',
+      'createdAt',
+      'updatedAt',
+    ],
+  },
+  leads: {
+    filter: 'LeadFilter',
+    fields: [
+      'id',
+      'externalId',
+      'firstName',
+      'lastName',
+      'email',
+      'phone',
+      'company',
+      'title',
+      'status',
+      'source',
+      'owner { email }',
+      'customFields',
+      'createdAt',
+      'updatedAt',
+    ],
+  },
+  opportunities: {
+    filter: 'OpportunityFilter',
+    fields: [
+      'id',
+      'externalId',
+      'name',
+      `amount ${MONEY}`,
+      'status',
+      'probability',
+      'expectedCloseDate',
+      'closedAt',
+      'stage { name }',
+      'pipeline { name }',
+      'account { externalId name }',
+      'owner { email }',
+      'customFields',
+      'createdAt',
+      'updatedAt',
+    ],
+  },
   products: { filter: 'ProductFilter', fields: ['id', 'externalId', 'name', 'sku', 'description', `unitPrice ${MONEY}`, 'active', 'createdAt', 'updatedAt'] },
-  activities: { filter: 'ActivityFilter', fields: ['id', 'externalId', 'type', 'subject', 'body', 'status', 'dueAt', 'completedAt', 'durationSeconds', 'outcome', 'account { externalId }', 'contact { externalId }', 'opportunity { externalId }', 'owner { email }', 'customFields', 'createdAt', 'updatedAt'] },
+  activities: {
+    filter: 'ActivityFilter',
+    fields: [
+      'id',
+      'externalId',
+      'type',
+      'subject',
+      'body',
+      'status',
+      'dueAt',
+      'completedAt',
+      'durationSeconds',
+      'outcome',
+      'account { externalId }',
+      'contact { externalId }',
+      'opportunity { externalId }',
+      'owner { email }',
+      'customFields',
+      'createdAt',
+      'updatedAt',
+    ],
+  },
 };
 
 /** Nested objects become dotted columns (amount.amount, owner.email); JSON stays JSON. */
@@ -147,7 +241,13 @@ export async function exportRows(client: ClientOptions, o: ExportOptions): Promi
  * no lower bound and the last no upper one, so every row is in exactly one whatever its precision
  * (and rows created meanwhile too). Split evenly between the first and last creation times found.
  */
-async function creationRanges(client: ClientOptions, entity: string, filterType: string, filter: unknown, parallel: number): Promise<{ total: number; filters: unknown[] }> {
+async function creationRanges(
+  client: ClientOptions,
+  entity: string,
+  filterType: string,
+  filter: unknown,
+  parallel: number,
+): Promise<{ total: number; filters: unknown[] }> {
   const ends = await gql<{ first: Page['page']; last: Page['page'] }>(
     client,
     `query($filter: ${filterType}) {
@@ -180,7 +280,14 @@ export async function main(argv: string[]): Promise<void> {
   }
   const parallel = args.parallel != null ? Number(args.parallel) : undefined;
   const out = args.out ? await openOut(String(args.out)) : process.stdout;
-  const { rows, seconds } = await exportRows(client, { entity: String(args.entity ?? ''), format, filter, out, parallel, escapeFormulas: !args['no-escape-formulas'] });
+  const { rows, seconds } = await exportRows(client, {
+    entity: String(args.entity ?? ''),
+    format,
+    filter,
+    out,
+    parallel,
+    escapeFormulas: !args['no-escape-formulas'],
+  });
   if (out !== process.stdout) await new Promise<void>((r) => (out as NodeJS.WritableStream).end(r));
   process.stderr.write(`exported ${rows} in ${seconds.toFixed(1)} s (${Math.round(rows / Math.max(seconds, 0.001))} rows/s)\n`);
 }

@@ -34,7 +34,8 @@ async function upsert(c: ClientOptions, totals: Totals, mutation: string, inputT
     );
     const r = data.r;
     for (const k of ['created', 'updated', 'unchanged', 'failed'] as const) t[k] += r[k];
-    for (const f of r.results.filter((x) => x.status === 'FAILED').slice(0, 5)) console.error(`  ${mutation}[${i + f.index}]: ${f.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
+    for (const f of r.results.filter((x) => x.status === 'FAILED').slice(0, 5))
+      console.error(`  ${mutation}[${i + f.index}]: ${f.errors.map((e) => `${e.field} ${e.message}`).join('; ')}`);
   }
 }
 
@@ -45,7 +46,11 @@ async function ensureUsers(c: ClientOptions, args: Record<string, string | boole
   const password = args['admin-password'] ?? process.env.TRELLIS_ADMIN_PASSWORD;
   if (!email || !password) return emails;
   // logIn needs no credentials (the placeholder token is ignored by an operation that needs none).
-  const login = await gql<{ logIn: { accessToken: string } }>({ ...c, token: 'none' }, 'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }', { e: email, p: password });
+  const login = await gql<{ logIn: { accessToken: string } }>(
+    { ...c, token: 'none' },
+    'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { accessToken } }',
+    { e: email, p: password },
+  );
   const admin = { url: c.url, token: login.logIn.accessToken };
   const people = [...new Set(teams.flatMap((t) => [t.manager, t.sales_agent]))];
   for (const name of people) {
@@ -67,30 +72,55 @@ async function main(): Promise<void> {
   const users = await ensureUsers(c, args, teams);
   const owner = (agent: string) => (users.has(emailOf(agent)) ? emailOf(agent) : undefined);
 
-  await upsert(c, totals, 'upsertProducts', 'UpsertProductInput', readMaven(dir, 'products.csv').map((p) => ({ sku: p.product.toUpperCase().replace(/\s+/g, '-'), name: p.product, description: `${p.series} series`, unitPrice: { amount: p.sales_price, currency: 'USD' } })), 'SKU');
-  await upsert(c, totals, 'upsertAccounts', 'UpsertAccountInput', readMaven(dir, 'accounts.csv').map((a) => ({
-    externalId: `maven:${slug(a.account)}`,
-    name: a.account,
-    industry: INDUSTRY_FIXES[a.sector] ?? a.sector,
-    employees: Number(a.employees),
-    annualRevenue: { amount: (Number(a.revenue) * 1_000_000).toFixed(2), currency: 'USD' },
-    country: a.office_location,
-  })));
+  await upsert(
+    c,
+    totals,
+    'upsertProducts',
+    'UpsertProductInput',
+    readMaven(dir, 'products.csv').map((p) => ({
+      sku: p.product.toUpperCase().replace(/\s+/g, '-'),
+      name: p.product,
+      description: `${p.series} series`,
+      unitPrice: { amount: p.sales_price, currency: 'USD' },
+    })),
+    'SKU',
+  );
+  await upsert(
+    c,
+    totals,
+    'upsertAccounts',
+    'UpsertAccountInput',
+    readMaven(dir, 'accounts.csv').map((a) => ({
+      externalId: `maven:${slug(a.account)}`,
+      name: a.account,
+      industry: INDUSTRY_FIXES[a.sector] ?? a.sector,
+      employees: Number(a.employees),
+      annualRevenue: { amount: (Number(a.revenue) * 1_000_000).toFixed(2), currency: 'USD' },
+      country: a.office_location,
+    })),
+  );
   const deals = readMaven(dir, 'sales_pipeline.csv');
-  await upsert(c, totals, 'upsertOpportunities', 'UpsertOpportunityInput', deals.map((d) => {
-    const product = PRODUCT_ALIASES[d.product] ?? d.product;
-    return {
-      externalId: d.opportunity_id,
-      name: `${product} for ${d.account || 'a prospect'}`,
-      accountExternalId: d.account ? `maven:${slug(d.account)}` : undefined,
-      stageName: STAGE_OF[d.deal_stage],
-      amount: d.close_value ? { amount: Number(d.close_value).toFixed(2), currency: 'USD' } : undefined,
-      ownerEmail: owner(d.sales_agent),
-      createdAt: d.engage_date ? `${d.engage_date}T00:00:00Z` : undefined,
-      closedAt: d.close_date ? `${d.close_date}T00:00:00Z` : undefined,
-    };
-  }));
-  for (const [mutation, t] of Object.entries(totals)) console.log(`${mutation.padEnd(22)} created ${t.created}  updated ${t.updated}  unchanged ${t.unchanged}  failed ${t.failed}`);
+  await upsert(
+    c,
+    totals,
+    'upsertOpportunities',
+    'UpsertOpportunityInput',
+    deals.map((d) => {
+      const product = PRODUCT_ALIASES[d.product] ?? d.product;
+      return {
+        externalId: d.opportunity_id,
+        name: `${product} for ${d.account || 'a prospect'}`,
+        accountExternalId: d.account ? `maven:${slug(d.account)}` : undefined,
+        stageName: STAGE_OF[d.deal_stage],
+        amount: d.close_value ? { amount: Number(d.close_value).toFixed(2), currency: 'USD' } : undefined,
+        ownerEmail: owner(d.sales_agent),
+        createdAt: d.engage_date ? `${d.engage_date}T00:00:00Z` : undefined,
+        closedAt: d.close_date ? `${d.close_date}T00:00:00Z` : undefined,
+      };
+    }),
+  );
+  for (const [mutation, t] of Object.entries(totals))
+    console.log(`${mutation.padEnd(22)} created ${t.created}  updated ${t.updated}  unchanged ${t.unchanged}  failed ${t.failed}`);
   console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

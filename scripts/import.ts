@@ -15,7 +15,14 @@ import { stringify } from 'csv-stringify/sync';
 import { clientFromEnv, gql, parseArgs, type ClientOptions } from './lib/api-client';
 import { Progress } from './lib/progress';
 
-const ENTITY: Record<string, string> = { accounts: 'ACCOUNT', contacts: 'CONTACT', leads: 'LEAD', opportunities: 'OPPORTUNITY', products: 'PRODUCT', activities: 'ACTIVITY' };
+const ENTITY: Record<string, string> = {
+  accounts: 'ACCOUNT',
+  contacts: 'CONTACT',
+  leads: 'LEAD',
+  opportunities: 'OPPORTUNITY',
+  products: 'PRODUCT',
+  activities: 'ACTIVITY',
+};
 const CHUNK_BYTES = 800_000;
 
 interface Job {
@@ -36,7 +43,11 @@ interface Job {
 async function runJob(c: ClientOptions, input: Record<string, unknown>): Promise<Job> {
   const { startImport } = await gql<{ startImport: { id: string } }>(c, 'mutation($i: StartImportInput!) { startImport(input: $i) { id } }', { i: input });
   for (;;) {
-    const { importJob } = await gql<{ importJob: Job }>(c, 'query($id: ID!) { importJob(id: $id) { id status matchOn mapping processed created updated unchanged failed errorCount errors { row column message } message } }', { id: startImport.id });
+    const { importJob } = await gql<{ importJob: Job }>(
+      c,
+      'query($id: ID!) { importJob(id: $id) { id status matchOn mapping processed created updated unchanged failed errorCount errors { row column message } message } }',
+      { id: startImport.id },
+    );
     if (importJob.status === 'COMPLETED' || importJob.status === 'FAILED') return importJob;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -80,7 +91,12 @@ export async function main(argv: string[]): Promise<void> {
 
   const flush = async () => {
     if (!header || chunk.length === 0) return;
-    const input: Record<string, unknown> = { entityType, csv: stringify([header, ...chunk]), dryRun: !!args['dry-run'], dateFormat: args['date-format'] ?? 'MDY' };
+    const input: Record<string, unknown> = {
+      entityType,
+      csv: stringify([header, ...chunk]),
+      dryRun: !!args['dry-run'],
+      dateFormat: args['date-format'] ?? 'MDY',
+    };
     if (given) input.mapping = given;
     // The key the server chose for the first part holds for the rest: one file, one key.
     const matchOn = args['match-on'] ?? [...matchedOn][0];
@@ -118,7 +134,9 @@ export async function main(argv: string[]): Promise<void> {
     bar.stop();
   }
   const keys = [...matchedOn].join(', ');
-  console.log(`${args['dry-run'] ? 'dry run: ' : ''}${totals.rows} rows: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged, ${totals.failed} failed${keys ? ` (matched on ${keys})` : ''}`);
+  console.log(
+    `${args['dry-run'] ? 'dry run: ' : ''}${totals.rows} rows: ${totals.created} created, ${totals.updated} updated, ${totals.unchanged} unchanged, ${totals.failed} failed${keys ? ` (matched on ${keys})` : ''}`,
+  );
   for (const e of errors.slice(0, 20)) console.log(`  row ${e.row}${e.column ? ` (${e.column})` : ''}: ${e.message}`);
   if (errors.length > 20) console.log(`  ... and ${errors.length - 20} more`);
   if (totals.failed) process.exitCode = 2;

@@ -168,7 +168,13 @@ interface Listener {
 }
 
 async function listen(baseUrl: string, key: string): Promise<Listener> {
-  const client = createClient({ url: baseUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` }, retryAttempts: 0, lazy: false });
+  const client = createClient({
+    url: baseUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+    lazy: false,
+  });
   const l: Listener = { ids: new Set(), received: 0, errors: 0, client };
   await new Promise<void>((ok, fail) => {
     client.on('connected', () => ok());
@@ -239,21 +245,42 @@ async function main(): Promise<void> {
     const adminServer = { ...trellis, headers: { authorization: `Bearer ${up.signUp.accessToken}` } };
     const keys: string[] = [];
     for (let i = 0; i < CLIENTS + SUBSCRIBERS; i++) {
-      const k = await post<any>(adminServer, { query: `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`, variables: { i: { name: `load ${i}`, scopes: ['READ', 'WRITE'] } } });
+      const k = await post<any>(adminServer, {
+        query: `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret } }`,
+        variables: { i: { name: `load ${i}`, scopes: ['READ', 'WRITE'] } },
+      });
       keys.push(k.createApiKey.secret);
     }
-    await post(adminServer, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: receiver.url, events: ['account.*', 'contact.*'] } } });
+    await post(adminServer, {
+      query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }',
+      variables: { i: { url: receiver.url, events: ['account.*', 'contact.*'] } },
+    });
 
     // Something to read: 300 accounts, 600 contacts spread over them.
     const seed = { ...trellis, headers: { authorization: `Bearer ${keys[0]}` } };
     const accounts = await post<any>(seed, {
       query: `mutation($i: [UpsertAccountInput!]!) { upsertAccounts(inputs: $i) { results { id } } }`,
-      variables: { i: Array.from({ length: 300 }, (_, n) => ({ externalId: `ACC-${n}`, name: `Seed Account ${n}`, industry: ['Retail', 'Finance', 'Energy'][n % 3], employees: n })) },
+      variables: {
+        i: Array.from({ length: 300 }, (_, n) => ({
+          externalId: `ACC-${n}`,
+          name: `Seed Account ${n}`,
+          industry: ['Retail', 'Finance', 'Energy'][n % 3],
+          employees: n,
+        })),
+      },
     });
     const accountIds: string[] = accounts.upsertAccounts.results.map((r: { id: string }) => r.id);
     await post(seed, {
       query: `mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }`,
-      variables: { i: Array.from({ length: 600 }, (_, n) => ({ externalId: `SEED-${n}`, firstName: `Seed${n}`, lastName: `Person${n}`, email: `seed${n}@load.test`, accountExternalId: `ACC-${n % 300}` })) },
+      variables: {
+        i: Array.from({ length: 600 }, (_, n) => ({
+          externalId: `SEED-${n}`,
+          firstName: `Seed${n}`,
+          lastName: `Person${n}`,
+          email: `seed${n}@load.test`,
+          accountExternalId: `ACC-${n % 300}`,
+        })),
+      },
     });
 
     for (let i = 0; i < SUBSCRIBERS; i++) listeners.push(await listen(trellis.url, keys[CLIENTS + i]));
@@ -291,7 +318,13 @@ async function main(): Promise<void> {
                   ? { i: { name: `Load ${c}-${n}`, industry: 'Load', employees: n } }
                   : kind === 'update'
                     ? { id, i: { employees: Math.floor(Math.random() * 100_000) } }
-                    : { i: Array.from({ length: 20 }, (_, k) => ({ externalId: `UP-${c}-${upserts}-${k}`, lastName: `Load${k}`, accountExternalId: `ACC-${(n + k) % 300}` })) };
+                    : {
+                        i: Array.from({ length: 20 }, (_, k) => ({
+                          externalId: `UP-${c}-${upserts}-${k}`,
+                          lastName: `Load${k}`,
+                          accountExternalId: `ACC-${(n + k) % 300}`,
+                        })),
+                      };
         if (kind === 'upsert') upserts++;
         const t0 = performance.now();
         const r = await request(trellis!.url, key, Q[kind], vars);
@@ -312,8 +345,11 @@ async function main(): Promise<void> {
     let deliveries = { total: 0, delivered: 0 };
     for (;;) {
       [{ n: expectedEvents }] = await owner<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE workspace_id = $1 AND id > $2`, [workspaceId, head]);
-      [deliveries] = await owner<{ total: number; delivered: number }>(`SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'DELIVERED')::int AS delivered FROM webhook_delivery`);
-      const caughtUp = listeners.every((l) => l.ids.size >= expectedEvents) && deliveries.delivered === deliveries.total && receiver.ids.size >= deliveries.total;
+      [deliveries] = await owner<{ total: number; delivered: number }>(
+        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'DELIVERED')::int AS delivered FROM webhook_delivery`,
+      );
+      const caughtUp =
+        listeners.every((l) => l.ids.size >= expectedEvents) && deliveries.delivered === deliveries.total && receiver.ids.size >= deliveries.total;
       if (caughtUp || Date.now() - drainStarted > 60_000) break;
       await sleep(250);
     }
@@ -328,11 +364,23 @@ async function main(): Promise<void> {
     for (const [kind] of MIX) {
       const s = samples.filter((x) => x.kind === kind);
       const ms = s.map((x) => x.ms).sort((a, b) => a - b);
-      byKind[kind] = { requests: s.length, errors: s.filter((x) => x.outcome !== 'ok').length, p50Ms: round(percentile(ms, 50)), p99Ms: round(percentile(ms, 99)), maxMs: round(ms[ms.length - 1] ?? NaN) };
+      byKind[kind] = {
+        requests: s.length,
+        errors: s.filter((x) => x.outcome !== 'ok').length,
+        p50Ms: round(percentile(ms, 50)),
+        p99Ms: round(percentile(ms, 99)),
+        maxMs: round(ms[ms.length - 1] ?? NaN),
+      };
     }
     const all = samples.map((x) => x.ms).sort((a, b) => a - b);
-    const reads = samples.filter((x) => READS.includes(x.kind)).map((x) => x.ms).sort((a, b) => a - b);
-    const writes = samples.filter((x) => !READS.includes(x.kind)).map((x) => x.ms).sort((a, b) => a - b);
+    const reads = samples
+      .filter((x) => READS.includes(x.kind))
+      .map((x) => x.ms)
+      .sort((a, b) => a - b);
+    const writes = samples
+      .filter((x) => !READS.includes(x.kind))
+      .map((x) => x.ms)
+      .sort((a, b) => a - b);
     const errorsByCode: Record<string, number> = {};
     for (const s of samples) if (s.outcome !== 'ok') errorsByCode[s.outcome] = (errorsByCode[s.outcome] ?? 0) + 1;
     const fiveXx = samples.filter((s) => s.status >= 500).length;
@@ -354,31 +402,71 @@ async function main(): Promise<void> {
       clients: CLIENTS,
       subscribers: SUBSCRIBERS,
       mix: Object.fromEntries(MIX),
-      requests: { total: samples.length, perSecond: round(samples.length / elapsed), ok: samples.filter((s) => s.outcome === 'ok').length, errors: samples.length - samples.filter((s) => s.outcome === 'ok').length },
+      requests: {
+        total: samples.length,
+        perSecond: round(samples.length / elapsed),
+        ok: samples.filter((s) => s.outcome === 'ok').length,
+        errors: samples.length - samples.filter((s) => s.outcome === 'ok').length,
+      },
       errorsByCode,
       zeroFiveXx: fiveXx === 0 && noAnswer === 0,
       fiveXx,
       noAnswer,
-      latency: { all: { p50Ms: round(percentile(all, 50)), p99Ms: round(percentile(all, 99)) }, reads: { p50Ms: round(percentile(reads, 50)), p99Ms: round(percentile(reads, 99)) }, writes: { p50Ms: round(percentile(writes, 50)), p99Ms: round(percentile(writes, 99)) }, byKind },
+      latency: {
+        all: { p50Ms: round(percentile(all, 50)), p99Ms: round(percentile(all, 99)) },
+        reads: { p50Ms: round(percentile(reads, 50)), p99Ms: round(percentile(reads, 99)) },
+        writes: { p50Ms: round(percentile(writes, 50)), p99Ms: round(percentile(writes, 99)) },
+        byKind,
+      },
       events: { committed: expectedEvents, drainSeconds: round(drainSeconds) },
       webhooks: { deliveries: deliveries.total, delivered: deliveries.delivered, receivedRequests: receiver.requests(), receivedUnique: receiver.ids.size },
-      subscriptions: { expectedEach: expectedEvents, each: subscriptions, allComplete: subscriptions.every((s) => s.unique >= expectedEvents && s.received === s.unique && s.errors === 0) },
-      rss: { startMb, middleMb: middle.mb, endMb, afterDrainMb: settledMb, maxMb: Math.max(endMb, settledMb, ...rss.map((x) => x.mb)), firstHalfPeakMb, secondHalfPeakMb, samples: rss },
+      subscriptions: {
+        expectedEach: expectedEvents,
+        each: subscriptions,
+        allComplete: subscriptions.every((s) => s.unique >= expectedEvents && s.received === s.unique && s.errors === 0),
+      },
+      rss: {
+        startMb,
+        middleMb: middle.mb,
+        endMb,
+        afterDrainMb: settledMb,
+        maxMb: Math.max(endMb, settledMb, ...rss.map((x) => x.mb)),
+        firstHalfPeakMb,
+        secondHalfPeakMb,
+        samples: rss,
+      },
       afterFullGc: { beforeLoad: afterGcStart, middle: afterGcMiddle ?? null, afterDrain: afterGcEnd },
       memoryStable,
     };
 
-    console.log(`\nload: ${CLIENTS} clients for ${result.seconds} s against one Trellis (NODE_ENV=production), ${SUBSCRIBERS} subscribers, one webhook endpoint`);
-    console.log(`  requests: ${result.requests.total} (${result.requests.perSecond}/s), ok ${result.requests.ok}, errors ${result.requests.errors}${result.requests.errors ? ' ' + JSON.stringify(errorsByCode) : ''}`);
+    console.log(
+      `\nload: ${CLIENTS} clients for ${result.seconds} s against one Trellis (NODE_ENV=production), ${SUBSCRIBERS} subscribers, one webhook endpoint`,
+    );
+    console.log(
+      `  requests: ${result.requests.total} (${result.requests.perSecond}/s), ok ${result.requests.ok}, errors ${result.requests.errors}${result.requests.errors ? ' ' + JSON.stringify(errorsByCode) : ''}`,
+    );
     console.log(`  zero 5xx: ${result.zeroFiveXx ? 'yes' : `NO (${fiveXx} 5xx, ${noAnswer} without an answer)`}`);
     console.log(`  latency (ms)       requests   errors   p50     p99     max`);
-    for (const [kind, k] of Object.entries(byKind)) console.log(`    ${kind.padEnd(16)} ${String(k.requests).padStart(8)} ${String(k.errors).padStart(8)}   ${String(k.p50Ms).padEnd(7)} ${String(k.p99Ms).padEnd(7)} ${k.maxMs}`);
-    console.log(`    ${'all'.padEnd(16)} ${String(samples.length).padStart(8)} ${String(result.requests.errors).padStart(8)}   ${String(result.latency.all.p50Ms).padEnd(7)} ${result.latency.all.p99Ms}`);
+    for (const [kind, k] of Object.entries(byKind))
+      console.log(
+        `    ${kind.padEnd(16)} ${String(k.requests).padStart(8)} ${String(k.errors).padStart(8)}   ${String(k.p50Ms).padEnd(7)} ${String(k.p99Ms).padEnd(7)} ${k.maxMs}`,
+      );
+    console.log(
+      `    ${'all'.padEnd(16)} ${String(samples.length).padStart(8)} ${String(result.requests.errors).padStart(8)}   ${String(result.latency.all.p50Ms).padEnd(7)} ${result.latency.all.p99Ms}`,
+    );
     console.log(`  events committed during the run: ${expectedEvents} (backlog drained in ${result.events.drainSeconds} s)`);
-    console.log(`  webhooks: ${receiver.ids.size} unique deliveries received of ${deliveries.total} (${deliveries.delivered} DELIVERED), ${receiver.requests()} requests`);
-    console.log(`  subscriptions: ${SUBSCRIBERS} subscribers received ${subscriptions.map((s) => s.unique).join('/')} of ${expectedEvents} events each${result.subscriptions.allComplete ? ' (all, no duplicate, no error)' : ' (INCOMPLETE)'}`);
-    console.log(`  server RSS: start ${startMb} MB, middle ${middle.mb} MB, end ${endMb} MB, after drain ${settledMb} MB, max ${result.rss.maxMb} MB (peak ${firstHalfPeakMb} MB in the first half, ${secondHalfPeakMb} MB in the second)`);
-    console.log(`  server heap after a full GC: before the load ${heapStartMb} MB, middle ${heapMiddleMb} MB (under load), after the drain ${heapEndMb} MB (external ${afterGcStart.externalMb} -> ${afterGcEnd.externalMb} MB, RSS after that GC ${afterGcEnd.rssMb} MB); memory stable: ${memoryStable ? 'yes' : 'NO'}`);
+    console.log(
+      `  webhooks: ${receiver.ids.size} unique deliveries received of ${deliveries.total} (${deliveries.delivered} DELIVERED), ${receiver.requests()} requests`,
+    );
+    console.log(
+      `  subscriptions: ${SUBSCRIBERS} subscribers received ${subscriptions.map((s) => s.unique).join('/')} of ${expectedEvents} events each${result.subscriptions.allComplete ? ' (all, no duplicate, no error)' : ' (INCOMPLETE)'}`,
+    );
+    console.log(
+      `  server RSS: start ${startMb} MB, middle ${middle.mb} MB, end ${endMb} MB, after drain ${settledMb} MB, max ${result.rss.maxMb} MB (peak ${firstHalfPeakMb} MB in the first half, ${secondHalfPeakMb} MB in the second)`,
+    );
+    console.log(
+      `  server heap after a full GC: before the load ${heapStartMb} MB, middle ${heapMiddleMb} MB (under load), after the drain ${heapEndMb} MB (external ${afterGcStart.externalMb} -> ${afterGcEnd.externalMb} MB, RSS after that GC ${afterGcEnd.rssMb} MB); memory stable: ${memoryStable ? 'yes' : 'NO'}`,
+    );
     const file = writeResult('load', result);
     console.log(`results written to ${file}`);
     if (!result.zeroFiveXx) process.exitCode = 1;

@@ -92,7 +92,9 @@ program
   .description('apply pending migrations (as MIGRATION_DATABASE_URL, or the embedded superuser)')
   .action(async () => {
     const applied = await (await session()).migrate();
-    process.stdout.write(applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((m) => `  ${m}\n`).join('')}` : 'The database is up to date.\n');
+    process.stdout.write(
+      applied.length ? `Applied ${applied.length} migration(s):\n${applied.map((m) => `  ${m}\n`).join('')}` : 'The database is up to date.\n',
+    );
   });
 
 program
@@ -101,7 +103,10 @@ program
   .action(async () => {
     const { seedDemo } = await admin();
     const d = await (await session()).withAdmin((a, config) => seedDemo({ embedded: config.embedded, dataDir: config.dataDir })(a));
-    const rows: [string, string][] = [['workspace id', d.workspaceId], ['sign in', d.password ? `${d.email} / ${d.password}` : d.email]];
+    const rows: [string, string][] = [
+      ['workspace id', d.workspaceId],
+      ['sign in', d.password ? `${d.email} / ${d.password}` : d.email],
+    ];
     if (d.apiKey) rows.push(['API key', d.apiKey]);
     print(d.created ? 'Demo workspace "Demo Company" created.' : 'The demo workspace exists already.', rows);
   });

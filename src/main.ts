@@ -12,7 +12,7 @@ import { createServices, type Services } from './server/services';
 import { clusterMetrics, forkWorkers, setupFromPrimary, type Workers } from './server/cluster';
 import { isStopping, markStopping } from './kernel/lifecycle';
 import { createDemoWorkspace, readDemoCredentials, type DemoCredentials } from './modules/workspaces/demo';
-import { ENTITIES } from "./modules/registry";
+import { ENTITIES } from './modules/registry';
 
 /**
  * The composition root: config -> database -> migrations -> schema -> HTTP + WebSocket server.
@@ -119,9 +119,26 @@ async function main(): Promise<void> {
     }
     // While stopping, connections closing is expected (Ctrl-C in a terminal signals PostgreSQL too): not a warning.
     const onPoolError = (err: Error) => (isStopping() ? log.debug : log.warn).call(log, { error: err.message }, 'idle database connection lost');
-    ds = await connect({ entities: ENTITIES, url: appUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
+    ds = await connect({
+      entities: ENTITIES,
+      url: appUrl,
+      poolSize: config.dbPoolSize,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      statementTimeoutMs: config.tenancy.statementTimeoutMs,
+      parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery,
+      onPoolError,
+    });
     // The workers' own pool (see BACKGROUND_ROLE): background work and the password check, never a request.
-    workerDs = await connect({ entities: ENTITIES, url: workerUrl, poolSize: config.dbPoolSize, connectTimeoutMs: config.dbConnectTimeoutMs, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery, onPoolError });
+    workerDs = await connect({
+      entities: ENTITIES,
+      url: workerUrl,
+      poolSize: config.dbPoolSize,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      applicationName: 'trellis-workers',
+      statementTimeoutMs: config.tenancy.workerStatementTimeoutMs,
+      parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery,
+      onPoolError,
+    });
     if (!cluster.isWorker) await checkRoles(ds, workerDs, config, log);
     services = createServices(ds, config, log, workerDs);
 
@@ -165,13 +182,23 @@ async function main(): Promise<void> {
  */
 async function checkRoles(ds: DataSource, workerDs: DataSource, config: Config, log: Logger): Promise<void> {
   const problems: string[] = [];
-  for (const [pool, setting] of [[ds, 'DATABASE_URL'], [workerDs, 'WORKER_DATABASE_URL']] as const) {
+  for (const [pool, setting] of [
+    [ds, 'DATABASE_URL'],
+    [workerDs, 'WORKER_DATABASE_URL'],
+  ] as const) {
     const [r]: { rolsuper: boolean; rolbypassrls: boolean; rolname: string; workers: boolean }[] = await pool.query(
       `SELECT rolname, rolsuper, rolbypassrls, has_function_privilege('worker_events_head()', 'EXECUTE') AS workers FROM pg_roles WHERE rolname = current_user`,
     );
-    if (r?.rolsuper || r?.rolbypassrls) problems.push(`database role ${r.rolname} bypasses row-level security: connect ${setting} as a role granted ${setting === 'DATABASE_URL' ? 'trellis_app' : 'trellis_background'} (see README)`);
-    else if (setting === 'DATABASE_URL' && r?.workers) problems.push(`database role ${r.rolname} (DATABASE_URL) may call the workers' functions: serve requests as a role granted trellis_app only, not trellis_background (see README)`);
-    else if (setting === 'WORKER_DATABASE_URL' && !r?.workers) problems.push(`database role ${r?.rolname} (WORKER_DATABASE_URL) may not call the workers' functions: grant it trellis_background (see README)`);
+    if (r?.rolsuper || r?.rolbypassrls)
+      problems.push(
+        `database role ${r.rolname} bypasses row-level security: connect ${setting} as a role granted ${setting === 'DATABASE_URL' ? 'trellis_app' : 'trellis_background'} (see README)`,
+      );
+    else if (setting === 'DATABASE_URL' && r?.workers)
+      problems.push(
+        `database role ${r.rolname} (DATABASE_URL) may call the workers' functions: serve requests as a role granted trellis_app only, not trellis_background (see README)`,
+      );
+    else if (setting === 'WORKER_DATABASE_URL' && !r?.workers)
+      problems.push(`database role ${r?.rolname} (WORKER_DATABASE_URL) may not call the workers' functions: grant it trellis_background (see README)`);
   }
   for (const msg of problems) {
     if (config.env === 'production') throw new Error(msg);

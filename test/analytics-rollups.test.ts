@@ -16,15 +16,30 @@ describe('analytics rollups equal the live figures', () => {
   const EVERY_DEAL = { name: { isNull: false } };
 
   const QUERIES: [string, string][] = [
-    ['pipelineSummary', `pipelineSummary(filter: $f) { stages { stage { name } count amounts { amount currency } weightedAmounts { amount currency } } totals { currency count amount weightedAmount } }`],
+    [
+      'pipelineSummary',
+      `pipelineSummary(filter: $f) { stages { stage { name } count amounts { amount currency } weightedAmounts { amount currency } } totals { currency count amount weightedAmount } }`,
+    ],
     ['revenue by day', `revenue(period: DAY, from: "2025-12-25", to: "2026-01-05", filter: $f) { periodStart count amounts { amount currency } }`],
     ['revenue by week and owner', `revenue(period: WEEK, groupBy: OWNER, filter: $f) { periodStart group { id } count amounts { amount currency } }`],
     ['revenue by quarter and team', `revenue(period: QUARTER, groupBy: TEAM, filter: $f) { periodStart group { id } count amounts { amount currency } }`],
-    ['revenue by month and pipeline', `revenue(period: MONTH, from: "2025-06-01", groupBy: PIPELINE, filter: $f) { periodStart group { id } count amounts { amount currency } }`],
-    ['forecast', `forecast(period: MONTH, filter: $f) { periodStart count amounts { amount currency } weightedAmounts { amount currency } byCategory wonAmounts { amount currency } }`],
-    ['forecast by day in a range', `forecast(period: DAY, from: "2026-03-01", to: "2026-03-31", filter: $f) { periodStart count amounts { amount currency } weightedAmounts { amount currency } wonAmounts { amount currency } }`],
+    [
+      'revenue by month and pipeline',
+      `revenue(period: MONTH, from: "2025-06-01", groupBy: PIPELINE, filter: $f) { periodStart group { id } count amounts { amount currency } }`,
+    ],
+    [
+      'forecast',
+      `forecast(period: MONTH, filter: $f) { periodStart count amounts { amount currency } weightedAmounts { amount currency } byCategory wonAmounts { amount currency } }`,
+    ],
+    [
+      'forecast by day in a range',
+      `forecast(period: DAY, from: "2026-03-01", to: "2026-03-31", filter: $f) { periodStart count amounts { amount currency } weightedAmounts { amount currency } wonAmounts { amount currency } }`,
+    ],
     ['winRate', `winRate(filter: $f) { group { id } won lost rate wonAmounts { amount currency } lostAmounts { amount currency } }`],
-    ['winRate by owner in a range', `winRate(from: "2026-01-01", to: "2026-02-28", groupBy: OWNER, filter: $f) { group { id } won lost rate wonAmounts { amount currency } lostAmounts { amount currency } }`],
+    [
+      'winRate by owner in a range',
+      `winRate(from: "2026-01-01", to: "2026-02-28", groupBy: OWNER, filter: $f) { group { id } won lost rate wonAmounts { amount currency } lostAmounts { amount currency } }`,
+    ],
   ];
 
   /** Each query without a filter (the rollups) and with one that selects every deal (the table). */
@@ -46,8 +61,16 @@ describe('analytics rollups equal the live figures', () => {
       `SELECT w.timezone AS tz, (SELECT id FROM pipeline WHERE workspace_id = w.id AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1) AS pipeline FROM workspace w WHERE w.id = $1`,
       [admin.workspaceId],
     );
-    for (const [from, to] of [[null, null], ['2025-11-05', '2025-11-20'], ['2025-11-10', null]]) {
-      const r = await t.gql(`query($f: Date, $t: Date) { stageFunnel(from: $f, to: $t) { stage { id kind position } reached convertedToNext averageDaysInStage } }`, { f: from, t: to }, token);
+    for (const [from, to] of [
+      [null, null],
+      ['2025-11-05', '2025-11-20'],
+      ['2025-11-10', null],
+    ]) {
+      const r = await t.gql(
+        `query($f: Date, $t: Date) { stageFunnel(from: $f, to: $t) { stage { id kind position } reached convertedToNext averageDaysInStage } }`,
+        { f: from, t: to },
+        token,
+      );
       expect(r.errors).toBeUndefined();
       const cohort = `h.workspace_id = $1 AND h.pipeline_id = $2 AND o.pipeline_id = $2 AND o.deleted_at IS NULL AND ($3::uuid IS NULL OR o.owner_id = $3)
         AND ($4::date IS NULL OR (o.created_at AT TIME ZONE $6)::date >= $4) AND ($5::date IS NULL OR (o.created_at AT TIME ZONE $6)::date <= $5)`;
@@ -62,14 +85,27 @@ describe('analytics rollups equal the live figures', () => {
          JOIN stage s ON s.workspace_id = h.workspace_id AND s.id = h.stage_id AND s.kind <> 'LOST' WHERE ${cohort} GROUP BY h.opportunity_id`,
         args,
       );
-      const steps = r.data.stageFunnel as { stage: { id: string; kind: string; position: number }; reached: number; convertedToNext: number; averageDaysInStage: number | null }[];
+      const steps = r.data.stageFunnel as {
+        stage: { id: string; kind: string; position: number };
+        reached: number;
+        convertedToNext: number;
+        averageDaysInStage: number | null;
+      }[];
       const open = steps.filter((st) => st.stage.kind !== 'LOST');
       for (const step of steps) {
         const e = entered.find((x) => x.stage_id === step.stage.id);
         const reachedAt = (pos: number) => furthest.filter((f) => f.pos >= pos).length;
         const next = open[open.indexOf(step) + 1];
-        const expected = step.stage.kind === 'LOST' ? { reached: e?.n ?? 0, convertedToNext: 0 } : { reached: reachedAt(step.stage.position), convertedToNext: next ? reachedAt(next.stage.position) : 0 };
-        expect({ from, to, stage: step.stage.id, reached: step.reached, convertedToNext: step.convertedToNext }).toEqual({ from, to, stage: step.stage.id, ...expected });
+        const expected =
+          step.stage.kind === 'LOST'
+            ? { reached: e?.n ?? 0, convertedToNext: 0 }
+            : { reached: reachedAt(step.stage.position), convertedToNext: next ? reachedAt(next.stage.position) : 0 };
+        expect({ from, to, stage: step.stage.id, reached: step.reached, convertedToNext: step.convertedToNext }).toEqual({
+          from,
+          to,
+          stage: step.stage.id,
+          ...expected,
+        });
         if (e?.avg_days == null) expect(step.averageDaysInStage).toBeNull();
         else expect(step.averageDaysInStage).toBeCloseTo(e.avg_days, 9);
       }
@@ -79,7 +115,11 @@ describe('analytics rollups equal the live figures', () => {
   /** activityStats against the same figures computed in SQL from the activity table. */
   async function expectActivityStatsEqualTable(token: string, onlyOwner: string | null): Promise<void> {
     const [{ tz }] = await t.sql<{ tz: string }>(`SELECT timezone AS tz FROM workspace WHERE id = $1`, [admin.workspaceId]);
-    for (const [groupBy, gid] of [['TYPE', `NULL`], ['OWNER', 'owner_id::text'], ['DAY', `(created_at AT TIME ZONE $2)::date::text`]]) {
+    for (const [groupBy, gid] of [
+      ['TYPE', `NULL`],
+      ['OWNER', 'owner_id::text'],
+      ['DAY', `(created_at AT TIME ZONE $2)::date::text`],
+    ]) {
       const r = await t.gql(`{ activityStats(groupBy: ${groupBy}) { group { id name } type count completed overdue callSeconds } }`, {}, token);
       expect(r.errors).toBeUndefined();
       const expected = await t.sql<{ gid: string | null; type: string; n: number; completed: number; overdue: number; call_seconds: number }>(
@@ -148,7 +188,14 @@ describe('analytics rollups equal the live figures', () => {
       const type = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'TASK'][i % 5];
       const dueAt = type === 'TASK' ? new Date(Date.now() + (i % 2 ? -1 : 1) * 86_400_000).toISOString() : null;
       await gql(`mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }`, {
-        i: { type, subject: `Activity ${i}`, ownerId: i % 4 === 3 ? null : owners[i % 3], durationSeconds: type === 'CALL' ? 60 * (i + 1) : null, dueAt, status: type === 'TASK' ? 'OPEN' : 'COMPLETED' },
+        i: {
+          type,
+          subject: `Activity ${i}`,
+          ownerId: i % 4 === 3 ? null : owners[i % 3],
+          durationSeconds: type === 'CALL' ? 60 * (i + 1) : null,
+          dueAt,
+          status: type === 'TASK' ? 'OPEN' : 'COMPLETED',
+        },
       });
     }
   });
@@ -159,7 +206,8 @@ describe('analytics rollups equal the live figures', () => {
   });
 
   it('after updates of every rolled-up field, deletes and restores', async () => {
-    const update = (id: string, input: Record<string, unknown>) => gql(`mutation($id: ID!, $i: UpdateOpportunityInput!) { updateOpportunity(id: $id, input: $i) { id } }`, { id, i: input });
+    const update = (id: string, input: Record<string, unknown>) =>
+      gql(`mutation($id: ID!, $i: UpdateOpportunityInput!) { updateOpportunity(id: $id, input: $i) { id } }`, { id, i: input });
     await update(deals[0], { stageId: stages['Closed Won'], closedAt: '2026-02-01T03:00:00Z' });
     await update(deals[1], { amount: { amount: '999.99', currency: 'EUR' } });
     await update(deals[2], { ownerId: owners[0], probability: 80 });
@@ -191,7 +239,7 @@ describe('analytics rollups equal the live figures', () => {
     await expectRollupsEqualLive();
   });
 
-  it('after the stages are reordered (each deal\'s furthest stage changes; the pipeline is rebuilt once, at commit)', async () => {
+  it("after the stages are reordered (each deal's furthest stage changes; the pipeline is rebuilt once, at commit)", async () => {
     const p = await gql(`{ pipelines { nodes { id stages { id name } } } }`);
     const pipeline = p.pipelines.nodes[0];
     const order = pipeline.stages.map((s: any) => s.id);
@@ -209,16 +257,22 @@ describe('analytics rollups equal the live figures', () => {
   it('for what a REP may see (its own numbers)', async () => {
     const rep = await userWithRole(t, admin, 'REP');
     await gql(`mutation($id: ID!, $o: ID!) { updateOpportunity(id: $id, input: { ownerId: $o }) { id } }`, { id: deals[10], o: rep.id });
-    await gql(`mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }`, { i: { type: 'CALL', subject: 'Rep call', ownerId: rep.id, durationSeconds: 30 } });
+    await gql(`mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }`, {
+      i: { type: 'CALL', subject: 'Rep call', ownerId: rep.id, durationSeconds: 30 },
+    });
     await expectRollupsEqualLive(rep.token, rep.id);
   });
 
   it('after compaction, which leaves one row per key and the same answers', async () => {
-    const appended = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM deal_close_rollup WHERE workspace_id = $1 AND NOT compacted`, [admin.workspaceId]);
+    const appended = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM deal_close_rollup WHERE workspace_id = $1 AND NOT compacted`, [
+      admin.workspaceId,
+    ]);
     expect(appended[0].n).toBeGreaterThan(0);
     expect(await t.services.rollupCompactor.compact()).toBeGreaterThan(0);
     for (const table of ['deal_stage_rollup', 'deal_open_rollup', 'deal_close_rollup', 'activity_rollup', 'funnel_rollup']) {
-      const [row] = await t.sql<{ dirty: number }>(`SELECT count(*) FILTER (WHERE NOT compacted)::int AS dirty FROM ${table} WHERE workspace_id = $1`, [admin.workspaceId]);
+      const [row] = await t.sql<{ dirty: number }>(`SELECT count(*) FILTER (WHERE NOT compacted)::int AS dirty FROM ${table} WHERE workspace_id = $1`, [
+        admin.workspaceId,
+      ]);
       expect({ table, dirty: row.dirty }).toEqual({ table, dirty: 0 });
     }
     const [{ keys, rows }] = await t.sql<{ keys: number; rows: number }>(
@@ -232,10 +286,14 @@ describe('analytics rollups equal the live figures', () => {
   it('under concurrent writes to the same keys: every write succeeds (appending never deadlocks) and the sums stay exact', async () => {
     const results = await Promise.all(
       deals.slice(12, 24).map((id, i) =>
-        t.gql(`mutation($id: ID!, $i: UpdateOpportunityInput!) { updateOpportunity(id: $id, input: $i) { id } }`, {
-          id,
-          i: { stageId: stages['Closed Won'], ownerId: owners[0], closedAt: '2026-01-15T12:00:00Z', amount: { amount: `${i + 1}.25`, currency: 'EUR' } },
-        }, admin.accessToken),
+        t.gql(
+          `mutation($id: ID!, $i: UpdateOpportunityInput!) { updateOpportunity(id: $id, input: $i) { id } }`,
+          {
+            id,
+            i: { stageId: stages['Closed Won'], ownerId: owners[0], closedAt: '2026-01-15T12:00:00Z', amount: { amount: `${i + 1}.25`, currency: 'EUR' } },
+          },
+          admin.accessToken,
+        ),
       ),
     );
     expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);

@@ -33,34 +33,99 @@ describe('analytics on a hand-computed fixture', () => {
     manager = await userWithRole(t, admin, 'MANAGER');
     rep = await userWithRole(t, admin, 'REP');
     otherRep = await userWithRole(t, admin, 'REP');
-    const team = await t.gql(`mutation($i: CreateTeamInput!) { createTeam(input: $i) { id } }`, { i: { name: 'East', managerId: manager.id } }, admin.accessToken);
-    await t.gql(`mutation($id: ID!, $t: ID!) { updateUser(id: $id, input: { teamId: $t }) { id } }`, { id: rep.id, t: team.data.createTeam.id }, admin.accessToken);
+    const team = await t.gql(
+      `mutation($i: CreateTeamInput!) { createTeam(input: $i) { id } }`,
+      { i: { name: 'East', managerId: manager.id } },
+      admin.accessToken,
+    );
+    await t.gql(
+      `mutation($id: ID!, $t: ID!) { updateUser(id: $id, input: { teamId: $t }) { id } }`,
+      { id: rep.id, t: team.data.createTeam.id },
+      admin.accessToken,
+    );
 
     const won = stages['Closed Won'];
     const lost = stages['Closed Lost'];
     // Won: EUR 1000.10 (Jan, rep), EUR 200.20 (Feb in Paris, rep), USD 300 (Feb, other rep), EUR 50 (Mar, no owner).
-    await deal({ name: 'W1', amount: { amount: '1000.10', currency: 'EUR' }, stageId: won, ownerId: rep.id, createdAt: '2026-01-01T10:00:00Z', closedAt: '2026-01-11T10:00:00Z' });
-    await deal({ name: 'W2', amount: { amount: '200.20', currency: 'EUR' }, stageId: won, ownerId: rep.id, createdAt: '2026-01-21T23:30:00Z', closedAt: '2026-01-31T23:30:00Z' });
-    await deal({ name: 'W3', amount: { amount: '300', currency: 'USD' }, stageId: won, ownerId: otherRep.id, createdAt: '2026-01-15T12:00:00Z', closedAt: '2026-02-14T12:00:00Z' });
+    await deal({
+      name: 'W1',
+      amount: { amount: '1000.10', currency: 'EUR' },
+      stageId: won,
+      ownerId: rep.id,
+      createdAt: '2026-01-01T10:00:00Z',
+      closedAt: '2026-01-11T10:00:00Z',
+    });
+    await deal({
+      name: 'W2',
+      amount: { amount: '200.20', currency: 'EUR' },
+      stageId: won,
+      ownerId: rep.id,
+      createdAt: '2026-01-21T23:30:00Z',
+      closedAt: '2026-01-31T23:30:00Z',
+    });
+    await deal({
+      name: 'W3',
+      amount: { amount: '300', currency: 'USD' },
+      stageId: won,
+      ownerId: otherRep.id,
+      createdAt: '2026-01-15T12:00:00Z',
+      closedAt: '2026-02-14T12:00:00Z',
+    });
     await deal({ name: 'W4', amount: { amount: '50', currency: 'EUR' }, stageId: won, createdAt: '2026-03-01T12:00:00Z', closedAt: '2026-03-05T12:00:00Z' });
     // Lost: EUR 400 (Feb, rep), USD 100 (Feb, other rep).
-    await deal({ name: 'L1', amount: { amount: '400', currency: 'EUR' }, stageId: lost, ownerId: rep.id, createdAt: '2026-02-01T12:00:00Z', closedAt: '2026-02-10T12:00:00Z' });
-    await deal({ name: 'L2', amount: { amount: '100', currency: 'USD' }, stageId: lost, ownerId: otherRep.id, createdAt: '2026-02-01T12:00:00Z', closedAt: '2026-02-20T12:00:00Z' });
+    await deal({
+      name: 'L1',
+      amount: { amount: '400', currency: 'EUR' },
+      stageId: lost,
+      ownerId: rep.id,
+      createdAt: '2026-02-01T12:00:00Z',
+      closedAt: '2026-02-10T12:00:00Z',
+    });
+    await deal({
+      name: 'L2',
+      amount: { amount: '100', currency: 'USD' },
+      stageId: lost,
+      ownerId: otherRep.id,
+      createdAt: '2026-02-01T12:00:00Z',
+      closedAt: '2026-02-20T12:00:00Z',
+    });
     // Open: Proposal (50%) EUR 1000 closing 2026-04-10; Negotiation (75%) EUR 100.01 with its own probability 10, closing 2026-04-20;
     // Prospecting (10%) USD 999.99 closing 2026-05-02, owned by the rep.
     await deal({ name: 'O1', amount: { amount: '1000', currency: 'EUR' }, stageId: stages.Proposal, expectedCloseDate: '2026-04-10', ownerId: otherRep.id });
-    await deal({ name: 'O2', amount: { amount: '100.01', currency: 'EUR' }, stageId: stages.Negotiation, probability: 10, expectedCloseDate: '2026-04-20', ownerId: otherRep.id });
+    await deal({
+      name: 'O2',
+      amount: { amount: '100.01', currency: 'EUR' },
+      stageId: stages.Negotiation,
+      probability: 10,
+      expectedCloseDate: '2026-04-20',
+      ownerId: otherRep.id,
+    });
     await deal({ name: 'O3', amount: { amount: '999.99', currency: 'USD' }, stageId: stages.Prospecting, expectedCloseDate: '2026-05-02', ownerId: rep.id });
   });
   afterAll(() => t.close());
 
   it('pipelineSummary: per stage in order, per currency, weighted by the deal’s own probability when set', async () => {
-    const r = await t.gql(`{ pipelineSummary { stages { stage { name } count amounts { amount currency } weightedAmounts { amount currency } } totals { currency count amount weightedAmount } } }`, {}, admin.accessToken);
+    const r = await t.gql(
+      `{ pipelineSummary { stages { stage { name } count amounts { amount currency } weightedAmounts { amount currency } } totals { currency count amount weightedAmount } } }`,
+      {},
+      admin.accessToken,
+    );
     expect(r.errors).toBeUndefined();
     const byName = Object.fromEntries(r.data.pipelineSummary.stages.map((s: any) => [s.stage.name, s]));
-    expect(r.data.pipelineSummary.stages.map((s: any) => s.stage.name)).toEqual(['Prospecting', 'Qualification', 'Proposal', 'Negotiation', 'Closed Won', 'Closed Lost']);
+    expect(r.data.pipelineSummary.stages.map((s: any) => s.stage.name)).toEqual([
+      'Prospecting',
+      'Qualification',
+      'Proposal',
+      'Negotiation',
+      'Closed Won',
+      'Closed Lost',
+    ]);
     expect(byName.Qualification).toMatchObject({ count: 0, amounts: [], weightedAmounts: [] });
-    expect(byName.Proposal).toMatchObject({ count: 1, amounts: [{ amount: '1000.00', currency: 'EUR' }], weightedAmounts: [{ amount: '500.00', currency: 'EUR' }] });
+    expect(byName.Proposal).toMatchObject({
+      count: 1,
+      amounts: [{ amount: '1000.00', currency: 'EUR' }],
+      weightedAmounts: [{ amount: '500.00', currency: 'EUR' }],
+    });
     expect(byName.Negotiation.weightedAmounts).toEqual([{ amount: '10.001', currency: 'EUR' }]);
     expect(byName.Prospecting.weightedAmounts).toEqual([{ amount: '99.999', currency: 'USD' }]);
     expect(money(byName['Closed Won'].amounts)).toEqual({ EUR: '1250.30', USD: '300.00' });
@@ -71,7 +136,11 @@ describe('analytics on a hand-computed fixture', () => {
   });
 
   it('revenue: per month in the workspace time zone, empty months included, amounts per currency, and by owner and pipeline', async () => {
-    const r = await t.gql(`{ revenue(period: MONTH, from: "2025-12-01", to: "2026-04-30") { periodStart count amounts { amount currency } } }`, {}, admin.accessToken);
+    const r = await t.gql(
+      `{ revenue(period: MONTH, from: "2025-12-01", to: "2026-04-30") { periodStart count amounts { amount currency } } }`,
+      {},
+      admin.accessToken,
+    );
     expect(r.data.revenue.map((p: any) => [p.periodStart, p.count, money(p.amounts)])).toEqual([
       ['2025-12-01', 0, {}],
       ['2026-01-01', 1, { EUR: '1000.10' }],
@@ -79,7 +148,11 @@ describe('analytics on a hand-computed fixture', () => {
       ['2026-03-01', 1, { EUR: '50.00' }],
       ['2026-04-01', 0, {}],
     ]);
-    const q = await t.gql(`{ revenue(period: QUARTER, groupBy: OWNER) { periodStart group { id name } count amounts { amount currency } } }`, {}, admin.accessToken);
+    const q = await t.gql(
+      `{ revenue(period: QUARTER, groupBy: OWNER) { periodStart group { id name } count amounts { amount currency } } }`,
+      {},
+      admin.accessToken,
+    );
     const rows = q.data.revenue.map((p: any) => [p.periodStart, p.group.id, p.count, money(p.amounts)]);
     expect(rows).toEqual(
       expect.arrayContaining([
@@ -94,21 +167,51 @@ describe('analytics on a hand-computed fixture', () => {
   });
 
   it('forecast: open deals by expected close month, weighted, per forecast category, beside what was won', async () => {
-    const r = await t.gql(`{ forecast(period: MONTH, from: "2026-01-01", to: "2026-05-31") { periodStart count amounts { amount currency } weightedAmounts { amount currency } byCategory wonAmounts { amount currency } } }`, {}, admin.accessToken);
+    const r = await t.gql(
+      `{ forecast(period: MONTH, from: "2026-01-01", to: "2026-05-31") { periodStart count amounts { amount currency } weightedAmounts { amount currency } byCategory wonAmounts { amount currency } } }`,
+      {},
+      admin.accessToken,
+    );
     const byPeriod = Object.fromEntries(r.data.forecast.map((p: any) => [p.periodStart, p]));
     expect(money(byPeriod['2026-04-01'].amounts)).toEqual({ EUR: '1100.01' });
     expect(money(byPeriod['2026-04-01'].weightedAmounts)).toEqual({ EUR: '510.001' });
-    expect(byPeriod['2026-04-01'].byCategory.BEST_CASE.count + byPeriod['2026-04-01'].byCategory.COMMIT.count + byPeriod['2026-04-01'].byCategory.PIPELINE.count).toBe(2);
+    expect(
+      byPeriod['2026-04-01'].byCategory.BEST_CASE.count + byPeriod['2026-04-01'].byCategory.COMMIT.count + byPeriod['2026-04-01'].byCategory.PIPELINE.count,
+    ).toBe(2);
     expect(money(byPeriod['2026-05-01'].amounts)).toEqual({ USD: '999.99' });
     expect(money(byPeriod['2026-02-01'].wonAmounts)).toEqual({ EUR: '200.20', USD: '300.00' });
     expect(byPeriod['2026-02-01'].count).toBe(0);
   });
 
   it('winRate and salesCycle: by count and amount, per owner, exact', async () => {
-    const w = await t.gql(`{ winRate(from: "2026-01-01", to: "2026-03-31") { group { id } won lost rate wonAmounts { amount currency } lostAmounts { amount currency } } }`, {}, admin.accessToken);
-    expect(w.data.winRate).toEqual([{ group: null, won: 4, lost: 2, rate: 4 / 6, wonAmounts: [{ amount: '1250.30', currency: 'EUR' }, { amount: '300.00', currency: 'USD' }], lostAmounts: [{ amount: '400.00', currency: 'EUR' }, { amount: '100.00', currency: 'USD' }] }]);
+    const w = await t.gql(
+      `{ winRate(from: "2026-01-01", to: "2026-03-31") { group { id } won lost rate wonAmounts { amount currency } lostAmounts { amount currency } } }`,
+      {},
+      admin.accessToken,
+    );
+    expect(w.data.winRate).toEqual([
+      {
+        group: null,
+        won: 4,
+        lost: 2,
+        rate: 4 / 6,
+        wonAmounts: [
+          { amount: '1250.30', currency: 'EUR' },
+          { amount: '300.00', currency: 'USD' },
+        ],
+        lostAmounts: [
+          { amount: '400.00', currency: 'EUR' },
+          { amount: '100.00', currency: 'USD' },
+        ],
+      },
+    ]);
     const byOwner = await t.gql(`{ winRate(groupBy: OWNER) { group { id } won lost rate } }`, {}, admin.accessToken);
-    expect(byOwner.data.winRate).toEqual(expect.arrayContaining([{ group: { id: rep.id }, won: 2, lost: 1, rate: 2 / 3 }, { group: { id: otherRep.id }, won: 1, lost: 1, rate: 0.5 }]));
+    expect(byOwner.data.winRate).toEqual(
+      expect.arrayContaining([
+        { group: { id: rep.id }, won: 2, lost: 1, rate: 2 / 3 },
+        { group: { id: otherRep.id }, won: 1, lost: 1, rate: 0.5 },
+      ]),
+    );
     const empty = await t.gql(`{ winRate(from: "2020-01-01", to: "2020-12-31") { won lost rate } }`, {}, admin.accessToken);
     expect(empty.data.winRate).toEqual([{ won: 0, lost: 0, rate: null }]);
     // Won cycles: 10, 10, 30 and 4 days.
@@ -133,9 +236,17 @@ describe('analytics on a hand-computed fixture', () => {
   });
 
   it('activityStats: by type and owner: counts, completed, overdue tasks, call time', async () => {
-    await t.gql(`mutation($o: ID) { a: createActivity(input: { type: CALL, subject: "c1", ownerId: $o }) { id } b: createActivity(input: { type: TASK, subject: "late", dueAt: "2020-01-01T00:00:00Z", ownerId: $o }) { id } }`, { o: rep.id }, admin.accessToken);
+    await t.gql(
+      `mutation($o: ID) { a: createActivity(input: { type: CALL, subject: "c1", ownerId: $o }) { id } b: createActivity(input: { type: TASK, subject: "late", dueAt: "2020-01-01T00:00:00Z", ownerId: $o }) { id } }`,
+      { o: rep.id },
+      admin.accessToken,
+    );
     const call = await t.gql(`{ activities(filter: { subject: { eq: "c1" } }) { nodes { id } } }`, {}, admin.accessToken);
-    await t.gql(`mutation($id: ID!) { updateActivity(id: $id, input: { durationSeconds: 125 }) { id } }`, { id: call.data.activities.nodes[0].id }, admin.accessToken);
+    await t.gql(
+      `mutation($id: ID!) { updateActivity(id: $id, input: { durationSeconds: 125 }) { id } }`,
+      { id: call.data.activities.nodes[0].id },
+      admin.accessToken,
+    );
     const r = await t.gql(`{ activityStats(groupBy: OWNER) { group { id } type count completed overdue callSeconds } }`, {}, admin.accessToken);
     const mine = r.data.activityStats.filter((s: any) => s.group.id === rep.id);
     expect(mine).toEqual(
@@ -193,7 +304,9 @@ describe('analytics cross-checked against the Maven CRM dataset', () => {
       const cur = years.get(y) ?? { n: 0, sum: 0 };
       years.set(y, { n: cur.n + 1, sum: cur.sum + Number(p.close_value) });
     }
-    expect(r.data.revenue.map((p: any) => [p.periodStart, p.count, Number(p.amounts[0]?.amount ?? 0)])).toEqual([...years].sort().map(([y, v]) => [y, v.n, v.sum]));
+    expect(r.data.revenue.map((p: any) => [p.periodStart, p.count, Number(p.amounts[0]?.amount ?? 0)])).toEqual(
+      [...years].sort().map(([y, v]) => [y, v.n, v.sum]),
+    );
     const byOwner = await t.gql(`{ revenue(period: YEAR, groupBy: OWNER) { group { name } count amounts { amount } } }`, {}, key);
     const expected = new Map<string, number>();
     for (const p of won) expected.set(p.sales_agent, (expected.get(p.sales_agent) ?? 0) + Number(p.close_value));

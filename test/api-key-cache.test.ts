@@ -1,7 +1,7 @@
 import { ApiKeyCache } from '../src/modules/auth/api-key-cache';
 import type { Viewer } from '../src/kernel/viewer';
 import { apiKey, codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
-import { ApiScope } from "../src/kernel/roles";
+import { ApiScope } from '../src/kernel/roles';
 
 const viewer = (apiKeyId: string): Viewer => ({ kind: 'API_KEY', workspaceId: 'w', userId: null, apiKeyId, role: null, teamId: null, scopes: [ApiScope.READ] });
 

@@ -2,7 +2,8 @@ import jwt from 'jsonwebtoken';
 import { apiKey, codes, signUp, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 
 const ME = '{ me { kind role scopes user { id email } apiKey { id name } workspace { id name } } }';
-const LOGIN = 'mutation($e: String!, $p: String!, $w: ID) { logIn(email: $e, password: $p, workspaceId: $w) { accessToken refreshToken user { id } workspace { id } } }';
+const LOGIN =
+  'mutation($e: String!, $p: String!, $w: ID) { logIn(email: $e, password: $p, workspaceId: $w) { accessToken refreshToken user { id } workspace { id } } }';
 const REFRESH = 'mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken } }';
 
 describe('authentication', () => {
@@ -18,14 +19,22 @@ describe('authentication', () => {
   it('signUp creates a workspace and its ADMIN, and returns working tokens', async () => {
     const r = await t.gql(ME, {}, admin.accessToken);
     expect(r.errors).toBeUndefined();
-    expect(r.data.me).toMatchObject({ kind: 'USER', role: 'ADMIN', scopes: ['READ', 'WRITE'], user: { id: admin.userId }, workspace: { id: admin.workspaceId, name: 'Acme' } });
+    expect(r.data.me).toMatchObject({
+      kind: 'USER',
+      role: 'ADMIN',
+      scopes: ['READ', 'WRITE'],
+      user: { id: admin.userId },
+      workspace: { id: admin.workspaceId, name: 'Acme' },
+    });
     const [hash] = await t.sql<{ password_hash: string }>('SELECT password_hash FROM app_user WHERE id = $1', [admin.userId]);
     expect(hash.password_hash).toMatch(/^\$argon2id\$/);
   });
 
   it('rejects sign-up input that is not valid, naming the fields, and writes nothing', async () => {
     const before = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM workspace');
-    const r = await t.gql('mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', { i: { workspaceName: '', name: 'X', email: 'not-an-email', password: 'short' } });
+    const r = await t.gql('mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }', {
+      i: { workspaceName: '', name: 'X', email: 'not-an-email', password: 'short' },
+    });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     const fields = r.errors![0].extensions.fields!.map((f) => f.field).sort();
     expect(fields).toEqual(['email', 'password', 'workspaceName']);
@@ -47,7 +56,11 @@ describe('authentication', () => {
     const other = await signUp(t, 'Other');
     const email = `shared-${Date.now()}@example.com`;
     for (const a of [admin, other]) {
-      const c = await t.gql('mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { name: 'S', email, role: 'REP', password: 'shared password 1' } }, a.accessToken);
+      const c = await t.gql(
+        'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }',
+        { i: { name: 'S', email, role: 'REP', password: 'shared password 1' } },
+        a.accessToken,
+      );
       expect(c.errors).toBeUndefined();
     }
     const ambiguous = await t.gql(LOGIN, { e: email, p: 'shared password 1' });
@@ -103,7 +116,9 @@ describe('authentication', () => {
       const login = (await g.gql(LOGIN, { e: user.email, p: user.password })).data.logIn;
       const rotated = await g.gql(REFRESH, { t: login.refreshToken });
       expect(rotated.errors).toBeUndefined();
-      await g.sql(`UPDATE refresh_token SET used_at = used_at - interval '6 seconds' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [login.refreshToken]);
+      await g.sql(`UPDATE refresh_token SET used_at = used_at - interval '6 seconds' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [
+        login.refreshToken,
+      ]);
       expect(codes(await g.gql(REFRESH, { t: login.refreshToken }))).toEqual(['UNAUTHENTICATED']);
       expect(codes(await g.gql(REFRESH, { t: rotated.data.refreshToken.refreshToken }))).toEqual(['UNAUTHENTICATED']);
       expect(await reuses()).toBe(1);
@@ -196,7 +211,9 @@ describe('authentication', () => {
 
     it('only an ADMIN creates users; a user may rename themself but not change their role', async () => {
       const rep = await userWithRole(t, admin, 'REP');
-      expect(codes(await t.gql('mutation { createUser(input: { name: "x", email: "x@example.com", role: REP }) { id } }', {}, rep.token))).toEqual(['FORBIDDEN']);
+      expect(codes(await t.gql('mutation { createUser(input: { name: "x", email: "x@example.com", role: REP }) { id } }', {}, rep.token))).toEqual([
+        'FORBIDDEN',
+      ]);
       const rename = await t.gql(`mutation { updateUser(id: "${rep.id}", input: { name: "Renamed" }) { name version } }`, {}, rep.token);
       expect(rename.data.updateUser).toEqual({ name: 'Renamed', version: 2 });
       expect(codes(await t.gql(`mutation { updateUser(id: "${rep.id}", input: { role: ADMIN }) { id } }`, {}, rep.token))).toEqual(['FORBIDDEN']);

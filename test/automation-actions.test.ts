@@ -41,7 +41,8 @@ describe('automation actions', () => {
    */
   const settle = () => settleAutomation(t);
   const rep = () => userWithRole(t, admin, 'REP');
-  const createLead = async (input: Record<string, unknown>) => (await gql(`mutation($i: CreateLeadInput!) { createLead(input: $i) { id } }`, { i: input })).createLead.id as string;
+  const createLead = async (input: Record<string, unknown>) =>
+    (await gql(`mutation($i: CreateLeadInput!) { createLead(input: $i) { id } }`, { i: input })).createLead.id as string;
   const ownerOf = async (entity: string, id: string) => (await t.sql<{ owner_id: string }>(`SELECT owner_id FROM ${entity} WHERE id = $1`, [id]))[0].owner_id;
 
   beforeAll(async () => {
@@ -85,7 +86,8 @@ describe('automation actions', () => {
       const stages = pipelines.pipelines.nodes.find((p: { isDefault: boolean }) => p.isDefault).stages as { id: string; kind: string }[];
       const wonStage = stages.find((s) => s.kind === 'WON')!.id;
       const opp = async (name: string, ownerId: string, stageId?: string) =>
-        (await gql(`mutation($i: CreateOpportunityInput!) { createOpportunity(input: $i) { id status } }`, { i: { name, ownerId, stageId } })).createOpportunity;
+        (await gql(`mutation($i: CreateOpportunityInput!) { createOpportunity(input: $i) { id status } }`, { i: { name, ownerId, stageId } }))
+          .createOpportunity;
       // l1: 2 open. l2: 1 open, 3 won, 2 open but deleted. l3: 2 open.
       for (const u of [l1, l1, l2, l3, l3]) await opp('Load', u.id);
       for (let i = 0; i < 3; i++) expect((await opp('Load won', l2.id, wonStage)).status).toBe('WON');
@@ -125,7 +127,9 @@ describe('automation actions', () => {
       // 20 runs at the same time, each in its own transaction.
       const direct = await Promise.all(Array.from({ length: 20 }, (_, i) => createLead({ lastName: `Least direct ${i}`, company: 'Not least burst' })));
       const [row] = await t.sql(`SELECT * FROM automation_rule WHERE id = $1`, [ruleId]);
-      const done = await Promise.all(direct.map((id) => t.services.automation.runner.execute(admin.workspaceId, mapRule(t.ds)(row), { occasion: `test:${id}`, entityId: id })));
+      const done = await Promise.all(
+        direct.map((id) => t.services.automation.runner.execute(admin.workspaceId, mapRule(t.ds)(row), { occasion: `test:${id}`, entityId: id })),
+      );
       expect(done.map((r) => r?.status)).toEqual(Array(20).fill('SUCCEEDED'));
       const again = await Promise.all(direct.map((id) => ownerOf('lead', id)));
       expect([again.filter((o) => o === b1.id).length, again.filter((o) => o === b2.id).length]).toEqual([10, 10]);
@@ -151,7 +155,9 @@ describe('automation actions', () => {
       const direct = await Promise.all(Array.from({ length: 20 }, (_, i) => createLead({ lastName: `Direct ${i}`, company: 'Not burst' })));
       const [row] = await t.sql(`SELECT * FROM automation_rule WHERE id = $1`, [ruleId]);
       const loaded = mapRule(t.ds)(row);
-      const done = await Promise.all(direct.map((id) => t.services.automation.runner.execute(admin.workspaceId, loaded, { occasion: `test:${id}`, entityId: id })));
+      const done = await Promise.all(
+        direct.map((id) => t.services.automation.runner.execute(admin.workspaceId, loaded, { occasion: `test:${id}`, entityId: id })),
+      );
       expect(done.map((r) => r?.status)).toEqual(Array(20).fill('SUCCEEDED'));
       expect(await tally(direct)).toEqual([10, 10]);
       expect((await t.sql<{ n: string }>(`SELECT round_robin::text AS n FROM automation_rule WHERE id = $1`, [ruleId]))[0].n).toBe('40');
@@ -169,23 +175,40 @@ describe('automation actions', () => {
         { type: 'SEND_EMAIL', params: { to: 'desk@example.com', subject: 'New contact {{record.lastName}}', body: 'From {{rule.name}} on {{event.type}}' } },
       ],
     });
-    const c = await gql(`mutation($o: ID) { createContact(input: { firstName: "Grace", lastName: "Mailer", email: "grace@example.com", ownerId: $o }) { id } }`, { o: repA.id });
+    const c = await gql(
+      `mutation($o: ID) { createContact(input: { firstName: "Grace", lastName: "Mailer", email: "grace@example.com", ownerId: $o }) { id } }`,
+      { o: repA.id },
+    );
     const contactId = c.createContact.id;
     await settle();
 
-    const mails = (await gql(`{ sentEmails(first: 50) { totalCount nodes { id ruleId recipient subject body transport entityType entityId activityId error } } }`)).sentEmails;
+    const mails = (
+      await gql(`{ sentEmails(first: 50) { totalCount nodes { id ruleId recipient subject body transport entityType entityId activityId error } } }`)
+    ).sentEmails;
     const mine = mails.nodes.filter((m: { entityId: string }) => m.entityId === contactId);
     expect(mine).toHaveLength(2);
     const toOwner = mine.find((m: { recipient: string }) => m.recipient === repA.email);
     const toDesk = mine.find((m: { recipient: string }) => m.recipient === 'desk@example.com');
-    expect(toOwner).toMatchObject({ ruleId, subject: 'Your new contact Grace', body: 'Reach them at grace@example.com.', transport: 'LOG', entityType: 'contact', error: null });
+    expect(toOwner).toMatchObject({
+      ruleId,
+      subject: 'Your new contact Grace',
+      body: 'Reach them at grace@example.com.',
+      transport: 'LOG',
+      entityType: 'contact',
+      error: null,
+    });
     expect(toDesk).toMatchObject({ ruleId, subject: 'New contact Mailer', body: 'From Mail rule on contact.created', transport: 'LOG', entityType: 'contact' });
 
     // Each email is an EMAIL activity on the contact, owned by the contact's owner.
-    const acts = (await gql(`query($id: ID!) { contact(id: $id) { activities(first: 20) { id type subject body owner { id } } } }`, { id: contactId })).contact.activities;
+    const acts = (await gql(`query($id: ID!) { contact(id: $id) { activities(first: 20) { id type subject body owner { id } } } }`, { id: contactId })).contact
+      .activities;
     const emails = acts.filter((a: { type: string }) => a.type === 'EMAIL');
     expect(emails.map((a: { id: string }) => a.id).sort()).toEqual([toOwner.activityId, toDesk.activityId].sort());
-    expect(emails.find((a: { id: string }) => a.id === toOwner.activityId)).toMatchObject({ subject: 'Your new contact Grace', body: 'Reach them at grace@example.com.', owner: { id: repA.id } });
+    expect(emails.find((a: { id: string }) => a.id === toOwner.activityId)).toMatchObject({
+      subject: 'Your new contact Grace',
+      body: 'Reach them at grace@example.com.',
+      owner: { id: repA.id },
+    });
 
     const [run] = (await runs(ruleId)).nodes;
     expect(run.status).toBe('SUCCEEDED');
@@ -215,13 +238,16 @@ describe('automation actions', () => {
         { type: 'NOTIFY', params: { to: repB.id, title: 'FYI: {{record.name}}' } },
       ],
     });
-    const opp = await gql(`mutation($o: ID) { createOpportunity(input: { name: "Notify Deal", ownerId: $o, expectedCloseDate: "2031-05-06" }) { id } }`, { o: repA.id });
+    const opp = await gql(`mutation($o: ID) { createOpportunity(input: { name: "Notify Deal", ownerId: $o, expectedCloseDate: "2031-05-06" }) { id } }`, {
+      o: repA.id,
+    });
     const oppId = opp.createOpportunity.id;
     await settle();
     await ownerSub.waitFor(1);
     const pushed = ownerSub.data[0].notificationReceived;
     expect(pushed).toMatchObject({ title: 'Notify Deal is yours', body: 'Closes 2031-05-06', entityType: 'opportunity', entityId: oppId, userId: repA.id });
-    const inbox = (token: string) => gql(`{ notifications { id title entityId } }`, {}, token).then((d) => d.notifications as { id: string; title: string; entityId: string }[]);
+    const inbox = (token: string) =>
+      gql(`{ notifications { id title entityId } }`, {}, token).then((d) => d.notifications as { id: string; title: string; entityId: string }[]);
     expect((await inbox(repA.token)).filter((n) => n.entityId === oppId)).toEqual([{ id: pushed.id, title: 'Notify Deal is yours', entityId: oppId }]);
     expect((await inbox(repB.token)).filter((n) => n.entityId === oppId).map((n) => n.title)).toEqual(['FYI: Notify Deal']);
     // The admin created the deal but does not own it: nothing for them.
@@ -263,18 +289,28 @@ describe('automation actions', () => {
       expect(rx.received).toHaveLength(1);
       expect(during).toEqual([{ status: 'PENDING', call_ok: 'false', tasks: 1 }]);
       const [got] = rx.received;
-      const headers = { 'webhook-id': got.headers['webhook-id'] as string, 'webhook-timestamp': got.headers['webhook-timestamp'] as string, 'webhook-signature': got.headers['webhook-signature'] as string };
+      const headers = {
+        'webhook-id': got.headers['webhook-id'] as string,
+        'webhook-timestamp': got.headers['webhook-timestamp'] as string,
+        'webhook-signature': got.headers['webhook-signature'] as string,
+      };
       expect(new Webhook(secret).verify(got.body, headers)).toEqual(got.json);
       expect(() => new Webhook('whsec_' + randomBytes(32).toString('base64')).verify(got.body, headers)).toThrow();
       expect(() => new Webhook(secret).verify(got.body.replace('Hook Ltd', 'Fake Ltd'), headers)).toThrow();
       expect(got.headers['content-type']).toContain('application/json');
-      expect(got.json).toMatchObject({ type: 'automation.webhook', data: { ruleId, ruleName: 'Hook rule', event: { type: 'account.created' }, record: { id: accountId, name: 'Hook Ltd', industry: 'Energy' } } });
+      expect(got.json).toMatchObject({
+        type: 'automation.webhook',
+        data: { ruleId, ruleName: 'Hook rule', event: { type: 'account.created' }, record: { id: accountId, name: 'Hook Ltd', industry: 'Energy' } },
+      });
       const [run] = (await runs(ruleId)).nodes;
       expect(run).toMatchObject({
         status: 'SUCCEEDED',
         error: null,
         entityId: accountId,
-        actions: [{ type: 'CREATE_TASK', ok: true }, { type: 'CALL_WEBHOOK', ok: true, error: null, details: { url: rx.url, statusCode: 200, webhookId: headers['webhook-id'], attempts: 1 } }],
+        actions: [
+          { type: 'CREATE_TASK', ok: true },
+          { type: 'CALL_WEBHOOK', ok: true, error: null, details: { url: rx.url, statusCode: 200, webhookId: headers['webhook-id'], attempts: 1 } },
+        ],
       });
       // The outcome went through the event log, as the rule (its run's depth), without the secret; the secret is dropped from the call.
       const events = await t.sql<{ type: string; actor_type: string; actor_id: string; depth: number; data: Record<string, unknown>; changes: unknown }>(
@@ -288,11 +324,21 @@ describe('automation actions', () => {
           actor_id: ruleId,
           depth: 1,
           changes: [{ field: 'status', old: 'PENDING', new: 'SUCCEEDED' }],
-          data: expect.objectContaining({ webhookId: headers['webhook-id'], url: rx.url, status: 'SUCCEEDED', statusCode: 200, error: null, attempts: 1, runStatus: 'SUCCEEDED' }),
+          data: expect.objectContaining({
+            webhookId: headers['webhook-id'],
+            url: rx.url,
+            status: 'SUCCEEDED',
+            statusCode: 200,
+            error: null,
+            attempts: 1,
+            runStatus: 'SUCCEEDED',
+          }),
         },
       ]);
       expect(JSON.stringify(events)).not.toContain(secret.slice(6, 30));
-      expect(await t.sql(`SELECT status, secret, attempts FROM automation_webhook_call WHERE rule_id = $1`, [ruleId])).toEqual([{ status: 'SUCCEEDED', secret: null, attempts: 1 }]);
+      expect(await t.sql(`SELECT status, secret, attempts FROM automation_webhook_call WHERE rule_id = $1`, [ruleId])).toEqual([
+        { status: 'SUCCEEDED', secret: null, attempts: 1 },
+      ]);
       await drop(ruleId);
     });
 
@@ -345,7 +391,12 @@ describe('automation actions', () => {
         ],
       });
       // Another Trellis, a real process on this database, runs the rules; this one does not.
-      const other = await startTrellis({ databaseUrl: t.db.appUrl, migrationUrl: t.db.ownerUrl, workerUrl: t.db.workerUrl, env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' } });
+      const other = await startTrellis({
+        databaseUrl: t.db.appUrl,
+        migrationUrl: t.db.ownerUrl,
+        workerUrl: t.db.workerUrl,
+        env: { AUTOMATION_WORKERS: 'true', WEBHOOK_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '30000' },
+      });
       let accounts: string[];
       try {
         // In one transaction: the engine reads both events at once and runs the two records side by side.
@@ -359,7 +410,12 @@ describe('automation actions', () => {
       // wait for what matters here: the event consumer's advisory lock of the killed process released).
       await until(
         'the killed process to let go of the automation consumer lock',
-        async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`))[0].n === 0,
+        async () =>
+          (
+            await t.sql<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+            )
+          )[0].n === 0,
         20_000,
       );
       const state = () =>
@@ -390,16 +446,32 @@ describe('automation actions', () => {
       const original = rx.received.slice(0, 2).find((r) => r.json.data.record.id === madeAgain)!;
       expect(again.headers['webhook-id']).toBe(original.headers['webhook-id']);
       expect(again.body).toBe(original.body);
-      const headers = { 'webhook-id': again.headers['webhook-id'] as string, 'webhook-timestamp': again.headers['webhook-timestamp'] as string, 'webhook-signature': again.headers['webhook-signature'] as string };
+      const headers = {
+        'webhook-id': again.headers['webhook-id'] as string,
+        'webhook-timestamp': again.headers['webhook-timestamp'] as string,
+        'webhook-signature': again.headers['webhook-signature'] as string,
+      };
       expect(new Webhook(secret).verify(again.body, headers)).toEqual(again.json);
       expect(first.headers['webhook-id']).toMatch(/^auto_/);
-      expect(await state()).toEqual([
-        { entity_id: gaveUp, status: 'FAILED', tasks: 1, call: 'FAILED', attempts: 6 },
-        { entity_id: madeAgain, status: 'SUCCEEDED', tasks: 1, call: 'SUCCEEDED', attempts: 2 },
-      ].sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1)));
-      const nodes = (await runs(ruleId)).nodes as { entityId: string; error: string | null; actions: { type: string; ok: boolean; details: { attempts?: number; statusCode?: number } }[] }[];
-      expect(nodes.find((n) => n.entityId === gaveUp)!.error).toBe('CALL_WEBHOOK failed: no outcome recorded after 5 attempts (the instance making it stopped each time): given up');
-      expect(nodes.find((n) => n.entityId === madeAgain)!.actions[1]).toMatchObject({ type: 'CALL_WEBHOOK', ok: true, details: { attempts: 2, statusCode: 204 } });
+      expect(await state()).toEqual(
+        [
+          { entity_id: gaveUp, status: 'FAILED', tasks: 1, call: 'FAILED', attempts: 6 },
+          { entity_id: madeAgain, status: 'SUCCEEDED', tasks: 1, call: 'SUCCEEDED', attempts: 2 },
+        ].sort((a, b) => (a.entity_id < b.entity_id ? -1 : 1)),
+      );
+      const nodes = (await runs(ruleId)).nodes as {
+        entityId: string;
+        error: string | null;
+        actions: { type: string; ok: boolean; details: { attempts?: number; statusCode?: number } }[];
+      }[];
+      expect(nodes.find((n) => n.entityId === gaveUp)!.error).toBe(
+        'CALL_WEBHOOK failed: no outcome recorded after 5 attempts (the instance making it stopped each time): given up',
+      );
+      expect(nodes.find((n) => n.entityId === madeAgain)!.actions[1]).toMatchObject({
+        type: 'CALL_WEBHOOK',
+        ok: true,
+        details: { attempts: 2, statusCode: 204 },
+      });
       // Each outcome recorded once, through the event log.
       const outcomes = await t.sql<{ entity_id: string; n: number }>(
         `SELECT r.entity_id, count(*)::int AS n FROM event e JOIN automation_run r ON r.id = e.entity_id WHERE e.type = 'automation_run.webhook_called' AND r.rule_id = $1 GROUP BY 1 ORDER BY 1`,
@@ -413,7 +485,11 @@ describe('automation actions', () => {
     }, 120_000);
 
     it('the secret stays out of the event log: the admin reading the change feed never sees it, and a rep gets no rule events at all', async () => {
-      const ruleId = await rule({ trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { name: { eq: 'Never' } }, actions: [{ type: 'CALL_WEBHOOK', params: { url: 'https://example.com/hook', secret } }] });
+      const ruleId = await rule({
+        trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+        conditions: { name: { eq: 'Never' } },
+        actions: [{ type: 'CALL_WEBHOOK', params: { url: 'https://example.com/hook', secret } }],
+      });
       // The admin sees the rule's actions, secret included, through the rules API (ADMIN only).
       const listed = await gql(`{ automationRules { id actions { params } } }`);
       expect(listed.automationRules.find((r: { id: string }) => r.id === ruleId).actions[0].params.secret).toBe(secret);
@@ -443,9 +519,16 @@ describe('automation actions', () => {
       const ruleId = await rule({
         trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
         conditions: { name: { startsWith: 'Tmpl' } },
-        actions: [{ type: 'CREATE_TASK', params: { subject: '{{record.customFields.tier}} account {{record.name}}', body: 'Owner {{record.ownerId}}', assignee: repB.id } }],
+        actions: [
+          {
+            type: 'CREATE_TASK',
+            params: { subject: '{{record.customFields.tier}} account {{record.name}}', body: 'Owner {{record.ownerId}}', assignee: repB.id },
+          },
+        ],
       });
-      const acc = await gql(`mutation($o: ID) { createAccount(input: { name: "Tmpl Ltd", ownerId: $o, customFields: { tier: "Gold" } }) { id } }`, { o: repA.id });
+      const acc = await gql(`mutation($o: ID) { createAccount(input: { name: "Tmpl Ltd", ownerId: $o, customFields: { tier: "Gold" } }) { id } }`, {
+        o: repA.id,
+      });
       const leadRule = await rule({
         trigger: { type: 'RECORD_EVENT', events: ['lead.created'] },
         conditions: { company: { eq: 'Tmpl' } },
@@ -457,11 +540,18 @@ describe('automation actions', () => {
         conditions: { name: { eq: 'Tmpl deal' } },
         actions: [{ type: 'CREATE_TASK', params: { subject: '{{record.name}} worth {{record.amount}}, closing {{record.expectedCloseDate}}' } }],
       });
-      const oppId = (await gql(`mutation { createOpportunity(input: { name: "Tmpl deal", amount: { amount: "1200.5", currency: "EUR" }, expectedCloseDate: "2031-01-02" }) { id } }`)).createOpportunity.id;
+      const oppId = (
+        await gql(
+          `mutation { createOpportunity(input: { name: "Tmpl deal", amount: { amount: "1200.5", currency: "EUR" }, expectedCloseDate: "2031-01-02" }) { id } }`,
+        )
+      ).createOpportunity.id;
       await settle();
       const [worth] = await t.sql<{ subject: string }>(`SELECT subject FROM activity WHERE opportunity_id = $1 AND type = 'TASK'`, [oppId]);
       expect(worth?.subject).toBe('Tmpl deal worth 1200.50 EUR, closing 2031-01-02');
-      const [task] = await t.sql<{ subject: string; body: string; owner_id: string }>(`SELECT subject, body, owner_id FROM activity WHERE account_id = $1 AND type = 'TASK'`, [acc.createAccount.id]);
+      const [task] = await t.sql<{ subject: string; body: string; owner_id: string }>(
+        `SELECT subject, body, owner_id FROM activity WHERE account_id = $1 AND type = 'TASK'`,
+        [acc.createAccount.id],
+      );
       expect(task).toEqual({ subject: 'Gold account Tmpl Ltd', body: `Owner ${repA.id}`, owner_id: repB.id });
       const [call] = await t.sql<{ subject: string }>(`SELECT subject FROM activity WHERE lead_id = $1 AND type = 'TASK'`, [leadId]);
       expect(call?.subject).toBe('Call Ada Lovelace');
@@ -470,15 +560,31 @@ describe('automation actions', () => {
 
     it('refuse sections and partials with BAD_USER_INPUT naming the param, and save nothing', async () => {
       const trigger = { type: 'RECORD_EVENT', events: ['account.created'] };
-      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: '{{#record.name}}x{{/record.name}}' } }] })).toEqual(['input.actions[0].params.subject']);
+      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: '{{#record.name}}x{{/record.name}}' } }] })).toEqual([
+        'input.actions[0].params.subject',
+      ]);
       expect(
-        await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'ok' } }, { type: 'SEND_EMAIL', params: { to: 'OWNER', subject: 'Hi', body: '{{^record.name}}none{{/record.name}}' } }] }),
+        await refused({
+          trigger,
+          actions: [
+            { type: 'NOTIFY', params: { to: 'ADMINS', title: 'ok' } },
+            { type: 'SEND_EMAIL', params: { to: 'OWNER', subject: 'Hi', body: '{{^record.name}}none{{/record.name}}' } },
+          ],
+        }),
       ).toEqual(['input.actions[1].params.body']);
-      expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: '{{> header}}' } }] })).toEqual(['input.actions[0].params.title']);
-      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: 'Hi {{record.name' } }] })).toEqual(['input.actions[0].params.subject']);
+      expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: '{{> header}}' } }] })).toEqual([
+        'input.actions[0].params.title',
+      ]);
+      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: 'Hi {{record.name' } }] })).toEqual([
+        'input.actions[0].params.subject',
+      ]);
       // A relation is not a value of the record (it would render empty): its id is.
-      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: 'For {{record.owner}}' } }] })).toEqual(['input.actions[0].params.subject']);
-      expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: '{{record.contacts}}' } }] })).toEqual(['input.actions[0].params.title']);
+      expect(await refused({ trigger, actions: [{ type: 'CREATE_TASK', params: { subject: 'For {{record.owner}}' } }] })).toEqual([
+        'input.actions[0].params.subject',
+      ]);
+      expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: '{{record.contacts}}' } }] })).toEqual([
+        'input.actions[0].params.title',
+      ]);
       const list = await gql(`{ automationRules { name } }`);
       expect(list.automationRules.filter((r: { name: string }) => r.name === 'Refused')).toEqual([]);
     });
@@ -487,7 +593,9 @@ describe('automation actions', () => {
       const trigger = { type: 'RECORD_EVENT', events: ['product.created'] };
       expect(await refused({ trigger, actions: [{ type: 'ASSIGN_OWNER', params: { userIds: [repA.id] } }] })).toEqual(['input.actions[0].params']);
       expect(await refused({ trigger, actions: [{ type: 'NOTIFY', params: { to: 'OWNER', title: 'x' } }] })).toEqual(['input.actions[0].params.to']);
-      expect(await refused({ trigger, actions: [{ type: 'SEND_EMAIL', params: { to: 'OWNER', subject: 'x', body: 'y' } }] })).toEqual(['input.actions[0].params.to']);
+      expect(await refused({ trigger, actions: [{ type: 'SEND_EMAIL', params: { to: 'OWNER', subject: 'x', body: 'y' } }] })).toEqual([
+        'input.actions[0].params.to',
+      ]);
     });
   });
 });

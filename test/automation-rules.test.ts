@@ -26,9 +26,12 @@ describe('automation rules', () => {
    * consume() may stop short: poll, with a deadline.
    */
   const settle = () => settleAutomation(t);
-  const account = async (name: string, token = admin.accessToken) => (await gql(`mutation($n: String!) { createAccount(input: { name: $n }) { id } }`, { n: name }, token)).createAccount.id as string;
-  const slotsOf = async (ruleId: string) => (await t.sql<{ slot: Date }>(`SELECT slot FROM automation_slot WHERE rule_id = $1 ORDER BY slot`, [ruleId])).map((r) => r.slot.toISOString());
-  const occasionsOf = async (ruleId: string) => (await t.sql<{ occasion: string }>(`SELECT occasion FROM automation_run WHERE rule_id = $1 ORDER BY occasion`, [ruleId])).map((r) => r.occasion);
+  const account = async (name: string, token = admin.accessToken) =>
+    (await gql(`mutation($n: String!) { createAccount(input: { name: $n }) { id } }`, { n: name }, token)).createAccount.id as string;
+  const slotsOf = async (ruleId: string) =>
+    (await t.sql<{ slot: Date }>(`SELECT slot FROM automation_slot WHERE rule_id = $1 ORDER BY slot`, [ruleId])).map((r) => r.slot.toISOString());
+  const occasionsOf = async (ruleId: string) =>
+    (await t.sql<{ occasion: string }>(`SELECT occasion FROM automation_run WHERE rule_id = $1 ORDER BY occasion`, [ruleId])).map((r) => r.occasion);
 
   beforeAll(async () => {
     t = await startTestApp({ AUTOMATION_WORKERS: 'false' });
@@ -43,7 +46,10 @@ describe('automation rules', () => {
       let ruleId: string | null = null;
       try {
         const engine = other.services.automation.engine;
-        ruleId = await rule({ trigger: { type: 'SCHEDULE', cron: '*/20 * * * *' }, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'Every 20 minutes' } }] });
+        ruleId = await rule({
+          trigger: { type: 'SCHEDULE', cron: '*/20 * * * *' },
+          actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'Every 20 minutes' } }],
+        });
         // Made at 00:00:30; no instance ran until 05:30: 16 slots were missed, 3 of them in the last hour.
         await t.sql(`UPDATE automation_rule SET created_at = '2025-01-01T00:00:30Z' WHERE id = $1`, [ruleId]);
         expect(await engine.tick(new Date('2025-01-01T05:30:00Z'))).toBe(3);
@@ -70,8 +76,15 @@ describe('automation rules', () => {
       });
       await t.sql(`UPDATE automation_rule SET created_at = '2025-03-07T00:00:00Z' WHERE id = $1`, [ruleId]);
       // Clocks went forward in New York on Sunday 9 March 2025 and back on Sunday 2 November.
-      for (const now of ['2025-03-08T15:00:00Z', '2025-03-09T15:00:00Z', '2025-07-15T12:59:00Z', '2025-07-15T15:00:00Z', '2025-11-03T15:00:00Z']) await engine.tick(new Date(now));
-      const expected = ['2025-03-08T14:00:00.000Z', '2025-03-09T13:00:00.000Z', '2025-07-14T13:00:00.000Z', '2025-07-15T13:00:00.000Z', '2025-11-03T14:00:00.000Z'];
+      for (const now of ['2025-03-08T15:00:00Z', '2025-03-09T15:00:00Z', '2025-07-15T12:59:00Z', '2025-07-15T15:00:00Z', '2025-11-03T15:00:00Z'])
+        await engine.tick(new Date(now));
+      const expected = [
+        '2025-03-08T14:00:00.000Z',
+        '2025-03-09T13:00:00.000Z',
+        '2025-07-14T13:00:00.000Z',
+        '2025-07-15T13:00:00.000Z',
+        '2025-11-03T14:00:00.000Z',
+      ];
       expect(await slotsOf(ruleId)).toEqual(expected);
       expect(await occasionsOf(ruleId)).toEqual(expected.map((s) => `slot:${s}`));
       const r = await runs(ruleId);
@@ -123,7 +136,10 @@ describe('automation rules', () => {
         expect(res.status).toBe(429);
         const wait = Number(res.headers.get('retry-after'));
         expect(Number.isInteger(wait) && wait >= 1 && wait <= 60).toBe(true);
-        expect(((await res.json()) as { error: { code: string; retryAfterSeconds: number } }).error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: wait });
+        expect(((await res.json()) as { error: { code: string; retryAfterSeconds: number } }).error).toMatchObject({
+          code: 'RATE_LIMITED',
+          retryAfterSeconds: wait,
+        });
       }
       expect(await leadCount()).toBe(before + 10);
       expect(await t.sql(`SELECT 1 FROM lead WHERE last_name = 'One too many'`)).toHaveLength(0);
@@ -156,7 +172,14 @@ describe('automation rules', () => {
         return r.errors![0].extensions.fields?.map((f) => f.field);
       };
       expect(await bad({ actions: [{ type: 'CREATE_TASK', params: { subject: 'Hi {{record.shoeSize}}' } }] })).toEqual(['input.actions[0].params.subject']);
-      expect(await bad({ actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'ok' } }, { type: 'ASSIGN_OWNER', params: { strategy: 'LOUDEST' } }] })).toEqual(['input.actions[1].params.strategy']);
+      expect(
+        await bad({
+          actions: [
+            { type: 'NOTIFY', params: { to: 'ADMINS', title: 'ok' } },
+            { type: 'ASSIGN_OWNER', params: { strategy: 'LOUDEST' } },
+          ],
+        }),
+      ).toEqual(['input.actions[1].params.strategy']);
       expect((await bad({ actions: [] }))?.[0]).toMatch(/actions$/);
       // A new trigger re-checks the actions kept: leads have no industry.
       expect(await bad({ trigger: { type: 'RECORD_EVENT', events: ['lead.created'] }, conditions: null })).toEqual(['input.actions[0].params.title']);
@@ -165,8 +188,14 @@ describe('automation rules', () => {
 
       const stale = await t.gql(UPDATE_RULE, { id: ruleId, i: { name: 'Late' }, v: current.version - 1 }, admin.accessToken);
       expect(stale.errors?.[0].extensions.code).toBe('CONFLICT');
-      const changed = await gql(UPDATE_RULE, { id: ruleId, i: { actions: [{ type: 'CREATE_TASK', params: { subject: 'Call about {{record.name}}' } }] }, v: current.version });
-      expect(changed.updateAutomationRule.actions).toEqual([{ type: 'CREATE_TASK', params: { subject: 'Call about {{record.name}}', body: null, assignee: null, dueInDays: null } }]);
+      const changed = await gql(UPDATE_RULE, {
+        id: ruleId,
+        i: { actions: [{ type: 'CREATE_TASK', params: { subject: 'Call about {{record.name}}' } }] },
+        v: current.version,
+      });
+      expect(changed.updateAutomationRule.actions).toEqual([
+        { type: 'CREATE_TASK', params: { subject: 'Call about {{record.name}}', body: null, assignee: null, dueInDays: null } },
+      ]);
       const four = await account('Pause 4');
       await settle();
       expect(await t.sql(`SELECT subject FROM activity WHERE account_id = $1`, [four])).toEqual([{ subject: 'Call about Pause 4' }]);
@@ -183,12 +212,22 @@ describe('automation rules', () => {
       await gql(`mutation($id: ID!) { deactivateUser(id: $id) { id } }`, { id: leaver.id });
       const nobody = '00000000-0000-4000-8000-000000000000';
       const pipelines = async (token = admin.accessToken) =>
-        (await gql(`{ pipelines { nodes { id name stages { id kind } } } }`, {}, token)).pipelines.nodes as { id: string; name: string; stages: { id: string; kind: string }[] }[];
+        (await gql(`{ pipelines { nodes { id name stages { id kind } } } }`, {}, token)).pipelines.nodes as {
+          id: string;
+          name: string;
+          stages: { id: string; kind: string }[];
+        }[];
       const [main] = await pipelines();
-      const second = (await gql(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id stages { id } } }`, { i: { name: 'Renewals', stages: [{ name: 'Open', probability: 10 }] } })).createPipeline;
+      const second = (
+        await gql(`mutation($i: CreatePipelineInput!) { createPipeline(input: $i) { id stages { id } } }`, {
+          i: { name: 'Renewals', stages: [{ name: 'Open', probability: 10 }] },
+        })
+      ).createPipeline;
       const [theirPipeline] = await pipelines(other.accessToken);
 
-      const written = async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE workspace_id = $1 AND entity_type = 'automation_rule'`, [admin.workspaceId]))[0].n;
+      const written = async () =>
+        (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE workspace_id = $1 AND entity_type = 'automation_rule'`, [admin.workspaceId]))[0]
+          .n;
       const before = await written();
       const onContacts = { type: 'RECORD_EVENT', events: ['contact.created'] };
       const onDeals = { type: 'RECORD_EVENT', events: ['opportunity.created'] };
@@ -205,7 +244,9 @@ describe('automation rules', () => {
       expect(await refused(onContacts, [setting({ ownerId: leaver.id })])).toEqual(at(0, 'ownerId'));
       expect(await refused(onContacts, [setting({ accountId: theirAccount })])).toEqual(at(0, 'accountId'));
       expect(await refused(onContacts, [setting({ accountId: gone })])).toEqual(at(0, 'accountId'));
-      expect(await refused(onContacts, [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'x' } }, setting({ accountId: ours, ownerId: nobody })])).toEqual(at(1, 'ownerId'));
+      expect(await refused(onContacts, [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'x' } }, setting({ accountId: ours, ownerId: nobody })])).toEqual(
+        at(1, 'ownerId'),
+      );
       expect(await refused(onDeals, [setting({ primaryContactId: nobody, ownerId: nobody })])).toEqual(at(0, 'primaryContactId', 'ownerId'));
       expect(await refused(onDeals, [setting({ stageId: nobody })])).toEqual(at(0, 'stageId'));
       expect(await refused(onDeals, [setting({ stageId: theirPipeline.stages[0].id })])).toEqual(at(0, 'stageId'));
@@ -237,7 +278,10 @@ describe('automation rules', () => {
     });
 
     it('a rule about no records keeps working when its schedule is changed', async () => {
-      const ruleId = await rule({ trigger: { type: 'SCHEDULE', cron: '0 8 * * 1' }, actions: [{ type: 'CREATE_TASK', params: { subject: 'Weekly pipeline review' } }] });
+      const ruleId = await rule({
+        trigger: { type: 'SCHEDULE', cron: '0 8 * * 1' },
+        actions: [{ type: 'CREATE_TASK', params: { subject: 'Weekly pipeline review' } }],
+      });
       const r = await t.gql(UPDATE_RULE, { id: ruleId, i: { trigger: { type: 'SCHEDULE', cron: '0 9 * * 1', timezone: 'Europe/Paris' } } }, admin.accessToken);
       expect(r.errors).toBeUndefined();
       await t.sql(`UPDATE automation_rule SET created_at = '2025-06-01T00:00:00Z' WHERE id = $1`, [ruleId]);
@@ -248,11 +292,18 @@ describe('automation rules', () => {
     });
 
     it('deleteAutomationRule: the rule is gone and runs no more; its runs stay in the log', async () => {
-      const ruleId = await rule({ trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { name: { startsWith: 'Doomed' } }, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'Doomed' } }] });
+      const ruleId = await rule({
+        trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+        conditions: { name: { startsWith: 'Doomed' } },
+        actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'Doomed' } }],
+      });
       await account('Doomed 1');
       await settle();
       const [run] = (await runs(ruleId)).nodes;
-      expect((await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) { id active } }`, { id: ruleId })).deleteAutomationRule).toEqual({ id: ruleId, active: false });
+      expect((await gql(`mutation($id: ID!) { deleteAutomationRule(id: $id) { id active } }`, { id: ruleId })).deleteAutomationRule).toEqual({
+        id: ruleId,
+        active: false,
+      });
       expect((await gql(`{ automationRules { id } }`)).automationRules.map((r: { id: string }) => r.id)).not.toContain(ruleId);
       for (const [q, v] of [
         [UPDATE_RULE, { id: ruleId, i: { active: true } }],
@@ -269,7 +320,11 @@ describe('automation rules', () => {
     });
 
     it('automationRuns pages with first/after, newest first, without gaps or repeats', async () => {
-      const ruleId = await rule({ trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { name: { startsWith: 'Paged' } }, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'Paged' } }] });
+      const ruleId = await rule({
+        trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+        conditions: { name: { startsWith: 'Paged' } },
+        actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'Paged' } }],
+      });
       const made: string[] = [];
       for (let i = 0; i < 5; i++) {
         made.push(await account(`Paged ${i}`));
@@ -325,7 +380,11 @@ describe('automation rules', () => {
         [{ type: 'NOTIFY', params: { to: rep.id, title: 'x' } }, 'input.actions[0].params.to'],
         [{ type: 'CREATE_TASK', params: { subject: 'x', assignee: rep.id } }, 'input.actions[0].params.assignee'],
       ] as const) {
-        const r = await t.gql(CREATE_RULE, { i: { name: 'Cross', trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, actions: [action] } }, other.accessToken);
+        const r = await t.gql(
+          CREATE_RULE,
+          { i: { name: 'Cross', trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, actions: [action] } },
+          other.accessToken,
+        );
         expect([r.errors?.[0].extensions.code, r.errors?.[0].extensions.fields?.[0].field]).toEqual(['BAD_USER_INPUT', field]);
       }
       const still = await gql(`{ automationRules { id active } }`);

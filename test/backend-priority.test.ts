@@ -6,7 +6,7 @@ import { deprioritizeSlowTransactions, localBackendPid } from '../src/db/backend
 import { connect } from '../src/db/data-source';
 import { inWorkspace } from '../src/db/tenant-transaction';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { ENTITIES } from "../src/modules/registry";
+import { ENTITIES } from '../src/modules/registry';
 
 // Slow transactions yield the CPU: their PostgreSQL backend runs at the lowest priority (its own
 // nice value and its session's autogroup) until they end, and the next transaction on that

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { codes, signUp, startTestApp, type SignedUp, type TestApp } from './helpers/app';
 
-const FEED = 'query($after: String, $types: [EntityType!], $first: Int) { changes(after: $after, types: $types, first: $first) { endCursor hasMore events { id type entityType entityId } } }';
+const FEED =
+  'query($after: String, $types: [EntityType!], $first: Int) { changes(after: $after, types: $types, first: $first) { endCursor hasMore events { id type entityType entityId } } }';
 
 describe('the change feed', () => {
   let t: TestApp;
@@ -70,7 +71,11 @@ describe('the change feed', () => {
       return c;
     };
     const insert = (c: Client, type: string) =>
-      c.query(`INSERT INTO event (workspace_id, type, entity_type, entity_id, actor_type) VALUES ($1, $2, 'account', $3, 'SYSTEM') RETURNING id`, [admin.workspaceId, type, randomUUID()]);
+      c.query(`INSERT INTO event (workspace_id, type, entity_type, entity_id, actor_type) VALUES ($1, $2, 'account', $3, 'SYSTEM') RETURNING id`, [
+        admin.workspaceId,
+        type,
+        randomUUID(),
+      ]);
     const a = await connect();
     const b = await connect();
     try {
@@ -84,7 +89,10 @@ describe('the change feed', () => {
       // A committed; B is still running, so its (lower) event id must not be passed over: not shown yet.
       expect(seen.ids).not.toContain(idB);
       await b.query('COMMIT');
-      const later = await readUntil([idA, idB].filter((id) => !seen.ids.includes(id)), seen.cursor);
+      const later = await readUntil(
+        [idA, idB].filter((id) => !seen.ids.includes(id)),
+        seen.cursor,
+      );
       expect([...seen.ids, ...later.ids].sort()).toEqual([idA, idB].sort());
     } finally {
       await a.end().catch(() => undefined);

@@ -45,7 +45,9 @@ describe('the admin CLI', () => {
   let env: Record<string, string>;
   let ws: { id: string; email: string; password: string; key: string };
   const events = (workspaceId: string) =>
-    t.sql<{ type: string; actor_type: string; entity_id: string }>('SELECT type, actor_type, entity_id FROM event WHERE workspace_id = $1 ORDER BY id', [workspaceId]);
+    t.sql<{ type: string; actor_type: string; entity_id: string }>('SELECT type, actor_type, entity_id FROM event WHERE workspace_id = $1 ORDER BY id', [
+      workspaceId,
+    ]);
 
   beforeAll(async () => {
     const db = await createTestDatabase();
@@ -68,7 +70,10 @@ describe('the admin CLI', () => {
     // The workspace initializers ran, as for a sign-up: the default pipeline is there.
     expect(me.data.pipelines.nodes[0].stages).toHaveLength(6);
 
-    const login = await t.gql('mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { user { name role } workspace { id } } }', { e: ws.email, p: ws.password });
+    const login = await t.gql('mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { user { name role } workspace { id } } }', {
+      e: ws.email,
+      p: ws.password,
+    });
     expect(login.errors).toBeUndefined();
     expect(login.data.logIn).toEqual({ user: { name: 'Ada Lovelace', role: 'ADMIN' }, workspace: { id: ws.id } });
 
@@ -131,10 +136,16 @@ describe('the admin CLI', () => {
   it.each([
     [['workspace:create', '--name', 'X', '--admin-name', 'Y'], /required option '--admin-email <email>'/],
     [['workspace:create', '--name', 'X', '--admin-name', 'Y', '--admin-email', 'not-an-email'], /--admin-email must be an email/],
-    [['workspace:create', '--name', 'X', '--admin-name', 'Y', '--admin-email', 'y@x.test', '--password', 'short'], /--password must be longer than or equal to 10 characters/],
+    [
+      ['workspace:create', '--name', 'X', '--admin-name', 'Y', '--admin-email', 'y@x.test', '--password', 'short'],
+      /--password must be longer than or equal to 10 characters/,
+    ],
     [['apikey:create', '--workspace', 'abc', '--name', 'k', '--scopes', 'READ'], /--workspace must be a workspace id/],
     [['apikey:create', '--workspace', '00000000-0000-4000-8000-000000000000', '--name', 'k', '--scopes', 'READ'], /no workspace 00000000/],
-    [['apikey:create', '--workspace', '00000000-0000-4000-8000-000000000000', '--name', 'k', '--scopes', 'ADMIN'], /--scopes must be READ, WRITE or READ,WRITE/],
+    [
+      ['apikey:create', '--workspace', '00000000-0000-4000-8000-000000000000', '--name', 'k', '--scopes', 'ADMIN'],
+      /--scopes must be READ, WRITE or READ,WRITE/,
+    ],
     [['apikey:revoke', '--workspace', '00000000-0000-4000-8000-000000000000', '--id', 'nope'], /--id must be an API key id/],
     [['password:reset', '--workspace', '00000000-0000-4000-8000-000000000000'], /required option '--email <email>'/],
     [['workspace:delete'], /unknown command 'workspace:delete'/],
@@ -166,7 +177,12 @@ describe('the admin CLI', () => {
       expect(imported.code).toBe(0);
       const exported = await cli(['export', '--entity', 'contacts', '--format', 'ndjson', '--filter', '{"email":{"eq":"grace@navy.test"}}'], api);
       expect(exported.code).toBe(0);
-      expect(exported.stdout.trim().split('\n').map((l) => JSON.parse(l).lastName)).toEqual(['Hopper']);
+      expect(
+        exported.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l).lastName),
+      ).toEqual(['Hopper']);
       // The scripts' own argument checks still apply.
       const bad = await cli(['export', '--entity', 'planets'], api);
       expect(bad.code).not.toBe(0);
@@ -211,7 +227,10 @@ describe('the admin CLI', () => {
         });
       });
       writeFileSync(join(dir, 'one.csv'), 'lastName\nLovelace\n');
-      for (const command of [['export', '--entity', 'contacts'], ['import', '--file', join(dir, 'one.csv'), '--entity', 'contacts']]) {
+      for (const command of [
+        ['export', '--entity', 'contacts'],
+        ['import', '--file', join(dir, 'one.csv'), '--entity', 'contacts'],
+      ]) {
         const r = await run(command, { ...api, TRELLIS_URL: `http://127.0.0.1:${port}/graphql` });
         expect(r.code).toBe(1);
         expect(r.stderr.trim().split('\n').pop()).toBe(

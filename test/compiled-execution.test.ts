@@ -30,7 +30,11 @@ describe('compiled execution', () => {
     t = await startTestApp({ WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' });
     admin = await signUp(t, 'Compiled Co');
     const account = await gql('mutation { createAccount(input: { name: "Société Alpha", domain: "alpha.example" }) { id } }');
-    for (const [name, amount] of [['Alpha renewal', '1200.50'], ['Alpha expansion', '99.99'], ['Beta pilot', '5000']] as const) {
+    for (const [name, amount] of [
+      ['Alpha renewal', '1200.50'],
+      ['Alpha expansion', '99.99'],
+      ['Beta pilot', '5000'],
+    ] as const) {
       const r = await gql('mutation($i: CreateOpportunityInput!) { createOpportunity(input: $i) { id } }', {
         i: { name, amount: { amount, currency: 'EUR' }, accountId: account.data.createAccount.id, expectedCloseDate: '2027-01-31' },
       });
@@ -61,7 +65,8 @@ describe('compiled execution', () => {
   });
 
   it('a union (search) and enum list variables', async () => {
-    const q = 'query($q: String!, $t: [SearchableType!]) { search(query: $q, types: $t) { type title record { __typename ... on Account { domain } ... on Opportunity { name } } } }';
+    const q =
+      'query($q: String!, $t: [SearchableType!]) { search(query: $q, types: $t) { type title record { __typename ... on Account { domain } ... on Opportunity { name } } } }';
     const accounts = await sameEveryTime(q, { q: 'societe alpha', t: ['ACCOUNT'] });
     expect(accounts.data.search).toEqual([{ type: 'ACCOUNT', title: 'Société Alpha', record: { __typename: 'Account', domain: 'alpha.example' } }]);
     const any = await sameEveryTime(q, { q: 'beta pilot' });
@@ -70,11 +75,15 @@ describe('compiled execution', () => {
 
   it('errors keep their code, message, path and locations', async () => {
     const missing = await sameEveryTime('query($id: ID!) { account(id: $id) { id name } }', { id: '00000000-0000-4000-8000-000000000000' });
-    expect(missing.errors).toEqual([{ message: 'Account not found', locations: [{ line: 1, column: 19 }], path: ['account'], extensions: { code: 'NOT_FOUND' } }]);
+    expect(missing.errors).toEqual([
+      { message: 'Account not found', locations: [{ line: 1, column: 19 }], path: ['account'], extensions: { code: 'NOT_FOUND' } },
+    ]);
     const badVariable = await sameEveryTime('query($first: Int) { accounts(first: $first) { totalCount } }', { first: 'many' });
     expect(codes(badVariable as GqlResponse)).toEqual(['BAD_USER_INPUT']);
     expect(badVariable.errors[0].message).toMatch(/Variable "\$first" got invalid value "many"/);
-    const badFilter = await sameEveryTime('query($f: OpportunityFilter) { opportunities(filter: $f) { totalCount } }', { f: { and: [{ amount: { gt: 'lots' } }] } });
+    const badFilter = await sameEveryTime('query($f: OpportunityFilter) { opportunities(filter: $f) { totalCount } }', {
+      f: { and: [{ amount: { gt: 'lots' } }] },
+    });
     expect(codes(badFilter as GqlResponse)).toEqual(['BAD_USER_INPUT']);
   });
 
@@ -82,7 +91,9 @@ describe('compiled execution', () => {
     await t.sql(`CREATE FUNCTION compiled_test_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'secret detail %', NEW.name; END $$`);
     await t.sql(`CREATE TRIGGER compiled_test_boom BEFORE INSERT ON team FOR EACH ROW WHEN (NEW.name LIKE 'boom%') EXECUTE FUNCTION compiled_test_boom()`);
     const failed = await sameEveryTime('mutation($i: CreateTeamInput!) { createTeam(input: $i) { id } }', { i: { name: 'boom' } });
-    expect(failed.errors).toEqual([{ message: 'Internal server error', locations: [{ line: 1, column: 34 }], path: ["createTeam"], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    expect(failed.errors).toEqual([
+      { message: 'Internal server error', locations: [{ line: 1, column: 34 }], path: ['createTeam'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+    ]);
     expect(JSON.stringify(failed)).not.toContain('secret detail');
     expect(await t.sql(`SELECT id FROM team WHERE name LIKE 'boom%'`)).toEqual([]);
 

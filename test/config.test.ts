@@ -47,7 +47,11 @@ const NEVER_ECHOED = ['short-s3cret-value', 'hunter2-pw'];
 
 function run(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
-  const p = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -114,7 +118,15 @@ describe('loadConfig', () => {
       refreshTokenReuseGraceSeconds: 0,
       limits: { depth: 12, aliases: 30, directives: 50, tokens: 5000, cost: 50000, bodyBytes: 1_000_000, rowsPerRequest: 100_000, responseBytes: 20_000_000 },
       persistedQueriesCacheBytes: 10_000_000,
-      tenancy: { statementTimeoutMs: 15_000, workerStatementTimeoutMs: 300_000, maxConnectionsPerWorkspace: 0, heavyWorkspaceSeconds: 5, lowPriorityAfterMs: 200, parallelWorkersPerQuery: 0, importJobsPerWorkspace: 1 },
+      tenancy: {
+        statementTimeoutMs: 15_000,
+        workerStatementTimeoutMs: 300_000,
+        maxConnectionsPerWorkspace: 0,
+        heavyWorkspaceSeconds: 5,
+        lowPriorityAfterMs: 200,
+        parallelWorkersPerQuery: 0,
+        importJobsPerWorkspace: 1,
+      },
       ws: { maxSubscriptionsPerConnection: 50, maxConnectionsPerCredential: 100, initTimeoutMs: 10_000, keepAliveMs: 12_000, maxQueue: 1000 },
       webhooks: { allowPrivateNetworks: false, timeoutMs: 10_000, concurrency: 64, workers: true },
       smtp: { url: undefined, from: 'Trellis <no-reply@trellis.local>' },
@@ -153,8 +165,19 @@ describe('loadConfig', () => {
       MIGRATIONS_RUN: '0',
       LOG_LEVEL: 'warn',
     });
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', dbPoolSize: 3, demoSeed: false, runMigrations: false, logLevel: 'warn', limits: { depth: 20, cost: 1234 } });
-    expect(loadConfig({ TRELLIS_DATA_DIR: newDir(), JWT_SECRET: A_SECRET, DEMO_SEED: '1', MIGRATIONS_RUN: 'true' })).toMatchObject({ demoSeed: true, runMigrations: true });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      dbPoolSize: 3,
+      demoSeed: false,
+      runMigrations: false,
+      logLevel: 'warn',
+      limits: { depth: 20, cost: 1234 },
+    });
+    expect(loadConfig({ TRELLIS_DATA_DIR: newDir(), JWT_SECRET: A_SECRET, DEMO_SEED: '1', MIGRATIONS_RUN: 'true' })).toMatchObject({
+      demoSeed: true,
+      runMigrations: true,
+    });
     // PORT=0 is allowed: the system picks a free port.
     expect(loadConfig({ TRELLIS_DATA_DIR: newDir(), JWT_SECRET: A_SECRET, PORT: '0' }).port).toBe(0);
   });
@@ -190,12 +213,26 @@ describe('loadConfig', () => {
     const owner = 'postgres://trellis_owner:pw@db.internal:5432/trellis';
     const workers = 'postgres://trellis_workers:pw@db.internal:5432/trellis';
     const c = loadConfig({ NODE_ENV: 'production', DATABASE_URL: url, WORKER_DATABASE_URL: workers, JWT_SECRET: A_SECRET });
-    expect(c).toMatchObject({ env: 'production', embedded: false, databaseUrl: url, migrationDatabaseUrl: url, workerDatabaseUrl: workers, jwtSecret: A_SECRET });
-    expect(loadConfig({ DATABASE_URL: url, MIGRATION_DATABASE_URL: owner, WORKER_DATABASE_URL: workers, JWT_SECRET: A_SECRET }).migrationDatabaseUrl).toBe(owner);
+    expect(c).toMatchObject({
+      env: 'production',
+      embedded: false,
+      databaseUrl: url,
+      migrationDatabaseUrl: url,
+      workerDatabaseUrl: workers,
+      jwtSecret: A_SECRET,
+    });
+    expect(loadConfig({ DATABASE_URL: url, MIGRATION_DATABASE_URL: owner, WORKER_DATABASE_URL: workers, JWT_SECRET: A_SECRET }).migrationDatabaseUrl).toBe(
+      owner,
+    );
   });
 
   it('EXPLORER: on by default, off in production unless EXPLORER=true', () => {
-    const prod = { NODE_ENV: 'production', DATABASE_URL: 'postgres://trellis_app:pw@db.internal:5432/trellis', WORKER_DATABASE_URL: 'postgres://w:pw@db.internal:5432/trellis', JWT_SECRET: A_SECRET };
+    const prod = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://trellis_app:pw@db.internal:5432/trellis',
+      WORKER_DATABASE_URL: 'postgres://w:pw@db.internal:5432/trellis',
+      JWT_SECRET: A_SECRET,
+    };
     expect(loadConfig(prod).explorer).toBe(false);
     expect(loadConfig({ ...prod, EXPLORER: 'true' }).explorer).toBe(true);
     expect(loadConfig({ ...prod, EXPLORER: '1' }).explorer).toBe(true);

@@ -6,7 +6,14 @@ const KINDS = [
   { name: 'Contact', plural: 'contacts', create: { lastName: 'Crud' }, update: { title: 'CTO' }, check: 'title', expect: 'CTO' },
   { name: 'Lead', plural: 'leads', create: { lastName: 'Crud', company: 'Lead Co' }, update: { status: 'QUALIFIED' }, check: 'status', expect: 'QUALIFIED' },
   { name: 'Opportunity', plural: 'opportunities', create: { name: 'Crud deal' }, update: { probability: 42 }, check: 'probability', expect: 42 },
-  { name: 'Product', plural: 'products', create: { name: 'Crud widget', sku: 'CRUD-1' }, update: { description: 'Blue' }, check: 'description', expect: 'Blue' },
+  {
+    name: 'Product',
+    plural: 'products',
+    create: { name: 'Crud widget', sku: 'CRUD-1' },
+    update: { description: 'Blue' },
+    check: 'description',
+    expect: 'Blue',
+  },
   { name: 'Activity', plural: 'activities', create: { type: 'NOTE', subject: 'Crud note' }, update: { body: 'Longer' }, check: 'body', expect: 'Longer' },
 ];
 
@@ -23,15 +30,23 @@ describe.each(KINDS)('$name: get, list, create, update, delete, restore', (k) =>
   const type = entity.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 
   it('runs the whole life of a record, each write with its event and a new version', async () => {
-    const c = await gql(`mutation($i: Create${k.name}Input!) { create${k.name}(input: $i) { id version externalId } }`, { i: { ...k.create, externalId: `ext-${k.name}` } });
+    const c = await gql(`mutation($i: Create${k.name}Input!) { create${k.name}(input: $i) { id version externalId } }`, {
+      i: { ...k.create, externalId: `ext-${k.name}` },
+    });
     expect(c.errors).toBeUndefined();
     const id = c.data[`create${k.name}`].id;
     expect(c.data[`create${k.name}`]).toMatchObject({ version: 1, externalId: `ext-${k.name}` });
     const byExt = await gql(`{ ${entity}(externalId: "ext-${k.name}") { id } }`);
     expect(byExt.data[entity].id).toBe(id);
-    const u = await gql(`mutation($id: ID!, $i: Update${k.name}Input!) { update${k.name}(id: $id, input: $i, expectedVersion: 1) { version ${k.check} } }`, { id, i: k.update });
+    const u = await gql(`mutation($id: ID!, $i: Update${k.name}Input!) { update${k.name}(id: $id, input: $i, expectedVersion: 1) { version ${k.check} } }`, {
+      id,
+      i: k.update,
+    });
     expect(u.data[`update${k.name}`]).toEqual({ version: 2, [k.check]: k.expect });
-    const stale = await gql(`mutation($id: ID!, $i: Update${k.name}Input!) { update${k.name}(id: $id, input: $i, expectedVersion: 1) { version } }`, { id, i: k.update });
+    const stale = await gql(`mutation($id: ID!, $i: Update${k.name}Input!) { update${k.name}(id: $id, input: $i, expectedVersion: 1) { version } }`, {
+      id,
+      i: k.update,
+    });
     expect(codes(stale)).toEqual(['CONFLICT']);
     const list = await gql(`query($id: ID!) { ${k.plural}(filter: { id: { eq: $id } }) { totalCount nodes { id } } }`, { id });
     expect(list.data[k.plural]).toEqual({ totalCount: 1, nodes: [{ id }] });

@@ -33,7 +33,12 @@ describe('custom fields, search, timeline, and no N+1', () => {
       expect(ok.data.createAccount.customFields).toEqual({ tier: 'Gold', seats: 40, renewal: '2027-03-01', regions: ['EMEA', 'APAC'] });
       const bad = await createAccount('Bad', { tier: 'Platinum', seats: 'many', renewal: '2027-02-30', unknown: 1 });
       expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
-      expect(bad.errors![0].extensions.fields!.map((f) => f.field).sort()).toEqual(['customFields.renewal', 'customFields.seats', 'customFields.tier', 'customFields.unknown']);
+      expect(bad.errors![0].extensions.fields!.map((f) => f.field).sort()).toEqual([
+        'customFields.renewal',
+        'customFields.seats',
+        'customFields.tier',
+        'customFields.unknown',
+      ]);
       expect(await t.sql(`SELECT 1 FROM account WHERE name = 'Bad'`)).toEqual([]);
     });
 
@@ -53,7 +58,9 @@ describe('custom fields, search, timeline, and no N+1', () => {
       await createAccount('Silver Two', { tier: 'Silver', seats: 10, renewal: '2026-12-01', regions: ['AMER'] });
       await createAccount('Bronze Three', { tier: 'Bronze', seats: 250, regions: [] });
       const names = async (filter: unknown, orderBy?: unknown) =>
-        (await gql('query($f: AccountFilter, $o: [AccountOrder!]) { accounts(filter: $f, orderBy: $o) { nodes { name } } }', { f: filter, o: orderBy })).data.accounts.nodes.map((n: { name: string }) => n.name);
+        (
+          await gql('query($f: AccountFilter, $o: [AccountOrder!]) { accounts(filter: $f, orderBy: $o) { nodes { name } } }', { f: filter, o: orderBy })
+        ).data.accounts.nodes.map((n: { name: string }) => n.name);
       expect(await names({ customFields: [{ key: 'seats', gte: 40 }] }, [{ customField: 'seats', direction: 'DESC' }])).toEqual(['Bronze Three', 'Gold One']);
       expect(await names({ customFields: [{ key: 'tier', in: ['Gold', 'Silver'] }] }, [{ customField: 'tier' }])).toEqual(['Gold One', 'Silver Two']);
       expect(await names({ customFields: [{ key: 'renewal', lt: '2027-01-01' }] })).toEqual(['Silver Two']);
@@ -75,16 +82,30 @@ describe('custom fields, search, timeline, and no N+1', () => {
       await gql('mutation { createOpportunity(input: { name: "Umbrella renewal" }) { id } }');
     });
     const hits = async (query: string, types?: string[]) =>
-      (await gql('query($q: String!, $t: [SearchableType!]) { search(query: $q, types: $t) { type title score record { __typename ... on Account { domain } } } }', { q: query, t: types })).data.search;
+      (
+        await gql(
+          'query($q: String!, $t: [SearchableType!]) { search(query: $q, types: $t) { type title score record { __typename ... on Account { domain } } } }',
+          { q: query, t: types },
+        )
+      ).data.search;
 
     it('ignores case and accents', async () => {
-      expect((await hits('societe generale'))[0]).toMatchObject({ type: 'ACCOUNT', title: 'Société Générale', record: { __typename: 'Account', domain: 'societegenerale.fr' } });
+      expect((await hits('societe generale'))[0]).toMatchObject({
+        type: 'ACCOUNT',
+        title: 'Société Générale',
+        record: { __typename: 'Account', domain: 'societegenerale.fr' },
+      });
       expect((await hits('JURGEN'))[0]).toMatchObject({ type: 'CONTACT', title: 'Jürgen Klopp' });
     });
 
     it('tolerates a typo in a name, and finds emails and domains', async () => {
       // Both records named Umbrella rank above anything that only mentions it elsewhere.
-      expect((await hits('Umbrela')).slice(0, 2).map((h: { title: string }) => h.title).sort()).toEqual(['Umbrella Corporation', 'Umbrella renewal']);
+      expect(
+        (await hits('Umbrela'))
+          .slice(0, 2)
+          .map((h: { title: string }) => h.title)
+          .sort(),
+      ).toEqual(['Umbrella Corporation', 'Umbrella renewal']);
       expect((await hits('bruce@wayne'))[0]).toMatchObject({ type: 'LEAD', title: 'Wayne' });
       expect((await hits('umbrella.com'))[0].title).toBe('Umbrella Corporation');
     });
@@ -119,16 +140,25 @@ describe('custom fields, search, timeline, and no N+1', () => {
   it("timeline: a record's events and its activities', newest first; an account's includes its contacts' and deals'", async () => {
     const acc = (await gql('mutation { createAccount(input: { name: "Timeline Inc" }) { id } }')).data.createAccount.id;
     const contact = (await gql(`mutation($a: ID) { createContact(input: { lastName: "Tim", accountId: $a }) { id } }`, { a: acc })).data.createContact.id;
-    const opp = (await gql(`mutation($a: ID) { createOpportunity(input: { name: "Timeline deal", accountId: $a }) { id } }`, { a: acc })).data.createOpportunity.id;
-    const a1 = (await gql(`mutation($c: ID) { createActivity(input: { type: EMAIL, subject: "Hello", contactId: $c }) { id } }`, { c: contact })).data.createActivity.id;
-    const a2 = (await gql(`mutation($o: ID) { createActivity(input: { type: MEETING, subject: "Demo", opportunityId: $o }) { id } }`, { o: opp })).data.createActivity.id;
+    const opp = (await gql(`mutation($a: ID) { createOpportunity(input: { name: "Timeline deal", accountId: $a }) { id } }`, { a: acc })).data.createOpportunity
+      .id;
+    const a1 = (await gql(`mutation($c: ID) { createActivity(input: { type: EMAIL, subject: "Hello", contactId: $c }) { id } }`, { c: contact })).data
+      .createActivity.id;
+    const a2 = (await gql(`mutation($o: ID) { createActivity(input: { type: MEETING, subject: "Demo", opportunityId: $o }) { id } }`, { o: opp })).data
+      .createActivity.id;
     await gql(`mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Media" }) { id } }`, { id: acc });
-    const tl = await gql(`query($id: ID!) { timeline(recordId: $id, first: 2) { edges { cursor node { id type entityId actor { type id } changes { field new } } } pageInfo { hasNextPage endCursor } } }`, { id: acc });
+    const tl = await gql(
+      `query($id: ID!) { timeline(recordId: $id, first: 2) { edges { cursor node { id type entityId actor { type id } changes { field new } } } pageInfo { hasNextPage endCursor } } }`,
+      { id: acc },
+    );
     const page1 = tl.data.timeline;
     expect(page1.edges.map((e: { node: { type: string } }) => e.node.type)).toEqual(['account.updated', 'activity.created']);
     expect(page1.edges[0].node.actor).toEqual({ type: 'USER', id: admin.userId });
     expect(page1.edges[0].node.changes).toEqual([{ field: 'industry', new: 'Media' }]);
-    const rest = await gql(`query($id: ID!, $after: String) { timeline(recordId: $id, after: $after) { nodes { type entityId } pageInfo { hasNextPage } } }`, { id: acc, after: page1.pageInfo.endCursor });
+    const rest = await gql(`query($id: ID!, $after: String) { timeline(recordId: $id, after: $after) { nodes { type entityId } pageInfo { hasNextPage } } }`, {
+      id: acc,
+      after: page1.pageInfo.endCursor,
+    });
     expect(rest.data.timeline.nodes).toEqual([
       { type: 'activity.created', entityId: a1 },
       { type: 'account.created', entityId: acc },
@@ -162,13 +192,23 @@ describe('custom fields, search, timeline, and no N+1', () => {
       const ws = await signUp(t, 'Load Test');
       for (let i = 0; i < 120; i++) {
         const acc = (await t.gql(`mutation { createAccount(input: { name: "Acc ${i}" }) { id } }`, {}, ws.accessToken)).data.createAccount.id;
-        const con = (await t.gql(`mutation($a: ID) { createContact(input: { lastName: "C${i}", accountId: $a }) { id } }`, { a: acc }, ws.accessToken)).data.createContact.id;
-        const opp = (await t.gql(`mutation($a: ID, $c: ID) { createOpportunity(input: { name: "Opp ${i}", accountId: $a, primaryContactId: $c, amount: { amount: "${i}.50" } }) { id } }`, { a: acc, c: con }, ws.accessToken)).data.createOpportunity.id;
-        for (let k = 0; k < (i % 3) + 5; k++) await t.gql(`mutation($o: ID) { createActivity(input: { type: NOTE, subject: "n${k}", opportunityId: $o }) { id } }`, { o: opp }, ws.accessToken);
+        const con = (await t.gql(`mutation($a: ID) { createContact(input: { lastName: "C${i}", accountId: $a }) { id } }`, { a: acc }, ws.accessToken)).data
+          .createContact.id;
+        const opp = (
+          await t.gql(
+            `mutation($a: ID, $c: ID) { createOpportunity(input: { name: "Opp ${i}", accountId: $a, primaryContactId: $c, amount: { amount: "${i}.50" } }) { id } }`,
+            { a: acc, c: con },
+            ws.accessToken,
+          )
+        ).data.createOpportunity.id;
+        for (let k = 0; k < (i % 3) + 5; k++)
+          await t.gql(`mutation($o: ID) { createActivity(input: { type: NOTE, subject: "n${k}", opportunityId: $o }) { id } }`, { o: opp }, ws.accessToken);
       }
       // The first row (largest amount) points at no account and no contact: those relations are null, listed or not.
-      const alone = (await t.gql(`mutation { createOpportunity(input: { name: "Opp alone", amount: { amount: "5000" } }) { id } }`, {}, ws.accessToken)).data.createOpportunity.id;
-      for (let k = 0; k < 5; k++) await t.gql(`mutation($o: ID) { createActivity(input: { type: NOTE, subject: "a${k}", opportunityId: $o }) { id } }`, { o: alone }, ws.accessToken);
+      const alone = (await t.gql(`mutation { createOpportunity(input: { name: "Opp alone", amount: { amount: "5000" } }) { id } }`, {}, ws.accessToken)).data
+        .createOpportunity.id;
+      for (let k = 0; k < 5; k++)
+        await t.gql(`mutation($o: ID) { createActivity(input: { type: NOTE, subject: "a${k}", opportunityId: $o }) { id } }`, { o: alone }, ws.accessToken);
       const query = `query($n: Int) { opportunities(first: $n, orderBy: [{ field: AMOUNT, direction: DESC }]) { edges { node { name amount { amount }
         account { name } owner { name } stage { name } primaryContact { lastName } activities(first: 5) { subject } } } } }`;
       let small: { data: { opportunities: { edges: { node: { activities: unknown[] } }[] } } } | undefined;
@@ -185,10 +225,17 @@ describe('custom fields, search, timeline, and no N+1', () => {
       // What the page fetched with it is what the loaders read for one record at a time.
       const REL = `name amount { amount currency } account { id name createdAt updatedAt customFields } owner { id name email createdAt }
         stage { id name probability } primaryContact { lastName createdAt } activities(first: 5) { id subject createdAt dueAt customFields }`;
-      expect((big!.data.opportunities.edges[0] as unknown as { node: { name: string; account: unknown } }).node).toMatchObject({ name: 'Opp alone', account: null });
+      expect((big!.data.opportunities.edges[0] as unknown as { node: { name: string; account: unknown } }).node).toMatchObject({
+        name: 'Opp alone',
+        account: null,
+      });
       for (const i of [0, 37, 99]) {
         const edge = big!.data.opportunities.edges[i] as unknown as { node: { name: string } };
-        const listed = await t.gql(`query($n: Int) { opportunities(first: $n, orderBy: [{ field: AMOUNT, direction: DESC }]) { nodes { id ${REL} } } }`, { n: 100 }, ws.accessToken);
+        const listed = await t.gql(
+          `query($n: Int) { opportunities(first: $n, orderBy: [{ field: AMOUNT, direction: DESC }]) { nodes { id ${REL} } } }`,
+          { n: 100 },
+          ws.accessToken,
+        );
         const row = listed.data.opportunities.nodes[i];
         expect(row.name).toBe(edge.node.name);
         const one = await t.gql(`query($id: ID!) { opportunity(id: $id) { id ${REL} } }`, { id: row.id }, ws.accessToken);

@@ -18,7 +18,16 @@ describe('CRM records: accounts and contacts', () => {
     const r = await create({ name: 'Acme', domain: 'ACME.com', employees: 120, annualRevenue: { amount: '1234567.89' }, externalId: 'erp-1' });
     expect(r.errors).toBeUndefined();
     const a = r.data.createAccount;
-    expect(a).toMatchObject({ version: 1, name: 'Acme', domain: 'acme.com', employees: 120, annualRevenue: { amount: '1234567.89', currency: 'USD' }, externalId: 'erp-1', owner: { id: admin.userId }, deletedAt: null });
+    expect(a).toMatchObject({
+      version: 1,
+      name: 'Acme',
+      domain: 'acme.com',
+      employees: 120,
+      annualRevenue: { amount: '1234567.89', currency: 'USD' },
+      externalId: 'erp-1',
+      owner: { id: admin.userId },
+      deletedAt: null,
+    });
     const [event] = await t.sql<{ type: string; changes: { field: string; new: unknown }[] }>(`SELECT type, changes FROM event WHERE entity_id = $1`, [a.id]);
     expect(event.type).toBe('account.created');
     expect(event.changes).toContainEqual({ field: 'annualRevenue', old: null, new: { amount: '1234567.89', currency: 'USD' } });
@@ -46,14 +55,22 @@ describe('CRM records: accounts and contacts', () => {
 
   it('updates with the changed fields in the event; a stale expectedVersion is CONFLICT and writes nothing', async () => {
     const a = (await create({ name: 'Initech', industry: 'Software' })).data.createAccount;
-    const u = await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Finance", employees: 9 }, expectedVersion: 1) { version industry employees } }`, { id: a.id }, admin.accessToken);
+    const u = await t.gql(
+      `mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Finance", employees: 9 }, expectedVersion: 1) { version industry employees } }`,
+      { id: a.id },
+      admin.accessToken,
+    );
     expect(u.data.updateAccount).toEqual({ version: 2, industry: 'Finance', employees: 9 });
     const [ev] = await t.sql<{ changes: unknown[] }>(`SELECT changes FROM event WHERE entity_id = $1 AND type = 'account.updated'`, [a.id]);
     expect(ev.changes).toEqual([
       { field: 'industry', old: 'Software', new: 'Finance' },
       { field: 'employees', old: null, new: 9 },
     ]);
-    const stale = await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { name: "Lost update" }, expectedVersion: 1) { version } }`, { id: a.id }, admin.accessToken);
+    const stale = await t.gql(
+      `mutation($id: ID!) { updateAccount(id: $id, input: { name: "Lost update" }, expectedVersion: 1) { version } }`,
+      { id: a.id },
+      admin.accessToken,
+    );
     expect(codes(stale)).toEqual(['CONFLICT']);
     expect((await t.sql(`SELECT name, version FROM account WHERE id = $1`, [a.id]))[0]).toEqual({ name: 'Initech', version: 2 });
   });
@@ -65,7 +82,9 @@ describe('CRM records: accounts and contacts', () => {
     const live = await t.gql(`{ accounts(filter: { name: { eq: "Soylent" } }) { totalCount } }`, {}, admin.accessToken);
     const all = await t.gql(`{ accounts(filter: { name: { eq: "Soylent" } }, includeDeleted: true) { totalCount } }`, {}, admin.accessToken);
     expect([live.data.accounts.totalCount, all.data.accounts.totalCount]).toEqual([0, 1]);
-    expect(codes(await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { name: "x" }) { id } }`, { id: a.id }, admin.accessToken))).toEqual(['CONFLICT']);
+    expect(codes(await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { name: "x" }) { id } }`, { id: a.id }, admin.accessToken))).toEqual([
+      'CONFLICT',
+    ]);
     const r = await t.gql(`mutation($id: ID!) { restoreAccount(id: $id) { deletedAt } }`, { id: a.id }, admin.accessToken);
     expect(r.data.restoreAccount.deletedAt).toBeNull();
     const types = (await t.sql<{ type: string }>(`SELECT type FROM event WHERE entity_id = $1 ORDER BY id`, [a.id])).map((e) => e.type);
@@ -85,7 +104,11 @@ describe('CRM records: accounts and contacts', () => {
 
   it('contacts reference an account of the workspace; an unknown or foreign account is BAD_USER_INPUT', async () => {
     const a = (await create({ name: 'Contacts Inc' })).data.createAccount;
-    const ok = await t.gql(`mutation($a: ID) { createContact(input: { firstName: "Ada", lastName: "Lovelace", email: "ADA@Example.com", accountId: $a }) { name email account { id } } }`, { a: a.id }, admin.accessToken);
+    const ok = await t.gql(
+      `mutation($a: ID) { createContact(input: { firstName: "Ada", lastName: "Lovelace", email: "ADA@Example.com", accountId: $a }) { name email account { id } } }`,
+      { a: a.id },
+      admin.accessToken,
+    );
     expect(ok.data.createContact).toEqual({ name: 'Ada Lovelace', email: 'ada@example.com', account: { id: a.id } });
     const other = await signUp(t, 'Foreign');
     const foreign = (await create({ name: 'Foreign account' }, other.accessToken)).data.createAccount;
@@ -121,7 +144,10 @@ describe('CRM records: accounts and contacts', () => {
       const ro = await userWithRole(t, admin, 'READ_ONLY');
       const key = await apiKey(t, admin, ['READ']);
       const a = (await create({ name: 'Managed' })).data.createAccount;
-      expect((await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Energy" }) { industry } }`, { id: a.id }, manager.token)).data.updateAccount.industry).toBe('Energy');
+      expect(
+        (await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Energy" }) { industry } }`, { id: a.id }, manager.token)).data
+          .updateAccount.industry,
+      ).toBe('Energy');
       expect(codes(await create({ name: 'No' }, ro.token))).toEqual(['FORBIDDEN']);
       expect(codes(await create({ name: 'No' }, key.secret))).toEqual(['FORBIDDEN']);
       expect((await t.gql(`{ accounts { totalCount } }`, {}, ro.token)).errors).toBeUndefined();

@@ -20,9 +20,15 @@ describe('text operators on custom fields', () => {
   beforeAll(async () => {
     t = await startTestApp({ WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' });
     admin = await signUp(t, 'Operators Co');
-    const defs = [...FIELDS.map(([key, type]) => ({ key, type })), { key: 'motto', type: 'TEXT' }, { key: 'tier', type: 'SELECT', options: ['Gold', 'Silver'] }];
+    const defs = [
+      ...FIELDS.map(([key, type]) => ({ key, type })),
+      { key: 'motto', type: 'TEXT' },
+      { key: 'tier', type: 'SELECT', options: ['Gold', 'Silver'] },
+    ];
     for (const d of defs) {
-      const r = await gql('mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }', { i: { entityType: 'ACCOUNT', label: d.key, ...d } });
+      const r = await gql('mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }', {
+        i: { entityType: 'ACCOUNT', label: d.key, ...d },
+      });
       expect(r.errors).toBeUndefined();
     }
     const customFields = { ...Object.fromEntries(FIELDS.map(([key, , value]) => [key, value])), motto: 'Forty seats', tier: 'Gold' };
@@ -43,12 +49,31 @@ describe('text operators on custom fields', () => {
   });
 
   it('the same inside and/or/not and alongside a valid condition', async () => {
-    const r = await gql(COUNT, { f: { or: [{ name: { eq: 'x' } }, { not: { customFields: [{ key: 'motto', contains: 'x' }, { key: 'seats', contains: '4' }] } }] } });
+    const r = await gql(COUNT, {
+      f: {
+        or: [
+          { name: { eq: 'x' } },
+          {
+            not: {
+              customFields: [
+                { key: 'motto', contains: 'x' },
+                { key: 'seats', contains: '4' },
+              ],
+            },
+          },
+        ],
+      },
+    });
     expect(r.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: [{ field: 'filter.or[1].not.customFields[1].contains' }] });
   });
 
   it('still works on TEXT and SELECT fields', async () => {
-    for (const f of [{ key: 'motto', contains: 'SEATS' }, { key: 'motto', startsWith: 'forty' }, { key: 'tier', startsWith: 'go' }, { key: 'tier', contains: 'ol' }]) {
+    for (const f of [
+      { key: 'motto', contains: 'SEATS' },
+      { key: 'motto', startsWith: 'forty' },
+      { key: 'tier', startsWith: 'go' },
+      { key: 'tier', contains: 'ol' },
+    ]) {
       const r = await gql(COUNT, { f: { customFields: [f] } });
       expect([f, r.errors, r.data?.accounts.totalCount]).toEqual([f, undefined, 1]);
     }

@@ -86,7 +86,10 @@ describe('the database unreachable', () => {
     const proxied = new URL(db.appUrl);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
-    t = await startTestAppOn({ ...db, appUrl: proxied.toString() }, { DB_POOL_SIZE: '2', DB_CONNECT_TIMEOUT_MS: '1000', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' });
+    t = await startTestAppOn(
+      { ...db, appUrl: proxied.toString() },
+      { DB_POOL_SIZE: '2', DB_CONNECT_TIMEOUT_MS: '1000', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' },
+    );
     admin = await signUp(t, 'Outage Co');
     key = (await apiKey(t, admin, ['READ', 'WRITE'])).secret;
   });
@@ -108,7 +111,11 @@ describe('the database unreachable', () => {
     return { status: res.status, retryAfter: res.headers.get('retry-after'), text, body: JSON.parse(text) };
   };
   const expectUnavailable = (a: Answer) => {
-    expect({ status: a.status, retryAfter: a.retryAfter, codes: a.body.errors?.map((e) => e.extensions?.code) }).toEqual({ status: 503, retryAfter: '5', codes: ['SERVICE_UNAVAILABLE'] });
+    expect({ status: a.status, retryAfter: a.retryAfter, codes: a.body.errors?.map((e) => e.extensions?.code) }).toEqual({
+      status: 503,
+      retryAfter: '5',
+      codes: ['SERVICE_UNAVAILABLE'],
+    });
     expect(a.body.errors![0].extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 5 });
     expect(a.body.errors![0].message).toMatch(/temporarily unavailable.*retry/);
     expect(a.text).not.toMatch(/stacktrace|ECONNREFUSED|terminated|timeout exceeded|\bat .*\.js:\d+/);
@@ -148,8 +155,16 @@ describe('the database unreachable', () => {
         health = await fetch(`${t.url}/healthz`);
       }
       expect({ status: health.status, body: ((await health.json()) as { status: string }).status }).toEqual({ status: 503, body: 'database unreachable' });
-      const intake = await fetch(`${t.url}/intake/${intakeToken}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lastName: 'Form' }) });
-      expect({ status: intake.status, retryAfter: intake.headers.get('retry-after'), code: ((await intake.json()) as { error: { code: string } }).error.code }).toEqual({ status: 503, retryAfter: '5', code: 'SERVICE_UNAVAILABLE' });
+      const intake = await fetch(`${t.url}/intake/${intakeToken}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lastName: 'Form' }),
+      });
+      expect({
+        status: intake.status,
+        retryAfter: intake.headers.get('retry-after'),
+        code: ((await intake.json()) as { error: { code: string } }).error.code,
+      }).toEqual({ status: 503, retryAfter: '5', code: 'SERVICE_UNAVAILABLE' });
     } finally {
       await proxy.up();
     }
@@ -199,6 +214,10 @@ describe('the database unreachable', () => {
 
   it('an error that is not an outage stays what it was', async () => {
     const a = await post(`{ account(id: "00000000-0000-4000-8000-000000000000") { id } }`, key);
-    expect({ status: a.status, codes: a.body.errors?.map((e) => e.extensions?.code), retryAfter: a.retryAfter }).toEqual({ status: 200, codes: ['NOT_FOUND'], retryAfter: null });
+    expect({ status: a.status, codes: a.body.errors?.map((e) => e.extensions?.code), retryAfter: a.retryAfter }).toEqual({
+      status: 200,
+      codes: ['NOT_FOUND'],
+      retryAfter: null,
+    });
   });
 });

@@ -9,7 +9,7 @@ import { createLogger } from '../src/kernel/logger';
 import { createServices } from '../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './helpers/db';
 import { startServerProcess, type ServerProcess } from './helpers/server-process';
-import { ENTITIES } from "../src/modules/registry";
+import { ENTITIES } from '../src/modules/registry';
 
 // Finding 12 of issue 17: the defaults exposed the demo key to anyone reaching the port, listened on
 // every interface in embedded mode, and showed raw SQL errors and stack traces unless NODE_ENV was set.
@@ -69,16 +69,29 @@ describe('an internal error as a client sees it, by NODE_ENV (a real server proc
     const server = await startServerProcess(db, { LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', ...env });
     servers.push(server);
     const post = async (query: string, token?: string) =>
-      (await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify({ query }) })).json() as Promise<any>;
+      (
+        await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify({ query }),
+        })
+      ).json() as Promise<any>;
     const email = `admin-${servers.length}@defaults.test`;
-    const signed = await post(`mutation { signUp(input: { workspaceName: "Defaults", name: "Admin", email: "${email}", password: "correct horse battery" }) { accessToken } }`);
+    const signed = await post(
+      `mutation { signUp(input: { workspaceName: "Defaults", name: "Admin", email: "${email}", password: "correct horse battery" }) { accessToken } }`,
+    );
     const failed = await post('mutation { createLead(input: { lastName: "Private Person" }) { id } }', signed.data.signUp.accessToken);
     return failed.errors[0];
   };
 
   it('NODE_ENV unset: masked, no stack trace, no SQL', async () => {
     const error = await failingRequest({});
-    expect(error).toEqual({ message: 'Internal server error', locations: expect.anything(), path: ['createLead'], extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(error).toEqual({
+      message: 'Internal server error',
+      locations: expect.anything(),
+      path: ['createLead'],
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
     expect(JSON.stringify(error)).not.toMatch(/phone|violates|stacktrace|Private Person/);
   });
 
@@ -104,7 +117,16 @@ describe('the explorer shows the demo key to loopback clients only', () => {
   });
 
   const start = async (env: Record<string, string>) => {
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: A_SECRET, LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', EXPLORER: 'true', ...env });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: db.appUrl,
+      JWT_SECRET: A_SECRET,
+      LOG_LEVEL: 'silent',
+      WEBHOOK_WORKERS: 'false',
+      AUTOMATION_WORKERS: 'false',
+      EXPLORER: 'true',
+      ...env,
+    });
     const log = createLogger(config.logLevel);
     const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2 });
     const workerDs = await connect({ entities: ENTITIES, url: db.workerUrl, poolSize: 2 });

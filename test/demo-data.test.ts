@@ -55,12 +55,24 @@ describe('the demo workspace (Maven CRM sample)', () => {
   it('keeps the won deals exact: count and total equal the CSV', async () => {
     const won = pipeline.filter((p) => p.deal_stage === 'Won');
     const total = won.reduce((s, p) => s + Number(p.close_value), 0);
-    const [row] = await t.sql<{ n: number; total: string }>(`SELECT count(*)::int AS n, sum(amount_value)::text AS total FROM opportunity WHERE workspace_id = $1 AND status = 'WON'`, [creds.workspaceId]);
+    const [row] = await t.sql<{ n: number; total: string }>(
+      `SELECT count(*)::int AS n, sum(amount_value)::text AS total FROM opportunity WHERE workspace_id = $1 AND status = 'WON'`,
+      [creds.workspaceId],
+    );
     expect(row.n).toBe(won.length);
     expect(Number(row.total)).toBe(total);
     const one = pipeline.find((p) => p.deal_stage === 'Won')!;
-    const o = await t.gql(`query($e: String) { opportunity(externalId: $e) { status closedAt amount { amount } stage { name } lineItems { product { name } } stageHistory { stage { name } } } }`, { e: one.opportunity_id }, creds.apiKey);
-    expect(o.data.opportunity).toMatchObject({ status: 'WON', closedAt: `${one.close_date}T00:00:00.000Z`, amount: { amount: `${one.close_value}.00` }, stage: { name: 'Closed Won' } });
+    const o = await t.gql(
+      `query($e: String) { opportunity(externalId: $e) { status closedAt amount { amount } stage { name } lineItems { product { name } } stageHistory { stage { name } } } }`,
+      { e: one.opportunity_id },
+      creds.apiKey,
+    );
+    expect(o.data.opportunity).toMatchObject({
+      status: 'WON',
+      closedAt: `${one.close_date}T00:00:00.000Z`,
+      amount: { amount: `${one.close_value}.00` },
+      stage: { name: 'Closed Won' },
+    });
     expect(o.data.opportunity.stageHistory.map((h: { stage: { name: string } }) => h.stage.name)).toEqual(['Qualification', 'Closed Won']);
   });
 

@@ -74,7 +74,11 @@ async function subscription(o: { maxQueue?: number; congested?: () => boolean; f
       log.push({ via: 'direct', result });
     },
   };
-  const it = (await subscribeShared({ schema: schemaOver(() => stream), document: parse('subscription { ev { n } }'), contextValue: ctx })) as AsyncGenerator<ExecutionResult>;
+  const it = (await subscribeShared({
+    schema: schemaOver(() => stream),
+    document: parse('subscription { ev { n } }'),
+    contextValue: ctx,
+  })) as AsyncGenerator<ExecutionResult>;
   const loop = (async () => {
     for await (const result of it) {
       await Promise.resolve(); // graphql-ws awaits its onNext and send
@@ -88,7 +92,7 @@ async function subscription(o: { maxQueue?: number; congested?: () => boolean; f
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const numberOf = (w: Written) => (w.via === 'complete' ? null : (w.result.data?.ev as { n: number } | null)?.n ?? null);
+const numberOf = (w: Written) => (w.via === 'complete' ? null : ((w.result.data?.ev as { n: number } | null)?.n ?? null));
 const messageOf = (w: Written) => (w.via === 'complete' ? null : (w.result.errors?.[0]?.message ?? null));
 
 describe('subscription results written past the iterator', () => {
@@ -99,7 +103,7 @@ describe('subscription results written past the iterator', () => {
 
   it('keeps every subscriber in order, without duplicates or losses, whatever mix of ready and waiting results, errors, replays and congestion', async () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
     let direct = 0;
     let iterated = 0;
     for (let round = 0; round < 150; round++) {

@@ -33,7 +33,9 @@ const tsFile = (page: string, b: DocBlock) => join(OUT, `${page.replace('.md', '
 function compileExamples(): Map<string, string[]> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
-  const files = pages.flatMap((p) => p.blocks.filter((b) => b.lang === 'ts' && isExample(b)).map((b) => (writeFileSync(tsFile(p.name, b), b.code + '\n'), tsFile(p.name, b))));
+  const files = pages.flatMap((p) =>
+    p.blocks.filter((b) => b.lang === 'ts' && isExample(b)).map((b) => (writeFileSync(tsFile(p.name, b), b.code + '\n'), tsFile(p.name, b))),
+  );
   // The settings of examples/tsconfig.json: a client project's, not the server's.
   const program = ts.createProgram(files, {
     target: ts.ScriptTarget.ES2022,
@@ -106,9 +108,12 @@ describe('docs/', () => {
     const source = readFileSync(join(ROOT, 'src', 'kernel', 'config.ts'), 'utf8');
     const schema = /const EnvSchema = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)![1];
     // `int(4000, ...)`, `bool(true)`, `.default('info')`: the default each variable is declared with.
-    const defaultOf = (expr: string) => /^int\(([\d_]+),/.exec(expr)?.[1].replace(/_/g, '') ?? /^bool\((true|false)\)/.exec(expr)?.[1] ?? /\.default\('([^']*)'\)/.exec(expr)?.[1] ?? null;
+    const defaultOf = (expr: string) =>
+      /^int\(([\d_]+),/.exec(expr)?.[1].replace(/_/g, '') ?? /^bool\((true|false)\)/.exec(expr)?.[1] ?? /\.default\('([^']*)'\)/.exec(expr)?.[1] ?? null;
     const declared = new Map([...schema.matchAll(/^ {2}([A-Z][A-Z0-9_]*): (.+)$/gm)].map((m) => [m[1], defaultOf(m[2])]));
-    const documented = new Map([...readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| ([^|]+) \|/gm)].map((m) => [m[1], m[2].trim()]));
+    const documented = new Map(
+      [...readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8').matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| ([^|]+) \|/gm)].map((m) => [m[1], m[2].trim()]),
+    );
     expect([...documented.keys()].sort()).toEqual([...declared.keys()].sort());
     const wrong = [...declared].filter(([name, value]) => value !== null && documented.get(name) !== `\`${value}\``);
     expect(wrong.map(([name, value]) => `${name}: the default is ${value}, the table says ${documented.get(name)}`)).toEqual([]);
@@ -122,7 +127,12 @@ describe('docs/', () => {
       const results: Record<string, unknown> = {};
       // Something for feeds, webhooks and listeners to report: a call logged through the API.
       let calls = 0;
-      const logCall = () => t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'CALL', subject: `Docs test call ${++calls}` } }, admin.accessToken);
+      const logCall = () =>
+        t.gql(
+          'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+          { i: { type: 'CALL', subject: `Docs test call ${++calls}` } },
+          admin.accessToken,
+        );
 
       beforeAll(async () => {
         admin = await signUp(t, `Docs: ${page.name}`);
@@ -145,74 +155,89 @@ describe('docs/', () => {
             void client.dispose();
             resolve(r);
           };
-          const stop = client.subscribe({ query: b.code, variables }, {
-            next: (v) => done(v.errors ? { errors: v.errors } : { data: v.data }),
-            error: (err) => done({ errors: err instanceof Error ? err.message : err }),
-            complete: () => done({}),
-          });
+          const stop = client.subscribe(
+            { query: b.code, variables },
+            {
+              next: (v) => done(v.errors ? { errors: v.errors } : { data: v.data }),
+              error: (err) => done({ errors: err instanceof Error ? err.message : err }),
+              complete: () => done({}),
+            },
+          );
           if (b.meta.idle) timers.push(setTimeout(() => done({}), 1500));
-          else timers.push(setInterval(() => void logCall(), 300), setTimeout(() => done({ errors: 'no event within 15 s' }), 15_000));
+          else
+            timers.push(
+              setInterval(() => void logCall(), 300),
+              setTimeout(() => done({ errors: 'no event within 15 s' }), 15_000),
+            );
         });
       }
 
       for (const b of page.blocks.filter(isExample)) {
         if (b.lang === 'graphql') {
-          it(label(b), async () => {
-            const variables = resolveRefs(JSON.parse(b.variables ?? '{}'), results) as Record<string, unknown>;
-            const operation = getOperationAST(parse(b.code));
-            if (operation?.operation === 'subscription') {
-              const r = await subscribeOnce(b, variables);
-              expect(r.errors).toBeUndefined();
-              return;
-            }
-            const r = await t.gql(b.code, variables, token(b));
-            if (b.meta['expect-error']) {
-              expect((r.errors ?? []).map((e) => e.extensions.code)).toContain(b.meta['expect-error']);
-            } else {
-              expect(r.errors).toBeUndefined();
-            }
-            Object.assign(results, r.data);
-            // The change feed shows only events older than every transaction running on the server,
-            // which other test files share: a page read too early has no cursor yet. Later examples
-            // use it, so wait until the workspace's events are visible.
-            const feed = (r.data as { changes?: { endCursor: string | null } } | undefined)?.changes;
-            if (feed && feed.endCursor == null) {
-              const deadline = Date.now() + 15_000;
-              while (feed.endCursor == null && Date.now() < deadline) {
-                await new Promise((res) => setTimeout(res, 100));
-                feed.endCursor = (await t.gql('{ changes(first: 1000) { endCursor } }', {}, admin.accessToken)).data?.changes?.endCursor ?? null;
+          it(
+            label(b),
+            async () => {
+              const variables = resolveRefs(JSON.parse(b.variables ?? '{}'), results) as Record<string, unknown>;
+              const operation = getOperationAST(parse(b.code));
+              if (operation?.operation === 'subscription') {
+                const r = await subscribeOnce(b, variables);
+                expect(r.errors).toBeUndefined();
+                return;
               }
-            }
-          }, 30_000);
+              const r = await t.gql(b.code, variables, token(b));
+              if (b.meta['expect-error']) {
+                expect((r.errors ?? []).map((e) => e.extensions.code)).toContain(b.meta['expect-error']);
+              } else {
+                expect(r.errors).toBeUndefined();
+              }
+              Object.assign(results, r.data);
+              // The change feed shows only events older than every transaction running on the server,
+              // which other test files share: a page read too early has no cursor yet. Later examples
+              // use it, so wait until the workspace's events are visible.
+              const feed = (r.data as { changes?: { endCursor: string | null } } | undefined)?.changes;
+              if (feed && feed.endCursor == null) {
+                const deadline = Date.now() + 15_000;
+                while (feed.endCursor == null && Date.now() < deadline) {
+                  await new Promise((res) => setTimeout(res, 100));
+                  feed.endCursor = (await t.gql('{ changes(first: 1000) { endCursor } }', {}, admin.accessToken)).data?.changes?.endCursor ?? null;
+                }
+              }
+            },
+            30_000,
+          );
         } else {
-          it(label(b), async () => {
-            const file = tsFile(page.name, b);
-            expect(diagnostics.get(file)).toEqual([]);
-            const env: Record<string, string> = { TRELLIS_URL: `${t.url}/graphql`, TRELLIS_WS_URL: wsUrl(), TRELLIS_API_KEY: key };
-            let endpointId: string | undefined;
-            if (b.meta.fixture === 'webhook') {
-              env.PORT = String(await freePort());
-              const r = await t.gql(
-                'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } secret } }',
-                { i: { url: `http://127.0.0.1:${env.PORT}/webhooks`, events: ['activity.created'] } },
-                admin.accessToken,
-              );
-              expect(r.errors).toBeUndefined();
-              endpointId = r.data.createWebhookEndpoint.endpoint.id;
-              env.TRELLIS_WEBHOOK_SECRET = r.data.createWebhookEndpoint.secret;
-            }
-            const until = typeof b.meta.until === 'string' ? b.meta.until : undefined;
-            // A fresh working directory, as on a new machine: nothing an earlier run left behind.
-            const cwd = mkdtempSync(join(tmpdir(), 'trellis-doc-example-'));
-            try {
-              const run = await runProgram(file.replace(/\.ts$/, '.js'), { env, cwd, until, onTick: until ? logCall : undefined, timeoutMs: 30_000 });
-              if (until) expect(run.stdout).toContain(until);
-              else expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
-            } finally {
-              rmSync(cwd, { recursive: true, force: true });
-              if (endpointId) await t.gql('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }', { id: endpointId }, admin.accessToken);
-            }
-          }, 45_000);
+          it(
+            label(b),
+            async () => {
+              const file = tsFile(page.name, b);
+              expect(diagnostics.get(file)).toEqual([]);
+              const env: Record<string, string> = { TRELLIS_URL: `${t.url}/graphql`, TRELLIS_WS_URL: wsUrl(), TRELLIS_API_KEY: key };
+              let endpointId: string | undefined;
+              if (b.meta.fixture === 'webhook') {
+                env.PORT = String(await freePort());
+                const r = await t.gql(
+                  'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } secret } }',
+                  { i: { url: `http://127.0.0.1:${env.PORT}/webhooks`, events: ['activity.created'] } },
+                  admin.accessToken,
+                );
+                expect(r.errors).toBeUndefined();
+                endpointId = r.data.createWebhookEndpoint.endpoint.id;
+                env.TRELLIS_WEBHOOK_SECRET = r.data.createWebhookEndpoint.secret;
+              }
+              const until = typeof b.meta.until === 'string' ? b.meta.until : undefined;
+              // A fresh working directory, as on a new machine: nothing an earlier run left behind.
+              const cwd = mkdtempSync(join(tmpdir(), 'trellis-doc-example-'));
+              try {
+                const run = await runProgram(file.replace(/\.ts$/, '.js'), { env, cwd, until, onTick: until ? logCall : undefined, timeoutMs: 30_000 });
+                if (until) expect(run.stdout).toContain(until);
+                else expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.any(String) });
+              } finally {
+                rmSync(cwd, { recursive: true, force: true });
+                if (endpointId) await t.gql('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }', { id: endpointId }, admin.accessToken);
+              }
+            },
+            45_000,
+          );
         }
       }
     });

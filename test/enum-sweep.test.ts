@@ -70,7 +70,8 @@ describe('every enum value of every operation', () => {
         const r = await t.gql(documentOf(pos.op), variablesOf(pos.op, fill), admin.accessToken);
         tried++;
         for (const e of r.errors ?? []) {
-          if (e.extensions?.code === 'INTERNAL_SERVER_ERROR' || r.status >= 500) internal.push(`${pos.op.field.name}(${pos.path.join('.')}: ${value.name}): ${e.message}`);
+          if (e.extensions?.code === 'INTERNAL_SERVER_ERROR' || r.status >= 500)
+            internal.push(`${pos.op.field.name}(${pos.path.join('.')}: ${value.name}): ${e.message}`);
         }
       }
     }

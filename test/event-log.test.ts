@@ -26,7 +26,13 @@ describe('the event log', () => {
 
   it('records the workspace and its first user at sign-up, with the actor and the created fields', async () => {
     const [ws] = await eventsOf(admin.workspaceId);
-    expect(ws).toMatchObject({ type: 'workspace.created', entity_type: 'workspace', actor_type: 'USER', actor_id: admin.userId, workspace_id: admin.workspaceId });
+    expect(ws).toMatchObject({
+      type: 'workspace.created',
+      entity_type: 'workspace',
+      actor_type: 'USER',
+      actor_id: admin.userId,
+      workspace_id: admin.workspaceId,
+    });
     const [user] = (await eventsOf(admin.userId)).filter((e) => e.type === 'user.created');
     expect(user.data).toMatchObject({ id: admin.userId, email: admin.email, role: 'ADMIN', active: true });
     expect(user.changes).toContainEqual({ field: 'email', old: null, new: admin.email });
@@ -56,11 +62,7 @@ describe('the event log', () => {
   });
 
   it('a failed mutation does not undo an earlier one of the same request', async () => {
-    const r = await t.gql(
-      `mutation { a: createTeam(input: { name: "Kept" }) { id } b: createTeam(input: { name: "Kept" }) { id } }`,
-      {},
-      admin.accessToken,
-    );
+    const r = await t.gql(`mutation { a: createTeam(input: { name: "Kept" }) { id } b: createTeam(input: { name: "Kept" }) { id } }`, {}, admin.accessToken);
     expect(codes(r)).toEqual(['CONFLICT']);
     // b's error nulls the whole (non-null) data, but a committed: mutations are independent.
     const kept = await t.sql<{ id: string }>(`SELECT id FROM team WHERE name = 'Kept'`);
@@ -87,7 +89,11 @@ describe('the event log', () => {
   });
 
   it('every row written by these flows has a matching event (no write path skips the log)', async () => {
-    for (const [table, type] of [['app_user', 'user'], ['team', 'team'], ['api_key', 'api_key']] as const) {
+    for (const [table, type] of [
+      ['app_user', 'user'],
+      ['team', 'team'],
+      ['api_key', 'api_key'],
+    ] as const) {
       const missing = await t.sql(
         `SELECT r.id FROM ${table} r WHERE NOT EXISTS (SELECT 1 FROM event e WHERE e.entity_id = r.id AND e.type = '${type}.created')`,
       );

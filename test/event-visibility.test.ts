@@ -120,12 +120,15 @@ describe('a permission-aware event stream', () => {
       { name: 'API key READ', auth: readKey.secret, admin: false, userId: null },
       { name: 'API key READ+WRITE', auth: writeKey.secret, admin: false, userId: null },
     ];
-    for (const v of viewers) subs.set(v.name, await subscribe(t.url, `Bearer ${v.auth}`, `subscription { recordChanged { id type entityType entityId data } }`));
+    for (const v of viewers)
+      subs.set(v.name, await subscribe(t.url, `Bearer ${v.auth}`, `subscription { recordChanged { id type entityType entityId data } }`));
     await until('the subscribers are registered', () => t.services.eventBus.subscriberCount >= viewers.length);
 
     // A webhook endpoint of the workspace's admin, subscribed to everything.
     await gql(`mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }`, { i: { url: rx.url, events: ['*'] } });
-    [{ created_at: endpointCreatedAt }] = await t.sql<{ created_at: Date }>(`SELECT created_at FROM webhook_endpoint WHERE workspace_id = $1`, [admin.workspaceId]);
+    [{ created_at: endpointCreatedAt }] = await t.sql<{ created_at: Date }>(`SELECT created_at FROM webhook_endpoint WHERE workspace_id = $1`, [
+      admin.workspaceId,
+    ]);
 
     // Every kind of event, made the way the service makes it.
     await gql(`mutation { updateWorkspace(input: { timezone: "Europe/Paris" }) { id } }`);
@@ -135,12 +138,19 @@ describe('a permission-aware event stream', () => {
     await gql(`mutation($a: ID!) { createContact(input: { lastName: "Doe", accountId: $a }) { id } }`, { a: accountId });
     await gql(`mutation { createLead(input: { lastName: "Prospect" }) { id } }`);
     const productId = (await gql(`mutation { createProduct(input: { name: "Widget", unitPrice: { amount: "10" } }) { id } }`)).createProduct.id;
-    await gql(`mutation { createPipeline(input: { name: "Second", stages: [{ name: "Open", probability: 10, kind: OPEN }, { name: "Won", probability: 100, kind: WON }] }) { id } }`);
-    const oppId = (await gql(`mutation($a: ID!) { createOpportunity(input: { name: "Deal", accountId: $a, ownerId: "${rep.id}" }) { id } }`, { a: accountId })).createOpportunity.id;
+    await gql(
+      `mutation { createPipeline(input: { name: "Second", stages: [{ name: "Open", probability: 10, kind: OPEN }, { name: "Won", probability: 100, kind: WON }] }) { id } }`,
+    );
+    const oppId = (await gql(`mutation($a: ID!) { createOpportunity(input: { name: "Deal", accountId: $a, ownerId: "${rep.id}" }) { id } }`, { a: accountId }))
+      .createOpportunity.id;
     await gql(`mutation($o: ID!, $p: ID!) { addLineItem(opportunityId: $o, input: { productId: $p, quantity: "2" }) { id } }`, { o: oppId, p: productId });
     await gql(`mutation($a: ID!) { createActivity(input: { type: NOTE, subject: "Met", accountId: $a }) { id } }`, { a: accountId });
-    const job = (await gql(`mutation { startImport(input: { entityType: LEAD, csv: "Last\\nImported", mapping: { Last: "lastName" } }) { id } }`)).startImport.id;
-    await until('the import is done', async () => (await gql(`query($id: ID!) { importJob(id: $id) { status } }`, { id: job })).importJob.status === 'COMPLETED');
+    const job = (await gql(`mutation { startImport(input: { entityType: LEAD, csv: "Last\\nImported", mapping: { Last: "lastName" } }) { id } }`)).startImport
+      .id;
+    await until(
+      'the import is done',
+      async () => (await gql(`query($id: ID!) { importJob(id: $id) { status } }`, { id: job })).importJob.status === 'COMPLETED',
+    );
     // A rule that notifies the deal's owner (the REP) and calls a webhook: notification and automation_run events.
     await gql(`mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }`, {
       i: {
@@ -160,7 +170,9 @@ describe('a permission-aware event stream', () => {
     const refreshed = await t.gql(`mutation($r: String!) { refreshToken(refreshToken: $r) { refreshToken } }`, { r: repLogin.data.logIn.refreshToken });
     await t.gql(`mutation($r: String!) { logOut(refreshToken: $r) }`, { r: refreshed.data.refreshToken.refreshToken });
 
-    log = await t.sql<LogEvent>(`SELECT id::text, type, entity_type, entity_id, data, occurred_at FROM event WHERE workspace_id = $1 ORDER BY tx_id, id`, [admin.workspaceId]);
+    log = await t.sql<LogEvent>(`SELECT id::text, type, entity_type, entity_id, data, occurred_at FROM event WHERE workspace_id = $1 ORDER BY tx_id, id`, [
+      admin.workspaceId,
+    ]);
   }, 120_000);
   afterAll(async () => {
     for (const s of subs.values()) await s.close();
@@ -170,7 +182,12 @@ describe('a permission-aware event stream', () => {
 
   it("a user's sessions revoked (a password change, a deactivation) is that user's and the ADMINs' only", () => {
     const e = { type: 'user.sessions_revoked', entityType: 'user', entityId: 'the-user', data: { reason: 'password changed' } };
-    expect([canReadEvent({ admin: true, userId: 'an-admin' }, e), canReadEvent({ admin: false, userId: 'the-user' }, e), canReadEvent({ admin: false, userId: 'someone-else' }, e), canReadEvent({ admin: false, userId: null }, e)]).toEqual([true, true, false, false]);
+    expect([
+      canReadEvent({ admin: true, userId: 'an-admin' }, e),
+      canReadEvent({ admin: false, userId: 'the-user' }, e),
+      canReadEvent({ admin: false, userId: 'someone-else' }, e),
+      canReadEvent({ admin: false, userId: null }, e),
+    ]).toEqual([true, true, false, false]);
   });
 
   it('covers every kind of event the code emits', () => {
@@ -188,7 +205,7 @@ describe('a permission-aware event stream', () => {
     it('reads in the change feed exactly the events of the kinds it may read, in full pages', async () => {
       const ids: string[] = [];
       let after: string | null = null;
-      for (let more = true; more; ) {
+      for (let more = true; more;) {
         const page: any = (await gql(CHANGES, { after, first: 7 }, who().auth)).changes;
         if (page.hasMore) expect(page.events).toHaveLength(7);
         ids.push(...page.events.map((e: { id: string }) => e.id));
@@ -197,7 +214,8 @@ describe('a permission-aware event stream', () => {
       }
       expect(ids).toEqual(expectedIds());
       // Per kind, so that a failure names it.
-      const kinds = (list: string[]) => [...new Set(log.filter((e) => list.includes(e.id)).map((e) => `${e.entity_type}${SECURITY.has(e.type) ? ' (security)' : ''}`))].sort();
+      const kinds = (list: string[]) =>
+        [...new Set(log.filter((e) => list.includes(e.id)).map((e) => `${e.entity_type}${SECURITY.has(e.type) ? ' (security)' : ''}`))].sort();
       expect(kinds(ids)).toEqual(kinds(expectedIds()));
     });
 
@@ -219,7 +237,13 @@ describe('a permission-aware event stream', () => {
           continue;
         }
         const ids: string[] = r.data.timeline.nodes.map((n: { id: string }) => n.id);
-        for (const id of ids) expect(visible(who(), log.find((x) => x.id === id)!)).toBe(true);
+        for (const id of ids)
+          expect(
+            visible(
+              who(),
+              log.find((x) => x.id === id)!,
+            ),
+          ).toBe(true);
         expect(ids).toEqual(expect.arrayContaining(own));
       }
     });
@@ -232,7 +256,9 @@ describe('a permission-aware event stream', () => {
     await new Promise((r) => setTimeout(r, 500));
     const got = hooks().map((r) => String(r.json.data.id));
     expect([...got].sort()).toEqual([...expected].sort());
-    const bodies = hooks().map((r) => r.body).join('\n');
+    const bodies = hooks()
+      .map((r) => r.body)
+      .join('\n');
     expect(bodies).not.toMatch(/whsec_|trl_|\$argon2/);
   });
 });

@@ -10,7 +10,11 @@ describe('examples/', () => {
   it('commits the types graphql-codegen generates today (run `npm run codegen` when this fails)', () => {
     // What `npm run codegen` would write, without writing it. In a child process: graphql-codegen's
     // plugins load ES modules that jest's module system cannot.
-    const generated = execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'codegen.js'), '--stdout'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const generated = execFileSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'codegen.js'), '--stdout'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
     expect(readFileSync(join(ROOT, 'examples', 'generated', 'graphql.ts'), 'utf8')).toBe(generated);
   }, 60_000);
 
@@ -22,7 +26,9 @@ describe('examples/', () => {
     const built = (file: string) => join(ROOT, 'dist', 'examples', file);
 
     beforeAll(async () => {
-      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'tsconfig.json')], { stdio: 'pipe' });
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'examples', 'tsconfig.json')], {
+        stdio: 'pipe',
+      });
       t = await startTestApp();
       admin = await signUp(t, 'Examples Inc');
       const key = await apiKey(t, admin, ['READ']);
@@ -31,8 +37,16 @@ describe('examples/', () => {
     afterAll(() => t?.close());
 
     it('the typed client lists the open opportunities, biggest first', async () => {
-      for (const [name, amount] of [['Small deal', '1000.00'], ['Big deal', '250000.00'], ['Middle deal', '42000.50']]) {
-        const r = await t.gql('mutation($i: CreateOpportunityInput!) { createOpportunity(input: $i) { id } }', { i: { name, amount: { amount, currency: 'EUR' } } }, admin.accessToken);
+      for (const [name, amount] of [
+        ['Small deal', '1000.00'],
+        ['Big deal', '250000.00'],
+        ['Middle deal', '42000.50'],
+      ]) {
+        const r = await t.gql(
+          'mutation($i: CreateOpportunityInput!) { createOpportunity(input: $i) { id } }',
+          { i: { name, amount: { amount, currency: 'EUR' } } },
+          admin.accessToken,
+        );
         expect(r.errors).toBeUndefined();
       }
       const run = await runProgram(built('client/list-opportunities.js'), { env });
@@ -58,8 +72,16 @@ describe('examples/', () => {
         onTick: async () => {
           n++;
           try {
-            await t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject: `Note ${n}` } }, admin.accessToken);
-            await t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'CALL', subject: `Call with Grace ${n}` } }, admin.accessToken);
+            await t.gql(
+              'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+              { i: { type: 'NOTE', subject: `Note ${n}` } },
+              admin.accessToken,
+            );
+            await t.gql(
+              'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+              { i: { type: 'CALL', subject: `Call with Grace ${n}` } },
+              admin.accessToken,
+            );
           } catch {
             /* see above */
           }

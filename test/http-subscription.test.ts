@@ -20,8 +20,16 @@ describe('a subscription over HTTP POST', () => {
     expect(fields.length).toBeGreaterThan(3);
     for (const field of fields) {
       const op = { root: 'Subscription' as const, field };
-      const r = await t.gql(documentOf(op), variablesOf(op, () => undefined), admin.accessToken);
-      expect({ field: field.name, status: r.status, codes: r.errors?.map((e) => e.extensions.code) }).toEqual({ field: field.name, status: 400, codes: ['BAD_REQUEST'] });
+      const r = await t.gql(
+        documentOf(op),
+        variablesOf(op, () => undefined),
+        admin.accessToken,
+      );
+      expect({ field: field.name, status: r.status, codes: r.errors?.map((e) => e.extensions.code) }).toEqual({
+        field: field.name,
+        status: 400,
+        codes: ['BAD_REQUEST'],
+      });
       expect(r.errors![0].message).toMatch(/WebSocket/);
       expect(r.errors![0].message).toMatch(/Server-Sent Events at \/graphql\/stream/);
       // Even where details are shown (NODE_ENV=development), a client error carries no stack trace.

@@ -11,7 +11,11 @@ describe('idempotency keys and secrets', () => {
   beforeAll(async () => {
     t = await startTestApp({ WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' });
     admin = await signUp(t, 'Secret Idem Co');
-    const ep = await t.gql(`mutation { createWebhookEndpoint(input: { url: "https://example.com/hook", events: ["account.*"] }) { endpoint { id } } }`, {}, admin.accessToken);
+    const ep = await t.gql(
+      `mutation { createWebhookEndpoint(input: { url: "https://example.com/hook", events: ["account.*"] }) { endpoint { id } } }`,
+      {},
+      admin.accessToken,
+    );
     endpointId = ep.data.createWebhookEndpoint.endpoint.id;
   });
   afterAll(() => t.close());
@@ -22,13 +26,43 @@ describe('idempotency keys and secrets', () => {
 
   // Each: the mutation, where its secrets are in the answer, and how to count what it did.
   const SECRET_MUTATIONS: [name: string, query: () => string, secrets: (data: any) => string[], effect: string][] = [
-    ['createApiKey', () => 'mutation { createApiKey(input: { name: "Sync", scopes: [READ] }) { secret apiKey { id } } }', (d) => [d.createApiKey.secret], 'SELECT count(*)::int AS n FROM api_key WHERE workspace_id = $1'],
-    ['createApiKey, its secret aliased', () => 'mutation { k: createApiKey(input: { name: "Aliased", scopes: [READ] }) { s: secret } }', (d) => [d.k.s], 'SELECT count(*)::int AS n FROM api_key WHERE workspace_id = $1'],
-    ['createWebhookEndpoint', () => 'mutation { createWebhookEndpoint(input: { url: "https://example.com/other", events: ["lead.*"] }) { secret endpoint { id } } }', (d) => [d.createWebhookEndpoint.secret], 'SELECT count(*)::int AS n FROM webhook_endpoint WHERE workspace_id = $1'],
-    ['rotateWebhookSecret', () => `mutation { rotateWebhookSecret(id: "${endpointId}") { secret } }`, (d) => [d.rotateWebhookSecret.secret], 'SELECT count(*)::int AS n FROM event WHERE workspace_id = $1'],
+    [
+      'createApiKey',
+      () => 'mutation { createApiKey(input: { name: "Sync", scopes: [READ] }) { secret apiKey { id } } }',
+      (d) => [d.createApiKey.secret],
+      'SELECT count(*)::int AS n FROM api_key WHERE workspace_id = $1',
+    ],
+    [
+      'createApiKey, its secret aliased',
+      () => 'mutation { k: createApiKey(input: { name: "Aliased", scopes: [READ] }) { s: secret } }',
+      (d) => [d.k.s],
+      'SELECT count(*)::int AS n FROM api_key WHERE workspace_id = $1',
+    ],
+    [
+      'createWebhookEndpoint',
+      () => 'mutation { createWebhookEndpoint(input: { url: "https://example.com/other", events: ["lead.*"] }) { secret endpoint { id } } }',
+      (d) => [d.createWebhookEndpoint.secret],
+      'SELECT count(*)::int AS n FROM webhook_endpoint WHERE workspace_id = $1',
+    ],
+    [
+      'rotateWebhookSecret',
+      () => `mutation { rotateWebhookSecret(id: "${endpointId}") { secret } }`,
+      (d) => [d.rotateWebhookSecret.secret],
+      'SELECT count(*)::int AS n FROM event WHERE workspace_id = $1',
+    ],
     ['rotateIntakeToken', () => 'mutation { rotateIntakeToken }', (d) => [d.rotateIntakeToken], 'SELECT count(*)::int AS n FROM event WHERE workspace_id = $1'],
-    ['updateWorkspace, its intake token selected', () => 'mutation { updateWorkspace(input: { name: "Secret Idem Co" }) { intakeToken } }', (d) => [d.updateWorkspace.intakeToken].filter(Boolean), 'SELECT count(*)::int AS n FROM event WHERE workspace_id = $1'],
-    ['logIn (with a bearer token)', () => `mutation { logIn(email: "${admin.email}", password: "${admin.password}") { accessToken refreshToken } }`, (d) => [d.logIn.accessToken, d.logIn.refreshToken], 'SELECT count(*)::int AS n FROM refresh_token WHERE workspace_id = $1'],
+    [
+      'updateWorkspace, its intake token selected',
+      () => 'mutation { updateWorkspace(input: { name: "Secret Idem Co" }) { intakeToken } }',
+      (d) => [d.updateWorkspace.intakeToken].filter(Boolean),
+      'SELECT count(*)::int AS n FROM event WHERE workspace_id = $1',
+    ],
+    [
+      'logIn (with a bearer token)',
+      () => `mutation { logIn(email: "${admin.email}", password: "${admin.password}") { accessToken refreshToken } }`,
+      (d) => [d.logIn.accessToken, d.logIn.refreshToken],
+      'SELECT count(*)::int AS n FROM refresh_token WHERE workspace_id = $1',
+    ],
   ];
 
   it.each(SECRET_MUTATIONS)('%s: the secret is never stored, and a retry does not run it again', async (name, query, secrets, effect) => {
@@ -69,7 +103,11 @@ describe('idempotency keys and secrets', () => {
   });
 
   it('a replay is re-authorised: a revoked API key gets UNAUTHENTICATED', async () => {
-    const created = await t.gql('mutation { createApiKey(input: { name: "Short-lived", scopes: [READ, WRITE] }) { secret apiKey { id } } }', {}, admin.accessToken);
+    const created = await t.gql(
+      'mutation { createApiKey(input: { name: "Short-lived", scopes: [READ, WRITE] }) { secret apiKey { id } } }',
+      {},
+      admin.accessToken,
+    );
     const { secret, apiKey } = created.data.createApiKey;
     const q = 'mutation { createAccount(input: { name: "Made by a key" }) { id } }';
     expect((await t.gql(q, {}, secret, { 'idempotency-key': 'revoked' })).errors).toBeUndefined();

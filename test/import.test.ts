@@ -11,7 +11,11 @@ describe('CSV import', () => {
   beforeAll(async () => {
     t = await startTestApp();
     admin = await signUp(t, 'Import Co');
-    await t.gql('mutation { defineCustomField(input: { entityType: ACCOUNT, key: "tier", label: "Tier", type: SELECT, options: ["Gold", "Silver"] }) { id } }', {}, admin.accessToken);
+    await t.gql(
+      'mutation { defineCustomField(input: { entityType: ACCOUNT, key: "tier", label: "Tier", type: SELECT, options: ["Gold", "Silver"] }) { id } }',
+      {},
+      admin.accessToken,
+    );
   });
   afterAll(() => t.close());
 
@@ -31,7 +35,11 @@ describe('CSV import', () => {
       'E-3;Gamma;gamma.com;many;10;Gold;\r\n' +
       'E-4;Delta;delta.com;5;10;Platinum;\r\n' +
       'E-5;;eps.com;5;10;;\r\n';
-    const { start, job } = await run({ entityType: 'ACCOUNT', csv, mapping: { Id: 'externalId', Company: 'name', Web: 'domain', Staff: 'employees', Revenue: 'annualRevenue', Tier: 'customFields.tier', Notes: 'address' } });
+    const { start, job } = await run({
+      entityType: 'ACCOUNT',
+      csv,
+      mapping: { Id: 'externalId', Company: 'name', Web: 'domain', Staff: 'employees', Revenue: 'annualRevenue', Tier: 'customFields.tier', Notes: 'address' },
+    });
     expect(start.errors).toBeUndefined();
     expect(job).toMatchObject({ status: 'COMPLETED', total: 5, processed: 5, created: 2, failed: 3, errorCount: 3 });
     expect(job.errors).toEqual([
@@ -39,11 +47,25 @@ describe('CSV import', () => {
       { row: 5, column: 'Tier', message: 'customFields.tier: must be one of: Gold, Silver' },
       { row: 6, column: 'Company', message: 'name: is required to create' },
     ]);
-    const acme = await t.gql('{ account(externalId: "E-1") { name employees annualRevenue { amount } customFields address } b: account(externalId: "E-2") { name } }', {}, admin.accessToken);
-    expect(acme.data.account).toEqual({ name: 'Acme', employees: 120, annualRevenue: { amount: '1200.50' }, customFields: { tier: 'Gold' }, address: 'two\nlines' });
+    const acme = await t.gql(
+      '{ account(externalId: "E-1") { name employees annualRevenue { amount } customFields address } b: account(externalId: "E-2") { name } }',
+      {},
+      admin.accessToken,
+    );
+    expect(acme.data.account).toEqual({
+      name: 'Acme',
+      employees: 120,
+      annualRevenue: { amount: '1200.50' },
+      customFields: { tier: 'Gold' },
+      address: 'two\nlines',
+    });
     expect(acme.data.b.name).toBe('Beta; Inc');
     // The same file again: nothing changes.
-    const again = await run({ entityType: 'ACCOUNT', csv, mapping: { Id: 'externalId', Company: 'name', Web: 'domain', Staff: 'employees', Revenue: 'annualRevenue', Tier: 'customFields.tier', Notes: 'address' } });
+    const again = await run({
+      entityType: 'ACCOUNT',
+      csv,
+      mapping: { Id: 'externalId', Company: 'name', Web: 'domain', Staff: 'employees', Revenue: 'annualRevenue', Tier: 'customFields.tier', Notes: 'address' },
+    });
     expect(again.job).toMatchObject({ created: 0, updated: 0, unchanged: 2, failed: 3 });
   });
 
@@ -53,10 +75,20 @@ describe('CSV import', () => {
     const mapping = { ext: 'externalId', first: 'firstName', last: 'lastName', email: 'email' };
     // Row 1 101 (file row 1 102) has a bad email: it sits in the third batch, after two that succeeded.
     const rows = Array.from({ length: 1200 }, (_, i) => (i === 1100 ? `AON-${i},Bad,Row,not-an-email\n` : line(i)));
-    const count = async () => (await t.gql('{ leads(filter: { externalId: { startsWith: "AON-" } }) { totalCount } }', {}, admin.accessToken)).data.leads.totalCount;
+    const count = async () =>
+      (await t.gql('{ leads(filter: { externalId: { startsWith: "AON-" } }) { totalCount } }', {}, admin.accessToken)).data.leads.totalCount;
     const bad = await run({ entityType: 'LEAD', csv: header + rows.join(''), mapping, allOrNone: true });
     expect(bad.start.errors).toBeUndefined();
-    expect(bad.job).toMatchObject({ status: 'FAILED', total: 1200, processed: 1200, created: 0, updated: 0, failed: 1, errorCount: 1, message: '1 of 1200 rows failed; allOrNone: nothing was written' });
+    expect(bad.job).toMatchObject({
+      status: 'FAILED',
+      total: 1200,
+      processed: 1200,
+      created: 0,
+      updated: 0,
+      failed: 1,
+      errorCount: 1,
+      message: '1 of 1200 rows failed; allOrNone: nothing was written',
+    });
     expect(bad.job.errors).toEqual([{ row: 1102, column: 'email', message: expect.stringContaining('email') }]);
     expect(await count()).toBe(0);
     const good = await run({ entityType: 'LEAD', csv: header + Array.from({ length: 1200 }, (_, i) => line(i)).join(''), mapping, allOrNone: true });
@@ -65,13 +97,18 @@ describe('CSV import', () => {
   });
 
   it('reads ISO, slashed and dotted dates into opportunities, and a dry run writes nothing', async () => {
-    const csv = 'ref,deal,close,stage,value\nO-1,One,2026-03-04,Proposal,10\nO-2,Two,04/03/2026,Proposal,20\nO-3,Three,13/02/2026,Proposal,30\nO-4,Four,04.03.2026,Proposal,40\nO-5,Five,2026-02-30,Proposal,50\n';
+    const csv =
+      'ref,deal,close,stage,value\nO-1,One,2026-03-04,Proposal,10\nO-2,Two,04/03/2026,Proposal,20\nO-3,Three,13/02/2026,Proposal,30\nO-4,Four,04.03.2026,Proposal,40\nO-5,Five,2026-02-30,Proposal,50\n';
     const mapping = { ref: 'externalId', deal: 'name', close: 'expectedCloseDate', stage: 'stageName', value: 'amount' };
     // Only the job's own life is recorded; no opportunity and no event of one.
-    const before = await t.sql<{ n: number }>(`SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event WHERE entity_type <> 'import_job')::int AS n`);
+    const before = await t.sql<{ n: number }>(
+      `SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event WHERE entity_type <> 'import_job')::int AS n`,
+    );
     const dry = await run({ entityType: 'OPPORTUNITY', csv, mapping, dryRun: true, dateFormat: 'DMY' });
     expect(dry.job).toMatchObject({ status: 'COMPLETED', created: 4, failed: 1 });
-    expect(await t.sql(`SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event WHERE entity_type <> 'import_job')::int AS n`)).toEqual(before);
+    expect(await t.sql(`SELECT (SELECT count(*) FROM opportunity)::int + (SELECT count(*) FROM event WHERE entity_type <> 'import_job')::int AS n`)).toEqual(
+      before,
+    );
     const real = await run({ entityType: 'OPPORTUNITY', csv, mapping, dateFormat: 'DMY' });
     expect(real.job).toMatchObject({ created: 4, failed: 1 });
     expect(real.job.errors).toEqual([{ row: 6, column: 'close', message: 'is not a date' }]);
@@ -85,7 +122,11 @@ describe('CSV import', () => {
   });
 
   it('refuses a mapping to an unknown field or column, and malformed CSV, before starting', async () => {
-    const bad = await t.gql(START, { i: { entityType: 'CONTACT', csv: 'a,b\n1,2\n', mapping: { a: 'lastName', b: 'shoeSize', c: 'email' } } }, admin.accessToken);
+    const bad = await t.gql(
+      START,
+      { i: { entityType: 'CONTACT', csv: 'a,b\n1,2\n', mapping: { a: 'lastName', b: 'shoeSize', c: 'email' } } },
+      admin.accessToken,
+    );
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].extensions.fields!.map((f) => f.field).sort()).toEqual(['mapping.b', 'mapping.c']);
     const broken = await t.gql(START, { i: { entityType: 'CONTACT', csv: 'a,b\n"unterminated,2\n', mapping: { a: 'lastName' } } }, admin.accessToken);
@@ -104,7 +145,11 @@ describe('CSV import', () => {
     expect(life.map((e) => e.type)).toEqual(['import_job.created', 'import_job.started', ...Array(24).fill('import_job.progressed'), 'import_job.completed']);
     expect(life.filter((e) => e.type === 'import_job.progressed').map((e) => e.data.processed)).toEqual(Array.from({ length: 24 }, (_, i) => (i + 1) * 100));
     // Simulate a crash after ten batches of a second import: progress says 1000 rows are done.
-    const s = await t.gql(START, { i: { entityType: 'CONTACT', csv: csv.replace(/Last/g, 'Renamed'), mapping: { ext: 'externalId', last: 'lastName' } } }, admin.accessToken);
+    const s = await t.gql(
+      START,
+      { i: { entityType: 'CONTACT', csv: csv.replace(/Last/g, 'Renamed'), mapping: { ext: 'externalId', last: 'lastName' } } },
+      admin.accessToken,
+    );
     await t.services.imports.idle();
     await t.sql(`UPDATE import_job SET status = 'RUNNING', processed = 1000, updated = 1000, finished_at = NULL WHERE id = $1`, [s.data.startImport.id]);
     await t.services.imports.resumeUnfinished();
@@ -132,17 +177,24 @@ describe('CSV import with defaults: no key column, no mapping', () => {
     return (await t.gql(JOB_KEYS, { id: s.data.startImport.id }, admin.accessToken)).data.importJob;
   }
   const contacts = async () =>
-    ((await t.gql('{ contacts(first: 100) { nodes { firstName lastName email phone } } }', {}, admin.accessToken)).data.contacts.nodes as Record<string, string | null>[]).sort((a, b) =>
-      String(a.lastName).localeCompare(String(b.lastName)),
-    );
+    (
+      (await t.gql('{ contacts(first: 100) { nodes { firstName lastName email phone } } }', {}, admin.accessToken)).data.contacts.nodes as Record<
+        string,
+        string | null
+      >[]
+    ).sort((a, b) => String(a.lastName).localeCompare(String(b.lastName)));
 
   it('a plain list of contacts: columns mapped from the header, rows matched on email (any case), a row without one created', async () => {
-    const csv = 'First Name,Last Name,E-mail,Phone Number,Favourite colour\nAda,Lovelace,ada@example.test,111,blue\nGrace,Hopper,grace@example.test,222,red\nNo,Email,,333,green\n';
+    const csv =
+      'First Name,Last Name,E-mail,Phone Number,Favourite colour\nAda,Lovelace,ada@example.test,111,blue\nGrace,Hopper,grace@example.test,222,red\nNo,Email,,333,green\n';
     const first = await run({ entityType: 'CONTACT', csv });
     expect(first).toMatchObject({ status: 'COMPLETED', matchOn: 'EMAIL', created: 3, updated: 0, failed: 0, errors: [] });
     expect(first.mapping).toEqual({ 'First Name': 'firstName', 'Last Name': 'lastName', 'E-mail': 'email', 'Phone Number': 'phone' });
     // The same people again, one email in capitals and one phone changed: matched, not duplicated.
-    const again = await run({ entityType: 'CONTACT', csv: 'first_name,last_name,email,phone\nAda,Lovelace,ADA@example.test,111\nGrace,Hopper,grace@example.test,999\n' });
+    const again = await run({
+      entityType: 'CONTACT',
+      csv: 'first_name,last_name,email,phone\nAda,Lovelace,ADA@example.test,111\nGrace,Hopper,grace@example.test,999\n',
+    });
     expect(again).toMatchObject({ status: 'COMPLETED', matchOn: 'EMAIL', created: 0, updated: 1, unchanged: 1, failed: 0 });
     expect(await contacts()).toEqual([
       { firstName: 'No', lastName: 'Email', email: null, phone: '333' },
@@ -162,7 +214,10 @@ describe('CSV import with defaults: no key column, no mapping', () => {
       expect(await run({ entityType, csv: changed })).toMatchObject({ matchOn: key, created: 0, updated: 1, failed: 0 });
     }
     // Opportunities have no natural key; accounts without a domain column have none to match on.
-    for (const [entityType, csv] of [['OPPORTUNITY', 'name,amount,currency\nBig deal,100,EUR\n'], ['ACCOUNT', 'name,industry\nNo Domain Inc,Retail\n']]) {
+    for (const [entityType, csv] of [
+      ['OPPORTUNITY', 'name,amount,currency\nBig deal,100,EUR\n'],
+      ['ACCOUNT', 'name,industry\nNo Domain Inc,Retail\n'],
+    ]) {
       expect(await run({ entityType, csv })).toMatchObject({ status: 'COMPLETED', matchOn: 'NONE', created: 1, failed: 0 });
       expect(await run({ entityType, csv })).toMatchObject({ status: 'COMPLETED', matchOn: 'NONE', created: 1, failed: 0 });
     }

@@ -10,7 +10,13 @@ describe('public intake limits, shared by every instance', () => {
   let second: Awaited<ReturnType<typeof startSecondInstance>>;
   let admin: SignedUp;
   let token: string;
-  const env = { TRUST_PROXY: 'loopback', INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE: '3', INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE: '5', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' };
+  const env = {
+    TRUST_PROXY: 'loopback',
+    INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE: '3',
+    INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE: '5',
+    WEBHOOK_WORKERS: 'false',
+    AUTOMATION_WORKERS: 'false',
+  };
   beforeAll(async () => {
     t = await startTestApp(env);
     second = await startSecondInstance(t, env);
@@ -23,7 +29,11 @@ describe('public intake limits, shared by every instance', () => {
   });
 
   const post = (base: string, address: string, lastName: string) =>
-    fetch(`${base}/intake/${token}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': address }, body: JSON.stringify({ lastName }) });
+    fetch(`${base}/intake/${token}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+      body: JSON.stringify({ lastName }),
+    });
   const leads = async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM lead WHERE workspace_id = $1`, [admin.workspaceId]))[0].n;
 
   it('per address and form: 3 a minute in all, across both instances', async () => {
@@ -58,17 +68,31 @@ describe('the daily cap on automation emails', () => {
     const admin = await signUp(t, name);
     const rule = await t.gql(
       `mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }`,
-      { i: { name: 'Welcome', trigger: { type: 'RECORD_EVENT', events: ['lead.created'] }, actions: [{ type: 'SEND_EMAIL', params: { to: 'RECORD', subject: 'Welcome {{record.lastName}}', body: 'Hello' } }] } },
+      {
+        i: {
+          name: 'Welcome',
+          trigger: { type: 'RECORD_EVENT', events: ['lead.created'] },
+          actions: [{ type: 'SEND_EMAIL', params: { to: 'RECORD', subject: 'Welcome {{record.lastName}}', body: 'Hello' } }],
+        },
+      },
       admin.accessToken,
     );
     expect(rule.errors).toBeUndefined();
     const token = (await t.gql('mutation { rotateIntakeToken }', {}, admin.accessToken)).data.rotateIntakeToken as string;
     const submit = async (i: number) => {
-      const r = await fetch(`${t.url}/intake/${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lastName: `Lead ${i}`, email: `lead${i}@${name.replace(/\W/g, '').toLowerCase()}.test` }) });
+      const r = await fetch(`${t.url}/intake/${token}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lastName: `Lead ${i}`, email: `lead${i}@${name.replace(/\W/g, '').toLowerCase()}.test` }),
+      });
       expect(r.status).toBe(201);
     };
     const runs = async () =>
-      (await t.gql(`{ automationRuns(first: 50) { nodes { status error actions { type ok error } } } }`, {}, admin.accessToken)).data.automationRuns.nodes as { status: string; error: string | null; actions: { ok: boolean; error: string | null }[] }[];
+      (await t.gql(`{ automationRuns(first: 50) { nodes { status error actions { type ok error } } } }`, {}, admin.accessToken)).data.automationRuns.nodes as {
+        status: string;
+        error: string | null;
+        actions: { ok: boolean; error: string | null }[];
+      }[];
     const sent = async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM sent_email WHERE workspace_id = $1`, [admin.workspaceId]))[0].n;
     return { admin, submit, runs, sent };
   };

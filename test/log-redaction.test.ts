@@ -21,7 +21,10 @@ describe('logs of failed statements', () => {
     const r = await fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: 'mutation { signUp(input: { workspaceName: "Logs Co", name: "Admin", email: "admin@logs.test", password: "correct horse battery" }) { accessToken } }' }),
+      body: JSON.stringify({
+        query:
+          'mutation { signUp(input: { workspaceName: "Logs Co", name: "Admin", email: "admin@logs.test", password: "correct horse battery" }) { accessToken } }',
+      }),
     });
     token = ((await r.json()) as { data: { signUp: { accessToken: string } } }).data.signUp.accessToken;
     // A constraint the service knows nothing of: inserting a lead without a phone now fails in SQL
@@ -61,7 +64,11 @@ describe('logs of failed statements', () => {
   });
 
   it('from the public intake: the same', async () => {
-    const rotated = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: 'mutation { rotateIntakeToken }' }) });
+    const rotated = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'mutation { rotateIntakeToken }' }),
+    });
     const intake = ((await rotated.json()) as { data: { rotateIntakeToken: string } }).data.rotateIntakeToken;
     const before = failures().length;
     const r = await fetch(`${server.url}/intake/${intake}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(SECRET) });

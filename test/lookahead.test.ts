@@ -15,12 +15,22 @@ describe('look-ahead and partial records', () => {
     t = await startTestApp();
     admin = await signUp(t, 'Partial Corp');
     for (let i = 0; i < 4; i++) {
-      const a = await gql(`mutation { createAccount(input: { name: "Acc ${i}", domain: "acc${i}.example", industry: "Retail", employees: ${10 + i}, annualRevenue: { amount: "${i}000.25" } }) { id } }`);
+      const a = await gql(
+        `mutation { createAccount(input: { name: "Acc ${i}", domain: "acc${i}.example", industry: "Retail", employees: ${10 + i}, annualRevenue: { amount: "${i}000.25" } }) { id } }`,
+      );
       ids.accounts.push(a.data.createAccount.id);
-      const c = await gql(`mutation($a: ID) { createContact(input: { firstName: "F${i}", lastName: "L${i}", email: "c${i}@acc${i}.example", accountId: $a }) { id } }`, { a: a.data.createAccount.id });
+      const c = await gql(
+        `mutation($a: ID) { createContact(input: { firstName: "F${i}", lastName: "L${i}", email: "c${i}@acc${i}.example", accountId: $a }) { id } }`,
+        { a: a.data.createAccount.id },
+      );
       ids.contacts.push(c.data.createContact.id);
-      await gql(`mutation($a: ID, $c: ID) { createOpportunity(input: { name: "Deal ${i}", accountId: $a, primaryContactId: $c, amount: { amount: "${i}5.5" } }) { id } }`, { a: a.data.createAccount.id, c: c.data.createContact.id });
-      await gql(`mutation($a: ID) { createActivity(input: { type: CALL, subject: "Call ${i}", accountId: $a, durationSeconds: ${60 * i} }) { id } }`, { a: a.data.createAccount.id });
+      await gql(
+        `mutation($a: ID, $c: ID) { createOpportunity(input: { name: "Deal ${i}", accountId: $a, primaryContactId: $c, amount: { amount: "${i}5.5" } }) { id } }`,
+        { a: a.data.createAccount.id, c: c.data.createContact.id },
+      );
+      await gql(`mutation($a: ID) { createActivity(input: { type: CALL, subject: "Call ${i}", accountId: $a, durationSeconds: ${60 * i} }) { id } }`, {
+        a: a.data.createAccount.id,
+      });
     }
   });
   afterAll(() => t.close());
@@ -64,7 +74,9 @@ describe('look-ahead and partial records', () => {
       expect(d.acc).toEqual({ industry: 'Retail', owner: { email: alone.owner.email }, createdAt: alone.createdAt });
       expect(d.contact).toEqual({ email: `c${i}@acc${i}.example` });
     }
-    expect(r.data.accounts.nodes.map((a: { activities: unknown[] }) => a.activities)).toEqual([0, 1, 2, 3].map((i) => [{ subject: `Call ${i}`, durationSeconds: 60 * i }]));
+    expect(r.data.accounts.nodes.map((a: { activities: unknown[] }) => a.activities)).toEqual(
+      [0, 1, 2, 3].map((i) => [{ subject: `Call ${i}`, durationSeconds: 60 * i }]),
+    );
   });
 
   it('a selection through an interface reads whole records', async () => {

@@ -9,7 +9,8 @@ describe('duplicates and merge', () => {
   });
   afterAll(() => t.close());
   const gql = (q: string, v: Record<string, unknown> = {}) => t.gql(q, v, admin.accessToken);
-  const account = async (input: Record<string, unknown>) => (await gql('mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }', { i: input })).data.createAccount.id as string;
+  const account = async (input: Record<string, unknown>) =>
+    (await gql('mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }', { i: input })).data.createAccount.id as string;
 
   it('finds likely duplicates: same domain, similar name; not unrelated records', async () => {
     const acme = await account({ name: 'Acme Corporation', domain: 'acme.com' });
@@ -37,19 +38,35 @@ describe('duplicates and merge', () => {
     const dup2 = await account({ name: 'Initech Ltd', industry: 'Hardware', phone: '+1 555 0100' });
     const contact = (await gql(`mutation($a: ID) { createContact(input: { lastName: "Lumbergh", accountId: $a }) { id } }`, { a: dup1 })).data.createContact.id;
     const opp = (await gql(`mutation($a: ID) { createOpportunity(input: { name: "TPS", accountId: $a }) { id } }`, { a: dup2 })).data.createOpportunity.id;
-    const m = await gql(`mutation($s: ID!, $m: [ID!]!) { mergeAccounts(survivorId: $s, mergedIds: $m) { id name domain industry employees phone contacts { id } opportunities { id } } }`, { s: survivor, m: [dup1, dup2] });
+    const m = await gql(
+      `mutation($s: ID!, $m: [ID!]!) { mergeAccounts(survivorId: $s, mergedIds: $m) { id name domain industry employees phone contacts { id } opportunities { id } } }`,
+      { s: survivor, m: [dup1, dup2] },
+    );
     expect(m.errors).toBeUndefined();
-    expect(m.data.mergeAccounts).toEqual({ id: survivor, name: 'Initech', domain: 'initech.com', industry: 'Software', employees: 80, phone: '+1 555 0100', contacts: [{ id: contact }], opportunities: [{ id: opp }] });
+    expect(m.data.mergeAccounts).toEqual({
+      id: survivor,
+      name: 'Initech',
+      domain: 'initech.com',
+      industry: 'Software',
+      employees: 80,
+      phone: '+1 555 0100',
+      contacts: [{ id: contact }],
+      opportunities: [{ id: opp }],
+    });
     const gone = await gql(`query($id: ID) { account(id: $id) { deletedAt mergedInto { id } } }`, { id: dup1 });
     expect(gone.data.account.deletedAt).toBeTruthy();
     expect(gone.data.account.mergedInto.id).toBe(survivor);
-    const events = await t.sql<{ type: string; entity_id: string }>(`SELECT type, entity_id FROM event WHERE type IN ('account.merged', 'contact.updated', 'opportunity.updated') ORDER BY id`);
-    expect(events).toEqual(expect.arrayContaining([
-      { type: 'contact.updated', entity_id: contact },
-      { type: 'opportunity.updated', entity_id: opp },
-      { type: 'account.merged', entity_id: dup1 },
-      { type: 'account.merged', entity_id: dup2 },
-    ]));
+    const events = await t.sql<{ type: string; entity_id: string }>(
+      `SELECT type, entity_id FROM event WHERE type IN ('account.merged', 'contact.updated', 'opportunity.updated') ORDER BY id`,
+    );
+    expect(events).toEqual(
+      expect.arrayContaining([
+        { type: 'contact.updated', entity_id: contact },
+        { type: 'opportunity.updated', entity_id: opp },
+        { type: 'account.merged', entity_id: dup1 },
+        { type: 'account.merged', entity_id: dup2 },
+      ]),
+    );
   });
 
   it('merges contacts, and refuses bad merges without writing', async () => {
@@ -63,7 +80,9 @@ describe('duplicates and merge', () => {
     expect(codes(await gql(`mutation($s: ID!) { mergeContacts(survivorId: $s, mergedIds: [$s]) { id } }`, { s: a }))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await gql(`mutation($s: ID!, $m: [ID!]!) { mergeContacts(survivorId: $s, mergedIds: $m) { id } }`, { s: a, m: [b] }))).toEqual(['CONFLICT']);
     const ten = Array.from({ length: 10 }, () => '00000000-0000-4000-8000-000000000000');
-    expect(codes(await gql(`mutation($s: ID!, $m: [ID!]!) { mergeContacts(survivorId: $s, mergedIds: $m) { id } }`, { s: a, m: ten }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await gql(`mutation($s: ID!, $m: [ID!]!) { mergeContacts(survivorId: $s, mergedIds: $m) { id } }`, { s: a, m: ten }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     expect(await t.sql('SELECT count(*)::int AS n FROM event')).toEqual(before);
   });
 });

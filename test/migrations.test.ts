@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { createDataSource } from '../src/db/data-source';
 import { createTestDatabase, type TestDatabase } from './helpers/db';
-import { ENTITIES } from "../src/modules/registry";
+import { ENTITIES } from '../src/modules/registry';
 
 /** Every migration has a working `down`: revert them all, then apply them again. */
 describe('migrations', () => {

@@ -54,11 +54,16 @@ const compare = (a: string | bigint, b: string | bigint) => (a < b ? -1 : a > b 
 
 function sortValue(p: Person, field: OrderField): string | bigint {
   switch (field) {
-    case 'NAME': return p.name;
-    case 'EMAIL': return p.email;
-    case 'ROLE': return p.role;
-    case 'CREATED_AT': return p.createdUs;
-    case 'UPDATED_AT': return p.updatedUs;
+    case 'NAME':
+      return p.name;
+    case 'EMAIL':
+      return p.email;
+    case 'ROLE':
+      return p.role;
+    case 'CREATED_AT':
+      return p.createdUs;
+    case 'UPDATED_AT':
+      return p.updatedUs;
   }
 }
 
@@ -107,7 +112,14 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
   async function createUsers(specs: { name: string; email?: string; role: Role; team?: keyof typeof teams }[]): Promise<Person[]> {
     const made: Person[] = [];
     for (const s of specs) {
-      const email = s.email ?? `${s.name.toLowerCase().replace(/[^a-z0-9]+/g, '.').replace(/^\.|\.$/g, '') || 'user'}.${++emailSeq}@example.com`;
+      const email =
+        s.email ??
+        `${
+          s.name
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '.')
+            .replace(/^\.|\.$/g, '') || 'user'
+        }.${++emailSeq}@example.com`;
       const teamId = s.team ? teams[s.team] : null;
       const r = await t.gql(CREATE_USER, { i: { name: s.name, email, role: s.role, teamId } }, admin.accessToken);
       expect(r.errors).toBeUndefined();
@@ -173,7 +185,11 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
     const a = me.data.user;
     people.push({ id: a.id, name: a.name, email: a.email, role: a.role, teamId: null, active: a.active, createdUs: 0n, updatedUs: 0n });
 
-    for (const [key, name] of [['alpha', 'Alpha'], ['beta', 'Beta'], ['gamma', 'Gamma']] as const) {
+    for (const [key, name] of [
+      ['alpha', 'Alpha'],
+      ['beta', 'Beta'],
+      ['gamma', 'Gamma'],
+    ] as const) {
       const r = await t.gql('mutation($i: CreateTeamInput!) { createTeam(input: $i) { id } }', { i: { name } }, admin.accessToken);
       expect(r.errors).toBeUndefined();
       teams[key] = r.data.createTeam.id;
@@ -288,7 +304,10 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
         const orderBy = [{ field: 'NAME', direction }];
         const expected = expectedOrder(people, orderBy as OrderKey[]);
         const sams = expected.filter((id) => people.find((p) => p.id === id)!.name === 'Sam Lee');
-        const samIds = people.filter((p) => p.name === 'Sam Lee').map((p) => p.id).sort();
+        const samIds = people
+          .filter((p) => p.name === 'Sam Lee')
+          .map((p) => p.id)
+          .sort();
         expect(sams).toEqual(direction === 'ASC' ? samIds : [...samIds].reverse());
         expect((await walkForward(1, { orderBy })).ids).toEqual(expected);
         expect((await walkBackward(1, { orderBy })).ids).toEqual(expected);
@@ -355,9 +374,21 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
     });
 
     it.each([
-      ['ROLE ASC nulls FIRST, NAME DESC nulls LAST', [{ field: 'ROLE', nulls: 'FIRST' }, { field: 'NAME', direction: 'DESC', nulls: 'LAST' }]],
+      [
+        'ROLE ASC nulls FIRST, NAME DESC nulls LAST',
+        [
+          { field: 'ROLE', nulls: 'FIRST' },
+          { field: 'NAME', direction: 'DESC', nulls: 'LAST' },
+        ],
+      ],
       ['EMAIL DESC nulls FIRST', [{ field: 'EMAIL', direction: 'DESC', nulls: 'FIRST' }]],
-      ['CREATED_AT ASC nulls FIRST, ROLE DESC nulls LAST', [{ field: 'CREATED_AT', nulls: 'FIRST' }, { field: 'ROLE', direction: 'DESC', nulls: 'LAST' }]],
+      [
+        'CREATED_AT ASC nulls FIRST, ROLE DESC nulls LAST',
+        [
+          { field: 'CREATED_AT', nulls: 'FIRST' },
+          { field: 'ROLE', direction: 'DESC', nulls: 'LAST' },
+        ],
+      ],
     ] as [string, OrderKey[]][])('%s: the computed order, forward and backward (no sortable user field is nullable)', async (_label, orderBy) => {
       const expected = expectedOrder(people, orderBy);
       expect((await walkForward(8, { orderBy })).ids).toEqual(expected);
@@ -365,7 +396,10 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
     });
 
     it('the id breaks ties in the direction of the last key', async () => {
-      const sams = people.filter((p) => p.name === 'Sam Lee').map((p) => p.id).sort();
+      const sams = people
+        .filter((p) => p.name === 'Sam Lee')
+        .map((p) => p.id)
+        .sort();
       const filter = { name: { eq: 'Sam Lee' } };
       const asc = await okList({ filter, orderBy: [{ field: 'NAME' }] });
       const desc = await okList({ filter, orderBy: [{ field: 'NAME', direction: 'DESC' }] });
@@ -459,24 +493,25 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
             { and: [{ name: { contains: 'PARK' } }, { not: { role: { eq: 'REP' } } }] },
           ],
         }),
-        (p) =>
-          (['REP', 'MANAGER'].includes(p.role) && p.teamId !== null && !ci(p.name).includes('sam')) ||
-          (ci(p.name).includes('park') && p.role !== 'REP'),
+        (p) => (['REP', 'MANAGER'].includes(p.role) && p.teamId !== null && !ci(p.name).includes('sam')) || (ci(p.name).includes('park') && p.role !== 'REP'),
       ],
     ];
 
     // One object per case: jest hands a callback with more parameters than columns a `done` argument.
-    it.each(cases.map(([label, filter, predicate, opts]) => ({ label, filter, predicate, trivial: opts?.trivial ?? false })))('$label', async ({ filter, predicate, trivial }) => {
-      const expected = expectedOrder(people.filter(predicate));
-      if (!trivial) {
-        // The case discriminates: it keeps some users and drops others.
-        expect(expected.length).toBeGreaterThan(0);
-        expect(expected.length).toBeLessThan(people.length);
-      }
-      const page = await okList({ first: MAX_PAGE_SIZE, filter: filter() });
-      expect(page.edges.map((e) => e.node.id)).toEqual(expected);
-      expect(page.totalCount).toBe(expected.length);
-    });
+    it.each(cases.map(([label, filter, predicate, opts]) => ({ label, filter, predicate, trivial: opts?.trivial ?? false })))(
+      '$label',
+      async ({ filter, predicate, trivial }) => {
+        const expected = expectedOrder(people.filter(predicate));
+        if (!trivial) {
+          // The case discriminates: it keeps some users and drops others.
+          expect(expected.length).toBeGreaterThan(0);
+          expect(expected.length).toBeLessThan(people.length);
+        }
+        const page = await okList({ first: MAX_PAGE_SIZE, filter: filter() });
+        expect(page.edges.map((e) => e.node.id)).toEqual(expected);
+        expect(page.totalCount).toBe(expected.length);
+      },
+    );
 
     describe('createdAt (DateTime)', () => {
       /** An instant (whole milliseconds) strictly between two users' creation times. */
@@ -515,7 +550,11 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
 
       it('a createdAt read from the API filters back to its own user (eq and lte)', async () => {
         const sample = people.slice(1, 6);
-        const r = await t.gql('query($ids: [ID!]) { users(filter: { id: { in: $ids } }) { nodes { id createdAt } } }', { ids: sample.map((p) => p.id) }, admin.accessToken);
+        const r = await t.gql(
+          'query($ids: [ID!]) { users(filter: { id: { in: $ids } }) { nodes { id createdAt } } }',
+          { ids: sample.map((p) => p.id) },
+          admin.accessToken,
+        );
         for (const node of r.data.users.nodes as { id: string; createdAt: string }[]) {
           const eq = await okList({ filter: { createdAt: { eq: node.createdAt } } });
           expect({ id: node.id, matches: eq.edges.map((e) => e.node.id) }).toEqual({ id: node.id, matches: [node.id] });
@@ -571,7 +610,12 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
       }
       expect(seen.map((e) => e.node.id)).toEqual(expected.map((x) => x.id));
       for (const e of seen) {
-        expect(e.node.members.map((m) => m.id).sort()).toEqual(people.filter((p) => p.teamId === e.node.id).map((p) => p.id).sort());
+        expect(e.node.members.map((m) => m.id).sort()).toEqual(
+          people
+            .filter((p) => p.teamId === e.node.id)
+            .map((p) => p.id)
+            .sort(),
+        );
       }
 
       const back = await teamList({ last: 2, orderBy: [{ field: 'NAME', direction: 'DESC' }] });
@@ -615,10 +659,16 @@ describe('lists: keyset pagination, ordering and filters (users)', () => {
       ['a malformed before cursor', () => ({ last: 2, before: 'AAAA' })],
       ['a cursor from another orderBy (after)', () => ({ first: 2, after: nameCursor, orderBy: [{ field: 'EMAIL' }] })],
       ['a cursor from another orderBy (before)', () => ({ last: 2, before: nameCursor, orderBy: [{ field: 'NAME', direction: 'DESC' }] })],
-      ['a forged cursor: text where a timestamp belongs', () => ({ first: 2, after: forge(createdCursor, (v) => [v[0], 'yesterday', v[2]]), orderBy: [{ field: 'CREATED_AT' }] })],
+      [
+        'a forged cursor: text where a timestamp belongs',
+        () => ({ first: 2, after: forge(createdCursor, (v) => [v[0], 'yesterday', v[2]]), orderBy: [{ field: 'CREATED_AT' }] }),
+      ],
       ['a forged cursor: a tie-break id that is not a UUID', () => ({ first: 2, after: forge(nameCursor, (v) => [v[0], v[1], 'not-a-uuid']) })],
       ['a forged cursor: null for a value that cannot be null', () => ({ first: 2, after: forge(nameCursor, (v) => [v[0], null, v[2]]) })],
-      ['a forged cursor: a timestamp-shaped value that is no date', () => ({ first: 2, after: forge(createdCursor, (v) => [v[0], '2024-13-45 25:61:61+00', v[2]]), orderBy: [{ field: 'CREATED_AT' }] })],
+      [
+        'a forged cursor: a timestamp-shaped value that is no date',
+        () => ({ first: 2, after: forge(createdCursor, (v) => [v[0], '2024-13-45 25:61:61+00', v[2]]), orderBy: [{ field: 'CREATED_AT' }] }),
+      ],
       ['a forged cursor: a name holding a NUL character', () => ({ first: 2, after: forge(nameCursor, (v) => [v[0], 'Sam\u0000', v[2]]) })],
       ['between with one value', () => ({ filter: { name: { between: ['A'] } } })],
       ['between with three values', () => ({ filter: { createdAt: { between: ['2024-01-01T00:00:00Z', '2025-01-01T00:00:00Z', '2026-01-01T00:00:00Z'] } } })],

@@ -33,10 +33,20 @@ describe('automatic persisted queries', () => {
   const auth = (token: string): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
 
   const post = async (body: Record<string, unknown>, token = admin.accessToken, headers: Record<string, string> = {}) =>
-    answer(await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth(token), ...headers }, body: JSON.stringify(body) }));
+    answer(
+      await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth(token), ...headers },
+        body: JSON.stringify(body),
+      }),
+    );
 
   /** A GET as Apollo Client's `useGETForHashedQueries` sends it: the operation in the URL; `headers` replace the default preflight header. */
-  const get = async (params: { query?: string; extensions?: object; variables?: object; operationName?: string }, token = admin.accessToken, headers: Record<string, string> = { 'apollo-require-preflight': 'true' }) => {
+  const get = async (
+    params: { query?: string; extensions?: object; variables?: object; operationName?: string },
+    token = admin.accessToken,
+    headers: Record<string, string> = { 'apollo-require-preflight': 'true' },
+  ) => {
     const url = new URL(`${t.url}/graphql`);
     if (params.query) url.searchParams.set('query', params.query);
     if (params.operationName) url.searchParams.set('operationName', params.operationName);
@@ -116,8 +126,12 @@ describe('automatic persisted queries', () => {
     const simple = await get({ extensions: persisted(query) }, admin.accessToken, { 'content-type': 'text/plain' });
     expect([simple.status, simple.code]).toEqual([400, 'BAD_REQUEST']);
     // Apollo Client sends `content-type: application/json` on GETs too; other clients add the header.
-    expect((await get({ extensions: persisted(query) }, admin.accessToken, { 'content-type': 'application/json' })).body.data).toEqual({ me: { kind: 'USER' } });
-    expect((await get({ extensions: persisted(query) }, admin.accessToken, { 'x-apollo-operation-name': 'Fresh' })).body.data).toEqual({ me: { kind: 'USER' } });
+    expect((await get({ extensions: persisted(query) }, admin.accessToken, { 'content-type': 'application/json' })).body.data).toEqual({
+      me: { kind: 'USER' },
+    });
+    expect((await get({ extensions: persisted(query) }, admin.accessToken, { 'x-apollo-operation-name': 'Fresh' })).body.data).toEqual({
+      me: { kind: 'USER' },
+    });
   });
 
   it('a hash runs with the credentials of whoever sends it: none is UNAUTHENTICATED; another workspace gets its own data', async () => {
@@ -169,9 +183,17 @@ describe('automatic persisted queries: the cache setting', () => {
     const t = await startTestApp({ PERSISTED_QUERIES_CACHE_BYTES: '0' });
     try {
       const query = '{ __typename }';
-      const r = await answer(await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, extensions: persisted(query) }) }));
+      const r = await answer(
+        await fetch(`${t.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query, extensions: persisted(query) }),
+        }),
+      );
       expect(r.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');
-      const plain = await answer(await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }));
+      const plain = await answer(
+        await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }),
+      );
       expect(plain.body.data).toEqual({ __typename: 'Query' });
     } finally {
       await t.close();
@@ -180,7 +202,8 @@ describe('automatic persisted queries: the cache setting', () => {
 
   it('the cache is bounded: past PERSISTED_QUERIES_CACHE_BYTES of documents the least recently used is dropped, and its client registers it again', async () => {
     const t = await startTestApp({ PERSISTED_QUERIES_CACHE_BYTES: '200' });
-    const send = async (body: object) => answer(await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
+    const send = async (body: object) =>
+      answer(await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }));
     try {
       // Documents of 60 characters each: three fit in 200, a fourth pushes the oldest out.
       const docs = [1, 2, 3, 4].map((i) => `query Bounded${i} { __typename }`.padEnd(60, ' '));

@@ -63,13 +63,19 @@ describe('query plans under row-level security', () => {
   });
 
   it('so does a keyset of mixed directions (amount descending, then name ascending)', async () => {
-    const { sql, params } = await pageAfter([{ field: 'AMOUNT', direction: SortDirection.DESC }, { field: 'NAME', direction: SortDirection.ASC }]);
+    const { sql, params } = await pageAfter([
+      { field: 'AMOUNT', direction: SortDirection.DESC },
+      { field: 'NAME', direction: SortDirection.ASC },
+    ]);
     const conds = await indexConds(sql, params);
     expect(conds.join(' ')).toMatch(/amount_value <= /);
   });
 
   it('an amount range bounds the index scan too', async () => {
-    const conds = await indexConds(`SELECT t.id FROM opportunity t WHERE t.workspace_id = $1 AND t.amount_value BETWEEN $2::numeric AND $3::numeric ORDER BY t.amount_value LIMIT 50`, [ws, '10', '20']);
+    const conds = await indexConds(
+      `SELECT t.id FROM opportunity t WHERE t.workspace_id = $1 AND t.amount_value BETWEEN $2::numeric AND $3::numeric ORDER BY t.amount_value LIMIT 50`,
+      [ws, '10', '20'],
+    );
     expect(conds.join(' ')).toMatch(/amount_value >= .*amount_value <= /);
   });
 });

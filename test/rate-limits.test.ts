@@ -56,7 +56,11 @@ describe('rate limits', () => {
       try {
         const spent = (await t.gql(PAGE, { n: 40 }, other.accessToken)).body.extensions.cost;
         await new Promise((r) => setTimeout(r, 400)); // instance A writes its charges every 200 ms
-        const onB = await fetch(`${b.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${other.accessToken}` }, body: JSON.stringify({ query: '{ me { kind } }' }) });
+        const onB = await fetch(`${b.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${other.accessToken}` },
+          body: JSON.stringify({ query: '{ me { kind } }' }),
+        });
         const body = (await onB.json()) as any;
         // B starts from the level A wrote (minus what drained since), not from a full bucket.
         expect(body.extensions.cost.remaining).toBeLessThan(300 - body.extensions.cost.requested);
@@ -97,7 +101,9 @@ describe('rate limits', () => {
       for (let i = 0; i < 15 && code !== 'RATE_LIMITED'; i++) code = (await t.gql(LOG_IN, { e: `nobody${i}@example.com`, p: 'x' })).errors?.[0].extensions.code;
       expect(code).toBe('RATE_LIMITED');
       // Without TRUST_PROXY, an address a client names itself changes nothing.
-      expect((await t.gql(LOG_IN, { e: 'nobody@example.com', p: 'x' }, undefined, { 'x-forwarded-for': '203.0.113.99' })).errors?.[0].extensions.code).toBe('RATE_LIMITED');
+      expect((await t.gql(LOG_IN, { e: 'nobody@example.com', p: 'x' }, undefined, { 'x-forwarded-for': '203.0.113.99' })).errors?.[0].extensions.code).toBe(
+        'RATE_LIMITED',
+      );
     });
   });
 

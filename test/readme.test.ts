@@ -8,10 +8,14 @@ import { docBlocks } from './helpers/doc-blocks';
 const ROOT = join(__dirname, '..', '..');
 const MARKDOWN = [
   'README.md',
-  ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
   'examples/README.md',
   'scripts/bench/README.md',
-  ...readdirSync(join(ROOT, 'demo')).map((d) => `demo/${d}/README.md`).filter((f) => existsSync(join(ROOT, f))),
+  ...readdirSync(join(ROOT, 'demo'))
+    .map((d) => `demo/${d}/README.md`)
+    .filter((f) => existsSync(join(ROOT, f))),
 ];
 
 describe('the README and the docs, as a newcomer reads them', () => {
@@ -28,7 +32,7 @@ describe('the README and the docs, as a newcomer reads them', () => {
     expect(broken).toEqual([]);
   });
 
-  it('README: every shell variable a command uses is set earlier in the README (or is the shell\'s own)', () => {
+  it("README: every shell variable a command uses is set earlier in the README (or is the shell's own)", () => {
     const set = new Set(['HOME', 'PATH', 'PWD']);
     const unset: string[] = [];
     for (const block of docBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8')).filter((b) => b.lang === 'sh')) {

@@ -1,7 +1,7 @@
 import { inWorkspace } from '../src/db/tenant-transaction';
 import { apiKey, signUp, startSecondInstance, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
 import { subscribe, waitUntil, type Subscriber } from './helpers/subscriber';
-import { ActorType } from "../src/kernel/roles";
+import { ActorType } from '../src/kernel/roles';
 
 const RECORD_CHANGED = `subscription($types: [EntityType!], $ids: [ID!], $after: String) {
   recordChanged(types: $types, ids: $ids, after: $after) { cursor id type entityType entityId changes { field old new } data actor { type id } }
@@ -69,7 +69,8 @@ describe('real-time subscriptions (graphql-ws)', () => {
 
     const missed: string[] = [];
     // 100 events, some from concurrent transactions, so that ids and commits interleave.
-    for (let i = 0; i < 10; i++) missed.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => createAccount(admin.accessToken, `Missed ${i * 10 + j}`)))));
+    for (let i = 0; i < 10; i++)
+      missed.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => createAccount(admin.accessToken, `Missed ${i * 10 + j}`)))));
 
     const again = await subscribeOn(b, admin.accessToken, RECORD_CHANGED, { types: ['ACCOUNT'], after: cursor });
     await again.waitFor(100);
@@ -81,7 +82,11 @@ describe('real-time subscriptions (graphql-ws)', () => {
     expect(new Set(got.slice(0, 100))).toEqual(new Set(missed));
     expect(got[100]).toBe(live);
     // In order: the same order as the change feed after that cursor.
-    const feed = await t.gql(`query($a: String) { changes(after: $a, types: [ACCOUNT], first: 200) { events { entityId } } }`, { a: cursor }, admin.accessToken);
+    const feed = await t.gql(
+      `query($a: String) { changes(after: $a, types: [ACCOUNT], first: 200) { events { entityId } } }`,
+      { a: cursor },
+      admin.accessToken,
+    );
     expect(got).toEqual(feed.data.changes.events.map((x: { entityId: string }) => x.entityId));
   });
 
@@ -186,12 +191,18 @@ describe('real-time subscriptions (graphql-ws)', () => {
 
   it('many subscribers of one workspace each get every event, in commit order, the same for all: results ready at once and results that wait on a relation', async () => {
     const plain = await Promise.all(Array.from({ length: 4 }, () => subscribeOn(t, admin.accessToken, RECORD_CHANGED, { types: ['ACTIVITY'] })));
-    const related = await Promise.all(Array.from({ length: 4 }, () => subscribeOn(t, admin.accessToken, ACTIVITY_FEED, { filter: { subject: { startsWith: 'Burst ' } } })));
+    const related = await Promise.all(
+      Array.from({ length: 4 }, () => subscribeOn(t, admin.accessToken, ACTIVITY_FEED, { filter: { subject: { startsWith: 'Burst ' } } })),
+    );
     const reference = await subscribeOn(b, admin.accessToken, RECORD_CHANGED, { types: ['ACTIVITY'] });
     // 60 events in one commit (one batch on the bus, executed side by side), then 20 one by one.
     const batch = Array.from({ length: 60 }, (_, i) => ({ externalId: `burst-${i}`, type: 'NOTE', subject: `Burst ${i}` }));
-    expect((await t.gql(`mutation($i: [UpsertActivityInput!]!) { upsertActivities(inputs: $i) { created } }`, { i: batch }, admin.accessToken)).data.upsertActivities.created).toBe(60);
-    for (let i = 60; i < 80; i++) expect((await t.gql(CREATE_ACTIVITY, { i: { type: 'NOTE', subject: `Burst ${i}` } }, admin.accessToken)).errors).toBeUndefined();
+    expect(
+      (await t.gql(`mutation($i: [UpsertActivityInput!]!) { upsertActivities(inputs: $i) { created } }`, { i: batch }, admin.accessToken)).data.upsertActivities
+        .created,
+    ).toBe(60);
+    for (let i = 60; i < 80; i++)
+      expect((await t.gql(CREATE_ACTIVITY, { i: { type: 'NOTE', subject: `Burst ${i}` } }, admin.accessToken)).errors).toBeUndefined();
     await reference.waitFor(80);
     await Promise.all([...plain, ...related].map((x) => x.waitFor(80)));
     await new Promise((r) => setTimeout(r, 200));
@@ -214,9 +225,14 @@ describe('real-time subscriptions (graphql-ws)', () => {
       const mine = await subscribeOn(b, rep.token, `subscription { notificationReceived { id title body entityType readAt } }`);
       const admins = await subscribeOn(b, admin.accessToken, `subscription { notificationReceived { id title } }`);
       await inWorkspace(t.ds, admin.workspaceId, (tx) =>
-        t.services.notifications.send({ tx, viewer: { kind: 'USER', workspaceId: admin.workspaceId, userId: null, apiKeyId: null, role: null, teamId: null, scopes: [] }, actor: { type: ActorType.SYSTEM, id: null } }, [
-          { userId: rep.id, title: 'Deal is stale', body: 'No activity for 14 days', entityType: 'opportunity' },
-        ]),
+        t.services.notifications.send(
+          {
+            tx,
+            viewer: { kind: 'USER', workspaceId: admin.workspaceId, userId: null, apiKeyId: null, role: null, teamId: null, scopes: [] },
+            actor: { type: ActorType.SYSTEM, id: null },
+          },
+          [{ userId: rep.id, title: 'Deal is stale', body: 'No activity for 14 days', entityType: 'opportunity' }],
+        ),
       );
       await mine.waitFor(1);
       const n = mine.data[0].notificationReceived;
@@ -228,8 +244,12 @@ describe('real-time subscriptions (graphql-ws)', () => {
       expect(inbox.data.notifications).toEqual([{ id: n.id, title: 'Deal is stale' }]);
       expect((await t.gql(`{ notifications { id } }`, {}, admin.accessToken)).data.notifications).toEqual([]);
       // Another user cannot mark it read; its user can, once.
-      expect((await t.gql(`mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`, { ids: [n.id] }, admin.accessToken)).data.markNotificationsRead).toBe(0);
-      expect((await t.gql(`mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`, { ids: [n.id, 'not-a-uuid'] }, rep.token)).data.markNotificationsRead).toBe(1);
+      expect((await t.gql(`mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`, { ids: [n.id] }, admin.accessToken)).data.markNotificationsRead).toBe(
+        0,
+      );
+      expect(
+        (await t.gql(`mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`, { ids: [n.id, 'not-a-uuid'] }, rep.token)).data.markNotificationsRead,
+      ).toBe(1);
       expect((await t.gql(`mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`, { ids: [n.id] }, rep.token)).data.markNotificationsRead).toBe(0);
       expect((await t.gql(`{ notifications(unreadOnly: true) { id } }`, {}, rep.token)).data.notifications).toEqual([]);
       const events = await t.sql<{ type: string }>(`SELECT type FROM event WHERE entity_id = $1 ORDER BY id`, [n.id]);
@@ -252,7 +272,11 @@ describe('real-time subscriptions (graphql-ws)', () => {
       admin.accessToken,
     );
     const id = start.data.startImport.id;
-    const s = track(await subscribe(b.url, `Bearer ${admin.accessToken}`, `subscription($id: ID!) { importJobProgress(id: $id) { id status processed created failed } }`, { id }));
+    const s = track(
+      await subscribe(b.url, `Bearer ${admin.accessToken}`, `subscription($id: ID!) { importJobProgress(id: $id) { id status processed created failed } }`, {
+        id,
+      }),
+    );
     await s.ended(30_000);
     expect(s.failure).toBeUndefined();
     const seen = s.data.map((d) => d.importJobProgress);

@@ -31,9 +31,15 @@ describe('record store values by column type', () => {
       { type: ActionType.CREATE_TASK, params: { subject: 'Call', tags: ['a', 'b'] } },
     ];
     const trigger = { type: TriggerType.RECORD_EVENT, events: ['lead.created'] };
-    const id = await inCtx(async (ctx) => (await insertRecord(ctx, AUTOMATION_RULE_STORE, { name: 'Store', active: true, trigger, triggerType: trigger.type, conditions: null, actions: first })).record.id);
+    const id = await inCtx(
+      async (ctx) =>
+        (await insertRecord(ctx, AUTOMATION_RULE_STORE, { name: 'Store', active: true, trigger, triggerType: trigger.type, conditions: null, actions: first }))
+          .record.id,
+    );
 
-    const updated = await inCtx(async (ctx) => (await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { actions: second, conditions: { status: { eq: 'NEW' } } })).record);
+    const updated = await inCtx(
+      async (ctx) => (await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { actions: second, conditions: { status: { eq: 'NEW' } } })).record,
+    );
     expect(updated.actions).toEqual(second);
     expect(updated.version).toBe(2);
     const [row] = await t.sql<{ actions: unknown; kind: string; conditions: unknown }>(
@@ -48,14 +54,24 @@ describe('record store values by column type', () => {
     expect(cleared.isNull).toBe(true);
 
     // The event records the new actions too.
-    const events = await t.sql<{ data: { actions: unknown } }>(`SELECT data FROM event WHERE entity_id = $1 AND type = 'automation_rule.updated' ORDER BY id`, [id]);
+    const events = await t.sql<{ data: { actions: unknown } }>(`SELECT data FROM event WHERE entity_id = $1 AND type = 'automation_rule.updated' ORDER BY id`, [
+      id,
+    ]);
     expect(events[0].data.actions).toEqual(second);
   });
 
   it('updates a text[] column with a JS array as a PostgreSQL array', async () => {
     const id = await inCtx(
       async (ctx) =>
-        (await insertRecord(ctx, WEBHOOK_ENDPOINT_STORE, { url: 'https://example.com/hook', events: ['lead.created'], filter: null, secret: 'whsec_test', active: true })).record.id,
+        (
+          await insertRecord(ctx, WEBHOOK_ENDPOINT_STORE, {
+            url: 'https://example.com/hook',
+            events: ['lead.created'],
+            filter: null,
+            secret: 'whsec_test',
+            active: true,
+          })
+        ).record.id,
     );
     const updated = await inCtx(async (ctx) => (await updateRecord(ctx, WEBHOOK_ENDPOINT_STORE, id, { events: ['lead.*', 'opportunity.won'] })).record);
     expect(updated.events).toEqual(['lead.*', 'opportunity.won']);

@@ -52,13 +52,18 @@ describe('Relay: node(id) and nodes(ids)', () => {
   const byId = (field: string) => (id: string) => (sel: string, token: string) =>
     t.gql(`query($id: ID!) { x: ${field}(id: $id) { ${sel} } }`, { id }, token).then((r) => outcome(r, (d) => d.x));
   /** A record found in a list (or a connection's nodes) of a root query, by id; absent: null. */
-  const inList = (field: string, connection = false) => (id: string) => (sel: string, token: string) =>
-    t
-      .gql(connection ? `{ x: ${field}(first: 1000) { nodes { ${sel} } } }` : `{ x: ${field} { ${sel} } }`, {}, token)
-      .then((r) => outcome(r, (d) => (connection ? d.x.nodes : d.x).find((n: { id: string }) => n.id === id)));
+  const inList =
+    (field: string, connection = false) =>
+    (id: string) =>
+    (sel: string, token: string) =>
+      t
+        .gql(connection ? `{ x: ${field}(first: 1000) { nodes { ${sel} } } }` : `{ x: ${field} { ${sel} } }`, {}, token)
+        .then((r) => outcome(r, (d) => (connection ? d.x.nodes : d.x).find((n: { id: string }) => n.id === id)));
   /** A record in a list field of its parent, read by the parent's own lookup. */
   const inParent = (field: string, parentId: string, list: string) => (id: string) => (sel: string, token: string) =>
-    t.gql(`query($id: ID!) { x: ${field}(id: $id) { ${list} { ${sel} } } }`, { id: parentId }, token).then((r) => outcome(r, (d) => d.x?.[list].find((n: { id: string }) => n.id === id)));
+    t
+      .gql(`query($id: ID!) { x: ${field}(id: $id) { ${list} { ${sel} } } }`, { id: parentId }, token)
+      .then((r) => outcome(r, (d) => d.x?.[list].find((n: { id: string }) => n.id === id)));
   const fixture = (type: string, id: string, lookup: (id: string) => Fixture['lookup']) => (fixtures[type] = { id, lookup: lookup(id) });
 
   beforeAll(async () => {
@@ -68,7 +73,9 @@ describe('Relay: node(id) and nodes(ids)', () => {
     other = await signUp(t, 'Relay Elsewhere');
 
     // The ADMIN-only kinds first: they see what the records below set off.
-    const endpoint = (await gql(`mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }`, { i: { url: rx.url, events: ['lead.*'] } })).createWebhookEndpoint.endpoint.id;
+    const endpoint = (
+      await gql(`mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } } }`, { i: { url: rx.url, events: ['lead.*'] } })
+    ).createWebhookEndpoint.endpoint.id;
     const rule = (
       await gql(`mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }`, {
         i: {
@@ -86,19 +93,30 @@ describe('Relay: node(id) and nodes(ids)', () => {
     const account = (await gql(`mutation { createAccount(input: { name: "Node Inc" }) { id } }`)).createAccount.id;
     const contact = (await gql(`mutation($a: ID) { createContact(input: { lastName: "Node", accountId: $a }) { id } }`, { a: account })).createContact.id;
     const lead = (await gql(`mutation { createLead(input: { lastName: "Relay" }) { id } }`)).createLead.id;
-    const opportunity = (await gql(`mutation($a: ID) { createOpportunity(input: { name: "Node deal", accountId: $a }) { id pipeline { id } stage { id } } }`, { a: account })).createOpportunity;
+    const opportunity = (
+      await gql(`mutation($a: ID) { createOpportunity(input: { name: "Node deal", accountId: $a }) { id pipeline { id } stage { id } } }`, { a: account })
+    ).createOpportunity;
     const product = (await gql(`mutation { createProduct(input: { name: "Node seat", unitPrice: { amount: "10" } }) { id } }`)).createProduct.id;
-    const activity = (await gql(`mutation($a: ID) { createActivity(input: { type: CALL, subject: "Node call", accountId: $a }) { id } }`, { a: account })).createActivity.id;
-    const lineItem = (await gql(`mutation($o: ID!) { addLineItem(opportunityId: $o, input: { name: "Seats", quantity: "3", unitPrice: "10" }) { id } }`, { o: opportunity.id })).addLineItem.id;
+    const activity = (await gql(`mutation($a: ID) { createActivity(input: { type: CALL, subject: "Node call", accountId: $a }) { id } }`, { a: account }))
+      .createActivity.id;
+    const lineItem = (
+      await gql(`mutation($o: ID!) { addLineItem(opportunityId: $o, input: { name: "Seats", quantity: "3", unitPrice: "10" }) { id } }`, { o: opportunity.id })
+    ).addLineItem.id;
     const team = (await gql(`mutation { createTeam(input: { name: "Node team" }) { id } }`)).createTeam.id;
-    const field = (await gql(`mutation { defineCustomField(input: { entityType: ACCOUNT, key: "tier", label: "Tier", type: TEXT }) { id } }`)).defineCustomField.id;
-    const job = (await gql(`mutation($i: StartImportInput!) { startImport(input: $i) { id } }`, { i: { entityType: 'ACCOUNT', csv: 'Name\nImported\n', mapping: { Name: 'name' }, dryRun: true } })).startImport.id;
+    const field = (await gql(`mutation { defineCustomField(input: { entityType: ACCOUNT, key: "tier", label: "Tier", type: TEXT }) { id } }`)).defineCustomField
+      .id;
+    const job = (
+      await gql(`mutation($i: StartImportInput!) { startImport(input: $i) { id } }`, {
+        i: { entityType: 'ACCOUNT', csv: 'Name\nImported\n', mapping: { Name: 'name' }, dryRun: true },
+      })
+    ).startImport.id;
 
     // What those set off: the import, the rule's run (a notification, an email), the webhook.
     await t.services.imports.idle();
     await settleAutomation(t);
     await rx.waitFor(1);
-    const delivered = async () => (await gql(`{ webhookDeliveries(first: 10) { nodes { id status } } }`)).webhookDeliveries.nodes as { id: string; status: string }[];
+    const delivered = async () =>
+      (await gql(`{ webhookDeliveries(first: 10) { nodes { id status } } }`)).webhookDeliveries.nodes as { id: string; status: string }[];
     await until('the delivery recorded as DELIVERED', async () => (await delivered()).some((d) => d.status === 'DELIVERED'));
     const [delivery] = await delivered();
     const [run] = (await gql(`{ automationRuns(first: 10) { nodes { id status } } }`)).automationRuns.nodes;
@@ -152,7 +170,10 @@ describe('Relay: node(id) and nodes(ids)', () => {
   it('has a fixture for every type that implements Node in the schema the server runs', () => {
     const node = t.app.schema.getType('Node');
     if (!isInterfaceType(node)) throw new Error('no Node interface');
-    const kinds = t.app.schema.getPossibleTypes(node).map((k) => k.name).sort();
+    const kinds = t.app.schema
+      .getPossibleTypes(node)
+      .map((k) => k.name)
+      .sort();
     expect(kinds).toEqual(Object.keys(fixtures).sort());
     // The records, and what else is stored with a UUID of its own.
     expect(kinds).toEqual(expect.arrayContaining(['Account', 'ApiKey', 'AutomationRun', 'ImportJob', 'Stage', 'WebhookDelivery']));
@@ -192,7 +213,8 @@ describe('Relay: node(id) and nodes(ids)', () => {
     expect(seen.get('READ_ONLY Opportunity')).toBe('record');
     expect(seen.get('READ key Stage')).toBe('record');
     for (const admin of ['ApiKey', 'WebhookEndpoint', 'WebhookDelivery', 'AutomationRule', 'AutomationRun', 'SentEmail']) {
-      for (const viewer of ['REP', 'READ_ONLY', 'READ key', 'WRITE key']) expect(`${viewer} ${admin}: ${seen.get(`${viewer} ${admin}`)}`).toBe(`${viewer} ${admin}: FORBIDDEN`);
+      for (const viewer of ['REP', 'READ_ONLY', 'READ key', 'WRITE key'])
+        expect(`${viewer} ${admin}: ${seen.get(`${viewer} ${admin}`)}`).toBe(`${viewer} ${admin}: FORBIDDEN`);
     }
     expect(seen.get('REP Notification')).toBe('null'); // the ADMIN's, not theirs
     expect(seen.get('READ key Notification')).toBe('FORBIDDEN'); // an API key has no inbox
@@ -217,7 +239,15 @@ describe('Relay: node(id) and nodes(ids)', () => {
       { __typename: 'Stage', id: Stage.id },
     ]);
     const asRep = await t.gql(q, { ids }, viewers.REP);
-    expect(asRep.data.nodes.map((n: { __typename: string } | null) => n?.__typename ?? null)).toEqual(['Lead', null, 'Account', null, null, 'Account', 'Stage']);
+    expect(asRep.data.nodes.map((n: { __typename: string } | null) => n?.__typename ?? null)).toEqual([
+      'Lead',
+      null,
+      'Account',
+      null,
+      null,
+      'Account',
+      'Stage',
+    ]);
     expect(asRep.errors!.map((e) => [e.extensions.code, e.path])).toEqual([['FORBIDDEN', ['nodes', 3]]]);
     expect((await t.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [] }, admin.accessToken)).data.nodes).toEqual([]);
   });
@@ -248,6 +278,8 @@ describe('Relay: node(id) and nodes(ids)', () => {
     expect(some.errors![0].extensions.fields!.map((f) => f.field)).toEqual(['ids[1]', 'ids[2]']);
     expect(codes(await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: fixtures.Account.id }))).toEqual(['UNAUTHENTICATED']);
     // Any case of a UUID is the same id; the record answers with its own.
-    expect((await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: fixtures.Account.id.toUpperCase() }, admin.accessToken)).data.node).toEqual({ id: fixtures.Account.id });
+    expect((await t.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: fixtures.Account.id.toUpperCase() }, admin.accessToken)).data.node).toEqual({
+      id: fixtures.Account.id,
+    });
   });
 });

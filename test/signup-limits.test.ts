@@ -11,7 +11,13 @@ const workspaces = async (t: TestApp) => Number((await t.sql<{ n: string }>('SEL
 
 /** `count` signUp fields under aliases in one request. */
 const aliasedSignUps = (count: number) =>
-  'mutation {' + Array.from({ length: count }, (_, i) => ` s${i}: signUp(input: { workspaceName: "Alias ${i}", name: "A", email: "alias${i}-${Date.now()}@example.com", password: "a long enough password" }) { workspace { id } }`).join('') + ' }';
+  'mutation {' +
+  Array.from(
+    { length: count },
+    (_, i) =>
+      ` s${i}: signUp(input: { workspaceName: "Alias ${i}", name: "A", email: "alias${i}-${Date.now()}@example.com", password: "a long enough password" }) { workspace { id } }`,
+  ).join('') +
+  ' }';
 
 describe('sign-up limits (finding 5)', () => {
   describe('per client address', () => {
@@ -81,9 +87,11 @@ describe('sign-up limits (finding 5)', () => {
       const b = await startSecondInstance(t, { TRUST_PROXY: 'loopback', SIGNUP_PER_WINDOW: '4' });
       try {
         const at = (url: string, i: number) =>
-          fetch(url + '/graphql', { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` }, body: JSON.stringify({ query: SIGN_UP, variables: { i: input() } }) }).then(
-            async (r) => ((await r.json()) as any).errors?.[0]?.extensions?.code ?? 'ok',
-          );
+          fetch(url + '/graphql', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` },
+            body: JSON.stringify({ query: SIGN_UP, variables: { i: input() } }),
+          }).then(async (r) => ((await r.json()) as any).errors?.[0]?.extensions?.code ?? 'ok');
         const seen = [await at(t.url, 1), await at(b.url, 2), await at(t.url, 3), await at(b.url, 4), await at(t.url, 5), await at(b.url, 6)];
         expect(seen).toEqual(['ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
       } finally {

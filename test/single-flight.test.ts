@@ -124,7 +124,11 @@ describe('SingleFlight', () => {
     expect(onError).toHaveBeenCalledWith(expect.objectContaining({ message: 'thrown at once' }));
     expect(flight.current).toBeUndefined();
     expect(await flight.run()).toBe(9);
-    await expect(new SingleFlight(() => { throw new Error('thrown, no onError'); }).run()).rejects.toThrow('thrown, no onError');
+    await expect(
+      new SingleFlight(() => {
+        throw new Error('thrown, no onError');
+      }).run(),
+    ).rejects.toThrow('thrown, no onError');
   });
 
   it('lets a round take a request made during it, and then no round follows for it', async () => {

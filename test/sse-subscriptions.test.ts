@@ -110,7 +110,11 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
     const key = await apiKey(t, admin, ['READ']);
     const account = await createAccount(admin.accessToken, 'Seen by all');
     const seen = (s: SseSubscriber) => s.data.map((d) => `${d.recordChanged.type} ${d.recordChanged.entityId}`);
-    await waitUntil(() => seen(readOnly).includes(`account.created ${account}`) && seen(everything).includes(`account.created ${account}`), 10_000, 'the account event');
+    await waitUntil(
+      () => seen(readOnly).includes(`account.created ${account}`) && seen(everything).includes(`account.created ${account}`),
+      10_000,
+      'the account event',
+    );
     await new Promise((r) => setTimeout(r, 300));
     // The ADMIN's stream has the key's creation (so it was there to see); the READ_ONLY user's has not.
     expect(seen(everything)).toContain(`api_key.created ${key.id}`);
@@ -129,10 +133,18 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
     for (const authorization of [null, 'Bearer trellis_not-a-real-key', 'Bearer not.a.jwt', 'Basic dXNlcjpwYXNz']) {
       const s = track(sseSubscribe(t.url, authorization, RECORD_CHANGED));
       await s.ended();
-      expect({ authorization, status: s.failure?.refusal?.status, codes: codesOf(s.failure?.refusal?.body) }).toEqual({ authorization, status: 401, codes: ['UNAUTHENTICATED'] });
+      expect({ authorization, status: s.failure?.refusal?.status, codes: codesOf(s.failure?.refusal?.body) }).toEqual({
+        authorization,
+        status: 401,
+        codes: ['UNAUTHENTICATED'],
+      });
       expect(s.results).toEqual([]);
     }
-    const r = await raw(t.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query: RECORD_CHANGED }) });
+    const r = await raw(t.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: RECORD_CHANGED }),
+    });
     expect(r.status).toBe(401);
     expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(r.body.errors[0].message).toMatch(/Authorization: Bearer/);
@@ -151,7 +163,11 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
     const found = await t.gql(`{ accounts(filter: { name: { eq: "Never created over SSE" } }) { totalCount } }`, {}, admin.accessToken);
     expect(found.data.accounts.totalCount).toBe(0);
     // Without asking for an event stream (a plain GraphQL POST to the wrong path): a clear refusal too.
-    const plain = await raw(t.url, { method: 'POST', headers: { authorization: `Bearer ${admin.accessToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ me { kind } }' }) });
+    const plain = await raw(t.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ me { kind } }' }),
+    });
     expect({ status: plain.status, codes: codesOf(plain.body) }).toEqual({ status: 406, codes: ['BAD_REQUEST'] });
     expect(plain.body.errors[0].message).toMatch(/text\/event-stream.*\/graphql/);
   });
@@ -175,7 +191,9 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
     }
     // HTTP validates a subscription's depth before refusing it for being one: the same answer.
     const http = await t.gql(tooDeep, {}, admin.accessToken);
-    expect(http.errors!.map((e) => [e.extensions.code, e.message])).toEqual(overSse.get(tooDeep)!.results[0].errors!.map((e: any) => [e.extensions.code, e.message]));
+    expect(http.errors!.map((e) => [e.extensions.code, e.message])).toEqual(
+      overSse.get(tooDeep)!.results[0].errors!.map((e: any) => [e.extensions.code, e.message]),
+    );
     // One level less is served.
     const ok = await subscribed(t, admin.accessToken, deepEnough);
     expect(ok.results).toEqual([]);
@@ -213,7 +231,13 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
   describe('connections and requests', () => {
     let c: Awaited<ReturnType<typeof startSecondInstance>>;
     beforeAll(async () => {
-      c = await startSecondInstance(t, { WS_MAX_CONNECTIONS_PER_CREDENTIAL: '2', WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2', WS_KEEPALIVE_MS: '1000', WS_INIT_TIMEOUT_MS: '1000', MAX_RESPONSE_BYTES: '100000' });
+      c = await startSecondInstance(t, {
+        WS_MAX_CONNECTIONS_PER_CREDENTIAL: '2',
+        WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
+        WS_KEEPALIVE_MS: '1000',
+        WS_INIT_TIMEOUT_MS: '1000',
+        MAX_RESPONSE_BYTES: '100000',
+      });
     });
     afterAll(() => c.close());
 
@@ -272,9 +296,17 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
 
     it('single connection mode, request by request: a reservation is its credential’s only, runs at most WS_MAX_SUBSCRIPTIONS_PER_CONNECTION operations, and is let go', async () => {
       const owner = await apiKey(t, admin, ['READ']);
-      const as = (secret: string, token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${secret}`, 'x-graphql-event-stream-token': token, ...extra });
+      const as = (secret: string, token: string, extra: Record<string, string> = {}) => ({
+        authorization: `Bearer ${secret}`,
+        'x-graphql-event-stream-token': token,
+        ...extra,
+      });
       const operation = (secret: string, token: string, operationId: string) =>
-        raw(c.url, { method: 'POST', headers: as(secret, token, { 'content-type': 'application/json' }), body: JSON.stringify({ query: RECORD_CHANGED, extensions: { operationId } }) });
+        raw(c.url, {
+          method: 'POST',
+          headers: as(secret, token, { 'content-type': 'application/json' }),
+          body: JSON.stringify({ query: RECORD_CHANGED, extensions: { operationId } }),
+        });
       const reserve = await raw(c.url, { method: 'PUT', headers: { authorization: `Bearer ${owner.secret}` } });
       expect(reserve.status).toBe(201);
       const token = reserve.text;
@@ -300,7 +332,11 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       // Stopping one makes room for another.
       expect((await raw(c.url, { method: 'DELETE', headers: as(owner.secret, token), path: '?operationId=one' })).status).toBe(200);
       // A refused document is an HTTP answer in this mode (as GraphQL over HTTP has it), with its code.
-      const mutation = await raw(c.url, { method: 'POST', headers: as(owner.secret, token, { 'content-type': 'application/json' }), body: JSON.stringify({ query: CREATE_ACCOUNT, variables: { i: { name: 'x' } }, extensions: { operationId: 'm' } }) });
+      const mutation = await raw(c.url, {
+        method: 'POST',
+        headers: as(owner.secret, token, { 'content-type': 'application/json' }),
+        body: JSON.stringify({ query: CREATE_ACCOUNT, variables: { i: { name: 'x' } }, extensions: { operationId: 'm' } }),
+      });
       expect({ status: mutation.status, codes: codesOf(mutation.body) }).toEqual({ status: 400, codes: ['BAD_REQUEST'] });
       expect((await operation(owner.secret, token, 'three')).status).toBe(202);
       // The stream closes: the reservation is gone.
@@ -331,7 +367,8 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
         const distinct = track(sseSubscribe(c.url, `Bearer ${admin.accessToken}`, FEED));
         const shared = track(sseSubscribe(c.url, null, FEED, {}, single));
         await waitUntil(() => c.services.eventBus.subscriberCount >= before + 4, 5_000, 'both subscriptions');
-        const note = (subject: string, body: string) => t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject, body } }, admin.accessToken);
+        const note = (subject: string, body: string) =>
+          t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject, body } }, admin.accessToken);
         // 60 000 characters, 120 000 bytes: within the field's limit, past MAX_RESPONSE_BYTES (100 000) here.
         expect((await note('Too large', 'é'.repeat(60_000))).errors).toBeUndefined();
         expect((await note('Small', 'fine')).errors).toBeUndefined();
@@ -378,15 +415,34 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       const json = { 'content-type': 'application/json' };
       const cases: [string, RequestInit & { path?: string }, number, string][] = [
         ['malformed JSON', { method: 'POST', headers: { ...events, ...json }, body: '{"query": ' }, 400, 'BAD_USER_INPUT'],
-        ['a body past MAX_BODY_BYTES', { method: 'POST', headers: { ...events, ...json }, body: JSON.stringify({ query: RECORD_CHANGED, variables: { pad: 'x'.repeat(t.config.limits.bodyBytes) } }) }, 413, 'BAD_USER_INPUT'],
+        [
+          'a body past MAX_BODY_BYTES',
+          {
+            method: 'POST',
+            headers: { ...events, ...json },
+            body: JSON.stringify({ query: RECORD_CHANGED, variables: { pad: 'x'.repeat(t.config.limits.bodyBytes) } }),
+          },
+          413,
+          'BAD_USER_INPUT',
+        ],
         ['no query', { method: 'POST', headers: { ...events, ...json }, body: '{}' }, 400, 'BAD_REQUEST'],
         ['a query that is no string', { method: 'POST', headers: { ...events, ...json }, body: '{"query": 42}' }, 400, 'BAD_REQUEST'],
-        ['variables that are a list', { method: 'POST', headers: { ...events, ...json }, body: JSON.stringify({ query: RECORD_CHANGED, variables: [1] }) }, 400, 'BAD_REQUEST'],
+        [
+          'variables that are a list',
+          { method: 'POST', headers: { ...events, ...json }, body: JSON.stringify({ query: RECORD_CHANGED, variables: [1] }) },
+          400,
+          'BAD_REQUEST',
+        ],
         ['a JSON array', { method: 'POST', headers: { ...events, ...json }, body: '[1, 2]' }, 400, 'BAD_REQUEST'],
         ['not JSON at all', { method: 'POST', headers: { ...events, 'content-type': 'text/plain' }, body: 'subscription { x }' }, 415, 'BAD_REQUEST'],
         ['another method', { method: 'PATCH', headers: events }, 405, 'BAD_REQUEST'],
         ['DELETE without a reservation', { method: 'DELETE', headers: auth, path: '?operationId=1' }, 400, 'BAD_REQUEST'],
-        ['an unknown reservation', { method: 'DELETE', headers: { ...auth, 'x-graphql-event-stream-token': 'nope' }, path: '?operationId=1' }, 404, 'NOT_FOUND'],
+        [
+          'an unknown reservation',
+          { method: 'DELETE', headers: { ...auth, 'x-graphql-event-stream-token': 'nope' }, path: '?operationId=1' },
+          404,
+          'NOT_FOUND',
+        ],
         ['an unknown reservation in the URL', { method: 'GET', headers: events, path: '?token=nope' }, 404, 'NOT_FOUND'],
       ];
       for (const [what, init, status, code] of cases) {
@@ -395,12 +451,19 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
         expect(r.text).not.toMatch(/stack|\bat .*\.js:\d+/);
       }
       // An operationName the document does not have: refused in the stream, as the protocol has it.
-      const unnamed = await raw(c.url, { method: 'POST', headers: { ...events, ...json }, body: JSON.stringify({ query: 'subscription A { recordChanged { id } }', operationName: 'B' }) });
+      const unnamed = await raw(c.url, {
+        method: 'POST',
+        headers: { ...events, ...json },
+        body: JSON.stringify({ query: 'subscription A { recordChanged { id } }', operationName: 'B' }),
+      });
       expect(unnamed.status).toBe(200);
       expect(unnamed.text).toMatch(/^event: next\ndata: .*"code":"BAD_REQUEST"/m);
       expect(unnamed.text).toMatch(/^event: complete$/m);
       // A document that does not parse or validate: an event with its code, as the protocol has it.
-      for (const [query, code] of [['subscription {', 'GRAPHQL_PARSE_FAILED'], ['subscription { nothingHere }', 'GRAPHQL_VALIDATION_FAILED']]) {
+      for (const [query, code] of [
+        ['subscription {', 'GRAPHQL_PARSE_FAILED'],
+        ['subscription { nothingHere }', 'GRAPHQL_VALIDATION_FAILED'],
+      ]) {
         const s = track(sseSubscribe(c.url, `Bearer ${admin.accessToken}`, query));
         await s.ended();
         expect(s.codes).toEqual([code]);
@@ -424,7 +487,11 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       const body = JSON.stringify({ query: 'subscription { activityFeed { action activity { subject body } } }' });
       let text = '';
       const response = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-        const req = httpRequest(sseUrl(slow.url), { method: 'POST', headers: { authorization: `Bearer ${admin.accessToken}`, accept: 'text/event-stream', 'content-type': 'application/json' } }, resolve);
+        const req = httpRequest(
+          sseUrl(slow.url),
+          { method: 'POST', headers: { authorization: `Bearer ${admin.accessToken}`, accept: 'text/event-stream', 'content-type': 'application/json' } },
+          resolve,
+        );
         req.once('error', reject);
         req.end(body);
       });
@@ -433,7 +500,11 @@ describe('subscriptions over Server-Sent Events (graphql-sse)', () => {
       response.on('data', (chunk: string) => (text += chunk));
       await waitUntil(() => slow.services.eventBus.subscriberCount >= before + 2, 5_000, 'the subscription');
       const create = (n: number) =>
-        t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject: `Note ${n}`, body: `${n} `.padEnd(100_000, 'x') } }, admin.accessToken);
+        t.gql(
+          'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+          { i: { type: 'NOTE', subject: `Note ${n}`, body: `${n} `.padEnd(100_000, 'x') } },
+          admin.accessToken,
+        );
       const events = () =>
         text
           .split('\n\n')

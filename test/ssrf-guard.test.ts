@@ -25,14 +25,20 @@ const SPECIAL: [range: string, probes: string[]][] = [
   ['::/128 unspecified', ['::']],
   ['::1/128 loopback', ['::1']],
   ['::/96 IPv4-compatible (deprecated)', ['::7f00:1', '::127.0.0.1', '::a00:1', '::10.0.0.1', '::a9fe:a9fe', '::808:808', '::8.8.8.8', '::ffff']],
-  ['::ffff:0:0/96 IPv4-mapped, carrying a special IPv4', ['::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:169.254.169.254', '::ffff:0.0.0.0', '::ffff:ffff:ffff']],
+  [
+    '::ffff:0:0/96 IPv4-mapped, carrying a special IPv4',
+    ['::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:169.254.169.254', '::ffff:0.0.0.0', '::ffff:ffff:ffff'],
+  ],
   ['::ffff:0:0:0/96 IPv4-translated', ['::ffff:0:7f00:1', '::ffff:0:808:808']],
   ['0000::/8 rest of the IETF-reserved block', ['::1:0:0:1', '0:0:0:1::1', '::1:0:0:0:1', 'ff:ffff:ffff:ffff:ffff:ffff:ffff:ffff']],
   ['64:ff9b::/96 NAT64', ['64:ff9b::', '64:ff9b::7f00:1', '64:ff9b::808:808', '64:ff9b::ffff:ffff']],
   ['64:ff9b:1::/48 local NAT64', ['64:ff9b:1::', '64:ff9b:1::a00:1', '64:ff9b:1:ffff:ffff:ffff:ffff:ffff']],
   ['100::/64 discard-only', ['100::', '100::1', '100::ffff:ffff:ffff:ffff']],
   ['100::/8 unallocated beyond it', ['100:0:0:1::1', '1ff::1']],
-  ['2001::/23 IETF protocol assignments', ['2001::', '2001::1', '2001:1::1', '2001:2::1', '2001:3::1', '2001:4:112::1', '2001:10::1', '2001:20::1', '2001:1ff:ffff::1']],
+  [
+    '2001::/23 IETF protocol assignments',
+    ['2001::', '2001::1', '2001:1::1', '2001:2::1', '2001:3::1', '2001:4:112::1', '2001:10::1', '2001:20::1', '2001:1ff:ffff::1'],
+  ],
   ['2001:db8::/32 documentation', ['2001:db8::', '2001:db8::1', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff']],
   ['2002::/16 6to4', ['2002::', '2002:7f00:1::1', '2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff']],
   ['3fff::/20 documentation', ['3fff::', '3fff:fff:ffff:ffff:ffff:ffff:ffff:ffff']],
@@ -45,7 +51,26 @@ const SPECIAL: [range: string, probes: string[]][] = [
   ['not an address', ['', 'localhost', '127.0.0.1.', '1.2.3.4.5', '::g', '2001:db8::1/64']],
 ];
 
-const PUBLIC = ['8.8.8.8', '1.1.1.1', '93.184.215.14', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.167.255.255', '192.169.0.0', '223.255.255.255', '::ffff:8.8.8.8', '::ffff:808:808', '2001:4860:4860::8888', '2606:4700:4700::1111', '2001:200::1', '2003::1', '2a00:1450:4001::1', '3ffe::1'];
+const PUBLIC = [
+  '8.8.8.8',
+  '1.1.1.1',
+  '93.184.215.14',
+  '100.63.255.255',
+  '100.128.0.0',
+  '172.15.255.255',
+  '172.32.0.0',
+  '192.167.255.255',
+  '192.169.0.0',
+  '223.255.255.255',
+  '::ffff:8.8.8.8',
+  '::ffff:808:808',
+  '2001:4860:4860::8888',
+  '2606:4700:4700::1111',
+  '2001:200::1',
+  '2003::1',
+  '2a00:1450:4001::1',
+  '3ffe::1',
+];
 
 describe('the SSRF guard', () => {
   describe.each(SPECIAL)('refuses %s', (_range, probes) => {

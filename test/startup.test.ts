@@ -122,7 +122,9 @@ async function stop(s: Service, signal: NodeJS.Signals): Promise<{ code: number 
   // as a supervisor sends it: to the server alone.
   if (signal === 'SIGINT') process.kill(-s.proc.pid!, signal);
   else s.proc.kill(signal);
-  const timeout = new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no exit within ${STOP_TIMEOUT / 1000} s after ${signal}\n${s.stdout()}\n${s.stderr()}`)), STOP_TIMEOUT).unref());
+  const timeout = new Promise<never>((_, rej) =>
+    setTimeout(() => rej(new Error(`no exit within ${STOP_TIMEOUT / 1000} s after ${signal}\n${s.stdout()}\n${s.stderr()}`)), STOP_TIMEOUT).unref(),
+  );
   const r = await Promise.race([s.exited, timeout]);
   return { ...r, ms: Date.now() - started };
 }
@@ -138,7 +140,7 @@ function processesUsing(dir: string): { pid: number; args: string }[] {
     } catch {
       continue; // gone meanwhile
     }
-    if (args.includes(dir + "/")) found.push({ pid: Number(entry), args });
+    if (args.includes(dir + '/')) found.push({ pid: Number(entry), args });
   }
   return found;
 }
@@ -161,11 +163,15 @@ function workersOf(pid: number): number[] {
 /** A POST on a connection of its own: the cluster hands each new connection to the next worker. */
 function postOnNewConnection(s: Service, body: object, token: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(s.url, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-    });
+    const req = httpRequest(
+      s.url,
+      { method: 'POST', agent: false, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -291,7 +297,7 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
       expect(errorLogs(s.stdout())).toEqual([]);
       expect(s.stderr()).toBe('');
       firstRun = { workspaceId, accessToken, demo };
-       
+
       console.log(`first start (initdb + migrations + demo seed) took ${startMs} ms; SIGTERM to exit ${exit.ms} ms`);
     },
     TEST_TIMEOUT,
@@ -327,7 +333,7 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
       // A normal Ctrl-C is quiet: PostgreSQL closing connections under a server that is stopping is no warning (issue 18, point 8).
       expect(logsAtLeast(s.stdout(), 40)).toEqual([]);
       expect(s.stderr()).toBe('');
-       
+
       console.log(`second start (existing data) took ${startMs} ms; SIGINT to exit ${exit.ms} ms`);
     },
     TEST_TIMEOUT,
@@ -367,7 +373,8 @@ describe('starting the service as a user would (embedded PostgreSQL)', () => {
       expect(now).toHaveLength(2);
       expect(now).toContain(workers[1]);
       expect(now).not.toContain(workers[0]);
-      for (let i = 0; i < 4; i++) expect((await postOnNewConnection(s, { query: ME }, firstRun!.demo.apiKey)).body.data?.me.workspace.id).toBe(firstRun!.workspaceId);
+      for (let i = 0; i < 4; i++)
+        expect((await postOnNewConnection(s, { query: ME }, firstRun!.demo.apiKey)).body.data?.me.workspace.id).toBe(firstRun!.workspaceId);
       expect(errorLogs(s.stdout()).map((l) => l.msg)).toEqual(['worker exited; starting another']);
 
       const exit = await stop(s, 'SIGTERM');

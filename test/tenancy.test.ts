@@ -3,8 +3,8 @@ import { TenantTransaction } from '../src/db/tenant-transaction';
 import { connect } from '../src/db/data-source';
 import { actorOf, scopesOfRole, type Viewer } from '../src/kernel/viewer';
 import { apiKey, codes, signUp, startTestApp, userWithRole, type SignedUp, type TestApp } from './helpers/app';
-import { Role } from "../src/kernel/roles";
-import { ENTITIES } from "../src/modules/registry";
+import { Role } from '../src/kernel/roles';
+import { ENTITIES } from '../src/modules/registry';
 
 describe('tenancy: two walls', () => {
   let t: TestApp;
@@ -46,7 +46,12 @@ describe('tenancy: two walls', () => {
          AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'workspace_id' AND NOT a.attisdropped) OR c.relname = 'workspace')`,
     );
     expect(tables.length).toBeGreaterThanOrEqual(6);
-    for (const table of tables) expect({ table: table.relname, enabled: table.relrowsecurity, forced: table.relforcerowsecurity }).toEqual({ table: table.relname, enabled: true, forced: true });
+    for (const table of tables)
+      expect({ table: table.relname, enabled: table.relrowsecurity, forced: table.relforcerowsecurity }).toEqual({
+        table: table.relname,
+        enabled: true,
+        forced: true,
+      });
   });
 
   it('RLS alone holds: raw SQL as the application role sees no row without a workspace, and only its own with one', async () => {
@@ -65,7 +70,9 @@ describe('tenancy: two walls', () => {
       const users = (await client.query('SELECT workspace_id FROM app_user')).rows;
       expect(users.length).toBeGreaterThan(0);
       expect(users.every((u) => u.workspace_id === b.workspaceId)).toBe(true);
-      await expect(client.query(`INSERT INTO team (workspace_id, id, name, version) VALUES ($1, gen_random_uuid(), 'x', 1)`, [a.workspaceId])).rejects.toThrow(/row-level security/);
+      await expect(client.query(`INSERT INTO team (workspace_id, id, name, version) VALUES ($1, gen_random_uuid(), 'x', 1)`, [a.workspaceId])).rejects.toThrow(
+        /row-level security/,
+      );
       await client.query('ROLLBACK');
       // After the transaction the setting is gone again.
       expect((await client.query('SELECT count(*)::int AS n FROM app_user')).rows[0].n).toBe(0);
@@ -79,7 +86,15 @@ describe('tenancy: two walls', () => {
     const owner = await connect({ entities: ENTITIES, url: t.db.ownerUrl, poolSize: 1 });
     const tx = new TenantTransaction(owner, b.workspaceId);
     try {
-      const viewer: Viewer = { kind: 'USER', workspaceId: b.workspaceId, userId: b.userId, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
+      const viewer: Viewer = {
+        kind: 'USER',
+        workspaceId: b.workspaceId,
+        userId: b.userId,
+        apiKeyId: null,
+        role: Role.ADMIN,
+        teamId: null,
+        scopes: scopesOfRole(Role.ADMIN),
+      };
       const ctx = { tx, viewer, actor: actorOf(viewer) };
       await expect(t.services.users.get(ctx, aRep.id)).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
       const page = await t.services.users.list(ctx, { first: 500 });

@@ -11,7 +11,7 @@ import { codes, signUp, startTestApp, type SignedUp, type TestApp } from './help
 import { settleAutomation } from './helpers/automation';
 import { startReceiver, type Receiver } from './helpers/receiver';
 import { createAccount, createEndpoint, until } from './helpers/webhooks';
-import { Role, ApiScope } from "../src/kernel/roles";
+import { Role, ApiScope } from '../src/kernel/roles';
 
 // Issue 17, findings 1-3: what one workspace does cannot stop, stall or slow another's work.
 
@@ -27,7 +27,13 @@ describe('tenant isolation', () => {
 
   beforeAll(async () => {
     // A pool of 4: each workspace may hold 2 connections at once.
-    t = await startTestApp({ WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', DB_POOL_SIZE: '4', STATEMENT_TIMEOUT_MS: '1500', MAX_ROWS_PER_REQUEST: '1000', MAX_RESPONSE_BYTES: '100000' });
+    t = await startTestApp({
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      DB_POOL_SIZE: '4',
+      STATEMENT_TIMEOUT_MS: '1500',
+      MAX_ROWS_PER_REQUEST: '1000',
+      MAX_RESPONSE_BYTES: '100000',
+    });
     a = await signUp(t, 'Attacker');
     b = await signUp(t, 'Bystander');
     receiver = await startReceiver();
@@ -46,8 +52,15 @@ describe('tenant isolation', () => {
     (await gql(who, DEFINE_FIELD, { i: { entityType: 'ACCOUNT', key: 'tier', label: 'Tier', type: 'TEXT' } })).defineCustomField.id as string;
   /** Copies of account `seed` (same workspace) named `<prefix><n>`, n = 1..count, written directly (test data, not app writes). */
   const copyAccount = async (seed: string, count: number, name: string) => {
-    const cols = (await t.sql<{ c: string }>(`SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'account' AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'name', 'external_id')`)).map((r) => r.c);
-    await t.sql(`INSERT INTO account (${cols.join(', ')}, id, name) SELECT ${cols.join(', ')}, gen_random_uuid(), ${name} FROM account, generate_series(1, ${count}) g WHERE id = $1`, [seed]);
+    const cols = (
+      await t.sql<{ c: string }>(
+        `SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'account' AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'name', 'external_id')`,
+      )
+    ).map((r) => r.c);
+    await t.sql(
+      `INSERT INTO account (${cols.join(', ')}, id, name) SELECT ${cols.join(', ')}, gen_random_uuid(), ${name} FROM account, generate_series(1, ${count}) g WHERE id = $1`,
+      [seed],
+    );
   };
   /** Takes a custom field away behind the service's back, as a field removed before its users were checked would be. */
   const dropFieldBehindTheServicesBack = (fieldId: string) => t.sql(`UPDATE custom_field_definition SET deleted_at = now() WHERE id = $1`, [fieldId]);
@@ -56,9 +69,16 @@ describe('tenant isolation', () => {
     it('refuses to remove a custom field that a webhook filter or a rule condition names, and says which', async () => {
       const fieldId = await defineTier(a);
       const endpointId = await createEndpoint(t, a, { url: `${receiver.url}/a`, filter: { customFields: [{ key: 'tier', eq: 'gold' }] } });
-      const ruleId = (await gql(a, CREATE_RULE, {
-        i: { name: 'Gold', trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { customFields: [{ key: 'tier', eq: 'gold' }] }, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'gold' } }] },
-      })).createAutomationRule.id;
+      const ruleId = (
+        await gql(a, CREATE_RULE, {
+          i: {
+            name: 'Gold',
+            trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+            conditions: { customFields: [{ key: 'tier', eq: 'gold' }] },
+            actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'gold' } }],
+          },
+        })
+      ).createAutomationRule.id;
       const r = await t.gql(REMOVE_FIELD, { id: fieldId }, a.accessToken);
       expect(codes(r)).toEqual(['CONFLICT']);
       expect(r.errors![0].message).toContain(endpointId);
@@ -67,7 +87,11 @@ describe('tenant isolation', () => {
       const [def] = await t.sql<{ deleted_at: Date | null }>(`SELECT deleted_at FROM custom_field_definition WHERE id = $1`, [fieldId]);
       expect(def.deleted_at).toBeNull();
       // A filter through a relation names the related kind's field: an opportunity endpoint filtering on its account's tier.
-      const viaRelation = await createEndpoint(t, a, { url: `${receiver.url}/a2`, events: ['opportunity.*'], filter: { account: { customFields: [{ key: 'tier', eq: 'gold' }] } } });
+      const viaRelation = await createEndpoint(t, a, {
+        url: `${receiver.url}/a2`,
+        events: ['opportunity.*'],
+        filter: { account: { customFields: [{ key: 'tier', eq: 'gold' }] } },
+      });
       await gql(a, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id: endpointId });
       await gql(a, `mutation($id: ID!) { deleteAutomationRule(id: $id) { id } }`, { id: ruleId });
       const still = await t.gql(REMOVE_FIELD, { id: fieldId }, a.accessToken);
@@ -78,7 +102,15 @@ describe('tenant isolation', () => {
 
     it('a filter stored while its custom field is being removed: one of the two is refused, never both done', async () => {
       const fieldId = await defineTier(a);
-      const viewer: Viewer = { kind: 'USER', workspaceId: a.workspaceId, userId: a.userId, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: [ApiScope.READ, ApiScope.WRITE] };
+      const viewer: Viewer = {
+        kind: 'USER',
+        workspaceId: a.workspaceId,
+        userId: a.userId,
+        apiKeyId: null,
+        role: Role.ADMIN,
+        teamId: null,
+        scopes: [ApiScope.READ, ApiScope.WRITE],
+      };
       const ctx = () => {
         const tx = new TenantTransaction(t.ds, a.workspaceId);
         return { tx, viewer, actor: actorOf(viewer) };
@@ -86,7 +118,11 @@ describe('tenant isolation', () => {
       const coerce = (type: string, value: unknown) => coerceFilter(t.app.schema, type, value, 'input.filter');
       // The filter is stored first, not yet committed; the removal starts meanwhile and waits for it.
       const storing = ctx();
-      const { endpoint } = await t.services.webhookEndpoints.create(storing, { url: `${receiver.url}/race`, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'gold' }] } } as never, coerce);
+      const { endpoint } = await t.services.webhookEndpoints.create(
+        storing,
+        { url: `${receiver.url}/race`, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'gold' }] } } as never,
+        coerce,
+      );
       const removing = ctx();
       const removal = t.services.customFields.remove(removing, fieldId).then(
         () => 'removed',
@@ -101,10 +137,12 @@ describe('tenant isolation', () => {
       const removing2 = ctx();
       await t.services.customFields.remove(removing2, fieldId);
       const storing2 = ctx();
-      const stored = t.services.webhookEndpoints.create(storing2, { url: `${receiver.url}/race2`, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'gold' }] } } as never, coerce).then(
-        () => 'stored',
-        (err: { extensions?: { code?: string } }) => err.extensions?.code,
-      );
+      const stored = t.services.webhookEndpoints
+        .create(storing2, { url: `${receiver.url}/race2`, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'gold' }] } } as never, coerce)
+        .then(
+          () => 'stored',
+          (err: { extensions?: { code?: string } }) => err.extensions?.code,
+        );
       await new Promise((r) => setTimeout(r, 300));
       await removing2.tx.commit();
       expect(await stored).toBe('BAD_USER_INPUT');
@@ -112,7 +150,14 @@ describe('tenant isolation', () => {
     });
 
     it("an endpoint whose filter cannot run is disabled, its admins told, and everyone else's deliveries go on", async () => {
-      const fieldId = await defineTier(a).catch(async () => (await t.sql<{ id: string }>(`SELECT id FROM custom_field_definition WHERE workspace_id = $1 AND key = 'tier' AND deleted_at IS NULL`, [a.workspaceId]))[0].id);
+      const fieldId = await defineTier(a).catch(
+        async () =>
+          (
+            await t.sql<{ id: string }>(`SELECT id FROM custom_field_definition WHERE workspace_id = $1 AND key = 'tier' AND deleted_at IS NULL`, [
+              a.workspaceId,
+            ])
+          )[0].id,
+      );
       const broken = await createEndpoint(t, a, { url: `${receiver.url}/broken`, filter: { customFields: [{ key: 'tier', eq: 'gold' }] } });
       await createEndpoint(t, b, { url: `${receiver.url}/bystander` });
       await dropFieldBehindTheServicesBack(fieldId);
@@ -126,17 +171,33 @@ describe('tenant isolation', () => {
       expect(notes.data.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ entityId: broken })]));
       // The cursor passed every event: nothing is left for the dispatcher to retry.
       await t.services.webhooks.dispatcher.run();
-      const [{ behind }] = await t.sql<{ behind: boolean }>(`SELECT EXISTS (SELECT 1 FROM event e, webhook_dispatch_cursor c WHERE (e.tx_id, e.id) > (c.tx, c.seq) AND e.entity_type = 'account') AS behind`);
+      const [{ behind }] = await t.sql<{ behind: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM event e, webhook_dispatch_cursor c WHERE (e.tx_id, e.id) > (c.tx, c.seq) AND e.entity_type = 'account') AS behind`,
+      );
       expect(behind).toBe(false);
     });
 
     it("a rule whose conditions cannot run is disabled with its reason, and other workspaces' rules run", async () => {
       const fieldId = await defineTier(a);
-      const broken = (await gql(a, CREATE_RULE, {
-        i: { name: 'Broken', trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, conditions: { customFields: [{ key: 'tier', eq: 'gold' }] }, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'gold' } }] },
-      })).createAutomationRule.id;
-      const fine = (await gql(b, CREATE_RULE, { i: { name: 'Fine', trigger: { type: 'RECORD_EVENT', events: ['account.created'] }, actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'new account' } }] } }))
-        .createAutomationRule.id;
+      const broken = (
+        await gql(a, CREATE_RULE, {
+          i: {
+            name: 'Broken',
+            trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+            conditions: { customFields: [{ key: 'tier', eq: 'gold' }] },
+            actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'gold' } }],
+          },
+        })
+      ).createAutomationRule.id;
+      const fine = (
+        await gql(b, CREATE_RULE, {
+          i: {
+            name: 'Fine',
+            trigger: { type: 'RECORD_EVENT', events: ['account.created'] },
+            actions: [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'new account' } }],
+          },
+        })
+      ).createAutomationRule.id;
       await dropFieldBehindTheServicesBack(fieldId);
       await createAccount(t, a, 'Trigger 2');
       await createAccount(t, b, 'Bystander 2');
@@ -146,7 +207,11 @@ describe('tenant isolation', () => {
       const runs = await t.sql(`SELECT 1 FROM automation_run WHERE rule_id = $1 AND status = 'SUCCEEDED'`, [fine]);
       expect(runs).toHaveLength(1);
       const shown = await gql(a, `{ automationRules { id active disabledReason } }`);
-      expect(shown.automationRules.find((r: { id: string }) => r.id === broken)).toEqual({ id: broken, active: false, disabledReason: expect.stringMatching(/tier/) });
+      expect(shown.automationRules.find((r: { id: string }) => r.id === broken)).toEqual({
+        id: broken,
+        active: false,
+        disabledReason: expect.stringMatching(/tier/),
+      });
     });
   });
 
@@ -158,9 +223,22 @@ describe('tenant isolation', () => {
       const http = await t.gql(BOMB, {}, a.accessToken);
       expect(codes(http)).toEqual(['QUERY_TOO_COMPLEX']);
       expect(Date.now() - started).toBeLessThan(2000);
-      const client = createClient({ url: t.url.replace('http', 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${a.accessToken}` }, retryAttempts: 0, lazy: true });
+      const client = createClient({
+        url: t.url.replace('http', 'ws') + '/graphql',
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${a.accessToken}` },
+        retryAttempts: 0,
+        lazy: true,
+      });
       const ws = await new Promise<{ code?: string; message?: string }>((resolve) => {
-        client.subscribe({ query: BOMB }, { next: (r) => resolve({ code: r.errors?.[0]?.extensions?.code as string, message: r.errors?.[0]?.message }), error: (e) => resolve({ code: (e as any)?.[0]?.extensions?.code, message: (e as any)?.[0]?.message }), complete: () => undefined });
+        client.subscribe(
+          { query: BOMB },
+          {
+            next: (r) => resolve({ code: r.errors?.[0]?.extensions?.code as string, message: r.errors?.[0]?.message }),
+            error: (e) => resolve({ code: (e as any)?.[0]?.extensions?.code, message: (e as any)?.[0]?.message }),
+            complete: () => undefined,
+          },
+        );
       });
       await client.dispose();
       expect(ws).toEqual({ code: 'QUERY_TOO_COMPLEX', message: http.errors![0].message });
@@ -180,7 +258,13 @@ describe('tenant isolation', () => {
     });
 
     it("prices introspection by the schema, not by a relation list's cap: GraphiQL's query stays cheap", () => {
-      const full = getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true, schemaDescription: true, specifiedByUrl: true, directiveIsRepeatable: true });
+      const full = getIntrospectionQuery({
+        descriptions: true,
+        inputValueDeprecation: true,
+        schemaDescription: true,
+        specifiedByUrl: true,
+        directiveIsRepeatable: true,
+      });
       expect(queryCost(t.app.schema, parse(full), {})).toBeLessThan(t.config.limits.cost / 10);
     });
 
@@ -209,11 +293,23 @@ describe('tenant isolation', () => {
       expect(['BAD_USER_INPUT', 'QUERY_TOO_COMPLEX']).toContain(codes(r)[0]);
       expect(Date.now() - started).toBeLessThan(3000);
       // 201 empty items were free before: each is an EXISTS subquery.
-      const small = await t.gql(`query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`, { f: { or: Array.from({ length: 201 }, () => ({ account: {} })) } }, a.accessToken);
+      const small = await t.gql(
+        `query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`,
+        { f: { or: Array.from({ length: 201 }, () => ({ account: {} })) } },
+        a.accessToken,
+      );
       expect(codes(small)).toEqual(['BAD_USER_INPUT']);
-      const nested = await t.gql(`query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`, { f: { and: Array.from({ length: 100 }, () => ({ account: { owner: {} } })) } }, a.accessToken);
+      const nested = await t.gql(
+        `query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`,
+        { f: { and: Array.from({ length: 100 }, () => ({ account: { owner: {} } })) } },
+        a.accessToken,
+      );
       expect(codes(nested)).toEqual(['BAD_USER_INPUT']);
-      const fine = await t.gql(`query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`, { f: { or: Array.from({ length: 50 }, () => ({ account: {} })) } }, a.accessToken);
+      const fine = await t.gql(
+        `query($f: ContactFilter) { contacts(filter: $f) { totalCount } }`,
+        { f: { or: Array.from({ length: 50 }, () => ({ account: {} })) } },
+        a.accessToken,
+      );
       expect(fine.errors).toBeUndefined();
     });
 
@@ -249,18 +345,26 @@ describe('tenant isolation', () => {
       }, 60_000);
     });
 
-    it("runs one import job of a workspace at a time; the others wait their turn", async () => {
+    it('runs one import job of a workspace at a time; the others wait their turn', async () => {
       const start = async (batch: number) => {
         const csv = ['ext,name', ...Array.from({ length: 1200 }, (_, i) => `imp-${batch}-${i},Imported ${batch} ${i}`)].join('\n');
-        return (await gql(a, `mutation($i: StartImportInput!) { startImport(input: $i) { id } }`, { i: { entityType: 'ACCOUNT', csv, mapping: { ext: 'externalId', name: 'name' } } })).startImport.id as string;
+        return (
+          await gql(a, `mutation($i: StartImportInput!) { startImport(input: $i) { id } }`, {
+            i: { entityType: 'ACCOUNT', csv, mapping: { ext: 'externalId', name: 'name' } },
+          })
+        ).startImport.id as string;
       };
       const ids = [await start(1), await start(2), await start(3)];
       let most = 0;
-      await until('every import to finish', async () => {
-        const rows = await t.sql<{ status: string }>(`SELECT status FROM import_job WHERE id = ANY($1::uuid[])`, [ids]);
-        most = Math.max(most, rows.filter((r) => r.status === 'RUNNING').length);
-        return rows.every((r) => r.status !== 'PENDING' && r.status !== 'RUNNING');
-      }, 90_000);
+      await until(
+        'every import to finish',
+        async () => {
+          const rows = await t.sql<{ status: string }>(`SELECT status FROM import_job WHERE id = ANY($1::uuid[])`, [ids]);
+          most = Math.max(most, rows.filter((r) => r.status === 'RUNNING').length);
+          return rows.every((r) => r.status !== 'PENDING' && r.status !== 'RUNNING');
+        },
+        90_000,
+      );
       expect(most).toBe(1);
     }, 120_000);
   });

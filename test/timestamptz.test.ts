@@ -17,7 +17,7 @@ describe('reading timestamptz text', () => {
   it('gives the instant to the millisecond for any time, fraction and offset PostgreSQL writes', () => {
     const offsets = [0, 3600, -3600, 19800, -12600, 20700, 1172, -3 * 3600 - 12, 14 * 3600, -12 * 3600];
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 5000; i++) {
       // From year 1000 to 9000; every fifth on a whole second.
       const whole = i % 5 === 0;

@@ -1,7 +1,32 @@
 import { graphql, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
-import { Arg, Authorized, buildSchemaSync, type ClassType, type ContainerType, Ctx, Field, FieldResolver, ID, Info, Int, type MiddlewareFn, ObjectType, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import {
+  Arg,
+  Authorized,
+  buildSchemaSync,
+  type ClassType,
+  type ContainerType,
+  Ctx,
+  Field,
+  FieldResolver,
+  ID,
+  Info,
+  Int,
+  type MiddlewareFn,
+  ObjectType,
+  Query,
+  Resolver,
+  Root,
+  UseMiddleware,
+} from 'type-graphql';
 import { callFieldResolversDirectly } from '../src/server/direct-resolvers';
-import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeName, objectTypeNames, queryRoles, resolverClasses } from '../src/kernel/type-graphql-internals';
+import {
+  type FieldResolverDeclaration,
+  fieldResolverDeclarations,
+  objectTypeName,
+  objectTypeNames,
+  queryRoles,
+  resolverClasses,
+} from '../src/kernel/type-graphql-internals';
 
 /**
  * What src/kernel/type-graphql-internals.ts reads of type-graphql's metadata storage (no public
@@ -112,7 +137,15 @@ describe('type-graphql internals that Trellis relies on (type-graphql-internals.
   it('fieldResolvers: an entity getter or method with @Field is recorded on the entity, with its parameters', () => {
     expect(declared('label')).toEqual([{ field: 'label', objectClass: Deal, on: 'entity', method: 'label', declaredOn: Deal, guarded: false, params: [] }]);
     expect(declared('greeting')).toEqual([
-      { field: 'greeting', objectClass: Deal, on: 'entity', method: 'greeting', declaredOn: Deal, guarded: false, params: [{ index: 0, kind: 'context', property: undefined }] },
+      {
+        field: 'greeting',
+        objectClass: Deal,
+        on: 'entity',
+        method: 'greeting',
+        declaredOn: Deal,
+        guarded: false,
+        params: [{ index: 0, kind: 'context', property: undefined }],
+      },
     ]);
   });
 
@@ -137,7 +170,13 @@ describe('type-graphql internals that Trellis relies on (type-graphql-internals.
   it('fieldResolvers: @Authorized (even without roles) and @UseMiddleware are recorded; arguments and a property of the parent are parameters of another kind', () => {
     expect(declared('guarded')[0]).toMatchObject({ declaredOn: DealResolver, guarded: true });
     expect(declared('watched')[0]).toMatchObject({ declaredOn: DealResolver, guarded: true });
-    expect(declared('repeated')[0]).toMatchObject({ guarded: false, params: [{ index: 0, kind: 'root', property: undefined, type: Deal }, { index: 1, kind: 'other' }] });
+    expect(declared('repeated')[0]).toMatchObject({
+      guarded: false,
+      params: [
+        { index: 0, kind: 'root', property: undefined, type: Deal },
+        { index: 1, kind: 'other' },
+      ],
+    });
     expect(declared('idOnly')[0]).toMatchObject({ guarded: false, params: [{ index: 0, kind: 'root', property: 'id' }] });
   });
 
@@ -150,7 +189,7 @@ describe('type-graphql internals that Trellis relies on (type-graphql-internals.
     expect(queryRoles('pinnedDeals', [Owner])).toEqual([]);
   });
 
-  it("the resolve type-graphql sets on a field is the one graphql-js calls: direct-resolvers.ts replaces it, with the same answers", async () => {
+  it('the resolve type-graphql sets on a field is the one graphql-js calls: direct-resolvers.ts replaces it, with the same answers', async () => {
     const deal = schema.getType('PinnedDeal') as GraphQLObjectType;
     const before = Object.fromEntries(Object.entries(deal.getFields()).map(([name, f]) => [name, f.resolve]));
     expect(callFieldResolversDirectly(schema, container)).toBe(3);
@@ -166,7 +205,20 @@ describe('type-graphql internals that Trellis relies on (type-graphql-internals.
       contextValue: { name: 'Ada' },
     });
     expect(result).toEqual({
-      data: { pinnedDeals: [{ id: 'd1', label: 'deal d1', greeting: 'hello Ada', owner: { id: 'o1' }, guarded: 'guarded d1', watched: 'watched d1', repeated: 'd1d1', idOnly: 'id d1' }] },
+      data: {
+        pinnedDeals: [
+          {
+            id: 'd1',
+            label: 'deal d1',
+            greeting: 'hello Ada',
+            owner: { id: 'o1' },
+            guarded: 'guarded d1',
+            watched: 'watched d1',
+            repeated: 'd1d1',
+            idOnly: 'id d1',
+          },
+        ],
+      },
     });
     expect(calls.sort()).toEqual(['middleware', 'owner']);
   });

@@ -14,12 +14,18 @@ describe('upserts', () => {
   const upsertAccounts = (i: unknown[], m?: string, all?: boolean) => t.gql(UPSERT_ACCOUNTS, { i, m, all }, admin.accessToken);
 
   it('creates, then updates only what changed, then reports UNCHANGED with no event and no new version', async () => {
-    const first = await upsertAccounts([{ externalId: 'A-1', name: 'Alpha', industry: 'Retail', annualRevenue: { amount: '100.50' } }, { externalId: 'A-2', name: 'Beta' }]);
+    const first = await upsertAccounts([
+      { externalId: 'A-1', name: 'Alpha', industry: 'Retail', annualRevenue: { amount: '100.50' } },
+      { externalId: 'A-2', name: 'Beta' },
+    ]);
     expect(first.errors).toBeUndefined();
     expect(first.data.upsertAccounts).toMatchObject({ created: 2, updated: 0, unchanged: 0, failed: 0 });
     const [a1, a2] = first.data.upsertAccounts.results;
     expect([a1.index, a1.status, a2.index, a2.status]).toEqual([0, 'CREATED', 1, 'CREATED']);
-    const second = await upsertAccounts([{ externalId: 'A-1', industry: 'Energy', annualRevenue: { amount: '100.5' } }, { externalId: 'A-2', name: 'Beta' }]);
+    const second = await upsertAccounts([
+      { externalId: 'A-1', industry: 'Energy', annualRevenue: { amount: '100.5' } },
+      { externalId: 'A-2', name: 'Beta' },
+    ]);
     expect(second.data.upsertAccounts).toMatchObject({ created: 0, updated: 1, unchanged: 1 });
     expect(second.data.upsertAccounts.results.map((r: { id: string }) => r.id)).toEqual([a1.id, a2.id]);
     const [row] = await t.sql<{ name: string; industry: string; version: number }>('SELECT name, industry, version FROM account WHERE id = $1', [a1.id]);
@@ -108,7 +114,10 @@ describe('upserts of every kind, with references by natural key', () => {
   afterAll(() => t.close());
   const gql = (q: string, v: Record<string, unknown> = {}) => t.gql(q, v, admin.accessToken);
   const batch = (kind: string, input: string, inputs: unknown[], matchOn = 'EXTERNAL_ID') =>
-    gql(`mutation($i: [${input}!]!, $m: MatchOn) { ${kind}(inputs: $i, matchOn: $m) { created updated unchanged failed results { status id errors { field message } } } }`, { i: inputs, m: matchOn });
+    gql(
+      `mutation($i: [${input}!]!, $m: MatchOn) { ${kind}(inputs: $i, matchOn: $m) { created updated unchanged failed results { status id errors { field message } } } }`,
+      { i: inputs, m: matchOn },
+    );
 
   it('syncs a small ERP: products by SKU, accounts, contacts by email, deals by stage name, activities', async () => {
     const p = await batch('upsertProducts', 'UpsertProductInput', [{ sku: 'W-1', name: 'Widget', unitPrice: { amount: '10.00' } }], 'SKU');
@@ -118,7 +127,15 @@ describe('upserts of every kind, with references by natural key', () => {
     expect(recased.data.upsertProducts.results[0]).toMatchObject({ status: 'UPDATED', id: p.data.upsertProducts.results[0].id });
     expect((await batch('upsertProducts', 'UpsertProductInput', [{ sku: 'w-1', name: 'Widget' }], 'SKU')).data.upsertProducts.unchanged).toBe(1);
     await batch('upsertAccounts', 'UpsertAccountInput', [{ externalId: 'ACC-1', name: 'Acme' }]);
-    const c = await batch('upsertContacts', 'UpsertContactInput', [{ email: 'Ann@Acme.test', lastName: 'Ann', accountExternalId: 'ACC-1', ownerEmail: admin.email }, { email: 'x@acme.test', lastName: 'X', accountExternalId: 'NOPE' }], 'EMAIL');
+    const c = await batch(
+      'upsertContacts',
+      'UpsertContactInput',
+      [
+        { email: 'Ann@Acme.test', lastName: 'Ann', accountExternalId: 'ACC-1', ownerEmail: admin.email },
+        { email: 'x@acme.test', lastName: 'X', accountExternalId: 'NOPE' },
+      ],
+      'EMAIL',
+    );
     expect(c.data.upsertContacts.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
     expect(c.data.upsertContacts.results[1].errors).toEqual([{ field: 'accountExternalId', message: 'no account with external_id NOPE' }]);
     const again = await batch('upsertContacts', 'UpsertContactInput', [{ email: 'ann@acme.TEST', title: 'CEO' }], 'EMAIL');
@@ -126,11 +143,20 @@ describe('upserts of every kind, with references by natural key', () => {
 
     const o = await batch('upsertOpportunities', 'UpsertOpportunityInput', [
       { externalId: 'OPP-1', name: 'Acme widgets', accountExternalId: 'ACC-1', amount: { amount: '1200' }, ownerEmail: admin.email },
-      { externalId: 'OPP-2', name: 'Old win', stageName: 'closed won', closedAt: '2017-05-01T00:00:00Z', createdAt: '2017-01-01T00:00:00Z', amount: { amount: '99.90' } },
+      {
+        externalId: 'OPP-2',
+        name: 'Old win',
+        stageName: 'closed won',
+        closedAt: '2017-05-01T00:00:00Z',
+        createdAt: '2017-01-01T00:00:00Z',
+        amount: { amount: '99.90' },
+      },
       { externalId: 'OPP-3', name: 'Bad stage', stageName: 'Nowhere' },
     ]);
     expect(o.data.upsertOpportunities.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'CREATED', 'FAILED']);
-    const read = await gql('{ a: opportunity(externalId: "OPP-1") { status stage { name } account { name } } b: opportunity(externalId: "OPP-2") { status closedAt stageHistory { stage { name } } } }');
+    const read = await gql(
+      '{ a: opportunity(externalId: "OPP-1") { status stage { name } account { name } } b: opportunity(externalId: "OPP-2") { status closedAt stageHistory { stage { name } } } }',
+    );
     expect(read.data.a).toEqual({ status: 'OPEN', stage: { name: 'Prospecting' }, account: { name: 'Acme' } });
     expect(read.data.b).toEqual({ status: 'WON', closedAt: '2017-05-01T00:00:00.000Z', stageHistory: [{ stage: { name: 'Closed Won' } }] });
     const won = await batch('upsertOpportunities', 'UpsertOpportunityInput', [{ externalId: 'OPP-1', stageName: 'Closed Won' }]);
@@ -138,7 +164,9 @@ describe('upserts of every kind, with references by natural key', () => {
     const oppId = won.data.upsertOpportunities.results[0].id;
     const types = (await t.sql<{ type: string }>('SELECT type FROM event WHERE entity_id = $1 ORDER BY id', [oppId])).map((e) => e.type);
     expect(types).toEqual(['opportunity.created', 'opportunity.updated', 'opportunity.stage_changed', 'opportunity.won']);
-    const history = await t.sql<{ left_at: Date | null }>('SELECT left_at FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY entered_at', [oppId]);
+    const history = await t.sql<{ left_at: Date | null }>('SELECT left_at FROM opportunity_stage_history WHERE opportunity_id = $1 ORDER BY entered_at', [
+      oppId,
+    ]);
     expect(history.map((h) => h.left_at !== null)).toEqual([true, false]);
 
     const a = await batch('upsertActivities', 'UpsertActivityInput', [
@@ -147,16 +175,32 @@ describe('upserts of every kind, with references by natural key', () => {
     ]);
     expect(a.data.upsertActivities.created).toBe(2);
     const acts = await gql('{ activities(orderBy: [{ field: SUBJECT }]) { nodes { subject status opportunity { name } } } }');
-    expect(acts.data.activities.nodes).toEqual([{ subject: 'Invoice', status: 'OPEN', opportunity: null }, { subject: 'Kick-off', status: 'COMPLETED', opportunity: { name: 'Acme widgets' } }]);
-    const byId = await batch('upsertActivities', 'UpsertActivityInput', [{ externalId: 'ACT-3', type: 'NOTE', subject: 'By id', opportunityId: oppId }, { externalId: 'ACT-4', type: 'NOTE', subject: 'Bad id', opportunityId: '00000000-0000-4000-8000-000000000000' }]);
+    expect(acts.data.activities.nodes).toEqual([
+      { subject: 'Invoice', status: 'OPEN', opportunity: null },
+      { subject: 'Kick-off', status: 'COMPLETED', opportunity: { name: 'Acme widgets' } },
+    ]);
+    const byId = await batch('upsertActivities', 'UpsertActivityInput', [
+      { externalId: 'ACT-3', type: 'NOTE', subject: 'By id', opportunityId: oppId },
+      { externalId: 'ACT-4', type: 'NOTE', subject: 'Bad id', opportunityId: '00000000-0000-4000-8000-000000000000' },
+    ]);
     expect(byId.data.upsertActivities.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
     expect(byId.data.upsertActivities.results[1].errors).toEqual([{ field: 'opportunityId', message: 'no such opportunity' }]);
-    const l = await batch('upsertLeads', 'UpsertLeadInput', [{ email: 'lead@new.test', lastName: 'Lead' }, { email: 'bad@new.test', lastName: 'B', status: 'CONVERTED' }], 'EMAIL');
+    const l = await batch(
+      'upsertLeads',
+      'UpsertLeadInput',
+      [
+        { email: 'lead@new.test', lastName: 'Lead' },
+        { email: 'bad@new.test', lastName: 'B', status: 'CONVERTED' },
+      ],
+      'EMAIL',
+    );
     expect(l.data.upsertLeads.results.map((r: { status: string }) => r.status)).toEqual(['CREATED', 'FAILED']);
   });
 
   it('concurrent upserts matched on a non-unique key (DOMAIN) still give one row', async () => {
-    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => batch('upsertAccounts', 'UpsertAccountInput', [{ domain: 'race.example', name: 'Race', employees: i }], 'DOMAIN')));
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => batch('upsertAccounts', 'UpsertAccountInput', [{ domain: 'race.example', name: 'Race', employees: i }], 'DOMAIN')),
+    );
     expect(runs.every((r) => !r.errors && r.data.upsertAccounts.failed === 0)).toBe(true);
     expect(await t.sql(`SELECT count(*)::int AS n FROM account WHERE domain = 'race.example'`)).toEqual([{ n: 1 }]);
   });

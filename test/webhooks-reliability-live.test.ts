@@ -217,7 +217,8 @@ describe('webhooks survive SIGKILL of the server', () => {
     children.push(child);
     return child;
   }
-  const exited = (c: ChildProcess) => new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
+  const exited = (c: ChildProcess) =>
+    new Promise<void>((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve() : c.once('exit', () => resolve())));
 
   beforeAll(async () => {
     // This process only writes: its own webhook workers are off.
@@ -251,7 +252,9 @@ describe('webhooks survive SIGKILL of the server', () => {
     const ids: string[] = [];
     const create = async (n: number, from: number) => {
       for (let i = 0; i < n; i += 10) {
-        const batch = await Promise.all(Array.from({ length: 10 }, (_, j) => ok(t.gql(CREATE_ACCOUNT, { i: { name: `Crash ${from + i + j}` } }, admin.accessToken))));
+        const batch = await Promise.all(
+          Array.from({ length: 10 }, (_, j) => ok(t.gql(CREATE_ACCOUNT, { i: { name: `Crash ${from + i + j}` } }, admin.accessToken))),
+        );
         ids.push(...batch.map((d) => d.createAccount.id));
       }
     };
@@ -333,10 +336,16 @@ describe('order per record with two instances sending', () => {
       else held.push(answer);
     };
     await ok(t.gql(CREATE_ENDPOINT, { i: { url: rx.url, events: ['account.*'] } }, admin.accessToken));
-    const ids = await Promise.all(Array.from({ length: 5 }, async (_, i) => (await ok(t.gql(CREATE_ACCOUNT, { i: { name: `Busy ${i}` } }, admin.accessToken))).createAccount.id as string));
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => (await ok(t.gql(CREATE_ACCOUNT, { i: { name: `Busy ${i}` } }, admin.accessToken))).createAccount.id as string),
+    );
     // 20 updates of each record, all records at once, written through both instances.
     const viaOther = (query: string, variables: Record<string, unknown>) =>
-      fetch(`${other.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.accessToken}` }, body: JSON.stringify({ query, variables }) }).then((r) => r.json() as Promise<{ data: any; errors?: unknown }>);
+      fetch(`${other.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.accessToken}` },
+        body: JSON.stringify({ query, variables }),
+      }).then((r) => r.json() as Promise<{ data: any; errors?: unknown }>);
     await Promise.all(
       ids.map(async (id, i) => {
         for (let n = 0; n < 20; n++) {

@@ -33,7 +33,7 @@ describe('webhook retries on a fake clock', () => {
   async function settle(): Promise<number> {
     await runtime.dispatcher.run();
     let attempted = 0;
-    for (let n; (n = await runtime.worker.tick()) > 0; ) attempted += n;
+    for (let n; (n = await runtime.worker.tick()) > 0;) attempted += n;
     return attempted;
   }
 
@@ -180,7 +180,10 @@ describe('webhook retries on a fake clock', () => {
       expect(collapse(log.map((l) => l.id))).toEqual((await eventsByRecord(t, admin.workspaceId)).get(id));
       await ticking;
       await settle();
-      expect((await deliveries(t, slow)).map((d) => [d.status, d.attempts, d.last_error])).toEqual([['PENDING', 1, 'timed out'], ...Array(5).fill(['PENDING', 0, null])]);
+      expect((await deliveries(t, slow)).map((d) => [d.status, d.attempts, d.last_error])).toEqual([
+        ['PENDING', 1, 'timed out'],
+        ...Array(5).fill(['PENDING', 0, null]),
+      ]);
       expect((await deliveries(t, fast)).every((d) => d.status === 'DELIVERED')).toBe(true);
     } finally {
       await hanging.close();
@@ -203,7 +206,10 @@ describe('webhook retries on a fake clock', () => {
       const [d] = await deliveries(t, ep);
       expect(d).toMatchObject({ attempts: attempt, last_status_code: 500 });
       expect(d.last_attempt_at!.getTime()).toBe(expectedAt);
-      const [e] = await t.sql<{ active: boolean; failing_since: Date; disabled_reason: string | null }>(`SELECT active, failing_since, disabled_reason FROM webhook_endpoint WHERE id = $1`, [ep]);
+      const [e] = await t.sql<{ active: boolean; failing_since: Date; disabled_reason: string | null }>(
+        `SELECT active, failing_since, disabled_reason FROM webhook_endpoint WHERE id = $1`,
+        [ep],
+      );
       expect(e.failing_since.getTime()).toBe(T0);
       if (attempt === RETRY_SCHEDULE_MS.length) {
         // The last attempt: failed for good, kept; its endpoint has been failing for more than 3 days.
@@ -232,16 +238,29 @@ describe('webhook retries on a fake clock', () => {
     // Both admins are told, the rep is not.
     for (const token of [admin.accessToken, admin2.token]) {
       const inbox = await t.gql(`{ notifications { title body entityType entityId } }`, {}, token);
-      expect(inbox.data.notifications).toEqual([{ title: expect.stringContaining('Webhook endpoint disabled'), body: expect.stringContaining('3 days'), entityType: 'webhook_endpoint', entityId: ep }]);
+      expect(inbox.data.notifications).toEqual([
+        { title: expect.stringContaining('Webhook endpoint disabled'), body: expect.stringContaining('3 days'), entityType: 'webhook_endpoint', entityId: ep },
+      ]);
     }
     expect((await t.gql(`{ notifications { id } }`, {}, rep.token)).data.notifications).toEqual([]);
 
     // Kept in the log as FAILED; re-enabled and redelivered, it goes out with the same webhook-id.
-    const failed = await t.gql(`query($e: ID) { webhookDeliveries(endpointId: $e, status: FAILED) { nodes { id attempts status } } }`, { e: ep }, admin.accessToken);
+    const failed = await t.gql(
+      `query($e: ID) { webhookDeliveries(endpointId: $e, status: FAILED) { nodes { id attempts status } } }`,
+      { e: ep },
+      admin.accessToken,
+    );
     expect(failed.data.webhookDeliveries.nodes).toEqual([{ id: expect.any(String), attempts: 10, status: 'FAILED' }]);
     answer(() => 200);
-    expect((await t.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { active: true }) { active failingSince } }`, { id: ep }, admin.accessToken)).data.updateWebhookEndpoint).toEqual({ active: true, failingSince: null });
-    const again = await t.gql(`mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { status attempts } }`, { d: failed.data.webhookDeliveries.nodes[0].id }, admin.accessToken);
+    expect(
+      (await t.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { active: true }) { active failingSince } }`, { id: ep }, admin.accessToken))
+        .data.updateWebhookEndpoint,
+    ).toEqual({ active: true, failingSince: null });
+    const again = await t.gql(
+      `mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { status attempts } }`,
+      { d: failed.data.webhookDeliveries.nodes[0].id },
+      admin.accessToken,
+    );
     expect(again.data.redeliverWebhook).toEqual({ status: 'PENDING', attempts: 0 });
     expect(await settle()).toBe(1);
     expect(log).toHaveLength(11);
@@ -258,7 +277,8 @@ describe('webhook retries on a fake clock', () => {
     await dispatched(ep, 1);
     await settle();
     expect(log).toHaveLength(1);
-    const state = async () => (await t.sql<{ active: boolean; failing_since: Date | null }>(`SELECT active, failing_since FROM webhook_endpoint WHERE id = $1`, [ep]))[0];
+    const state = async () =>
+      (await t.sql<{ active: boolean; failing_since: Date | null }>(`SELECT active, failing_since FROM webhook_endpoint WHERE id = $1`, [ep]))[0];
     expect(await state()).toEqual({ active: true, failing_since: new Date(T0) });
 
     // Its second attempt, 1 ms short of 3 days after the first failure: still enabled.
@@ -277,7 +297,10 @@ describe('webhook retries on a fake clock', () => {
     expect(inbox.data.notifications).toEqual([{ title: expect.stringContaining('Webhook endpoint disabled'), entityId: ep }]);
     fakeNow = new Date(fakeNow.getTime() + 7 * 24 * 3600_000);
     expect(await settle()).toBe(0);
-    expect((await deliveries(t, ep)).map((d) => [d.status, d.attempts])).toEqual([['PENDING', 2], ['PENDING', 1]]);
+    expect((await deliveries(t, ep)).map((d) => [d.status, d.attempts])).toEqual([
+      ['PENDING', 2],
+      ['PENDING', 1],
+    ]);
   });
 
   it('honours Retry-After (seconds or a date) when it asks for longer than the schedule', async () => {

@@ -36,19 +36,36 @@ describe('webhooks', () => {
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     const id = (await t.gql(CREATE_ACCOUNT, { i: { name: 'Signed Ltd', industry: 'Retail' } }, admin.accessToken)).data.createAccount.id;
     await t.gql(`mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Energy" }) { id } }`, { id }, admin.accessToken);
-    await t.gql(CREATE_ACCOUNT.replace('createAccount', 'createContact').replace('CreateAccountInput', 'CreateContactInput'), { i: { lastName: 'Not an account' } }, admin.accessToken);
+    await t.gql(
+      CREATE_ACCOUNT.replace('createAccount', 'createContact').replace('CreateAccountInput', 'CreateContactInput'),
+      { i: { lastName: 'Not an account' } },
+      admin.accessToken,
+    );
     await rx.waitFor(2);
     await new Promise((r) => setTimeout(r, 300));
     expect(rx.received).toHaveLength(2);
     const wh = new Webhook(secret);
     for (const got of rx.received) {
-      const verified = wh.verify(got.body, { 'webhook-id': got.headers['webhook-id'] as string, 'webhook-timestamp': got.headers['webhook-timestamp'] as string, 'webhook-signature': got.headers['webhook-signature'] as string });
+      const verified = wh.verify(got.body, {
+        'webhook-id': got.headers['webhook-id'] as string,
+        'webhook-timestamp': got.headers['webhook-timestamp'] as string,
+        'webhook-signature': got.headers['webhook-signature'] as string,
+      });
       expect(verified).toEqual(got.json);
       expect(got.headers['webhook-id']).toBe(got.json.data.id);
     }
     expect(rx.received.map((r) => r.json.type)).toEqual(['account.created', 'account.updated']);
     const updated = rx.received[1].json;
-    expect(updated).toMatchObject({ type: 'account.updated', data: { type: 'account.updated', entityType: 'account', entityId: id, actor: { type: 'USER', id: admin.userId }, changes: [{ field: 'industry', old: 'Retail', new: 'Energy' }] } });
+    expect(updated).toMatchObject({
+      type: 'account.updated',
+      data: {
+        type: 'account.updated',
+        entityType: 'account',
+        entityId: id,
+        actor: { type: 'USER', id: admin.userId },
+        changes: [{ field: 'industry', old: 'Retail', new: 'Energy' }],
+      },
+    });
     expect(updated.data.data.industry).toBe('Energy');
     expect(new Date(updated.timestamp).toISOString()).toBe(updated.timestamp);
     // A tampered body does not verify.
@@ -56,7 +73,13 @@ describe('webhooks', () => {
 
     const log = await t.gql(DELIVERIES, { e: ep.id }, admin.accessToken);
     expect(log.data.webhookDeliveries.totalCount).toBe(2);
-    expect(log.data.webhookDeliveries.nodes[0]).toMatchObject({ status: 'DELIVERED', attempts: 1, lastStatusCode: 200, lastResponseBody: 'ok', lastError: null });
+    expect(log.data.webhookDeliveries.nodes[0]).toMatchObject({
+      status: 'DELIVERED',
+      attempts: 1,
+      lastStatusCode: 200,
+      lastResponseBody: 'ok',
+      lastError: null,
+    });
     await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id active } }`, { id: ep.id }, admin.accessToken);
   });
 
@@ -72,7 +95,8 @@ describe('webhooks', () => {
   });
 
   it('validates endpoints: patterns, URL, filter (typed as the entity filter), permissions; nothing written on error', async () => {
-    const bad = async (input: Record<string, unknown>, token = admin.accessToken) => t.gql(CREATE, { i: { url: rx.url, events: ['account.*'], ...input } }, token);
+    const bad = async (input: Record<string, unknown>, token = admin.accessToken) =>
+      t.gql(CREATE, { i: { url: rx.url, events: ['account.*'], ...input } }, token);
     expect((await bad({ events: ['account.'] })).errors?.[0].extensions.fields?.[0].field).toBe('input.events');
     expect((await bad({ url: 'ftp://example.com/x' })).errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
     expect((await bad({ url: 'https://user:pw@example.com/x' })).errors?.[0].extensions.code).toBe('BAD_USER_INPUT');
@@ -91,7 +115,11 @@ describe('webhooks', () => {
 
   it('rotates the secret: both sign for a day, and the new one verifies', async () => {
     const { secret: first, endpoint: ep } = await endpoint({ events: ['account.created'] });
-    const rot = await t.gql(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }`, { id: ep.id }, admin.accessToken);
+    const rot = await t.gql(
+      `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }`,
+      { id: ep.id },
+      admin.accessToken,
+    );
     const second = rot.data.rotateWebhookSecret.secret;
     expect(second).not.toBe(first);
     expect(Date.parse(rot.data.rotateWebhookSecret.endpoint.previousSecretExpiresAt) - Date.now()).toBeGreaterThan(23 * 3600_000);
@@ -111,7 +139,10 @@ describe('webhooks', () => {
     await rx.waitFor(1);
     await new Promise((r) => setTimeout(r, 300));
     const eps = await t.gql(`{ webhookEndpoints { id active disabledReason } }`, {}, admin.accessToken);
-    expect(eps.data.webhookEndpoints.find((e: { id: string }) => e.id === ep.id)).toMatchObject({ active: false, disabledReason: expect.stringContaining('410') });
+    expect(eps.data.webhookEndpoints.find((e: { id: string }) => e.id === ep.id)).toMatchObject({
+      active: false,
+      disabledReason: expect.stringContaining('410'),
+    });
     const inbox = await t.gql(`{ notifications { title body } }`, {}, admin.accessToken);
     expect(inbox.data.notifications[0].title).toContain('Webhook endpoint disabled');
     const failed = await t.gql(DELIVERIES, { e: ep.id, s: 'FAILED' }, admin.accessToken);
@@ -121,12 +152,20 @@ describe('webhooks', () => {
     rx.respond = (_req, res) => res.writeHead(204).end();
     await t.gql(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { active: true }) { active } }`, { id: ep.id }, admin.accessToken);
     const firstId = rx.received[0].headers['webhook-id'];
-    await t.gql(`mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { status attempts } }`, { d: failed.data.webhookDeliveries.nodes[0].id }, admin.accessToken);
+    await t.gql(
+      `mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { status attempts } }`,
+      { d: failed.data.webhookDeliveries.nodes[0].id },
+      admin.accessToken,
+    );
     await rx.waitFor(2);
     expect(rx.received[1].headers['webhook-id']).toBe(firstId);
 
     // Replay from a cursor before it: sent once more.
-    const replayed = await t.gql(`mutation($e: ID!, $a: String!) { replayWebhookEvents(endpointId: $e, after: $a) }`, { e: ep.id, a: before.data.changes.endCursor }, admin.accessToken);
+    const replayed = await t.gql(
+      `mutation($e: ID!, $a: String!) { replayWebhookEvents(endpointId: $e, after: $a) }`,
+      { e: ep.id, a: before.data.changes.endCursor },
+      admin.accessToken,
+    );
     expect(replayed.data.replayWebhookEvents).toBe(1);
     await rx.waitFor(3);
     expect(rx.received[2].headers['webhook-id']).toBe(firstId);
@@ -141,7 +180,9 @@ describe('webhooks', () => {
     await t.gql(CREATE_ACCOUNT, { i: { name: 'Of the other workspace' } }, other.accessToken);
     await new Promise((r) => setTimeout(r, 500));
     expect(JSON.stringify(rx.received)).not.toContain('Of the other workspace');
-    expect((await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id: ep.id }, other.accessToken)).errors?.[0].extensions.code).toBe('NOT_FOUND');
+    expect((await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id: ep.id }, other.accessToken)).errors?.[0].extensions.code).toBe(
+      'NOT_FOUND',
+    );
     await t.gql(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) { id } }`, { id: ep.id }, admin.accessToken);
   });
 });

@@ -22,7 +22,7 @@ describe('WebSocket backpressure', () => {
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${admin.accessToken}` } }));
     const until = async (done: () => boolean, what: string) => {
-      for (const end = Date.now() + 20_000; !done(); ) {
+      for (const end = Date.now() + 20_000; !done();) {
         if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -32,7 +32,11 @@ describe('WebSocket backpressure', () => {
     // The connection watches its credential on the bus, the subscription listens too.
     await until(() => t.services.eventBus.subscriberCount >= 2, 'the subscription');
     const create = (n: number) =>
-      t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject: `Note ${n}`, body: `${n} `.padEnd(100_000, 'x') } }, admin.accessToken);
+      t.gql(
+        'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+        { i: { type: 'NOTE', subject: `Note ${n}`, body: `${n} `.padEnd(100_000, 'x') } },
+        admin.accessToken,
+      );
     await create(0);
     await until(() => messages.some((m) => m.type === 'next'), 'the first event');
     // The client stops reading its socket.

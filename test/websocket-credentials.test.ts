@@ -19,8 +19,20 @@ const webSocketWith = (headers: Record<string, string>) =>
   };
 
 /** Runs one operation over a fresh graphql-ws connection and returns its one result (or the close). */
-async function overWs(baseUrl: string, token: string, query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<FormattedExecutionResult & { close?: number }> {
-  const client: Client = createClient({ url: baseUrl.replace(/^http/, 'ws') + '/graphql', webSocketImpl: webSocketWith(headers), connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: true });
+async function overWs(
+  baseUrl: string,
+  token: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<FormattedExecutionResult & { close?: number }> {
+  const client: Client = createClient({
+    url: baseUrl.replace(/^http/, 'ws') + '/graphql',
+    webSocketImpl: webSocketWith(headers),
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: true,
+  });
   try {
     return await new Promise((resolve) => {
       let result: FormattedExecutionResult = {};
@@ -56,10 +68,16 @@ describe('auth mutations over WebSocket are limited per client address, as over 
     seen.push(...codesOf(await overWs(t.url, admin.accessToken, LOG_IN, { e: 'nobody3@example.com', p: 'x' })));
     expect(seen).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED']);
     // Aliased attempts are refused as well (the first failure ends the operation: logIn is non-null).
-    const aliased = await overWs(t.url, admin.accessToken, `mutation { a: logIn(email: "a@x.io", password: "x") { accessToken } b: logIn(email: "b@x.io", password: "x") { accessToken } }`);
+    const aliased = await overWs(
+      t.url,
+      admin.accessToken,
+      `mutation { a: logIn(email: "a@x.io", password: "x") { accessToken } b: logIn(email: "b@x.io", password: "x") { accessToken } }`,
+    );
     expect(codesOf(aliased)).toEqual(['RATE_LIMITED']);
     // Without TRUST_PROXY, an address the client names itself changes nothing.
-    expect(codesOf(await overWs(t.url, admin.accessToken, LOG_IN, { e: 'n@example.com', p: 'x' }, { 'x-forwarded-for': '203.0.113.50' }))).toEqual(['RATE_LIMITED']);
+    expect(codesOf(await overWs(t.url, admin.accessToken, LOG_IN, { e: 'n@example.com', p: 'x' }, { 'x-forwarded-for': '203.0.113.50' }))).toEqual([
+      'RATE_LIMITED',
+    ]);
   });
 
   describe('behind a proxy (TRUST_PROXY)', () => {
@@ -72,7 +90,8 @@ describe('auth mutations over WebSocket are limited per client address, as over 
     afterAll(() => p.close());
 
     it("takes the client's address from the upgrade request's X-Forwarded-For, as HTTP does", async () => {
-      const from = (address: string, i: number) => overWs(p.url, owner.accessToken, LOG_IN, { e: `someone${i}@example.com`, p: 'x' }, { 'x-forwarded-for': address });
+      const from = (address: string, i: number) =>
+        overWs(p.url, owner.accessToken, LOG_IN, { e: `someone${i}@example.com`, p: 'x' }, { 'x-forwarded-for': address });
       const seen: (string | undefined)[] = [];
       for (let i = 0; i < 3; i++) seen.push(...codesOf(await from('203.0.113.1', i)));
       expect(seen).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'RATE_LIMITED']);
@@ -150,7 +169,11 @@ describe('WebSocket sessions end with their credentials (finding 7)', () => {
     const s1 = track(await subscribe(t.url, `Bearer ${one.accessToken}`, RECORD_CHANGED));
     const s2 = track(await subscribe(t.url, `Bearer ${user.token}`, RECORD_CHANGED));
     const other = track(await subscribe(t.url, `Bearer ${admin.accessToken}`, RECORD_CHANGED));
-    const r = await t.gql('mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id } }', { id: user.id, i: { password: 'a brand new password' } }, one.accessToken);
+    const r = await t.gql(
+      'mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id } }',
+      { id: user.id, i: { password: 'a brand new password' } },
+      one.accessToken,
+    );
     expect(r.errors).toBeUndefined();
     expect(await closedWith(s1)).toBe(4403);
     expect(await closedWith(s2)).toBe(4403);
@@ -158,7 +181,15 @@ describe('WebSocket sessions end with their credentials (finding 7)', () => {
     // A rename is no reason to end a session.
     const fresh = await logIn(user.email, 'a brand new password');
     const s3 = track(await subscribe(t.url, `Bearer ${fresh.accessToken}`, RECORD_CHANGED));
-    expect((await t.gql('mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id } }', { id: user.id, i: { name: 'Renamed' } }, fresh.accessToken)).errors).toBeUndefined();
+    expect(
+      (
+        await t.gql(
+          'mutation($id: ID!, $i: UpdateUserInput!) { updateUser(id: $id, input: $i) { id } }',
+          { id: user.id, i: { name: 'Renamed' } },
+          fresh.accessToken,
+        )
+      ).errors,
+    ).toBeUndefined();
     expect(await stillOpen(s3, 500)).toBe(true);
   });
 

@@ -43,14 +43,18 @@ describe('GraphQL over WebSocket (graphql-ws)', () => {
   function run(c: Client, query: string, variables?: Record<string, unknown>): Promise<WsOutcome> {
     return new Promise((resolve) => {
       const results: FormattedExecutionResult[] = [];
-      const timer = setTimeout(() => resolve({ results, raw: JSON.stringify({ results, timeout: true }), close: { code: -1, reason: 'no answer within 10 s' } }), 10_000);
+      const timer = setTimeout(
+        () => resolve({ results, raw: JSON.stringify({ results, timeout: true }), close: { code: -1, reason: 'no answer within 10 s' } }),
+        10_000,
+      );
       c.subscribe(
         { query, variables },
         {
           next: (r) => void results.push(r as FormattedExecutionResult),
           error: (err: unknown) => {
             clearTimeout(timer);
-            if (isCloseEvent(err)) resolve({ results, close: { code: err.code, reason: err.reason }, raw: JSON.stringify({ results, code: err.code, reason: err.reason }) });
+            if (isCloseEvent(err))
+              resolve({ results, close: { code: err.code, reason: err.reason }, raw: JSON.stringify({ results, code: err.code, reason: err.reason }) });
             else if (Array.isArray(err)) resolve({ results, errors: err as WsOutcome['errors'], raw: JSON.stringify({ results, errors: err }) });
             else resolve({ results, close: { code: -2, reason: String(err) }, raw: String(err) });
           },

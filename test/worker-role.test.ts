@@ -39,7 +39,13 @@ describe('the request role and the workers’ role', () => {
 
   it('refuses every worker_* function to the request role (permission denied), from a bare connection and inside a workspace transaction', async () => {
     const fns = await workerFunctions();
-    expect(fns.map((f) => f.signature)).toEqual(expect.arrayContaining(['worker_events_after(xid8,bigint,integer)', 'worker_events_head()', 'worker_claim_webhook_deliveries(timestamp with time zone,integer,integer)']));
+    expect(fns.map((f) => f.signature)).toEqual(
+      expect.arrayContaining([
+        'worker_events_after(xid8,bigint,integer)',
+        'worker_events_head()',
+        'worker_claim_webhook_deliveries(timestamp with time zone,integer,integer)',
+      ]),
+    );
     for (const fn of fns) {
       await expect(app.query(`SELECT * FROM ${fn.call}`)).rejects.toMatchObject({ code: '42501' });
       await app.query('BEGIN');
@@ -71,7 +77,8 @@ describe('the request role and the workers’ role', () => {
        WHERE n.nspname = 'public' AND has_function_privilege(p.oid, 'EXECUTE')`,
     );
     expect(reachable.rows.map((r) => r.signature)).toEqual(expect.arrayContaining(['auth_login_candidates(text)']));
-    for (const fn of reachable.rows) expect({ fn: fn.signature, result: fn.result }).toEqual({ fn: fn.signature, result: expect.not.stringMatching(/hash|password|secret/i) });
+    for (const fn of reachable.rows)
+      expect({ fn: fn.signature, result: fn.result }).toEqual({ fn: fn.signature, result: expect.not.stringMatching(/hash|password|secret/i) });
     const rows = (await app.query('SELECT * FROM auth_login_candidates($1)', [a.email])).rows;
     expect(rows).toEqual([{ user_id: a.userId, workspace_id: a.workspaceId }]);
     expect(JSON.stringify(rows)).not.toContain('$argon2');

@@ -7,7 +7,10 @@ const RECORD_CHANGED = 'subscription { recordChanged(types: [ACCOUNT]) { id } }'
 /** One subscription on a shared client: what it received, and how it ended. */
 function open(client: Client) {
   const s = { received: 0, errors: undefined as { extensions?: { code?: string }; message: string }[] | undefined, stop: () => {} };
-  s.stop = client.subscribe({ query: RECORD_CHANGED }, { next: () => void s.received++, error: (e) => void (s.errors = Array.isArray(e) ? e : [{ message: String(e) }]), complete: () => {} });
+  s.stop = client.subscribe(
+    { query: RECORD_CHANGED },
+    { next: () => void s.received++, error: (e) => void (s.errors = Array.isArray(e) ? e : [{ message: String(e) }]), complete: () => {} },
+  );
   return s;
 }
 
@@ -30,9 +33,15 @@ describe('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', () => {
 
   it.each([1, 2, 5])('with a limit of %i, exactly that many run on one connection and one more is refused', async (limit) => {
     const instance = await startSecondInstance(t, { WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(limit) });
-    const client = createClient({ url: instance.url.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin.accessToken}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: instance.url.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin.accessToken}` },
+      retryAttempts: 0,
+    });
     try {
-      const account = async () => expect((await t.gql('mutation { createAccount(input: { name: "Seen" }) { id } }', {}, admin.accessToken)).errors).toBeUndefined();
+      const account = async () =>
+        expect((await t.gql('mutation { createAccount(input: { name: "Seen" }) { id } }', {}, admin.accessToken)).errors).toBeUndefined();
       /** Opens one and waits until it is live: it sees an account created after it (it may start listening after the first). */
       const live = async () => {
         const s = open(client);
@@ -69,7 +78,13 @@ describe('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', () => {
 
   it.each([1, 3, 5])('with a limit of %i, operations sent all at once: exactly that many run, the rest are refused', async (limit) => {
     const instance = await startSecondInstance(t, { WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(limit) });
-    const client = createClient({ url: instance.url.replace(/^http/, 'ws') + '/graphql', webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${admin.accessToken}` }, retryAttempts: 0, lazy: false });
+    const client = createClient({
+      url: instance.url.replace(/^http/, 'ws') + '/graphql',
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${admin.accessToken}` },
+      retryAttempts: 0,
+      lazy: false,
+    });
     try {
       await new Promise<void>((resolve) => client.on('connected', () => resolve()));
       const all = Array.from({ length: limit + 3 }, () => open(client));
@@ -80,7 +95,12 @@ describe('WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', () => {
         expect((await t.gql('mutation { createAccount(input: { name: "Seen" }) { id } }', {}, admin.accessToken)).errors).toBeUndefined();
         await new Promise((r) => setTimeout(r, 100));
       }
-      expect(all.map((s) => (s.errors ? s.errors[0].extensions?.code : s.received > 0 ? 'live' : 'silent'))).toEqual([...Array(limit).fill('live'), 'RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+      expect(all.map((s) => (s.errors ? s.errors[0].extensions?.code : s.received > 0 ? 'live' : 'silent'))).toEqual([
+        ...Array(limit).fill('live'),
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+      ]);
     } finally {
       await client.dispose();
       await instance.close();

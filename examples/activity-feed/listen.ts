@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   for await (const result of client.iterate<ActivityFeedSubscription>({ query: print(ActivityFeedDocument), variables })) {
     if (result.errors) throw new Error(result.errors.map((e) => e.message).join('; '));
     const { action, activity, occurredAt, actor } = result.data!.activityFeed;
-    console.log(`${occurredAt}  ${action.padEnd(9)}  ${activity.type.padEnd(7)}  ${activity.subject}  (${activity.owner?.name ?? 'no owner'}; by ${actor.type})`);
+    console.log(
+      `${occurredAt}  ${action.padEnd(9)}  ${activity.type.padEnd(7)}  ${activity.subject}  (${activity.owner?.name ?? 'no owner'}; by ${actor.type})`,
+    );
   }
 }
 

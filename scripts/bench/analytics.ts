@@ -17,8 +17,8 @@ import type { ServiceContext } from '../../src/data/context';
 import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { readManifest, startDatabase } from './setup';
-import { ApiScope, ActorType } from "../../src/kernel/roles";
-import { ENTITIES } from "../../src/modules/registry";
+import { ApiScope, ActorType } from '../../src/kernel/roles';
+import { ENTITIES } from '../../src/modules/registry';
 
 const RUNS = Number(process.env.BENCH_ANALYTICS_RUNS ?? 9);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -31,14 +31,46 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'pipelineSummary', query: '{ pipelineSummary { stages { count amounts { amount currency } weightedAmounts { amount } } totals { count amount } } }', direct: (s, c) => s.dealAnalytics.pipelineSummary(c, null, null) },
-  { name: 'revenue by month', query: '{ revenue(period: MONTH, from: "2025-01-01", to: "2025-12-31") { periodStart count amounts { amount currency } } }', direct: (s, c) => s.dealAnalytics.revenue(c, Period.MONTH, '2025-01-01', '2025-12-31', null, null) },
-  { name: 'revenue by owner', query: '{ revenue(period: QUARTER, groupBy: OWNER) { periodStart group { name } count amounts { amount } } }', direct: (s, c) => s.dealAnalytics.revenue(c, Period.QUARTER, null, null, RevenueGrouping.OWNER, null) },
-  { name: 'forecast', query: '{ forecast(period: MONTH) { periodStart count amounts { amount } weightedAmounts { amount } byCategory wonAmounts { amount } } }', direct: (s, c) => s.dealAnalytics.forecast(c, Period.MONTH, null, null, null) },
-  { name: 'winRate by owner', query: '{ winRate(groupBy: OWNER) { group { name } won lost rate } }', direct: (s, c) => s.dealAnalytics.winRate(c, null, null, RevenueGrouping.OWNER, null) },
-  { name: 'salesCycle', query: '{ salesCycle { count averageDays medianDays p90Days } }', direct: (s, c) => s.dealAnalytics.salesCycle(c, null, null, null, null) },
-  { name: 'stageFunnel', query: '{ stageFunnel { reached convertedToNext averageDaysInStage } }', direct: (s, c) => s.activityFunnel.stageFunnel(c, null, null, null) },
-  { name: 'activityStats by type', query: '{ activityStats(groupBy: TYPE) { type count completed overdue callSeconds } }', direct: (s, c) => s.activityFunnel.activityStats(c, null, null, ActivityGrouping.TYPE) },
+  {
+    name: 'pipelineSummary',
+    query: '{ pipelineSummary { stages { count amounts { amount currency } weightedAmounts { amount } } totals { count amount } } }',
+    direct: (s, c) => s.dealAnalytics.pipelineSummary(c, null, null),
+  },
+  {
+    name: 'revenue by month',
+    query: '{ revenue(period: MONTH, from: "2025-01-01", to: "2025-12-31") { periodStart count amounts { amount currency } } }',
+    direct: (s, c) => s.dealAnalytics.revenue(c, Period.MONTH, '2025-01-01', '2025-12-31', null, null),
+  },
+  {
+    name: 'revenue by owner',
+    query: '{ revenue(period: QUARTER, groupBy: OWNER) { periodStart group { name } count amounts { amount } } }',
+    direct: (s, c) => s.dealAnalytics.revenue(c, Period.QUARTER, null, null, RevenueGrouping.OWNER, null),
+  },
+  {
+    name: 'forecast',
+    query: '{ forecast(period: MONTH) { periodStart count amounts { amount } weightedAmounts { amount } byCategory wonAmounts { amount } } }',
+    direct: (s, c) => s.dealAnalytics.forecast(c, Period.MONTH, null, null, null),
+  },
+  {
+    name: 'winRate by owner',
+    query: '{ winRate(groupBy: OWNER) { group { name } won lost rate } }',
+    direct: (s, c) => s.dealAnalytics.winRate(c, null, null, RevenueGrouping.OWNER, null),
+  },
+  {
+    name: 'salesCycle',
+    query: '{ salesCycle { count averageDays medianDays p90Days } }',
+    direct: (s, c) => s.dealAnalytics.salesCycle(c, null, null, null, null),
+  },
+  {
+    name: 'stageFunnel',
+    query: '{ stageFunnel { reached convertedToNext averageDaysInStage } }',
+    direct: (s, c) => s.activityFunnel.stageFunnel(c, null, null, null),
+  },
+  {
+    name: 'activityStats by type',
+    query: '{ activityStats(groupBy: TYPE) { type count completed overdue callSeconds } }',
+    direct: (s, c) => s.activityFunnel.activityStats(c, null, null, ActivityGrouping.TYPE),
+  },
 ];
 
 async function main(): Promise<void> {
@@ -49,7 +81,14 @@ async function main(): Promise<void> {
   const logDir = join(cfg.dataDir, 'logs');
   try {
     const trellis = await startServer('trellis', { db, logDir, workspaceId: manifest.workspaceId, apiKey: manifest.apiKey, trellisRoot: ROOT });
-    const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, JWT_SECRET: 'bench-secret-bench-secret-bench-secret', LOG_LEVEL: 'silent', WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: db.appUrl,
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
+      LOG_LEVEL: 'silent',
+      WEBHOOK_WORKERS: 'false',
+      AUTOMATION_WORKERS: 'false',
+    });
     const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2 });
     const services = createServices(ds, config, createLogger('silent'));
     const results = [];
@@ -73,7 +112,10 @@ async function main(): Promise<void> {
     }
     console.log(`\nanalytics on ${manifest.counts?.opportunities?.toLocaleString('en') ?? '?'} opportunities (p50 of ${RUNS} sequential requests):`);
     console.log('query                    API p50   SQL (EXPLAIN ANALYZE)   API/SQL   statements');
-    for (const r of results) console.log(`${r.name.padEnd(24)} ${String(r.apiP50Ms).padStart(5)} ms ${String(r.sqlP50Ms).padStart(8)} ms ${String(r.ratio).padStart(15)}x ${String(r.statements).padStart(8)}`);
+    for (const r of results)
+      console.log(
+        `${r.name.padEnd(24)} ${String(r.apiP50Ms).padStart(5)} ms ${String(r.sqlP50Ms).padStart(8)} ms ${String(r.ratio).padStart(15)}x ${String(r.statements).padStart(8)}`,
+      );
     const met = results.every((r) => r.apiP50Ms < 200);
     const close = results.every((r) => r.ratio <= 1.3);
     console.log(`targets: every p50 under 200 ms: ${met ? 'met' : 'NOT met'}; API within 1.3x of its SQL: ${close ? 'met' : 'NOT met'}`);
@@ -85,7 +127,12 @@ async function main(): Promise<void> {
 }
 
 /** Runs the service with its statements captured, then EXPLAIN ANALYZEs each (3 times; the median of the sums). */
-async function sqlTime(ds: Awaited<ReturnType<typeof connect>>, services: ReturnType<typeof createServices>, workspaceId: string, c: Case): Promise<{ ms: number; statements: number }> {
+async function sqlTime(
+  ds: Awaited<ReturnType<typeof connect>>,
+  services: ReturnType<typeof createServices>,
+  workspaceId: string,
+  c: Case,
+): Promise<{ ms: number; statements: number }> {
   const captured: [string, unknown[]][] = [];
   const original = TenantTransaction.prototype.query;
   TenantTransaction.prototype.query = function (this: TenantTransaction, sql: string, params: unknown[] = []) {
@@ -105,7 +152,10 @@ async function sqlTime(ds: Awaited<ReturnType<typeof connect>>, services: Return
     let total = 0;
     try {
       for (const [sql, params] of captured) {
-        const [plan] = await t.query<{ 'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+        const [plan] = await t.query<{ 'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[] }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`,
+          params,
+        );
         total += plan['QUERY PLAN'][0]['Planning Time'] + plan['QUERY PLAN'][0]['Execution Time'];
       }
     } finally {

@@ -18,7 +18,16 @@ const RATE = Number(process.env.BENCH_AUTO_RATE ?? 50);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
-const OTHER_EVENTS = ['opportunity.won', 'opportunity.lost', 'opportunity.stage_changed', 'lead.created', 'lead.converted', 'account.updated', 'activity.completed', 'product.created'];
+const OTHER_EVENTS = [
+  'opportunity.won',
+  'opportunity.lost',
+  'opportunity.stage_changed',
+  'lead.created',
+  'lead.converted',
+  'account.updated',
+  'activity.completed',
+  'product.created',
+];
 
 async function main(): Promise<void> {
   const cfg = loadBenchConfig([], { ...process.env, BENCH_SCALE: '0.0001' });
@@ -39,15 +48,24 @@ async function main(): Promise<void> {
       });
       const admin = { ...trellis, headers: { authorization: `Bearer ${up.signUp.accessToken}` } };
       const rule = (name: string, trigger: unknown, conditions: unknown, actions: unknown[]) =>
-        post(admin, { query: 'mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }', variables: { i: { name, trigger, conditions, actions } } });
+        post(admin, {
+          query: 'mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }',
+          variables: { i: { name, trigger, conditions, actions } },
+        });
       const notify = [{ type: 'NOTIFY', params: { to: 'ADMINS', title: 'x' } }];
       for (let i = 0; i < 40; i++) await rule(`other ${i}`, { type: 'RECORD_EVENT', events: [OTHER_EVENTS[i % OTHER_EVENTS.length]] }, null, notify);
       for (let i = 0; i < 9; i++) await rule(`never ${i}`, { type: 'RECORD_EVENT', events: ['contact.created'] }, { title: { eq: `Nobody ${i}` } }, notify);
-      await rule('every 20th', { type: 'RECORD_EVENT', events: ['contact.created'] }, { title: { eq: 'Buyer' } }, [{ type: 'CREATE_TASK', params: { subject: 'Call {{record.lastName}}' } }]);
+      await rule('every 20th', { type: 'RECORD_EVENT', events: ['contact.created'] }, { title: { eq: 'Buyer' } }, [
+        { type: 'CREATE_TASK', params: { subject: 'Call {{record.lastName}}' } },
+      ]);
 
       const [start] = (await owner.query(`SELECT coalesce(max(id), 0)::bigint AS id FROM event`)).rows;
       for (let i = 0; i < EVENTS; i += 1000) {
-        const inputs = Array.from({ length: Math.min(1000, EVENTS - i) }, (_, k) => ({ externalId: `c-${i + k}`, lastName: `Contact ${i + k}`, title: (i + k) % 20 === 0 ? 'Buyer' : 'Engineer' }));
+        const inputs = Array.from({ length: Math.min(1000, EVENTS - i) }, (_, k) => ({
+          externalId: `c-${i + k}`,
+          lastName: `Contact ${i + k}`,
+          title: (i + k) % 20 === 0 ? 'Buyer' : 'Engineer',
+        }));
         await post(admin, { query: 'mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created } }', variables: { i: inputs } });
       }
       const [last] = (await owner.query(`SELECT max(id)::bigint AS id FROM event`)).rows;
@@ -81,12 +99,20 @@ async function main(): Promise<void> {
       for (let n = 0; n < total; n++) {
         const wait = t0 + (n * 1000) / RATE - Date.now();
         if (wait > 0) await sleep(wait);
-        writes.push(post(admin, { query: 'mutation($i: CreateContactInput!) { createContact(input: $i) { id } }', variables: { i: { lastName: `Live ${n}`, title: 'Buyer' } } }));
+        writes.push(
+          post(admin, {
+            query: 'mutation($i: CreateContactInput!) { createContact(input: $i) { id } }',
+            variables: { i: { lastName: `Live ${n}`, title: 'Buyer' } },
+          }),
+        );
       }
       await Promise.all(writes);
       await waitPast(BigInt((await owner.query(`SELECT max(id)::bigint AS id FROM event`)).rows[0].id));
       const delays = (
-        await owner.query(`SELECT extract(epoch FROM r.created_at - e.occurred_at) * 1000 AS ms FROM automation_run r JOIN event e ON e.id = r.event_id WHERE e.id > $1`, [last.id])
+        await owner.query(
+          `SELECT extract(epoch FROM r.created_at - e.occurred_at) * 1000 AS ms FROM automation_run r JOIN event e ON e.id = r.event_id WHERE e.id > $1`,
+          [last.id],
+        )
       ).rows
         .map((r: { ms: string }) => Number(r.ms))
         .sort((a: number, b: number) => a - b);
@@ -102,8 +128,12 @@ async function main(): Promise<void> {
         delayP99Ms: Math.round(percentile(delays, 99)),
       };
       console.log('\nautomation engine, one instance, 50 active rules:');
-      console.log(`  backlog: ${result.events} events evaluated in ${seconds.toFixed(1)} s = ${result.eventsPerSecond} events/s, ${backlogRuns} runs; target >= 2000/s: ${result.eventsPerSecond >= 2000 ? 'met' : 'NOT met'}`);
-      console.log(`  live, ${RATE} matching events/s: ${result.runs} runs; delay from the event to its rule's run: p50 ${result.delayP50Ms} ms, p99 ${result.delayP99Ms} ms`);
+      console.log(
+        `  backlog: ${result.events} events evaluated in ${seconds.toFixed(1)} s = ${result.eventsPerSecond} events/s, ${backlogRuns} runs; target >= 2000/s: ${result.eventsPerSecond >= 2000 ? 'met' : 'NOT met'}`,
+      );
+      console.log(
+        `  live, ${RATE} matching events/s: ${result.runs} runs; delay from the event to its rule's run: p50 ${result.delayP50Ms} ms, p99 ${result.delayP99Ms} ms`,
+      );
       const file = writeResult('automation', { date: new Date().toISOString(), ...result });
       console.log(`results written to ${file}`);
     } finally {

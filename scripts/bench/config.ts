@@ -51,7 +51,11 @@ export function loadBenchConfig(argv = process.argv.slice(2), env = process.env)
     return v;
   };
   const bool = (name: string) => ['1', 'true', 'yes'].includes((get(name) ?? '').toLowerCase());
-  const list = (name: string) => get(name)?.split(',').map((s) => s.trim()).filter(Boolean) ?? null;
+  const list = (name: string) =>
+    get(name)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean) ?? null;
 
   const scale = num('scale', 1, 0.0001, 10);
   const n = (full: number) => Math.max(10, Math.round(full * scale));

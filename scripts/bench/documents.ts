@@ -123,34 +123,69 @@ export function buildCases(f: Fixture): Case[] {
     trellis: (d: any) => ({
       hasNextPage: n(d).pageInfo.hasNextPage,
       rows: n(d).nodes.map((o: any) => ({
-        id: o.id, name: o.name, amount: decimal(o.amount?.amount), currency: o.amount?.currency, status: o.status,
-        account: account(o.account), owner: user(o.owner), stage: stage(o.stage),
+        id: o.id,
+        name: o.name,
+        amount: decimal(o.amount?.amount),
+        currency: o.amount?.currency,
+        status: o.status,
+        account: account(o.account),
+        owner: user(o.owner),
+        stage: stage(o.stage),
         activities: o.activities.map((a: any) => ({ id: a.id, type: a.type, subject: a.subject, createdAt: instant(a.createdAt) })),
       })),
     }),
     postgraphile: (d: any) => ({
       hasNextPage: p(d).pageInfo.hasNextPage,
       rows: p(d).nodes.map((o: any) => ({
-        id: o.rowId, name: o.name, amount: decimal(o.amountValue), currency: o.currency, status: o.status,
-        account: account(o.accountByWorkspaceIdAndAccountId), owner: user(o.appUserByWorkspaceIdAndOwnerId),
+        id: o.rowId,
+        name: o.name,
+        amount: decimal(o.amountValue),
+        currency: o.currency,
+        status: o.status,
+        account: account(o.accountByWorkspaceIdAndAccountId),
+        owner: user(o.appUserByWorkspaceIdAndOwnerId),
         stage: stage(o.stageByWorkspaceIdAndStageId),
-        activities: o.activitiesByWorkspaceIdAndOpportunityId.nodes.map((a: any) => ({ id: a.rowId, type: a.type, subject: a.subject, createdAt: instant(a.createdAt) })),
+        activities: o.activitiesByWorkspaceIdAndOpportunityId.nodes.map((a: any) => ({
+          id: a.rowId,
+          type: a.type,
+          subject: a.subject,
+          createdAt: instant(a.createdAt),
+        })),
       })),
     }),
   };
   const filtered = {
     trellis: (d: any) =>
-      n(d).nodes.map((o: any) => ({ id: o.id, name: o.name, amount: decimal(o.amount?.amount), currency: o.amount?.currency, account: account(o.account), owner: user(o.owner), stage: stage(o.stage) })),
+      n(d).nodes.map((o: any) => ({
+        id: o.id,
+        name: o.name,
+        amount: decimal(o.amount?.amount),
+        currency: o.amount?.currency,
+        account: account(o.account),
+        owner: user(o.owner),
+        stage: stage(o.stage),
+      })),
     postgraphile: (d: any) =>
       p(d).nodes.map((o: any) => ({
-        id: o.rowId, name: o.name, amount: decimal(o.amountValue), currency: o.currency,
-        account: account(o.accountByWorkspaceIdAndAccountId), owner: user(o.appUserByWorkspaceIdAndOwnerId), stage: stage(o.stageByWorkspaceIdAndStageId),
+        id: o.rowId,
+        name: o.name,
+        amount: decimal(o.amountValue),
+        currency: o.currency,
+        account: account(o.accountByWorkspaceIdAndAccountId),
+        owner: user(o.appUserByWorkspaceIdAndOwnerId),
+        stage: stage(o.stageByWorkspaceIdAndStageId),
       })),
   };
   // Cursors are each server's own: compared are the rows and whether more follow.
   const page = {
-    trellis: (d: any) => ({ hasNextPage: n(d).pageInfo.hasNextPage, rows: n(d).edges.map((e: any) => ({ id: e.node.id, name: e.node.name, amount: decimal(e.node.amount?.amount) })) }),
-    postgraphile: (d: any) => ({ hasNextPage: p(d).pageInfo.hasNextPage, rows: p(d).edges.map((e: any) => ({ id: e.node.rowId, name: e.node.name, amount: decimal(e.node.amountValue) })) }),
+    trellis: (d: any) => ({
+      hasNextPage: n(d).pageInfo.hasNextPage,
+      rows: n(d).edges.map((e: any) => ({ id: e.node.id, name: e.node.name, amount: decimal(e.node.amount?.amount) })),
+    }),
+    postgraphile: (d: any) => ({
+      hasNextPage: p(d).pageInfo.hasNextPage,
+      rows: p(d).edges.map((e: any) => ({ id: e.node.rowId, name: e.node.name, amount: decimal(e.node.amountValue) })),
+    }),
   };
   const aliases = f.stages.map((_, i) => `s${i}`);
   const count = (d: any) => aliases.map((a) => d[a].totalCount);
@@ -225,6 +260,8 @@ export function buildCases(f: Fixture): Case[] {
 
 /** The nested document at another page size (for the round-trip count "whatever the page size"). */
 export function withPageSize(c: Case, first: number): Case {
-  const body = Object.fromEntries(Object.entries(c.body).map(([k, b]) => [k, { ...(b as object), variables: { ...(b as { variables: object }).variables, first } }]));
+  const body = Object.fromEntries(
+    Object.entries(c.body).map(([k, b]) => [k, { ...(b as object), variables: { ...(b as { variables: object }).variables, first } }]),
+  );
   return { ...c, name: `${c.name}(first: ${first})`, body: body as Case['body'] };
 }

@@ -172,7 +172,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     await client.query('COMMIT');
     send(res, 200, { data });
   } catch (err) {
-    broken = await client.query('ROLLBACK').then(() => false, () => true);
+    broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
     send(res, 500, { errors: [{ message: (err as Error).message }] });
   } finally {
     client.release(broken);

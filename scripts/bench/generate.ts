@@ -22,12 +22,179 @@ export interface Workspace {
   userIds: string[];
 }
 
-const INDUSTRIES = ['Software', 'Retail', 'Manufacturing', 'Healthcare', 'Finance', 'Education', 'Energy', 'Logistics', 'Media', 'Telecom', 'Hospitality', 'Construction'];
-const NAME_A = ['Northwind', 'Acme', 'Globex', 'Initech', 'Umbrella', 'Stark', 'Wayne', 'Wonka', 'Tyrell', 'Cyberdyne', 'Soylent', 'Hooli', 'Vandelay', 'Dunder', 'Oscorp', 'Aperture', 'Monarch', 'Gringotts', 'Blue Harbor', 'Red Rock', 'Silver Lake', 'Evergreen', 'Summit', 'Atlas', 'Pioneer', 'Horizon', 'Keystone', 'Lighthouse', 'Granite', 'Cedar', 'Falcon', 'Orion', 'Polaris', 'Sterling', 'Crescent', 'Meridian', 'Harbor', 'Zenith', 'Quantum', 'Vertex'];
-const NAME_B = ['Robotics', 'Logistics', 'Foods', 'Analytics', 'Health', 'Energy', 'Capital', 'Media', 'Systems', 'Labs', 'Motors', 'Textiles', 'Pharma', 'Security', 'Studios', 'Networks', 'Aerospace', 'Biotech', 'Retail', 'Foundry', 'Consulting', 'Software', 'Insurance', 'Dynamics', 'Outfitters', 'Brewing', 'Telecom', 'Mining', 'Partners', 'Solutions'];
+const INDUSTRIES = [
+  'Software',
+  'Retail',
+  'Manufacturing',
+  'Healthcare',
+  'Finance',
+  'Education',
+  'Energy',
+  'Logistics',
+  'Media',
+  'Telecom',
+  'Hospitality',
+  'Construction',
+];
+const NAME_A = [
+  'Northwind',
+  'Acme',
+  'Globex',
+  'Initech',
+  'Umbrella',
+  'Stark',
+  'Wayne',
+  'Wonka',
+  'Tyrell',
+  'Cyberdyne',
+  'Soylent',
+  'Hooli',
+  'Vandelay',
+  'Dunder',
+  'Oscorp',
+  'Aperture',
+  'Monarch',
+  'Gringotts',
+  'Blue Harbor',
+  'Red Rock',
+  'Silver Lake',
+  'Evergreen',
+  'Summit',
+  'Atlas',
+  'Pioneer',
+  'Horizon',
+  'Keystone',
+  'Lighthouse',
+  'Granite',
+  'Cedar',
+  'Falcon',
+  'Orion',
+  'Polaris',
+  'Sterling',
+  'Crescent',
+  'Meridian',
+  'Harbor',
+  'Zenith',
+  'Quantum',
+  'Vertex',
+];
+const NAME_B = [
+  'Robotics',
+  'Logistics',
+  'Foods',
+  'Analytics',
+  'Health',
+  'Energy',
+  'Capital',
+  'Media',
+  'Systems',
+  'Labs',
+  'Motors',
+  'Textiles',
+  'Pharma',
+  'Security',
+  'Studios',
+  'Networks',
+  'Aerospace',
+  'Biotech',
+  'Retail',
+  'Foundry',
+  'Consulting',
+  'Software',
+  'Insurance',
+  'Dynamics',
+  'Outfitters',
+  'Brewing',
+  'Telecom',
+  'Mining',
+  'Partners',
+  'Solutions',
+];
 const SUFFIX = ['Inc', 'Ltd', 'GmbH', 'SA', 'LLC', 'Group', 'Co', 'AG', 'BV', 'Plc'];
-const FIRST = ['Ada', 'Alan', 'Grace', 'Linus', 'Margaret', 'Dennis', 'Barbara', 'Ken', 'Frances', 'Edsger', 'Radia', 'Tim', 'Katherine', 'Donald', 'Hedy', 'John', 'Sophie', 'Guido', 'Anita', 'Bjarne', 'Ines', 'Yukihiro', 'Chiara', 'Rasmus', 'Amara', 'Mateo', 'Harriet', 'Kwame', 'Leila', 'Olu', 'Priya', 'Sven', 'Zofia', 'Tariq', 'Mei', 'Noah', 'Elif', 'Diego', 'Hana', 'Omar'];
-const LAST = ['Lovelace', 'Turing', 'Hopper', 'Torvalds', 'Hamilton', 'Ritchie', 'Liskov', 'Thompson', 'Allen', 'Dijkstra', 'Perlman', 'Berners-Lee', 'Johnson', 'Knuth', 'Lamarr', 'Backus', 'Wilson', 'van Rossum', 'Borg', 'Stroustrup', 'Okafor', 'Matsumoto', 'Rossi', 'Lerdorf', 'Mensah', 'Garcia', 'Nguyen', 'Kowalski', 'Haddad', 'Novak', 'Schmidt', 'Dubois', 'Fischer', 'Silva', 'Tanaka', 'Andersen', 'Yilmaz', 'Costa', 'Ibrahim', 'Moreau'];
+const FIRST = [
+  'Ada',
+  'Alan',
+  'Grace',
+  'Linus',
+  'Margaret',
+  'Dennis',
+  'Barbara',
+  'Ken',
+  'Frances',
+  'Edsger',
+  'Radia',
+  'Tim',
+  'Katherine',
+  'Donald',
+  'Hedy',
+  'John',
+  'Sophie',
+  'Guido',
+  'Anita',
+  'Bjarne',
+  'Ines',
+  'Yukihiro',
+  'Chiara',
+  'Rasmus',
+  'Amara',
+  'Mateo',
+  'Harriet',
+  'Kwame',
+  'Leila',
+  'Olu',
+  'Priya',
+  'Sven',
+  'Zofia',
+  'Tariq',
+  'Mei',
+  'Noah',
+  'Elif',
+  'Diego',
+  'Hana',
+  'Omar',
+];
+const LAST = [
+  'Lovelace',
+  'Turing',
+  'Hopper',
+  'Torvalds',
+  'Hamilton',
+  'Ritchie',
+  'Liskov',
+  'Thompson',
+  'Allen',
+  'Dijkstra',
+  'Perlman',
+  'Berners-Lee',
+  'Johnson',
+  'Knuth',
+  'Lamarr',
+  'Backus',
+  'Wilson',
+  'van Rossum',
+  'Borg',
+  'Stroustrup',
+  'Okafor',
+  'Matsumoto',
+  'Rossi',
+  'Lerdorf',
+  'Mensah',
+  'Garcia',
+  'Nguyen',
+  'Kowalski',
+  'Haddad',
+  'Novak',
+  'Schmidt',
+  'Dubois',
+  'Fischer',
+  'Silva',
+  'Tanaka',
+  'Andersen',
+  'Yilmaz',
+  'Costa',
+  'Ibrahim',
+  'Moreau',
+];
 const TITLES = ['CEO', 'CTO', 'CFO', 'VP Sales', 'Head of Procurement', 'IT Manager', 'Operations Director', 'Buyer', 'Engineer', 'Office Manager'];
 const DEALS = ['New business', 'Renewal', 'Upsell', 'Expansion', 'Pilot', 'Enterprise licence', 'Support contract', 'Migration', 'Training', 'Add-on seats'];
 const ACTIVITY_TYPES = ['CALL', 'EMAIL', 'MEETING', 'NOTE', 'TASK'] as const;
@@ -138,21 +305,76 @@ export async function generate(ownerUrl: string, ws: Workspace, counts: BenchCon
 
     let r = rng(1);
     await timed('account', nA, () =>
-      copy(client, 'account', ['workspace_id', 'id', 'created_at', 'updated_at', 'name', 'domain', 'industry', 'type', 'employees', 'annual_revenue_amount', 'annual_revenue_currency', 'phone', 'website', 'country', 'owner_id'], nA, (a) => {
-        const created = iso(start + Math.floor((a / nA) * (now - start - DAY)));
-        return [W, uid(KIND.account, a), created, created, accountName(a), domain(a), r.pick(INDUSTRIES), r.pick(['CUSTOMER', 'PROSPECT', 'PARTNER', 'VENDOR', 'OTHER']), 5 + r.int(20000), ...(r.next() < 0.7 ? [String(100_000 * (1 + r.int(10_000))), 'USD'] : [null, null]), `+1 555 ${hex(a, 7)}`, `https://${domain(a)}`, r.pick(['US', 'GB', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN']), userOf(r)];
-      }),
+      copy(
+        client,
+        'account',
+        [
+          'workspace_id',
+          'id',
+          'created_at',
+          'updated_at',
+          'name',
+          'domain',
+          'industry',
+          'type',
+          'employees',
+          'annual_revenue_amount',
+          'annual_revenue_currency',
+          'phone',
+          'website',
+          'country',
+          'owner_id',
+        ],
+        nA,
+        (a) => {
+          const created = iso(start + Math.floor((a / nA) * (now - start - DAY)));
+          return [
+            W,
+            uid(KIND.account, a),
+            created,
+            created,
+            accountName(a),
+            domain(a),
+            r.pick(INDUSTRIES),
+            r.pick(['CUSTOMER', 'PROSPECT', 'PARTNER', 'VENDOR', 'OTHER']),
+            5 + r.int(20000),
+            ...(r.next() < 0.7 ? [String(100_000 * (1 + r.int(10_000))), 'USD'] : [null, null]),
+            `+1 555 ${hex(a, 7)}`,
+            `https://${domain(a)}`,
+            r.pick(['US', 'GB', 'DE', 'FR', 'NL', 'JP', 'BR', 'IN']),
+            userOf(r),
+          ];
+        },
+      ),
     );
 
     r = rng(2);
     await timed('contact', nC, () =>
-      copy(client, 'contact', ['workspace_id', 'id', 'created_at', 'updated_at', 'first_name', 'last_name', 'email', 'phone', 'title', 'account_id', 'owner_id'], nC, (c) => {
-        const a = c % nA;
-        const first = r.pick(FIRST);
-        const last = r.pick(LAST);
-        const created = iso(start + Math.floor((a / nA) * (now - start - DAY)) + r.int(DAY));
-        return [W, uid(KIND.contact, c), created, created, first, last, `${first}.${last.replace(/ /g, '')}${c}@${domain(a)}`.toLowerCase(), `+1 555 ${hex(c, 7)}`, r.pick(TITLES), uid(KIND.account, a), userOf(r)];
-      }),
+      copy(
+        client,
+        'contact',
+        ['workspace_id', 'id', 'created_at', 'updated_at', 'first_name', 'last_name', 'email', 'phone', 'title', 'account_id', 'owner_id'],
+        nC,
+        (c) => {
+          const a = c % nA;
+          const first = r.pick(FIRST);
+          const last = r.pick(LAST);
+          const created = iso(start + Math.floor((a / nA) * (now - start - DAY)) + r.int(DAY));
+          return [
+            W,
+            uid(KIND.contact, c),
+            created,
+            created,
+            first,
+            last,
+            `${first}.${last.replace(/ /g, '')}${c}@${domain(a)}`.toLowerCase(),
+            `+1 555 ${hex(c, 7)}`,
+            r.pick(TITLES),
+            uid(KIND.account, a),
+            userOf(r),
+          ];
+        },
+      ),
     );
 
     // Kept for the activities: each opportunity's account, primary contact and creation time.
@@ -166,28 +388,75 @@ export async function generate(ownerUrl: string, ws: Workspace, counts: BenchCon
     const lost = ws.stages.find((s) => s.kind === 'LOST')!;
     r = rng(3);
     await timed('opportunity', nO, () =>
-      copy(client, 'opportunity', ['workspace_id', 'id', 'created_at', 'updated_at', 'name', 'account_id', 'primary_contact_id', 'pipeline_id', 'stage_id', 'amount_value', 'currency', 'expected_close_date', 'closed_at', 'status', 'stage_entered_at', 'owner_id'], nO, (o) => {
-        const a = r.int(nA);
-        const k = r.int(contactsOf(a) + 1); // one in a few has no primary contact
-        const created = start + Math.floor((o / nO) * (now - start - DAY)) + r.int(3600) * 1000;
-        const age = now - created;
-        // Older deals are mostly closed; recent ones mostly open.
-        const closedShare = Math.min(0.9, age / (365 * DAY));
-        const stage = r.next() < closedShare ? (r.next() < 0.45 ? won : lost) : open[r.int(open.length)];
-        const entered = Math.min(now - 1000, created + r.int(Math.max(1, Math.floor(Math.min(age, 120 * DAY) / 1000))) * 1000);
-        oppAccount[o] = a;
-        oppContact[o] = k < contactsOf(a) ? contactAt(a, k) : -1;
-        oppCreated[o] = created;
-        oppStage[o] = ws.stages.indexOf(stage);
-        oppEntered[o] = entered;
-        const amount = (1000 * Math.pow(1000, r.next())).toFixed(2); // 1 000 to 1 000 000, log-uniform
-        return [W, uid(KIND.opportunity, o), iso(created), iso(entered), `${accountName(a)}: ${r.pick(DEALS)} ${new Date(created).getUTCFullYear()}`, uid(KIND.account, a), oppContact[o] < 0 ? null : uid(KIND.contact, oppContact[o]), ws.pipelineId, stage.id, amount, 'USD', date(created + (30 + r.int(150)) * DAY), stage.kind === 'OPEN' ? null : iso(entered), stage.kind, iso(entered), userOf(r)];
-      }),
+      copy(
+        client,
+        'opportunity',
+        [
+          'workspace_id',
+          'id',
+          'created_at',
+          'updated_at',
+          'name',
+          'account_id',
+          'primary_contact_id',
+          'pipeline_id',
+          'stage_id',
+          'amount_value',
+          'currency',
+          'expected_close_date',
+          'closed_at',
+          'status',
+          'stage_entered_at',
+          'owner_id',
+        ],
+        nO,
+        (o) => {
+          const a = r.int(nA);
+          const k = r.int(contactsOf(a) + 1); // one in a few has no primary contact
+          const created = start + Math.floor((o / nO) * (now - start - DAY)) + r.int(3600) * 1000;
+          const age = now - created;
+          // Older deals are mostly closed; recent ones mostly open.
+          const closedShare = Math.min(0.9, age / (365 * DAY));
+          const stage = r.next() < closedShare ? (r.next() < 0.45 ? won : lost) : open[r.int(open.length)];
+          const entered = Math.min(now - 1000, created + r.int(Math.max(1, Math.floor(Math.min(age, 120 * DAY) / 1000))) * 1000);
+          oppAccount[o] = a;
+          oppContact[o] = k < contactsOf(a) ? contactAt(a, k) : -1;
+          oppCreated[o] = created;
+          oppStage[o] = ws.stages.indexOf(stage);
+          oppEntered[o] = entered;
+          const amount = (1000 * Math.pow(1000, r.next())).toFixed(2); // 1 000 to 1 000 000, log-uniform
+          return [
+            W,
+            uid(KIND.opportunity, o),
+            iso(created),
+            iso(entered),
+            `${accountName(a)}: ${r.pick(DEALS)} ${new Date(created).getUTCFullYear()}`,
+            uid(KIND.account, a),
+            oppContact[o] < 0 ? null : uid(KIND.contact, oppContact[o]),
+            ws.pipelineId,
+            stage.id,
+            amount,
+            'USD',
+            date(created + (30 + r.int(150)) * DAY),
+            stage.kind === 'OPEN' ? null : iso(entered),
+            stage.kind,
+            iso(entered),
+            userOf(r),
+          ];
+        },
+      ),
     );
 
     // The stage history the app keeps: here, the stay in the current stage (open, or the close).
     await timed('opportunity_stage_history', nO, () =>
-      copy(client, 'opportunity_stage_history', ['workspace_id', 'id', 'opportunity_id', 'pipeline_id', 'stage_id', 'entered_at'], nO, (o) => [W, uid(KIND.history, o), uid(KIND.opportunity, o), ws.pipelineId, ws.stages[oppStage[o]].id, iso(oppEntered[o])]),
+      copy(client, 'opportunity_stage_history', ['workspace_id', 'id', 'opportunity_id', 'pipeline_id', 'stage_id', 'entered_at'], nO, (o) => [
+        W,
+        uid(KIND.history, o),
+        uid(KIND.opportunity, o),
+        ws.pipelineId,
+        ws.stages[oppStage[o]].id,
+        iso(oppEntered[o]),
+      ]),
     );
 
     // Activities follow time: activity i happens at a time that grows with i, about a deal created
@@ -195,26 +464,66 @@ export async function generate(ownerUrl: string, ws: Workspace, counts: BenchCon
     r = rng(4);
     const recent = Math.max(1, Math.floor(nO * 0.1));
     await timed('activity', nAct, () =>
-      copy(client, 'activity', ['workspace_id', 'id', 'created_at', 'updated_at', 'type', 'subject', 'body', 'status', 'due_at', 'completed_at', 'duration_seconds', 'outcome', 'account_id', 'contact_id', 'opportunity_id', 'owner_id'], nAct, (i) => {
-        const latestOpp = Math.max(1, Math.floor(((i + 1) / nAct) * nO));
-        let o = -1;
-        let a: number;
-        let c: number;
-        if (r.next() < 0.85) {
-          o = latestOpp - 1 - r.int(Math.min(recent, latestOpp));
-          a = oppAccount[o];
-          c = oppContact[o];
-        } else {
-          a = r.int(nA);
-          c = contactAt(a, r.int(contactsOf(a)));
-        }
-        const created = Math.max(o >= 0 ? oppCreated[o] : 0, start + Math.floor((i / nAct) * (now - start - DAY))) + r.int(3600) * 1000;
-        const type = r.pick(ACTIVITY_TYPES);
-        const due = type === 'TASK' || type === 'MEETING' ? created + r.int(14) * DAY : null;
-        const status = type === 'TASK' && due !== null && due > now ? 'OPEN' : r.next() < 0.05 ? 'CANCELLED' : 'COMPLETED';
-        const done = status === 'COMPLETED' ? Math.min(now, due ?? created) : null;
-        return [W, uid(KIND.activity, i), iso(created), iso(done ?? created), type, r.pick(SUBJECTS[type]), r.next() < 0.3 ? 'Notes from the conversation; next steps agreed.' : null, status, due === null ? null : iso(due), done === null ? null : iso(done), type === 'CALL' || type === 'MEETING' ? 60 + r.int(3600) : null, type === 'CALL' ? r.pick(OUTCOMES) : null, uid(KIND.account, a), c < 0 ? null : uid(KIND.contact, c), o < 0 ? null : uid(KIND.opportunity, o), userOf(r)];
-      }),
+      copy(
+        client,
+        'activity',
+        [
+          'workspace_id',
+          'id',
+          'created_at',
+          'updated_at',
+          'type',
+          'subject',
+          'body',
+          'status',
+          'due_at',
+          'completed_at',
+          'duration_seconds',
+          'outcome',
+          'account_id',
+          'contact_id',
+          'opportunity_id',
+          'owner_id',
+        ],
+        nAct,
+        (i) => {
+          const latestOpp = Math.max(1, Math.floor(((i + 1) / nAct) * nO));
+          let o = -1;
+          let a: number;
+          let c: number;
+          if (r.next() < 0.85) {
+            o = latestOpp - 1 - r.int(Math.min(recent, latestOpp));
+            a = oppAccount[o];
+            c = oppContact[o];
+          } else {
+            a = r.int(nA);
+            c = contactAt(a, r.int(contactsOf(a)));
+          }
+          const created = Math.max(o >= 0 ? oppCreated[o] : 0, start + Math.floor((i / nAct) * (now - start - DAY))) + r.int(3600) * 1000;
+          const type = r.pick(ACTIVITY_TYPES);
+          const due = type === 'TASK' || type === 'MEETING' ? created + r.int(14) * DAY : null;
+          const status = type === 'TASK' && due !== null && due > now ? 'OPEN' : r.next() < 0.05 ? 'CANCELLED' : 'COMPLETED';
+          const done = status === 'COMPLETED' ? Math.min(now, due ?? created) : null;
+          return [
+            W,
+            uid(KIND.activity, i),
+            iso(created),
+            iso(done ?? created),
+            type,
+            r.pick(SUBJECTS[type]),
+            r.next() < 0.3 ? 'Notes from the conversation; next steps agreed.' : null,
+            status,
+            due === null ? null : iso(due),
+            done === null ? null : iso(done),
+            type === 'CALL' || type === 'MEETING' ? 60 + r.int(3600) : null,
+            type === 'CALL' ? r.pick(OUTCOMES) : null,
+            uid(KIND.account, a),
+            c < 0 ? null : uid(KIND.contact, c),
+            o < 0 ? null : uid(KIND.opportunity, o),
+            userOf(r),
+          ];
+        },
+      ),
     );
 
     await client.query(`RESET session_replication_role`);

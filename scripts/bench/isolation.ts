@@ -103,26 +103,33 @@ async function attacker(a: Pick<Server, 'url' | 'headers'>, stop: Promise<void>)
   const count = (what: string, r: Outcome) => (codes[`${what}:${r.code}`] = (codes[`${what}:${r.code}`] ?? 0) + 1);
   const slowFilter = { or: Array.from({ length: 99 }, (_, i) => ({ name: { contains: `no such name ${i}` } })) };
   const bomb = { or: Array.from({ length: 20_000 }, () => ({ owner: {} })) };
-  const loop = (what: string, body: () => unknown, pauseMs = 0) => async () => {
-    if (!ATTACKS.includes(what.split(' ')[0])) return;
-    while (!stopped) {
-      count(what, await request(a, body()));
-      if (pauseMs) await sleep(pauseMs);
-    }
-  };
+  const loop =
+    (what: string, body: () => unknown, pauseMs = 0) =>
+    async () => {
+      if (!ATTACKS.includes(what.split(' ')[0])) return;
+      while (!stopped) {
+        count(what, await request(a, body()));
+        if (pauseMs) await sleep(pauseMs);
+      }
+    };
   let batch = 0;
   await Promise.all([
     loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
     loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
     loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
-    loop('page at the cap', () => ({ query: '{ accounts(first: 1000, filter: { name: { startsWith: "Bulk 1" } }) { nodes { id name domain industry website phone createdAt } } }' }))(),
+    loop('page at the cap', () => ({
+      query: '{ accounts(first: 1000, filter: { name: { startsWith: "Bulk 1" } }) { nodes { id name domain industry website phone createdAt } } }',
+    }))(),
     loop('bomb filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: bomb } }), 100)(),
     loop(
       'import',
       () => {
         const csv = ['ext,name', ...Array.from({ length: 2000 }, (_, i) => `imp-${batch}-${i},Imported ${batch} ${i}`)].join('\n');
         batch++;
-        return { query: 'mutation($i: StartImportInput!) { startImport(input: $i) { id } }', variables: { i: { entityType: 'ACCOUNT', csv, mapping: { ext: 'externalId', name: 'name' } } } };
+        return {
+          query: 'mutation($i: StartImportInput!) { startImport(input: $i) { id } }',
+          variables: { i: { entityType: 'ACCOUNT', csv, mapping: { ext: 'externalId', name: 'name' } } },
+        };
       },
       2000,
     )(),
@@ -133,7 +140,13 @@ async function attacker(a: Pick<Server, 'url' | 'headers'>, stop: Promise<void>)
 function summary(outcomes: Outcome[]) {
   const ms = outcomes.map((o) => o.ms).sort((x, y) => x - y);
   const errors = outcomes.filter((o) => o.code !== 'ok');
-  return { requests: outcomes.length, p50Ms: Math.round(percentile(ms, 50)), p99Ms: Math.round(percentile(ms, 99)), errors: errors.length, errorCodes: [...new Set(errors.map((e) => e.code))] };
+  return {
+    requests: outcomes.length,
+    p50Ms: Math.round(percentile(ms, 50)),
+    p99Ms: Math.round(percentile(ms, 99)),
+    errors: errors.length,
+    errorCodes: [...new Set(errors.map((e) => e.code))],
+  };
 }
 
 async function main(): Promise<void> {
@@ -160,19 +173,38 @@ async function main(): Promise<void> {
       const b = await signUp(trellis, 'Bystander');
       const A = { url: trellis.url, headers: a.headers, name: trellis.name };
       const B = { url: trellis.url, headers: b.headers, name: trellis.name };
-      await post(B, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.created'] } } });
+      await post(B, {
+        query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }',
+        variables: { i: { url: good.url, events: ['account.created'] } },
+      });
       if (ATTACKS.includes('hook')) {
-        await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: failing.url, events: ['account.*'] } } });
-        await post(A, { query: 'mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }', variables: { i: { entityType: 'ACCOUNT', key: 'tier', label: 'Tier', type: 'TEXT' } } });
-        await post(A, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: good.url, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'x' }] } } } });
+        await post(A, {
+          query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }',
+          variables: { i: { url: failing.url, events: ['account.*'] } },
+        });
+        await post(A, {
+          query: 'mutation($i: DefineCustomFieldInput!) { defineCustomField(input: $i) { id } }',
+          variables: { i: { entityType: 'ACCOUNT', key: 'tier', label: 'Tier', type: 'TEXT' } },
+        });
+        await post(A, {
+          query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }',
+          variables: { i: { url: good.url, events: ['account.*'], filter: { customFields: [{ key: 'tier', eq: 'x' }] } } },
+        });
       }
       const seed = (await post<any>(A, { query: 'mutation { createAccount(input: { name: "Seed" }) { id } }' })).createAccount.id;
       const owner = new Client({ connectionString: db.ownerUrl });
       await owner.connect();
       try {
         // A's bulk rows are test data written directly; its broken filter is a field gone behind the service's back.
-        const cols = (await owner.query(`SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'account' AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'name', 'external_id')`)).rows.map((r) => r.c);
-        await owner.query(`INSERT INTO account (${cols.join(', ')}, id, name) SELECT ${cols.join(', ')}, gen_random_uuid(), 'Bulk ' || g FROM account, generate_series(1, ${A_ROWS}) g WHERE id = $1`, [seed]);
+        const cols = (
+          await owner.query(
+            `SELECT column_name AS c FROM information_schema.columns WHERE table_name = 'account' AND is_generated = 'NEVER' AND column_name NOT IN ('id', 'name', 'external_id')`,
+          )
+        ).rows.map((r) => r.c);
+        await owner.query(
+          `INSERT INTO account (${cols.join(', ')}, id, name) SELECT ${cols.join(', ')}, gen_random_uuid(), 'Bulk ' || g FROM account, generate_series(1, ${A_ROWS}) g WHERE id = $1`,
+          [seed],
+        );
         await owner.query(`ANALYZE account`);
         await owner.query(`UPDATE custom_field_definition SET deleted_at = now() WHERE workspace_id = $1`, [a.workspaceId]);
       } finally {
@@ -197,8 +229,18 @@ async function main(): Promise<void> {
         const delivered = () => all.filter((id) => good.bodies.some((body) => body.includes(id))).length;
         while (delivered() < all.length && Date.now() < deadline) await sleep(200);
         const lost = all.length - delivered();
-        runs.push({ run, alone, noisy, p99Ratio: Math.round((noisy.p99Ms / Math.max(1, alone.p99Ms)) * 100) / 100, bEventsWritten: all.length, bEventsLost: lost, attacker: aCodes });
-        console.log(`run ${run}: B alone p50 ${alone.p50Ms} ms p99 ${alone.p99Ms} ms (${alone.requests} requests, ${alone.errors} errors); beside A p50 ${noisy.p50Ms} ms p99 ${noisy.p99Ms} ms (${noisy.requests} requests, ${noisy.errors} errors ${noisy.errorCodes.join(' ')}); B events lost ${lost}/${all.length}`);
+        runs.push({
+          run,
+          alone,
+          noisy,
+          p99Ratio: Math.round((noisy.p99Ms / Math.max(1, alone.p99Ms)) * 100) / 100,
+          bEventsWritten: all.length,
+          bEventsLost: lost,
+          attacker: aCodes,
+        });
+        console.log(
+          `run ${run}: B alone p50 ${alone.p50Ms} ms p99 ${alone.p99Ms} ms (${alone.requests} requests, ${alone.errors} errors); beside A p50 ${noisy.p50Ms} ms p99 ${noisy.p99Ms} ms (${noisy.requests} requests, ${noisy.errors} errors ${noisy.errorCodes.join(' ')}); B events lost ${lost}/${all.length}`,
+        );
         console.log(`       A got: ${JSON.stringify(aCodes)}`);
       }
     } finally {
@@ -227,7 +269,9 @@ async function main(): Promise<void> {
     },
   };
   const met = result.median.p99Ratio <= 1.5 && runs.every((r) => (r.noisy as { errors: number }).errors === 0) && result.median.bystanderEventsLost === 0;
-  console.log(`\nnoisy neighbour, median of ${RUNS}: B p99 ${result.median.aloneP99Ms} -> ${result.median.noisyP99Ms} ms (x${result.median.p99Ratio}, spread ${result.median.p99RatioSpread.join('-')}), B errors ${result.median.bystanderErrors}, B events lost ${result.median.bystanderEventsLost}; target (p99 within 1.5x, no error, nothing lost): ${met ? 'met' : 'NOT met'}`);
+  console.log(
+    `\nnoisy neighbour, median of ${RUNS}: B p99 ${result.median.aloneP99Ms} -> ${result.median.noisyP99Ms} ms (x${result.median.p99Ratio}, spread ${result.median.p99RatioSpread.join('-')}), B errors ${result.median.bystanderErrors}, B events lost ${result.median.bystanderEventsLost}; target (p99 within 1.5x, no error, nothing lost): ${met ? 'met' : 'NOT met'}`,
+  );
   const file = writeResult('isolation', result);
   console.log(`results written to ${file}`);
 }

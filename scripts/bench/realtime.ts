@@ -53,7 +53,8 @@ async function setUpTenants(trellis: Server, count: number, keysEach: number): P
     });
     const admin = { ...trellis, headers: { authorization: `Bearer ${up.signUp.accessToken}` } };
     const keys: string[] = [];
-    for (let k = 0; k < keysEach; k++) keys.push((await post<any>(admin, { query: 'mutation { createApiKey(input: { name: "sub", scopes: [READ] }) { secret } }' })).createApiKey.secret);
+    for (let k = 0; k < keysEach; k++)
+      keys.push((await post<any>(admin, { query: 'mutation { createApiKey(input: { name: "sub", scopes: [READ] }) { secret } }' })).createApiKey.secret);
     tenants.push({ admin, keys });
   }
   return tenants;
@@ -67,7 +68,13 @@ function connect(url: string, key: string, onEvent: (data: { entityId: string; o
     ws.on('message', (raw) => {
       const msg = JSON.parse(raw.toString());
       if (msg.type === 'connection_ack') {
-        ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { recordChanged(types: [ACTIVITY]) { cursor entityId occurredAt } }' } }));
+        ws.send(
+          JSON.stringify({
+            id: '1',
+            type: 'subscribe',
+            payload: { query: 'subscription { recordChanged(types: [ACTIVITY]) { cursor entityId occurredAt } }' },
+          }),
+        );
         resolve(ws);
       } else if (msg.type === 'next') {
         if (msg.payload.errors) throw new Error(JSON.stringify(msg.payload.errors));
@@ -122,7 +129,10 @@ async function scenario(workspaces: number): Promise<Scenario> {
         const t = tenants[n % workspaces];
         const perEvent = Math.floor(SUBSCRIBERS / workspaces) + (n % workspaces < SUBSCRIBERS % workspaces ? 1 : 0);
         inFlight.push(
-          post(t.admin, { query: 'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', variables: { i: { type: 'NOTE', subject: `Event ${n}` } } }).then(
+          post(t.admin, {
+            query: 'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+            variables: { i: { type: 'NOTE', subject: `Event ${n}` } },
+          }).then(
             () => perEvent,
             (err: Error) => {
               // The first reason of each kind is shown (the rate limit, a timeout, the pool).

@@ -60,7 +60,9 @@ async function main(): Promise<number> {
 
 async function generateDatabase(cfg: BenchConfig, db: EmbeddedDatabase, logDir: string): Promise<Manifest> {
   const c = cfg.counts;
-  log(`generating: ${c.opportunities.toLocaleString('en')} opportunities, ${c.accounts.toLocaleString('en')} accounts, ${c.contacts.toLocaleString('en')} contacts, ${c.activities.toLocaleString('en')} activities, ${c.users} users (in ${cfg.dataDir})`);
+  log(
+    `generating: ${c.opportunities.toLocaleString('en')} opportunities, ${c.accounts.toLocaleString('en')} accounts, ${c.contacts.toLocaleString('en')} contacts, ${c.activities.toLocaleString('en')} activities, ${c.users} users (in ${cfg.dataDir})`,
+  );
   const started = Date.now();
   await recreateDatabase(db);
   const trellis = await startServer('trellis', { db, logDir, workspaceId: '', trellisRoot: cfg.trellisRoot });
@@ -227,7 +229,14 @@ const med = (xs: number[]) => {
 
 type Measured = { case: Case } & Awaited<ReturnType<typeof measure>>;
 
-function buildReport(cfg: BenchConfig, m: Manifest, measured: Measured[], answers: Answer[], roundTrips: Awaited<ReturnType<typeof countRoundTrips>> | null, fixture: Fixture) {
+function buildReport(
+  cfg: BenchConfig,
+  m: Manifest,
+  measured: Measured[],
+  answers: Answer[],
+  roundTrips: Awaited<ReturnType<typeof countRoundTrips>> | null,
+  fixture: Fixture,
+) {
   const lines: string[] = [];
   const c = m.counts;
   const f1 = (x: number | null | undefined) => (x == null ? '-' : x.toFixed(x < 10 ? 2 : 0));
@@ -248,16 +257,22 @@ function buildReport(cfg: BenchConfig, m: Manifest, measured: Measured[], answer
       failed ||= s.failures > 0;
       const trips = roundTrips?.[x.case.name]?.[name]?.roundTrips;
       const answer = name === 'trellis' ? `${ans.rows.trellis} rows` : ans.rows[name] === ans.rows.trellis && ans.same ? 'same' : 'DIFFERS';
-      lines.push(`${(first ? x.case.name : '').padEnd(34)}${name.padEnd(14)}${f1(s.rps).padStart(9)}${f1(s.p50).padStart(9)}${f1(s.p99).padStart(9)}${String(s.failures).padStart(7)}${String(trips ?? '-').padStart(11)}  ${answer}`);
+      lines.push(
+        `${(first ? x.case.name : '').padEnd(34)}${name.padEnd(14)}${f1(s.rps).padStart(9)}${f1(s.p50).padStart(9)}${f1(s.p99).padStart(9)}${String(s.failures).padStart(7)}${String(trips ?? '-').padStart(11)}  ${answer}`,
+      );
       first = false;
     }
-    lines.push(`${''.padEnd(34)}Trellis/PostGraphile per round: ${x.ratios.map((r) => ratio(r.postgraphile)).join(' ')}   Trellis/raw per round: ${x.ratios.map((r) => ratio(r.raw)).join(' ')}`);
+    lines.push(
+      `${''.padEnd(34)}Trellis/PostGraphile per round: ${x.ratios.map((r) => ratio(r.postgraphile)).join(' ')}   Trellis/raw per round: ${x.ratios.map((r) => ratio(r.raw)).join(' ')}`,
+    );
     if (!ans.same) lines.push(`${''.padEnd(34)}answers differ: ${ans.difference}`);
   }
 
   const byName = (n: string) => measured.find((x) => x.case.name === n);
   const medRatio = (n: string, peer: 'postgraphile' | 'raw') => {
-    const xs = byName(n)?.ratios.map((r) => r[peer]).filter((v): v is number => v != null);
+    const xs = byName(n)
+      ?.ratios.map((r) => r[peer])
+      .filter((v): v is number => v != null);
     return xs?.length ? med(xs) : null;
   };
   const verdict = (ok: boolean | null) => (ok == null ? 'not measured' : ok ? 'MET' : 'NOT MET');

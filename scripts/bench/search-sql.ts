@@ -33,7 +33,9 @@ export function searchFunctionSql(): string {
         NULLIF(current_setting('app.workspace_id', true), '')::uuid AS ws)
     SELECT * FROM (${parts.join(' UNION ALL ')}) hits ORDER BY score DESC, title LIMIT $2`;
   return `CREATE FUNCTION bench_peer.search(query text, max_hits int) RETURNS SETOF bench_peer.search_hit
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp ${Object.entries(SEARCH_SETTINGS).map(([k, v]) => `SET ${k} = ${v}`).join(' ')}
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp ${Object.entries(SEARCH_SETTINGS)
+      .map(([k, v]) => `SET ${k} = ${v}`)
+      .join(' ')}
     AS $fn$
     DECLARE words text[]; matched text;
     BEGIN

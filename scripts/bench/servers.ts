@@ -125,7 +125,10 @@ async function ready(child: ChildProcess, name: string, url: string, logDir: str
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const tail = readFileSync(join(logDir, `${name}.log`), 'utf8').split('\n').slice(-20).join('\n');
+  const tail = readFileSync(join(logDir, `${name}.log`), 'utf8')
+    .split('\n')
+    .slice(-20)
+    .join('\n');
   child.kill('SIGKILL');
   throw new Error(`${name} did not become ready (exit code ${child.exitCode}); its log ends with:\n${tail}`);
 }

@@ -14,7 +14,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeResult } from "./config";
+import { writeResult } from './config';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -25,7 +25,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Runs `npm start` in `dir` on `dataDir`; resolves with the ms to the first answer, then stops it as Ctrl-C does. */
 async function timedStart(dir: string, dataDir: string, port: number): Promise<number> {
   const started = Date.now();
-  const child = spawn('npm', ['start'], { cwd: dir, env: { ...process.env, TRELLIS_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('npm', ['start'], {
+    cwd: dir,
+    env: { ...process.env, TRELLIS_DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stdout!.on('data', (d) => (stderr += d));
   child.stderr!.on('data', (d) => (stderr += d));
@@ -33,7 +38,10 @@ async function timedStart(dir: string, dataDir: string, port: number): Promise<n
   let ms: number;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}) before answering:\n${stderr}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) {
       ms = Date.now() - started;
       break;
@@ -97,7 +105,11 @@ async function main(): Promise<void> {
       cliOverhead: { npxTrellis: summary(npx), npmRunTrellis: summary(npmRun) },
       targets: { firstStartMs: 20_000, secondStartMs: 3_000, cliOverheadMs: 2_000 },
     };
-    const met = result.firstStart.medianMs <= 20_000 && result.secondStart.medianMs <= 3_000 && result.cliOverhead.npxTrellis.medianMs <= 2_000 && result.cliOverhead.npmRunTrellis.medianMs <= 2_000;
+    const met =
+      result.firstStart.medianMs <= 20_000 &&
+      result.secondStart.medianMs <= 3_000 &&
+      result.cliOverhead.npxTrellis.medianMs <= 2_000 &&
+      result.cliOverhead.npmRunTrellis.medianMs <= 2_000;
     console.log(
       `\nstart-up, median of ${RUNS} (spread): first start ${result.firstStart.medianMs} ms (${result.firstStart.spreadMs.join('-')}), second start ${result.secondStart.medianMs} ms (${result.secondStart.spreadMs.join('-')}), ` +
         `npx trellis ${result.cliOverhead.npxTrellis.medianMs} ms (${result.cliOverhead.npxTrellis.spreadMs.join('-')}), npm run trellis ${result.cliOverhead.npmRunTrellis.medianMs} ms (${result.cliOverhead.npmRunTrellis.spreadMs.join('-')}); ` +

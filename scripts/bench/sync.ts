@@ -24,7 +24,13 @@ const EXPORT_ROWS = Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_000);
 const BATCH = 1000;
 const IN_FLIGHT = Number(process.env.BENCH_SYNC_CONCURRENCY ?? 2);
 
-const contactRow = (i: number) => ({ externalId: `ext-${i}`, firstName: `First${i % 97}`, lastName: `Last${i}`, email: `person${i}@example${i % 50}.com`, title: ['CEO', 'CTO', 'Buyer'][i % 3] });
+const contactRow = (i: number) => ({
+  externalId: `ext-${i}`,
+  firstName: `First${i % 97}`,
+  lastName: `Last${i}`,
+  email: `person${i}@example${i % 50}.com`,
+  title: ['CEO', 'CTO', 'Buyer'][i % 3],
+});
 
 async function upsertBench(): Promise<Record<string, number>> {
   const cfg = loadBenchConfig([], { ...process.env, BENCH_SCALE: '0.0001' });
@@ -44,13 +50,18 @@ async function upsertBench(): Promise<Record<string, number>> {
       const api = { ...trellis, headers: { authorization: `Bearer ${key.createApiKey.secret}` } };
       const run = async (label: string) => {
         const t = Date.now();
-        let created = 0, unchanged = 0, next = 0;
+        let created = 0,
+          unchanged = 0,
+          next = 0;
         // IN_FLIGHT senders take the next batch as each finishes.
         const sender = async () => {
           for (let i = next; i < CONTACTS; i = next) {
             next += BATCH;
             const inputs = Array.from({ length: Math.min(BATCH, CONTACTS - i) }, (_, k) => contactRow(i + k));
-            const r = await post<any>(api, { query: 'mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created unchanged failed } }', variables: { i: inputs } });
+            const r = await post<any>(api, {
+              query: 'mutation($i: [UpsertContactInput!]!) { upsertContacts(inputs: $i) { created unchanged failed } }',
+              variables: { i: inputs },
+            });
             if (r.upsertContacts.failed) throw new Error(`${r.upsertContacts.failed} upserts failed`);
             created += r.upsertContacts.created;
             unchanged += r.upsertContacts.unchanged;
@@ -58,7 +69,9 @@ async function upsertBench(): Promise<Record<string, number>> {
         };
         await Promise.all(Array.from({ length: IN_FLIGHT }, sender));
         const seconds = (Date.now() - t) / 1000;
-        console.log(`  ${label}: ${CONTACTS} contacts in ${seconds.toFixed(1)} s = ${Math.round(CONTACTS / seconds)} rows/s, ${IN_FLIGHT} batch(es) in flight (created ${created}, unchanged ${unchanged})`);
+        console.log(
+          `  ${label}: ${CONTACTS} contacts in ${seconds.toFixed(1)} s = ${Math.round(CONTACTS / seconds)} rows/s, ${IN_FLIGHT} batch(es) in flight (created ${created}, unchanged ${unchanged})`,
+        );
         return CONTACTS / seconds;
       };
       const createRate = await run('upsert, all new');
@@ -82,7 +95,14 @@ async function upsertBench(): Promise<Record<string, number>> {
       const copyRate = CONTACTS / ((Date.now() - t) / 1000);
       await owner.end();
       console.log(`  raw COPY of the same rows: ${Math.round(copyRate)} rows/s; API upsert / COPY = ${(createRate / copyRate).toFixed(3)}`);
-      return { contacts: CONTACTS, batchesInFlight: IN_FLIGHT, upsertCreateRowsPerSecond: Math.round(createRate), upsertUnchangedRowsPerSecond: Math.round(unchangedRate), copyRowsPerSecond: Math.round(copyRate), upsertToCopy: createRate / copyRate };
+      return {
+        contacts: CONTACTS,
+        batchesInFlight: IN_FLIGHT,
+        upsertCreateRowsPerSecond: Math.round(createRate),
+        upsertUnchangedRowsPerSecond: Math.round(unchangedRate),
+        copyRowsPerSecond: Math.round(copyRate),
+        upsertToCopy: createRate / copyRate,
+      };
     } finally {
       await trellis.stop();
     }
@@ -111,7 +131,14 @@ async function exportBench(): Promise<Record<string, number> | null> {
     const out: Record<string, number> = {};
     let peakHeapMB = 0;
     for (const processes of [1, 2]) {
-      const trellis = await startServer('trellis', { db, logDir: cfg.dataDir, workspaceId: manifest.workspaceId, apiKey: manifest.apiKey, trellisRoot: ROOT, trellisEnv: { WEB_CONCURRENCY: String(processes) } });
+      const trellis = await startServer('trellis', {
+        db,
+        logDir: cfg.dataDir,
+        workspaceId: manifest.workspaceId,
+        apiKey: manifest.apiKey,
+        trellisRoot: ROOT,
+        trellisEnv: { WEB_CONCURRENCY: String(processes) },
+      });
       try {
         for (const run of EXPORT_RUNS.filter((r) => r.processes === processes)) {
           let bytes = 0;
@@ -124,10 +151,15 @@ async function exportBench(): Promise<Record<string, number> | null> {
           });
           const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 200);
           const startHeap = process.memoryUsage().heapUsed;
-          const { rows, seconds } = await exportRows({ url: trellis.url, token: manifest.apiKey }, { entity: 'opportunities', format: 'ndjson', out: sink, limit: EXPORT_ROWS, quiet: true, parallel: run.parallel });
+          const { rows, seconds } = await exportRows(
+            { url: trellis.url, token: manifest.apiKey },
+            { entity: 'opportunities', format: 'ndjson', out: sink, limit: EXPORT_ROWS, quiet: true, parallel: run.parallel },
+          );
           clearInterval(sampler);
           const rate = rows / seconds;
-          console.log(`  export, ${processes} server process(es), --parallel ${run.parallel}: ${rows} opportunities (${(bytes / 1e6).toFixed(0)} MB NDJSON) in ${seconds.toFixed(1)} s = ${Math.round(rate)} rows/s; client heap ${(startHeap / 1e6).toFixed(0)} -> peak ${(peakHeap / 1e6).toFixed(0)} MB`);
+          console.log(
+            `  export, ${processes} server process(es), --parallel ${run.parallel}: ${rows} opportunities (${(bytes / 1e6).toFixed(0)} MB NDJSON) in ${seconds.toFixed(1)} s = ${Math.round(rate)} rows/s; client heap ${(startHeap / 1e6).toFixed(0)} -> peak ${(peakHeap / 1e6).toFixed(0)} MB`,
+          );
           out.exportRows = rows;
           out[run.key] = Math.round(rate);
           peakHeapMB = Math.max(peakHeapMB, Math.round(peakHeap / 1e6));

@@ -42,14 +42,23 @@ async function withTrellis<T>(fn: (trellis: Server, admin: Server, receiverUrl: 
   const receiver = await startArrivals();
   try {
     await recreateDatabase(db);
-    const trellis = await startServer('trellis', { db, logDir: dataDir, workspaceId: '', trellisRoot: ROOT, trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKERS: 'true' } });
+    const trellis = await startServer('trellis', {
+      db,
+      logDir: dataDir,
+      workspaceId: '',
+      trellisRoot: ROOT,
+      trellisEnv: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_WORKERS: 'true' },
+    });
     try {
       const up = await post<any>(trellis, {
         query: 'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }',
         variables: { i: { workspaceName: 'Webhook bench', name: 'Admin', email: 'admin@webhooks.test', password: 'benchmark password' } },
       });
       const admin = { ...trellis, headers: { authorization: `Bearer ${up.signUp.accessToken}` } };
-      await post(admin, { query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }', variables: { i: { url: receiver.url, events: ['contact.*'] } } });
+      await post(admin, {
+        query: 'mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }',
+        variables: { i: { url: receiver.url, events: ['contact.*'] } },
+      });
       return await fn(trellis, admin, receiver.url, receiver.arrivals);
     } finally {
       await trellis.stop();
@@ -100,7 +109,13 @@ async function latency() {
     await Promise.all(writes);
     await waitFor(arrivals, total, 30_000);
     const lat = arrivals.map((a) => a.at - a.occurredAt).sort((a, b) => a - b);
-    return { events: total, delivered: new Set(arrivals.map((a) => a.id)).size, p50Ms: percentile(lat, 50), p99Ms: percentile(lat, 99), maxMs: lat[lat.length - 1] };
+    return {
+      events: total,
+      delivered: new Set(arrivals.map((a) => a.id)).size,
+      p50Ms: percentile(lat, 50),
+      p99Ms: percentile(lat, 99),
+      maxMs: lat[lat.length - 1],
+    };
   });
 }
 
@@ -110,8 +125,12 @@ async function main(): Promise<void> {
   process.stderr.write(`webhooks: latency (${RATE} events/s for ${SECONDS} s)\n`);
   const l = await latency();
   console.log('\nwebhook delivery, one instance, local receiver:');
-  console.log(`  throughput: ${t.delivered}/${t.events} delivered (${t.duplicates} duplicates), ${t.deliveriesPerSecond} deliveries/s (written in ${t.writeSeconds} s); target >= 500/s: ${t.deliveriesPerSecond >= 500 && t.delivered === t.events ? 'met' : 'NOT met'}`);
-  console.log(`  latency at ${RATE} events/s: ${l.delivered}/${l.events} delivered, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (commit -> receiver)`);
+  console.log(
+    `  throughput: ${t.delivered}/${t.events} delivered (${t.duplicates} duplicates), ${t.deliveriesPerSecond} deliveries/s (written in ${t.writeSeconds} s); target >= 500/s: ${t.deliveriesPerSecond >= 500 && t.delivered === t.events ? 'met' : 'NOT met'}`,
+  );
+  console.log(
+    `  latency at ${RATE} events/s: ${l.delivered}/${l.events} delivered, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (commit -> receiver)`,
+  );
   const file = writeResult('webhooks', { date: new Date().toISOString(), throughput: t, latency: { rate: RATE, seconds: SECONDS, ...l } });
   console.log(`results written to ${file}`);
 }

@@ -19,7 +19,7 @@ import { scopesOfRole, type Viewer, SYSTEM_ACTOR } from '../../src/kernel/viewer
 import { UpdateUserInput } from '../../src/modules/users/user.types';
 import { createDemoWorkspace, readDemoCredentials } from '../../src/modules/workspaces/demo';
 import { UsageError } from './usage-error';
-import { Role, ApiScope } from "../../src/kernel/roles";
+import { Role, ApiScope } from '../../src/kernel/roles';
 
 /** The demo admin (src/modules/workspaces/demo.ts). */
 const DEMO_EMAIL = 'admin@demo.trellis.dev';
@@ -37,7 +37,15 @@ export type Task<T> = (a: Admin) => Promise<T>;
  * being one of its users: no user id, and its writes are recorded with the SYSTEM actor.
  */
 function operator(tx: TenantTransaction): ServiceContext {
-  const viewer: Viewer = { kind: 'USER', workspaceId: tx.workspaceId, userId: null, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
+  const viewer: Viewer = {
+    kind: 'USER',
+    workspaceId: tx.workspaceId,
+    userId: null,
+    apiKeyId: null,
+    role: Role.ADMIN,
+    teamId: null,
+    scopes: scopesOfRole(Role.ADMIN),
+  };
   return { tx, viewer, actor: SYSTEM_ACTOR };
 }
 
@@ -68,7 +76,10 @@ async function check<T extends object>(input: T, options: Record<string, string>
 const generatePassword = () => randomBytes(15).toString('base64url');
 
 export function parseScopes(value: string): ApiScope[] {
-  const scopes = value.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+  const scopes = value
+    .split(',')
+    .map((s) => s.trim().toUpperCase())
+    .filter(Boolean);
   const bad = scopes.find((s) => !(s in ApiScope));
   if (bad || !scopes.length) throw new UsageError(`--scopes must be READ, WRITE or READ,WRITE, not "${value}"`);
   return [...new Set(scopes)] as ApiScope[];
@@ -125,17 +136,21 @@ export async function revokeApiKey(o: { workspace: string; id: string }): Promis
 }
 
 /** Sets a user's password (generated when not given); the user's sessions end, as with updateUser. */
-export async function resetPassword(o: { workspace: string; email: string; password?: string }): Promise<Task<{ userId: string; email: string; password: string }>> {
+export async function resetPassword(o: {
+  workspace: string;
+  email: string;
+  password?: string;
+}): Promise<Task<{ userId: string; email: string; password: string }>> {
   const id = workspaceId(o.workspace);
   const password = o.password ?? generatePassword();
   await check(Object.assign(new UpdateUserInput(), { password }), { password: '--password' });
   return (a) =>
     inExistingWorkspace(a, id, async (ctx) => {
       // Emails are unique per workspace ignoring case, as log-in matches them.
-      const user = await ctx.tx.one<{ id: string; email: string }>('SELECT id, email FROM app_user WHERE workspace_id = $1 AND lower(email) = lower($2) AND deleted_at IS NULL', [
-        ctx.tx.workspaceId,
-        o.email.trim(),
-      ]);
+      const user = await ctx.tx.one<{ id: string; email: string }>(
+        'SELECT id, email FROM app_user WHERE workspace_id = $1 AND lower(email) = lower($2) AND deleted_at IS NULL',
+        [ctx.tx.workspaceId, o.email.trim()],
+      );
       if (!user) throw new UsageError(`no user with email ${o.email} in workspace ${id}`);
       await a.services.users.update(ctx, user.id, { password });
       return { userId: user.id, email: user.email, password };

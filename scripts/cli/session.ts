@@ -11,13 +11,17 @@ import { createServices } from '../../src/server/services';
 import type { Admin } from './admin';
 import { openDatabase } from './database';
 import { UsageError } from './usage-error';
-import { ENTITIES } from "../../src/modules/registry";
+import { ENTITIES } from '../../src/modules/registry';
 
 /** The server's configuration. The CLI signs no tokens, so it needs no JWT_SECRET of its own. */
 export function cliConfig(): Config {
   try {
     // Nor does it start workers or check passwords: the workers' connection is not its concern.
-    return loadConfig({ ...process.env, JWT_SECRET: process.env.JWT_SECRET || randomBytes(32).toString('hex'), WORKER_DATABASE_URL: process.env.WORKER_DATABASE_URL || process.env.DATABASE_URL });
+    return loadConfig({
+      ...process.env,
+      JWT_SECRET: process.env.JWT_SECRET || randomBytes(32).toString('hex'),
+      WORKER_DATABASE_URL: process.env.WORKER_DATABASE_URL || process.env.DATABASE_URL,
+    });
   } catch (err) {
     if (err instanceof ConfigError) throw new UsageError(err.message);
     throw err;

@@ -58,10 +58,13 @@ export async function gqlText(c: ClientOptions, query: string, variables: Record
   const text = await res.text();
   // A GraphQL answer is JSON whatever its status; anything else came from something in between (a proxy, another program on the port).
   if (!(res.headers.get('content-type') ?? '').includes('json')) {
-    throw new UnreachableError(`${c.url} answered HTTP ${res.status} ${res.statusText} with ${res.headers.get('content-type') ?? 'no content type'}, not GraphQL: ${text.slice(0, 200).trim()}`);
+    throw new UnreachableError(
+      `${c.url} answered HTTP ${res.status} ${res.statusText} with ${res.headers.get('content-type') ?? 'no content type'}, not GraphQL: ${text.slice(0, 200).trim()}`,
+    );
   }
   // Errors of a request refused as a whole (400, 503) come as GraphQL errors too; any other JSON does not.
-  if (!res.ok && !/^\s*\{\s*"(errors|data)"/.test(text)) throw new UnreachableError(`${c.url} answered HTTP ${res.status} ${res.statusText}, not GraphQL: ${text.slice(0, 200).trim()}`);
+  if (!res.ok && !/^\s*\{\s*"(errors|data)"/.test(text))
+    throw new UnreachableError(`${c.url} answered HTTP ${res.status} ${res.statusText}, not GraphQL: ${text.slice(0, 200).trim()}`);
   return text;
 }
 

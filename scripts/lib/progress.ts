@@ -21,7 +21,8 @@ export class Progress {
     const tty = !!process.stderr.isTTY;
     this.bar = new SingleBar({
       stream: process.stderr,
-      format: total == null ? `${label} {value} ${unit} | {duration_formatted}` : `${label} [{bar}] {percentage}% | {value} / {total} ${unit} | {duration_formatted}`,
+      format:
+        total == null ? `${label} {value} ${unit} | {duration_formatted}` : `${label} [{bar}] {percentage}% | {value} / {total} ${unit} | {duration_formatted}`,
       noTTYOutput: !tty,
       notTTYSchedule: LINE_INTERVAL_MS,
       fps: 10,

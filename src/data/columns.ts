@@ -1,11 +1,4 @@
-import {
-  type GraphQLResolveInfo,
-  isAbstractType,
-  type OperationDefinitionNode,
-  TypeInfo,
-  visit,
-  visitWithTypeInfo,
-} from 'graphql';
+import { type GraphQLResolveInfo, isAbstractType, type OperationDefinitionNode, TypeInfo, visit, visitWithTypeInfo } from 'graphql';
 import { fieldResolverDeclarations, objectTypeName, objectTypeNames } from '../kernel/type-graphql-internals';
 
 /**
@@ -23,14 +16,32 @@ import { fieldResolverDeclarations, objectTypeName, objectTypeNames } from '../k
 /** The properties a computed field (getter or field resolver) reads, besides `id`. */
 const FIELD_NEEDS: Record<string, Record<string, string[]>> = {
   Opportunity: {
-    amount: ['amountValue', 'currency'], owner: ['ownerId'], account: ['accountId'], primaryContact: ['primaryContactId'],
-    stage: ['stageId'], pipeline: ['pipelineId'], lineItems: [], stageHistory: [], activities: [],
+    amount: ['amountValue', 'currency'],
+    owner: ['ownerId'],
+    account: ['accountId'],
+    primaryContact: ['primaryContactId'],
+    stage: ['stageId'],
+    pipeline: ['pipelineId'],
+    lineItems: [],
+    stageHistory: [],
+    activities: [],
   },
-  Account: { annualRevenue: ['annualRevenueAmount', 'annualRevenueCurrency'], owner: ['ownerId'], mergedInto: ['mergedIntoId'], contacts: [], opportunities: [], activities: [] },
+  Account: {
+    annualRevenue: ['annualRevenueAmount', 'annualRevenueCurrency'],
+    owner: ['ownerId'],
+    mergedInto: ['mergedIntoId'],
+    contacts: [],
+    opportunities: [],
+    activities: [],
+  },
   Contact: { name: ['firstName', 'lastName'], owner: ['ownerId'], account: ['accountId'], mergedInto: ['mergedIntoId'], activities: [] },
   Lead: {
-    name: ['firstName', 'lastName'], owner: ['ownerId'], convertedAccount: ['convertedAccountId'], convertedContact: ['convertedContactId'],
-    convertedOpportunity: ['convertedOpportunityId'], activities: [],
+    name: ['firstName', 'lastName'],
+    owner: ['ownerId'],
+    convertedAccount: ['convertedAccountId'],
+    convertedContact: ['convertedContactId'],
+    convertedOpportunity: ['convertedOpportunityId'],
+    activities: [],
   },
   Activity: { owner: ['ownerId'], account: ['accountId'], contact: ['contactId'], lead: ['leadId'], opportunity: ['opportunityId'] },
   User: { team: ['teamId'] },

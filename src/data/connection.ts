@@ -173,7 +173,10 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
 
   const customTypes = o.customTypes ?? new Map<string, CustomFieldTypes>();
   const keys = sortKeys(o.spec, o.orderBy?.length ? o.orderBy : o.defaultOrder, customTypes.get(o.spec.table));
-  const signature = createHash('sha1').update(keys.map((k) => `${k.expr}|${k.desc}|${k.nullsFirst}`).join(',')).digest('base64url').slice(0, 8);
+  const signature = createHash('sha1')
+    .update(keys.map((k) => `${k.expr}|${k.desc}|${k.nullsFirst}`).join(','))
+    .digest('base64url')
+    .slice(0, 8);
 
   const params = new SqlParams([o.tx.workspaceId]);
   const conds = ['t.workspace_id = $1'];
@@ -212,7 +215,14 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
   const pageRows = rows.slice(0, size);
   if (reverse) pageRows.reverse();
   for (const row of pageRows) perRow.forEach((inc, i) => inc.prime(row, row[`__i${i}`]));
-  const edges = pageRows.map((row) => new PageEdge(keys.map((_, i) => row[`__k${i}`] as string | null), signature, o.map(row)));
+  const edges = pageRows.map(
+    (row) =>
+      new PageEdge(
+        keys.map((_, i) => row[`__k${i}`] as string | null),
+        signature,
+        o.map(row),
+      ),
+  );
   const pageInfo: PageInfo = {
     hasNextPage: reverse ? before != null : more,
     hasPreviousPage: reverse ? more : after != null,

@@ -6,7 +6,7 @@ import type { Logger } from '../kernel/logger';
 import { type Viewer, actorOf, requireViewer } from '../kernel/viewer';
 import type { AppError } from '../kernel/errors';
 import { type Loaders, createLoaders } from './loaders';
-import type { ActorRef } from "../kernel/viewer";
+import type { ActorRef } from '../kernel/viewer';
 
 /** What a service needs to act: the transaction it writes in, and who acts. */
 export interface ServiceContext {
@@ -66,7 +66,15 @@ export class RequestContext {
 
   /** A context for the same viewer with its own loaders and transaction: for work done once for many subscribers. */
   sibling(): RequestContext {
-    const context = new RequestContext(this.requestId, this.ds, this.config, this.log, this.viewer, this.viewer ? new TenantTransaction(this.ds, this.viewer.workspaceId) : null, this.authError);
+    const context = new RequestContext(
+      this.requestId,
+      this.ds,
+      this.config,
+      this.log,
+      this.viewer,
+      this.viewer ? new TenantTransaction(this.ds, this.viewer.workspaceId) : null,
+      this.authError,
+    );
     context.realtime = this.realtime;
     return context;
   }

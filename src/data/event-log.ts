@@ -25,7 +25,17 @@ export async function recordEvent(tx: TenantTransaction, e: NewEvent): Promise<s
   const row = await tx.one<{ id: string }>(
     `INSERT INTO event (workspace_id, type, entity_type, entity_id, actor_type, actor_id, depth, changes, data)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [tx.workspaceId, e.type, e.entityType, e.entityId, e.actor.type, e.actor.id, e.actor.depth ?? 0, JSON.stringify(e.changes ?? []), e.data == null ? null : JSON.stringify(e.data)],
+    [
+      tx.workspaceId,
+      e.type,
+      e.entityType,
+      e.entityId,
+      e.actor.type,
+      e.actor.id,
+      e.actor.depth ?? 0,
+      JSON.stringify(e.changes ?? []),
+      e.data == null ? null : JSON.stringify(e.data),
+    ],
   );
   return row!.id;
 }

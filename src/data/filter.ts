@@ -193,7 +193,8 @@ function compileNode(spec: EntitySpec, filter: FilterInput, alias: string, s: Co
 }
 
 function countCondition(s: CompileState, path: string): void {
-  if (++s.conditions > MAX_CONDITIONS) throw badField(path, `a filter holds at most ${MAX_CONDITIONS} conditions (every operator, and, or, not and relation counts)`);
+  if (++s.conditions > MAX_CONDITIONS)
+    throw badField(path, `a filter holds at most ${MAX_CONDITIONS} conditions (every operator, and, or, not and relation counts)`);
 }
 
 /**
@@ -231,10 +232,15 @@ const TEXT_OPERATORS = new Set(['contains', 'startsWith']);
 function checkValues(ops: Ops, type: string, path: string): Ops {
   const check = VALUE_CHECK[type] ?? VALUE_CHECK.text;
   for (const [op, v] of Object.entries(ops)) {
-    if (v != null && TEXT_OPERATORS.has(op) && type !== 'text') throw badField(`${path}.${op}`, `${op} is an operator of text fields; this custom field is ${TYPE_NAMES[type] ?? type}`);
+    if (v != null && TEXT_OPERATORS.has(op) && type !== 'text')
+      throw badField(`${path}.${op}`, `${op} is an operator of text fields; this custom field is ${TYPE_NAMES[type] ?? type}`);
     if (v == null || op === 'isNull' || TEXT_OPERATORS.has(op)) continue;
     const values = Array.isArray(v) ? v : [v];
-    if (!values.every(check)) throw badField(`${path}.${op}`, `must be ${type === 'numeric' ? 'a number' : type === 'date' ? 'a date YYYY-MM-DD' : type === 'boolean' ? 'true or false' : 'a string'}`);
+    if (!values.every(check))
+      throw badField(
+        `${path}.${op}`,
+        `must be ${type === 'numeric' ? 'a number' : type === 'date' ? 'a date YYYY-MM-DD' : type === 'boolean' ? 'true or false' : 'a string'}`,
+      );
   }
   return ops;
 }
@@ -271,12 +277,24 @@ function compileOps(field: FieldSpec, ops: Ops, alias: string, s: CompileState, 
     if (v === undefined || v === null) continue;
     countCondition(s, path);
     switch (op) {
-      case 'eq': out.push(`${expr} = ${p(v)}`); break;
-      case 'ne': out.push(`${expr} IS DISTINCT FROM ${p(v)}`); break;
-      case 'lt': out.push(`${expr} < ${p(v)}`); break;
-      case 'lte': out.push(`${expr} <= ${p(v)}`); break;
-      case 'gt': out.push(`${expr} > ${p(v)}`); break;
-      case 'gte': out.push(`${expr} >= ${p(v)}`); break;
+      case 'eq':
+        out.push(`${expr} = ${p(v)}`);
+        break;
+      case 'ne':
+        out.push(`${expr} IS DISTINCT FROM ${p(v)}`);
+        break;
+      case 'lt':
+        out.push(`${expr} < ${p(v)}`);
+        break;
+      case 'lte':
+        out.push(`${expr} <= ${p(v)}`);
+        break;
+      case 'gt':
+        out.push(`${expr} > ${p(v)}`);
+        break;
+      case 'gte':
+        out.push(`${expr} >= ${p(v)}`);
+        break;
       case 'in':
       case 'notIn': {
         const list = v as unknown[];
@@ -297,8 +315,11 @@ function compileOps(field: FieldSpec, ops: Ops, alias: string, s: CompileState, 
       case 'startsWith':
         out.push(`${expr} ILIKE ${s.params.add(escapeLike(String(v)))}::text || '%'`);
         break;
-      case 'isNull': out.push(v ? `${expr} IS NULL` : `${expr} IS NOT NULL`); break;
-      default: throw badField(`${path}.${op}`, 'is not an operator');
+      case 'isNull':
+        out.push(v ? `${expr} IS NULL` : `${expr} IS NOT NULL`);
+        break;
+      default:
+        throw badField(`${path}.${op}`, 'is not an operator');
     }
   }
   return out;

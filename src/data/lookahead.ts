@@ -54,7 +54,12 @@ function codecFor<T extends ObjectLiteral>(c: IncludeContext, entity: new () => 
  * one read once per page, with the same rows as the by-id loader (any row of the workspace with that
  * id, deleted ones too; none: null).
  */
-export function toOne<T extends ObjectLiteral & { id: string }>(table: string, entity: new () => T, fk: string, loader: (l: Loaders) => Loader<string, T | null>): IncludeSpec {
+export function toOne<T extends ObjectLiteral & { id: string }>(
+  table: string,
+  entity: new () => T,
+  fk: string,
+  loader: (l: Loaders) => Loader<string, T | null>,
+): IncludeSpec {
   return (c) => {
     const codec = codecFor(c, entity);
     const target = loader(c.loaders);
@@ -93,7 +98,10 @@ export function children<T extends ObjectLiteral>(
       sql: `(SELECT coalesce(json_agg(${codec.json('c')} ORDER BY ${order}), '[]') FROM
               (SELECT * FROM ${table} c WHERE c.workspace_id = t.workspace_id AND c.${column} = t.id AND ${where} ORDER BY ${order} LIMIT ${target.limit}) c)`,
       prime(row, value) {
-        target.loader.prime(row.id as string, (value as (string | null)[][]).map((v) => codec.decode(v)));
+        target.loader.prime(
+          row.id as string,
+          (value as (string | null)[][]).map((v) => codec.decode(v)),
+        );
       },
     };
   };

@@ -65,7 +65,12 @@ function sqlWriter(ds: DataSource, entity: new () => unknown): ToSql {
 }
 
 /** Inserts a record and its `<type>.created` event in the caller's transaction (the bulk path, for one). */
-export async function insertRecord<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, values: Values, id: string = randomUUID()): Promise<WriteResult<T>> {
+export async function insertRecord<T extends ObjectLiteral>(
+  ctx: ServiceContext,
+  spec: StoreSpec<T>,
+  values: Values,
+  id: string = randomUUID(),
+): Promise<WriteResult<T>> {
   const [record] = await insertMany(ctx, spec, [{ ...values, id }]);
   return { record };
 }
@@ -76,7 +81,12 @@ const BULK_CHUNK = 1000;
  * Inserts rows of one kind in one statement per chunk and returns what was inserted. With
  * `onConflict` (e.g. the external id's unique index) rows that collide are skipped, not failed.
  */
-export async function insertRows<T extends ObjectLiteral>(ctx: ServiceContext, spec: StoreSpec<T>, rows: (Values & { id: string })[], onConflict?: string): Promise<T[]> {
+export async function insertRows<T extends ObjectLiteral>(
+  ctx: ServiceContext,
+  spec: StoreSpec<T>,
+  rows: (Values & { id: string })[],
+  onConflict?: string,
+): Promise<T[]> {
   const out: T[] = [];
   const map = rowMapper(ctx.tx.dataSource, spec.entity);
   for (let i = 0; i < rows.length; i += BULK_CHUNK) {
@@ -117,7 +127,12 @@ export async function updateRows<T extends ObjectLiteral>(ctx: ServiceContext, s
 }
 
 /** Records many events of one type in one statement per chunk. */
-export async function recordEvents(ctx: ServiceContext, type: string, entityType: string, events: { entityId: string; changes: FieldChange[]; data: Record<string, unknown> }[]): Promise<void> {
+export async function recordEvents(
+  ctx: ServiceContext,
+  type: string,
+  entityType: string,
+  events: { entityId: string; changes: FieldChange[]; data: Record<string, unknown> }[],
+): Promise<void> {
   for (let i = 0; i < events.length; i += BULK_CHUNK) {
     const chunk = events.slice(i, i + BULK_CHUNK).map((e) => ({ entity_id: e.entityId, changes: e.changes, data: e.data }));
     await ctx.tx.query(
@@ -168,7 +183,15 @@ export async function listAdminRecords<T extends ObjectLiteral>(ctx: ServiceCont
  * for a malformed id, another workspace's, or none. `where` narrows it further (e.g. `user_id = $3`,
  * with `params` from $3 on).
  */
-export async function getById<T extends ObjectLiteral>(ctx: ServiceContext, table: string, entity: new () => T, label: string, id: string, where = 'TRUE', params: unknown[] = []): Promise<T> {
+export async function getById<T extends ObjectLiteral>(
+  ctx: ServiceContext,
+  table: string,
+  entity: new () => T,
+  label: string,
+  id: string,
+  where = 'TRUE',
+  params: unknown[] = [],
+): Promise<T> {
   if (!isUuid(id)) throw notFound(label);
   const row = await ctx.tx.one(`SELECT * FROM ${table} WHERE workspace_id = $1 AND id = $2 AND ${where}`, [ctx.tx.workspaceId, id, ...params]);
   if (!row) throw notFound(label);
@@ -207,7 +230,9 @@ export async function updateRecord<T extends ObjectLiteral & { version: number }
 ): Promise<WriteResult<T>> {
   const before = current ?? (await lockRecord(ctx, spec, id));
   if (opts.expectedVersion != null && opts.expectedVersion !== before.version) {
-    throw conflict(`${spec.label} was changed by someone else (version ${before.version}, expected ${opts.expectedVersion})`, { currentVersion: before.version });
+    throw conflict(`${spec.label} was changed by someone else (version ${before.version}, expected ${opts.expectedVersion})`, {
+      currentVersion: before.version,
+    });
   }
   const cols = Object.keys(patch).filter((k) => patch[k] !== undefined && !sameValue((before as Values)[k], patch[k]));
   if (cols.length === 0 && !opts.always) return { record: before };
@@ -222,7 +247,14 @@ export async function updateRecord<T extends ObjectLiteral & { version: number }
   const record = rowMapper(ctx.tx.dataSource, spec.entity)(row);
   const data = spec.toData(record);
   const changes = diff(spec.toData(before), data, spec.trackedFields);
-  await recordEvent(ctx.tx, { type: opts.eventType ?? `${spec.entityType}.updated`, entityType: spec.entityType, entityId: id, actor: ctx.actor, changes, data });
+  await recordEvent(ctx.tx, {
+    type: opts.eventType ?? `${spec.entityType}.updated`,
+    entityType: spec.entityType,
+    entityId: id,
+    actor: ctx.actor,
+    changes,
+    data,
+  });
   return { record };
 }
 

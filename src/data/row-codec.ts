@@ -23,10 +23,31 @@ export interface RowCodec<T> {
 
 // The OIDs of the column types the entities use (TypeORM's names for them).
 const OIDS: Record<string, number> = {
-  uuid: 2950, text: 25, varchar: 1043, 'character varying': 1043, char: 1042, character: 1042,
-  int: 23, integer: 23, int4: 23, smallint: 21, int2: 21, bigint: 20, int8: 20, numeric: 1700, decimal: 1700,
-  boolean: 16, bool: 16, timestamptz: 1184, 'timestamp with time zone': 1184, timestamp: 1114, date: 1082,
-  jsonb: 3802, json: 114, 'double precision': 701, real: 700,
+  uuid: 2950,
+  text: 25,
+  varchar: 1043,
+  'character varying': 1043,
+  char: 1042,
+  character: 1042,
+  int: 23,
+  integer: 23,
+  int4: 23,
+  smallint: 21,
+  int2: 21,
+  bigint: 20,
+  int8: 20,
+  numeric: 1700,
+  decimal: 1700,
+  boolean: 16,
+  bool: 16,
+  timestamptz: 1184,
+  'timestamp with time zone': 1184,
+  timestamp: 1114,
+  date: 1082,
+  jsonb: 3802,
+  json: 114,
+  'double precision': 701,
+  real: 700,
 };
 const ARRAY_OIDS: Record<number, number> = { 25: 1009, 2950: 2951, 23: 1007, 1043: 1015 };
 // Types whose JSON form is already the text the driver would read (char keeps its padding only so).
@@ -36,7 +57,12 @@ const cache = new WeakMap<object, Map<string, RowCodec<unknown>>>();
 
 /** The column properties of an entity (those a codec may read). */
 export function columnProperties(ds: DataSource, entity: EntityTarget<ObjectLiteral>): ReadonlySet<string> {
-  return new Set(ds.getMetadata(entity).columns.filter((c) => c.isSelect).map((c) => c.propertyName));
+  return new Set(
+    ds
+      .getMetadata(entity)
+      .columns.filter((c) => c.isSelect)
+      .map((c) => c.propertyName),
+  );
 }
 
 /**
@@ -50,7 +76,8 @@ export function rowCodec<T extends ObjectLiteral>(ds: DataSource, entity: Entity
   const hit = codecs.get(key);
   if (hit) return hit as RowCodec<T>;
   const meta = ds.getMetadata(entity);
-  if (only) for (const p of only) if (!meta.columns.some((c) => c.propertyName === p)) throw new Error(`row codec: ${meta.tableName} has no column property ${p}`);
+  if (only)
+    for (const p of only) if (!meta.columns.some((c) => c.propertyName === p)) throw new Error(`row codec: ${meta.tableName} has no column property ${p}`);
   // Columns marked `select: false` (secrets, large payloads) are read only where a service asks.
   const cols = meta.columns
     .filter((c) => c.isSelect && (!only || only.has(c.propertyName)))

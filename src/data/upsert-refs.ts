@@ -17,11 +17,30 @@ export interface RefRule<I> {
  * Resolves the references of a whole batch in one query per kind of key, and gives, per input, the
  * resolved ids or the fields that refer to nothing.
  */
-export async function resolveRefs<I>(ctx: ServiceContext, inputs: I[], rules: RefRule<I>[]): Promise<(Record<string, string | null | undefined> | FieldError[])[]> {
+export async function resolveRefs<I>(
+  ctx: ServiceContext,
+  inputs: I[],
+  rules: RefRule<I>[],
+): Promise<(Record<string, string | null | undefined> | FieldError[])[]> {
   const maps = await Promise.all(
     rules.map(async (r) => ({
-      ids: r.byId ? await idsByKey(ctx, r.table, 'id', inputs.map((i) => validUuid(r.byId!(i)))) : new Map<string, string>(),
-      keys: r.byKey ? await idsByKey(ctx, r.table, r.byKey[1], inputs.map((i) => r.byKey![3](i)), r.byKey[2]) : new Map<string, string>(),
+      ids: r.byId
+        ? await idsByKey(
+            ctx,
+            r.table,
+            'id',
+            inputs.map((i) => validUuid(r.byId!(i))),
+          )
+        : new Map<string, string>(),
+      keys: r.byKey
+        ? await idsByKey(
+            ctx,
+            r.table,
+            r.byKey[1],
+            inputs.map((i) => r.byKey![3](i)),
+            r.byKey[2],
+          )
+        : new Map<string, string>(),
     })),
   );
   return inputs.map((input) => {

@@ -11,7 +11,7 @@ import { BatchItemStatus, type BatchResult, MAX_BATCH, MatchOn } from '../graphq
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { EntityType } from '../graphql/enums';
 import { type CrudRow, insertRows, recordEvents, sameValue, type StoreSpec, updateRows } from './record-store';
-import { Role } from "../kernel/roles";
+import { Role } from '../kernel/roles';
 
 /** What an input asks for, once its references are resolved. */
 export interface Prepared {
@@ -66,7 +66,12 @@ interface Item<I> {
 }
 
 const EXTERNAL_ID_CONFLICT = '(workspace_id, external_id) WHERE deleted_at IS NULL AND external_id IS NOT NULL';
-export const externalIdMatch = <I extends { externalId?: string | null }>(): MatchSpec<I> => ({ sql: 't.external_id', field: 'externalId', key: (i) => i.externalId, conflict: EXTERNAL_ID_CONFLICT });
+export const externalIdMatch = <I extends { externalId?: string | null }>(): MatchSpec<I> => ({
+  sql: 't.external_id',
+  field: 'externalId',
+  key: (i) => i.externalId,
+  conflict: EXTERNAL_ID_CONFLICT,
+});
 /** MatchOn.NONE, for every kind: no input has a key, so each creates. */
 const NO_MATCH: MatchSpec<object> = { sql: null, field: '', key: () => undefined };
 
@@ -109,7 +114,10 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
     }
   }
   const valid = items.filter((it) => it.errors.length === 0);
-  const prepared = await cfg.prepare(ctx, valid.map((it) => it.input));
+  const prepared = await cfg.prepare(
+    ctx,
+    valid.map((it) => it.input),
+  );
   valid.forEach((it, i) => {
     const p = prepared[i];
     if (Array.isArray(p)) it.errors.push(...p);
@@ -125,7 +133,13 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
     });
   } catch (err) {
     if (err instanceof RollBack) {
-      for (const it of items) if (it.status !== BatchItemStatus.FAILED) Object.assign(it, { status: BatchItemStatus.FAILED, id: undefined, errors: [{ field: '', message: 'not written: another input of this allOrNone batch failed' }] });
+      for (const it of items)
+        if (it.status !== BatchItemStatus.FAILED)
+          Object.assign(it, {
+            status: BatchItemStatus.FAILED,
+            id: undefined,
+            errors: [{ field: '', message: 'not written: another input of this allOrNone batch failed' }],
+          });
     } else if (err instanceof AppError || allOrNone || pending.length <= 1) {
       const message = err instanceof AppError ? err.message : (constraintError(err, cfg.store.label)?.message ?? 'could not be written');
       if (err instanceof AppError && err.code !== 'BAD_USER_INPUT' && err.code !== 'CONFLICT') throw err;
@@ -141,12 +155,29 @@ export async function upsertBatch<T extends CrudRow, I extends object>(
     }
   }
 
-  const results = items.map((it) => ({ index: it.index, status: it.status!, id: it.status === BatchItemStatus.FAILED ? null : (it.id ?? null), errors: it.errors }));
+  const results = items.map((it) => ({
+    index: it.index,
+    status: it.status!,
+    id: it.status === BatchItemStatus.FAILED ? null : (it.id ?? null),
+    errors: it.errors,
+  }));
   const count = (s: BatchItemStatus) => results.filter((r) => r.status === s).length;
-  return { results, created: count(BatchItemStatus.CREATED), updated: count(BatchItemStatus.UPDATED), unchanged: count(BatchItemStatus.UNCHANGED), failed: count(BatchItemStatus.FAILED) };
+  return {
+    results,
+    created: count(BatchItemStatus.CREATED),
+    updated: count(BatchItemStatus.UPDATED),
+    unchanged: count(BatchItemStatus.UNCHANGED),
+    failed: count(BatchItemStatus.FAILED),
+  };
 }
 
-async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldValidator, match: MatchSpec<I>, pending: Item<I>[]): Promise<void> {
+async function write<T extends CrudRow, I extends object>(
+  ctx: ServiceContext,
+  cfg: UpsertConfig<T, I>,
+  customFields: CustomFieldValidator,
+  match: MatchSpec<I>,
+  pending: Item<I>[],
+): Promise<void> {
   if (pending.length === 0) return;
   const { store } = cfg;
   const map = rowMapper(ctx.tx.dataSource, store.entity);
@@ -154,7 +185,10 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
   const matchSql = match.sql;
   if (matchSql && !match.conflict) {
     // No unique index to lean on: concurrent batches take the same keys in the same order.
-    await ctx.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || k, 0)) FROM unnest($2::text[]) AS k ORDER BY k`, [`${ctx.tx.workspaceId}:${store.table}:${match.sql}:`, keys]);
+    await ctx.tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1 || k, 0)) FROM unnest($2::text[]) AS k ORDER BY k`, [
+      `${ctx.tx.workspaceId}:${store.table}:${match.sql}:`,
+      keys,
+    ]);
   }
   const lockExisting = async (ks: string[]) => {
     const byKey = new Map<string, T>();
@@ -188,7 +222,12 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
   const existing = await lockExisting(keys);
   for (const it of pending) await plan(it, it.keyless ? undefined : existing.get(it.key));
 
-  const inserted = await insertRows(ctx, store, creates.map((c) => c.values), match.conflict);
+  const inserted = await insertRows(
+    ctx,
+    store,
+    creates.map((c) => c.values),
+    match.conflict,
+  );
   const insertedIds = new Set(inserted.map((r) => r.id));
   const lost = creates.filter((c) => !insertedIds.has(c.values.id));
   if (lost.length) {
@@ -200,20 +239,34 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
       else Object.assign(c.it, { status: BatchItemStatus.FAILED, errors: [{ field: match.field, message: 'was changed concurrently: retry' }] });
     }
   }
-  const updated = await updateRows(ctx, store, updates.map((u) => ({ id: u.before.id, ...u.values })));
+  const updated = await updateRows(
+    ctx,
+    store,
+    updates.map((u) => ({ id: u.before.id, ...u.values })),
+  );
   const afterById = new Map(updated.map((r) => [r.id, r]));
 
   const createById = new Map(creates.map((c) => [c.values.id, c]));
   const createdWrites = inserted.map((after) => ({ before: null, after, prepared: createById.get(after.id)!.it.prepared! }));
   const updatedWrites = updates.map((u) => ({ before: u.before, after: afterById.get(u.before.id)!, prepared: u.it.prepared! }));
-  await recordEvents(ctx, `${store.entityType}.created`, store.entityType, createdWrites.map(({ after }) => {
-    const data = store.toData(after);
-    return { entityId: after.id, changes: creation(data, store.trackedFields), data };
-  }));
-  await recordEvents(ctx, `${store.entityType}.updated`, store.entityType, updatedWrites.map(({ before, after }) => {
-    const data = store.toData(after);
-    return { entityId: after.id, changes: diff(store.toData(before), data, store.trackedFields), data };
-  }));
+  await recordEvents(
+    ctx,
+    `${store.entityType}.created`,
+    store.entityType,
+    createdWrites.map(({ after }) => {
+      const data = store.toData(after);
+      return { entityId: after.id, changes: creation(data, store.trackedFields), data };
+    }),
+  );
+  await recordEvents(
+    ctx,
+    `${store.entityType}.updated`,
+    store.entityType,
+    updatedWrites.map(({ before, after }) => {
+      const data = store.toData(after);
+      return { entityId: after.id, changes: diff(store.toData(before), data, store.trackedFields), data };
+    }),
+  );
   await cfg.afterWrite?.(ctx, [...createdWrites, ...updatedWrites]);
 
   for (const c of creates) if (insertedIds.has(c.values.id)) Object.assign(c.it, { status: BatchItemStatus.CREATED, id: c.values.id });
@@ -221,23 +274,36 @@ async function write<T extends CrudRow, I extends object>(ctx: ServiceContext, c
 }
 
 /** The columns that change, with their new values, or null when nothing would. */
-async function planUpdate<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldValidator, before: T, p: Prepared): Promise<Record<string, unknown> | null> {
+async function planUpdate<T extends CrudRow, I extends object>(
+  ctx: ServiceContext,
+  cfg: UpsertConfig<T, I>,
+  customFields: CustomFieldValidator,
+  before: T,
+  p: Prepared,
+): Promise<Record<string, unknown> | null> {
   if (cfg.owned && ctx.viewer.role === Role.REP && before.ownerId != null && before.ownerId !== ctx.viewer.userId) {
     throw new AppError('FORBIDDEN', 'A REP changes only records it owns or that have no owner');
   }
   const values: Record<string, unknown> = Object.fromEntries(Object.entries(p.values).filter(([, v]) => v !== undefined));
-  if (cfg.customFields && values.customFields !== undefined) values.customFields = await customFields.validate(ctx.tx, cfg.customFields, values.customFields, before.customFields ?? {});
+  if (cfg.customFields && values.customFields !== undefined)
+    values.customFields = await customFields.validate(ctx.tx, cfg.customFields, values.customFields, before.customFields ?? {});
   cfg.adjust?.(ctx, before, p, values);
   const changed = Object.keys(values).filter((k) => !sameValue((before as Record<string, unknown>)[k], values[k]));
   if (changed.length === 0) return null;
   return Object.fromEntries(changed.map((k) => [k, values[k]]));
 }
 
-async function planCreate<T extends CrudRow, I extends object>(ctx: ServiceContext, cfg: UpsertConfig<T, I>, customFields: CustomFieldValidator, p: Prepared): Promise<Record<string, unknown> & { id: string }> {
+async function planCreate<T extends CrudRow, I extends object>(
+  ctx: ServiceContext,
+  cfg: UpsertConfig<T, I>,
+  customFields: CustomFieldValidator,
+  p: Prepared,
+): Promise<Record<string, unknown> & { id: string }> {
   const values: Record<string, unknown> = { ...p.createDefaults, ...Object.fromEntries(Object.entries(p.values).filter(([, v]) => v !== undefined)) };
   if (cfg.owned) {
     if (values.ownerId === undefined && ctx.viewer.kind === 'USER') values.ownerId = ctx.viewer.userId;
-    if (ctx.viewer.role === Role.REP && values.ownerId != null && values.ownerId !== ctx.viewer.userId) throw new AppError('FORBIDDEN', 'A REP creates records owned by itself or by no one');
+    if (ctx.viewer.role === Role.REP && values.ownerId != null && values.ownerId !== ctx.viewer.userId)
+      throw new AppError('FORBIDDEN', 'A REP creates records owned by itself or by no one');
   }
   const missing = cfg.required.filter((f) => values[f] == null || values[f] === '');
   if (missing.length) throw new AppError('BAD_USER_INPUT', 'missing fields', { fields: missing.map((f) => ({ field: f, message: 'is required to create' })) });
@@ -247,13 +313,22 @@ async function planCreate<T extends CrudRow, I extends object>(ctx: ServiceConte
 }
 
 /** Ids of records by a natural key, for the references of a batch: one query per kind of key. */
-export async function idsByKey(ctx: ServiceContext, table: string, column: string, keys: (string | null | undefined)[], lower = false): Promise<Map<string, string>> {
+export async function idsByKey(
+  ctx: ServiceContext,
+  table: string,
+  column: string,
+  keys: (string | null | undefined)[],
+  lower = false,
+): Promise<Map<string, string>> {
   const wanted = [...new Set(keys.filter((k): k is string => !!k).map((k) => (lower ? k.toLowerCase() : k)))];
   if (wanted.length === 0) return new Map();
   const expr = lower ? `lower(${snake(column)})` : snake(column);
   const live = table === 'app_user' ? 'active AND deleted_at IS NULL' : 'deleted_at IS NULL';
   const cond = column === 'id' ? 'id = ANY($2::uuid[])' : `${expr} = ANY($2::text[])`;
-  const rows = await ctx.tx.query<{ k: string; id: string }>(`SELECT ${expr}::text AS k, id FROM ${table} WHERE workspace_id = $1 AND ${live} AND ${cond} ORDER BY created_at, id`, [ctx.tx.workspaceId, wanted]);
+  const rows = await ctx.tx.query<{ k: string; id: string }>(
+    `SELECT ${expr}::text AS k, id FROM ${table} WHERE workspace_id = $1 AND ${live} AND ${cond} ORDER BY created_at, id`,
+    [ctx.tx.workspaceId, wanted],
+  );
   const out = new Map<string, string>();
   for (const r of rows) if (!out.has(r.k)) out.set(r.k, r.id);
   return out;

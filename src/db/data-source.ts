@@ -75,9 +75,7 @@ export async function connect(opts: DataSourceOptions): Promise<DataSource> {
  */
 export async function pendingMigrations(ds: DataSource): Promise<string[]> {
   const applied = new Set(((await ds.query(`SELECT name FROM ${ds.options.migrationsTableName ?? 'migrations'}`)) as { name: string }[]).map((r) => r.name));
-  return ds.migrations
-    .map((m) => m.name ?? m.constructor.name)
-    .filter((name) => !applied.has(name));
+  return ds.migrations.map((m) => m.name ?? m.constructor.name).filter((name) => !applied.has(name));
 }
 
 /** Applies pending migrations as the owner role, then disconnects. */

@@ -21,7 +21,9 @@ export function constraintError(err: unknown, label: string): AppError | null {
   const { code, constraint = '' } = pgError(err);
   const what = label.toLowerCase();
   if (code === PG_UNIQUE) {
-    return conflict(constraint.endsWith('external_id_key') ? `Another ${what} already has this externalId` : `Another ${what} already has this value (${constraint})`);
+    return conflict(
+      constraint.endsWith('external_id_key') ? `Another ${what} already has this externalId` : `Another ${what} already has this value (${constraint})`,
+    );
   }
   if (code === PG_FOREIGN_KEY) return badInput([{ field: constraint, message: 'refers to a record that does not exist' }]);
   if (code === PG_CHECK) return badInput([{ field: constraint, message: 'is out of range' }]);

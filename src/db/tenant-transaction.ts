@@ -173,7 +173,10 @@ export class TenantTransaction {
       await live(runner).query(commit ? 'COMMIT' : 'ROLLBACK');
     } finally {
       // A backend whose priority could not be restored is closed rather than handed to the next transaction.
-      if (this.unwatch?.()) await (runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }).releasePostgresConnection(new Error('backend left at low priority'));
+      if (this.unwatch?.())
+        await (runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }).releasePostgresConnection(
+          new Error('backend left at low priority'),
+        );
       else await runner.release();
       this.releaseSlot?.();
     }
@@ -197,7 +200,12 @@ function live(runner: QueryRunner): QueryRunner {
  * busy tenant would otherwise hold up everyone's cursor. Their time is bounded otherwise
  * (STORED_FILTER_TIMEOUT_MS, the workers' pool).
  */
-export async function inWorkspace<T>(ds: DataSource, workspaceId: string, fn: (tx: TenantTransaction) => Promise<T>, opts: { gated?: boolean } = {}): Promise<T> {
+export async function inWorkspace<T>(
+  ds: DataSource,
+  workspaceId: string,
+  fn: (tx: TenantTransaction) => Promise<T>,
+  opts: { gated?: boolean } = {},
+): Promise<T> {
   const tx = new TenantTransaction(ds, workspaceId, opts.gated ?? true);
   try {
     const result = await fn(tx);

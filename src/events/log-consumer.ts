@@ -61,7 +61,11 @@ export class LogConsumer<Work> {
       try {
         for (;;) {
           const [cursor] = await runner.query(`SELECT tx::text AS tx, seq::text AS seq FROM ${this.reader.cursorTable} WHERE id = 1`);
-          const rows: Record<string, unknown>[] = await runner.query(`SELECT e.*, e.tx_id::text AS tx FROM worker_events_after($1::xid8, $2::bigint, $3) e`, [cursor.tx, cursor.seq, BATCH]);
+          const rows: Record<string, unknown>[] = await runner.query(`SELECT e.*, e.tx_id::text AS tx FROM worker_events_after($1::xid8, $2::bigint, $3) e`, [
+            cursor.tx,
+            cursor.seq,
+            BATCH,
+          ]);
           if (!rows.length) return total;
           const events = rows.map(changeEventMapper(this.ds));
           const made = await this.consumeBatch(runner, events);

@@ -71,6 +71,5 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
   description: 'An exact decimal number sent as a string, e.g. `"1234.50"`.',
   serialize: (v) => (typeof v === 'string' ? v : String(v)),
   parseValue: parseDecimal,
-  parseLiteral: (ast: ValueNode) =>
-    parseDecimal(ast.kind === Kind.STRING ? ast.value : ast.kind === Kind.INT ? Number(ast.value) : undefined),
+  parseLiteral: (ast: ValueNode) => parseDecimal(ast.kind === Kind.STRING ? ast.value : ast.kind === Kind.INT ? Number(ast.value) : undefined),
 });

@@ -8,15 +8,24 @@ const PROJECT_ROOT = resolve(__dirname, '..', '..', '..');
 
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 const bool = (def: boolean) =>
-  z.enum(['true', 'false', '1', '0']).default(def ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+  z
+    .enum(['true', 'false', '1', '0'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1');
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: int(4000, 0, 65535),
   // No default here: loopback in embedded mode, every interface with DATABASE_URL (see loadConfig).
   HOST: z.string().min(1).optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
-  MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+    .optional(),
+  MIGRATION_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+    .optional(),
   TRELLIS_DATA_DIR: z.string().min(1).optional(),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -70,10 +79,16 @@ const EnvSchema = z.object({
   EXPLORER: z.enum(['true', 'false', '1', '0']).optional(),
   TRUST_PROXY: z
     .string()
-    .refine(isTrustProxy, 'must be true, false, a number of proxies, or a comma-separated list of addresses, subnets (CIDR) or loopback, linklocal, uniquelocal')
+    .refine(
+      isTrustProxy,
+      'must be true, false, a number of proxies, or a comma-separated list of addresses, subnets (CIDR) or loopback, linklocal, uniquelocal',
+    )
     .optional(),
   // Tenant isolation: the workers' own connection (issue 17). Generated in embedded mode.
-  WORKER_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL').optional(),
+  WORKER_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL')
+    .optional(),
   // Sign-up and sign-in (tenant isolation: anyone may sign up, so signing up is limited, and an email
   // shared by many workspaces costs a bounded number of password checks).
   SIGNUP: z.enum(['open', 'closed']).default('open'),
@@ -250,7 +265,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Without it the workers would run as the request role, which may not call their functions. Tests
   // that give only DATABASE_URL (and start no worker) get it as a stand-in.
   if (!embedded && !e.WORKER_DATABASE_URL && e.NODE_ENV !== 'test') {
-    throw new ConfigError('invalid configuration: WORKER_DATABASE_URL: required with DATABASE_URL (a login role granted trellis_background: see README, "Your own PostgreSQL")');
+    throw new ConfigError(
+      'invalid configuration: WORKER_DATABASE_URL: required with DATABASE_URL (a login role granted trellis_background: see README, "Your own PostgreSQL")',
+    );
   }
   return Object.freeze({
     env: e.NODE_ENV,
@@ -324,7 +341,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runMigrations: e.MIGRATIONS_RUN,
     explorer: e.EXPLORER === undefined ? e.NODE_ENV !== 'production' : e.EXPLORER === 'true' || e.EXPLORER === '1',
     trustProxy: trustProxyOf(e.TRUST_PROXY),
-    signUp: Object.freeze({ open: e.SIGNUP === 'open', perAddress: e.SIGNUP_PER_ADDRESS, perWindow: e.SIGNUP_PER_WINDOW, windowSeconds: e.SIGNUP_WINDOW_SECONDS }),
+    signUp: Object.freeze({
+      open: e.SIGNUP === 'open',
+      perAddress: e.SIGNUP_PER_ADDRESS,
+      perWindow: e.SIGNUP_PER_WINDOW,
+      windowSeconds: e.SIGNUP_WINDOW_SECONDS,
+    }),
     loginMaxAccountsPerEmail: e.LOGIN_MAX_ACCOUNTS_PER_EMAIL,
     intake: Object.freeze({ perAddressPerMinute: e.INTAKE_SUBMISSIONS_PER_ADDRESS_PER_MINUTE, perFormPerMinute: e.INTAKE_SUBMISSIONS_PER_FORM_PER_MINUTE }),
     automationEmailsPerDay: e.AUTOMATION_EMAILS_PER_DAY,

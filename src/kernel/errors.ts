@@ -44,7 +44,10 @@ export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 // Also when every pooled connection stayed busy past DB_CONNECT_TIMEOUT_MS: the pool reports both alike.
 const UNAVAILABLE_MESSAGE = 'The service is temporarily unavailable (its database cannot be reached, or has no free connection); retry shortly';
 /** SERVICE_UNAVAILABLE as the client sees it (no stack, no detail of the failure). */
-export const unavailableAnswer = (): GraphQLFormattedError => ({ message: UNAVAILABLE_MESSAGE, extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } });
+export const unavailableAnswer = (): GraphQLFormattedError => ({
+  message: UNAVAILABLE_MESSAGE,
+  extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS },
+});
 /** The database cannot be reached: retryable; over HTTP a 503 with Retry-After. */
 export const serviceUnavailable = () =>
   new AppError('SERVICE_UNAVAILABLE', UNAVAILABLE_MESSAGE, {

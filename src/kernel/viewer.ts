@@ -1,5 +1,5 @@
 import { forbidden, unauthenticated } from './errors';
-import { Role, ApiScope, ActorType } from "./roles";
+import { Role, ApiScope, ActorType } from './roles';
 
 /** Who caused a change, as the event log records it. */
 export interface ActorRef {
@@ -32,7 +32,15 @@ export function actorOf(viewer: Viewer): ActorRef {
  * The system acting on its own (a background worker): no user, no key, no scopes. Only code paths
  * that check no permissions take it; its writes are recorded with the SYSTEM actor.
  */
-export const systemViewer = (workspaceId: string, scopes: ApiScope[] = []): Viewer => ({ kind: 'API_KEY', workspaceId, userId: null, apiKeyId: null, role: null, teamId: null, scopes });
+export const systemViewer = (workspaceId: string, scopes: ApiScope[] = []): Viewer => ({
+  kind: 'API_KEY',
+  workspaceId,
+  userId: null,
+  apiKeyId: null,
+  role: null,
+  teamId: null,
+  scopes,
+});
 
 export const canRead = (v: Viewer) => v.scopes.includes(ApiScope.READ);
 export const canWrite = (v: Viewer) => v.scopes.includes(ApiScope.WRITE);

@@ -35,9 +35,30 @@ import { USER_LOADERS } from './users/user.descriptor';
 
 /** Every TypeORM entity; the data source registers exactly these. */
 export const ENTITIES = [
-  Workspace, User, Team, ApiKey, RefreshToken, Event,
-  Account, Contact, Lead, Pipeline, Stage, Opportunity, StageHistoryEntry, LineItem, Product, Activity, CustomFieldDefinition, ImportJob,
-  Notification, WebhookEndpoint, WebhookDelivery, AutomationRule, AutomationRun, SentEmail,
+  Workspace,
+  User,
+  Team,
+  ApiKey,
+  RefreshToken,
+  Event,
+  Account,
+  Contact,
+  Lead,
+  Pipeline,
+  Stage,
+  Opportunity,
+  StageHistoryEntry,
+  LineItem,
+  Product,
+  Activity,
+  CustomFieldDefinition,
+  ImportJob,
+  Notification,
+  WebhookEndpoint,
+  WebhookDelivery,
+  AutomationRule,
+  AutomationRun,
+  SentEmail,
 ];
 
 /** Every per-request loader, from the record kinds' descriptors (the type checks that none is missing). */

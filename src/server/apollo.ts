@@ -24,7 +24,14 @@ import { selectsSecret } from '../graphql/secret-fields';
 import { SSE_PATH } from './sse';
 
 /** GraphQL over HTTP: Apollo, with the checks and error formatter every transport shares; `drainLive` ends the WebSockets and SSE streams at shutdown. */
-export function createApollo(schema: GraphQLSchema, server: Server, config: Config, log: Logger, services: Services, drainLive: () => Promise<void>): ApolloServer<RequestContext> {
+export function createApollo(
+  schema: GraphQLSchema,
+  server: Server,
+  config: Config,
+  log: Logger,
+  services: Services,
+  drainLive: () => Promise<void>,
+): ApolloServer<RequestContext> {
   return new ApolloServer<RequestContext>({
     gateway: compiledExecution(schema, { onExecute: (mode) => services.metrics.execution(mode) }),
     // main.ts owns shutdown. Apollo's own handler would race it: a second stop() during a first
@@ -45,7 +52,8 @@ export function createApollo(schema: GraphQLSchema, server: Server, config: Conf
     // Bounded (least recently used dropped) so registrations cost at most that memory; no TTL: a
     // dropped hash costs its client one round trip (PERSISTED_QUERY_NOT_FOUND, then the document).
     // Per instance: behind a load balancer each instance learns a hash on its own, the same way.
-    persistedQueries: config.persistedQueriesCacheBytes > 0 ? { cache: new InMemoryLRUCache<string>({ maxSize: config.persistedQueriesCacheBytes }), ttl: null } : false,
+    persistedQueries:
+      config.persistedQueriesCacheBytes > 0 ? { cache: new InMemoryLRUCache<string>({ maxSize: config.persistedQueriesCacheBytes }), ttl: null } : false,
     // GET requests (queries only: Apollo answers a mutation over GET 405) must not be simple CORS
     // requests: they need a non-simple content-type (Apollo Client sends application/json) or an
     // `apollo-require-preflight` / `x-apollo-operation-name` header, else 400 BAD_REQUEST.
@@ -55,7 +63,15 @@ export function createApollo(schema: GraphQLSchema, server: Server, config: Conf
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginLandingPageDisabled(),
       requestPlugin(schema, config, log, services),
-      { async serverWillStart() { return { async drainServer() { await drainLive(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await drainLive();
+            },
+          };
+        },
+      },
     ],
   });
 }
@@ -106,12 +122,19 @@ function requestPlugin(schema: GraphQLSchema, config: Config, log: Logger, servi
 }
 
 const subscriptionsNotOverHttp = () =>
-  new GraphQLError(`Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there, or subscribe over Server-Sent Events at ${SSE_PATH} (the graphql-sse protocol)`, {
-    extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-  });
+  new GraphQLError(
+    `Subscriptions are not served over HTTP POST: open a WebSocket to this same /graphql path (the graphql-ws protocol, graphql-transport-ws) and subscribe there, or subscribe over Server-Sent Events at ${SSE_PATH} (the graphql-sse protocol)`,
+    {
+      extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+    },
+  );
 
 /** A mutation sent with an Idempotency-Key runs once: the stored response of a retry (undefined for the first request, which is claimed). */
-async function claimIdempotency(request: GraphQLRequestContextDidResolveOperation<RequestContext>, schema: GraphQLSchema, services: Services): Promise<FormattedExecutionResult | undefined> {
+async function claimIdempotency(
+  request: GraphQLRequestContextDidResolveOperation<RequestContext>,
+  schema: GraphQLSchema,
+  services: Services,
+): Promise<FormattedExecutionResult | undefined> {
   const { document, source, operation, contextValue } = request;
   const key = request.request.http?.headers.get('idempotency-key');
   if (!key || operation?.operation !== 'mutation' || !contextValue.viewer || !contextValue.tx) return undefined;
@@ -143,7 +166,13 @@ async function commitRequest(contextValue: RequestContext, response: GraphQLResp
 }
 
 /** The request's metrics and its log line. */
-function logRequest(request: GraphQLRequestContextWillSendResponse<RequestContext>, codes: string[] | undefined, durationMs: number, services: Services, log: Logger): void {
+function logRequest(
+  request: GraphQLRequestContextWillSendResponse<RequestContext>,
+  codes: string[] | undefined,
+  durationMs: number,
+  services: Services,
+  log: Logger,
+): void {
   const { contextValue, operationName } = request;
   const v = contextValue.viewer;
   services.metrics.request(operationName, codes?.[0] ?? 'ok', durationMs / 1000);

@@ -180,8 +180,13 @@ function serveApi(app: express.Express, apollo: ApolloServer<RequestContext>, ss
   app.use('/intake', intakeRouter(services.intake, ds, config.intake, log));
   // The root, opened by someone who left /graphql off the printed address: a browser goes to the
   // explorer; anything else, there or at any unknown path, gets a JSON answer saying where the API is.
-  app.get('/', (req, res, next) => (config.explorer && req.accepts(['application/json', 'text/html']) === 'text/html' ? res.redirect(302, '/graphql') : next()));
-  app.use((req, res) => void res.status(404).json({ error: { code: 'NOT_FOUND', message: `nothing at ${req.method} ${req.path.slice(0, 200)}: GraphQL is served at /graphql` } }));
+  app.get('/', (req, res, next) =>
+    config.explorer && req.accepts(['application/json', 'text/html']) === 'text/html' ? res.redirect(302, '/graphql') : next(),
+  );
+  app.use(
+    (req, res) =>
+      void res.status(404).json({ error: { code: 'NOT_FOUND', message: `nothing at ${req.method} ${req.path.slice(0, 200)}: GraphQL is served at /graphql` } }),
+  );
   app.use(bodyErrors);
 }
 
@@ -246,7 +251,13 @@ const bodyErrors: ErrorRequestHandler = (err, _req, res, next) => {
   const e = err as { status?: number; type?: string };
   const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 500;
   const message =
-    e.type === 'entity.too.large' ? 'Request body too large' : e.type === 'entity.parse.failed' ? 'Malformed JSON body' : status === 500 ? 'Internal server error' : 'Bad request';
+    e.type === 'entity.too.large'
+      ? 'Request body too large'
+      : e.type === 'entity.parse.failed'
+        ? 'Malformed JSON body'
+        : status === 500
+          ? 'Internal server error'
+          : 'Bad request';
   const code = status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
   res.status(status).json({ errors: [new GraphQLError(message, { extensions: { code } }).toJSON()] });
 };

@@ -1,5 +1,18 @@
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
-import { type DocumentNode, execute, type ExecutionResult, getNamedType, getVariableValues, GraphQLError, GraphQLScalarType, GraphQLSchema, isInputObjectType, Kind, typeFromAST, visit } from 'graphql';
+import {
+  type DocumentNode,
+  execute,
+  type ExecutionResult,
+  getNamedType,
+  getVariableValues,
+  GraphQLError,
+  GraphQLScalarType,
+  GraphQLSchema,
+  isInputObjectType,
+  Kind,
+  typeFromAST,
+  visit,
+} from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 
@@ -31,7 +44,14 @@ export function compiledExecution(schema: GraphQLSchema, options: CompiledExecut
     if (++op.uses === 2) op.compiled = compile(compileSchema, request.document, request.operationName);
     const variableValues = request.request.variables ?? {};
     options.onExecute?.(op.compiled ? 'compiled' : op.compiled === null ? 'uncompilable' : 'interpreted');
-    if (!op.compiled) return (await execute({ schema, document: request.document, operationName: request.operationName, contextValue: request.context, variableValues })) as ExecutionResult;
+    if (!op.compiled)
+      return (await execute({
+        schema,
+        document: request.document,
+        operationName: request.operationName,
+        contextValue: request.context,
+        variableValues,
+      })) as ExecutionResult;
     // Every variable is checked by graphql-js first: the same rules and messages as the interpreter.
     const coerced = getVariableValues(schema, request.operation.variableDefinitions ?? [], variableValues, { maxErrors: 50 });
     if (coerced.errors) return { errors: coerced.errors };

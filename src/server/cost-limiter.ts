@@ -73,12 +73,16 @@ export class CostLimiter {
     const level = this.level(b, now);
     if (level + cost > this.limits.capacity) {
       const retryAfterSeconds = Math.ceil((level + cost - this.limits.capacity) / this.limits.refillPerSecond);
-      throw new AppError('RATE_LIMITED', `Rate limit exceeded: this request costs ${cost} points and ${Math.max(0, Math.floor(this.limits.capacity - level))} are left; retry in ${retryAfterSeconds} s`, {
-        retryAfterSeconds,
-        cost: this.report(cost, level, now),
-        // Apollo turns this into the HTTP status and header, and leaves it out of the body.
-        http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
-      });
+      throw new AppError(
+        'RATE_LIMITED',
+        `Rate limit exceeded: this request costs ${cost} points and ${Math.max(0, Math.floor(this.limits.capacity - level))} are left; retry in ${retryAfterSeconds} s`,
+        {
+          retryAfterSeconds,
+          cost: this.report(cost, level, now),
+          // Apollo turns this into the HTTP status and header, and leaves it out of the body.
+          http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+        },
+      );
     }
     b.pending += cost;
     this.scheduleFlush();
@@ -150,7 +154,11 @@ export class CostLimiter {
   }
 
   private report(requested: number, level: number, now: number): CostReport {
-    return { requested, remaining: Math.max(0, Math.floor(this.limits.capacity - level)), resetAt: new Date(now + (level / this.limits.refillPerSecond) * 1000).toISOString() };
+    return {
+      requested,
+      remaining: Math.max(0, Math.floor(this.limits.capacity - level)),
+      resetAt: new Date(now + (level / this.limits.refillPerSecond) * 1000).toISOString(),
+    };
   }
 
   private scheduleFlush(): void {
@@ -169,4 +177,5 @@ export class CostLimiter {
 }
 
 /** The bucket a viewer's requests drain: its API key, else its user. */
-export const costKey = (v: { apiKeyId: string | null; userId: string | null; workspaceId: string }) => (v.apiKeyId ? `key:${v.apiKeyId}` : `user:${v.userId ?? v.workspaceId}`);
+export const costKey = (v: { apiKeyId: string | null; userId: string | null; workspaceId: string }) =>
+  v.apiKeyId ? `key:${v.apiKeyId}` : `user:${v.userId ?? v.workspaceId}`;

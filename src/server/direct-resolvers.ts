@@ -1,6 +1,11 @@
 import { type GraphQLField, type GraphQLFieldResolver, type GraphQLSchema, isObjectType } from 'graphql';
 import type { ContainerType } from 'type-graphql';
-import { type FieldResolverDeclaration, fieldResolverDeclarations, objectTypeNames, resolverClasses as allResolverClasses } from '../kernel/type-graphql-internals';
+import {
+  type FieldResolverDeclaration,
+  fieldResolverDeclarations,
+  objectTypeNames,
+  resolverClasses as allResolverClasses,
+} from '../kernel/type-graphql-internals';
 
 type Getter = (root: unknown, context: unknown, info: unknown) => unknown;
 type Instance = Record<string, (...args: unknown[]) => unknown>;
@@ -92,6 +97,12 @@ function onResolver(decl: FieldResolverDeclaration, resolverClasses: Function[],
 function direct(call: Call, getters: Getter[], objectClass: Function, handler: GraphQLFieldResolver<unknown, unknown>): GraphQLFieldResolver<unknown, unknown> {
   const [g0, g1, g2] = getters;
   const read: (root: unknown, context: unknown, info: unknown) => unknown[] =
-    getters.length === 0 ? () => [] : getters.length === 1 ? (r, c, i) => [g0(r, c, i)] : getters.length === 2 ? (r, c, i) => [g0(r, c, i), g1(r, c, i)] : (r, c, i) => [g0(r, c, i), g1(r, c, i), g2(r, c, i)];
+    getters.length === 0
+      ? () => []
+      : getters.length === 1
+        ? (r, c, i) => [g0(r, c, i)]
+        : getters.length === 2
+          ? (r, c, i) => [g0(r, c, i), g1(r, c, i)]
+          : (r, c, i) => [g0(r, c, i), g1(r, c, i), g2(r, c, i)];
   return (root, args, context, info) => (root instanceof objectClass ? call(root, read(root, context, info)) : handler(root, args, context, info));
 }

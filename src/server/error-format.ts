@@ -9,7 +9,15 @@ import type { Logger } from '../kernel/logger';
 
 // How every transport (HTTP, WebSocket, SSE) turns an error into what the client sees: one formatter.
 // Codes Apollo gives to errors it raises itself before execution; they pass through unchanged.
-const APOLLO_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'BAD_REQUEST']);
+const APOLLO_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
 
 // Apollo's refusals of a malformed persisted query (APQ), raised with an HTTP status but no code.
 const APQ_PROTOCOL_ERRORS = new Set(['provided sha does not match query', 'Unsupported persisted query version']);
@@ -124,7 +132,9 @@ export function errorFormatter(config: Pick<Config, 'env' | 'exposeErrorDetails'
     withFormattedErrors: (r) => ({
       ...r,
       errors: r.errors!.map((e) =>
-        e instanceof GraphQLError ? format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e) : e,
+        e instanceof GraphQLError
+          ? format(isVariableError(e) ? new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'BAD_USER_INPUT' } }) : e)
+          : e,
       ) as unknown as GraphQLError[],
     }),
   };
@@ -140,7 +150,8 @@ export function apolloErrorSettings(config: Config, log: Logger) {
 }
 
 /** A variable that did not coerce to its type (graphql-js gives it no code): bad input, as Apollo answers it over HTTP. */
-const isVariableError = (e: GraphQLError) => !e.extensions?.code && e.nodes?.length === 1 && e.nodes[0].kind === Kind.VARIABLE_DEFINITION && /^Variable "\$/.test(e.message);
+const isVariableError = (e: GraphQLError) =>
+  !e.extensions?.code && e.nodes?.length === 1 && e.nodes[0].kind === Kind.VARIABLE_DEFINITION && /^Variable "\$/.test(e.message);
 
 /**
  * The limits that keep one workspace from taking an instance's shared capacity, as the client errors

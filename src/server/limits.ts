@@ -1,7 +1,20 @@
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { type DocumentNode, Kind, type TypeNode, type GraphQLField, GraphQLError, type GraphQLSchema, getNamedType, getNullableType, isLeafType, isListType, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  type DocumentNode,
+  Kind,
+  type TypeNode,
+  type GraphQLField,
+  GraphQLError,
+  type GraphQLSchema,
+  getNamedType,
+  getNullableType,
+  isLeafType,
+  isListType,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import type { Config } from '../kernel/config';
 import { DEFAULT_PAGE_SIZE } from '../data/connection';
@@ -71,12 +84,26 @@ export function limitRules(limits: Config['limits']): ValidationRule[] {
  * priced on the connection field.
  */
 const VALUE_LISTS = new Set([
-  'ActivityFeedItem.changes', 'ChangeEvent.changes', 'Event.changes', 'ChangeFeed.events',
-  'AutomationRule.actions', 'AutomationRun.actions', 'AutomationTestResult.actions',
-  'BatchItemResult.errors', 'BatchResult.results', 'ImportJob.errors',
-  'ForecastPoint.amounts', 'ForecastPoint.weightedAmounts', 'ForecastPoint.wonAmounts',
-  'PipelineSummary.stages', 'PipelineSummary.totals', 'RevenuePoint.amounts', 'StageSummary.amounts',
-  'StageSummary.weightedAmounts', 'WinRatePoint.lostAmounts', 'WinRatePoint.wonAmounts',
+  'ActivityFeedItem.changes',
+  'ChangeEvent.changes',
+  'Event.changes',
+  'ChangeFeed.events',
+  'AutomationRule.actions',
+  'AutomationRun.actions',
+  'AutomationTestResult.actions',
+  'BatchItemResult.errors',
+  'BatchResult.results',
+  'ImportJob.errors',
+  'ForecastPoint.amounts',
+  'ForecastPoint.weightedAmounts',
+  'ForecastPoint.wonAmounts',
+  'PipelineSummary.stages',
+  'PipelineSummary.totals',
+  'RevenuePoint.amounts',
+  'StageSummary.amounts',
+  'StageSummary.weightedAmounts',
+  'WinRatePoint.lostAmounts',
+  'WinRatePoint.wonAmounts',
 ]);
 
 /** What a list field of objects may return at most, when no `first`/`last` says it: its cap, 1 for a value list. */
@@ -125,7 +152,13 @@ const pageSizeEstimator: ComplexityEstimator = ({ args, childComplexity, field, 
  * rejects them with a proper BAD_USER_INPUT, which is better than failing here. QUERY_TOO_COMPLEX
  * when it has more fields than the estimator will visit (10 000, fragments expanded).
  */
-export function queryCost(schema: GraphQLSchema, query: DocumentNode, variables: Record<string, unknown>, operationName?: string | null, max = Infinity): number | undefined {
+export function queryCost(
+  schema: GraphQLSchema,
+  query: DocumentNode,
+  variables: Record<string, unknown>,
+  operationName?: string | null,
+  max = Infinity,
+): number | undefined {
   // A filter variable is priced on its raw JSON first: coercing a 20 000-item `or` to its input type
   // alone takes a fifth of a second of the event loop, which a refusal should not cost.
   const filters = rawFilterCost(query, variables, operationName);
@@ -134,7 +167,8 @@ export function queryCost(schema: GraphQLSchema, query: DocumentNode, variables:
     return computeCost(schema, query, variables, operationName);
   } catch (err) {
     // Too many fields to price (fragments spread over and over): refused, not let through unpriced.
-    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) throw tooComplex('Query too complex: too many fields once its fragments are expanded');
+    if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message))
+      throw tooComplex('Query too complex: too many fields once its fragments are expanded');
     return undefined;
   }
 }
@@ -145,7 +179,8 @@ function rawFilterCost(query: DocumentNode, variables: Record<string, unknown>, 
   for (const def of query.definitions) {
     if (def.kind !== Kind.OPERATION_DEFINITION || (operationName && def.name?.value !== operationName)) continue;
     for (const v of def.variableDefinitions ?? []) {
-      if (namedTypeOf(v.type).endsWith('Filter') && variables[v.variable.name.value] != null) cost += FILTER_NODE_COST * filterSize(variables[v.variable.name.value]);
+      if (namedTypeOf(v.type).endsWith('Filter') && variables[v.variable.name.value] != null)
+        cost += FILTER_NODE_COST * filterSize(variables[v.variable.name.value]);
     }
   }
   return cost;

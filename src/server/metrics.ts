@@ -31,7 +31,12 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trellis_' });
-    this.requests = new Counter({ name: 'trellis_graphql_requests_total', help: 'GraphQL operations by operation name and outcome (ok, or the first error code).', labelNames: ['operation', 'outcome'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'trellis_graphql_requests_total',
+      help: 'GraphQL operations by operation name and outcome (ok, or the first error code).',
+      labelNames: ['operation', 'outcome'],
+      registers: [this.registry],
+    });
     this.durations = new Histogram({
       name: 'trellis_graphql_request_duration_seconds',
       help: 'GraphQL operation durations by operation name and outcome.',
@@ -39,14 +44,24 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [this.registry],
     });
-    this.webhookAttempts = new Counter({ name: 'trellis_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (delivered, retry, failed).', labelNames: ['outcome'], registers: [this.registry] });
+    this.webhookAttempts = new Counter({
+      name: 'trellis_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retry, failed).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
     this.executions = new Counter({
       name: 'trellis_graphql_executions_total',
       help: 'Queries and mutations over HTTP by how they ran: compiled, interpreted (first use, or compilation failed: uncompilable).',
       labelNames: ['mode'],
       registers: [this.registry],
     });
-    this.automationRuns = new Counter({ name: 'trellis_automation_runs_total', help: 'Automation rule runs by status.', labelNames: ['status'], registers: [this.registry] });
+    this.automationRuns = new Counter({
+      name: 'trellis_automation_runs_total',
+      help: 'Automation rule runs by status.',
+      labelNames: ['status'],
+      registers: [this.registry],
+    });
   }
 
   /** Gauges read when scraped: the pool, the webhook backlog (all workspaces), live connections. */
@@ -78,9 +93,30 @@ export class Metrics {
         this.set({ state: 'failed_24h' }, Number(r.failed_24h));
       },
     });
-    new Gauge({ name: 'trellis_websocket_connections', help: 'Open, authenticated WebSocket connections.', registers: [this.registry], collect() { this.set(live.connections()); } });
-    new Gauge({ name: 'trellis_sse_streams', help: 'Open, authenticated Server-Sent Events streams (and single connection reservations).', registers: [this.registry], collect() { this.set(live.sseStreams()); } });
-    new Gauge({ name: 'trellis_subscriptions_open', help: 'Subscriptions being served.', registers: [this.registry], collect() { this.set(live.subscriptions()); } });
+    new Gauge({
+      name: 'trellis_websocket_connections',
+      help: 'Open, authenticated WebSocket connections.',
+      registers: [this.registry],
+      collect() {
+        this.set(live.connections());
+      },
+    });
+    new Gauge({
+      name: 'trellis_sse_streams',
+      help: 'Open, authenticated Server-Sent Events streams (and single connection reservations).',
+      registers: [this.registry],
+      collect() {
+        this.set(live.sseStreams());
+      },
+    });
+    new Gauge({
+      name: 'trellis_subscriptions_open',
+      help: 'Subscriptions being served.',
+      registers: [this.registry],
+      collect() {
+        this.set(live.subscriptions());
+      },
+    });
   }
 
   execution(mode: 'compiled' | 'interpreted' | 'uncompilable'): void {

@@ -125,13 +125,19 @@ export async function checkOperation(
   // Formatted like every other error (in production: no "Did you mean" naming schema members).
   if (invalid.length) return { errors: invalid.map(reformatted) };
   if (allow && !operation) {
-    return { errors: [new GraphQLError('The document has no operation of that name: set operationName to one of its operations', { extensions: { code: 'BAD_REQUEST' } })] };
+    return {
+      errors: [
+        new GraphQLError('The document has no operation of that name: set operationName to one of its operations', { extensions: { code: 'BAD_REQUEST' } }),
+      ],
+    };
   }
   const variables = (request.variables ?? {}) as Record<string, unknown>;
   try {
     await checkResolvedOperation(checks, viewer, { document, source: request.query, variables, operationName: request.operationName });
   } catch (err) {
-    return { errors: [err instanceof GraphQLError ? reformatted(err) : reformatted(new GraphQLError('Internal server error', { originalError: err as Error }))] };
+    return {
+      errors: [err instanceof GraphQLError ? reformatted(err) : reformatted(new GraphQLError('Internal server error', { originalError: err as Error }))],
+    };
   }
   return { document, variables, operation };
 }

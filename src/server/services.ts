@@ -81,11 +81,33 @@ import { LOADERS } from '../modules/registry';
 
 /** Every resolver class: the schema is built from exactly these. */
 export const RESOLVERS = [
-  AuthResolver, UserResolver, TeamResolver, ApiKeyResolver,
-  AccountResolver, ContactResolver, LeadResolver, PipelineResolver, StageResolver,
-  OpportunityResolver, LineItemResolver, StageHistoryResolver, ProductResolver, ActivityResolver,
-  CustomFieldResolver, SearchResolver, TimelineResolver, ChangeFeedResolver, DuplicateResolver, ImportResolver,
-  NotificationResolver, RealtimeResolver, WebhookResolver, AutomationResolver, IntakeResolver, AnalyticsResolver, WorkspaceResolver,
+  AuthResolver,
+  UserResolver,
+  TeamResolver,
+  ApiKeyResolver,
+  AccountResolver,
+  ContactResolver,
+  LeadResolver,
+  PipelineResolver,
+  StageResolver,
+  OpportunityResolver,
+  LineItemResolver,
+  StageHistoryResolver,
+  ProductResolver,
+  ActivityResolver,
+  CustomFieldResolver,
+  SearchResolver,
+  TimelineResolver,
+  ChangeFeedResolver,
+  DuplicateResolver,
+  ImportResolver,
+  NotificationResolver,
+  RealtimeResolver,
+  WebhookResolver,
+  AutomationResolver,
+  IntakeResolver,
+  AnalyticsResolver,
+  WorkspaceResolver,
   NodeResolver,
 ] as const;
 
@@ -113,7 +135,11 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     ds,
     config,
     workspaces,
-    new LoginLimiter(ds, { perAccount: config.rateLimits.loginPerAccount, perAddress: config.rateLimits.loginPerAddress, windowSeconds: config.rateLimits.loginWindowSeconds }),
+    new LoginLimiter(ds, {
+      perAccount: config.rateLimits.loginPerAccount,
+      perAddress: config.rateLimits.loginPerAddress,
+      windowSeconds: config.rateLimits.loginWindowSeconds,
+    }),
     workerDs,
     new SignUpLimiter(ds, config.signUp),
   );
@@ -138,14 +164,21 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const changeFeed = new ChangeFeedService(config.changeFeedRetentionDays);
   const idempotency = new IdempotencyService();
   const duplicates = new DuplicateService();
-  const imports = new ImportService(ds, customFields, {
-    [EntityType.ACCOUNT]: { upsert: (c, i, m, a, k) => accounts.upsert(c, i, m, a, k), inputClass: UpsertAccountInput },
-    [EntityType.CONTACT]: { upsert: (c, i, m, a, k) => contacts.upsert(c, i, m, a, k), inputClass: UpsertContactInput },
-    [EntityType.LEAD]: { upsert: (c, i, m, a, k) => leads.upsert(c, i, m, a, k), inputClass: UpsertLeadInput },
-    [EntityType.OPPORTUNITY]: { upsert: (c, i, m, a, k) => opportunities.upsert(c, i, m, a, k), inputClass: UpsertOpportunityInput },
-    [EntityType.PRODUCT]: { upsert: (c, i, m, a, k) => products.upsert(c, i, m, a, k), inputClass: UpsertProductInput },
-    [EntityType.ACTIVITY]: { upsert: (c, i, m, a, k) => activities.upsert(c, i, m, a, k), inputClass: UpsertActivityInput },
-  }, log, workerDs, config.tenancy.importJobsPerWorkspace);
+  const imports = new ImportService(
+    ds,
+    customFields,
+    {
+      [EntityType.ACCOUNT]: { upsert: (c, i, m, a, k) => accounts.upsert(c, i, m, a, k), inputClass: UpsertAccountInput },
+      [EntityType.CONTACT]: { upsert: (c, i, m, a, k) => contacts.upsert(c, i, m, a, k), inputClass: UpsertContactInput },
+      [EntityType.LEAD]: { upsert: (c, i, m, a, k) => leads.upsert(c, i, m, a, k), inputClass: UpsertLeadInput },
+      [EntityType.OPPORTUNITY]: { upsert: (c, i, m, a, k) => opportunities.upsert(c, i, m, a, k), inputClass: UpsertOpportunityInput },
+      [EntityType.PRODUCT]: { upsert: (c, i, m, a, k) => products.upsert(c, i, m, a, k), inputClass: UpsertProductInput },
+      [EntityType.ACTIVITY]: { upsert: (c, i, m, a, k) => activities.upsert(c, i, m, a, k), inputClass: UpsertActivityInput },
+    },
+    log,
+    workerDs,
+    config.tenancy.importJobsPerWorkspace,
+  );
   const notifications = new NotificationService();
   const metrics = new Metrics();
   // One per server instance: it follows the event log for every subscriber of this instance.
@@ -161,7 +194,23 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     onAttempt: (outcome) => metrics.webhookAttempt(outcome),
   });
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, changeFeed, recordFilters, () => webhooks.wake());
-  const automation = createAutomation({ ds, workerDs, config, log, bus: eventBus, filters: recordFilters, notifications, sender: webhooks.sender, accounts, contacts, leads, opportunities, activities, products, metrics });
+  const automation = createAutomation({
+    ds,
+    workerDs,
+    config,
+    log,
+    bus: eventBus,
+    filters: recordFilters,
+    notifications,
+    sender: webhooks.sender,
+    accounts,
+    contacts,
+    leads,
+    opportunities,
+    activities,
+    products,
+    metrics,
+  });
   customFields.addUsers((ctx, entityType, key) => webhookEndpoints.customFieldUsers(ctx, entityType, key));
   customFields.addUsers((ctx, entityType, key) => automation.rules.customFieldUsers(ctx, entityType, key));
   const intake = new IntakeService(ds, leads, activities);
@@ -169,12 +218,49 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const activityFunnel = new ActivityFunnelService(dealAnalytics);
   const rollupCompactor = new RollupCompactor(workerDs, log);
   workspaces.onCreate((tx, actor) => pipelines.createDefault(tx, actor));
-  const nodes = new NodeService(nodeKinds({ activities, apiKeys, automationRules: automation.rules, customFields, imports, lineItems, notifications, webhookEndpoints, webhookDeliveries }));
+  const nodes = new NodeService(
+    nodeKinds({ activities, apiKeys, automationRules: automation.rules, customFields, imports, lineItems, notifications, webhookEndpoints, webhookDeliveries }),
+  );
   return {
-    workspaces, auth, users, teams, apiKeys, apiKeyCache, customFields, accounts, contacts, leads, pipelines, products, opportunities, lineItems, activities,
-    leadConversion, pipelineDeletion, search, timeline, changeFeed, idempotency, duplicates, imports, notifications, eventBus, realtime,
-    recordFilters, webhookEndpoints, webhookDeliveries, webhooks, automation, intake, dealAnalytics, activityFunnel, rollupCompactor, metrics, costLimiter,
-    nodes, workerDs,
+    workspaces,
+    auth,
+    users,
+    teams,
+    apiKeys,
+    apiKeyCache,
+    customFields,
+    accounts,
+    contacts,
+    leads,
+    pipelines,
+    products,
+    opportunities,
+    lineItems,
+    activities,
+    leadConversion,
+    pipelineDeletion,
+    search,
+    timeline,
+    changeFeed,
+    idempotency,
+    duplicates,
+    imports,
+    notifications,
+    eventBus,
+    realtime,
+    recordFilters,
+    webhookEndpoints,
+    webhookDeliveries,
+    webhooks,
+    automation,
+    intake,
+    dealAnalytics,
+    activityFunnel,
+    rollupCompactor,
+    metrics,
+    costLimiter,
+    nodes,
+    workerDs,
   };
 }
 export type Services = ReturnType<typeof createServices>;

@@ -153,9 +153,11 @@ function mapResults<T>(source: AsyncIterable<unknown>, fn: (value: unknown) => P
   const gen: AsyncGenerator<T> = {
     // Not an async function: it runs for every event and subscriber.
     next() {
-      return it.next().then((r): Promise<IteratorResult<T>> | IteratorResult<T> =>
-        r.done ? { done: true, value: undefined } : Promise.resolve(fn(r.value)).then((value) => ({ done: false, value })),
-      );
+      return it
+        .next()
+        .then((r): Promise<IteratorResult<T>> | IteratorResult<T> =>
+          r.done ? { done: true, value: undefined } : Promise.resolve(fn(r.value)).then((value) => ({ done: false, value })),
+        );
     },
     async return() {
       await it.return?.();

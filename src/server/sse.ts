@@ -15,7 +15,6 @@ import { commitEvent, credentialOf, type CredentialEnd, type LiveTransportDeps, 
 /** Where subscriptions are served over Server-Sent Events: under /graphql, so that a proxy that routes /graphql routes this too. */
 export const SSE_PATH = '/graphql/stream';
 
-
 /** One event stream: a distinct connection's (one operation), or a reservation's (single connection mode, many). */
 interface Stream {
   readonly viewer: Viewer;
@@ -111,10 +110,25 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
     onSubscribe: async (req, params) => {
       const state = req.context;
       const viewer = state.viewer!;
-      const checked = await checkOperation(checks, viewer, { query: params.query, variables: params.variables, operationName: params.operationName }, ONLY_SUBSCRIPTIONS);
-      if ('errors' in checked) return refusal(state, checked.errors.map((e) => e.toJSON()));
+      const checked = await checkOperation(
+        checks,
+        viewer,
+        { query: params.query, variables: params.variables, operationName: params.operationName },
+        ONLY_SUBSCRIPTIONS,
+      );
+      if ('errors' in checked)
+        return refusal(
+          state,
+          checked.errors.map((e) => e.toJSON()),
+        );
       const contextValue = operationContext(ds, config, log, realtime, viewer, state.clientAddress);
-      return { schema, document: checked.document, variableValues: checked.variables, operationName: params.operationName, contextValue } as unknown as OperationArgs;
+      return {
+        schema,
+        document: checked.document,
+        variableValues: checked.variables,
+        operationName: params.operationName,
+        contextValue,
+      } as unknown as OperationArgs;
     },
     onOperation: async (ctx, req, _args, result) => {
       const context = ctx as unknown as RequestContext;
@@ -229,7 +243,19 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
     const viewer = auth.viewer!;
     const credential = credentialOf(viewer);
     if (!connections.acquire(credential)) return null;
-    const stream: Stream = { viewer, credential, token, res: null, events: null, operations: new Set(), starting: 0, ended: null, closed: false, stop: () => undefined, openedAt: Date.now() };
+    const stream: Stream = {
+      viewer,
+      credential,
+      token,
+      res: null,
+      events: null,
+      operations: new Set(),
+      starting: 0,
+      ended: null,
+      closed: false,
+      stop: () => undefined,
+      openedAt: Date.now(),
+    };
     stream.stop = untilCredentialEnds(bus, auth, (why) => endStream(stream, why));
     streams.add(stream);
     if (token) {
@@ -255,7 +281,17 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
       if (!stream.res) void freeReservation(stream.token);
     }
     void stream.events?.return(undefined).catch(() => undefined);
-    log.info({ transport: 'sse', mode: stream.token ? 'single' : 'distinct', workspaceId: stream.viewer.workspaceId, apiKeyId: stream.viewer.apiKeyId ?? undefined, userId: stream.viewer.userId ?? undefined, durationMs: Date.now() - stream.openedAt }, 'sse stream closed');
+    log.info(
+      {
+        transport: 'sse',
+        mode: stream.token ? 'single' : 'distinct',
+        workspaceId: stream.viewer.workspaceId,
+        apiKeyId: stream.viewer.apiKeyId ?? undefined,
+        userId: stream.viewer.userId ?? undefined,
+        durationMs: Date.now() - stream.openedAt,
+      },
+      'sse stream closed',
+    );
   }
 
   /**
@@ -353,9 +389,12 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
     const token = headerOf(req, TOKEN_HEADER) || (typeof req.query.token === 'string' ? req.query.token : '') || null;
     const method = req.method;
     if (method !== 'GET' && method !== 'POST' && method !== 'PUT' && method !== 'DELETE') {
-      return refuse(res, 405, 'BAD_REQUEST', `${method} is not served here: subscribe with POST (or GET) and Accept: text/event-stream`, { allow: 'GET, POST, PUT, DELETE' });
+      return refuse(res, 405, 'BAD_REQUEST', `${method} is not served here: subscribe with POST (or GET) and Accept: text/event-stream`, {
+        allow: 'GET, POST, PUT, DELETE',
+      });
     }
-    if (method === 'DELETE' && !token) return refuse(res, 400, 'BAD_REQUEST', `DELETE stops an operation of a reservation: name it with the ${TOKEN_HEADER} header`);
+    if (method === 'DELETE' && !token)
+      return refuse(res, 400, 'BAD_REQUEST', `DELETE stops an operation of a reservation: name it with the ${TOKEN_HEADER} header`);
     if (!wantsEvents && !token && method !== 'PUT') {
       return refuse(
         res,
@@ -366,16 +405,20 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
     }
     const header = headerOf(req, 'authorization');
     if (!header) {
-      return refuse(res, 401, 'UNAUTHENTICATED', 'Authentication required: send Authorization: Bearer <access token or API key>', { 'www-authenticate': 'Bearer' });
+      return refuse(res, 401, 'UNAUTHENTICATED', 'Authentication required: send Authorization: Bearer <access token or API key>', {
+        'www-authenticate': 'Bearer',
+      });
     }
     // The database out here is answered 503 SERVICE_UNAVAILABLE (see the router below).
     const auth = await authenticate(ds, config.jwtSecret, header);
     await auth.tx?.rollback().catch(() => undefined);
     if (gone) return;
-    if (!auth.viewer) return refuse(res, 401, 'UNAUTHENTICATED', auth.error?.message ?? 'Invalid credentials', { 'www-authenticate': 'Bearer error="invalid_token"' });
+    if (!auth.viewer)
+      return refuse(res, 401, 'UNAUTHENTICATED', auth.error?.message ?? 'Invalid credentials', { 'www-authenticate': 'Bearer error="invalid_token"' });
     const viewer = auth.viewer;
     const state: RequestState = { stream: null, token, single: !!token, viewer, clientAddress: req.ip ?? null };
-    const tooMany = () => refuse(res, 429, 'RATE_LIMITED', `Too many connections for this credential (at most ${connections.max}, WebSockets and event streams together)`);
+    const tooMany = () =>
+      refuse(res, 429, 'RATE_LIMITED', `Too many connections for this credential (at most ${connections.max}, WebSockets and event streams together)`);
 
     if (method === 'PUT') {
       // Single connection mode: a reservation, which holds a connection from now on.
@@ -459,11 +502,21 @@ function headerOf(req: Request, key: string): string | null {
 
 /** A refusal: HTTP status, and a GraphQL-shaped body whose error has a code. */
 function refuse(res: Response, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  res.status(status).set(headers).json({ errors: [{ message, extensions: { code } }] });
+  res
+    .status(status)
+    .set(headers)
+    .json({ errors: [{ message, extensions: { code } }] });
 }
 
 /** The codes of graphql-sse's own refusals (which have none), by status. */
-const CODE_OF_STATUS: Record<number, string> = { 400: 'BAD_REQUEST', 404: 'NOT_FOUND', 405: 'BAD_REQUEST', 406: 'BAD_REQUEST', 409: 'CONFLICT', 415: 'BAD_REQUEST' };
+const CODE_OF_STATUS: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'BAD_REQUEST',
+  406: 'BAD_REQUEST',
+  409: 'CONFLICT',
+  415: 'BAD_REQUEST',
+};
 const MESSAGE_OF_STATUS: Record<number, string> = { 415: 'Send the operation as a JSON body (Content-Type: application/json)' };
 
 /** A plain answer of graphql-sse's handler; a refusal gets a code on each error (ours have theirs already). */

@@ -127,7 +127,14 @@ function at(ms: number, fn: () => void): () => void {
  * The context of one operation of a long-lived connection: its own transaction (committed once it
  * has subscribed, then one per event: see perEvent), the instance's event sources, the client's address.
  */
-export function operationContext(ds: DataSource, config: Config, log: Logger, realtime: RealtimeService, viewer: Viewer, clientAddress: string | null): RequestContext {
+export function operationContext(
+  ds: DataSource,
+  config: Config,
+  log: Logger,
+  realtime: RealtimeService,
+  viewer: Viewer,
+  clientAddress: string | null,
+): RequestContext {
   const context = new RequestContext(randomUUID(), ds, config, log, viewer, new TenantTransaction(ds, viewer.workspaceId), null);
   context.realtime = realtime;
   context.clientAddress = clientAddress;

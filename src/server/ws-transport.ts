@@ -132,6 +132,9 @@ export function nextMessageWriter(extra: WsExtra, id: string, maxMessageBytes = 
  */
 export function capped(message: string, maxBytes: number): string {
   if (message.length * 3 <= maxBytes || Buffer.byteLength(message) <= maxBytes) return message;
-  const error = { message: `The result is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields or ask for smaller pages`, extensions: { code: 'QUERY_TOO_COMPLEX' } };
+  const error = {
+    message: `The result is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields or ask for smaller pages`,
+    extensions: { code: 'QUERY_TOO_COMPLEX' },
+  };
   return withNextPayload(message, JSON.stringify({ errors: [error] })) ?? message;
 }

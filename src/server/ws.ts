@@ -94,7 +94,9 @@ function connectionHooks(deps: WebSocketDeps, open: { connections: number }): Pi
         return false;
       }
       open.connections++;
-      const stopWatching = untilCredentialEnds(bus, auth, (why) => extra.socket.close(CLOSE_FORBIDDEN, why === 'expired' ? 'Forbidden: credentials expired' : 'Forbidden: credentials changed'));
+      const stopWatching = untilCredentialEnds(bus, auth, (why) =>
+        extra.socket.close(CLOSE_FORBIDDEN, why === 'expired' ? 'Forbidden: credentials expired' : 'Forbidden: credentials changed'),
+      );
       Object.assign(extra, { viewer, credential, clientAddress: clientAddress(extra.request), operations: new Map(), stopWatching });
       return true;
     },
@@ -123,7 +125,9 @@ function operationHooks(schema: GraphQLSchema, deps: WebSocketDeps): Pick<Hooks,
     onSubscribe: async (ctx, id, payload) => {
       // The count includes this operation (test/ws-subscription-limit.test.ts): `>` lets exactly the limit run.
       if (operationsRunning(ctx) > config.ws.maxSubscriptionsPerConnection) {
-        return [new GraphQLError(`At most ${config.ws.maxSubscriptionsPerConnection} operations at once on one connection`, { extensions: { code: 'RATE_LIMITED' } })];
+        return [
+          new GraphQLError(`At most ${config.ws.maxSubscriptionsPerConnection} operations at once on one connection`, { extensions: { code: 'RATE_LIMITED' } }),
+        ];
       }
       const extra = ctx.extra;
       const viewer = extra.viewer!;
@@ -150,7 +154,10 @@ function operationHooks(schema: GraphQLSchema, deps: WebSocketDeps): Pick<Hooks,
     },
     onComplete: async (ctx, id) => {
       const operations = ctx.extra.operations;
-      await operations?.get(id)?.tx?.rollback().catch(() => undefined);
+      await operations
+        ?.get(id)
+        ?.tx?.rollback()
+        .catch(() => undefined);
       operations?.delete(id);
     },
   };

@@ -36,7 +36,15 @@ describe('forged and stale credentials', () => {
   afterAll(() => t.close());
 
   const now = () => Math.floor(Date.now() / 1000);
-  const claims = (over: Record<string, unknown> = {}) => ({ wid: admin.workspaceId, sub: admin.userId, iss: 'trellis', aud: 'trellis-api', iat: now(), exp: now() + 600, ...over });
+  const claims = (over: Record<string, unknown> = {}) => ({
+    wid: admin.workspaceId,
+    sub: admin.userId,
+    iss: 'trellis',
+    aud: 'trellis-api',
+    iat: now(),
+    exp: now() + 600,
+    ...over,
+  });
   const hs256 = (payload: object, key: string | Buffer = TEST_JWT_SECRET) => craft({ alg: 'HS256', typ: 'JWT' }, payload, (d) => hmac('sha256', key, d));
 
   /** Refused on HTTP (UNAUTHENTICATED, nothing of the workspace) and on a new socket (4403). */
@@ -83,10 +91,13 @@ describe('forged and stale credentials', () => {
       ['wid that is no uuid', () => hs256(claims({ wid: "x'; SET app.workspace_id = '*" }))],
       ["another workspace's wid for this user (claims that do not belong together)", () => hs256(claims({ wid: other.workspaceId }))],
       ['a user id that does not exist', () => hs256(claims({ sub: '00000000-0000-4000-8000-000000000000' }))],
-      ['the payload changed, the signature kept', () => {
-        const [h, , s] = hs256(claims()).split('.');
-        return `${h}.${b64(claims({ wid: other.workspaceId, sub: other.userId }))}.${s}`;
-      }],
+      [
+        'the payload changed, the signature kept',
+        () => {
+          const [h, , s] = hs256(claims()).split('.');
+          return `${h}.${b64(claims({ wid: other.workspaceId, sub: other.userId }))}.${s}`;
+        },
+      ],
       ['the signature truncated', () => hs256(claims()).slice(0, -3)],
       ['four segments', () => `${hs256(claims())}.x`],
     ];
@@ -97,7 +108,15 @@ describe('forged and stale credentials', () => {
 
     it('a token made the same way, with no flaw, is accepted on both (the cases above fail for their flaw alone)', async () => {
       await expectAccepted(hs256(claims()));
-      await expectAccepted(jwt.sign({ wid: admin.workspaceId }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: admin.userId, issuer: 'trellis', audience: 'trellis-api', expiresIn: 600 }));
+      await expectAccepted(
+        jwt.sign({ wid: admin.workspaceId }, TEST_JWT_SECRET, {
+          algorithm: 'HS256',
+          subject: admin.userId,
+          issuer: 'trellis',
+          audience: 'trellis-api',
+          expiresIn: 600,
+        }),
+      );
       await expectAccepted(hs256(claims({ wid: other.workspaceId, sub: other.userId })), other.workspaceId);
       // Within the 5 s clock tolerance.
       await expectAccepted(hs256(claims({ nbf: now() + 2 })));
@@ -137,18 +156,22 @@ describe('forged and stale credentials', () => {
       const key = await apiKey(t, admin, ['READ'], new Date(expiresAt).toISOString());
       await expectAccepted(key.secret);
       let firstRefusal = 0;
-      await until('the key to expire', async () => {
-        const sentAt = Date.now();
-        const r = await t.gql(ME, {}, key.secret);
-        if (!r.errors) {
-          // Accepted: it was sent before the expiry.
-          expect(sentAt).toBeLessThan(expiresAt + 50);
-          return false;
-        }
-        expect(codes(r)).toEqual(['UNAUTHENTICATED']);
-        firstRefusal = sentAt;
-        return true;
-      }, 6_000);
+      await until(
+        'the key to expire',
+        async () => {
+          const sentAt = Date.now();
+          const r = await t.gql(ME, {}, key.secret);
+          if (!r.errors) {
+            // Accepted: it was sent before the expiry.
+            expect(sentAt).toBeLessThan(expiresAt + 50);
+            return false;
+          }
+          expect(codes(r)).toEqual(['UNAUTHENTICATED']);
+          firstRefusal = sentAt;
+          return true;
+        },
+        6_000,
+      );
       expect(firstRefusal).toBeGreaterThanOrEqual(expiresAt - 50);
       expect(firstRefusal).toBeLessThan(expiresAt + 500);
       for (let i = 0; i < 5; i++) await expectRefused(key.secret);
@@ -166,12 +189,16 @@ describe('forged and stale credentials', () => {
         const expiresAt = Date.now() + 1_500;
         const expiring = await apiKey(cached, owner, ['READ'], new Date(expiresAt).toISOString());
         let lastAccepted = 0;
-        await until('the cached key to stop working', async () => {
-          const sentAt = Date.now();
-          const r = await cached.gql(ME, {}, expiring.secret);
-          if (!r.errors) lastAccepted = sentAt;
-          return !!r.errors;
-        }, 6_000);
+        await until(
+          'the cached key to stop working',
+          async () => {
+            const sentAt = Date.now();
+            const r = await cached.gql(ME, {}, expiring.secret);
+            if (!r.errors) lastAccepted = sentAt;
+            return !!r.errors;
+          },
+          6_000,
+        );
         // Stale for at most the cache's TTL after the expiry, never longer.
         expect(lastAccepted).toBeLessThan(expiresAt + cached.config.apiKeyCacheMs + 100);
         for (let i = 0; i < 3; i++) expect(codes(await cached.gql(ME, {}, expiring.secret))).toEqual(['UNAUTHENTICATED']);
@@ -188,7 +215,8 @@ describe('forged and stale credentials', () => {
       return r.data.logIn as { accessToken: string; refreshToken: string };
     };
     const refresh = (token: string) => t.gql(REFRESH, { t: token });
-    const reuseEvents = async () => (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE type = 'user.refresh_token_reused' AND entity_id = $1`, [admin.userId]))[0].n;
+    const reuseEvents = async () =>
+      (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM event WHERE type = 'user.refresh_token_reused' AND entity_id = $1`, [admin.userId]))[0].n;
 
     it('reusing a rotated token ends every token of that log-in, and only of that log-in', async () => {
       const session = await logIn(admin);
@@ -226,11 +254,16 @@ describe('forged and stale credentials', () => {
 
     it('an expired refresh token is refused, and is no reuse (the family is not ended)', async () => {
       const session = await logIn(admin);
-      await t.sql(`UPDATE refresh_token SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [session.refreshToken]);
+      await t.sql(`UPDATE refresh_token SET expires_at = now() - interval '1 second' WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [
+        session.refreshToken,
+      ]);
       const before = await reuseEvents();
       expect(codes(await refresh(session.refreshToken))).toEqual(['UNAUTHENTICATED']);
       expect(await reuseEvents()).toBe(before);
-      const [row] = await t.sql<{ revoked_at: Date | null; used_at: Date | null }>(`SELECT revoked_at, used_at FROM refresh_token WHERE token_hash = encode(sha256($1::bytea), 'hex')`, [session.refreshToken]);
+      const [row] = await t.sql<{ revoked_at: Date | null; used_at: Date | null }>(
+        `SELECT revoked_at, used_at FROM refresh_token WHERE token_hash = encode(sha256($1::bytea), 'hex')`,
+        [session.refreshToken],
+      );
       expect(row).toEqual({ revoked_at: null, used_at: null });
     });
 

@@ -73,7 +73,8 @@ describe('cross-tenant probing generated from the schema', () => {
   });
 
   const send = (op: Operation, vars: Record<string, unknown>) => t.gql(documentOf(op), vars, b.accessToken);
-  const failed = (r: GqlResponse, op: Operation) => !!r.errors?.length || !!r.data?.[op.field.name]?.results?.some((x: { errors: unknown[] }) => x.errors.length);
+  const failed = (r: GqlResponse, op: Operation) =>
+    !!r.errors?.length || !!r.data?.[op.field.name]?.results?.some((x: { errors: unknown[] }) => x.errors.length);
   const summary = (r: GqlResponse, op: Operation) => {
     const rows = r.data?.[op.field.name]?.results as { status: string; errors: { message: string }[] }[] | undefined;
     if (r.errors?.length) return `${codes(r).join(',')} "${r.errors[0].message.slice(0, 90)}"`;
@@ -126,7 +127,7 @@ describe('cross-tenant probing generated from the schema', () => {
     }
   }
 
-  it('every query B can ask without a reference shows nothing of A (asked before the probes put A\'s keys into B)', async () => {
+  it("every query B can ask without a reference shows nothing of A (asked before the probes put A's keys into B)", async () => {
     const fill = fillFrom(B);
     for (const field of rootFields(schema, 'Query')) {
       const op: Operation = { root: 'Query', field };
@@ -144,7 +145,7 @@ describe('cross-tenant probing generated from the schema', () => {
     }
   });
 
-  it.each(fields)('%s: A\'s references get what random ones get, and A is unchanged', async (field) => {
+  it.each(fields)("%s: A's references get what random ones get, and A is unchanged", async (field) => {
     for (const pos of positions.filter((p) => `${p.op.root}.${p.op.field.name}` === field)) {
       const kinds = kindsOf(pos);
       if (!kinds.length) {
@@ -175,7 +176,12 @@ describe('cross-tenant probing generated from the schema', () => {
   });
 
   it('references hidden in JSON (automation actions, import rows) and keys (upsert by email or domain) stay in their workspace', async () => {
-    const rule = (action: object) => t.gql('mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }', { i: { name: 'Probe rule', trigger: { type: 'RECORD_EVENT', events: ['lead.created'] }, actions: [action] } }, b.accessToken);
+    const rule = (action: object) =>
+      t.gql(
+        'mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }',
+        { i: { name: 'Probe rule', trigger: { type: 'RECORD_EVENT', events: ['lead.created'] }, actions: [action] } },
+        b.accessToken,
+      );
     for (const action of [
       { type: 'ASSIGN_OWNER', params: { strategy: 'ROUND_ROBIN', userIds: [A.ids.user] } },
       { type: 'ASSIGN_OWNER', params: { strategy: 'ROUND_ROBIN', teamId: A.ids.team } },
@@ -187,16 +193,32 @@ describe('cross-tenant probing generated from the schema', () => {
       expectNoLeak(r, JSON.stringify(action.params).match(/[0-9a-f-]{36}/)![0], action.type);
     }
     const csv = `lastName,accountId,ownerId,email\nImported,${A.ids.account},${A.ids.user},imported@example.com\n`;
-    const job = await t.gql('mutation($i: StartImportInput!) { startImport(input: $i) { id } }', { i: { entityType: 'CONTACT', csv, mapping: { lastName: 'lastName', accountId: 'accountId', ownerId: 'ownerId', email: 'email' } } }, b.accessToken);
-    if (!job.errors) await until('the import to finish', async () => (await t.sql<{ status: string }>('SELECT status FROM import_job WHERE id = $1', [job.data.startImport.id]))[0].status === 'COMPLETED');
+    const job = await t.gql(
+      'mutation($i: StartImportInput!) { startImport(input: $i) { id } }',
+      { i: { entityType: 'CONTACT', csv, mapping: { lastName: 'lastName', accountId: 'accountId', ownerId: 'ownerId', email: 'email' } } },
+      b.accessToken,
+    );
+    if (!job.errors)
+      await until(
+        'the import to finish',
+        async () => (await t.sql<{ status: string }>('SELECT status FROM import_job WHERE id = $1', [job.data.startImport.id]))[0].status === 'COMPLETED',
+      );
     for (const [field, matchOn, input] of [
       ['upsertContacts', 'EMAIL', { email: A.emails.contact, lastName: 'Taken over?' }],
       ['upsertLeads', 'EMAIL', { email: A.emails.lead, lastName: 'Taken over?' }],
       ['upsertAccounts', 'DOMAIN', { domain: A.domain, name: 'Taken over?' }],
-      ['upsertContacts', 'EXTERNAL_ID', { externalId: `b-${Date.now()}`, lastName: 'Linked?', accountExternalId: A.externalIds.account, ownerEmail: A.emails.user }],
+      [
+        'upsertContacts',
+        'EXTERNAL_ID',
+        { externalId: `b-${Date.now()}`, lastName: 'Linked?', accountExternalId: A.externalIds.account, ownerEmail: A.emails.user },
+      ],
     ] as const) {
       const type = { upsertContacts: 'UpsertContactInput', upsertLeads: 'UpsertLeadInput', upsertAccounts: 'UpsertAccountInput' }[field];
-      const r = await t.gql(`mutation($i: [${type}!]!, $m: MatchOn!) { ${field}(inputs: $i, matchOn: $m) { results { status id errors { field message } } } }`, { i: [input], m: matchOn }, b.accessToken);
+      const r = await t.gql(
+        `mutation($i: [${type}!]!, $m: MatchOn!) { ${field}(inputs: $i, matchOn: $m) { results { status id errors { field message } } } }`,
+        { i: [input], m: matchOn },
+        b.accessToken,
+      );
       expect(codes(r)).toEqual([]);
       expect(r.data[field].results[0].status).not.toBe('UPDATED');
       expectNoLeak(r, [A.externalIds.account, A.emails.user, A.emails.contact, A.emails.lead, A.domain], `${field} by ${matchOn}`);
@@ -210,17 +232,24 @@ describe('cross-tenant probing generated from the schema', () => {
     if (!updating.errors) {
       const ruleId = updating.data.createAutomationRule.id;
       const lead = (await t.gql('mutation { createLead(input: { lastName: "Triggers the rule" }) { id } }', {}, b.accessToken)).data.createLead.id;
-      await until('the rule to run on the lead', async () => (await t.sql(`SELECT 1 FROM automation_run WHERE rule_id = $1 AND entity_id = $2`, [ruleId, lead])).length > 0);
+      await until(
+        'the rule to run on the lead',
+        async () => (await t.sql(`SELECT 1 FROM automation_run WHERE rule_id = $1 AND entity_id = $2`, [ruleId, lead])).length > 0,
+      );
       const [run] = await t.sql<{ status: string }>(`SELECT status FROM automation_run WHERE rule_id = $1 AND entity_id = $2`, [ruleId, lead]);
       expect(run.status).toBe('FAILED');
       const [row] = await t.sql<{ owner_id: string | null }>('SELECT owner_id FROM lead WHERE id = $1', [lead]);
       expect(row.owner_id).not.toBe(A.ids.user);
-      for (const r of [updating, random]) await t.gql('mutation($id: ID!) { deleteAutomationRule(id: $id) { id } }', { id: r.data.createAutomationRule.id }, b.accessToken);
+      for (const r of [updating, random])
+        await t.gql('mutation($id: ID!) { deleteAutomationRule(id: $id) { id } }', { id: r.data.createAutomationRule.id }, b.accessToken);
     }
     // The one reference across the boundary is the rule's own text (and its events), which nothing follows.
     const refs = await crossReferences(owner, b.workspaceId, aIds, tables, ECHO_COLUMNS);
     expect(refs.filter((r) => !/^(automation_rule\.actions|event\.(data|changes)) /.test(r))).toEqual([]);
-    const { rows } = await owner.query(`SELECT DISTINCT entity_type FROM event WHERE workspace_id = $1 AND (data::text LIKE $2 OR changes::text LIKE $2)`, [b.workspaceId, `%${A.ids.user}%`]);
+    const { rows } = await owner.query(`SELECT DISTINCT entity_type FROM event WHERE workspace_id = $1 AND (data::text LIKE $2 OR changes::text LIKE $2)`, [
+      b.workspaceId,
+      `%${A.ids.user}%`,
+    ]);
     expect(rows.map((r) => r.entity_type).filter((e) => e !== 'automation_rule')).toEqual([]);
     expect(await workspaceSnapshot(owner, a.workspaceId, tables)).toEqual(aBefore);
   });
@@ -236,7 +265,10 @@ describe('cross-tenant probing generated from the schema', () => {
       const listen = (query: string, variables: Record<string, unknown>) => {
         const got: string[] = [];
         seen.push(got);
-        return c.subscribe({ query, variables }, { next: (r) => void got.push(JSON.stringify(r)), error: (e) => void got.push(`error ${JSON.stringify(e)}`), complete: () => undefined });
+        return c.subscribe(
+          { query, variables },
+          { next: (r) => void got.push(JSON.stringify(r)), error: (e) => void got.push(`error ${JSON.stringify(e)}`), complete: () => undefined },
+        );
       };
       const stops = [
         listen('subscription($ids: [ID!]) { recordChanged(ids: $ids) { entityId type data } }', { ids: [A.ids.account, A.ids.opportunity] }),
@@ -245,17 +277,39 @@ describe('cross-tenant probing generated from the schema', () => {
         listen('subscription($ids: [ID!]) { recordChanged(ids: $ids) { entityId type } }', { ids: [B.ids.account] }),
       ];
       // Updates of B's own account reach the two subscriptions that cover it (by sentinel value).
-      const arrived = (value: string) => seen[2].some((x) => x.includes(value)) && seen[3].some((x) => x.includes(B.ids.account)) && seen[3].length >= seen[2].filter((x) => x.includes(B.ids.account)).length;
-      const touchOwn = async (industry: string) => expect((await t.gql('mutation($id: ID!, $v: String!) { updateAccount(id: $id, input: { industry: $v }) { id } }', { id: B.ids.account, v: industry }, b.accessToken)).errors).toBeUndefined();
+      const arrived = (value: string) =>
+        seen[2].some((x) => x.includes(value)) &&
+        seen[3].some((x) => x.includes(B.ids.account)) &&
+        seen[3].length >= seen[2].filter((x) => x.includes(B.ids.account)).length;
+      const touchOwn = async (industry: string) =>
+        expect(
+          (
+            await t.gql(
+              'mutation($id: ID!, $v: String!) { updateAccount(id: $id, input: { industry: $v }) { id } }',
+              { id: B.ids.account, v: industry },
+              b.accessToken,
+            )
+          ).errors,
+        ).toBeUndefined();
       // Subscribing is asynchronous: touch B's account until both subscriptions have seen it.
       const deadline = Date.now() + 15_000;
       for (let i = 0; !seen[2].some((x) => x.includes('Warm-up')) || !seen[3].length; i++) {
-        if (Date.now() > deadline) throw new Error('the subscriptions never saw B\'s own updates');
+        if (Date.now() > deadline) throw new Error("the subscriptions never saw B's own updates");
         await touchOwn(`Warm-up ${i}`);
         await until('a warm-up update', () => seen[2].some((x) => x.includes(`Warm-up ${i}`)), 1_000).catch(() => undefined);
       }
-      expect((await t.gql('mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Probed" }) { id } }', { id: A.ids.account }, a.accessToken)).errors).toBeUndefined();
-      expect((await t.gql('mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }', { i: { type: 'NOTE', subject: 'Alpha note', accountId: A.ids.account } }, a.accessToken)).errors).toBeUndefined();
+      expect(
+        (await t.gql('mutation($id: ID!) { updateAccount(id: $id, input: { industry: "Probed" }) { id } }', { id: A.ids.account }, a.accessToken)).errors,
+      ).toBeUndefined();
+      expect(
+        (
+          await t.gql(
+            'mutation($i: CreateActivityInput!) { createActivity(input: $i) { id } }',
+            { i: { type: 'NOTE', subject: 'Alpha note', accountId: A.ids.account } },
+            a.accessToken,
+          )
+        ).errors,
+      ).toBeUndefined();
       // A sentinel after A's changes: once it has arrived, A's would have too, had they leaked.
       await touchOwn('Sentinel');
       await until('the sentinel over the socket', () => arrived('Sentinel'));

@@ -26,7 +26,12 @@ describe('SIGKILL during a CSV import', () => {
   let db: TestDatabase;
   const running: Trellis[] = [];
   const start = async () => {
-    const t = await startTrellis({ databaseUrl: db.appUrl, migrationUrl: db.ownerUrl, workerUrl: db.workerUrl, env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', MAX_BODY_BYTES: '20000000' } });
+    const t = await startTrellis({
+      databaseUrl: db.appUrl,
+      migrationUrl: db.ownerUrl,
+      workerUrl: db.workerUrl,
+      env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: 'false', MAX_BODY_BYTES: '20000000' },
+    });
     running.push(t);
     return t;
   };
@@ -39,10 +44,14 @@ describe('SIGKILL during a CSV import', () => {
     await db.drop();
   }, 60_000);
 
-  const job = async (id: string) => (await sql<JobRow>(db.ownerUrl, `SELECT status, total, processed, created, updated, unchanged, failed FROM import_job WHERE id = $1`, [id]))[0];
+  const job = async (id: string) =>
+    (await sql<JobRow>(db.ownerUrl, `SELECT status, total, processed, created, updated, unchanged, failed FROM import_job WHERE id = $1`, [id]))[0];
   /** The import's contacts (by external id) and their contact.created events. */
   const imported = async (workspaceId: string, prefix: string) => {
-    const rows = await sql<{ external_id: string }>(db.ownerUrl, `SELECT external_id FROM contact WHERE workspace_id = $1 AND external_id LIKE $2`, [workspaceId, `${prefix}%`]);
+    const rows = await sql<{ external_id: string }>(db.ownerUrl, `SELECT external_id FROM contact WHERE workspace_id = $1 AND external_id LIKE $2`, [
+      workspaceId,
+      `${prefix}%`,
+    ]);
     const [{ events }] = await sql<{ events: number }>(
       db.ownerUrl,
       `SELECT count(*)::int AS events FROM event e JOIN contact c ON c.workspace_id = e.workspace_id AND c.id = e.entity_id
@@ -51,7 +60,11 @@ describe('SIGKILL during a CSV import', () => {
     );
     return { ids: rows.map((r) => r.external_id), events };
   };
-  const csvOf = (prefix: string, n: number) => ['ext,first,last,email,title', ...Array.from({ length: n }, (_, i) => `${prefix}${i},First${i},Last${i},${prefix.toLowerCase()}${i}@import.test,Title ${i}`)].join('\n');
+  const csvOf = (prefix: string, n: number) =>
+    [
+      'ext,first,last,email,title',
+      ...Array.from({ length: n }, (_, i) => `${prefix}${i},First${i},Last${i},${prefix.toLowerCase()}${i}@import.test,Title ${i}`),
+    ].join('\n');
   const firstRows = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`).sort();
   const mapping = { ext: 'externalId', first: 'firstName', last: 'lastName', email: 'email', title: 'title' };
 
@@ -74,7 +87,11 @@ describe('SIGKILL during a CSV import', () => {
 
   /** The job's progress events: one per batch, each batch once, in order. */
   async function progress(jobId: string): Promise<number[]> {
-    const rows = await sql<{ processed: number }>(db.ownerUrl, `SELECT (data->>'processed')::int AS processed FROM event WHERE entity_id = $1 AND type = 'import_job.progressed' ORDER BY id`, [jobId]);
+    const rows = await sql<{ processed: number }>(
+      db.ownerUrl,
+      `SELECT (data->>'processed')::int AS processed FROM event WHERE entity_id = $1 AND type = 'import_job.progressed' ORDER BY id`,
+      [jobId],
+    );
     return rows.map((r) => r.processed);
   }
   const expectedProgress = (total: number) => Array.from({ length: Math.ceil(total / BATCH) }, (_, i) => Math.min(total, (i + 1) * BATCH));
@@ -122,7 +139,9 @@ describe('SIGKILL during a CSV import', () => {
     expect(done.ids.sort()).toEqual(firstRows(prefix, total));
     expect(done.events).toBe(total);
     expect(await progress(startImport.id)).toEqual(expectedProgress(total));
-    const [{ n }] = await sql<{ n: number }>(db.ownerUrl, `SELECT count(*)::int AS n FROM event WHERE entity_id = $1 AND type = 'import_job.completed'`, [startImport.id]);
+    const [{ n }] = await sql<{ n: number }>(db.ownerUrl, `SELECT count(*)::int AS n FROM event WHERE entity_id = $1 AND type = 'import_job.completed'`, [
+      startImport.id,
+    ]);
     expect(n).toBe(1);
     process.stderr.write(`import, two instances resuming: killed at ${at} of ${total}; completed once, every batch once\n`);
     await Promise.all([stopTrellis(a), stopTrellis(b)]);
@@ -133,7 +152,12 @@ describe('SIGKILL during automation runs', () => {
   let db: TestDatabase;
   const running: Trellis[] = [];
   const start = async (automation = true) => {
-    const t = await startTrellis({ databaseUrl: db.appUrl, migrationUrl: db.ownerUrl, workerUrl: db.workerUrl, env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: String(automation) } });
+    const t = await startTrellis({
+      databaseUrl: db.appUrl,
+      migrationUrl: db.ownerUrl,
+      workerUrl: db.workerUrl,
+      env: { WEBHOOK_WORKERS: 'false', AUTOMATION_WORKERS: String(automation) },
+    });
     running.push(t);
     return t;
   };
@@ -153,7 +177,13 @@ describe('SIGKILL during automation runs', () => {
     const rule = await ok(
       t.url,
       `mutation($i: AutomationRuleInput!) { createAutomationRule(input: $i) { id } }`,
-      { i: { name: 'Call every new contact', trigger: { type: 'RECORD_EVENT', events: ['contact.created'] }, actions: [{ type: 'CREATE_TASK', params: { subject: 'Call {{record.lastName}}' } }] } },
+      {
+        i: {
+          name: 'Call every new contact',
+          trigger: { type: 'RECORD_EVENT', events: ['contact.created'] },
+          actions: [{ type: 'CREATE_TASK', params: { subject: 'Call {{record.lastName}}' } }],
+        },
+      },
       admin.token,
     );
     const ruleId = rule.createAutomationRule.id as string;

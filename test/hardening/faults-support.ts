@@ -42,7 +42,13 @@ export interface GqlResult<T = any> {
 }
 
 /** One GraphQL request over HTTP (rejects only if no HTTP answer came: a refused or reset connection, or the timeout). */
-export async function gql<T = any>(baseUrl: string, query: string, variables: Record<string, unknown> = {}, token?: string, timeoutMs = 15_000): Promise<GqlResult<T>> {
+export async function gql<T = any>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  timeoutMs = 15_000,
+): Promise<GqlResult<T>> {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -149,7 +155,10 @@ export async function startTrellis(o: TrellisOptions, readyMs = 60_000): Promise
       'Trellis to be ready',
       async () => {
         if (!alive()) throw new Error(`Trellis exited during start (code ${child.exitCode}, signal ${child.signalCode})`);
-        return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+        return fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
       },
       readyMs,
       100,
@@ -180,7 +189,13 @@ export async function killTrellis(t: Trellis, ownerUrl?: string): Promise<void> 
   if (ownerUrl) {
     await until(
       "the killed process' database sessions to end",
-      async () => (await sql<{ n: number }>(ownerUrl, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'trellis%'`))[0].n === 0,
+      async () =>
+        (
+          await sql<{ n: number }>(
+            ownerUrl,
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'trellis%'`,
+          )
+        )[0].n === 0,
       20_000,
     );
   }

@@ -48,10 +48,24 @@ describe('the database restarted under load', () => {
   it('keeps the process up, fails readiness during the outage and recovers, and leaves no partial write', async () => {
     // LOG_LEVEL=warn: the process' own account of the outage is read below (a fatal line would be a crash).
     // Its background workers run as in production: webhook delivery (to a local receiver) and automation.
-    trellis = await startTrellis({ databaseUrl: pg.appUrl, migrationUrl: pg.ownerUrl, workerUrl: pg.workerUrl, logLevel: 'warn', env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '2000' } }, 120_000);
+    trellis = await startTrellis(
+      {
+        databaseUrl: pg.appUrl,
+        migrationUrl: pg.ownerUrl,
+        workerUrl: pg.workerUrl,
+        logLevel: 'warn',
+        env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_TIMEOUT_MS: '2000' },
+      },
+      120_000,
+    );
     const { url, pid } = trellis;
     const admin = await signUpVia(url, 'Restart Co');
-    await ok(url, `mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }`, { i: { url: rx.url, events: ['account.created'] } }, admin.token);
+    await ok(
+      url,
+      `mutation($i: WebhookEndpointInput!) { createWebhookEndpoint(input: $i) { secret } }`,
+      { i: { url: rx.url, events: ['account.created'] } },
+      admin.token,
+    );
     // A subscriber from before the outage: every account event committed must reach it, across it.
     sub = await subscribe(url, `Bearer ${admin.token}`, `subscription { recordChanged(types: [ACCOUNT]) { id type entityId } }`);
     await sleep(300);
@@ -61,7 +75,10 @@ describe('the database restarted under load', () => {
     let polling = true;
     const poller = (async () => {
       while (polling) {
-        const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, () => 0);
+        const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5000) }).then(
+          (r) => r.status,
+          () => 0,
+        );
         ready.push({ at: Date.now(), status });
         await sleep(100);
       }
@@ -136,7 +153,11 @@ describe('the database restarted under load', () => {
 
     // No partial write: every account has its account.created event and every such event its account
     // (they commit together), each batch of 5 is whole or absent, and every acknowledged write is there.
-    const accounts = await sql<{ id: string; name: string; external_id: string | null }>(pg.ownerUrl, `SELECT id, name, external_id FROM account WHERE workspace_id = $1`, [admin.workspaceId]);
+    const accounts = await sql<{ id: string; name: string; external_id: string | null }>(
+      pg.ownerUrl,
+      `SELECT id, name, external_id FROM account WHERE workspace_id = $1`,
+      [admin.workspaceId],
+    );
     const created = await sql<{ entity_id: string; n: number }>(
       pg.ownerUrl,
       `SELECT entity_id, count(*)::int AS n FROM event WHERE workspace_id = $1 AND type = 'account.created' GROUP BY entity_id`,
@@ -156,19 +177,28 @@ describe('the database restarted under load', () => {
     expect(leftovers.length).toBeLessThanOrEqual(8);
 
     // The subscription lived through it: the event bus reconnected and read on from its position.
-    const events = await sql<{ id: string }>(pg.ownerUrl, `SELECT id::text FROM event WHERE workspace_id = $1 AND entity_type = 'account' ORDER BY id`, [admin.workspaceId]);
+    const events = await sql<{ id: string }>(pg.ownerUrl, `SELECT id::text FROM event WHERE workspace_id = $1 AND entity_type = 'account' ORDER BY id`, [
+      admin.workspaceId,
+    ]);
     await until('every account event at the subscriber', () => sub!.data.length >= events.length || !!sub!.failure, 20_000);
     expect(sub.failure).toBeUndefined();
     const got = sub.data.map((d) => String(d.recordChanged.id));
     expect(got.length).toBe(new Set(got).size);
     expect([...got].sort()).toEqual(events.map((e) => e.id).sort());
     // And so did webhook delivery: every account.created event reached the receiver.
-    await until('every account.created event at the webhook receiver', () => new Set(rx.received.map((r) => String(r.headers['webhook-id']))).size >= accounts.length, 30_000);
+    await until(
+      'every account.created event at the webhook receiver',
+      () => new Set(rx.received.map((r) => String(r.headers['webhook-id']))).size >= accounts.length,
+      30_000,
+    );
     const delivered = new Set(rx.received.map((r) => String(r.headers['webhook-id'])));
-    const createdEvents = await sql<{ id: string }>(pg.ownerUrl, `SELECT id::text FROM event WHERE workspace_id = $1 AND type = 'account.created'`, [admin.workspaceId]);
+    const createdEvents = await sql<{ id: string }>(pg.ownerUrl, `SELECT id::text FROM event WHERE workspace_id = $1 AND type = 'account.created'`, [
+      admin.workspaceId,
+    ]);
     expect([...delivered].sort()).toEqual(createdEvents.map((e) => e.id).sort());
 
-    const byOutcome = (list: Outcome[]) => list.reduce<Record<string, number>>((m, o) => ((m[o.ok ? 'ok' : `${o.status} ${o.code}`] = (m[o.ok ? 'ok' : `${o.status} ${o.code}`] ?? 0) + 1), m), {});
+    const byOutcome = (list: Outcome[]) =>
+      list.reduce<Record<string, number>>((m, o) => ((m[o.ok ? 'ok' : `${o.status} ${o.code}`] = (m[o.ok ? 'ok' : `${o.status} ${o.code}`] ?? 0) + 1), m), {});
     const during = outcomes.filter((o) => o.end >= stoppedAt && o.at <= recoveredAt);
     const logged = trellis.logs.reduce<Record<string, number>>((m, l) => ((m[`${l.level} ${l.msg}`] = (m[`${l.level} ${l.msg}`] ?? 0) + 1), m), {});
     process.stderr.write(

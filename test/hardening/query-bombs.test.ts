@@ -32,7 +32,8 @@ describe('query bombs over HTTP and WebSocket alike', () => {
   afterAll(() => t.close());
 
   const http = (query: string, variables?: Record<string, unknown>) => within(DEADLINE_MS, 'HTTP answer', t.gql(query, variables, admin.accessToken));
-  const ws = (query: string, variables?: Record<string, unknown>) => within(DEADLINE_MS, 'WebSocket answer', wsOnce(t.url, `Bearer ${admin.accessToken}`, query, variables));
+  const ws = (query: string, variables?: Record<string, unknown>) =>
+    within(DEADLINE_MS, 'WebSocket answer', wsOnce(t.url, `Bearer ${admin.accessToken}`, query, variables));
   const teams = async () => (await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM team'))[0].n;
   const events = async () => (await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM event'))[0].n;
 
@@ -151,13 +152,23 @@ describe('query bombs over HTTP and WebSocket alike', () => {
 
   it('a JSON array of 1000 operations is refused whole (HTTP 400), and none of them runs', async () => {
     const [teamsBefore, eventsBefore] = [await teams(), await events()];
-    const batch = Array.from({ length: 1000 }, (_, i) => ({ query: 'mutation($n: String!) { createTeam(input: { name: $n }) { id } }', variables: { n: `Batched ${i}` } }));
-    const res = await within(DEADLINE_MS, 'batch', request(t.url).post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${admin.accessToken}`).send(batch));
+    const batch = Array.from({ length: 1000 }, (_, i) => ({
+      query: 'mutation($n: String!) { createTeam(input: { name: $n }) { id } }',
+      variables: { n: `Batched ${i}` },
+    }));
+    const res = await within(
+      DEADLINE_MS,
+      'batch',
+      request(t.url).post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${admin.accessToken}`).send(batch),
+    );
     expect(res.status).toBe(400);
     expect(res.body.data).toBeUndefined();
     expect(res.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['BAD_REQUEST']);
     expectNoStack(res.text);
-    const queries = await request(t.url).post('/graphql').set('content-type', 'application/json').send(Array.from({ length: 1000 }, () => ({ query: '{ __typename }' })));
+    const queries = await request(t.url)
+      .post('/graphql')
+      .set('content-type', 'application/json')
+      .send(Array.from({ length: 1000 }, () => ({ query: '{ __typename }' })));
     expect(queries.status).toBe(400);
     expect([await teams(), await events()]).toEqual([teamsBefore, eventsBefore]);
   });
@@ -167,8 +178,15 @@ describe('query bombs over HTTP and WebSocket alike', () => {
     const depth = 100_000;
     const variables = `{"v":${'['.repeat(depth)}1${']'.repeat(depth)}}`;
     const before = await events();
-    const res = await within(DEADLINE_MS, 'deep variables', request(t.url).post('/graphql').set('content-type', 'application/json').set('authorization', `Bearer ${admin.accessToken}`)
-      .send(`{"query":"{ me { kind } }","variables":${variables}}`));
+    const res = await within(
+      DEADLINE_MS,
+      'deep variables',
+      request(t.url)
+        .post('/graphql')
+        .set('content-type', 'application/json')
+        .set('authorization', `Bearer ${admin.accessToken}`)
+        .send(`{"query":"{ me { kind } }","variables":${variables}}`),
+    );
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
@@ -286,7 +304,8 @@ describe('CSRF-style requests are refused without running anything', () => {
   afterAll(() => t.close());
 
   const MUTATION = 'mutation { createTeam(input: { name: "Forged" }) { id } }';
-  const state = async () => (await t.sql<{ teams: number; events: number }>(`SELECT (SELECT count(*) FROM team)::int AS teams, (SELECT count(*) FROM event)::int AS events`))[0];
+  const state = async () =>
+    (await t.sql<{ teams: number; events: number }>(`SELECT (SELECT count(*) FROM team)::int AS teams, (SELECT count(*) FROM event)::int AS events`))[0];
   const body = JSON.stringify({ query: MUTATION });
 
   it.each([
@@ -317,13 +336,21 @@ describe('CSRF-style requests are refused without running anything', () => {
     const plain = await request(t.url).get('/graphql').query({ query: MUTATION }).set('authorization', `Bearer ${admin.accessToken}`);
     expect(plain.status).toBe(400);
     expect(plain.text).toMatch(/Cross-Site Request Forgery/);
-    const preflighted = await request(t.url).get('/graphql').query({ query: MUTATION }).set('authorization', `Bearer ${admin.accessToken}`).set('apollo-require-preflight', 'true');
+    const preflighted = await request(t.url)
+      .get('/graphql')
+      .query({ query: MUTATION })
+      .set('authorization', `Bearer ${admin.accessToken}`)
+      .set('apollo-require-preflight', 'true');
     expect(preflighted.status).toBe(405);
     expect(preflighted.headers.allow).toBe('POST');
     expect(preflighted.body.errors[0].extensions.code).toBe('BAD_REQUEST');
     expect(await state()).toEqual(before);
     // A preflighted GET query works, and the JSON POST of the same mutation runs: the refusals are for the shape.
-    const get = await request(t.url).get('/graphql').query({ query: '{ me { kind } }' }).set('authorization', `Bearer ${admin.accessToken}`).set('apollo-require-preflight', 'true');
+    const get = await request(t.url)
+      .get('/graphql')
+      .query({ query: '{ me { kind } }' })
+      .set('authorization', `Bearer ${admin.accessToken}`)
+      .set('apollo-require-preflight', 'true');
     expect(get.body).toMatchObject({ data: { me: { kind: 'USER' } } });
     const json = await t.gql(MUTATION, {}, admin.accessToken);
     expect(json.errors).toBeUndefined();

@@ -59,7 +59,11 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
       const key = (await apiKey(t, admin, ['READ', 'WRITE'])).secret;
       const accounts: string[] = [];
       for (let i = 0; i < 10; i++) {
-        const r = await t.gql('mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }', { i: { name: `${tag} seed ${i}`, domain: `${tag.toLowerCase()}-${i}.example.com` } }, admin.accessToken);
+        const r = await t.gql(
+          'mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }',
+          { i: { name: `${tag} seed ${i}`, domain: `${tag.toLowerCase()}-${i}.example.com` } },
+          admin.accessToken,
+        );
         accounts.push(r.data.createAccount.id);
       }
       return { tag, admin, key, accounts, answers: [], refused: [], kept: [], dropped: [] };
@@ -114,18 +118,32 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
         r = await t.gql('query($id: ID!) { account(id: $id) { id name } }', { id: pick(other.accounts) }, token);
         expect(r.data?.account ?? null).toBeNull();
       } else if (roll < 0.5) {
-        r = await t.gql('query($q: String!) { search(query: $q, first: 20) { id title } changes(first: 20) { events { entityId type data } } }', { q: other.tag.slice(0, 5) }, token);
+        r = await t.gql(
+          'query($q: String!) { search(query: $q, first: 20) { id title } changes(first: 20) { events { entityId type data } } }',
+          { q: other.tag.slice(0, 5) },
+          token,
+        );
       } else if (roll < 0.65) {
         r = await t.gql('mutation($i: CreateAccountInput!) { createAccount(input: $i) { id name } }', { i: { name: `${me.tag} made ${i}` } }, token);
         if (r.data?.createAccount) me.accounts.push(r.data.createAccount.id);
       } else if (roll < 0.73) {
-        r = await t.gql('mutation($id: ID!, $n: String!) { updateAccount(id: $id, input: { industry: $n }) { id industry } }', { id: pick(me.accounts.slice(0, 10)), n: `${me.tag} industry ${i}` }, token);
+        r = await t.gql(
+          'mutation($id: ID!, $n: String!) { updateAccount(id: $id, input: { industry: $n }) { id industry } }',
+          { id: pick(me.accounts.slice(0, 10)), n: `${me.tag} industry ${i}` },
+          token,
+        );
       } else if (roll < 0.81) {
         // A batch that writes rows, then meets a bad one: allOrNone rolls all of it back.
         const ext = [`${me.tag}-batch-${i}-a`, `${me.tag}-batch-${i}-b`];
         r = await t.gql(
           'mutation($i: [UpsertAccountInput!]!) { upsertAccounts(inputs: $i, allOrNone: true) { failed results { status errors { field } } } }',
-          { i: [{ externalId: ext[0], name: `${me.tag} batch ${i}` }, { externalId: ext[1], name: `${me.tag} batch ${i}` }, { externalId: `${me.tag}-batch-${i}-c`, name: '' }] },
+          {
+            i: [
+              { externalId: ext[0], name: `${me.tag} batch ${i}` },
+              { externalId: ext[1], name: `${me.tag} batch ${i}` },
+              { externalId: `${me.tag}-batch-${i}-c`, name: '' },
+            ],
+          },
           token,
         );
         me.refused.push(...ext);
@@ -144,7 +162,11 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
       } else if (roll < 0.9) {
         // Signing in again with the old token still sent (as clients do): the sign-in takes
         // connections of its own and must not wait for one while the request holds the only one.
-        r = await t.gql('mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { user { id } workspace { id name } } }', { e: me.admin.email, p: me.admin.password }, me.admin.accessToken);
+        r = await t.gql(
+          'mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { user { id } workspace { id name } } }',
+          { e: me.admin.email, p: me.admin.password },
+          me.admin.accessToken,
+        );
         expect(r.data.logIn.workspace.id).toBe(me.admin.workspaceId);
       } else if (roll < 0.93) {
         const o = await wsOnce(t.url, `Bearer ${token}`, '{ accounts(first: 20) { nodes { id name } } me { workspace { id } } }');
@@ -170,13 +192,19 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
     expect(internal).toEqual([]);
     expect(statuses.filter((s) => s >= 500)).toEqual([]);
     const tables = await tenantTables(owner);
-    for (const [me, other] of [[A, B], [B, A]]) {
+    for (const [me, other] of [
+      [A, B],
+      [B, A],
+    ]) {
       const otherIds = await workspaceIds(owner, other.admin.workspaceId, tables);
       const foreign = new RegExp(`${other.tag}|${other.admin.email}`, 'i');
       const leaks = me.answers.filter((text) => foreign.test(text) || otherIds.some((id) => text.includes(id)));
       expect({ workspace: me.tag, leaks: leaks.slice(0, 3), count: leaks.length }).toEqual({ workspace: me.tag, leaks: [], count: 0 });
       // Every row landed in the workspace of the one who wrote it, and refers to nothing of the other.
-      const misplaced = await owner.query(`SELECT count(*)::int AS n FROM account WHERE workspace_id = $1 AND name LIKE $2`, [me.admin.workspaceId, `${other.tag}%`]);
+      const misplaced = await owner.query(`SELECT count(*)::int AS n FROM account WHERE workspace_id = $1 AND name LIKE $2`, [
+        me.admin.workspaceId,
+        `${other.tag}%`,
+      ]);
       expect(misplaced.rows[0].n).toBe(0);
       expect(await crossReferences(owner, me.admin.workspaceId, otherIds, tables)).toEqual([]);
       const refused = await owner.query(`SELECT external_id FROM account WHERE external_id = ANY($1)`, [me.refused]);
@@ -195,7 +223,9 @@ describe('tenant context under pressure: one connection, two workspaces', () => 
     expect(r.status).toBe(200);
     const me = await t.gql('{ me { workspace { id } } }', {}, A.admin.accessToken);
     expect(me.data.me.workspace.id).toBe(A.admin.workspaceId);
-    const { rows } = await owner.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'trellis' AND pid <> pg_backend_pid()`);
+    const { rows } = await owner.query<{ state: string }>(
+      `SELECT state FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'trellis' AND pid <> pg_backend_pid()`,
+    );
     expect(rows.length).toBeLessThanOrEqual(1);
     expect(rows.filter((x) => x.state.startsWith('idle in transaction'))).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { connect } from '../../src/db/data-source';
 import { createLogger } from '../../src/kernel/logger';
 import { createServices, type Services } from '../../src/server/services';
 import { createTestDatabase, ownerQuery, type TestDatabase } from './db';
-import { ENTITIES } from "../../src/modules/registry";
+import { ENTITIES } from '../../src/modules/registry';
 
 export interface GqlResponse<T = any> {
   status: number;
@@ -43,12 +43,34 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 /** A real Trellis on a database the test created (and filled, e.g. through the admin CLI); `close` drops it. */
 export async function startTestAppOn(db: TestDatabase, env: Record<string, string> = {}): Promise<TestApp> {
   // Test files sign many users up and in from one address: the per-address and sign-up limits are high unless a test sets them.
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: db.appUrl, WORKER_DATABASE_URL: db.workerUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', LOG_LEVEL: 'silent', ...RAISED_LIMITS, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db.appUrl,
+    WORKER_DATABASE_URL: db.workerUrl,
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+    LOG_LEVEL: 'silent',
+    ...RAISED_LIMITS,
+    ...env,
+  });
   const log = createLogger(config.logLevel);
   // Five connections unless the test sizes the pool itself (a pool of one, under pressure); no limit
   // on the wait for one (a loaded test machine) unless the test sets DB_CONNECT_TIMEOUT_MS.
-  const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5, connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
-  const workerDs = await connect({ entities: ENTITIES, url: config.workerDatabaseUrl!, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
+  const ds = await connect({
+    entities: ENTITIES,
+    url: db.appUrl,
+    poolSize: env.DB_POOL_SIZE ? config.dbPoolSize : 5,
+    connectTimeoutMs: env.DB_CONNECT_TIMEOUT_MS ? config.dbConnectTimeoutMs : 0,
+    statementTimeoutMs: config.tenancy.statementTimeoutMs,
+    parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery,
+  });
+  const workerDs = await connect({
+    entities: ENTITIES,
+    url: config.workerDatabaseUrl!,
+    poolSize: 5,
+    applicationName: 'trellis-workers',
+    statementTimeoutMs: config.tenancy.workerStatementTimeoutMs,
+    parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery,
+  });
   const services = createServices(ds, config, log, workerDs);
   const app = await createApp(ds, config, log, services);
   const port = await app.listen(0, '127.0.0.1');
@@ -80,10 +102,34 @@ export async function startTestAppOn(db: TestDatabase, env: Record<string, strin
 }
 
 /** Another server instance on the same database (its own pool, event bus and HTTP/WebSocket server). */
-export async function startSecondInstance(t: TestApp, env: Record<string, string> = {}): Promise<{ url: string; port: number; services: Services; close(): Promise<void> }> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.db.appUrl, WORKER_DATABASE_URL: t.db.workerUrl, JWT_SECRET: t.config.jwtSecret, LOG_LEVEL: 'silent', ...RAISED_LIMITS, ...env });
-  const ds = await connect({ entities: ENTITIES, url: t.db.appUrl, poolSize: 5, statementTimeoutMs: config.tenancy.statementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
-  const workerDs = await connect({ entities: ENTITIES, url: t.db.workerUrl, poolSize: 5, applicationName: 'trellis-workers', statementTimeoutMs: config.tenancy.workerStatementTimeoutMs, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
+export async function startSecondInstance(
+  t: TestApp,
+  env: Record<string, string> = {},
+): Promise<{ url: string; port: number; services: Services; close(): Promise<void> }> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: t.db.appUrl,
+    WORKER_DATABASE_URL: t.db.workerUrl,
+    JWT_SECRET: t.config.jwtSecret,
+    LOG_LEVEL: 'silent',
+    ...RAISED_LIMITS,
+    ...env,
+  });
+  const ds = await connect({
+    entities: ENTITIES,
+    url: t.db.appUrl,
+    poolSize: 5,
+    statementTimeoutMs: config.tenancy.statementTimeoutMs,
+    parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery,
+  });
+  const workerDs = await connect({
+    entities: ENTITIES,
+    url: t.db.workerUrl,
+    poolSize: 5,
+    applicationName: 'trellis-workers',
+    statementTimeoutMs: config.tenancy.workerStatementTimeoutMs,
+    parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery,
+  });
   const services = createServices(ds, config, createLogger(config.logLevel), workerDs);
   const app = await createApp(ds, config, createLogger(config.logLevel), services);
   const port = await app.listen(0, '127.0.0.1');
@@ -113,10 +159,9 @@ export interface SignedUp {
 export async function signUp(t: TestApp, name = `Workspace ${++seq}`): Promise<SignedUp> {
   const email = `admin${++seq}-${Date.now()}@example.com`;
   const password = 'correct horse battery staple';
-  const r = await t.gql(
-    `mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } workspace { id } } }`,
-    { input: { workspaceName: name, name: 'Admin', email, password } },
-  );
+  const r = await t.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { accessToken refreshToken user { id } workspace { id } } }`, {
+    input: { workspaceName: name, name: 'Admin', email, password },
+  });
   if (r.errors) throw new Error(JSON.stringify(r.errors));
   const s = r.data.signUp;
   return { accessToken: s.accessToken, refreshToken: s.refreshToken, userId: s.user.id, workspaceId: s.workspace.id, email, password };
@@ -135,7 +180,11 @@ export async function userWithRole(t: TestApp, admin: SignedUp, role: string): P
 
 /** Creates an API key with the given scopes and returns its secret. */
 export async function apiKey(t: TestApp, admin: SignedUp, scopes: string[], expiresAt?: string): Promise<{ secret: string; id: string }> {
-  const r = await t.gql(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`, { i: { name: 'k', scopes, expiresAt } }, admin.accessToken);
+  const r = await t.gql(
+    `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`,
+    { i: { name: 'k', scopes, expiresAt } },
+    admin.accessToken,
+  );
   if (r.errors) throw new Error(JSON.stringify(r.errors));
   return { secret: r.data.createApiKey.secret, id: r.data.createApiKey.apiKey.id };
 }

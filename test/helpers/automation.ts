@@ -9,7 +9,9 @@ export async function settleAutomation(t: TestApp, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     await t.services.automation.engine.consume();
-    const [{ behind }] = await t.sql<{ behind: boolean }>(`SELECT EXISTS (SELECT 1 FROM event e, automation_cursor c WHERE (e.tx_id, e.id) > (c.tx, c.seq)) AS behind`);
+    const [{ behind }] = await t.sql<{ behind: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM event e, automation_cursor c WHERE (e.tx_id, e.id) > (c.tx, c.seq)) AS behind`,
+    );
     if (!behind) return;
     if (Date.now() > deadline) throw new Error('the automation engine did not catch up with the event log');
     await new Promise((r) => setTimeout(r, 25));

@@ -38,7 +38,10 @@ export function runProgram(file: string, o: RunOptions): Promise<ProgramRun> {
       else resolve(run);
     };
     const timer = setTimeout(
-      () => finish(new Error(`${file} did not ${o.until ? `print "${o.until}"` : 'exit'} within ${o.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`)),
+      () =>
+        finish(
+          new Error(`${file} did not ${o.until ? `print "${o.until}"` : 'exit'} within ${o.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`),
+        ),
       o.timeoutMs ?? 20_000,
     );
     let ticking = false;

@@ -25,7 +25,16 @@ export interface ServerProcess {
 export function startServerProcess(db: TestDatabase, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<ServerProcess> {
   const proc = spawn(process.execPath, [MAIN], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: db.appUrl, WORKER_DATABASE_URL: db.workerUrl, MIGRATION_DATABASE_URL: db.ownerUrl, JWT_SECRET: 'test-secret-test-secret-test-secret-0123', PORT: '0', LOGIN_ATTEMPTS_PER_ADDRESS: '100000', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      DATABASE_URL: db.appUrl,
+      WORKER_DATABASE_URL: db.workerUrl,
+      MIGRATION_DATABASE_URL: db.ownerUrl,
+      JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
+      PORT: '0',
+      LOGIN_ATTEMPTS_PER_ADDRESS: '100000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -37,7 +37,13 @@ export function sseClient(baseUrl: string, authorization: string | null, options
 }
 
 /** Subscribes over `client` (or a distinct-mode client of its own made with `authorization`). */
-export function sseSubscribe(baseUrl: string, authorization: string | null, query: string, variables?: Record<string, unknown>, client?: Client): SseSubscriber {
+export function sseSubscribe(
+  baseUrl: string,
+  authorization: string | null,
+  query: string,
+  variables?: Record<string, unknown>,
+  client?: Client,
+): SseSubscriber {
   const own = client ? null : sseClient(baseUrl, authorization);
   const c = client ?? own!;
   const { notify, until } = condition();
@@ -51,10 +57,18 @@ export function sseSubscribe(baseUrl: string, authorization: string | null, quer
     },
     completed: false,
     waitFor(count, ms = 10_000) {
-      return until(() => s.results.length >= count || !!s.failure || s.completed, ms, () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`);
+      return until(
+        () => s.results.length >= count || !!s.failure || s.completed,
+        ms,
+        () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`,
+      );
     },
     ended(ms = 10_000) {
-      return until(() => s.completed || !!s.failure, ms, () => `the subscription did not end: ${JSON.stringify(s.results.slice(-3))}`);
+      return until(
+        () => s.completed || !!s.failure,
+        ms,
+        () => `the subscription did not end: ${JSON.stringify(s.results.slice(-3))}`,
+      );
     },
     close() {
       stop();

@@ -38,10 +38,18 @@ export async function subscribe(baseUrl: string, authorization: string, query: s
     },
     completed: false,
     waitFor(count, ms = 10_000) {
-      return until(() => s.results.length >= count || !!s.failure || s.completed, ms, () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`);
+      return until(
+        () => s.results.length >= count || !!s.failure || s.completed,
+        ms,
+        () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`,
+      );
     },
     ended(ms = 10_000) {
-      return until(() => s.completed || !!s.failure, ms, () => 'the subscription did not end');
+      return until(
+        () => s.completed || !!s.failure,
+        ms,
+        () => 'the subscription did not end',
+      );
     },
     async close() {
       await client.dispose();
@@ -55,7 +63,11 @@ export async function subscribe(baseUrl: string, authorization: string, query: s
         notify();
       },
       error: (err: any) => {
-        s.failure = Array.isArray(err) ? { errors: err } : err && typeof err.code === 'number' ? { close: { code: err.code, reason: err.reason } } : { errors: [String(err)] };
+        s.failure = Array.isArray(err)
+          ? { errors: err }
+          : err && typeof err.code === 'number'
+            ? { close: { code: err.code, reason: err.reason } }
+            : { errors: [String(err)] };
         notify();
       },
       complete: () => {

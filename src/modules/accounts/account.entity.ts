@@ -29,7 +29,9 @@ export class Account extends SoftDeletableRecord {
   @Field({ description: 'The company name.' }) @Column('text') name: string;
   @Field(() => String, { nullable: true, description: 'The web domain, e.g. `acme.com`.' }) @Column('text', { nullable: true }) domain: string | null;
   @Field(() => String, { nullable: true, description: 'The industry.' }) @Column('text', { nullable: true }) industry: string | null;
-  @Field(() => AccountType, { nullable: true, description: 'Customer, prospect, partner, vendor or other.' }) @Column('text', { nullable: true }) type: AccountType | null;
+  @Field(() => AccountType, { nullable: true, description: 'Customer, prospect, partner, vendor or other.' })
+  @Column('text', { nullable: true })
+  type: AccountType | null;
   @Field(() => Int, { nullable: true, description: 'The number of employees.' }) @Column('int', { nullable: true }) employees: number | null;
   @Column('numeric', { nullable: true }) annualRevenueAmount: string | null;
   @Column('char', { nullable: true }) annualRevenueCurrency: string | null;
@@ -38,8 +40,13 @@ export class Account extends SoftDeletableRecord {
   @Field(() => String, { nullable: true, description: 'The postal address.' }) @Column('text', { nullable: true }) address: string | null;
   @Field(() => String, { nullable: true, description: 'The country.' }) @Column('text', { nullable: true }) country: string | null;
   @Column('uuid', { nullable: true }) ownerId: string | null;
-  @Field(() => String, { nullable: true, description: 'The id of this account in an integrated system; unique in the workspace.' }) @Column('text', { nullable: true }) externalId: string | null;
-  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for accounts, by key." }) @Column('jsonb') customFields: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'The id of this account in an integrated system; unique in the workspace.' })
+  @Column('text', { nullable: true })
+  externalId: string | null;
+  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for accounts, by key." }) @Column('jsonb') customFields: Record<
+    string,
+    unknown
+  >;
   @Column('uuid', { nullable: true }) mergedIntoId: string | null;
 
   @Field(() => Money, { nullable: true, description: 'The yearly revenue.' })

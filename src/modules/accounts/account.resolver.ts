@@ -32,7 +32,10 @@ export class AccountResolver extends Base {
   }
 
   @Authorized('WRITE')
-  @Mutation(() => Account, { description: 'Merges up to 9 duplicates into the survivor: what pointed at them points at it, its empty fields are filled from them, and they are soft-deleted with a link to it (`account.merged`).' })
+  @Mutation(() => Account, {
+    description:
+      'Merges up to 9 duplicates into the survivor: what pointed at them points at it, its empty fields are filled from them, and they are soft-deleted with a link to it (`account.merged`).',
+  })
   mergeAccounts(
     @Ctx() ctx: RequestContext,
     @Arg('survivorId', () => ID, { description: 'The record that stays.' }) survivorId: string,
@@ -57,7 +60,11 @@ export class AccountResolver extends Base {
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities about the account, newest first.' })
-  activities(@Root() account: Account, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+  activities(
+    @Root() account: Account,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number,
+  ): Loaded<Activity[]> {
     return ctx.loaders.latestActivities('account', first).get(account.id);
   }
 }

@@ -15,27 +15,53 @@ import { LEAD_STORE } from '../leads/lead.descriptor';
 import { OPPORTUNITY_STORE } from '../opportunities/opportunity.descriptor';
 import type { CreateAccountInput, UpdateAccountInput } from './account.types';
 
-
 export class AccountService extends CrudService<Account> {
   constructor(
     customFields: CustomFieldService,
     private readonly workspaces: WorkspaceService,
   ) {
-    super({ store: ACCOUNT_STORE, spec: ACCOUNT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: true, customFields: EntityType.ACCOUNT, upsert: accountUpsert(workspaces) }, customFields);
+    super(
+      {
+        store: ACCOUNT_STORE,
+        spec: ACCOUNT_SPEC,
+        defaultOrder: [{ field: 'NAME' }],
+        owned: true,
+        customFields: EntityType.ACCOUNT,
+        upsert: accountUpsert(workspaces),
+      },
+      customFields,
+    );
   }
 
   /** Merges up to 9 accounts into a survivor: contacts, deals and activities move to it. */
   merge(ctx: ServiceContext, survivorId: string, mergedIds: string[]): Promise<Account> {
-    return mergeRecords(ctx, {
-      store: ACCOUNT_STORE,
-      fillFields: ['domain', 'industry', 'type', 'employees', 'annualRevenueAmount', 'annualRevenueCurrency', 'phone', 'website', 'address', 'country', 'ownerId'],
-      relations: [
-        { store: CONTACT_STORE, field: 'accountId' },
-        { store: OPPORTUNITY_STORE, field: 'accountId' },
-        { store: ACTIVITY_STORE, field: 'accountId' },
-        { store: LEAD_STORE, field: 'convertedAccountId' },
-      ],
-    }, survivorId, mergedIds);
+    return mergeRecords(
+      ctx,
+      {
+        store: ACCOUNT_STORE,
+        fillFields: [
+          'domain',
+          'industry',
+          'type',
+          'employees',
+          'annualRevenueAmount',
+          'annualRevenueCurrency',
+          'phone',
+          'website',
+          'address',
+          'country',
+          'ownerId',
+        ],
+        relations: [
+          { store: CONTACT_STORE, field: 'accountId' },
+          { store: OPPORTUNITY_STORE, field: 'accountId' },
+          { store: ACTIVITY_STORE, field: 'accountId' },
+          { store: LEAD_STORE, field: 'convertedAccountId' },
+        ],
+      },
+      survivorId,
+      mergedIds,
+    );
   }
 
   async create(ctx: ServiceContext, input: CreateAccountInput): Promise<Account> {

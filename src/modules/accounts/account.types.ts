@@ -10,7 +10,10 @@ import { Account, AccountType } from './account.entity';
 @InputType({ description: 'A new account.' })
 export class CreateAccountInput {
   @Field({ description: 'The company name.' }) @Length(1, 300) name: string;
-  @Field({ nullable: true, description: 'The web domain, e.g. `acme.com`.' }) @IsOptional() @IsFQDN({}, { message: 'domain must be a domain name such as acme.com' }) domain?: string;
+  @Field({ nullable: true, description: 'The web domain, e.g. `acme.com`.' })
+  @IsOptional()
+  @IsFQDN({}, { message: 'domain must be a domain name such as acme.com' })
+  domain?: string;
   @Field({ nullable: true, description: 'The industry.' }) @IsOptional() @MaxLength(200) industry?: string;
   @Field(() => AccountType, { nullable: true, description: 'The relationship.' }) @IsOptional() type?: AccountType;
   @Field(() => Int, { nullable: true, description: 'The number of employees.' }) @IsOptional() @IsInt() @Min(0) employees?: number;
@@ -27,7 +30,10 @@ export class CreateAccountInput {
 @InputType({ description: 'Changes to an account; omitted fields stay, null clears.' })
 export class UpdateAccountInput {
   @Field({ nullable: true, description: 'The company name.' }) @IsOptional() @Length(1, 300) name?: string;
-  @Field(() => String, { nullable: true, description: 'The web domain.' }) @IsOptional() @IsFQDN({}, { message: 'domain must be a domain name such as acme.com' }) domain?: string | null;
+  @Field(() => String, { nullable: true, description: 'The web domain.' })
+  @IsOptional()
+  @IsFQDN({}, { message: 'domain must be a domain name such as acme.com' })
+  domain?: string | null;
   @Field(() => String, { nullable: true, description: 'The industry.' }) @IsOptional() @MaxLength(200) industry?: string | null;
   @Field(() => AccountType, { nullable: true, description: 'The relationship.' }) @IsOptional() type?: AccountType | null;
   @Field(() => Int, { nullable: true, description: 'The number of employees.' }) @IsOptional() @IsInt() @Min(0) employees?: number | null;
@@ -38,7 +44,10 @@ export class UpdateAccountInput {
   @Field(() => String, { nullable: true, description: 'The country.' }) @IsOptional() @MaxLength(100) country?: string | null;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<
+    string,
+    unknown
+  >;
 }
 
 export const AccountTypeFilter = EnumFilter(AccountType, 'AccountType');

@@ -32,7 +32,12 @@ export function accountUpsert(workspaces: WorkspaceService): UpsertConfig<Accoun
       return inputs.map((i, n) => {
         const r = refs[n];
         if (Array.isArray(r)) return r;
-        const revenue = i.annualRevenue === undefined ? {} : i.annualRevenue === null ? { annualRevenueAmount: null, annualRevenueCurrency: null } : { annualRevenueAmount: i.annualRevenue.amount, annualRevenueCurrency: (i.annualRevenue.currency ?? currency).toUpperCase() };
+        const revenue =
+          i.annualRevenue === undefined
+            ? {}
+            : i.annualRevenue === null
+              ? { annualRevenueAmount: null, annualRevenueCurrency: null }
+              : { annualRevenueAmount: i.annualRevenue.amount, annualRevenueCurrency: (i.annualRevenue.currency ?? currency).toUpperCase() };
         const prepared: Prepared = {
           values: {
             externalId: trimOrNull(i.externalId),

@@ -37,22 +37,34 @@ registerEnumType(ActivityStatus, {
   },
 });
 
-@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'An interaction: a call, email, meeting, note or task, about any of a lead, contact, account or opportunity.' })
+@ObjectType({
+  implements: [TenantRecord, SoftDeletableRecord],
+  simpleResolvers: true,
+  description: 'An interaction: a call, email, meeting, note or task, about any of a lead, contact, account or opportunity.',
+})
 @Entity('activity')
 export class Activity extends SoftDeletableRecord {
   @Field(() => ActivityType, { description: 'CALL, EMAIL, MEETING, NOTE or TASK.' }) @Column('text') type: ActivityType;
   @Field({ description: 'A one-line summary.' }) @Column('text') subject: string;
   @Field(() => String, { nullable: true, description: 'The details.' }) @Column('text', { nullable: true }) body: string | null;
   @Field(() => ActivityStatus, { description: 'Open, completed or cancelled.' }) @Column('text') status: ActivityStatus;
-  @Field(() => Date, { nullable: true, description: 'When it is due (tasks) or takes place (meetings, calls).' }) @Column('timestamptz', { nullable: true }) dueAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When it is due (tasks) or takes place (meetings, calls).' })
+  @Column('timestamptz', { nullable: true })
+  dueAt: Date | null;
   @Field(() => Date, { nullable: true, description: 'When it was completed.' }) @Column('timestamptz', { nullable: true }) completedAt: Date | null;
-  @Field(() => Int, { nullable: true, description: 'How long a call or meeting lasted, in seconds.' }) @Column('int', { nullable: true }) durationSeconds: number | null;
+  @Field(() => Int, { nullable: true, description: 'How long a call or meeting lasted, in seconds.' }) @Column('int', { nullable: true }) durationSeconds:
+    number | null;
   @Field(() => String, { nullable: true, description: "A call's outcome." }) @Column('text', { nullable: true }) outcome: string | null;
   @Column('uuid', { nullable: true }) accountId: string | null;
   @Column('uuid', { nullable: true }) contactId: string | null;
   @Column('uuid', { nullable: true }) leadId: string | null;
   @Column('uuid', { nullable: true }) opportunityId: string | null;
   @Column('uuid', { nullable: true }) ownerId: string | null;
-  @Field(() => String, { nullable: true, description: 'The id of this activity in an integrated system; unique in the workspace.' }) @Column('text', { nullable: true }) externalId: string | null;
-  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for activities, by key." }) @Column('jsonb') customFields: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'The id of this activity in an integrated system; unique in the workspace.' })
+  @Column('text', { nullable: true })
+  externalId: string | null;
+  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for activities, by key." }) @Column('jsonb') customFields: Record<
+    string,
+    unknown
+  >;
 }

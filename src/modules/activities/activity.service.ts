@@ -21,11 +21,24 @@ const ACTIVITY_REFERENCES = {
 
 export class ActivityService extends CrudService<Activity> {
   constructor(customFields: CustomFieldService) {
-    super({ store: ACTIVITY_STORE, spec: ACTIVITY_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, references: ACTIVITY_REFERENCES, customFields: EntityType.ACTIVITY, upsert: activityUpsert() }, customFields);
+    super(
+      {
+        store: ACTIVITY_STORE,
+        spec: ACTIVITY_SPEC,
+        defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }],
+        owned: true,
+        references: ACTIVITY_REFERENCES,
+        customFields: EntityType.ACTIVITY,
+        upsert: activityUpsert(),
+      },
+      customFields,
+    );
   }
 
   async create(ctx: ServiceContext, input: CreateActivityInput): Promise<Activity> {
-    const status = input.status ?? (input.type === ActivityType.TASK || (input.dueAt && input.dueAt.getTime() > Date.now()) ? ActivityStatus.OPEN : ActivityStatus.COMPLETED);
+    const status =
+      input.status ??
+      (input.type === ActivityType.TASK || (input.dueAt && input.dueAt.getTime() > Date.now()) ? ActivityStatus.OPEN : ActivityStatus.COMPLETED);
     const completedAt = status === ActivityStatus.COMPLETED ? new Date() : null;
     return (await this.insert(ctx, { ...values(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} })).record;
   }
@@ -54,15 +67,25 @@ export class ActivityService extends CrudService<Activity> {
 
   /** After a lead conversion its activities concern the new contact, account and opportunity too. */
   async moveFromLead(ctx: ServiceContext, leadId: string, to: { accountId: string; contactId: string; opportunityId: string | null }): Promise<void> {
-    const rows = await ctx.tx.query<{ id: string }>('SELECT id FROM activity WHERE workspace_id = $1 AND lead_id = $2 AND deleted_at IS NULL ORDER BY created_at, id FOR UPDATE', [ctx.tx.workspaceId, leadId]);
+    const rows = await ctx.tx.query<{ id: string }>(
+      'SELECT id FROM activity WHERE workspace_id = $1 AND lead_id = $2 AND deleted_at IS NULL ORDER BY created_at, id FOR UPDATE',
+      [ctx.tx.workspaceId, leadId],
+    );
     // The conversion was permitted on the lead; its activities follow whoever owns them.
     for (const { id } of rows) {
       const current = await this.lock(ctx, id);
-      await updateRecord(ctx, ACTIVITY_STORE, id, {
-        contactId: current.contactId ?? to.contactId,
-        accountId: current.accountId ?? to.accountId,
-        opportunityId: current.opportunityId ?? to.opportunityId,
-      }, {}, current);
+      await updateRecord(
+        ctx,
+        ACTIVITY_STORE,
+        id,
+        {
+          contactId: current.contactId ?? to.contactId,
+          accountId: current.accountId ?? to.accountId,
+          opportunityId: current.opportunityId ?? to.opportunityId,
+        },
+        {},
+        current,
+      );
     }
   }
 }
@@ -81,4 +104,3 @@ const values = (i: CreateActivityInput | UpdateActivityInput) => ({
   ownerId: i.ownerId,
   customFields: i.customFields,
 });
-

@@ -16,7 +16,9 @@ export class CreateActivityInput {
   @Field(() => ActivityType, { description: 'CALL, EMAIL, MEETING, NOTE or TASK.' }) type: ActivityType;
   @Field({ description: 'A one-line summary.' }) @Length(1, 500) subject: string;
   @Field({ nullable: true, description: 'The details.' }) @IsOptional() @MaxLength(100_000) body?: string;
-  @Field(() => ActivityStatus, { nullable: true, description: 'Default: OPEN for tasks and for anything due in the future, else COMPLETED.' }) @IsOptional() status?: ActivityStatus;
+  @Field(() => ActivityStatus, { nullable: true, description: 'Default: OPEN for tasks and for anything due in the future, else COMPLETED.' })
+  @IsOptional()
+  status?: ActivityStatus;
   @Field(() => Date, { nullable: true, description: 'When it is due or takes place.' }) @IsOptional() dueAt?: Date;
   @Field(() => Int, { nullable: true, description: 'How long a call or meeting lasted, in seconds.' }) @IsOptional() @IsInt() @Min(0) durationSeconds?: number;
   @Field({ nullable: true, description: "A call's outcome." }) @IsOptional() @MaxLength(200) outcome?: string;
@@ -25,7 +27,10 @@ export class CreateActivityInput {
   @Field(() => ID, { nullable: true, description: 'The lead it concerns.' }) @IsOptional() @IsUUID() leadId?: string;
   @Field(() => ID, { nullable: true, description: 'The opportunity it concerns.' }) @IsOptional() @IsUUID() opportunityId?: string;
   @Field({ nullable: true, description: 'The id in an integrated system; unique in the workspace.' }) @IsOptional() @Length(1, 200) externalId?: string;
-  @Field(() => ID, { nullable: true, description: 'The owner (a task’s assignee); a user creating it owns it by default.' }) @IsOptional() @IsUUID() ownerId?: string;
+  @Field(() => ID, { nullable: true, description: 'The owner (a task’s assignee); a user creating it owns it by default.' })
+  @IsOptional()
+  @IsUUID()
+  ownerId?: string;
   @Field(() => JSONScalar, { nullable: true, description: 'Custom field values by key.' }) @IsOptional() customFields?: Record<string, unknown>;
 }
 
@@ -43,7 +48,10 @@ export class UpdateActivityInput {
   @Field(() => ID, { nullable: true, description: 'The opportunity.' }) @IsOptional() @IsUUID() opportunityId?: string | null;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<
+    string,
+    unknown
+  >;
 }
 
 export const ActivityTypeFilter = EnumFilter(ActivityType, 'ActivityType');

@@ -21,7 +21,11 @@ export class UpsertActivityInput extends UpdateActivityInput {
 }
 
 /** A reference by id or by the other record's externalId. */
-const related = (target: 'accountId' | 'contactId' | 'leadId' | 'opportunityId', table: string, field: 'accountExternalId' | 'contactExternalId' | 'leadExternalId' | 'opportunityExternalId') => ({
+const related = (
+  target: 'accountId' | 'contactId' | 'leadId' | 'opportunityId',
+  table: string,
+  field: 'accountExternalId' | 'contactExternalId' | 'leadExternalId' | 'opportunityExternalId',
+) => ({
   target,
   table,
   label: table,

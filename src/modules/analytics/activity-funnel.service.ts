@@ -18,14 +18,23 @@ export class ActivityFunnelService {
    * (migration FunnelRollup): per stage, the deals that entered it, those for which it is the furthest
    * OPEN/WON stage entered, and the time spent by the entries that left it.
    */
-  async stageFunnel(ctx: ServiceContext, pipelineId: string | null | undefined, from: string | null | undefined, to: string | null | undefined): Promise<FunnelStep[]> {
+  async stageFunnel(
+    ctx: ServiceContext,
+    pipelineId: string | null | undefined,
+    from: string | null | undefined,
+    to: string | null | undefined,
+  ): Promise<FunnelStep[]> {
     const pipeline = await this.deals.pipelineOf(ctx, pipelineId);
     const scope = await scopeOf(ctx);
     // Deleted stages too: a deal's furthest stage may be one since deleted, and still counts by its position.
-    const all = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(rowMapper(ctx.tx.dataSource, Stage));
+    const all = (
+      await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])
+    ).map(rowMapper(ctx.tx.dataSource, Stage));
     const stages = all.filter((st) => !st.deletedAt);
     const p = new SqlParams([ctx.tx.workspaceId, pipeline]);
-    const where = [`t.workspace_id = $1`, `t.pipeline_id = $2`, scope.owners(p, 't.owner_id'), within(p, 't.created_day', from, to)].filter((c) => c !== 'TRUE').join(' AND ');
+    const where = [`t.workspace_id = $1`, `t.pipeline_id = $2`, scope.owners(p, 't.owner_id'), within(p, 't.created_day', from, to)]
+      .filter((c) => c !== 'TRUE')
+      .join(' AND ');
     const sums = await ctx.tx.query<{ stage_id: string; entered: number; furthest: number; avg_days: number | null }>(
       `SELECT t.stage_id, sum(t.entered)::int AS entered, sum(t.furthest)::int AS furthest,
               (sum(t.seconds) / nullif(sum(t.left_n), 0) / 86400)::float8 AS avg_days
@@ -33,7 +42,9 @@ export class ActivityFunnelService {
       p.values,
     );
     // "Reached" adds up, from the last stage back, the deals whose furthest stage is at or past it.
-    const furthestAt = all.filter((st) => st.kind !== 'LOST').map((st) => ({ position: st.position, n: sums.find((x) => x.stage_id === st.id)?.furthest ?? 0 }));
+    const furthestAt = all
+      .filter((st) => st.kind !== 'LOST')
+      .map((st) => ({ position: st.position, n: sums.find((x) => x.stage_id === st.id)?.furthest ?? 0 }));
     const reachedAt = (pos: number) => furthestAt.filter((f) => f.position >= pos).reduce((a, f) => a + f.n, 0);
     const rows = stages.map((st) => {
       const r = sums.find((x) => x.stage_id === st.id);
@@ -56,14 +67,27 @@ export class ActivityFunnelService {
    * tasks, call time. Counts come from activity_rollup (per owner, type and local day); overdue tasks
    * depend on the clock, so they are read live (few: the open tasks, through activity_open_task_idx).
    */
-  async activityStats(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: ActivityGrouping | null | undefined): Promise<ActivityStat[]> {
+  async activityStats(
+    ctx: ServiceContext,
+    from: string | null | undefined,
+    to: string | null | undefined,
+    groupBy: ActivityGrouping | null | undefined,
+  ): Promise<ActivityStat[]> {
     const scope = await scopeOf(ctx);
     const p = new SqlParams([ctx.tx.workspaceId]);
     const g = groupBy ?? ActivityGrouping.NONE;
-    const team = (alias: string) => (g === ActivityGrouping.TEAM ? `LEFT JOIN app_user u ON u.workspace_id = ${alias}.workspace_id AND u.id = ${alias}.owner_id` : '');
+    const team = (alias: string) =>
+      g === ActivityGrouping.TEAM ? `LEFT JOIN app_user u ON u.workspace_id = ${alias}.workspace_id AND u.id = ${alias}.owner_id` : '';
     const group = (alias: string, day: () => string) =>
-      g === ActivityGrouping.OWNER ? `${alias}.owner_id::text` : g === ActivityGrouping.TEAM ? 'u.team_id::text' : g === ActivityGrouping.DAY ? `${day()}::text` : 'NULL';
-    const where = (alias: string, day: () => string) => [`${alias}.workspace_id = $1`, scope.owners(p, `${alias}.owner_id`), within(p, day, from, to)].filter((c) => c !== 'TRUE').join(' AND ');
+      g === ActivityGrouping.OWNER
+        ? `${alias}.owner_id::text`
+        : g === ActivityGrouping.TEAM
+          ? 'u.team_id::text'
+          : g === ActivityGrouping.DAY
+            ? `${day()}::text`
+            : 'NULL';
+    const where = (alias: string, day: () => string) =>
+      [`${alias}.workspace_id = $1`, scope.owners(p, `${alias}.owner_id`), within(p, day, from, to)].filter((c) => c !== 'TRUE').join(' AND ');
     const createdDay = () => `(${local(p, 'a.created_at', scope.tz)})::date`;
     const rows = await ctx.tx.query<{ gid: string | null; type: ActivityType; n: number; completed: number; overdue: number; call_seconds: number }>(
       `SELECT gid, type, sum(n)::int AS n, sum(completed)::int AS completed, sum(overdue)::int AS overdue, sum(call_seconds)::int AS call_seconds FROM (
@@ -77,9 +101,15 @@ export class ActivityFunnelService {
       p.values,
     );
     const names = g === ActivityGrouping.OWNER ? 'app_user' : g === ActivityGrouping.TEAM ? 'team' : null;
-    const keys = names ? await groupKeys(ctx, { namesFrom: names }, rows.map((r) => r.gid)) : null;
+    const keys = names
+      ? await groupKeys(
+          ctx,
+          { namesFrom: names },
+          rows.map((r) => r.gid),
+        )
+      : null;
     return rows.map((r) => ({
-      group: g === ActivityGrouping.DAY ? { id: null, name: r.gid! } : keys ? keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' } : null,
+      group: g === ActivityGrouping.DAY ? { id: null, name: r.gid! } : keys ? (keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' }) : null,
       type: r.type,
       count: r.n,
       completed: r.completed,

@@ -3,7 +3,7 @@ import { badField } from '../../kernel/errors';
 import { money, type Money, normaliseDecimal } from '../../graphql/money';
 import type { SqlParams } from '../../data/sql';
 import { type GroupKey, Period, RevenueGrouping } from './analytics.types';
-import { Role } from "../../kernel/roles";
+import { Role } from '../../kernel/roles';
 
 /** What a viewer's analytics cover, and the workspace's time zone for periods. */
 export interface Scope {
@@ -82,11 +82,18 @@ export function dealGrouping(g: RevenueGrouping | null | undefined): DealGroupin
 }
 
 /** The names of the groups found, in one query: GroupKeys by id ('' for no group). */
-export async function groupKeys(ctx: ServiceContext, grouping: DealGrouping | { namesFrom: string | null }, ids: (string | null)[]): Promise<Map<string, GroupKey>> {
+export async function groupKeys(
+  ctx: ServiceContext,
+  grouping: DealGrouping | { namesFrom: string | null },
+  ids: (string | null)[],
+): Promise<Map<string, GroupKey>> {
   const out = new Map<string, GroupKey>();
   const known = [...new Set(ids.filter((i): i is string => !!i))];
   if (grouping.namesFrom && known.length) {
-    const rows = await ctx.tx.query<{ id: string; name: string }>(`SELECT id, name FROM ${grouping.namesFrom} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`, [ctx.tx.workspaceId, known]);
+    const rows = await ctx.tx.query<{ id: string; name: string }>(
+      `SELECT id, name FROM ${grouping.namesFrom} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`,
+      [ctx.tx.workspaceId, known],
+    );
     for (const r of rows) out.set(r.id, { id: r.id, name: r.name });
   }
   out.set('', { id: null, name: '(none)' });

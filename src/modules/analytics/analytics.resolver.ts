@@ -3,7 +3,18 @@ import type { RequestContext } from '../../data/context';
 import { DateScalar } from '../../graphql/scalars';
 import { OpportunityFilter } from '../opportunities/opportunity.types';
 import type { ActivityFunnelService } from './activity-funnel.service';
-import { ActivityGrouping, ActivityStat, ForecastPoint, FunnelStep, Period, PipelineSummary, RevenueGrouping, RevenuePoint, SalesCyclePoint, WinRatePoint } from './analytics.types';
+import {
+  ActivityGrouping,
+  ActivityStat,
+  ForecastPoint,
+  FunnelStep,
+  Period,
+  PipelineSummary,
+  RevenueGrouping,
+  RevenuePoint,
+  SalesCyclePoint,
+  WinRatePoint,
+} from './analytics.types';
 import type { DealAnalyticsService } from './deal-analytics.service';
 
 const FROM = { nullable: true, description: 'The first day (workspace time zone), included.' } as const;
@@ -41,7 +52,9 @@ export class AnalyticsResolver {
   }
 
   @Authorized('READ')
-  @Query(() => [ForecastPoint], { description: 'Open deals by expected close period (amount, weighted, per forecast category) beside what was won in each period.' })
+  @Query(() => [ForecastPoint], {
+    description: 'Open deals by expected close period (amount, weighted, per forecast category) beside what was won in each period.',
+  })
   forecast(
     @Ctx() ctx: RequestContext,
     @Arg('period', () => Period, { description: 'DAY, WEEK, MONTH, QUARTER or YEAR.' }) period: Period,
@@ -77,7 +90,10 @@ export class AnalyticsResolver {
   }
 
   @Authorized('READ')
-  @Query(() => [FunnelStep], { description: 'From the stage history of the opportunities created between from and to: how many reached each stage, conversion to the next, days spent in each.' })
+  @Query(() => [FunnelStep], {
+    description:
+      'From the stage history of the opportunities created between from and to: how many reached each stage, conversion to the next, days spent in each.',
+  })
   stageFunnel(
     @Ctx() ctx: RequestContext,
     @Arg('pipelineId', () => ID, { nullable: true, description: 'Default: the first pipeline.' }) pipelineId?: string,
@@ -88,7 +104,9 @@ export class AnalyticsResolver {
   }
 
   @Authorized('READ')
-  @Query(() => [ActivityStat], { description: 'Activities created between from and to, by type and by owner, team or day: counts, completed, overdue tasks, call time.' })
+  @Query(() => [ActivityStat], {
+    description: 'Activities created between from and to, by type and by owner, team or day: counts, completed, overdue tasks, call time.',
+  })
   activityStats(
     @Ctx() ctx: RequestContext,
     @Arg('from', () => DateScalar, FROM) from?: string,

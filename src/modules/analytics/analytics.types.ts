@@ -36,11 +36,11 @@ registerEnumType(RevenueGrouping, {
   description: 'What deal figures are broken down by (PRODUCT: by the line items).',
   valuesConfig: {
     NONE: { description: 'One figure per period, not broken down.' },
-    OWNER: { description: 'By the opportunity\'s owner.' },
-    TEAM: { description: 'By the owner\'s team.' },
+    OWNER: { description: "By the opportunity's owner." },
+    TEAM: { description: "By the owner's team." },
     PRODUCT: { description: 'By product, from the line items.' },
-    ACCOUNT: { description: 'By the opportunity\'s account.' },
-    PIPELINE: { description: 'By the opportunity\'s pipeline.' },
+    ACCOUNT: { description: "By the opportunity's account." },
+    PIPELINE: { description: "By the opportunity's pipeline." },
   },
 });
 
@@ -57,8 +57,8 @@ registerEnumType(ActivityGrouping, {
   valuesConfig: {
     NONE: { description: 'By type only.' },
     TYPE: { description: 'By type (the same as NONE).' },
-    OWNER: { description: 'By the activity\'s owner.' },
-    TEAM: { description: 'By the owner\'s team.' },
+    OWNER: { description: "By the activity's owner." },
+    TEAM: { description: "By the owner's team." },
     DAY: { description: 'By the day the activity was created, in the workspace time zone.' },
   },
 });
@@ -105,7 +105,8 @@ export class ForecastPoint {
   @Field(() => Int, { description: 'Open opportunities expected to close in it.' }) count: number;
   @Field(() => [Money], { description: 'Their amounts, per currency.' }) amounts: Money[];
   @Field(() => [Money], { description: 'Their weighted amounts, per currency.' }) weightedAmounts: Money[];
-  @Field(() => JSONScalar, { description: 'Per forecast category (PIPELINE, BEST_CASE, COMMIT): { count, amounts: [{ amount, currency }] }.' }) byCategory: Record<string, unknown>;
+  @Field(() => JSONScalar, { description: 'Per forecast category (PIPELINE, BEST_CASE, COMMIT): { count, amounts: [{ amount, currency }] }.' })
+  byCategory: Record<string, unknown>;
   @Field(() => [Money], { description: 'Already won in the period, per currency.' }) wonAmounts: Money[];
 }
 

@@ -6,7 +6,15 @@ import { SqlParams } from '../../data/sql';
 import type { RecordFilterService } from '../common/record-filter';
 import { Stage } from '../pipelines/pipeline.entity';
 import { amounts, dealGrouping, decimal, groupKeys, local, PG_PERIOD, PG_PERIOD_STEP, ratio, scopeOf, within } from './analytics-scope';
-import { type ForecastPoint, type Period, type PipelineSummary, RevenueGrouping, type RevenuePoint, type SalesCyclePoint, type WinRatePoint } from './analytics.types';
+import {
+  type ForecastPoint,
+  type Period,
+  type PipelineSummary,
+  RevenueGrouping,
+  type RevenuePoint,
+  type SalesCyclePoint,
+  type WinRatePoint,
+} from './analytics.types';
 
 type Filter = Record<string, unknown> | null | undefined;
 
@@ -49,7 +57,14 @@ interface DealScan {
 type Rollup = 'deal_stage_rollup' | 'deal_open_rollup' | 'deal_close_rollup';
 
 /** Groupings a rollup holds (by owner, so by team; by pipeline); accounts and products need the deals. */
-const ROLLUP_GROUPS = new Set<RevenueGrouping | null | undefined>([null, undefined, RevenueGrouping.NONE, RevenueGrouping.OWNER, RevenueGrouping.TEAM, RevenueGrouping.PIPELINE]);
+const ROLLUP_GROUPS = new Set<RevenueGrouping | null | undefined>([
+  null,
+  undefined,
+  RevenueGrouping.NONE,
+  RevenueGrouping.OWNER,
+  RevenueGrouping.TEAM,
+  RevenueGrouping.PIPELINE,
+]);
 
 /**
  * Deal analytics, in exact decimals (numeric) and never mixing currencies: every amount is a list
@@ -70,12 +85,29 @@ export class DealAnalyticsService {
     const useRollup = rollup !== null && filtered === 'TRUE';
     const d: DealScan = useRollup
       ? {
-          p, where: '', from: `${rollup} t`, rollup: true, closeDay: () => 't.close_day', n: 'sum(t.n)::int', having: 'HAVING sum(t.n) <> 0',
+          p,
+          where: '',
+          from: `${rollup} t`,
+          rollup: true,
+          closeDay: () => 't.close_day',
+          n: 'sum(t.n)::int',
+          having: 'HAVING sum(t.n) <> 0',
           amount: 'CASE WHEN sum(t.n_amount) > 0 THEN sum(t.amount) END',
-          stageSums: 'sum(t.n) AS n, sum(t.n_amount) AS n_amount, sum(t.amount) AS amount, sum(t.weighted_own) AS weighted_own, sum(t.amount_unweighted) AS amount_unweighted',
+          stageSums:
+            'sum(t.n) AS n, sum(t.n_amount) AS n_amount, sum(t.amount) AS amount, sum(t.weighted_own) AS weighted_own, sum(t.amount_unweighted) AS amount_unweighted',
         }
-      : { p, where: '', from: 'opportunity t', rollup: false, closeDay: () => local(p, 't.closed_at', scope.tz), n: 'count(*)::int', having: '', amount: 'sum(t.amount_value)',
-          stageSums: 'count(*) AS n, count(t.amount_value) AS n_amount, sum(t.amount_value) AS amount, sum(t.amount_value * t.probability) AS weighted_own, sum(t.amount_value) FILTER (WHERE t.probability IS NULL) AS amount_unweighted' };
+      : {
+          p,
+          where: '',
+          from: 'opportunity t',
+          rollup: false,
+          closeDay: () => local(p, 't.closed_at', scope.tz),
+          n: 'count(*)::int',
+          having: '',
+          amount: 'sum(t.amount_value)',
+          stageSums:
+            'count(*) AS n, count(t.amount_value) AS n_amount, sum(t.amount_value) AS amount, sum(t.amount_value * t.probability) AS weighted_own, sum(t.amount_value) FILTER (WHERE t.probability IS NULL) AS amount_unweighted',
+        };
     const conds = ['t.workspace_id = $1', useRollup ? 'TRUE' : 't.deleted_at IS NULL', scope.owners(p, 't.owner_id'), filtered, ...extra(p, d)];
     d.where = conds.filter((c) => c !== 'TRUE').join(' AND ');
     return d;
@@ -83,7 +115,12 @@ export class DealAnalyticsService {
 
   async pipelineSummary(ctx: ServiceContext, pipelineId: string | null | undefined, filter: Filter): Promise<PipelineSummary> {
     const pipeline = await this.pipelineOf(ctx, pipelineId);
-    const stages = (await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id`, [ctx.tx.workspaceId, pipeline])).map(rowMapper(ctx.tx.dataSource, Stage));
+    const stages = (
+      await ctx.tx.query(`SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id`, [
+        ctx.tx.workspaceId,
+        pipeline,
+      ])
+    ).map(rowMapper(ctx.tx.dataSource, Stage));
     const d = await this.scan(ctx, filter, 'deal_stage_rollup', (p) => [`t.pipeline_id = ${p.add(pipeline)}::uuid`]);
     // One scan: per stage and currency, and per currency for the totals (GROUPING SETS).
     const all = await ctx.tx.query<{ stage_id: string | null; currency: string; n: number; amount: string | null; weighted: string | null }>(
@@ -111,9 +148,19 @@ export class DealAnalyticsService {
   }
 
   /** Won amounts per period of the close date (workspace time zone), optionally per group; empty periods included without groups. */
-  async revenue(ctx: ServiceContext, period: Period, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<RevenuePoint[]> {
+  async revenue(
+    ctx: ServiceContext,
+    period: Period,
+    from: string | null | undefined,
+    to: string | null | undefined,
+    groupBy: RevenueGrouping | null | undefined,
+    filter: Filter,
+  ): Promise<RevenuePoint[]> {
     const g = dealGrouping(groupBy);
-    const d = await this.scan(ctx, filter, ROLLUP_GROUPS.has(groupBy) ? 'deal_close_rollup' : null, (p, d) => [`t.status = 'WON'`, within(p, d.closeDay, from, to)]);
+    const d = await this.scan(ctx, filter, ROLLUP_GROUPS.has(groupBy) ? 'deal_close_rollup' : null, (p, d) => [
+      `t.status = 'WON'`,
+      within(p, d.closeDay, from, to),
+    ]);
     const periodOf = `date_trunc('${PG_PERIOD[period]}', (${d.closeDay()})::timestamp)::date`;
     const products = g?.join.includes('line_item');
     const rows = await ctx.tx.query<{ period: string; gid: string | null; currency: string; n: number; amount: string | null }>(
@@ -122,12 +169,23 @@ export class DealAnalyticsService {
        FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY 1, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
       d.p.values,
     );
-    const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
+    const keys = g
+      ? await groupKeys(
+          ctx,
+          g,
+          rows.map((r) => r.gid),
+        )
+      : null;
     const points = new Map<string, RevenuePoint>();
     const counts = new Map<string, number>();
     for (const r of rows) {
       const key = `${r.period}|${r.gid ?? ''}`;
-      const point = points.get(key) ?? { periodStart: r.period, group: keys ? keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' } : null, count: 0, amounts: [] };
+      const point = points.get(key) ?? {
+        periodStart: r.period,
+        group: keys ? (keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' }) : null,
+        count: 0,
+        amounts: [],
+      };
       point.amounts.push(...amounts([r]));
       points.set(key, point);
       counts.set(key, r.n + (counts.get(key) ?? 0));
@@ -139,7 +197,13 @@ export class DealAnalyticsService {
   }
 
   /** Fills the periods without deals between from and to (or the first and last period found). */
-  private async withEmptyPeriods(ctx: ServiceContext, points: RevenuePoint[], period: Period, from: string | null | undefined, to: string | null | undefined): Promise<RevenuePoint[]> {
+  private async withEmptyPeriods(
+    ctx: ServiceContext,
+    points: RevenuePoint[],
+    period: Period,
+    from: string | null | undefined,
+    to: string | null | undefined,
+  ): Promise<RevenuePoint[]> {
     const first = from ?? points[0]?.periodStart;
     const last = to ?? points[points.length - 1]?.periodStart;
     if (!first || !last) return points;
@@ -153,7 +217,13 @@ export class DealAnalyticsService {
   }
 
   /** Open deals by expected close period: amounts, weighted, per forecast category, and what was won in each period. */
-  async forecast(ctx: ServiceContext, period: Period, from: string | null | undefined, to: string | null | undefined, filter: Filter): Promise<ForecastPoint[]> {
+  async forecast(
+    ctx: ServiceContext,
+    period: Period,
+    from: string | null | undefined,
+    to: string | null | undefined,
+    filter: Filter,
+  ): Promise<ForecastPoint[]> {
     const unit = PG_PERIOD[period];
     const open = await this.scan(ctx, filter, 'deal_open_rollup', (p, d) => [
       ...(d.rollup ? [] : [`t.status = 'OPEN'`, `t.expected_close_date IS NOT NULL`]),
@@ -198,9 +268,18 @@ export class DealAnalyticsService {
   }
 
   /** Won / (won + lost) among deals closed in [from, to], by count and by amount. */
-  async winRate(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<WinRatePoint[]> {
+  async winRate(
+    ctx: ServiceContext,
+    from: string | null | undefined,
+    to: string | null | undefined,
+    groupBy: RevenueGrouping | null | undefined,
+    filter: Filter,
+  ): Promise<WinRatePoint[]> {
     const g = dealGrouping(groupBy);
-    const d = await this.scan(ctx, filter, ROLLUP_GROUPS.has(groupBy) ? 'deal_close_rollup' : null, (p, d) => [`t.status IN ('WON', 'LOST')`, within(p, d.closeDay, from, to)]);
+    const d = await this.scan(ctx, filter, ROLLUP_GROUPS.has(groupBy) ? 'deal_close_rollup' : null, (p, d) => [
+      `t.status IN ('WON', 'LOST')`,
+      within(p, d.closeDay, from, to),
+    ]);
     const products = g?.join.includes('line_item');
     const rows = await ctx.tx.query<{ gid: string | null; status: string; currency: string; n: number; amount: string | null }>(
       `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${products ? 'li.currency' : 't.currency'} AS currency, ${products ? dealCount(g) : d.n} AS n,
@@ -208,7 +287,13 @@ export class DealAnalyticsService {
        FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY 1, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
       d.p.values,
     );
-    const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
+    const keys = g
+      ? await groupKeys(
+          ctx,
+          g,
+          rows.map((r) => r.gid),
+        )
+      : null;
     const gids = [...new Set(rows.map((r) => r.gid ?? ''))];
     if (!g && !gids.length) gids.push('');
     return gids.map((gid) => {
@@ -216,7 +301,7 @@ export class DealAnalyticsService {
       const won = mine.filter((r) => r.status === 'WON').reduce((a, r) => a + r.n, 0);
       const lost = mine.filter((r) => r.status === 'LOST').reduce((a, r) => a + r.n, 0);
       return {
-        group: keys ? keys.get(gid) ?? { id: gid, name: '(unknown)' } : null,
+        group: keys ? (keys.get(gid) ?? { id: gid, name: '(unknown)' }) : null,
         won,
         lost,
         rate: ratio(won, won + lost),
@@ -227,7 +312,13 @@ export class DealAnalyticsService {
   }
 
   /** Days from creation to close of the deals won in [from, to]: average, median, 90th percentile. */
-  async salesCycle(ctx: ServiceContext, from: string | null | undefined, to: string | null | undefined, groupBy: RevenueGrouping | null | undefined, filter: Filter): Promise<SalesCyclePoint[]> {
+  async salesCycle(
+    ctx: ServiceContext,
+    from: string | null | undefined,
+    to: string | null | undefined,
+    groupBy: RevenueGrouping | null | undefined,
+    filter: Filter,
+  ): Promise<SalesCyclePoint[]> {
     const g = dealGrouping(groupBy);
     // Percentiles need every deal: no rollup, but the won deals' covering index (opportunity_won_cycle_idx).
     const { p, where } = await this.scan(ctx, filter, null, (p, d) => [`t.status = 'WON'`, `t.closed_at IS NOT NULL`, within(p, d.closeDay, from, to)]);
@@ -239,18 +330,36 @@ export class DealAnalyticsService {
        FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1 ORDER BY 1`,
       p.values,
     );
-    const keys = g ? await groupKeys(ctx, g, rows.map((r) => r.gid)) : null;
+    const keys = g
+      ? await groupKeys(
+          ctx,
+          g,
+          rows.map((r) => r.gid),
+        )
+      : null;
     if (!g && !rows.length) return [{ group: null, count: 0, averageDays: null, medianDays: null, p90Days: null }];
-    return rows.map((r) => ({ group: keys ? keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' } : null, count: r.n, averageDays: r.avg, medianDays: r.median, p90Days: r.p90 }));
+    return rows.map((r) => ({
+      group: keys ? (keys.get(r.gid ?? '') ?? { id: r.gid, name: '(unknown)' }) : null,
+      count: r.n,
+      averageDays: r.avg,
+      medianDays: r.median,
+      p90Days: r.p90,
+    }));
   }
 
   /** The pipeline asked for (checked to exist), or the workspace's default (first) pipeline. */
   async pipelineOf(ctx: ServiceContext, pipelineId: string | null | undefined): Promise<string> {
     if (pipelineId != null) {
-      if (!isUuid(pipelineId) || !(await ctx.tx.one(`SELECT 1 FROM pipeline WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, pipelineId]))) throw notFound('Pipeline');
+      if (
+        !isUuid(pipelineId) ||
+        !(await ctx.tx.one(`SELECT 1 FROM pipeline WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, pipelineId]))
+      )
+        throw notFound('Pipeline');
       return pipelineId;
     }
-    const row = await ctx.tx.one<{ id: string }>(`SELECT id FROM pipeline WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`, [ctx.tx.workspaceId]);
+    const row = await ctx.tx.one<{ id: string }>(`SELECT id FROM pipeline WHERE workspace_id = $1 AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1`, [
+      ctx.tx.workspaceId,
+    ]);
     if (!row) throw notFound('Pipeline');
     return row.id;
   }

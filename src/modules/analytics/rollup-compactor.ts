@@ -21,7 +21,10 @@ export class RollupCompactor {
     private readonly ds: DataSource,
     private readonly log: Logger,
   ) {
-    this.rounds = new SingleFlight(() => this.compactOnce(), { rerun: false, onError: (err) => this.log.warn({ err }, 'analytics rollup compaction failed; the next round retries') });
+    this.rounds = new SingleFlight(() => this.compactOnce(), {
+      rerun: false,
+      onError: (err) => this.log.warn({ err }, 'analytics rollup compaction failed; the next round retries'),
+    });
   }
 
   start(): void {

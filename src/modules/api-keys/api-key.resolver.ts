@@ -16,7 +16,10 @@ export class ApiKeyResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => ApiKeyWithSecret, { description: 'Creates an API key; its secret is in this answer only (ADMIN only).' })
-  createApiKey(@Ctx() ctx: RequestContext, @Arg('input', () => CreateApiKeyInput, { description: 'The new key.' }) input: CreateApiKeyInput): Promise<ApiKeyWithSecret> {
+  createApiKey(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => CreateApiKeyInput, { description: 'The new key.' }) input: CreateApiKeyInput,
+  ): Promise<ApiKeyWithSecret> {
     return this.keys.create(ctx.auth, input);
   }
 

@@ -15,7 +15,14 @@ export const API_KEY_STORE: StoreSpec<ApiKey> = {
   entityType: 'api_key',
   label: 'API key',
   trackedFields: ['name', 'scopes', 'expiresAt', 'revokedAt'],
-  toData: (k) => ({ id: k.id, name: k.name, keyPrefix: k.keyPrefix, scopes: k.scopes, expiresAt: k.expiresAt?.toISOString() ?? null, revokedAt: k.revokedAt?.toISOString() ?? null }),
+  toData: (k) => ({
+    id: k.id,
+    name: k.name,
+    keyPrefix: k.keyPrefix,
+    scopes: k.scopes,
+    expiresAt: k.expiresAt?.toISOString() ?? null,
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+  }),
 };
 
 /** API keys are managed by ADMIN users only (not by other keys). */

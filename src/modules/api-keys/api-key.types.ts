@@ -2,7 +2,7 @@ import { ArrayMinSize, ArrayUnique, IsOptional, Length } from 'class-validator';
 import { Field, InputType, ObjectType } from 'type-graphql';
 import { SecretField } from '../../graphql/secret-fields';
 import { ApiKey } from './api-key.entity';
-import { ApiScope } from "../../kernel/roles";
+import { ApiScope } from '../../kernel/roles';
 
 @InputType({ description: 'A new API key.' })
 export class CreateApiKeyInput {

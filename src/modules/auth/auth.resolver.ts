@@ -17,7 +17,10 @@ export class AuthResolver {
     description:
       'Creates a workspace and its first ADMIN user, and signs them in. Limited per client address and for everyone together (RATE_LIMITED); FORBIDDEN when the server has sign-up closed.',
   })
-  async signUp(@Ctx() ctx: RequestContext, @Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput): Promise<AuthPayload> {
+  async signUp(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => SignUpInput, { description: 'The workspace and its first ADMIN.' }) input: SignUpInput,
+  ): Promise<AuthPayload> {
     // These mutations take connections of their own: a caller's token must not hold one meanwhile.
     await ctx.releaseConnection();
     return this.auth.signUp(input, ctx.clientAddress);
@@ -38,13 +41,19 @@ export class AuthResolver {
   }
 
   @Mutation(() => AuthPayload, { description: 'Trades a refresh token for new tokens; the old refresh token stops working.' })
-  async refreshToken(@Ctx() ctx: RequestContext, @Arg('refreshToken', { description: 'The refresh token from the last sign-in or refresh.' }) refreshToken: string): Promise<AuthPayload> {
+  async refreshToken(
+    @Ctx() ctx: RequestContext,
+    @Arg('refreshToken', { description: 'The refresh token from the last sign-in or refresh.' }) refreshToken: string,
+  ): Promise<AuthPayload> {
     await ctx.releaseConnection();
     return this.auth.refresh(refreshToken);
   }
 
   @Mutation(() => Boolean, { description: 'Ends the session of this refresh token. False if it was unknown or already ended.' })
-  async logOut(@Ctx() ctx: RequestContext, @Arg('refreshToken', { description: 'The refresh token of the session to end.' }) refreshToken: string): Promise<boolean> {
+  async logOut(
+    @Ctx() ctx: RequestContext,
+    @Arg('refreshToken', { description: 'The refresh token of the session to end.' }) refreshToken: string,
+  ): Promise<boolean> {
     await ctx.releaseConnection();
     return this.auth.logOut(refreshToken);
   }

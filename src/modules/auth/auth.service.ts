@@ -14,7 +14,7 @@ import type { WorkspaceService } from '../workspaces/workspace.service';
 import { burnPasswordCheck, hashPassword, newRefreshToken, sha256, signAccessToken, verifyPassword } from './credentials';
 import type { AuthPayload, SignUpInput } from './auth.types';
 import { scopesOfRole, type Viewer } from '../../kernel/viewer';
-import { Role, ActorType } from "../../kernel/roles";
+import { Role, ActorType } from '../../kernel/roles';
 
 const userActor = (id: string) => ({ type: ActorType.USER, id });
 
@@ -51,7 +51,12 @@ export class AuthService {
       const actor = userActor(userId);
       const workspace = await this.workspaces.create(tx, { name: input.workspaceName.trim() }, actor);
       const ctx = { tx, actor, viewer: viewerOf(workspaceId, userId, Role.ADMIN) };
-      const { record: user } = await insertRecord(ctx, USER_STORE, { email: input.email.trim(), name: input.name.trim(), role: Role.ADMIN, active: true, passwordHash, lastLoginAt: new Date() }, userId);
+      const { record: user } = await insertRecord(
+        ctx,
+        USER_STORE,
+        { email: input.email.trim(), name: input.name.trim(), role: Role.ADMIN, active: true, passwordHash, lastLoginAt: new Date() },
+        userId,
+      );
       return { ...(await this.issue(tx, user.id, randomUUID())), user, workspace };
     });
   }
@@ -124,8 +129,17 @@ export class AuthService {
         // Used within the grace (when one is set): taken for two clients of one session racing (two
         // tabs refreshing at once) rather than a stolen token replayed. Refused, but the winner's session stands.
         if (stale?.used_at && !stale.raced) {
-          await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL', [wid, stale.family_id]);
-          await recordEvent(tx, { type: 'user.refresh_token_reused', entityType: 'user', entityId: stale.user_id, actor: userActor(stale.user_id), data: { sessionId: stale.family_id } });
+          await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL', [
+            wid,
+            stale.family_id,
+          ]);
+          await recordEvent(tx, {
+            type: 'user.refresh_token_reused',
+            entityType: 'user',
+            entityId: stale.user_id,
+            actor: userActor(stale.user_id),
+            data: { sessionId: stale.family_id },
+          });
         }
         return null;
       }
@@ -146,11 +160,23 @@ export class AuthService {
     const wid = found?.auth_refresh_token_workspace;
     if (!wid) return false;
     return inWorkspace(this.ds, wid, async (tx) => {
-      const t = await tx.one<{ user_id: string; family_id: string }>('SELECT user_id, family_id FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2', [wid, hash]);
-      const revoked = await tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL RETURNING id', [wid, t!.family_id]);
+      const t = await tx.one<{ user_id: string; family_id: string }>(
+        'SELECT user_id, family_id FROM refresh_token WHERE workspace_id = $1 AND token_hash = $2',
+        [wid, hash],
+      );
+      const revoked = await tx.query(
+        'UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND family_id = $2 AND revoked_at IS NULL RETURNING id',
+        [wid, t!.family_id],
+      );
       if (revoked.length === 0) return false;
       // The session's id lets every instance close the WebSockets opened with its access tokens.
-      await recordEvent(tx, { type: 'user.logged_out', entityType: 'user', entityId: t!.user_id, actor: userActor(t!.user_id), data: { sessionId: t!.family_id } });
+      await recordEvent(tx, {
+        type: 'user.logged_out',
+        entityType: 'user',
+        entityId: t!.user_id,
+        actor: userActor(t!.user_id),
+        data: { sessionId: t!.family_id },
+      });
       return true;
     });
   }

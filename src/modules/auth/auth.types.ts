@@ -5,7 +5,7 @@ import { ApiKey } from '../api-keys/api-key.entity';
 import { User } from '../users/user.entity';
 import { PASSWORD_MIN } from '../users/user.types';
 import { Workspace } from '../workspaces/workspace.entity';
-import { Role, ApiScope } from "../../kernel/roles";
+import { Role, ApiScope } from '../../kernel/roles';
 
 @InputType({ description: 'A new workspace and its first ADMIN user.' })
 export class SignUpInput {

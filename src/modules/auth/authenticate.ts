@@ -4,8 +4,8 @@ import { type AppError, unauthenticated } from '../../kernel/errors';
 import type { ApiKeyCache } from './api-key-cache';
 import { API_KEY_PREFIX, sha256, verifyAccessToken } from './credentials';
 import { scopesOfRole, type Viewer } from '../../kernel/viewer';
-import type { Role } from "../../kernel/roles";
-import { ApiScope } from "../../kernel/roles";
+import type { Role } from '../../kernel/roles';
+import { ApiScope } from '../../kernel/roles';
 
 export interface Authentication {
   viewer: Viewer | null;
@@ -61,7 +61,8 @@ export async function authenticate(ds: DataSource, jwtSecret: string, header: st
   }
 
   const claims = verifyAccessToken(token, jwtSecret);
-  if (!claims || !isUuid(claims.wid) || !isUuid(claims.sub) || (claims.sid !== undefined && !isUuid(claims.sid))) return { ...NONE, error: unauthenticated('Invalid or expired access token') };
+  if (!claims || !isUuid(claims.wid) || !isUuid(claims.sub) || (claims.sid !== undefined && !isUuid(claims.sid)))
+    return { ...NONE, error: unauthenticated('Invalid or expired access token') };
   const sessionId = claims.sid ?? null;
   const tx = new TenantTransaction(ds, claims.wid);
   try {

@@ -21,7 +21,10 @@ export class LoginLimiter {
   private readonly accounts: RateLimiterPostgres;
   private readonly addresses: RateLimiterPostgres;
 
-  constructor(ds: DataSource, private readonly limits: LoginLimits) {
+  constructor(
+    ds: DataSource,
+    private readonly limits: LoginLimits,
+  ) {
     const storeClient = poolOf(ds);
     const common = { storeClient, storeType: 'pool', tableName: 'rate_limit_login', tableCreated: true, duration: limits.windowSeconds };
     this.accounts = new RateLimiterPostgres({ ...common, keyPrefix: 'login-account', points: limits.perAccount });
@@ -54,5 +57,8 @@ const accountKey = (email: string) => sha256(email.trim().toLowerCase());
 /** RATE_LIMITED with when to retry (HTTP 429 with Retry-After). */
 export function rateLimited(res: RateLimiterRes, what: string): AppError {
   const retryAfterSeconds = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-  return new AppError('RATE_LIMITED', `${what}; retry in ${retryAfterSeconds} s`, { retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } });
+  return new AppError('RATE_LIMITED', `${what}; retry in ${retryAfterSeconds} s`, {
+    retryAfterSeconds,
+    http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+  });
 }

@@ -80,7 +80,9 @@ export class AutomationEngine {
       consumeWorkspace: (workspaceId, wsEvents, candidates) => this.runWorkspace(workspaceId, wsEvents, candidates),
       workspaceFailed: 'automation failed for one workspace',
     });
-    this.consumption = new SingleFlight(async () => (await this.consumer.consumeAll()).events, { onError: (err) => this.log.error({ err }, 'automation event consumer failed') });
+    this.consumption = new SingleFlight(async () => (await this.consumer.consumeAll()).events, {
+      onError: (err) => this.log.error({ err }, 'automation event consumer failed'),
+    });
   }
 
   start(): void {
@@ -121,26 +123,40 @@ export class AutomationEngine {
   /** One workspace's RECORD_EVENT runs for a batch; a rule whose conditions fail is disabled, the others run. */
   private async runWorkspace(workspaceId: string, wsEvents: ChangeEvent[], candidates: { id: string }[]): Promise<void> {
     // Which events each rule runs for: trigger, then conditions on the records, in one read.
-    const work = await inWorkspace(this.ds, workspaceId, async (tx) => {
-      const rules = (await tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [workspaceId, candidates.map((r) => r.id)])).map(mapRule(this.ds));
-      if (rules.some((r) => r.conditions)) await limitStoredFilters(tx);
-      const out: { rule: AutomationRule; events: ChangeEvent[] }[] = [];
-      for (const rule of rules) {
-        let matching = wsEvents.filter((e) => triggered(rule.trigger, e) && e.occurredAt >= rule.createdAt);
-        const entity = ruleEntity(rule);
-        if (rule.conditions && entity && matching.length) {
-          const ids = [...new Set(matching.map((e) => e.entityId))];
-          const ok = await tx.savepoint(() => this.filters.matching(tx, entity, rule.conditions, ids)).catch((err: unknown) => this.disableOn(tx, rule.id, err));
-          if (!ok) continue;
-          matching = matching.filter((e) => ok.has(e.entityId));
+    const work = await inWorkspace(
+      this.ds,
+      workspaceId,
+      async (tx) => {
+        const rules = (
+          await tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [
+            workspaceId,
+            candidates.map((r) => r.id),
+          ])
+        ).map(mapRule(this.ds));
+        if (rules.some((r) => r.conditions)) await limitStoredFilters(tx);
+        const out: { rule: AutomationRule; events: ChangeEvent[] }[] = [];
+        for (const rule of rules) {
+          let matching = wsEvents.filter((e) => triggered(rule.trigger, e) && e.occurredAt >= rule.createdAt);
+          const entity = ruleEntity(rule);
+          if (rule.conditions && entity && matching.length) {
+            const ids = [...new Set(matching.map((e) => e.entityId))];
+            const ok = await tx
+              .savepoint(() => this.filters.matching(tx, entity, rule.conditions, ids))
+              .catch((err: unknown) => this.disableOn(tx, rule.id, err));
+            if (!ok) continue;
+            matching = matching.filter((e) => ok.has(e.entityId));
+          }
+          if (matching.length) out.push({ rule, events: matching });
         }
-        if (matching.length) out.push({ rule, events: matching });
-      }
-      return out;
-    }, { gated: false });
+        return out;
+      },
+      { gated: false },
+    );
     // In event order per record, so that a rule sees a record's events as they happened; different
     // records' runs go side by side (each run is its own transaction, mostly waiting on the database).
-    const order = work.flatMap((w) => w.events.map((e) => ({ rule: w.rule, event: e }))).sort((a, b) => (a.event.tx === b.event.tx ? Number(a.event.seq - b.event.seq) : a.event.tx < b.event.tx ? -1 : 1));
+    const order = work
+      .flatMap((w) => w.events.map((e) => ({ rule: w.rule, event: e })))
+      .sort((a, b) => (a.event.tx === b.event.tx ? Number(a.event.seq - b.event.seq) : a.event.tx < b.event.tx ? -1 : 1));
     const perRecord = new Map<string, typeof order>();
     for (const item of order) perRecord.set(item.event.entityId, [...(perRecord.get(item.event.entityId) ?? []), item]);
     const queues = [...perRecord.values()];
@@ -148,11 +164,13 @@ export class AutomationEngine {
       for (let q = queues.shift(); q; q = queues.shift()) {
         for (const { rule, event } of q) {
           const entity = ruleEntity(rule);
-          await this.runner.execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null }).catch((err) => {
-            // A run is made once per (rule, event): one that failed for now is made when the batch is tried again.
-            if (isTransient(err)) throw err;
-            this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed');
-          });
+          await this.runner
+            .execute(workspaceId, rule, { occasion: `event:${event.id}`, event, entityId: entity === event.entityType ? event.entityId : null })
+            .catch((err) => {
+              // A run is made once per (rule, event): one that failed for now is made when the batch is tried again.
+              if (isTransient(err)) throw err;
+              this.log.error({ err, ruleId: rule.id, eventId: event.id }, 'automation run failed');
+            });
         }
       }
     };
@@ -178,17 +196,18 @@ export class AutomationEngine {
     this.ticking = (async () => {
       let runs = 0;
       try {
-        const rules: { workspace_id: string; id: string; trigger_type: TriggerType; trigger: AutomationRule['trigger']; created_at: Date }[] = await this.ds.query(
-          `SELECT * FROM worker_active_automation_rules($1)`,
-          [[TriggerType.SCHEDULE, TriggerType.INACTIVITY, TriggerType.DATE_RELATIVE]],
-        );
+        const rules: { workspace_id: string; id: string; trigger_type: TriggerType; trigger: AutomationRule['trigger']; created_at: Date }[] =
+          await this.ds.query(`SELECT * FROM worker_active_automation_rules($1)`, [[TriggerType.SCHEDULE, TriggerType.INACTIVITY, TriggerType.DATE_RELATIVE]]);
         for (const r of rules) {
           try {
             runs += await this.runDueSlots(r.workspace_id, r.id, r.trigger, r.created_at, now);
           } catch (err) {
             this.log.error({ err, ruleId: r.id }, 'automation slot failed');
             // A rule that cannot select its records (its conditions no longer compile) is turned off, not retried every minute.
-            if (!isTransient(err)) await inWorkspace(this.ds, r.workspace_id, (tx) => this.disableOn(tx, r.id, err), { gated: false }).catch((e) => this.log.error({ err: e, ruleId: r.id }, 'automation rule not disabled'));
+            if (!isTransient(err))
+              await inWorkspace(this.ds, r.workspace_id, (tx) => this.disableOn(tx, r.id, err), { gated: false }).catch((e) =>
+                this.log.error({ err: e, ruleId: r.id }, 'automation rule not disabled'),
+              );
           }
         }
       } catch (err) {
@@ -209,18 +228,28 @@ export class AutomationEngine {
 
   private async runDueSlots(workspaceId: string, ruleId: string, trigger: AutomationRule['trigger'], createdAt: Date, now: Date): Promise<number> {
     const from = new Date(Math.max(createdAt.getTime(), now.getTime() - this.opts.catchUpMs));
-    const due = trigger.type === TriggerType.SCHEDULE ? occurrences(trigger.cron!, trigger.timezone ?? 'UTC', from, now) : [new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS)];
+    const due =
+      trigger.type === TriggerType.SCHEDULE
+        ? occurrences(trigger.cron!, trigger.timezone ?? 'UTC', from, now)
+        : [new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS)];
     if (!due.length) return 0;
     // The engine's own transactions are not gated (see WorkspaceGate): one busy tenant cannot stall every tenant's tick.
-    const claimed = await inWorkspace(this.ds, workspaceId, async (tx) => {
-      const rows = await tx.query<{ slot: Date }>(
-        `INSERT INTO automation_slot (workspace_id, rule_id, slot) SELECT $1, $2, s FROM unnest($3::timestamptz[]) AS s
+    const claimed = await inWorkspace(
+      this.ds,
+      workspaceId,
+      async (tx) => {
+        const rows = await tx.query<{ slot: Date }>(
+          `INSERT INTO automation_slot (workspace_id, rule_id, slot) SELECT $1, $2, s FROM unnest($3::timestamptz[]) AS s
          ON CONFLICT DO NOTHING RETURNING slot`,
-        [workspaceId, ruleId, due],
-      );
-      const rule = rows.length ? mapRule(this.ds)((await tx.one(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = $2`, [workspaceId, ruleId]))!) : null;
-      return { slots: rows.map((r) => r.slot).sort((a, b) => a.getTime() - b.getTime()), rule };
-    }, { gated: false });
+          [workspaceId, ruleId, due],
+        );
+        const rule = rows.length
+          ? mapRule(this.ds)((await tx.one(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND id = $2`, [workspaceId, ruleId]))!)
+          : null;
+        return { slots: rows.map((r) => r.slot).sort((a, b) => a.getTime() - b.getTime()), rule };
+      },
+      { gated: false },
+    );
     let runs = 0;
     for (const slot of claimed.slots) {
       for (const target of await this.targets(workspaceId, claimed.rule!, slot, now)) {
@@ -235,14 +264,19 @@ export class AutomationEngine {
     const t = rule.trigger;
     const entity = t.entityType;
     if (t.type === TriggerType.SCHEDULE && !entity) return Promise.resolve([{ occasion: `slot:${slot.toISOString()}` }]);
-    return inWorkspace(this.ds, workspaceId, async (tx) => {
-      if (t.type === TriggerType.SCHEDULE) {
-        const ids = await this.filters.select(tx, entity!, mergeFilters(t.query, rule.conditions), MAX_RECORDS);
-        return ids.map((id) => ({ occasion: `slot:${slot.toISOString()}:${id}`, entityId: id }));
-      }
-      if (t.type === TriggerType.INACTIVITY) return this.inactive(tx, rule, now);
-      return this.dateDue(tx, rule, now);
-    }, { gated: false });
+    return inWorkspace(
+      this.ds,
+      workspaceId,
+      async (tx) => {
+        if (t.type === TriggerType.SCHEDULE) {
+          const ids = await this.filters.select(tx, entity!, mergeFilters(t.query, rule.conditions), MAX_RECORDS);
+          return ids.map((id) => ({ occasion: `slot:${slot.toISOString()}:${id}`, entityId: id }));
+        }
+        if (t.type === TriggerType.INACTIVITY) return this.inactive(tx, rule, now);
+        return this.dateDue(tx, rule, now);
+      },
+      { gated: false },
+    );
   }
 
   /** Records with no activity for `days` days (opportunities: open, and in their stage that long), once per quiet spell. */
@@ -271,7 +305,13 @@ export class AutomationEngine {
     const entity = rule.trigger.entityType!;
     const spec = FILTERABLE[entity].spec;
     const date = `(${spec.fields[rule.trigger.dateField!].sql('t')})::date`;
-    const params = new SqlParams([tx.workspaceId, rule.id, now.toISOString().slice(0, 10), rule.createdAt.toISOString().slice(0, 10), rule.trigger.offsetDays ?? 0]);
+    const params = new SqlParams([
+      tx.workspaceId,
+      rule.id,
+      now.toISOString().slice(0, 10),
+      rule.createdAt.toISOString().slice(0, 10),
+      rule.trigger.offsetDays ?? 0,
+    ]);
     const where = await this.filters.compile(tx, entity, rule.conditions, params);
     const rows = await tx.query<{ id: string; occasion: string }>(
       `SELECT t.id, 'date:' || t.id || ':' || ${date} AS occasion FROM ${spec.table} t

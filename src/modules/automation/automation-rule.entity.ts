@@ -33,8 +33,10 @@ registerEnumType(ActionType, {
   name: 'ActionType',
   description: 'What a rule does (see each params in the docs).',
   valuesConfig: {
-    CREATE_TASK: { description: 'A TASK activity on the record. Params: `subject`, `body` (templates), `assignee` (OWNER or a user id; default the owner), `dueInDays`.' },
-    UPDATE_FIELDS: { description: 'Sets fields of the record. Params: `fields`, checked as the entity\'s update input.' },
+    CREATE_TASK: {
+      description: 'A TASK activity on the record. Params: `subject`, `body` (templates), `assignee` (OWNER or a user id; default the owner), `dueInDays`.',
+    },
+    UPDATE_FIELDS: { description: "Sets fields of the record. Params: `fields`, checked as the entity's update input." },
     ASSIGN_OWNER: { description: 'Gives the record an owner. Params: `strategy` (ROUND_ROBIN or LEAST_LOADED), and `teamId` or `userIds`.' },
     SEND_EMAIL: { description: 'An email, logged as an EMAIL activity. Params: `to` (OWNER, RECORD or an address), `subject`, `body` (templates).' },
     NOTIFY: { description: 'An in-app notification. Params: `to` (OWNER, ADMINS or a user id), `title`, `body` (templates).' },
@@ -53,7 +55,10 @@ export class AutomationTrigger {
   @Field(() => String, { nullable: true, description: 'SCHEDULE: a 5-field cron expression.' }) cron?: string | null;
   @Field(() => String, { nullable: true, description: 'SCHEDULE: the IANA time zone of the cron expression (default UTC).' }) timezone?: string | null;
   @Field(() => EntityType, { nullable: true, description: 'The kind of records a time-based trigger goes through.' }) entityType?: EntityType | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'SCHEDULE: which records (a filter of the entity), one run per record.' }) query?: Record<string, unknown> | null;
+  @Field(() => JSONScalar, { nullable: true, description: 'SCHEDULE: which records (a filter of the entity), one run per record.' }) query?: Record<
+    string,
+    unknown
+  > | null;
   @Field(() => Int, { nullable: true, description: 'INACTIVITY: days without activity.' }) days?: number | null;
   @Field(() => String, { nullable: true, description: 'DATE_RELATIVE: the date field (e.g. `expectedCloseDate`).' }) dateField?: string | null;
   @Field(() => Int, { nullable: true, description: 'DATE_RELATIVE: days after the date (negative: before).' }) offsetDays?: number | null;
@@ -70,7 +75,10 @@ export class AutomationAction {
 export class AutomationRule extends TenantRecord {
   @Field({ description: 'A name to recognise it by.' }) @Column('text') name: string;
   @Field({ description: 'Inactive rules do nothing.' }) @Column('boolean') active: boolean;
-  @Field(() => String, { nullable: true, description: 'Why the system disabled it (a condition that can no longer be evaluated); null when it was not, or once it is activated again.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the system disabled it (a condition that can no longer be evaluated); null when it was not, or once it is activated again.',
+  })
   @Column('text', { nullable: true })
   disabledReason: string | null;
   @Field(() => AutomationTrigger, { description: 'What starts it.' }) @Column('jsonb') trigger: AutomationTrigger;

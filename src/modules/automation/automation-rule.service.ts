@@ -28,13 +28,24 @@ export const AUTOMATION_RULE_STORE: StoreSpec<AutomationRule> = {
   label: 'Automation rule',
   trackedFields: ['name', 'active', 'disabledReason', 'trigger', 'conditions', 'actions', 'deletedAt'],
   // Never a webhook secret: events reach the change feed (any READ viewer) and webhook endpoints.
-  toData: (r) => ({ id: r.id, name: r.name, active: r.active, disabledReason: r.disabledReason ?? null, trigger: r.trigger, conditions: r.conditions, actions: withoutSecrets(r.actions), deletedAt: r.deletedAt?.toISOString() ?? null }),
+  toData: (r) => ({
+    id: r.id,
+    name: r.name,
+    active: r.active,
+    disabledReason: r.disabledReason ?? null,
+    trigger: r.trigger,
+    conditions: r.conditions,
+    actions: withoutSecrets(r.actions),
+    deletedAt: r.deletedAt?.toISOString() ?? null,
+  }),
 };
 
 /** The actions with each secret replaced by a short fingerprint (a changed secret still shows as a change). */
 function withoutSecrets(actions: AutomationRule['actions']): AutomationRule['actions'] {
   return actions.map((a) =>
-    typeof a.params?.secret === 'string' ? { ...a, params: { ...a.params, secret: `redacted:${createHash('sha256').update(a.params.secret).digest('hex').slice(0, 8)}` } } : a,
+    typeof a.params?.secret === 'string'
+      ? { ...a, params: { ...a.params, secret: `redacted:${createHash('sha256').update(a.params.secret).digest('hex').slice(0, 8)}` } }
+      : a,
   );
 }
 
@@ -60,15 +71,29 @@ export class AutomationRuleService {
   async disable(ctx: ServiceContext, id: string, reason: string): Promise<void> {
     const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, id);
     if (!locked.active || locked.deletedAt) return;
-    await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { active: false, disabledReason: reason.slice(0, 1000) }, { eventType: 'automation_rule.disabled' }, locked);
-    await this.notifications.notifyAdmins(ctx, { title: `Automation rule disabled: ${locked.name}`, body: reason, entityType: 'automation_rule', entityId: id });
+    await updateRecord(
+      ctx,
+      AUTOMATION_RULE_STORE,
+      id,
+      { active: false, disabledReason: reason.slice(0, 1000) },
+      { eventType: 'automation_rule.disabled' },
+      locked,
+    );
+    await this.notifications.notifyAdmins(ctx, {
+      title: `Automation rule disabled: ${locked.name}`,
+      body: reason,
+      entityType: 'automation_rule',
+      entityId: id,
+    });
   }
 
   /** The live rules whose conditions or record query name custom field `key` of `entityType`. */
   async customFieldUsers(ctx: ServiceContext, entityType: string, key: string): Promise<string[]> {
-    const rules = (await ctx.tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND deleted_at IS NULL AND (conditions IS NOT NULL OR trigger ? 'query')`, [ctx.tx.workspaceId])).map(
-      rowMapper(ctx.tx.dataSource, AutomationRule),
-    );
+    const rules = (
+      await ctx.tx.query(`SELECT * FROM automation_rule WHERE workspace_id = $1 AND deleted_at IS NULL AND (conditions IS NOT NULL OR trigger ? 'query')`, [
+        ctx.tx.workspaceId,
+      ])
+    ).map(rowMapper(ctx.tx.dataSource, AutomationRule));
     return rules
       .filter((r) => [r.conditions, r.trigger.query].some((f) => referencedCustomFields(ruleEntity(r), f).includes(`${entityType}.${key}`)))
       .map((r) => `automation rule "${r.name}" (${r.id})`);
@@ -85,19 +110,31 @@ export class AutomationRuleService {
   async create(ctx: ServiceContext, input: AutomationRuleInput, schema: GraphQLSchema): Promise<AutomationRule> {
     requireAdmin(ctx.viewer);
     const checked = await this.check(ctx, schema, input.trigger, input.conditions ?? null, input.actions);
-    return ctx.tx.savepoint(async () =>
-      (
-        await insertRecord(ctx, AUTOMATION_RULE_STORE, {
-          name: input.name.trim(),
-          active: input.active ?? true,
-          ...checked,
-          createdById: ctx.viewer.userId,
-        }, randomUUID())
-      ).record,
+    return ctx.tx.savepoint(
+      async () =>
+        (
+          await insertRecord(
+            ctx,
+            AUTOMATION_RULE_STORE,
+            {
+              name: input.name.trim(),
+              active: input.active ?? true,
+              ...checked,
+              createdById: ctx.viewer.userId,
+            },
+            randomUUID(),
+          )
+        ).record,
     );
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateAutomationRuleInput, schema: GraphQLSchema, expectedVersion?: number | null): Promise<AutomationRule> {
+  async update(
+    ctx: ServiceContext,
+    id: string,
+    input: UpdateAutomationRuleInput,
+    schema: GraphQLSchema,
+    expectedVersion?: number | null,
+  ): Promise<AutomationRule> {
     const current = await this.get(ctx, id);
     const patch: Record<string, unknown> = {};
     if (input.name !== undefined) patch.name = input.name.trim();
@@ -105,7 +142,10 @@ export class AutomationRuleService {
     if (input.active) patch.disabledReason = null;
     if (input.trigger !== undefined || input.conditions !== undefined || input.actions !== undefined) {
       const trigger = input.trigger ?? (current.trigger as AutomationTriggerInput);
-      Object.assign(patch, await this.check(ctx, schema, trigger, input.conditions !== undefined ? input.conditions : current.conditions, input.actions ?? current.actions));
+      Object.assign(
+        patch,
+        await this.check(ctx, schema, trigger, input.conditions !== undefined ? input.conditions : current.conditions, input.actions ?? current.actions),
+      );
     }
     return ctx.tx.savepoint(async () => {
       const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, current.id);
@@ -117,7 +157,8 @@ export class AutomationRuleService {
     const current = await this.get(ctx, id);
     return ctx.tx.savepoint(async () => {
       const locked = await lockRecord(ctx, AUTOMATION_RULE_STORE, current.id);
-      return (await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { deletedAt: new Date(), active: false }, { eventType: 'automation_rule.deleted' }, locked)).record;
+      return (await updateRecord(ctx, AUTOMATION_RULE_STORE, id, { deletedAt: new Date(), active: false }, { eventType: 'automation_rule.deleted' }, locked))
+        .record;
     });
   }
 
@@ -161,7 +202,13 @@ export class AutomationRuleService {
   }
 
   /** Checks a trigger, conditions and actions together; returns them normalised, as stored. */
-  private async check(ctx: ServiceContext, schema: GraphQLSchema, t: AutomationTriggerInput, conditions: Record<string, unknown> | null, actions: { type: ActionType; params: Record<string, unknown> }[]) {
+  private async check(
+    ctx: ServiceContext,
+    schema: GraphQLSchema,
+    t: AutomationTriggerInput,
+    conditions: Record<string, unknown> | null,
+    actions: { type: ActionType; params: Record<string, unknown> }[],
+  ) {
     const trigger = checkTrigger(t);
     const entity = ruleEntity({ trigger });
     const access: RecordAccess | null = entity ? (this.runner.records[entity] ?? null) : null;
@@ -171,7 +218,8 @@ export class AutomationRuleService {
     }
     let checkedConditions: Record<string, unknown> | null = null;
     if (conditions != null) {
-      if (!entity || !FILTERABLE[entity]) throw badField('input.conditions', 'conditions need a trigger about one kind of record (e.g. events `lead.*`, or an entityType)');
+      if (!entity || !FILTERABLE[entity])
+        throw badField('input.conditions', 'conditions need a trigger about one kind of record (e.g. events `lead.*`, or an entityType)');
       checkedConditions = coerceFilter(schema, FILTERABLE[entity].graphqlType, conditions, 'input.conditions');
       await this.filters.check(ctx.tx, entity, checkedConditions);
     }
@@ -179,7 +227,8 @@ export class AutomationRuleService {
     const templateFields = access ? fieldsOf(schema, access.objectType, true) : null;
     if (trigger.changedFields?.length) {
       const unknown = recordFields ? trigger.changedFields.find((f) => !recordFields.has(f)) : trigger.changedFields[0];
-      if (unknown !== undefined) throw badField('input.trigger.changedFields', `no field ${unknown}${recordFields ? '' : ': changedFields need events of one kind of record'}`);
+      if (unknown !== undefined)
+        throw badField('input.trigger.changedFields', `no field ${unknown}${recordFields ? '' : ': changedFields need events of one kind of record'}`);
     }
     const checkedActions = [];
     for (const [i, a] of actions.entries()) {
@@ -238,7 +287,8 @@ function checkTrigger(t: AutomationTriggerInput): AutomationTrigger {
       out.entityType = entityFor(Object.keys(FILTERABLE)) as AutomationTrigger['entityType'];
       const field = need(t.dateField, 'dateField', 'dateField');
       const spec = FILTERABLE[out.entityType!].spec.fields[field];
-      if (!spec || (spec.type !== 'date' && spec.type !== 'timestamptz')) throw badField('input.trigger.dateField', `${field} is not a date field of ${out.entityType}`);
+      if (!spec || (spec.type !== 'date' && spec.type !== 'timestamptz'))
+        throw badField('input.trigger.dateField', `${field} is not a date field of ${out.entityType}`);
       out.dateField = field;
       out.offsetDays = t.offsetDays ?? 0;
       break;

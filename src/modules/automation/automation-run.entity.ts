@@ -20,7 +20,10 @@ registerEnumType(RunStatus, {
         'An action failed (nothing of the run was kept), or the loop guard stopped it; or a webhook call failed, which is made after the run commits: the run’s other actions were kept.',
     },
     SKIPPED: { description: 'The conditions did not hold.' },
-    PENDING: { description: 'The run committed; a webhook call of it is still to be made (or to be made again, if the instance making it stopped before its outcome was recorded).' },
+    PENDING: {
+      description:
+        'The run committed; a webhook call of it is still to be made (or to be made again, if the instance making it stopped before its outcome was recorded).',
+    },
   },
 });
 
@@ -44,7 +47,9 @@ export class AutomationRun {
   @Field(() => ID, { nullable: true, description: 'The event that started it (RECORD_EVENT).' }) @Column('bigint', { nullable: true }) eventId: string | null;
   @Field(() => String, { nullable: true, description: 'The kind of record it ran on.' }) @Column('text', { nullable: true }) entityType: string | null;
   @Field(() => ID, { nullable: true, description: 'The record it ran on.' }) @Column('uuid', { nullable: true }) entityId: string | null;
-  @Field(() => RunStatus, { description: 'SUCCEEDED, FAILED, SKIPPED, or PENDING while a webhook call is still to be made.' }) @Column('text') status: RunStatus;
+  @Field(() => RunStatus, { description: 'SUCCEEDED, FAILED, SKIPPED, or PENDING while a webhook call is still to be made.' })
+  @Column('text')
+  status: RunStatus;
   @Field(() => [ActionResult], { description: "Each action's outcome, in order." }) @Column('jsonb') actions: ActionResult[];
   @Field(() => String, { nullable: true, description: 'Why it failed.' }) @Column('text', { nullable: true }) error: string | null;
   @Field(() => Int, { description: 'How long it took, in milliseconds.' }) @Column('int') durationMs: number;

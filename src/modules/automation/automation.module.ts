@@ -28,7 +28,7 @@ import { ActionType } from './automation-rule.entity';
 import { AutomationRuleService } from './automation-rule.service';
 import { RuleRunner } from './rule-runner';
 import { AutomationWebhookCalls } from './webhook-calls';
-import type { CrudRow } from "../../data/record-store";
+import type { CrudRow } from '../../data/record-store';
 
 export interface AutomationDeps {
   ds: DataSource;
@@ -50,7 +50,6 @@ export interface AutomationDeps {
   metrics: { automationRun(status: string): void };
 }
 
- 
 type AnyCrud = CrudService<CrudRow> & { update(ctx: any, id: string, input: any): Promise<unknown> };
 
 function access(entityType: string, objectType: string, service: AnyCrud, extra: Partial<RecordAccess> = {}): RecordAccess {
@@ -86,7 +85,7 @@ export function createAutomation(d: AutomationDeps) {
   const mailer = new Mailer(d.config.smtp.url, d.config.smtp.from);
   // A call's lease outlasts its request (WEBHOOK_TIMEOUT_MS) and the record of its outcome, as a webhook delivery's does.
   const calls = new AutomationWebhookCalls(d.workerDs, d.sender, d.log, { leaseSeconds: Math.ceil(d.config.webhooks.timeoutMs / 1000) * 3, maxAttempts: 5 });
-   
+
   const handlers: Record<ActionType, ActionHandler<any>> = {
     [ActionType.CREATE_TASK]: createTask(d.activities),
     [ActionType.UPDATE_FIELDS]: updateFields(updateInputs),
@@ -97,6 +96,19 @@ export function createAutomation(d: AutomationDeps) {
   };
   const runner = new RuleRunner(d.workerDs, handlers, records, (status) => d.metrics.automationRun(status));
   const rules = new AutomationRuleService(d.filters, handlers, runner, d.notifications);
-  const engine = new AutomationEngine(d.workerDs, d.bus, runner, rules, d.filters, d.log, { catchUpMs: d.config.automation.catchUpHours * 3600_000, enabled: d.config.automation.workers, concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)) }, calls);
+  const engine = new AutomationEngine(
+    d.workerDs,
+    d.bus,
+    runner,
+    rules,
+    d.filters,
+    d.log,
+    {
+      catchUpMs: d.config.automation.catchUpHours * 3600_000,
+      enabled: d.config.automation.workers,
+      concurrency: Math.max(1, Math.min(8, d.config.dbPoolSize - 2)),
+    },
+    calls,
+  );
   return { runner, rules, engine, mailer, calls };
 }

@@ -53,7 +53,11 @@ export class AutomationResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => AutomationRule, { description: 'Creates a rule; everything in it is checked first, and a bad rule is refused whole (ADMIN only).' })
-  createAutomationRule(@Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo, @Arg('input', () => AutomationRuleInput, { description: 'The rule.' }) input: AutomationRuleInput): Promise<AutomationRule> {
+  createAutomationRule(
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('input', () => AutomationRuleInput, { description: 'The rule.' }) input: AutomationRuleInput,
+  ): Promise<AutomationRule> {
     return this.rules.create(ctx.auth, input, info.schema);
   }
 
@@ -64,7 +68,8 @@ export class AutomationResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg('id', () => ID, { description: 'The rule id.' }) id: string,
     @Arg('input', () => UpdateAutomationRuleInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateAutomationRuleInput,
-    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' })
+    expectedVersion?: number,
   ): Promise<AutomationRule> {
     return this.rules.update(ctx.auth, id, input, info.schema, expectedVersion);
   }
@@ -76,7 +81,9 @@ export class AutomationResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => AutomationTestResult, { description: 'A dry run on one record: whether the conditions hold and what each action would do. Nothing is written or sent (ADMIN only).' })
+  @Mutation(() => AutomationTestResult, {
+    description: 'A dry run on one record: whether the conditions hold and what each action would do. Nothing is written or sent (ADMIN only).',
+  })
   testAutomationRule(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The rule id.' }) id: string,

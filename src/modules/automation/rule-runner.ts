@@ -8,7 +8,7 @@ import type { ChangeEvent } from '../../events/change-event';
 import type { ActionHandler, RecordAccess, RecordData, RunEnv } from './actions/action';
 import { type ActionType, AutomationRule } from './automation-rule.entity';
 import { type ActionResult, AutomationRun, RunStatus } from './automation-run.entity';
-import { ApiScope, ActorType } from "../../kernel/roles";
+import { ApiScope, ActorType } from '../../kernel/roles';
 
 /** Automation that causes events that trigger automation: a chain deeper than this stops. */
 export const MAX_DEPTH = 3;
@@ -51,38 +51,73 @@ export class RuleRunner {
     const depth = (target.event?.depth ?? 0) + 1;
     const sideEffects: (() => void | Promise<void>)[] = [];
     // Ungated (see WorkspaceGate): runs are made by the engine's consumer, which holds every tenant's cursor.
-    const run = await inWorkspace(this.ds, workspaceId, async (tx) => {
-      const ctx: ServiceContext = { tx, viewer: systemViewer(workspaceId, [ApiScope.READ, ApiScope.WRITE]), actor: { type: ActorType.AUTOMATION, id: rule.id, depth } };
-      const access = this.accessFor(rule);
-      const claimed = await tx.one<{ id: string }>(
-        `INSERT INTO automation_run (workspace_id, id, rule_id, trigger_type, occasion, event_id, entity_type, entity_id, status)
+    const run = await inWorkspace(
+      this.ds,
+      workspaceId,
+      async (tx) => {
+        const ctx: ServiceContext = {
+          tx,
+          viewer: systemViewer(workspaceId, [ApiScope.READ, ApiScope.WRITE]),
+          actor: { type: ActorType.AUTOMATION, id: rule.id, depth },
+        };
+        const access = this.accessFor(rule);
+        const claimed = await tx.one<{ id: string }>(
+          `INSERT INTO automation_run (workspace_id, id, rule_id, trigger_type, occasion, event_id, entity_type, entity_id, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'FAILED') ON CONFLICT (workspace_id, rule_id, occasion) DO NOTHING RETURNING id`,
-        [workspaceId, randomUUID(), rule.id, rule.triggerType, target.occasion, target.event?.id ?? null, access?.entityType ?? null, target.entityId ?? null],
-      );
-      if (!claimed) return null; // this occasion has run already
-      let results: ActionResult[] = [];
-      let error: string | null = null;
-      if (depth > MAX_DEPTH) {
-        error = `loop guard: this run would be automation depth ${depth} (at most ${MAX_DEPTH}); its actions were not run`;
-      } else {
-        try {
-          const record = target.entityId && access ? await access.get(ctx, target.entityId) : null;
-          results = await tx.savepoint(() =>
-            this.runActions({ ctx, rule, access, record, event: target.event ?? null, runId: claimed.id, dryRun: false, view: viewOf(rule, record, target.event), afterCommit: (fn) => sideEffects.push(fn) }),
-          );
-        } catch (err) {
-          const e = err as Error & { results?: ActionResult[] };
-          results = e.results ?? [];
-          error = e.message;
-          sideEffects.length = 0;
+          [
+            workspaceId,
+            randomUUID(),
+            rule.id,
+            rule.triggerType,
+            target.occasion,
+            target.event?.id ?? null,
+            access?.entityType ?? null,
+            target.entityId ?? null,
+          ],
+        );
+        if (!claimed) return null; // this occasion has run already
+        let results: ActionResult[] = [];
+        let error: string | null = null;
+        if (depth > MAX_DEPTH) {
+          error = `loop guard: this run would be automation depth ${depth} (at most ${MAX_DEPTH}); its actions were not run`;
+        } else {
+          try {
+            const record = target.entityId && access ? await access.get(ctx, target.entityId) : null;
+            results = await tx.savepoint(() =>
+              this.runActions({
+                ctx,
+                rule,
+                access,
+                record,
+                event: target.event ?? null,
+                runId: claimed.id,
+                dryRun: false,
+                view: viewOf(rule, record, target.event),
+                afterCommit: (fn) => sideEffects.push(fn),
+              }),
+            );
+          } catch (err) {
+            const e = err as Error & { results?: ActionResult[] };
+            results = e.results ?? [];
+            error = e.message;
+            sideEffects.length = 0;
+          }
         }
-      }
-      const row = await tx.one(
-        `UPDATE automation_run SET status = $3, actions = $4, error = $5, duration_ms = $6 WHERE workspace_id = $1 AND id = $2 RETURNING *`,
-        [workspaceId, claimed.id, error ? RunStatus.FAILED : results.some(isPending) ? RunStatus.PENDING : RunStatus.SUCCEEDED, JSON.stringify(results), error, Math.round(performance.now() - started)],
-      );
-      return rowMapper(this.ds, AutomationRun)(row!);
-    }, { gated: false });
+        const row = await tx.one(
+          `UPDATE automation_run SET status = $3, actions = $4, error = $5, duration_ms = $6 WHERE workspace_id = $1 AND id = $2 RETURNING *`,
+          [
+            workspaceId,
+            claimed.id,
+            error ? RunStatus.FAILED : results.some(isPending) ? RunStatus.PENDING : RunStatus.SUCCEEDED,
+            JSON.stringify(results),
+            error,
+            Math.round(performance.now() - started),
+          ],
+        );
+        return rowMapper(this.ds, AutomationRun)(row!);
+      },
+      { gated: false },
+    );
     if (!run) return null;
     // Committed: now what leaves the database, in the order of the actions.
     for (const fn of sideEffects) {
@@ -99,12 +134,24 @@ export class RuleRunner {
 
   /** A run as it stands now (after its webhook calls recorded their outcomes). */
   private reload(workspaceId: string, id: string): Promise<AutomationRun> {
-    return inWorkspace(this.ds, workspaceId, async (tx) => rowMapper(this.ds, AutomationRun)((await tx.one(`SELECT * FROM automation_run WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]))!));
+    return inWorkspace(this.ds, workspaceId, async (tx) =>
+      rowMapper(this.ds, AutomationRun)((await tx.one(`SELECT * FROM automation_run WHERE workspace_id = $1 AND id = $2`, [workspaceId, id]))!),
+    );
   }
 
   /** What the rule would do for a record, without writing anything (`testAutomationRule`). */
   async plan(ctx: ServiceContext, rule: AutomationRule, record: RecordData | null): Promise<ActionResult[]> {
-    const env: RunEnv = { ctx, rule, access: this.accessFor(rule), record, event: null, runId: null, dryRun: true, view: viewOf(rule, record, null), afterCommit: () => undefined };
+    const env: RunEnv = {
+      ctx,
+      rule,
+      access: this.accessFor(rule),
+      record,
+      event: null,
+      runId: null,
+      dryRun: true,
+      view: viewOf(rule, record, null),
+      afterCommit: () => undefined,
+    };
     const results: ActionResult[] = [];
     for (const action of rule.actions) {
       try {
@@ -123,7 +170,11 @@ export class RuleRunner {
       try {
         const { pending, ...out } = await this.handlers[action.type].run(env, action.params);
         // Pending: to be done after the commit, and not done yet (its outcome replaces this result).
-        results.push(pending ? { type: action.type, ok: false, error: null, ...out, details: { ...out.details, pending: true } } : { type: action.type, ok: true, error: null, ...out });
+        results.push(
+          pending
+            ? { type: action.type, ok: false, error: null, ...out, details: { ...out.details, pending: true } }
+            : { type: action.type, ok: true, error: null, ...out },
+        );
       } catch (err) {
         const message = (err as Error).message;
         results.push({ type: action.type, ok: false, error: message, summary: null, details: null });
@@ -153,14 +204,21 @@ function viewOf(rule: AutomationRule, record: RecordData | null, event: ChangeEv
 function withComputed(record: RecordData): Record<string, unknown> {
   const out: Record<string, unknown> = { ...record };
   for (let proto = Object.getPrototypeOf(record); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) if (d.get && !(key in out)) out[key] = (record as Record<string, unknown>)[key];
+    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(proto)))
+      if (d.get && !(key in out)) out[key] = (record as Record<string, unknown>)[key];
   }
   return out;
 }
 
 function asText(v: unknown): unknown {
   if (v instanceof Date) return v.toISOString();
-  if (v && typeof v === 'object' && Object.keys(v).length === 2 && typeof (v as { amount?: unknown }).amount === 'string' && typeof (v as { currency?: unknown }).currency === 'string') {
+  if (
+    v &&
+    typeof v === 'object' &&
+    Object.keys(v).length === 2 &&
+    typeof (v as { amount?: unknown }).amount === 'string' &&
+    typeof (v as { currency?: unknown }).currency === 'string'
+  ) {
     return `${(v as { amount: string }).amount} ${(v as { currency: string }).currency}`;
   }
   return v;

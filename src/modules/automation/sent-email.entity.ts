@@ -11,7 +11,8 @@ export class SentEmail extends TenantRecord {
   @Field({ description: 'The plain-text body.' }) @Column('text') body: string;
   @Field(() => String, { nullable: true, description: 'The kind of record it is about.' }) @Column('text', { nullable: true }) entityType: string | null;
   @Field(() => ID, { nullable: true, description: 'The record it is about.' }) @Column('uuid', { nullable: true }) entityId: string | null;
-  @Field(() => ID, { nullable: true, description: 'The EMAIL activity that records it on the record.' }) @Column('uuid', { nullable: true }) activityId: string | null;
+  @Field(() => ID, { nullable: true, description: 'The EMAIL activity that records it on the record.' }) @Column('uuid', { nullable: true }) activityId:
+    string | null;
   @Field({ description: 'SMTP (sent) or LOG (no SMTP_URL: kept here only).' }) @Column('text') transport: string;
   @Field(() => String, { nullable: true, description: 'Why sending failed.' }) @Column('text', { nullable: true }) error: string | null;
 }

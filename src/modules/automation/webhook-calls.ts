@@ -6,7 +6,7 @@ import { recordEvent } from '../../data/event-log';
 import type { SendResult, WebhookSender } from '../webhooks/webhook-sender';
 import { signatureHeader } from '../webhooks/webhook-signature';
 import { type ActionResult, RunStatus } from './automation-run.entity';
-import { ActorType } from "../../kernel/roles";
+import { ActorType } from '../../kernel/roles';
 
 /** A CALL_WEBHOOK of a run, recorded in the run's transaction and made after its commit. */
 export interface WebhookCall {
@@ -71,7 +71,11 @@ export class AutomationWebhookCalls {
   async make(call: WebhookCall): Promise<void> {
     const timestamp = Math.floor(Date.now() / 1000);
     const webhookId = webhookIdOf(call.id);
-    const result = await this.sender.send(call.url, { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader([call.secret], webhookId, timestamp, call.body) }, call.body);
+    const result = await this.sender.send(
+      call.url,
+      { 'webhook-id': webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signatureHeader([call.secret], webhookId, timestamp, call.body) },
+      call.body,
+    );
     const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
     await this.record(call, ok ? 'SUCCEEDED' : 'FAILED', result, ok ? null : `POST ${call.url} failed: ${result.statusCode ?? result.error}`).catch((err) =>
       this.log.error({ err, callId: call.id, runId: call.runId }, 'automation webhook call made, its outcome not recorded: it will be made again'),
@@ -84,21 +88,40 @@ export class AutomationWebhookCalls {
    * `maxAttempts`. Resolves with how many it claimed.
    */
   async recover(now: Date = new Date(), limit = 100): Promise<number> {
-    const claimed: { workspace_id: string; id: string; attempts: number }[] = await this.ds.query(`SELECT * FROM worker_claim_automation_webhook_calls($1, $2, $3)`, [now, limit, this.opts.leaseSeconds]);
+    const claimed: { workspace_id: string; id: string; attempts: number }[] = await this.ds.query(
+      `SELECT * FROM worker_claim_automation_webhook_calls($1, $2, $3)`,
+      [now, limit, this.opts.leaseSeconds],
+    );
     for (const c of claimed) {
-      const row = await inWorkspace(this.ds, c.workspace_id, (tx) =>
-        tx.one<{ run_id: string; rule_id: string; depth: number; url: string; secret: string | null; body: string; status: string }>(
-          `SELECT run_id, rule_id, depth, url, secret, body, status FROM automation_webhook_call WHERE workspace_id = $1 AND id = $2`,
-          [c.workspace_id, c.id],
-        ),
+      const row = await inWorkspace(
+        this.ds,
+        c.workspace_id,
+        (tx) =>
+          tx.one<{ run_id: string; rule_id: string; depth: number; url: string; secret: string | null; body: string; status: string }>(
+            `SELECT run_id, rule_id, depth, url, secret, body, status FROM automation_webhook_call WHERE workspace_id = $1 AND id = $2`,
+            [c.workspace_id, c.id],
+          ),
         { gated: false },
       );
       if (!row || row.status !== 'PENDING' || !row.secret) continue;
-      const call: WebhookCall = { workspaceId: c.workspace_id, id: c.id, runId: row.run_id, ruleId: row.rule_id, depth: row.depth, url: row.url, secret: row.secret, body: row.body, attempts: c.attempts };
+      const call: WebhookCall = {
+        workspaceId: c.workspace_id,
+        id: c.id,
+        runId: row.run_id,
+        ruleId: row.rule_id,
+        depth: row.depth,
+        url: row.url,
+        secret: row.secret,
+        body: row.body,
+        attempts: c.attempts,
+      };
       if (c.attempts > this.opts.maxAttempts) {
-        await this.record(call, 'FAILED', null, `no outcome recorded after ${this.opts.maxAttempts} attempts (the instance making it stopped each time): given up`).catch((err) =>
-          this.log.error({ err, callId: call.id }, 'automation webhook call not given up: retried later'),
-        );
+        await this.record(
+          call,
+          'FAILED',
+          null,
+          `no outcome recorded after ${this.opts.maxAttempts} attempts (the instance making it stopped each time): given up`,
+        ).catch((err) => this.log.error({ err, callId: call.id }, 'automation webhook call not given up: retried later'));
       } else {
         this.log.warn({ callId: call.id, runId: call.runId, attempt: c.attempts }, 'automation webhook call left without an outcome: made again');
         await this.make(call);
@@ -112,36 +135,63 @@ export class AutomationWebhookCalls {
    * result; the run's status once no call of it is pending), and in the event log.
    */
   private record(call: WebhookCall, status: 'SUCCEEDED' | 'FAILED', r: SendResult | null, error: string | null): Promise<void> {
-    return inWorkspace(this.ds, call.workspaceId, async (tx) => {
-      const done = await tx.one(
-        `UPDATE automation_webhook_call SET status = $3, status_code = $4, error = $5, duration_ms = $6, secret = NULL, leased_until = NULL, updated_at = now()
+    return inWorkspace(
+      this.ds,
+      call.workspaceId,
+      async (tx) => {
+        const done = await tx.one(
+          `UPDATE automation_webhook_call SET status = $3, status_code = $4, error = $5, duration_ms = $6, secret = NULL, leased_until = NULL, updated_at = now()
          WHERE workspace_id = $1 AND id = $2 AND status = 'PENDING' RETURNING id`,
-        [tx.workspaceId, call.id, status, r?.statusCode ?? null, error, r?.durationMs ?? null],
-      );
-      if (!done) return; // recorded already (by an instance that made it again meanwhile)
-      const run = await tx.one<{ status: RunStatus; actions: ActionResult[]; error: string | null }>(
-        `SELECT status, actions, error FROM automation_run WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
-        [tx.workspaceId, call.runId],
-      );
-      if (!run) return;
-      const webhookId = webhookIdOf(call.id);
-      const details = { url: call.url, webhookId, statusCode: r?.statusCode ?? null, durationMs: r?.durationMs ?? null, attempts: call.attempts };
-      const result: Partial<ActionResult> =
-        status === 'SUCCEEDED' ? { ok: true, error: null, summary: `POSTed to ${call.url}: ${r!.statusCode}`, details } : { ok: false, error, summary: null, details };
-      const actions = run.actions.map((a) => ((a.details as { webhookId?: string } | null)?.webhookId === webhookId ? { ...a, ...result } : a));
-      const calls = await tx.query<{ status: string; error: string | null }>(`SELECT status, error FROM automation_webhook_call WHERE workspace_id = $1 AND run_id = $2 ORDER BY created_at, id`, [tx.workspaceId, call.runId]);
-      const failed = calls.find((c) => c.status === 'FAILED');
-      const runStatus = calls.some((c) => c.status === 'PENDING') ? RunStatus.PENDING : failed ? RunStatus.FAILED : RunStatus.SUCCEEDED;
-      const runError = run.error ?? (failed ? `CALL_WEBHOOK failed: ${failed.error}` : null);
-      await tx.query(`UPDATE automation_run SET status = $3, actions = $4, error = $5 WHERE workspace_id = $1 AND id = $2`, [tx.workspaceId, call.runId, runStatus, JSON.stringify(actions), runError]);
-      await recordEvent(tx, {
-        type: 'automation_run.webhook_called',
-        entityType: 'automation_run',
-        entityId: call.runId,
-        actor: { type: ActorType.AUTOMATION, id: call.ruleId, depth: call.depth },
-        changes: run.status !== runStatus ? [{ field: 'status', old: run.status, new: runStatus }] : [],
-        data: { runId: call.runId, ruleId: call.ruleId, webhookId, url: call.url, status, statusCode: r?.statusCode ?? null, error, durationMs: r?.durationMs ?? null, attempts: call.attempts, runStatus },
-      });
-    }, { gated: false });
+          [tx.workspaceId, call.id, status, r?.statusCode ?? null, error, r?.durationMs ?? null],
+        );
+        if (!done) return; // recorded already (by an instance that made it again meanwhile)
+        const run = await tx.one<{ status: RunStatus; actions: ActionResult[]; error: string | null }>(
+          `SELECT status, actions, error FROM automation_run WHERE workspace_id = $1 AND id = $2 FOR UPDATE`,
+          [tx.workspaceId, call.runId],
+        );
+        if (!run) return;
+        const webhookId = webhookIdOf(call.id);
+        const details = { url: call.url, webhookId, statusCode: r?.statusCode ?? null, durationMs: r?.durationMs ?? null, attempts: call.attempts };
+        const result: Partial<ActionResult> =
+          status === 'SUCCEEDED'
+            ? { ok: true, error: null, summary: `POSTed to ${call.url}: ${r!.statusCode}`, details }
+            : { ok: false, error, summary: null, details };
+        const actions = run.actions.map((a) => ((a.details as { webhookId?: string } | null)?.webhookId === webhookId ? { ...a, ...result } : a));
+        const calls = await tx.query<{ status: string; error: string | null }>(
+          `SELECT status, error FROM automation_webhook_call WHERE workspace_id = $1 AND run_id = $2 ORDER BY created_at, id`,
+          [tx.workspaceId, call.runId],
+        );
+        const failed = calls.find((c) => c.status === 'FAILED');
+        const runStatus = calls.some((c) => c.status === 'PENDING') ? RunStatus.PENDING : failed ? RunStatus.FAILED : RunStatus.SUCCEEDED;
+        const runError = run.error ?? (failed ? `CALL_WEBHOOK failed: ${failed.error}` : null);
+        await tx.query(`UPDATE automation_run SET status = $3, actions = $4, error = $5 WHERE workspace_id = $1 AND id = $2`, [
+          tx.workspaceId,
+          call.runId,
+          runStatus,
+          JSON.stringify(actions),
+          runError,
+        ]);
+        await recordEvent(tx, {
+          type: 'automation_run.webhook_called',
+          entityType: 'automation_run',
+          entityId: call.runId,
+          actor: { type: ActorType.AUTOMATION, id: call.ruleId, depth: call.depth },
+          changes: run.status !== runStatus ? [{ field: 'status', old: run.status, new: runStatus }] : [],
+          data: {
+            runId: call.runId,
+            ruleId: call.ruleId,
+            webhookId,
+            url: call.url,
+            status,
+            statusCode: r?.statusCode ?? null,
+            error,
+            durationMs: r?.durationMs ?? null,
+            attempts: call.attempts,
+            runStatus,
+          },
+        });
+      },
+      { gated: false },
+    );
   }
 }

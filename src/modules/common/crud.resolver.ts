@@ -10,7 +10,7 @@ import { includesOf, type IncludeSpec, toOne } from '../../data/lookahead';
 import { User } from '../users/user.entity';
 import { BatchResult, MatchOn, MAX_BATCH } from '../../graphql/batch.types';
 import type { ListInput } from './crud.service';
-import type { CrudRow } from "../../data/record-store";
+import type { CrudRow } from '../../data/record-store';
 
 /** What the generated resolver needs of an entity's service. */
 export interface CrudApi<T, C, U> {
@@ -94,7 +94,8 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
       @Ctx() ctx: RequestContext,
       @Arg('id', () => ID, { description: `The ${name} id.` }) id: string,
       @Arg('input', () => cfg.updateInput, { description: 'The changes; omitted fields stay as they are.' }) input: U,
-      @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
+      @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' })
+      expectedVersion?: number,
     ): Promise<T> {
       return this.service.update(ctx.auth, id, input, expectedVersion);
     }
@@ -117,7 +118,10 @@ export function CrudResolver<T extends CrudRow, C extends object, U extends obje
   @Resolver(() => entity)
   abstract class SyncedCrudResolver extends BaseCrudResolver {
     @Authorized('WRITE')
-    @Mutation(() => BatchResult, { name: upsertName, description: `Creates or updates up to ${MAX_BATCH} ${cfg.plural} matched by a key; one result per input, in order.` })
+    @Mutation(() => BatchResult, {
+      name: upsertName,
+      description: `Creates or updates up to ${MAX_BATCH} ${cfg.plural} matched by a key; one result per input, in order.`,
+    })
     upsert(
       @Ctx() ctx: RequestContext,
       // Each input is validated on its own: a bad one FAILS alone instead of failing the batch.

@@ -13,8 +13,7 @@ import type { EntityType } from '../../graphql/enums';
 import type { BatchResult, MatchOn } from '../../graphql/batch.types';
 import { type CrudRow, insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
 import { type UpsertConfig, upsertBatch } from '../../data/upsert';
-import { Role } from "../../kernel/roles";
-
+import { Role } from '../../kernel/roles';
 
 export interface CrudOptions<T extends CrudRow> {
   store: StoreSpec<T>;
@@ -30,7 +29,7 @@ export interface CrudOptions<T extends CrudRow> {
   /** The entity type custom field definitions are kept under, if it has custom fields. */
   customFields?: EntityType;
   /** How `upsert<Things>` matches and writes batches, for kinds that integrations sync. */
-   
+
   upsert?: UpsertConfig<T, any>;
 }
 
@@ -79,7 +78,10 @@ export class CrudService<T extends CrudRow> {
       if (!row) throw notFound(label);
       return this.map(ctx)(row);
     }
-    const row = await ctx.tx.one(`SELECT * FROM ${table} WHERE workspace_id = $1 AND external_id = $2 AND deleted_at IS NULL`, [ctx.tx.workspaceId, externalId]);
+    const row = await ctx.tx.one(`SELECT * FROM ${table} WHERE workspace_id = $1 AND external_id = $2 AND deleted_at IS NULL`, [
+      ctx.tx.workspaceId,
+      externalId,
+    ]);
     if (!row) throw notFound(label);
     return this.map(ctx)(row);
   }
@@ -133,7 +135,8 @@ export class CrudService<T extends CrudRow> {
     const v = { ...values };
     if (this.opts.owned) {
       if (v.ownerId === undefined && ctx.viewer.kind === 'USER') v.ownerId = ctx.viewer.userId;
-      if (ctx.viewer.role === Role.REP && v.ownerId != null && v.ownerId !== ctx.viewer.userId) throw forbidden('A REP creates records owned by itself or by no one');
+      if (ctx.viewer.role === Role.REP && v.ownerId != null && v.ownerId !== ctx.viewer.userId)
+        throw forbidden('A REP creates records owned by itself or by no one');
     }
     return this.write(ctx, async () => {
       await assertReferences(ctx.tx, this.referencesIn(v));
@@ -143,7 +146,13 @@ export class CrudService<T extends CrudRow> {
   }
 
   /** Applies a patch after the permission, version, reference (see `references`) and custom field checks. */
-  protected async patch(ctx: ServiceContext, id: string, values: Record<string, unknown>, expectedVersion?: number | null, eventType?: string): Promise<WriteResult<T>> {
+  protected async patch(
+    ctx: ServiceContext,
+    id: string,
+    values: Record<string, unknown>,
+    expectedVersion?: number | null,
+    eventType?: string,
+  ): Promise<WriteResult<T>> {
     requireWrite(ctx.viewer);
     return this.write(ctx, async () => {
       const current = await this.lock(ctx, id);
@@ -152,16 +161,25 @@ export class CrudService<T extends CrudRow> {
   }
 
   /** `patch` for a record the caller has locked already (inside its own savepoint). */
-  protected async patchLocked(ctx: ServiceContext, current: T, values: Record<string, unknown>, expectedVersion?: number | null, eventType?: string): Promise<WriteResult<T>> {
+  protected async patchLocked(
+    ctx: ServiceContext,
+    current: T,
+    values: Record<string, unknown>,
+    expectedVersion?: number | null,
+    eventType?: string,
+  ): Promise<WriteResult<T>> {
     requireWrite(ctx.viewer);
     if (current.deletedAt) throw conflict(`${this.opts.store.label} is deleted: restore it first`);
     this.assertCanWrite(ctx.viewer, current.ownerId);
     if (expectedVersion != null && expectedVersion !== current.version) {
-      throw conflict(`${this.opts.store.label} was changed by someone else (version ${current.version}, expected ${expectedVersion})`, { currentVersion: current.version });
+      throw conflict(`${this.opts.store.label} was changed by someone else (version ${current.version}, expected ${expectedVersion})`, {
+        currentVersion: current.version,
+      });
     }
     const v = { ...values };
     await assertReferences(ctx.tx, this.referencesIn(v));
-    if (this.opts.customFields && v.customFields !== undefined) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, current.customFields ?? {});
+    if (this.opts.customFields && v.customFields !== undefined)
+      v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, current.customFields ?? {});
     return updateRecord(ctx, this.opts.store, current.id, v, { expectedVersion, eventType }, current);
   }
 
@@ -178,7 +196,12 @@ export class CrudService<T extends CrudRow> {
 
   /** The references `values` makes: the declared reference fields it sets, and its owner. */
   protected referencesIn(values: Record<string, unknown>): Ref[] {
-    const refs: Ref[] = Object.entries(this.opts.references ?? {}).map(([field, r]) => ({ field, table: r.table, label: r.label, id: values[field] as string | null | undefined }));
+    const refs: Ref[] = Object.entries(this.opts.references ?? {}).map(([field, r]) => ({
+      field,
+      table: r.table,
+      label: r.label,
+      id: values[field] as string | null | undefined,
+    }));
     if (this.opts.owned) refs.push({ field: 'ownerId', table: 'app_user', id: values.ownerId as string | null | undefined, label: 'user' });
     return refs;
   }

@@ -89,7 +89,10 @@ export class RecordFilterService {
     const params = new SqlParams([tx.workspaceId, ids]);
     const mentionsCustom = /customField/.test(JSON.stringify(filter));
     const where = compileFilter(target.spec, filter, 't', params, mentionsCustom ? await this.customFields.sqlTypes(tx) : undefined);
-    const rows = await tx.query<{ id: string }>(`SELECT t.id FROM ${target.spec.table} t WHERE t.workspace_id = $1 AND t.id = ANY($2::uuid[]) AND ${where}`, params.values);
+    const rows = await tx.query<{ id: string }>(
+      `SELECT t.id FROM ${target.spec.table} t WHERE t.workspace_id = $1 AND t.id = ANY($2::uuid[]) AND ${where}`,
+      params.values,
+    );
     return new Set(rows.map((r) => r.id));
   }
 }

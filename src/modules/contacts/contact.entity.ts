@@ -13,8 +13,13 @@ export class Contact extends SoftDeletableRecord {
   @Field(() => String, { nullable: true, description: 'The job title.' }) @Column('text', { nullable: true }) title: string | null;
   @Column('uuid', { nullable: true }) accountId: string | null;
   @Column('uuid', { nullable: true }) ownerId: string | null;
-  @Field(() => String, { nullable: true, description: 'The id of this contact in an integrated system; unique in the workspace.' }) @Column('text', { nullable: true }) externalId: string | null;
-  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for contacts, by key." }) @Column('jsonb') customFields: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'The id of this contact in an integrated system; unique in the workspace.' })
+  @Column('text', { nullable: true })
+  externalId: string | null;
+  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for contacts, by key." }) @Column('jsonb') customFields: Record<
+    string,
+    unknown
+  >;
   @Column('uuid', { nullable: true }) mergedIntoId: string | null;
 
   @Field({ description: 'First and last name.' })

@@ -32,7 +32,10 @@ export class ContactResolver extends Base {
   }
 
   @Authorized('WRITE')
-  @Mutation(() => Contact, { description: 'Merges up to 9 duplicates into the survivor: what pointed at them points at it, its empty fields are filled from them, and they are soft-deleted with a link to it (`contact.merged`).' })
+  @Mutation(() => Contact, {
+    description:
+      'Merges up to 9 duplicates into the survivor: what pointed at them points at it, its empty fields are filled from them, and they are soft-deleted with a link to it (`contact.merged`).',
+  })
   mergeContacts(
     @Ctx() ctx: RequestContext,
     @Arg('survivorId', () => ID, { description: 'The record that stays.' }) survivorId: string,
@@ -52,7 +55,11 @@ export class ContactResolver extends Base {
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities with the contact, newest first.' })
-  activities(@Root() contact: Contact, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+  activities(
+    @Root() contact: Contact,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number,
+  ): Loaded<Activity[]> {
     return ctx.loaders.latestActivities('contact', first).get(contact.id);
   }
 }

@@ -14,20 +14,36 @@ import type { CreateContactInput, UpdateContactInput } from './contact.types';
 
 export class ContactService extends CrudService<Contact> {
   constructor(customFields: CustomFieldService) {
-    super({ store: CONTACT_STORE, spec: CONTACT_SPEC, defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }], owned: true, references: { accountId: { table: 'account', label: 'account' } }, customFields: EntityType.CONTACT, upsert: contactUpsert() }, customFields);
+    super(
+      {
+        store: CONTACT_STORE,
+        spec: CONTACT_SPEC,
+        defaultOrder: [{ field: 'LAST_NAME' }, { field: 'FIRST_NAME' }],
+        owned: true,
+        references: { accountId: { table: 'account', label: 'account' } },
+        customFields: EntityType.CONTACT,
+        upsert: contactUpsert(),
+      },
+      customFields,
+    );
   }
 
   /** Merges up to 9 contacts into a survivor: deals (as primary contact) and activities move to it. */
   merge(ctx: ServiceContext, survivorId: string, mergedIds: string[]): Promise<Contact> {
-    return mergeRecords(ctx, {
-      store: CONTACT_STORE,
-      fillFields: ['firstName', 'email', 'phone', 'title', 'accountId', 'ownerId'],
-      relations: [
-        { store: OPPORTUNITY_STORE, field: 'primaryContactId' },
-        { store: ACTIVITY_STORE, field: 'contactId' },
-        { store: LEAD_STORE, field: 'convertedContactId' },
-      ],
-    }, survivorId, mergedIds);
+    return mergeRecords(
+      ctx,
+      {
+        store: CONTACT_STORE,
+        fillFields: ['firstName', 'email', 'phone', 'title', 'accountId', 'ownerId'],
+        relations: [
+          { store: OPPORTUNITY_STORE, field: 'primaryContactId' },
+          { store: ACTIVITY_STORE, field: 'contactId' },
+          { store: LEAD_STORE, field: 'convertedContactId' },
+        ],
+      },
+      survivorId,
+      mergedIds,
+    );
   }
 
   async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {

@@ -30,7 +30,10 @@ export class UpdateContactInput {
   @Field(() => ID, { nullable: true, description: 'The account.' }) @IsOptional() @IsUUID() accountId?: string | null;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<
+    string,
+    unknown
+  >;
 }
 
 @InputType({ description: 'Conditions on contacts; all given conditions must hold.' })

@@ -28,7 +28,13 @@ export function contactUpsert(): UpsertConfig<Contact, UpsertContactInput> {
     async prepare(ctx, inputs) {
       const refs = await resolveRefs(ctx, inputs, [
         ownerRule(),
-        { target: 'accountId', table: 'account', label: 'account', byId: (i) => i.accountId, byKey: ['accountExternalId', 'external_id', false, (i) => i.accountExternalId] },
+        {
+          target: 'accountId',
+          table: 'account',
+          label: 'account',
+          byId: (i) => i.accountId,
+          byKey: ['accountExternalId', 'external_id', false, (i) => i.accountExternalId],
+        },
       ]);
       return inputs.map((i, n) => {
         const r = refs[n];

@@ -11,13 +11,19 @@ export class CustomFieldResolver {
 
   @Authorized('READ')
   @Query(() => [CustomFieldDefinition], { description: 'The custom fields of the workspace, of one kind of record or of all.' })
-  customFieldDefinitions(@Ctx() ctx: RequestContext, @Arg('entityType', () => EntityType, { nullable: true, description: 'Only this kind of record.' }) entityType?: EntityType): Promise<CustomFieldDefinition[]> {
+  customFieldDefinitions(
+    @Ctx() ctx: RequestContext,
+    @Arg('entityType', () => EntityType, { nullable: true, description: 'Only this kind of record.' }) entityType?: EntityType,
+  ): Promise<CustomFieldDefinition[]> {
     return this.service.list(ctx.auth, entityType);
   }
 
   @Authorized('ADMIN')
   @Mutation(() => CustomFieldDefinition, { description: 'Adds a custom field to a kind of record (ADMIN only).' })
-  defineCustomField(@Ctx() ctx: RequestContext, @Arg('input', () => DefineCustomFieldInput, { description: 'The new field.' }) input: DefineCustomFieldInput): Promise<CustomFieldDefinition> {
+  defineCustomField(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => DefineCustomFieldInput, { description: 'The new field.' }) input: DefineCustomFieldInput,
+  ): Promise<CustomFieldDefinition> {
     return this.service.define(ctx.auth, input);
   }
 

@@ -111,7 +111,8 @@ export class CustomFieldService {
     }
     for (const def of defs.values()) {
       const v = merged[def.key];
-      if (def.required && (v == null || v === '' || (Array.isArray(v) && v.length === 0))) errors.push({ field: `customFields.${def.key}`, message: `${def.label} is required` });
+      if (def.required && (v == null || v === '' || (Array.isArray(v) && v.length === 0)))
+        errors.push({ field: `customFields.${def.key}`, message: `${def.label} is required` });
     }
     if (errors.length) throw badInput(errors);
     return merged;
@@ -119,16 +120,32 @@ export class CustomFieldService {
 
   async define(ctx: ServiceContext, input: DefineCustomFieldInput): Promise<CustomFieldDefinition> {
     requireAdmin(ctx.viewer);
-    if (!CUSTOM_FIELD_ENTITIES.includes(input.entityType)) throw badField('entityType', 'custom fields apply to accounts, contacts, leads, opportunities and activities');
+    if (!CUSTOM_FIELD_ENTITIES.includes(input.entityType))
+      throw badField('entityType', 'custom fields apply to accounts, contacts, leads, opportunities and activities');
     const options = input.options ?? [];
     const isSelect = input.type === CustomFieldType.SELECT || input.type === CustomFieldType.MULTI_SELECT;
     if (isSelect && options.length === 0) throw badField('options', 'a SELECT or MULTI_SELECT field needs options');
     if (!isSelect && options.length > 0) throw badField('options', 'only SELECT and MULTI_SELECT fields take options');
     return ctx.tx.savepoint(async () => {
-      const taken = await ctx.tx.one('SELECT 1 FROM custom_field_definition WHERE workspace_id = $1 AND entity_type = $2 AND key = $3 AND deleted_at IS NULL', [ctx.tx.workspaceId, input.entityType, input.key]);
+      const taken = await ctx.tx.one('SELECT 1 FROM custom_field_definition WHERE workspace_id = $1 AND entity_type = $2 AND key = $3 AND deleted_at IS NULL', [
+        ctx.tx.workspaceId,
+        input.entityType,
+        input.key,
+      ]);
       if (taken) throw conflict(`A custom field ${input.key} already exists on ${input.entityType}`);
-      const position = (await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM custom_field_definition WHERE workspace_id = $1 AND entity_type = $2 AND deleted_at IS NULL', [ctx.tx.workspaceId, input.entityType]))!.n;
-      const { record } = await insertRecord(ctx, STORE, { entityType: input.entityType, key: input.key, label: input.label.trim(), type: input.type, options, required: input.required ?? false, position });
+      const position = (await ctx.tx.one<{ n: number }>(
+        'SELECT count(*)::int AS n FROM custom_field_definition WHERE workspace_id = $1 AND entity_type = $2 AND deleted_at IS NULL',
+        [ctx.tx.workspaceId, input.entityType],
+      ))!.n;
+      const { record } = await insertRecord(ctx, STORE, {
+        entityType: input.entityType,
+        key: input.key,
+        label: input.label.trim(),
+        type: input.type,
+        options,
+        required: input.required ?? false,
+        position,
+      });
       this.cache.delete(ctx.tx);
       return record;
     });
@@ -172,7 +189,13 @@ export class CustomFieldService {
         [ctx.tx.workspaceId, current.key, current.key],
       );
       for (const row of changed) {
-        await recordEvent(ctx.tx, { type: `${table}.updated`, entityType: table, entityId: row.id, actor: ctx.actor, changes: [{ field: `customFields.${current.key}`, old: row.old, new: null }] });
+        await recordEvent(ctx.tx, {
+          type: `${table}.updated`,
+          entityType: table,
+          entityId: row.id,
+          actor: ctx.actor,
+          changes: [{ field: `customFields.${current.key}`, old: row.old, new: null }],
+        });
       }
       this.cache.delete(ctx.tx);
       return record;
@@ -181,7 +204,11 @@ export class CustomFieldService {
 
   private async assertOptionsUnused(ctx: ServiceContext, def: CustomFieldDefinition, removed: string[]): Promise<void> {
     const cond = def.type === CustomFieldType.MULTI_SELECT ? `custom_fields->$2 ?| $3::text[]` : `custom_fields->>$2 = ANY($3::text[])`;
-    const used = await ctx.tx.one(`SELECT 1 FROM ${def.entityType} WHERE workspace_id = $1 AND deleted_at IS NULL AND ${cond} LIMIT 1`, [ctx.tx.workspaceId, def.key, removed]);
+    const used = await ctx.tx.one(`SELECT 1 FROM ${def.entityType} WHERE workspace_id = $1 AND deleted_at IS NULL AND ${cond} LIMIT 1`, [
+      ctx.tx.workspaceId,
+      def.key,
+      removed,
+    ]);
     if (used) throw conflict(`Options still in use cannot be removed: ${removed.join(', ')}`);
   }
 }
@@ -193,7 +220,9 @@ function checkValue(def: CustomFieldDefinition, v: unknown): string | null {
     case CustomFieldType.NUMBER:
       return typeof v === 'number' && Number.isFinite(v) ? null : 'must be a number';
     case CustomFieldType.DECIMAL:
-      return (typeof v === 'string' && /^-?\d{1,18}(\.\d{1,6})?$/.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v)) ? null : 'must be a decimal written as a string, e.g. "12.50"';
+      return (typeof v === 'string' && /^-?\d{1,18}(\.\d{1,6})?$/.test(v)) || (typeof v === 'number' && Number.isSafeInteger(v))
+        ? null
+        : 'must be a decimal written as a string, e.g. "12.50"';
     case CustomFieldType.DATE:
       return isIsoDate(v) ? null : 'must be a date YYYY-MM-DD';
     case CustomFieldType.BOOLEAN:

@@ -17,7 +17,10 @@ const samePhone: [Expr, string] = [(a) => `regexp_replace(${a}.phone, '\\D', '',
 const RULES: Partial<Record<EntityType, { exact: [Expr, string][]; name: Expr }>> = {
   [EntityType.ACCOUNT]: { exact: [[(a) => `lower(${a}.domain)`, 'same domain'], samePhone], name: (a) => `${a}.name` },
   [EntityType.CONTACT]: { exact: [[(a) => `lower(${a}.email)`, 'same email'], samePhone], name: (a) => `concat_ws(' ', ${a}.first_name, ${a}.last_name)` },
-  [EntityType.LEAD]: { exact: [[(a) => `lower(${a}.email)`, 'same email'], samePhone], name: (a) => `concat_ws(' ', ${a}.first_name, ${a}.last_name, ${a}.company)` },
+  [EntityType.LEAD]: {
+    exact: [[(a) => `lower(${a}.email)`, 'same email'], samePhone],
+    name: (a) => `concat_ws(' ', ${a}.first_name, ${a}.last_name, ${a}.company)`,
+  },
 };
 
 const NAME_THRESHOLD = 0.45;

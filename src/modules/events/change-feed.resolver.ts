@@ -16,10 +16,13 @@ export class ChangeFeedResolver {
   constructor(private readonly service: ChangeFeedService) {}
 
   @Authorized('READ')
-  @Query(() => ChangeFeed, { description: 'Everything that changed, resumable from a cursor: no event is skipped or repeated, whatever the order transactions commit in.' })
+  @Query(() => ChangeFeed, {
+    description: 'Everything that changed, resumable from a cursor: no event is skipped or repeated, whatever the order transactions commit in.',
+  })
   changes(
     @Ctx() ctx: RequestContext,
-    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the last page; without it, the feed starts at the oldest retained event.' }) after?: string,
+    @Arg('after', () => String, { nullable: true, description: 'The endCursor of the last page; without it, the feed starts at the oldest retained event.' })
+    after?: string,
     @Arg('types', () => [EntityType], { nullable: true, description: 'Only events of these kinds of records.' }) types?: EntityType[],
     @Arg('first', () => Int, { nullable: true, description: 'Page size (default 100, at most 1000).' }) first?: number,
   ): Promise<ChangeFeed> {

@@ -54,7 +54,10 @@ export class ChangeFeedService {
       conds.push(`e.entity_id = ANY($${params.length}::uuid[])`);
     }
     conds.push(readableEventsSql(reader, 'e', (v) => `$${params.push(v)}`));
-    const rows = await ctx.tx.query(`SELECT e.*, e.tx_id::text AS tx FROM event e WHERE ${conds.join(' AND ')} ORDER BY e.tx_id, e.id LIMIT ${limit + 1}`, params);
+    const rows = await ctx.tx.query(
+      `SELECT e.*, e.tx_id::text AS tx FROM event e WHERE ${conds.join(' AND ')} ORDER BY e.tx_id, e.id LIMIT ${limit + 1}`,
+      params,
+    );
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -69,12 +72,15 @@ export class ChangeFeedService {
     const m = /^(\d{1,20}):(\d{1,19}):(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!m) throw badField('after', 'is not a change feed cursor');
     if (Number(m[3]) < Date.now() - this.retentionDays * 86_400_000) {
-      throw new AppError('BAD_USER_INPUT', `This cursor is older than the ${this.retentionDays}-day retention of the change feed: resynchronise, then follow the feed from a new cursor`, {
-        reason: 'CURSOR_EXPIRED',
-        fields: [{ field: 'after', message: 'expired' }],
-      });
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `This cursor is older than the ${this.retentionDays}-day retention of the change feed: resynchronise, then follow the feed from a new cursor`,
+        {
+          reason: 'CURSOR_EXPIRED',
+          fields: [{ field: 'after', message: 'expired' }],
+        },
+      );
     }
     return { tx: m[1], id: m[2] };
   }
 }
-

@@ -28,7 +28,22 @@ export const readerOf = (viewer: Viewer): EventReader => ({ admin: isAdmin(viewe
  */
 export const WEBHOOK_READER: EventReader = { admin: true, userId: null };
 
-const EVERY_READER = new Set(['workspace', 'user', 'team', 'account', 'contact', 'lead', 'opportunity', 'line_item', 'activity', 'product', 'pipeline', 'stage', 'custom_field', 'import_job']);
+const EVERY_READER = new Set([
+  'workspace',
+  'user',
+  'team',
+  'account',
+  'contact',
+  'lead',
+  'opportunity',
+  'line_item',
+  'activity',
+  'product',
+  'pipeline',
+  'stage',
+  'custom_field',
+  'import_job',
+]);
 const RECIPIENT_ONLY = 'notification';
 const SECURITY_EVENTS = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused', 'user.sessions_revoked']);
 

@@ -44,7 +44,11 @@ export class IdempotencyService {
     const credentialId = (viewer.apiKeyId ?? viewer.userId)!;
     const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
     const grant = grantOf(viewer);
-    await tx.query('DELETE FROM idempotency_key WHERE workspace_id = $1 AND credential_id = $2 AND key = $3 AND expires_at < now()', [tx.workspaceId, credentialId, key]);
+    await tx.query('DELETE FROM idempotency_key WHERE workspace_id = $1 AND credential_id = $2 AND key = $3 AND expires_at < now()', [
+      tx.workspaceId,
+      credentialId,
+      key,
+    ]);
     const inserted = await tx.query(
       `INSERT INTO idempotency_key (workspace_id, credential_id, key, request_hash, "grant", expires_at) VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))
        ON CONFLICT DO NOTHING RETURNING key`,
@@ -55,9 +59,12 @@ export class IdempotencyService {
       'SELECT request_hash, response, secret_withheld, "grant" FROM idempotency_key WHERE workspace_id = $1 AND credential_id = $2 AND key = $3',
       [tx.workspaceId, credentialId, key],
     );
-    if (!stored || stored.request_hash !== hash) throw new AppError('CONFLICT', 'This Idempotency-Key was used with another request body', { http: { status: 422 } });
-    if (stored.grant !== null && stored.grant !== grant) throw forbidden('The rights of this credential changed since the request with this Idempotency-Key ran: its answer is not replayed');
-    if (stored.secret_withheld) throw new AppError('CONFLICT', 'The request with this Idempotency-Key already ran; its answer held a secret, which is not kept, so it is not replayed');
+    if (!stored || stored.request_hash !== hash)
+      throw new AppError('CONFLICT', 'This Idempotency-Key was used with another request body', { http: { status: 422 } });
+    if (stored.grant !== null && stored.grant !== grant)
+      throw forbidden('The rights of this credential changed since the request with this Idempotency-Key ran: its answer is not replayed');
+    if (stored.secret_withheld)
+      throw new AppError('CONFLICT', 'The request with this Idempotency-Key already ran; its answer held a secret, which is not kept, so it is not replayed');
     if (!stored.response) throw new AppError('CONFLICT', 'A request with this Idempotency-Key is still running: retry later');
     return { kind: 'replay', response: stored.response };
   }

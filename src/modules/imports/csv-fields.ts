@@ -25,7 +25,12 @@ export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
     ...customFields,
   },
   [EntityType.CONTACT]: { ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'accountExternalId', ...ref), ...customFields },
-  [EntityType.LEAD]: { ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', ...ref), status: { enum: LeadStatus }, source: { enum: LeadSource }, ...customFields },
+  [EntityType.LEAD]: {
+    ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', ...ref),
+    status: { enum: LeadStatus },
+    source: { enum: LeadSource },
+    ...customFields,
+  },
   [EntityType.OPPORTUNITY]: {
     ...text('externalId', 'name', 'accountExternalId', 'primaryContactExternalId', 'pipelineName', 'stageName', ...ref),
     amount: { money: 'amount' },
@@ -36,7 +41,12 @@ export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
     createdAt: 'datetime',
     ...customFields,
   },
-  [EntityType.PRODUCT]: { ...text('externalId', 'name', 'sku', 'description'), unitPrice: { money: 'unitPrice' }, currency: { currencyOf: 'unitPrice' }, active: 'boolean' },
+  [EntityType.PRODUCT]: {
+    ...text('externalId', 'name', 'sku', 'description'),
+    unitPrice: { money: 'unitPrice' },
+    currency: { currencyOf: 'unitPrice' },
+    active: 'boolean',
+  },
   [EntityType.ACTIVITY]: {
     ...text('externalId', 'subject', 'body', 'outcome', 'accountExternalId', 'contactExternalId', 'leadExternalId', 'opportunityExternalId', ...ref),
     type: { enum: ActivityType },
@@ -49,7 +59,15 @@ export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
 };
 
 /** Header names that mean a field under another name (compared normalised: lower case, letters and digits only). */
-const ALIASES: Record<string, string> = { emailaddress: 'email', mail: 'email', phonenumber: 'phone', mobile: 'phone', jobtitle: 'title', web: 'website', url: 'website' };
+const ALIASES: Record<string, string> = {
+  emailaddress: 'email',
+  mail: 'email',
+  phonenumber: 'phone',
+  mobile: 'phone',
+  jobtitle: 'title',
+  web: 'website',
+  url: 'website',
+};
 const normal = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /**
@@ -81,10 +99,21 @@ export function mappingFromHeader(header: string[], fields: Record<string, Kind>
 }
 
 /** The input field each key reads (MatchOn.NONE reads none). */
-const KEY_FIELD: Record<MatchOn, string | null> = { [MatchOn.EXTERNAL_ID]: 'externalId', [MatchOn.EMAIL]: 'email', [MatchOn.DOMAIN]: 'domain', [MatchOn.SKU]: 'sku', [MatchOn.NONE]: null };
+const KEY_FIELD: Record<MatchOn, string | null> = {
+  [MatchOn.EXTERNAL_ID]: 'externalId',
+  [MatchOn.EMAIL]: 'email',
+  [MatchOn.DOMAIN]: 'domain',
+  [MatchOn.SKU]: 'sku',
+  [MatchOn.NONE]: null,
+};
 
 /** The key a person would match a kind on when their file has no external id. */
-const NATURAL_KEY: Partial<Record<EntityType, MatchOn>> = { [EntityType.ACCOUNT]: MatchOn.DOMAIN, [EntityType.CONTACT]: MatchOn.EMAIL, [EntityType.LEAD]: MatchOn.EMAIL, [EntityType.PRODUCT]: MatchOn.SKU };
+const NATURAL_KEY: Partial<Record<EntityType, MatchOn>> = {
+  [EntityType.ACCOUNT]: MatchOn.DOMAIN,
+  [EntityType.CONTACT]: MatchOn.EMAIL,
+  [EntityType.LEAD]: MatchOn.EMAIL,
+  [EntityType.PRODUCT]: MatchOn.SKU,
+};
 
 /**
  * The key an import matches on when it names none: the external id when a column maps to it and holds
@@ -152,7 +181,13 @@ const DECIMAL = /^-?\d{1,18}([.,]\d{1,6})?$/;
  * Turns one CSV row into an upsert input: each mapped cell converted to its field's type; an empty
  * cell leaves the field out (unchanged on update). Conversion problems name the column.
  */
-export function convertRow(row: Record<string, string>, mapping: Record<string, string>, fields: Record<string, Kind>, custom: Map<string, CustomFieldDefinition>, order: DateOrder): Converted {
+export function convertRow(
+  row: Record<string, string>,
+  mapping: Record<string, string>,
+  fields: Record<string, Kind>,
+  custom: Map<string, CustomFieldDefinition>,
+  order: DateOrder,
+): Converted {
   const input: Record<string, unknown> = {};
   const errors: Converted['errors'] = [];
   const money: Record<string, { amount?: string; currency?: string }> = {};
@@ -183,7 +218,8 @@ export function convertRow(row: Record<string, string>, mapping: Record<string, 
     // The export's formula escaping undone (scripts/lib/csv-cells.ts): a round trip keeps the text.
     if (kind === 'text') input[field] = v.replace(/^'(?=[=+\-@])/, '');
     else if (kind === 'int') /^-?\d{1,9}$/.test(v) ? (input[field] = Number(v)) : fail('is not a whole number');
-    else if (kind === 'boolean') /^(true|yes|1|y)$/i.test(v) ? (input[field] = true) : /^(false|no|0|n)$/i.test(v) ? (input[field] = false) : fail('is not true or false');
+    else if (kind === 'boolean')
+      /^(true|yes|1|y)$/i.test(v) ? (input[field] = true) : /^(false|no|0|n)$/i.test(v) ? (input[field] = false) : fail('is not true or false');
     else if (kind === 'date') {
       const d = parseDay(v, order);
       d ? (input[field] = d) : fail('is not a date');
@@ -226,7 +262,10 @@ function customValue(def: CustomFieldDefinition, v: string, order: DateOrder): u
     case CustomFieldType.DATE:
       return parseDay(v, order) ?? undefined;
     case CustomFieldType.MULTI_SELECT:
-      return v.split(/[|;]/).map((x) => x.trim()).filter(Boolean);
+      return v
+        .split(/[|;]/)
+        .map((x) => x.trim())
+        .filter(Boolean);
     default:
       return v;
   }

@@ -37,9 +37,18 @@ export class ImportJob {
   @Field(() => EntityType, { description: 'What is imported.' }) @Column('text') entityType: EntityType;
   @Field(() => ImportStatus, { description: 'PENDING, RUNNING, COMPLETED or FAILED.' }) @Column('text') status: ImportStatus;
   @Field({ description: 'A dry run checks everything and writes nothing.' }) @Column('boolean') dryRun: boolean;
-  @Field({ description: 'All or none: if any row fails, no record is written and the job is FAILED with the row errors.' }) @Column('boolean') allOrNone: boolean;
-  @Field(() => MatchOn, { description: 'The key rows were matched on: the one asked for, or the one chosen when none was (see StartImportInput.matchOn; NONE: every row created a record).' }) @Column('text') matchOn: MatchOn;
-  @Field(() => JSONScalar, { description: 'CSV column -> field: as given, or as read from the header (columns left out are not imported).' }) @Column('jsonb') mapping: Record<string, string>;
+  @Field({ description: 'All or none: if any row fails, no record is written and the job is FAILED with the row errors.' })
+  @Column('boolean')
+  allOrNone: boolean;
+  @Field(() => MatchOn, {
+    description:
+      'The key rows were matched on: the one asked for, or the one chosen when none was (see StartImportInput.matchOn; NONE: every row created a record).',
+  })
+  @Column('text')
+  matchOn: MatchOn;
+  @Field(() => JSONScalar, { description: 'CSV column -> field: as given, or as read from the header (columns left out are not imported).' })
+  @Column('jsonb')
+  mapping: Record<string, string>;
   @Column('text') dateFormat: string;
   @Column('text', { select: false }) csv: string;
   @Field(() => Int, { description: 'Rows in the file (without the header).' }) @Column('int') total: number;

@@ -10,7 +10,10 @@ export class ImportResolver {
 
   @Authorized('WRITE')
   @Mutation(() => ImportJob, { description: 'Starts a CSV import in the background; follow it with importJob(id).' })
-  startImport(@Ctx() ctx: RequestContext, @Arg('input', () => StartImportInput, { description: 'The CSV, its mapping and how to match rows.' }) input: StartImportInput): Promise<ImportJob> {
+  startImport(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => StartImportInput, { description: 'The CSV, its mapping and how to match rows.' }) input: StartImportInput,
+  ): Promise<ImportJob> {
     return this.service.start(ctx.auth, input);
   }
 

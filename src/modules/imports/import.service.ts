@@ -14,8 +14,8 @@ import { recordEvent } from '../../data/event-log';
 import { convertRow, CSV_FIELDS, type DateOrder, defaultMatchOn, mappingFromHeader } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
 import type { StartImportInput } from './import.types';
-import type { Role } from "../../kernel/roles";
-import { ApiScope, ActorType } from "../../kernel/roles";
+import type { Role } from '../../kernel/roles';
+import { ApiScope, ActorType } from '../../kernel/roles';
 
 /**
  * Rows per batch (one transaction, one progress event). Validating and writing a batch is work on the
@@ -88,17 +88,33 @@ export class ImportService {
   async start(ctx: ServiceContext, input: StartImportInput): Promise<ImportJob> {
     requireWrite(ctx.viewer);
     const fields = CSV_FIELDS[input.entityType];
-    if (!fields || !this.targets[input.entityType]) throw badField('entityType', 'imports take accounts, contacts, leads, opportunities, products or activities');
+    if (!fields || !this.targets[input.entityType])
+      throw badField('entityType', 'imports take accounts, contacts, leads, opportunities, products or activities');
     const { header, rows } = parseCsv(input.csv);
     if (rows.length === 0) throw badField('csv', 'holds no data row');
     const mapping = input.mapping ?? mappingFromHeader(header, fields, await this.customFields.list(ctx, input.entityType));
-    if (input.mapping == null && Object.keys(mapping).length === 0) throw badField('mapping', `no column of the header names a field of ${input.entityType.toLowerCase()}s: give a mapping (CSV column -> field)`);
+    if (input.mapping == null && Object.keys(mapping).length === 0)
+      throw badField('mapping', `no column of the header names a field of ${input.entityType.toLowerCase()}s: give a mapping (CSV column -> field)`);
     await this.checkMapping(ctx, input.entityType, mapping, header, fields);
     const id = randomUUID();
     await ctx.tx.query(
       `INSERT INTO import_job (workspace_id, id, entity_type, status, dry_run, all_or_none, match_on, mapping, date_format, csv, total, created_by_id, actor_type, actor_id)
        VALUES ($1, $2, $3, 'PENDING', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
-      [ctx.tx.workspaceId, id, input.entityType, input.dryRun ?? false, input.allOrNone ?? false, input.matchOn ?? defaultMatchOn(input.entityType, mapping, rows), JSON.stringify(mapping), input.dateFormat ?? 'MDY', input.csv, rows.length, ctx.viewer.userId, ctx.actor.type, ctx.actor.id],
+      [
+        ctx.tx.workspaceId,
+        id,
+        input.entityType,
+        input.dryRun ?? false,
+        input.allOrNone ?? false,
+        input.matchOn ?? defaultMatchOn(input.entityType, mapping, rows),
+        JSON.stringify(mapping),
+        input.dateFormat ?? 'MDY',
+        input.csv,
+        rows.length,
+        ctx.viewer.userId,
+        ctx.actor.type,
+        ctx.actor.id,
+      ],
     );
     await jobEvent(ctx.tx, 'import_job.created', await this.get(ctx, id));
     ctx.tx.afterCommit(() => this.kick(ctx.tx.workspaceId, id));
@@ -151,7 +167,10 @@ export class ImportService {
 
   private async run(workspaceId: string, id: string): Promise<void> {
     const job = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
-      const row = await tx.one(`UPDATE import_job SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now() WHERE workspace_id = $1 AND id = $2 AND status IN ('PENDING', 'RUNNING') RETURNING *`, [workspaceId, id]);
+      const row = await tx.one(
+        `UPDATE import_job SET status = 'RUNNING', started_at = coalesce(started_at, now()), updated_at = now() WHERE workspace_id = $1 AND id = $2 AND status IN ('PENDING', 'RUNNING') RETURNING *`,
+        [workspaceId, id],
+      );
       if (!row) return null;
       const claimed = rowMapper(tx.dataSource, ImportJob)(row);
       await jobEvent(tx, 'import_job.started', claimed);
@@ -159,7 +178,9 @@ export class ImportService {
     });
     if (!job) return;
     try {
-      const csv = (await inWorkspace(this.workerDs, workspaceId, (tx) => tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id])))!.csv;
+      const csv = (await inWorkspace(this.workerDs, workspaceId, (tx) =>
+        tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id]),
+      ))!.csv;
       const { rows } = parseCsv(csv);
       const target = this.targets[job.entityType]!;
       if (job.allOrNone && !job.dryRun) return await this.runAllOrNone(workspaceId, id, job, rows, target);
@@ -168,7 +189,10 @@ export class ImportService {
         const applied = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
           // Every instance resumes unfinished jobs on start, so another may run this one too: the job
           // row, locked, says which batch is next. A runner that finds it moved on leaves the job to the other.
-          const next = await tx.one<{ processed: number; status: string }>('SELECT processed, status FROM import_job WHERE workspace_id = $1 AND id = $2 FOR UPDATE', [workspaceId, id]);
+          const next = await tx.one<{ processed: number; status: string }>(
+            'SELECT processed, status FROM import_job WHERE workspace_id = $1 AND id = $2 FOR UPDATE',
+            [workspaceId, id],
+          );
           if (next?.status !== ImportStatus.RUNNING || next.processed !== start) return false;
           const { counts, errors } = await this.applyBatch(tx, job, target, rows, start);
           await recordProgress(tx, job, Math.min(BATCH, rows.length - start), counts, errors);
@@ -187,7 +211,13 @@ export class ImportService {
   }
 
   /** Converts and upserts the rows of one batch (from `start`): what it did, and the row errors. */
-  private async applyBatch(tx: TenantTransaction, job: ImportJob, target: ImportTarget, rows: Record<string, string>[], start: number): Promise<{ counts: Counts; errors: ImportRowError[] }> {
+  private async applyBatch(
+    tx: TenantTransaction,
+    job: ImportJob,
+    target: ImportTarget,
+    rows: Record<string, string>[],
+    start: number,
+  ): Promise<{ counts: Counts; errors: ImportRowError[] }> {
     const viewer = await this.viewerOf(tx, job);
     const ctx: ServiceContext = { tx, viewer, actor: { type: job.actorType as ActorType, id: job.actorId } };
     const custom = new Map((await this.customFields.list(ctx, job.entityType)).map((d) => [d.key, d]));
@@ -203,9 +233,17 @@ export class ImportService {
         errors.push(...c.errors.map((e) => ({ row: rowNumber, column: e.column, message: e.message })));
       } else inputs.push({ row: rowNumber, input: Object.assign(new target.inputClass(), c.input) });
     });
-    const result = await this.apply(ctx, target, inputs.map((x) => x.input), job);
+    const result = await this.apply(
+      ctx,
+      target,
+      inputs.map((x) => x.input),
+      job,
+    );
     result.results.forEach((r, i) => {
-      if (r.status === BatchItemStatus.FAILED) errors.push(...r.errors.map((e) => ({ row: inputs[i].row, column: columnOf(job.mapping, e.field), message: e.field ? `${e.field}: ${e.message}` : e.message })));
+      if (r.status === BatchItemStatus.FAILED)
+        errors.push(
+          ...r.errors.map((e) => ({ row: inputs[i].row, column: columnOf(job.mapping, e.field), message: e.field ? `${e.field}: ${e.message}` : e.message })),
+        );
     });
     counts.created += result.created;
     counts.updated += result.updated;
@@ -222,7 +260,10 @@ export class ImportService {
   private async runAllOrNone(workspaceId: string, id: string, job: ImportJob, rows: Record<string, string>[], target: ImportTarget): Promise<void> {
     try {
       const done = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
-        const next = await tx.one<{ status: string }>('SELECT status FROM import_job WHERE workspace_id = $1 AND id = $2 AND processed = 0 FOR UPDATE', [workspaceId, id]);
+        const next = await tx.one<{ status: string }>('SELECT status FROM import_job WHERE workspace_id = $1 AND id = $2 AND processed = 0 FOR UPDATE', [
+          workspaceId,
+          id,
+        ]);
         if (next?.status !== ImportStatus.RUNNING) return false;
         const totals: Counts = { created: 0, updated: 0, unchanged: 0, failed: 0 };
         const errors: ImportRowError[] = [];
@@ -242,7 +283,9 @@ export class ImportService {
       if (done) await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
     } catch (err) {
       if (!(err instanceof AllOrNoneRollback)) throw err;
-      await inWorkspace(this.workerDs, workspaceId, (tx) => recordProgress(tx, job, rows.length, { created: 0, updated: 0, unchanged: 0, failed: err.failed }, err.errors));
+      await inWorkspace(this.workerDs, workspaceId, (tx) =>
+        recordProgress(tx, job, rows.length, { created: 0, updated: 0, unchanged: 0, failed: err.failed }, err.errors),
+      );
       await this.finish(workspaceId, id, ImportStatus.FAILED, `${err.failed} of ${rows.length} rows failed; allOrNone: nothing was written`);
     }
   }
@@ -264,7 +307,10 @@ export class ImportService {
 
   private async finish(workspaceId: string, id: string, status: ImportStatus, message: string | null): Promise<void> {
     await inWorkspace(this.workerDs, workspaceId, async (tx) => {
-      const [row] = await tx.query('UPDATE import_job SET status = $3, message = $4, finished_at = now(), updated_at = now(), version = version + 1 WHERE workspace_id = $1 AND id = $2 RETURNING *', [workspaceId, id, status, message]);
+      const [row] = await tx.query(
+        'UPDATE import_job SET status = $3, message = $4, finished_at = now(), updated_at = now(), version = version + 1 WHERE workspace_id = $1 AND id = $2 RETURNING *',
+        [workspaceId, id, status, message],
+      );
       await jobEvent(tx, status === ImportStatus.COMPLETED ? 'import_job.completed' : 'import_job.failed', rowMapper(tx.dataSource, ImportJob)(row));
     });
   }
@@ -273,22 +319,30 @@ export class ImportService {
   private async viewerOf(tx: TenantTransaction, job: ImportJob): Promise<Viewer> {
     const base = { workspaceId: tx.workspaceId, teamId: null };
     if (job.actorType === ActorType.API_KEY) {
-      const key = await tx.one<{ scopes: ApiScope[] }>('SELECT scopes FROM api_key WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL', [tx.workspaceId, job.actorId]);
+      const key = await tx.one<{ scopes: ApiScope[] }>('SELECT scopes FROM api_key WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL', [
+        tx.workspaceId,
+        job.actorId,
+      ]);
       return { ...base, kind: 'API_KEY', userId: job.createdById, apiKeyId: job.actorId, role: null, scopes: key?.scopes ?? [] };
     }
-    const user = await tx.one<{ role: Role }>('SELECT role FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL', [tx.workspaceId, job.actorId]);
+    const user = await tx.one<{ role: Role }>('SELECT role FROM app_user WHERE workspace_id = $1 AND id = $2 AND active AND deleted_at IS NULL', [
+      tx.workspaceId,
+      job.actorId,
+    ]);
     return { ...base, kind: 'USER', userId: job.actorId, apiKeyId: null, role: user?.role ?? null, scopes: user ? scopesOfRole(user.role) : [] };
   }
 
   private async checkMapping(ctx: ServiceContext, entityType: EntityType, mapping: unknown, header: string[], fields: Record<string, unknown>): Promise<void> {
-    if (!mapping || typeof mapping !== 'object' || Array.isArray(mapping) || Object.keys(mapping).length === 0) throw badField('mapping', 'must be an object: CSV column -> field');
+    if (!mapping || typeof mapping !== 'object' || Array.isArray(mapping) || Object.keys(mapping).length === 0)
+      throw badField('mapping', 'must be an object: CSV column -> field');
     const custom = new Set((await this.customFields.list(ctx, entityType)).map((d) => d.key));
     const errors: FieldError[] = [];
     const targets = new Set<string>();
     for (const [column, field] of Object.entries(mapping)) {
       if (!header.includes(column)) errors.push({ field: `mapping.${column}`, message: `no column ${column} in the CSV header` });
       if (typeof field !== 'string') errors.push({ field: `mapping.${column}`, message: 'must name a field' });
-      else if (field.startsWith('customFields.') ? !custom.has(field.slice(13)) : !(field in fields)) errors.push({ field: `mapping.${column}`, message: `${field} is not a field of ${entityType.toLowerCase()}s` });
+      else if (field.startsWith('customFields.') ? !custom.has(field.slice(13)) : !(field in fields))
+        errors.push({ field: `mapping.${column}`, message: `${field} is not a field of ${entityType.toLowerCase()}s` });
       else if (targets.has(field)) errors.push({ field: `mapping.${column}`, message: `${field} is mapped twice` });
       else targets.add(field);
     }
@@ -307,13 +361,36 @@ async function recordProgress(tx: TenantTransaction, job: ImportJob, rows: numbe
        errors = CASE WHEN jsonb_array_length(errors) >= ${MAX_STORED_ERRORS} THEN errors ELSE errors || $8::jsonb END,
        error_count = error_count + $9, updated_at = now(), version = version + 1
      WHERE workspace_id = $1 AND id = $2 RETURNING *`,
-    [tx.workspaceId, job.id, rows, counts.created, counts.updated, counts.unchanged, counts.failed, JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)), errors.length],
+    [
+      tx.workspaceId,
+      job.id,
+      rows,
+      counts.created,
+      counts.updated,
+      counts.unchanged,
+      counts.failed,
+      JSON.stringify(errors.slice(0, MAX_STORED_ERRORS)),
+      errors.length,
+    ],
   );
   await jobEvent(tx, 'import_job.progressed', rowMapper(tx.dataSource, ImportJob)(row));
 }
 
 async function jobEvent(tx: TenantTransaction, type: string, job: ImportJob): Promise<void> {
-  const data = { id: job.id, entityType: job.entityType, status: job.status, dryRun: job.dryRun, allOrNone: job.allOrNone, total: job.total, processed: job.processed, created: job.created, updated: job.updated, unchanged: job.unchanged, failed: job.failed, errorCount: job.errorCount };
+  const data = {
+    id: job.id,
+    entityType: job.entityType,
+    status: job.status,
+    dryRun: job.dryRun,
+    allOrNone: job.allOrNone,
+    total: job.total,
+    processed: job.processed,
+    created: job.created,
+    updated: job.updated,
+    unchanged: job.unchanged,
+    failed: job.failed,
+    errorCount: job.errorCount,
+  };
   await recordEvent(tx, { type, entityType: 'import_job', entityId: job.id, actor: { type: job.actorType as ActorType, id: job.actorId }, data });
 }
 

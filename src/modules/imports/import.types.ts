@@ -26,19 +26,23 @@ export class StartImportInput {
   @Field(() => JSONScalar, {
     nullable: true,
     description:
-      'An object: CSV column name -> field (an upsert input field, `customFields.<key>`, or `customFields` for a column of JSON objects). When omitted, read from the header: each column goes to the field or custom field (key or label) it names, ignoring case, spaces and punctuation, as the export names them too (`account.externalId`, `amount.amount`); other columns are left out. The job\'s `mapping` shows the one used.',
+      "An object: CSV column name -> field (an upsert input field, `customFields.<key>`, or `customFields` for a column of JSON objects). When omitted, read from the header: each column goes to the field or custom field (key or label) it names, ignoring case, spaces and punctuation, as the export names them too (`account.externalId`, `amount.amount`); other columns are left out. The job's `mapping` shows the one used.",
   })
   @IsOptional()
   mapping?: Record<string, string> | null;
   @Field(() => MatchOn, {
     nullable: true,
     description:
-      'How rows find existing records. When omitted: EXTERNAL_ID if a column maps to `externalId` and holds any, else the natural key of the kind likewise (EMAIL for contacts and leads, DOMAIN for accounts, SKU for products), else NONE (every row creates). A row whose key cell is empty creates a record. The job\'s `matchOn` says which key was used.',
+      "How rows find existing records. When omitted: EXTERNAL_ID if a column maps to `externalId` and holds any, else the natural key of the kind likewise (EMAIL for contacts and leads, DOMAIN for accounts, SKU for products), else NONE (every row creates). A row whose key cell is empty creates a record. The job's `matchOn` says which key was used.",
   })
   @IsOptional()
   matchOn?: MatchOn;
   @Field({ nullable: true, defaultValue: false, description: 'Check every row and write nothing.' }) @IsOptional() dryRun?: boolean;
-  @Field({ nullable: true, defaultValue: false, description: 'Write every row or none: if any row fails, nothing is written and the job is FAILED with the row errors.' })
+  @Field({
+    nullable: true,
+    defaultValue: false,
+    description: 'Write every row or none: if any row fails, nothing is written and the job is FAILED with the row errors.',
+  })
   @IsOptional()
   allOrNone?: boolean;
   @Field(() => DateFormat, { nullable: true, defaultValue: DateFormat.MDY, description: 'For ambiguous slashed dates.' }) @IsOptional() dateFormat?: DateFormat;

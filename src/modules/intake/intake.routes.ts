@@ -29,7 +29,10 @@ export function intakeRouter(intake: IntakeService, ds: DataSource, limits: Inta
       if (isDatabaseUnavailable(err)) {
         log.warn({ error: (err as Error).message }, 'intake: database unavailable');
         const { message, extensions } = unavailableAnswer();
-        res.set('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS)).status(503).json({ error: { code: extensions!.code, message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } });
+        res
+          .set('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS))
+          .status(503)
+          .json({ error: { code: extensions!.code, message, retryAfterSeconds: UNAVAILABLE_RETRY_AFTER_SECONDS } });
         return;
       }
       log.error({ err }, 'intake failed');
@@ -45,13 +48,19 @@ export function intakeRouter(intake: IntakeService, ds: DataSource, limits: Inta
     } catch (limited) {
       if (!(limited instanceof RateLimiterRes)) return void failed(limited);
       const wait = Math.ceil(((limited as { msBeforeNext?: number }).msBeforeNext ?? 60_000) / 1000);
-      res.set('retry-after', String(wait)).status(429).json({ error: { code: 'RATE_LIMITED', message: `Too many submissions; retry in ${wait} s`, retryAfterSeconds: wait } });
+      res
+        .set('retry-after', String(wait))
+        .status(429)
+        .json({ error: { code: 'RATE_LIMITED', message: `Too many submissions; retry in ${wait} s`, retryAfterSeconds: wait } });
       return;
     }
     try {
       const result = await intake.submit(token, req.body);
       if (result.ok) res.status(201).json({ id: result.leadId });
-      else res.status(result.status).json({ error: { code: result.status === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT', message: result.message, fields: result.errors } });
+      else
+        res
+          .status(result.status)
+          .json({ error: { code: result.status === 404 ? 'NOT_FOUND' : 'BAD_USER_INPUT', message: result.message, fields: result.errors } });
     } catch (err) {
       failed(err);
     }

@@ -47,7 +47,11 @@ registerEnumType(LeadSource, {
   },
 });
 
-@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A prospect: a person interested in us, not yet qualified.' })
+@ObjectType({
+  implements: [TenantRecord, SoftDeletableRecord],
+  simpleResolvers: true,
+  description: 'A prospect: a person interested in us, not yet qualified.',
+})
 @Entity('lead')
 export class Lead extends SoftDeletableRecord {
   @Field(() => String, { nullable: true, description: 'The first name.' }) @Column('text', { nullable: true }) firstName: string | null;
@@ -59,8 +63,13 @@ export class Lead extends SoftDeletableRecord {
   @Field(() => LeadStatus, { description: 'Where the lead stands.' }) @Column('text') status: LeadStatus;
   @Field(() => LeadSource, { nullable: true, description: 'Where the lead came from.' }) @Column('text', { nullable: true }) source: LeadSource | null;
   @Column('uuid', { nullable: true }) ownerId: string | null;
-  @Field(() => String, { nullable: true, description: 'The id of this lead in an integrated system; unique in the workspace.' }) @Column('text', { nullable: true }) externalId: string | null;
-  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for leads, by key." }) @Column('jsonb') customFields: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'The id of this lead in an integrated system; unique in the workspace.' })
+  @Column('text', { nullable: true })
+  externalId: string | null;
+  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for leads, by key." }) @Column('jsonb') customFields: Record<
+    string,
+    unknown
+  >;
   @Field(() => Date, { nullable: true, description: 'When the lead was converted.' }) @Column('timestamptz', { nullable: true }) convertedAt: Date | null;
   @Column('uuid', { nullable: true }) convertedAccountId: string | null;
   @Column('uuid', { nullable: true }) convertedContactId: string | null;

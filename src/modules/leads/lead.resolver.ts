@@ -37,11 +37,15 @@ export class LeadResolver extends Base {
   }
 
   @Authorized('WRITE')
-  @Mutation(() => LeadConversion, { description: 'Converts a lead into an account (new or existing), a contact and optionally an opportunity, in one transaction. Converting twice is CONFLICT.' })
+  @Mutation(() => LeadConversion, {
+    description:
+      'Converts a lead into an account (new or existing), a contact and optionally an opportunity, in one transaction. Converting twice is CONFLICT.',
+  })
   convertLead(
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The lead id.' }) id: string,
-    @Arg('input', () => ConvertLeadInput, { nullable: true, description: 'What to create or link (default: a new account and contact, no opportunity).' }) input?: ConvertLeadInput,
+    @Arg('input', () => ConvertLeadInput, { nullable: true, description: 'What to create or link (default: a new account and contact, no opportunity).' })
+    input?: ConvertLeadInput,
   ): Promise<LeadConversion> {
     // An explicit null is the same as leaving it out.
     return this.conversion.convert(ctx.auth, id, input ?? undefined);
@@ -63,7 +67,11 @@ export class LeadResolver extends Base {
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities with the lead, newest first.' })
-  activities(@Root() lead: Lead, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+  activities(
+    @Root() lead: Lead,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number,
+  ): Loaded<Activity[]> {
     return ctx.loaders.latestActivities('lead', first).get(lead.id);
   }
 }

@@ -12,7 +12,17 @@ import type { CreateLeadInput, UpdateLeadInput } from './lead.types';
 
 export class LeadService extends CrudService<Lead> {
   constructor(customFields: CustomFieldService) {
-    super({ store: LEAD_STORE, spec: LEAD_SPEC, defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }], owned: true, customFields: EntityType.LEAD, upsert: leadUpsert() }, customFields);
+    super(
+      {
+        store: LEAD_STORE,
+        spec: LEAD_SPEC,
+        defaultOrder: [{ field: 'CREATED_AT', direction: SortDirection.DESC }],
+        owned: true,
+        customFields: EntityType.LEAD,
+        upsert: leadUpsert(),
+      },
+      customFields,
+    );
   }
 
   async create(ctx: ServiceContext, input: CreateLeadInput): Promise<Lead> {
@@ -32,7 +42,13 @@ export class LeadService extends CrudService<Lead> {
 
   /** Marks a locked lead CONVERTED with links to what it became, recording `lead.converted`. */
   async markConverted(ctx: ServiceContext, lead: Lead, links: { accountId: string; contactId: string; opportunityId: string | null }): Promise<Lead> {
-    const patch = { status: LeadStatus.CONVERTED, convertedAt: new Date(), convertedAccountId: links.accountId, convertedContactId: links.contactId, convertedOpportunityId: links.opportunityId };
+    const patch = {
+      status: LeadStatus.CONVERTED,
+      convertedAt: new Date(),
+      convertedAccountId: links.accountId,
+      convertedContactId: links.contactId,
+      convertedOpportunityId: links.opportunityId,
+    };
     return (await this.patchLocked(ctx, lead, patch, null, 'lead.converted')).record;
   }
 }

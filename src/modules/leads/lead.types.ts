@@ -38,7 +38,10 @@ export class UpdateLeadInput {
   @Field(() => LeadSource, { nullable: true, description: 'Where the lead came from.' }) @IsOptional() source?: LeadSource | null;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<
+    string,
+    unknown
+  >;
 }
 
 @InputType({ description: 'The opportunity to create when converting a lead.' })
@@ -50,8 +53,14 @@ export class ConvertLeadOpportunityInput {
 
 @InputType({ description: 'How to convert a lead: into an existing account or a new one, with or without an opportunity.' })
 export class ConvertLeadInput {
-  @Field(() => ID, { nullable: true, description: "An existing account; without it, one is created from the lead's company." }) @IsOptional() @IsUUID() accountId?: string;
-  @Field(() => ConvertLeadOpportunityInput, { nullable: true, description: 'An opportunity to create in the default pipeline.' }) @IsOptional() @ValidateNested() opportunity?: ConvertLeadOpportunityInput;
+  @Field(() => ID, { nullable: true, description: "An existing account; without it, one is created from the lead's company." })
+  @IsOptional()
+  @IsUUID()
+  accountId?: string;
+  @Field(() => ConvertLeadOpportunityInput, { nullable: true, description: 'An opportunity to create in the default pipeline.' })
+  @IsOptional()
+  @ValidateNested()
+  opportunity?: ConvertLeadOpportunityInput;
 }
 
 @ObjectType({ description: 'What a lead became.' })

@@ -65,7 +65,12 @@ export function nodeKinds(s: NodeKindServices): NodeKind[] {
     { type: LineItem, table: 'line_item', rulesOf: 'opportunity', load: viaGet((ctx, id) => s.lineItems.get(ctx, id)) },
     { type: Team, table: 'team', rulesOf: 'team', load: viaLoader((l) => l.team) },
     { type: User, table: 'app_user', rulesOf: 'user', load: viaLoader((l) => l.user) },
-    { type: CustomFieldDefinition, table: 'custom_field_definition', rulesOf: 'customFieldDefinitions', load: viaGet((ctx, id) => s.customFields.get(ctx, id)) },
+    {
+      type: CustomFieldDefinition,
+      table: 'custom_field_definition',
+      rulesOf: 'customFieldDefinitions',
+      load: viaGet((ctx, id) => s.customFields.get(ctx, id)),
+    },
     { type: ImportJob, table: 'import_job', rulesOf: 'importJob', load: viaGet((ctx, id) => s.imports.get(ctx, id)) },
     { type: Notification, table: 'notification', rulesOf: 'notifications', load: viaGet((ctx, id) => s.notifications.get(ctx, id)) },
     { type: ApiKey, table: 'api_key', rulesOf: 'apiKeys', load: viaGet((ctx, id) => s.apiKeys.get(ctx, id)) },

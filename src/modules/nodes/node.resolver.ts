@@ -4,7 +4,7 @@ import type { RequestContext } from '../../data/context';
 import { badField, badInput } from '../../kernel/errors';
 import { Node } from '../../graphql/node';
 import type { NodeResult, NodeService } from './node.service';
-import { LIST_CAP, LIST_SIZE_ARG } from "../../graphql/list-cost";
+import { LIST_CAP, LIST_SIZE_ARG } from '../../graphql/list-cost';
 
 /** The most ids one `nodes` call takes. */
 export const MAX_NODES = 100;
@@ -40,7 +40,10 @@ export class NodeResolver {
     description: `Records by id (Relay), at most ${MAX_NODES}: one entry per id, in the same order, each as \`node(id)\` answers it (null, or null with its error).`,
   })
   @Extensions({ [LIST_CAP]: MAX_NODES, [LIST_SIZE_ARG]: 'ids' })
-  async nodes(@Ctx() ctx: RequestContext, @Arg('ids', () => [ID], { description: `Record ids (UUIDs), at most ${MAX_NODES}; repeats allowed.` }) ids: string[]): Promise<NodeResult[]> {
+  async nodes(
+    @Ctx() ctx: RequestContext,
+    @Arg('ids', () => [ID], { description: `Record ids (UUIDs), at most ${MAX_NODES}; repeats allowed.` }) ids: string[],
+  ): Promise<NodeResult[]> {
     if (ids.length > MAX_NODES) throw badField('ids', `at most ${MAX_NODES} ids at a time (${ids.length} given)`);
     const malformed = ids.flatMap((id, i) => (isUuid(id) ? [] : [{ field: `ids[${i}]`, message: NOT_AN_ID }]));
     if (malformed.length) throw badInput(malformed);

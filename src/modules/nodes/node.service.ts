@@ -3,7 +3,7 @@ import type { RequestContext, ServiceContext } from '../../data/context';
 import { AppError } from '../../kernel/errors';
 import type { Loader, Loaders } from '../../data/loaders';
 import { objectTypeNames, queryRoles } from '../../kernel/type-graphql-internals';
-import { assertPermissions, type Permission } from "../../kernel/viewer";
+import { assertPermissions, type Permission } from '../../kernel/viewer';
 
 /** What `node` answers for one id: the record, null (none the caller may see by that id), or the error its kind's lookup gives. */
 export type NodeResult = object | null | Error;
@@ -29,7 +29,9 @@ export interface NodeKind {
 export const viaGet =
   (get: (ctx: ServiceContext, id: string) => Promise<object>): NodeKind['load'] =>
   (ctx, ids) =>
-    Promise.all(ids.map((id) => get(ctx.auth, id).catch((err: unknown): NodeResult => (err instanceof AppError && err.code === 'NOT_FOUND' ? null : asError(err)))));
+    Promise.all(
+      ids.map((id) => get(ctx.auth, id).catch((err: unknown): NodeResult => (err instanceof AppError && err.code === 'NOT_FOUND' ? null : asError(err)))),
+    );
 
 /**
  * A kind read through its per-request loader, whose statement is the kind's `get` by id for a whole
@@ -58,7 +60,9 @@ export class NodeService {
   private roles?: Map<NodeKind, Permission[]>;
 
   constructor(private readonly kinds: readonly NodeKind[]) {
-    this.statement = kinds.map((k, i) => `SELECT ${i} AS k, id::text AS id FROM ${k.table} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`).join('\nUNION ALL ');
+    this.statement = kinds
+      .map((k, i) => `SELECT ${i} AS k, id::text AS id FROM ${k.table} WHERE workspace_id = $1 AND id = ANY($2::uuid[])`)
+      .join('\nUNION ALL ');
   }
 
   /**
@@ -77,7 +81,8 @@ export class NodeService {
     for (const kind of this.kinds) {
       // Those of the resolvers the schema was built from, declared on them or on a base class of theirs.
       const declared = queryRoles(kind.rulesOf, resolvers);
-      if (declared.length !== 1 || !schema.getQueryType()?.getFields()[kind.rulesOf]) throw new Error(`node kind ${nameOf.get(kind.type)}: no single query ${kind.rulesOf} to take its rules from`);
+      if (declared.length !== 1 || !schema.getQueryType()?.getFields()[kind.rulesOf])
+        throw new Error(`node kind ${nameOf.get(kind.type)}: no single query ${kind.rulesOf} to take its rules from`);
       roles.set(kind, [...((declared[0] ?? []) as Permission[])]);
     }
     this.roles = roles;

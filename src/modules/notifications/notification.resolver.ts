@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } 
 import type { RequestContext } from '../../data/context';
 import { Notification } from './notification.entity';
 import { MAX_NOTIFICATIONS, type NotificationService } from './notification.service';
-import { LIST_CAP } from "../../graphql/list-cost";
+import { LIST_CAP } from '../../graphql/list-cost';
 
 @Resolver(() => Notification)
 export class NotificationResolver {
@@ -19,8 +19,13 @@ export class NotificationResolver {
   }
 
   @Authorized()
-  @Mutation(() => Int, { description: "Marks the signed-in user's notifications read; returns how many were unread. Ids of other users' notifications are ignored." })
-  markNotificationsRead(@Ctx() ctx: RequestContext, @Arg('ids', () => [ID], { description: 'Notification ids (at most 1000).' }) ids: string[]): Promise<number> {
+  @Mutation(() => Int, {
+    description: "Marks the signed-in user's notifications read; returns how many were unread. Ids of other users' notifications are ignored.",
+  })
+  markNotificationsRead(
+    @Ctx() ctx: RequestContext,
+    @Arg('ids', () => [ID], { description: 'Notification ids (at most 1000).' }) ids: string[],
+  ): Promise<number> {
     return this.service.markRead(ctx.auth, ids);
   }
 }

@@ -45,8 +45,13 @@ export class NotificationService {
 
   /** Notifies every active ADMIN of the transaction's workspace (of something only they can act on). */
   async notifyAdmins(ctx: ServiceContext, n: Omit<NewNotification, 'userId'>): Promise<void> {
-    const admins = await ctx.tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND role = 'ADMIN' AND active AND deleted_at IS NULL`, [ctx.tx.workspaceId]);
-    await this.send(ctx, admins.map((a) => ({ ...n, userId: a.id })));
+    const admins = await ctx.tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND role = 'ADMIN' AND active AND deleted_at IS NULL`, [
+      ctx.tx.workspaceId,
+    ]);
+    await this.send(
+      ctx,
+      admins.map((a) => ({ ...n, userId: a.id })),
+    );
   }
 
   /** The viewer's notifications, newest first (the latest 200). */
@@ -84,7 +89,11 @@ export class NotificationService {
     ).map(rowMapper(ctx.tx.dataSource, Notification));
     if (!before.length) return 0;
     const now = new Date();
-    const after = await updateRows(ctx, NOTIFICATION_STORE, before.map((n) => ({ id: n.id, readAt: now })));
+    const after = await updateRows(
+      ctx,
+      NOTIFICATION_STORE,
+      before.map((n) => ({ id: n.id, readAt: now })),
+    );
     const byId = new Map(before.map((n) => [n.id, n]));
     await recordEvents(
       ctx,

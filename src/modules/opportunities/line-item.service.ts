@@ -36,7 +36,8 @@ export class LineItemService {
         if (!product.active) throw badField('productId', 'the product is inactive');
         if (unitPrice === undefined) {
           if (product.unitPriceValue == null) throw badField('unitPrice', 'the product has no price: give one');
-          if (product.currency !== opp.currency) throw badField('productId', `the product is priced in ${product.currency}, the opportunity in ${opp.currency}: give a unitPrice`);
+          if (product.currency !== opp.currency)
+            throw badField('productId', `the product is priced in ${product.currency}, the opportunity in ${opp.currency}: give a unitPrice`);
           unitPrice = product.unitPriceValue;
         }
         name ??= product.name;
@@ -44,9 +45,21 @@ export class LineItemService {
       if (!name) throw badField('name', 'a line without a product needs a name');
       if (unitPrice === undefined) throw badField('unitPrice', 'a line without a product needs a unit price');
       assertPositive(input.quantity);
-      const position = (await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM line_item WHERE workspace_id = $1 AND opportunity_id = $2', [ctx.tx.workspaceId, opp.id]))!.n;
+      const position = (await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM line_item WHERE workspace_id = $1 AND opportunity_id = $2', [
+        ctx.tx.workspaceId,
+        opp.id,
+      ]))!.n;
       const { record } = await this.checked(() =>
-        insertRecord(ctx, LINE_ITEM_STORE, { opportunityId: opp.id, productId: input.productId ?? null, name, quantityValue: input.quantity, unitPriceValue: unitPrice, discountValue: input.discount ?? '0', currency: opp.currency, position }),
+        insertRecord(ctx, LINE_ITEM_STORE, {
+          opportunityId: opp.id,
+          productId: input.productId ?? null,
+          name,
+          quantityValue: input.quantity,
+          unitPriceValue: unitPrice,
+          discountValue: input.discount ?? '0',
+          currency: opp.currency,
+          position,
+        }),
       );
       await this.checked(() => this.syncAmount(ctx, opp));
       return record;
@@ -59,7 +72,14 @@ export class LineItemService {
       const opp = await this.opportunities.lockForLineItems(ctx, item.opportunityId);
       if (input.quantity !== undefined) assertPositive(input.quantity);
       const { record } = await this.checked(() =>
-        updateRecord(ctx, LINE_ITEM_STORE, id, { name: input.name?.trim(), quantityValue: input.quantity, unitPriceValue: input.unitPrice, discountValue: input.discount }, {}, item),
+        updateRecord(
+          ctx,
+          LINE_ITEM_STORE,
+          id,
+          { name: input.name?.trim(), quantityValue: input.quantity, unitPriceValue: input.unitPrice, discountValue: input.discount },
+          {},
+          item,
+        ),
       );
       await this.checked(() => this.syncAmount(ctx, opp));
       return record;
@@ -84,7 +104,10 @@ export class LineItemService {
 
   /** The amount is the sum of the lines; with no lines left it stays as it was. */
   private async syncAmount(ctx: ServiceContext, opp: Opportunity): Promise<Opportunity> {
-    const row = await ctx.tx.one<{ total: string | null }>('SELECT sum(total_value)::text AS total FROM line_item WHERE workspace_id = $1 AND opportunity_id = $2', [ctx.tx.workspaceId, opp.id]);
+    const row = await ctx.tx.one<{ total: string | null }>(
+      'SELECT sum(total_value)::text AS total FROM line_item WHERE workspace_id = $1 AND opportunity_id = $2',
+      [ctx.tx.workspaceId, opp.id],
+    );
     if (row?.total == null) return opp;
     return (await this.opportunities.setAmountFromLineItems(ctx, opp.id, row.total)).record;
   }

@@ -66,7 +66,22 @@ export const OPPORTUNITY_STORE: StoreSpec<Opportunity> = {
   entity: Opportunity,
   entityType: 'opportunity',
   label: 'Opportunity',
-  trackedFields: ['name', 'amount', 'probability', 'expectedCloseDate', 'closedAt', 'status', 'accountId', 'primaryContactId', 'pipelineId', 'stageId', 'ownerId', 'externalId', 'customFields', 'deletedAt'],
+  trackedFields: [
+    'name',
+    'amount',
+    'probability',
+    'expectedCloseDate',
+    'closedAt',
+    'status',
+    'accountId',
+    'primaryContactId',
+    'pipelineId',
+    'stageId',
+    'ownerId',
+    'externalId',
+    'customFields',
+    'deletedAt',
+  ],
   toData: opportunityData,
 };
 

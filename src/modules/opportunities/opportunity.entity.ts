@@ -19,7 +19,11 @@ registerEnumType(OpportunityStatus, {
   },
 });
 
-@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A deal: a possible sale to an account, moving through the stages of a pipeline.' })
+@ObjectType({
+  implements: [TenantRecord, SoftDeletableRecord],
+  simpleResolvers: true,
+  description: 'A deal: a possible sale to an account, moving through the stages of a pipeline.',
+})
 @Entity('opportunity')
 export class Opportunity extends SoftDeletableRecord {
   @Field({ description: 'The deal name.' }) @Column('text') name: string;
@@ -29,14 +33,22 @@ export class Opportunity extends SoftDeletableRecord {
   @Column('uuid') stageId: string;
   @Column('numeric', { nullable: true }) amountValue: string | null;
   @Column('char') currency: string;
-  @Field(() => Int, { nullable: true, description: "This deal's own win probability (0-100); when null, its stage's applies." }) @Column('int', { nullable: true }) probability: number | null;
-  @Field(() => DateScalar, { nullable: true, description: 'When the deal is expected to close.' }) @Column('date', { nullable: true }) expectedCloseDate: string | null;
+  @Field(() => Int, { nullable: true, description: "This deal's own win probability (0-100); when null, its stage's applies." })
+  @Column('int', { nullable: true })
+  probability: number | null;
+  @Field(() => DateScalar, { nullable: true, description: 'When the deal is expected to close.' }) @Column('date', { nullable: true }) expectedCloseDate:
+    string | null;
   @Field(() => Date, { nullable: true, description: 'When the deal was won or lost.' }) @Column('timestamptz', { nullable: true }) closedAt: Date | null;
   @Field(() => OpportunityStatus, { description: 'OPEN, WON or LOST.' }) @Column('text') status: OpportunityStatus;
   @Field(() => Date, { description: 'When the deal entered its current stage.' }) @Column('timestamptz') stageEnteredAt: Date;
   @Column('uuid', { nullable: true }) ownerId: string | null;
-  @Field(() => String, { nullable: true, description: 'The id of this deal in an integrated system; unique in the workspace.' }) @Column('text', { nullable: true }) externalId: string | null;
-  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for opportunities, by key." }) @Column('jsonb') customFields: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'The id of this deal in an integrated system; unique in the workspace.' })
+  @Column('text', { nullable: true })
+  externalId: string | null;
+  @Field(() => JSONScalar, { description: "Values of the workspace's custom fields for opportunities, by key." }) @Column('jsonb') customFields: Record<
+    string,
+    unknown
+  >;
 
   @Field(() => Money, { nullable: true, description: 'The deal value; with line items, their total.' })
   get amount(): Money | null {
@@ -54,7 +66,9 @@ export class StageHistoryEntry {
   @Column('uuid') pipelineId: string;
   @Column('uuid') stageId: string;
   @Field(() => Date, { description: 'When the opportunity entered the stage.' }) @Column('timestamptz') enteredAt: Date;
-  @Field(() => Date, { nullable: true, description: 'When it left the stage (null while it is there).' }) @Column('timestamptz', { nullable: true }) leftAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When it left the stage (null while it is there).' })
+  @Column('timestamptz', { nullable: true })
+  leftAt: Date | null;
 }
 
 @ObjectType({ implements: TenantRecord, simpleResolvers: true, description: 'A product on an opportunity: quantity x unit price - discount.' })

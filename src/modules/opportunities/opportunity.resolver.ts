@@ -15,7 +15,15 @@ import type { LineItemService } from './line-item.service';
 import { LineItem, Opportunity, StageHistoryEntry } from './opportunity.entity';
 import type { OpportunityService } from './opportunity.service';
 import { UpsertOpportunityInput } from './opportunity.upsert';
-import { AddLineItemInput, CreateOpportunityInput, OpportunityConnection, OpportunityFilter, OpportunityOrder, UpdateLineItemInput, UpdateOpportunityInput } from './opportunity.types';
+import {
+  AddLineItemInput,
+  CreateOpportunityInput,
+  OpportunityConnection,
+  OpportunityFilter,
+  OpportunityOrder,
+  UpdateLineItemInput,
+  UpdateOpportunityInput,
+} from './opportunity.types';
 
 const Base = CrudResolver({
   name: 'Opportunity',
@@ -28,7 +36,13 @@ const Base = CrudResolver({
   updateInput: UpdateOpportunityInput,
   upsertInput: UpsertOpportunityInput,
   owned: true,
-  includes: { account: includeAccount(), primaryContact: includeContact('primary_contact_id'), stage: includeStage(), pipeline: includePipeline(), activities: latestActivities('opportunity') },
+  includes: {
+    account: includeAccount(),
+    primaryContact: includeContact('primary_contact_id'),
+    stage: includeStage(),
+    pipeline: includePipeline(),
+    activities: latestActivities('opportunity'),
+  },
 });
 
 @Resolver(() => Opportunity)
@@ -52,7 +66,11 @@ export class OpportunityResolver extends Base {
 
   @Authorized('WRITE')
   @Mutation(() => LineItem, { description: 'Changes a line item; the amount follows.' })
-  updateLineItem(@Ctx() ctx: RequestContext, @Arg('id', () => ID, { description: 'The line item id.' }) id: string, @Arg('input', () => UpdateLineItemInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateLineItemInput): Promise<LineItem> {
+  updateLineItem(
+    @Ctx() ctx: RequestContext,
+    @Arg('id', () => ID, { description: 'The line item id.' }) id: string,
+    @Arg('input', () => UpdateLineItemInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateLineItemInput,
+  ): Promise<LineItem> {
     return this.lineItemService.update(ctx.auth, id, input);
   }
 
@@ -95,7 +113,11 @@ export class OpportunityResolver extends Base {
   }
 
   @FieldResolver(() => [Activity], { description: 'The latest activities of the deal, newest first.' })
-  activities(@Root() o: Opportunity, @Ctx() ctx: RequestContext, @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number): Loaded<Activity[]> {
+  activities(
+    @Root() o: Opportunity,
+    @Ctx() ctx: RequestContext,
+    @Arg('first', () => Int, { defaultValue: 10, description: 'How many (at most 100).' }) first: number,
+  ): Loaded<Activity[]> {
     return ctx.loaders.latestActivities('opportunity', first).get(o.id);
   }
 }

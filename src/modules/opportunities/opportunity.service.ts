@@ -16,7 +16,7 @@ import { opportunityUpsert } from './opportunity.upsert';
 import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
-import { Role } from "../../kernel/roles";
+import { Role } from '../../kernel/roles';
 
 /**
  * Opportunities: a stage in a pipeline, whose kind decides the status; every stage change is kept in

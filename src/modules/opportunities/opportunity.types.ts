@@ -15,16 +15,26 @@ export class CreateOpportunityInput {
   @Field({ description: 'The deal name.' }) @Length(1, 300) name: string;
   @Field(() => ID, { nullable: true, description: 'The account.' }) @IsOptional() @IsUUID() accountId?: string;
   @Field(() => ID, { nullable: true, description: 'The main contact.' }) @IsOptional() @IsUUID() primaryContactId?: string;
-  @Field(() => ID, { nullable: true, description: 'The pipeline; default: the default pipeline (or the stage’s).' }) @IsOptional() @IsUUID() pipelineId?: string;
+  @Field(() => ID, { nullable: true, description: 'The pipeline; default: the default pipeline (or the stage’s).' })
+  @IsOptional()
+  @IsUUID()
+  pipelineId?: string;
   @Field(() => ID, { nullable: true, description: 'The stage; default: the first stage of the pipeline.' }) @IsOptional() @IsUUID() stageId?: string;
   @Field(() => MoneyInput, { nullable: true, description: 'The deal value.' }) @IsOptional() @ValidateNested() amount?: MoneyInput;
   @Field(() => DateScalar, { nullable: true, description: 'When the deal is expected to close.' }) @IsOptional() expectedCloseDate?: string;
-  @Field(() => Int, { nullable: true, description: "The deal's own win probability, 0-100 (default: the stage's)." }) @IsOptional() @IsInt() @Min(0) @Max(100) probability?: number;
+  @Field(() => Int, { nullable: true, description: "The deal's own win probability, 0-100 (default: the stage's)." })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  probability?: number;
   @Field({ nullable: true, description: 'The id in an integrated system; unique in the workspace.' }) @IsOptional() @Length(1, 200) externalId?: string;
   @Field(() => ID, { nullable: true, description: 'The owner; a user creating the deal owns it by default.' }) @IsOptional() @IsUUID() ownerId?: string;
   @Field(() => JSONScalar, { nullable: true, description: 'Custom field values by key.' }) @IsOptional() customFields?: Record<string, unknown>;
   @Field(() => Date, { nullable: true, description: 'When a WON or LOST deal closed (historical imports; default now).' }) @IsOptional() closedAt?: Date;
-  @Field(() => Date, { nullable: true, description: 'The real creation time of a migrated deal (ADMIN users and write-scoped API keys only).' }) @IsOptionalNotNull() createdAt?: Date;
+  @Field(() => Date, { nullable: true, description: 'The real creation time of a migrated deal (ADMIN users and write-scoped API keys only).' })
+  @IsOptionalNotNull()
+  createdAt?: Date;
 }
 
 @InputType({ description: 'Changes to an opportunity; omitted fields stay, null clears.' })
@@ -32,16 +42,35 @@ export class UpdateOpportunityInput {
   @Field({ nullable: true, description: 'The deal name.' }) @IsOptional() @Length(1, 300) name?: string;
   @Field(() => ID, { nullable: true, description: 'The account.' }) @IsOptional() @IsUUID() accountId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The main contact.' }) @IsOptional() @IsUUID() primaryContactId?: string | null;
-  @Field(() => ID, { nullable: true, description: 'Another pipeline (the deal goes to its first stage unless stageId says otherwise).' }) @IsOptional() @IsUUID() pipelineId?: string;
-  @Field(() => ID, { nullable: true, description: 'A new stage: recorded in the stage history; WON/LOST stages close the deal.' }) @IsOptional() @IsUUID() stageId?: string;
-  @Field(() => MoneyInput, { nullable: true, description: 'The deal value (not while it has line items).' }) @IsOptional() @ValidateNested() amount?: MoneyInput | null;
+  @Field(() => ID, { nullable: true, description: 'Another pipeline (the deal goes to its first stage unless stageId says otherwise).' })
+  @IsOptional()
+  @IsUUID()
+  pipelineId?: string;
+  @Field(() => ID, { nullable: true, description: 'A new stage: recorded in the stage history; WON/LOST stages close the deal.' })
+  @IsOptional()
+  @IsUUID()
+  stageId?: string;
+  @Field(() => MoneyInput, { nullable: true, description: 'The deal value (not while it has line items).' })
+  @IsOptional()
+  @ValidateNested()
+  amount?: MoneyInput | null;
   @Field(() => DateScalar, { nullable: true, description: 'When it is expected to close.' }) @IsOptional() expectedCloseDate?: string | null;
-  @Field(() => Int, { nullable: true, description: 'Its own win probability, 0-100; null: the stage’s.' }) @IsOptional() @IsInt() @Min(0) @Max(100) probability?: number | null;
+  @Field(() => Int, { nullable: true, description: 'Its own win probability, 0-100; null: the stage’s.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  probability?: number | null;
   @Field(() => String, { nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string | null;
   @Field(() => ID, { nullable: true, description: 'The owner.' }) @IsOptional() @IsUUID() ownerId?: string | null;
-  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<string, unknown>;
+  @Field(() => JSONScalar, { nullable: true, description: 'Custom field values to set; a null value removes one.' }) @IsOptional() customFields?: Record<
+    string,
+    unknown
+  >;
   @Field(() => Date, { nullable: true, description: 'When a WON or LOST deal closed.' }) @IsOptional() closedAt?: Date;
-  @Field(() => Date, { nullable: true, description: 'The real creation time (ADMIN users and write-scoped API keys only).' }) @IsOptionalNotNull() createdAt?: Date;
+  @Field(() => Date, { nullable: true, description: 'The real creation time (ADMIN users and write-scoped API keys only).' })
+  @IsOptionalNotNull()
+  createdAt?: Date;
 }
 
 const NON_NEGATIVE = /^\d/;
@@ -51,16 +80,31 @@ export class AddLineItemInput {
   @Field(() => ID, { nullable: true, description: 'The product; its name and price are the defaults.' }) @IsOptional() @IsUUID() productId?: string;
   @Field({ nullable: true, description: 'What is sold; required without a product.' }) @IsOptional() @Length(1, 300) name?: string;
   @Field(() => DecimalScalar, { description: 'How many (more than 0).' }) @Matches(NON_NEGATIVE, { message: 'quantity must be positive' }) quantity: string;
-  @Field(() => DecimalScalar, { nullable: true, description: "The price of one, in the opportunity's currency (default: the product's)." }) @IsOptional() @Matches(NON_NEGATIVE, { message: 'unitPrice must not be negative' }) unitPrice?: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'An amount off the line (default 0).' }) @IsOptional() @Matches(NON_NEGATIVE, { message: 'discount must not be negative' }) discount?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: "The price of one, in the opportunity's currency (default: the product's)." })
+  @IsOptional()
+  @Matches(NON_NEGATIVE, { message: 'unitPrice must not be negative' })
+  unitPrice?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: 'An amount off the line (default 0).' })
+  @IsOptional()
+  @Matches(NON_NEGATIVE, { message: 'discount must not be negative' })
+  discount?: string;
 }
 
 @InputType({ description: 'Changes to a line item.' })
 export class UpdateLineItemInput {
   @Field({ nullable: true, description: 'What is sold.' }) @IsOptional() @Length(1, 300) name?: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'How many (more than 0).' }) @IsOptional() @Matches(NON_NEGATIVE, { message: 'quantity must be positive' }) quantity?: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'The price of one.' }) @IsOptionalNotNull() @Matches(NON_NEGATIVE, { message: 'unitPrice must not be negative' }) unitPrice?: string;
-  @Field(() => DecimalScalar, { nullable: true, description: 'An amount off the line.' }) @IsOptionalNotNull() @Matches(NON_NEGATIVE, { message: 'discount must not be negative' }) discount?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: 'How many (more than 0).' })
+  @IsOptional()
+  @Matches(NON_NEGATIVE, { message: 'quantity must be positive' })
+  quantity?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: 'The price of one.' })
+  @IsOptionalNotNull()
+  @Matches(NON_NEGATIVE, { message: 'unitPrice must not be negative' })
+  unitPrice?: string;
+  @Field(() => DecimalScalar, { nullable: true, description: 'An amount off the line.' })
+  @IsOptionalNotNull()
+  @Matches(NON_NEGATIVE, { message: 'discount must not be negative' })
+  discount?: string;
 }
 
 export const OpportunityStatusFilter = EnumFilter(OpportunityStatus, 'OpportunityStatus');

@@ -14,14 +14,23 @@ import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
-import { Role } from "../../kernel/roles";
+import { Role } from '../../kernel/roles';
 
 @InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
 export class UpsertOpportunityInput extends UpdateOpportunityInput {
   @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The primary contact, by its externalId.' }) @IsOptional() @Length(1, 200) primaryContactExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The pipeline, by name (default: the default pipeline).' }) @IsOptional() @Length(1, 200) pipelineName?: string;
-  @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' }) @IsOptional() @Length(1, 200) stageName?: string;
+  @Field(() => String, { nullable: true, description: 'The primary contact, by its externalId.' })
+  @IsOptional()
+  @Length(1, 200)
+  primaryContactExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The pipeline, by name (default: the default pipeline).' })
+  @IsOptional()
+  @Length(1, 200)
+  pipelineName?: string;
+  @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' })
+  @IsOptional()
+  @Length(1, 200)
+  stageName?: string;
   @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
 }
 
@@ -36,23 +45,46 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
     async prepare(ctx, inputs) {
       const refs = await resolveRefs(ctx, inputs, [
         ownerRule(),
-        { target: 'accountId', table: 'account', label: 'account', byId: (i) => i.accountId, byKey: ['accountExternalId', 'external_id', false, (i) => i.accountExternalId] },
-        { target: 'primaryContactId', table: 'contact', label: 'contact', byId: (i) => i.primaryContactId, byKey: ['primaryContactExternalId', 'external_id', false, (i) => i.primaryContactExternalId] },
+        {
+          target: 'accountId',
+          table: 'account',
+          label: 'account',
+          byId: (i) => i.accountId,
+          byKey: ['accountExternalId', 'external_id', false, (i) => i.accountExternalId],
+        },
+        {
+          target: 'primaryContactId',
+          table: 'contact',
+          label: 'contact',
+          byId: (i) => i.primaryContactId,
+          byKey: ['primaryContactExternalId', 'external_id', false, (i) => i.primaryContactExternalId],
+        },
       ]);
       const currency = await workspaces.currency(ctx.tx);
       const stages = await stageCatalog(ctx);
-      const withLines = await externalIdsWithLineItems(ctx, inputs.filter((i) => i.amount !== undefined).map((i) => i.externalId));
+      const withLines = await externalIdsWithLineItems(
+        ctx,
+        inputs.filter((i) => i.amount !== undefined).map((i) => i.externalId),
+      );
       const mayBackdate = ctx.viewer.kind === 'API_KEY' || ctx.viewer.role === Role.ADMIN;
       return inputs.map((i, n) => {
         const r = refs[n];
         const errors: FieldError[] = Array.isArray(r) ? [...r] : [];
         const pipeline = i.pipelineId ?? i.pipelineName;
-        const stage = i.stageId ? stages.byId.get(i.stageId) : i.stageName ? stages.byName(pipeline, i.stageName) : pipeline ? stages.firstOpen(pipeline) : undefined;
-        if ((i.stageId || i.stageName) && !stage) errors.push({ field: i.stageId ? 'stageId' : 'stageName', message: `no such stage${pipeline ? ` in pipeline ${pipeline}` : ''}` });
+        const stage = i.stageId
+          ? stages.byId.get(i.stageId)
+          : i.stageName
+            ? stages.byName(pipeline, i.stageName)
+            : pipeline
+              ? stages.firstOpen(pipeline)
+              : undefined;
+        if ((i.stageId || i.stageName) && !stage)
+          errors.push({ field: i.stageId ? 'stageId' : 'stageName', message: `no such stage${pipeline ? ` in pipeline ${pipeline}` : ''}` });
         if (pipeline && !stages.pipeline(pipeline)) errors.push({ field: i.pipelineId ? 'pipelineId' : 'pipelineName', message: `no pipeline ${pipeline}` });
         if (stage && pipeline && !stages.inPipeline(stage, pipeline)) errors.push({ field: 'stageId', message: 'the stage belongs to another pipeline' });
         if (i.createdAt && !mayBackdate) errors.push({ field: 'createdAt', message: 'only an ADMIN user or an API key may set createdAt' });
-        if (i.amount !== undefined && i.externalId && withLines.has(i.externalId)) errors.push({ field: 'amount', message: 'the amount follows the line items while the deal has any' });
+        if (i.amount !== undefined && i.externalId && withLines.has(i.externalId))
+          errors.push({ field: 'amount', message: 'the amount follows the line items while the deal has any' });
         if (errors.length || Array.isArray(r)) return errors;
         const first = stages.firstOpen(pipeline);
         const prepared: Prepared = {
@@ -84,7 +116,13 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
         const closed = stage.kind !== StageKind.OPEN;
         const now = new Date();
         const closedAt = closed ? ((values.closedAt as Date | undefined) ?? now) : null;
-        Object.assign(values, { pipelineId: stage.pipelineId, stageId: stage.id, status: STATUS_OF[stage.kind], closedAt, stageEnteredAt: closedAt ?? (before ? now : ((values.createdAt as Date | undefined) ?? now)) });
+        Object.assign(values, {
+          pipelineId: stage.pipelineId,
+          stageId: stage.id,
+          status: STATUS_OF[stage.kind],
+          closedAt,
+          stageEnteredAt: closedAt ?? (before ? now : ((values.createdAt as Date | undefined) ?? now)),
+        });
       } else if (values.closedAt !== undefined && (before?.status ?? OpportunityStatus.OPEN) === OpportunityStatus.OPEN) {
         delete values.closedAt;
       }
@@ -104,7 +142,8 @@ async function stageCatalog(ctx: ServiceContext) {
   const toStage = rowMapper(ctx.tx.dataSource, StageEntity);
   const all = rows.map((r) => ({ id: r.id as string, pipeline_name: r.pipeline_name as string, is_default: r.is_default as boolean, stage: toStage(r) }));
   // A pipeline is named by id or by name (ignoring case); none means the default pipeline.
-  const matches = (s: (typeof all)[number], ref?: string) => (ref ? s.stage.pipelineId === ref || s.pipeline_name.toLowerCase() === ref.toLowerCase() : s.is_default);
+  const matches = (s: (typeof all)[number], ref?: string) =>
+    ref ? s.stage.pipelineId === ref || s.pipeline_name.toLowerCase() === ref.toLowerCase() : s.is_default;
   const of = (ref?: string) => all.filter((s) => matches(s, ref));
   return {
     byId: new Map(all.map((s) => [s.id, s.stage])),

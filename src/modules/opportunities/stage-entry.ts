@@ -29,11 +29,32 @@ export async function recordStageEntries(ctx: ServiceContext, writes: { before: 
     `INSERT INTO opportunity_stage_history (workspace_id, id, opportunity_id, pipeline_id, stage_id, entered_at)
      SELECT $1, v.id, v.opportunity_id, v.pipeline_id, v.stage_id, v.entered_at
      FROM json_to_recordset($2::json) AS v(id uuid, opportunity_id uuid, pipeline_id uuid, stage_id uuid, entered_at timestamptz)`,
-    [ctx.tx.workspaceId, JSON.stringify(entered.map((w) => ({ id: randomUUID(), opportunity_id: w.after.id, pipeline_id: w.after.pipelineId, stage_id: w.after.stageId, entered_at: w.after.stageEnteredAt })))],
+    [
+      ctx.tx.workspaceId,
+      JSON.stringify(
+        entered.map((w) => ({
+          id: randomUUID(),
+          opportunity_id: w.after.id,
+          pipeline_id: w.after.pipelineId,
+          stage_id: w.after.stageId,
+          entered_at: w.after.stageEnteredAt,
+        })),
+      ),
+    ],
   );
-  await recordEvents(ctx, 'opportunity.stage_changed', 'opportunity', moved.map((w) => ({ entityId: w.after.id, changes: [{ field: 'stageId', old: w.before!.stageId, new: w.after.stageId }], data: opportunityData(w.after) })));
+  await recordEvents(
+    ctx,
+    'opportunity.stage_changed',
+    'opportunity',
+    moved.map((w) => ({ entityId: w.after.id, changes: [{ field: 'stageId', old: w.before!.stageId, new: w.after.stageId }], data: opportunityData(w.after) })),
+  );
   for (const status of [OpportunityStatus.WON, OpportunityStatus.LOST]) {
     const closed = entered.filter((w) => w.after.status === status && w.before?.status !== status);
-    await recordEvents(ctx, status === OpportunityStatus.WON ? 'opportunity.won' : 'opportunity.lost', 'opportunity', closed.map((w) => ({ entityId: w.after.id, changes: [{ field: 'status', old: w.before?.status ?? null, new: status }], data: opportunityData(w.after) })));
+    await recordEvents(
+      ctx,
+      status === OpportunityStatus.WON ? 'opportunity.won' : 'opportunity.lost',
+      'opportunity',
+      closed.map((w) => ({ entityId: w.after.id, changes: [{ field: 'status', old: w.before?.status ?? null, new: status }], data: opportunityData(w.after) })),
+    );
   }
 }

@@ -35,13 +35,23 @@ export class PipelineDeletionService {
       const pipeline = await this.pipelines.lockPipeline(ctx, id);
       if (pipeline.isDefault) throw conflict('The default pipeline cannot be deleted: make another one the default first');
       await this.moveOut(ctx, 'pipeline_id', id, targetStageId, (t) => t.pipelineId !== id);
-      for (const s of await this.pipelines.stages(ctx.tx, id)) await updateRecord(ctx, STAGE_STORE, s.id, { deletedAt: new Date() }, { eventType: 'stage.deleted' }, s);
+      for (const s of await this.pipelines.stages(ctx.tx, id))
+        await updateRecord(ctx, STAGE_STORE, s.id, { deletedAt: new Date() }, { eventType: 'stage.deleted' }, s);
       return (await updateRecord(ctx, PIPELINE_STORE, id, { deletedAt: new Date() }, { eventType: 'pipeline.deleted' }, pipeline)).record;
     });
   }
 
-  private async moveOut(ctx: ServiceContext, column: 'stage_id' | 'pipeline_id', id: string, targetStageId: string | null | undefined, targetOk: (t: Stage) => boolean): Promise<void> {
-    const opps = await ctx.tx.query<{ id: string }>(`SELECT id FROM opportunity WHERE workspace_id = $1 AND ${column} = $2 AND deleted_at IS NULL ORDER BY id`, [ctx.tx.workspaceId, id]);
+  private async moveOut(
+    ctx: ServiceContext,
+    column: 'stage_id' | 'pipeline_id',
+    id: string,
+    targetStageId: string | null | undefined,
+    targetOk: (t: Stage) => boolean,
+  ): Promise<void> {
+    const opps = await ctx.tx.query<{ id: string }>(
+      `SELECT id FROM opportunity WHERE workspace_id = $1 AND ${column} = $2 AND deleted_at IS NULL ORDER BY id`,
+      [ctx.tx.workspaceId, id],
+    );
     if (opps.length === 0) return;
     if (!targetStageId) throw conflict(`${opps.length} opportunities are in it: give targetStageId to move them`, { opportunities: opps.length });
     const target = await this.pipelines.stage(ctx.tx, targetStageId);

@@ -40,7 +40,14 @@ export const PIPELINE_STORE: StoreSpec<Pipeline> = {
   entityType: 'pipeline',
   label: 'Pipeline',
   trackedFields: ['name', 'isDefault', 'position', 'externalId', 'deletedAt'],
-  toData: (p) => ({ id: p.id, name: p.name, isDefault: p.isDefault, position: p.position, externalId: p.externalId, deletedAt: p.deletedAt?.toISOString() ?? null }),
+  toData: (p) => ({
+    id: p.id,
+    name: p.name,
+    isDefault: p.isDefault,
+    position: p.position,
+    externalId: p.externalId,
+    deletedAt: p.deletedAt?.toISOString() ?? null,
+  }),
 };
 
 export const STAGE_STORE: StoreSpec<Stage> = {
@@ -49,7 +56,16 @@ export const STAGE_STORE: StoreSpec<Stage> = {
   entityType: 'stage',
   label: 'Stage',
   trackedFields: ['name', 'position', 'probability', 'kind', 'forecastCategory', 'deletedAt'],
-  toData: (s) => ({ id: s.id, pipelineId: s.pipelineId, name: s.name, position: s.position, probability: s.probability, kind: s.kind, forecastCategory: s.forecastCategory, deletedAt: s.deletedAt?.toISOString() ?? null }),
+  toData: (s) => ({
+    id: s.id,
+    pipelineId: s.pipelineId,
+    name: s.name,
+    position: s.position,
+    probability: s.probability,
+    kind: s.kind,
+    forecastCategory: s.forecastCategory,
+    deletedAt: s.deletedAt?.toISOString() ?? null,
+  }),
 };
 
 declare module '../../data/loaders' {

@@ -39,13 +39,18 @@ registerEnumType(ForecastCategory, {
   },
 });
 
-@ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A sales process: ordered stages that opportunities move through.' })
+@ObjectType({
+  implements: [TenantRecord, SoftDeletableRecord],
+  simpleResolvers: true,
+  description: 'A sales process: ordered stages that opportunities move through.',
+})
 @Entity('pipeline')
 export class Pipeline extends SoftDeletableRecord {
   @Field({ description: 'The pipeline name, unique in the workspace.' }) @Column('text') name: string;
   @Field({ description: 'New opportunities without a pipeline go to the default one.' }) @Column('boolean') isDefault: boolean;
   @Field(() => Int, { description: 'The display order among pipelines.' }) @Column('int') position: number;
-  @Field(() => String, { nullable: true, description: 'The id of this pipeline in an integrated system.' }) @Column('text', { nullable: true }) externalId: string | null;
+  @Field(() => String, { nullable: true, description: 'The id of this pipeline in an integrated system.' }) @Column('text', { nullable: true }) externalId:
+    string | null;
 }
 
 @ObjectType({ implements: [TenantRecord, SoftDeletableRecord], simpleResolvers: true, description: 'A step of a pipeline.' })

@@ -6,7 +6,7 @@ import type { PipelineDeletionService } from './pipeline-deletion.service';
 import { MAX_STAGES, Pipeline, Stage } from './pipeline.entity';
 import type { PipelineService } from './pipeline.service';
 import { CreatePipelineInput, PipelineConnection, PipelineFilter, PipelineOrder, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
-import { LIST_CAP } from "../../graphql/list-cost";
+import { LIST_CAP } from '../../graphql/list-cost';
 
 @ArgsType()
 class PipelineListArgs extends ListArgs {
@@ -35,7 +35,10 @@ export class PipelineResolver {
 
   @Authorized('WRITE')
   @Mutation(() => Pipeline, { description: 'Creates a pipeline with its stages (ADMIN, MANAGER or API key).' })
-  createPipeline(@Ctx() ctx: RequestContext, @Arg('input', () => CreatePipelineInput, { description: 'The new pipeline and its stages.' }) input: CreatePipelineInput): Promise<Pipeline> {
+  createPipeline(
+    @Ctx() ctx: RequestContext,
+    @Arg('input', () => CreatePipelineInput, { description: 'The new pipeline and its stages.' }) input: CreatePipelineInput,
+  ): Promise<Pipeline> {
     return this.service.create(ctx.auth, input);
   }
 

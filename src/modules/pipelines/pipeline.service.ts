@@ -9,8 +9,8 @@ import { insertRecord, lockRecord, updateRecord } from '../../data/record-store'
 import { ForecastCategory, MAX_STAGES, Pipeline, Stage, StageKind } from './pipeline.entity';
 import { PIPELINE_SPEC, PIPELINE_STORE, STAGE_STORE } from './pipeline.descriptor';
 import type { CreatePipelineInput, StageInput, UpdatePipelineInput, UpdateStageInput } from './pipeline.types';
-import { Role } from "../../kernel/roles";
-import type { ActorRef } from "../../kernel/viewer";
+import { Role } from '../../kernel/roles';
+import type { ActorRef } from '../../kernel/viewer';
 
 /** Every new workspace starts with this pipeline. */
 export const DEFAULT_STAGES: StageInput[] = [
@@ -49,7 +49,14 @@ export class PipelineService {
   }
 
   list(ctx: ServiceContext, args: ListInput): Promise<ConnectionBase<Pipeline>> {
-    return paginate<Pipeline>({ tx: ctx.tx, spec: PIPELINE_SPEC, ...args, filter: args.filter as Record<string, unknown>, defaultOrder: [{ field: 'POSITION' }, { field: 'NAME' }], map: rowMapper(ctx.tx.dataSource, Pipeline) });
+    return paginate<Pipeline>({
+      tx: ctx.tx,
+      spec: PIPELINE_SPEC,
+      ...args,
+      filter: args.filter as Record<string, unknown>,
+      defaultOrder: [{ field: 'POSITION' }, { field: 'NAME' }],
+      map: rowMapper(ctx.tx.dataSource, Pipeline),
+    });
   }
 
   async defaultPipeline(tx: TenantTransaction): Promise<Pipeline> {
@@ -66,7 +73,10 @@ export class PipelineService {
 
   /** The live stages of a pipeline, in order. */
   async stages(tx: TenantTransaction, pipelineId: string): Promise<Stage[]> {
-    const rows = await tx.query('SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id', [tx.workspaceId, pipelineId]);
+    const rows = await tx.query('SELECT * FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND deleted_at IS NULL ORDER BY position, id', [
+      tx.workspaceId,
+      pipelineId,
+    ]);
     return rows.map(rowMapper(tx.dataSource, Stage));
   }
 
@@ -87,8 +97,15 @@ export class PipelineService {
     if (new Set(names).size !== names.length) throw badField('stages', 'stage names must differ');
     await this.assertNameFree(ctx, input.name);
     if (input.isDefault) await this.clearDefault(ctx);
-    const count = (await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM pipeline WHERE workspace_id = $1 AND deleted_at IS NULL', [ctx.tx.workspaceId]))!.n;
-    const { record } = await insertRecord(ctx, PIPELINE_STORE, { name: input.name.trim(), isDefault: input.isDefault ?? false, position: count, externalId: input.externalId ?? null });
+    const count = (await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM pipeline WHERE workspace_id = $1 AND deleted_at IS NULL', [
+      ctx.tx.workspaceId,
+    ]))!.n;
+    const { record } = await insertRecord(ctx, PIPELINE_STORE, {
+      name: input.name.trim(),
+      isDefault: input.isDefault ?? false,
+      position: count,
+      externalId: input.externalId ?? null,
+    });
     for (const [position, s] of input.stages.entries()) await this.insertStage(ctx, record.id, s, position);
     return record;
   }
@@ -100,7 +117,16 @@ export class PipelineService {
       if (input.name) await this.assertNameFree(ctx, input.name, id);
       if (input.isDefault === false && current.isDefault) throw badField('isDefault', 'make another pipeline the default instead');
       if (input.isDefault && !current.isDefault) await this.clearDefault(ctx);
-      return (await updateRecord(ctx, PIPELINE_STORE, id, { name: input.name?.trim(), isDefault: input.isDefault, position: input.position }, { expectedVersion }, current)).record;
+      return (
+        await updateRecord(
+          ctx,
+          PIPELINE_STORE,
+          id,
+          { name: input.name?.trim(), isDefault: input.isDefault, position: input.position },
+          { expectedVersion },
+          current,
+        )
+      ).record;
     });
   }
 
@@ -110,7 +136,8 @@ export class PipelineService {
       await this.lockPipeline(ctx, pipelineId);
       const stages = await this.stages(ctx.tx, pipelineId);
       if (stages.length >= MAX_STAGES) throw badField('pipelineId', `a pipeline has at most ${MAX_STAGES} stages`);
-      if (stages.some((s) => s.name.toLowerCase() === input.name.trim().toLowerCase())) throw conflict(`A stage named ${input.name} already exists in this pipeline`);
+      if (stages.some((s) => s.name.toLowerCase() === input.name.trim().toLowerCase()))
+        throw conflict(`A stage named ${input.name} already exists in this pipeline`);
       const at = position == null ? stages.length : Math.max(0, Math.min(position, stages.length));
       for (const s of stages.filter((x) => x.position >= at).reverse()) await updateRecord(ctx, STAGE_STORE, s.id, { position: s.position + 1 }, {}, s);
       return this.insertStage(ctx, pipelineId, input, at);
@@ -122,10 +149,22 @@ export class PipelineService {
     return ctx.tx.savepoint(async () => {
       const current = await this.lockStage(ctx, id);
       if (input.name) {
-        const taken = await ctx.tx.one('SELECT 1 FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND lower(name) = lower($3) AND id <> $4 AND deleted_at IS NULL', [ctx.tx.workspaceId, current.pipelineId, input.name.trim(), id]);
+        const taken = await ctx.tx.one(
+          'SELECT 1 FROM stage WHERE workspace_id = $1 AND pipeline_id = $2 AND lower(name) = lower($3) AND id <> $4 AND deleted_at IS NULL',
+          [ctx.tx.workspaceId, current.pipelineId, input.name.trim(), id],
+        );
         if (taken) throw conflict(`A stage named ${input.name} already exists in this pipeline`);
       }
-      return (await updateRecord(ctx, STAGE_STORE, id, { name: input.name?.trim(), probability: input.probability, forecastCategory: input.forecastCategory }, { expectedVersion }, current)).record;
+      return (
+        await updateRecord(
+          ctx,
+          STAGE_STORE,
+          id,
+          { name: input.name?.trim(), probability: input.probability, forecastCategory: input.forecastCategory },
+          { expectedVersion },
+          current,
+        )
+      ).record;
     });
   }
 
@@ -160,7 +199,14 @@ export class PipelineService {
 
   private async insertStage(ctx: ServiceContext, pipelineId: string, s: StageInput, position: number): Promise<Stage> {
     const kind = s.kind ?? StageKind.OPEN;
-    const values = { pipelineId, name: s.name.trim(), position, probability: s.probability, kind, forecastCategory: s.forecastCategory ?? defaultForecastCategory(kind, s.probability) };
+    const values = {
+      pipelineId,
+      name: s.name.trim(),
+      position,
+      probability: s.probability,
+      kind,
+      forecastCategory: s.forecastCategory ?? defaultForecastCategory(kind, s.probability),
+    };
     return (await insertRecord(ctx, STAGE_STORE, values)).record;
   }
 
@@ -170,7 +216,10 @@ export class PipelineService {
   }
 
   private async assertNameFree(ctx: ServiceContext, name: string, exceptId?: string): Promise<void> {
-    const taken = await ctx.tx.one('SELECT 1 FROM pipeline WHERE workspace_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3', [ctx.tx.workspaceId, name.trim(), exceptId ?? null]);
+    const taken = await ctx.tx.one(
+      'SELECT 1 FROM pipeline WHERE workspace_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3',
+      [ctx.tx.workspaceId, name.trim(), exceptId ?? null],
+    );
     if (taken) throw conflict(`A pipeline named ${name} already exists`);
   }
 }

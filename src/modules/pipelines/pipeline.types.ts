@@ -10,7 +10,10 @@ export class StageInput {
   @Field({ description: 'The stage name, unique in its pipeline.' }) @Length(1, 200) name: string;
   @Field(() => Int, { description: 'The win probability, 0 to 100.' }) @IsInt() @Min(0) @Max(100) probability: number;
   @Field(() => StageKind, { nullable: true, defaultValue: StageKind.OPEN, description: 'OPEN (default), WON or LOST.' }) @IsOptional() kind?: StageKind;
-  @Field(() => ForecastCategory, { nullable: true, description: 'Default: CLOSED for WON, OMITTED for LOST, else by probability (COMMIT from 75, BEST_CASE from 50, else PIPELINE).' })
+  @Field(() => ForecastCategory, {
+    nullable: true,
+    description: 'Default: CLOSED for WON, OMITTED for LOST, else by probability (COMMIT from 75, BEST_CASE from 50, else PIPELINE).',
+  })
   @IsOptional()
   forecastCategory?: ForecastCategory;
 }
@@ -19,13 +22,19 @@ export class StageInput {
 export class UpdateStageInput {
   @Field({ nullable: true, description: 'The stage name.' }) @IsOptional() @Length(1, 200) name?: string;
   @Field(() => Int, { nullable: true, description: 'The win probability, 0 to 100.' }) @IsOptionalNotNull() @IsInt() @Min(0) @Max(100) probability?: number;
-  @Field(() => ForecastCategory, { nullable: true, description: 'How deals in it count in the forecast.' }) @IsOptionalNotNull() forecastCategory?: ForecastCategory;
+  @Field(() => ForecastCategory, { nullable: true, description: 'How deals in it count in the forecast.' })
+  @IsOptionalNotNull()
+  forecastCategory?: ForecastCategory;
 }
 
 @InputType({ description: 'A new pipeline and its stages, in order.' })
 export class CreatePipelineInput {
   @Field({ description: 'The pipeline name, unique in the workspace.' }) @Length(1, 200) name: string;
-  @Field(() => [StageInput], { description: 'The stages, in order; at least one OPEN stage.' }) @ArrayMinSize(1) @ArrayMaxSize(MAX_STAGES) @ValidateNested({ each: true }) stages: StageInput[];
+  @Field(() => [StageInput], { description: 'The stages, in order; at least one OPEN stage.' })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_STAGES)
+  @ValidateNested({ each: true })
+  stages: StageInput[];
   @Field({ nullable: true, defaultValue: false, description: 'Make it the default pipeline.' }) @IsOptional() isDefault?: boolean;
   @Field({ nullable: true, description: 'The id in an integrated system.' }) @IsOptional() @Length(1, 200) externalId?: string;
 }

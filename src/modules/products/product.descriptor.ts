@@ -27,7 +27,16 @@ export const PRODUCT_STORE: StoreSpec<Product> = {
   entityType: 'product',
   label: 'Product',
   trackedFields: ['name', 'sku', 'description', 'unitPrice', 'active', 'externalId', 'deletedAt'],
-  toData: (p) => ({ id: p.id, name: p.name, sku: p.sku, description: p.description, unitPrice: money(p.unitPriceValue, p.currency), active: p.active, externalId: p.externalId, deletedAt: p.deletedAt?.toISOString() ?? null }),
+  toData: (p) => ({
+    id: p.id,
+    name: p.name,
+    sku: p.sku,
+    description: p.description,
+    unitPrice: money(p.unitPriceValue, p.currency),
+    active: p.active,
+    externalId: p.externalId,
+    deletedAt: p.deletedAt?.toISOString() ?? null,
+  }),
 };
 
 declare module '../../data/loaders' {

@@ -19,7 +19,9 @@ export class ProductService extends CrudService<Product> {
 
   async create(ctx: ServiceContext, input: CreateProductInput): Promise<Product> {
     const price = await this.price(ctx, input.unitPrice);
-    return (await this.insert(ctx, { ...values(input), ...price, currency: price.currency ?? (await this.workspaces.currency(ctx.tx)), active: input.active ?? true })).record;
+    return (
+      await this.insert(ctx, { ...values(input), ...price, currency: price.currency ?? (await this.workspaces.currency(ctx.tx)), active: input.active ?? true })
+    ).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateProductInput, expectedVersion?: number | null): Promise<Product> {

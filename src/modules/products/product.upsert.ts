@@ -18,15 +18,32 @@ export function productUpsert(workspaces: WorkspaceService): UpsertConfig<Produc
     required: ['name'],
     match: {
       [MatchOn.EXTERNAL_ID]: externalIdMatch(),
-      [MatchOn.SKU]: { sql: 'lower(t.sku)', field: 'sku', key: (i) => i.sku, conflict: '(workspace_id, lower(sku)) WHERE deleted_at IS NULL AND sku IS NOT NULL' },
+      [MatchOn.SKU]: {
+        sql: 'lower(t.sku)',
+        field: 'sku',
+        key: (i) => i.sku,
+        conflict: '(workspace_id, lower(sku)) WHERE deleted_at IS NULL AND sku IS NOT NULL',
+      },
     },
     async prepare(ctx, inputs) {
       const currency = await workspaces.currency(ctx.tx);
       return inputs.map((i) => {
-        const price = i.unitPrice === undefined ? {} : i.unitPrice === null ? { unitPriceValue: null } : { unitPriceValue: i.unitPrice.amount, currency: (i.unitPrice.currency ?? currency).toUpperCase() };
+        const price =
+          i.unitPrice === undefined
+            ? {}
+            : i.unitPrice === null
+              ? { unitPriceValue: null }
+              : { unitPriceValue: i.unitPrice.amount, currency: (i.unitPrice.currency ?? currency).toUpperCase() };
         const prepared: Prepared = {
           createDefaults: { currency, active: true },
-          values: { externalId: trimOrNull(i.externalId), name: i.name?.trim(), sku: trimOrNull(i.sku), description: trimOrNull(i.description), active: i.active, ...price },
+          values: {
+            externalId: trimOrNull(i.externalId),
+            name: i.name?.trim(),
+            sku: trimOrNull(i.sku),
+            description: trimOrNull(i.description),
+            active: i.active,
+            ...price,
+          },
         };
         return prepared;
       });

@@ -158,7 +158,13 @@ class LiveStream<T> implements AsyncIterableIterator<T | Error> {
   private accept(item: Item<T>): boolean {
     if (this.closed) return false;
     if (this.queue.length - this.head + (this.sink?.pending ?? 0) >= this.maxQueue) {
-      this.end(new AppError('RATE_LIMITED', `This subscriber fell ${this.maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`, { reason: 'SUBSCRIBER_TOO_SLOW' }));
+      this.end(
+        new AppError(
+          'RATE_LIMITED',
+          `This subscriber fell ${this.maxQueue} events behind and was cut off: subscribe again with \`after\` set to the last cursor it received`,
+          { reason: 'SUBSCRIBER_TOO_SLOW' },
+        ),
+      );
       return false;
     }
     this.deliver(item);

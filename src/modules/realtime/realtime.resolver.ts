@@ -32,7 +32,8 @@ function deliver<T>(payload: T | Error): T {
 export class RealtimeResolver {
   @Authorized('READ')
   @Subscription(() => ChangeEvent, {
-    description: 'Events of the workspace as they commit. With `after` (a cursor from here or from `changes`), first every event since, then live: no gap, no duplicate.',
+    description:
+      'Events of the workspace as they commit. With `after` (a cursor from here or from `changes`), first every event since, then live: no gap, no duplicate.',
     subscribe: ({ context, args }: SubscribeData) => perEvent(context, realtime(context).recordChanged(context.auth, args)),
   })
   recordChanged(

@@ -101,7 +101,7 @@ export class RealtimeService {
           let cursor = args.after!;
           for (;;) {
             [held, overflowed] = [[], false];
-            for (let more = true; more; ) {
+            for (let more = true; more;) {
               const page = await inWorkspace(this.ds, viewer.workspaceId, (tx) =>
                 this.changeFeed.changes({ tx, viewer, actor: actorOf(viewer) }, cursor, args.types, REPLAY_PAGE, ids ? [...ids] : null),
               );
@@ -172,7 +172,14 @@ export class RealtimeService {
         return feedEvents
           .filter((e) => found.has(e.entityId))
           .map((e) =>
-            Object.assign(new ActivityFeedItem(), { action: FEED_ACTIONS[e.type], activity: found.get(e.entityId)!, changes: e.changes, actor: e.actor(), occurredAt: e.occurredAt, cursor: e.cursor }),
+            Object.assign(new ActivityFeedItem(), {
+              action: FEED_ACTIONS[e.type],
+              activity: found.get(e.entityId)!,
+              changes: e.changes,
+              actor: e.actor(),
+              occurredAt: e.occurredAt,
+              cursor: e.cursor,
+            }),
           );
       });
       perFilter.set(key, hit);

@@ -17,7 +17,10 @@ export class SearchService {
     if (limit < 1 || limit > 100) throw badField('first', 'must be between 1 and 100');
     const kinds = types?.length ? [...new Set(types)] : Object.values(SearchableType);
     // The SQL lives in the trellis_search function (see its migration: why, and how it stays in the workspace).
-    const rows = await ctx.tx.query<{ kind: SearchableType; id: string; title: string; subtitle: string | null; score: number }>('SELECT * FROM trellis_search($1, $2::text[], $3)', [q, kinds, limit]);
+    const rows = await ctx.tx.query<{ kind: SearchableType; id: string; title: string; subtitle: string | null; score: number }>(
+      'SELECT * FROM trellis_search($1, $2::text[], $3)',
+      [q, kinds, limit],
+    );
     return rows.map((r) => ({ type: r.kind, id: r.id, title: r.title, subtitle: r.subtitle, score: Number(r.score) }));
   }
 }

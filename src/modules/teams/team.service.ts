@@ -49,10 +49,11 @@ export class TeamService {
   }
 
   private async assertNameFree(ctx: ServiceContext, name: string, exceptId?: string): Promise<void> {
-    const row = await ctx.tx.one(
-      'SELECT 1 FROM team WHERE workspace_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3',
-      [ctx.tx.workspaceId, name.trim(), exceptId ?? null],
-    );
+    const row = await ctx.tx.one('SELECT 1 FROM team WHERE workspace_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL AND id IS DISTINCT FROM $3', [
+      ctx.tx.workspaceId,
+      name.trim(),
+      exceptId ?? null,
+    ]);
     if (row) throw conflict(`A team named ${name} already exists`);
   }
 

@@ -41,7 +41,8 @@ export class UserResolver {
     @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { description: 'The user id.' }) id: string,
     @Arg('input', () => UpdateUserInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateUserInput,
-    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if the user changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if the user changed since, CONFLICT and nothing is written.' })
+    expectedVersion?: number,
   ): Promise<User> {
     return this.service.update(ctx.auth, id, input, expectedVersion);
   }

@@ -11,7 +11,7 @@ import { insertRecord, lockRecord, updateRecord } from '../../data/record-store'
 import { User } from './user.entity';
 import { USER_SPEC, USER_STORE } from './user.descriptor';
 import type { CreateUserInput, UpdateUserInput } from './user.types';
-import { Role } from "../../kernel/roles";
+import { Role } from '../../kernel/roles';
 
 const isUniqueViolation = (err: unknown) => pgError(err).code === PG_UNIQUE;
 
@@ -98,7 +98,10 @@ export class UserService {
 
   /** Ends every session of the user; the event closes their WebSockets on every instance (see ws.ts). */
   private async revokeSessions(ctx: ServiceContext, userId: string, reason: 'password_changed' | 'deactivated'): Promise<void> {
-    await ctx.tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL', [ctx.tx.workspaceId, userId]);
+    await ctx.tx.query('UPDATE refresh_token SET revoked_at = now() WHERE workspace_id = $1 AND user_id = $2 AND revoked_at IS NULL', [
+      ctx.tx.workspaceId,
+      userId,
+    ]);
     await recordEvent(ctx.tx, { type: 'user.sessions_revoked', entityType: 'user', entityId: userId, actor: ctx.actor, data: { reason } });
   }
 

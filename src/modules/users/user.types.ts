@@ -5,7 +5,7 @@ import { BooleanFilter, DateTimeFilter, EnumFilter, IDFilter, StringFilter } fro
 import { TeamFilter } from '../teams/team.types';
 import { User } from './user.entity';
 import { IsOptionalNotNull } from '../../graphql/validators';
-import { Role } from "../../kernel/roles";
+import { Role } from '../../kernel/roles';
 
 export const PASSWORD_MIN = 10;
 

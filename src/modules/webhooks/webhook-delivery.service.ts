@@ -34,7 +34,10 @@ export class WebhookDeliveryService {
     private readonly wake: () => void,
   ) {}
 
-  async list(ctx: ServiceContext, args: { endpointId?: string | null; status?: DeliveryStatus | null; first?: number | null; after?: string | null }): Promise<ConnectionBase<WebhookDelivery>> {
+  async list(
+    ctx: ServiceContext,
+    args: { endpointId?: string | null; status?: DeliveryStatus | null; first?: number | null; after?: string | null },
+  ): Promise<ConnectionBase<WebhookDelivery>> {
     if (args.endpointId != null) await this.endpoints.get(ctx, args.endpointId);
     else await this.endpoints.list(ctx); // the ADMIN check
     return paginate<WebhookDelivery>({
@@ -69,7 +72,13 @@ export class WebhookDeliveryService {
       [ctx.tx.workspaceId, deliveryId],
     );
     if (!row) throw notFound('Webhook delivery');
-    await recordEvent(ctx.tx, { type: 'webhook_endpoint.redelivery_requested', entityType: 'webhook_endpoint', entityId: row.endpoint_id as string, actor: ctx.actor, data: { deliveryId, eventId: String(row.event_id) } });
+    await recordEvent(ctx.tx, {
+      type: 'webhook_endpoint.redelivery_requested',
+      entityType: 'webhook_endpoint',
+      entityId: row.endpoint_id as string,
+      actor: ctx.actor,
+      data: { deliveryId, eventId: String(row.event_id) },
+    });
     ctx.tx.afterCommit(this.wake);
     return rowMapper(ctx.tx.dataSource, WebhookDelivery)(row);
   }
@@ -87,11 +96,14 @@ export class WebhookDeliveryService {
   private async schedule(ctx: ServiceContext, endpoint: WebhookEndpoint, after: string): Promise<number> {
     let cursor = after;
     let scheduled = 0;
-    for (let seen = 0; seen < MAX_REPLAY; ) {
+    for (let seen = 0; seen < MAX_REPLAY;) {
       const page = await this.changeFeed.changes(ctx, cursor, null, REPLAY_PAGE, null, WEBHOOK_READER);
       seen += page.events.length;
       const matching = page.events.filter((e) => matchesPatterns(endpoint.events, e.type));
-      const selected = endpoint.filter && matching.length ? await this.filters.matching(ctx.tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))]) : null;
+      const selected =
+        endpoint.filter && matching.length
+          ? await this.filters.matching(ctx.tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))])
+          : null;
       const rows = matching
         .filter((e) => !selected || selected.has(e.entityId))
         .map((e) => ({ id: randomUUID(), event_id: e.id, event_tx: e.tx.toString(), event_type: e.type, entity_id: e.entityId }));
@@ -109,7 +121,13 @@ export class WebhookDeliveryService {
       if (!page.hasMore || !page.endCursor) break;
       cursor = page.endCursor;
     }
-    await recordEvent(ctx.tx, { type: 'webhook_endpoint.replay_requested', entityType: 'webhook_endpoint', entityId: endpoint.id, actor: ctx.actor, data: { after, scheduled } });
+    await recordEvent(ctx.tx, {
+      type: 'webhook_endpoint.replay_requested',
+      entityType: 'webhook_endpoint',
+      entityId: endpoint.id,
+      actor: ctx.actor,
+      data: { after, scheduled },
+    });
     ctx.tx.afterCommit(this.wake);
     return scheduled;
   }

@@ -50,13 +50,16 @@ export class WebhookDispatcher {
       lockKey: DISPATCH_LOCK,
       cursorTable: 'webhook_dispatch_cursor',
       plan: (query) => this.activeEndpoints(query),
-      consumeWorkspace: (workspaceId, wsEvents, wsEndpoints) => inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, wsEndpoints, wsEvents), { gated: false }),
+      consumeWorkspace: (workspaceId, wsEvents, wsEndpoints) =>
+        inWorkspace(this.ds, workspaceId, (tx) => this.dispatchWorkspace(tx, wsEndpoints, wsEvents), { gated: false }),
       workspaceFailed: 'webhook dispatch failed for one workspace (replayWebhookEvents re-sends its events)',
       afterBatch: (created) => {
         if (created) this.onDispatched();
       },
     });
-    this.dispatching = new SingleFlight(async () => (await this.consumer.consumeAll()).made, { onError: (err) => this.log.error({ err }, 'webhook dispatch failed') });
+    this.dispatching = new SingleFlight(async () => (await this.consumer.consumeAll()).made, {
+      onError: (err) => this.log.error({ err }, 'webhook dispatch failed'),
+    });
   }
 
   /** Dispatches everything committed so far (a call while one runs makes it go round once more); resolves with the deliveries created. */
@@ -84,12 +87,16 @@ export class WebhookDispatcher {
     for (const endpoint of endpoints) {
       // Events from before the endpoint existed are not its business (replayWebhookEvents sends them on
       // request), nor those its workspace's ADMIN could not read (a user's notifications).
-      const matching = wsEvents.filter((e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at && canReadEvent(WEBHOOK_READER, e));
+      const matching = wsEvents.filter(
+        (e) => matchesPatterns(endpoint.events, e.type) && e.occurredAt >= endpoint.created_at && canReadEvent(WEBHOOK_READER, e),
+      );
       if (!matching.length) continue;
       let selected: Set<string> | null = null;
       if (endpoint.filter) {
         try {
-          selected = await tx.savepoint(() => this.filters.matching(tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))]));
+          selected = await tx.savepoint(() =>
+            this.filters.matching(tx, matching[0].entityType, endpoint.filter, [...new Set(matching.map((e) => e.entityId))]),
+          );
         } catch (err) {
           // Only the filter's own failure (refused: a custom field it names is gone or changed; too slow) is the endpoint's fault.
           const fault = storedFilterFault(err);

@@ -19,7 +19,9 @@ export class WebhookEndpoint extends TenantRecord {
   previousSecretExpiresAt: Date | null;
   @Field({ description: 'False once disabled (by hand, by a 410 answer, or after 3 days of failures): nothing is sent.' }) @Column('boolean') active: boolean;
   @Field(() => String, { nullable: true, description: 'Why it was disabled.' }) @Column('text', { nullable: true }) disabledReason: string | null;
-  @Field(() => Date, { nullable: true, description: 'Since when every attempt has failed (null while it succeeds).' }) @Column('timestamptz', { nullable: true }) failingSince: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Since when every attempt has failed (null while it succeeds).' })
+  @Column('timestamptz', { nullable: true })
+  failingSince: Date | null;
   @Column('uuid', { nullable: true }) createdById: string | null;
   @Column('timestamptz', { nullable: true }) deletedAt: Date | null;
 }

@@ -14,7 +14,6 @@ import type { UpdateWebhookEndpointInput, WebhookEndpointInput, WebhookEndpointW
 /** After a rotation, the previous secret signs too for this long, so that receivers can switch over. */
 export const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
-
 export const WEBHOOK_ENDPOINT_STORE: StoreSpec<WebhookEndpoint> = {
   table: 'webhook_endpoint',
   entity: WebhookEndpoint,
@@ -60,30 +59,47 @@ export class WebhookEndpointService {
     const events = checkPatterns(input.events, 'input.events');
     const filter = await this.checkFilter(ctx, events, input.filter ?? null, coerce);
     const secret = newWebhookSecret();
-    const endpoint = await ctx.tx.savepoint(async () =>
-      (
-        await insertRecord(ctx, WEBHOOK_ENDPOINT_STORE, {
-          url,
-          events,
-          filter,
-          description: input.description?.trim() || null,
-          secret,
-          active: true,
-          createdById: ctx.viewer.userId,
-        }, randomUUID())
-      ).record,
+    const endpoint = await ctx.tx.savepoint(
+      async () =>
+        (
+          await insertRecord(
+            ctx,
+            WEBHOOK_ENDPOINT_STORE,
+            {
+              url,
+              events,
+              filter,
+              description: input.description?.trim() || null,
+              secret,
+              active: true,
+              createdById: ctx.viewer.userId,
+            },
+            randomUUID(),
+          )
+        ).record,
     );
     return { endpoint, secret };
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateWebhookEndpointInput, coerce: FilterCoercer, expectedVersion?: number | null): Promise<WebhookEndpoint> {
+  async update(
+    ctx: ServiceContext,
+    id: string,
+    input: UpdateWebhookEndpointInput,
+    coerce: FilterCoercer,
+    expectedVersion?: number | null,
+  ): Promise<WebhookEndpoint> {
     const current = await this.get(ctx, id);
     const patch: Record<string, unknown> = {};
     if (input.url !== undefined) patch.url = this.checkUrl(input.url, 'input.url');
     if (input.events !== undefined) patch.events = checkPatterns(input.events, 'input.events');
     if (input.description !== undefined) patch.description = input.description?.trim() || null;
     if (input.filter !== undefined || input.events !== undefined) {
-      patch.filter = await this.checkFilter(ctx, (patch.events as string[]) ?? current.events, input.filter !== undefined ? input.filter : current.filter, coerce);
+      patch.filter = await this.checkFilter(
+        ctx,
+        (patch.events as string[]) ?? current.events,
+        input.filter !== undefined ? input.filter : current.filter,
+        coerce,
+      );
     }
     if (input.active != null) {
       patch.active = input.active;
@@ -101,7 +117,8 @@ export class WebhookEndpointService {
     const current = await this.get(ctx, id);
     return ctx.tx.savepoint(async () => {
       const locked = await lockRecord(ctx, WEBHOOK_ENDPOINT_STORE, current.id);
-      return (await updateRecord(ctx, WEBHOOK_ENDPOINT_STORE, id, { deletedAt: new Date(), active: false }, { eventType: 'webhook_endpoint.deleted' }, locked)).record;
+      return (await updateRecord(ctx, WEBHOOK_ENDPOINT_STORE, id, { deletedAt: new Date(), active: false }, { eventType: 'webhook_endpoint.deleted' }, locked))
+        .record;
     });
   }
 
@@ -130,7 +147,12 @@ export class WebhookEndpointService {
     const locked = await lockRecord(ctx, WEBHOOK_ENDPOINT_STORE, id);
     if (!locked.active) return;
     await updateRecord(ctx, WEBHOOK_ENDPOINT_STORE, id, { active: false, disabledReason: reason }, { eventType: 'webhook_endpoint.disabled' }, locked);
-    await this.notifications.notifyAdmins(ctx, { title: `Webhook endpoint disabled: ${locked.url}`, body: reason, entityType: 'webhook_endpoint', entityId: id });
+    await this.notifications.notifyAdmins(ctx, {
+      title: `Webhook endpoint disabled: ${locked.url}`,
+      body: reason,
+      entityType: 'webhook_endpoint',
+      entityId: id,
+    });
   }
 
   /** The live endpoints whose filter names custom field `key` of `entityType` (each as `webhook endpoint <id>`). */
@@ -155,7 +177,12 @@ export class WebhookEndpointService {
     return url.toString();
   }
 
-  private async checkFilter(ctx: ServiceContext, events: string[], filter: Record<string, unknown> | null, coerce: FilterCoercer): Promise<Record<string, unknown> | null> {
+  private async checkFilter(
+    ctx: ServiceContext,
+    events: string[],
+    filter: Record<string, unknown> | null,
+    coerce: FilterCoercer,
+  ): Promise<Record<string, unknown> | null> {
     if (filter == null) return null;
     const entity = filterEntity(events);
     if (!entity || !FILTERABLE[entity]) {
@@ -166,7 +193,6 @@ export class WebhookEndpointService {
     return typed;
   }
 }
-
 
 /** The one kind of record an endpoint's events are about (what its filter applies to), or null. */
 function filterEntity(events: string[]): string | null {

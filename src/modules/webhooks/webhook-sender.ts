@@ -42,7 +42,13 @@ export class WebhookSender {
       return done({ statusCode: null, body: null, error: 'invalid URL', retryAfterMs: null });
     }
     const literal = blockedLiteral(target, this.opts.allowPrivateNetworks);
-    if (literal) return done({ statusCode: null, body: null, error: `${literal} is a private or reserved address; webhooks go to public addresses only`, retryAfterMs: null });
+    if (literal)
+      return done({
+        statusCode: null,
+        body: null,
+        error: `${literal} is a private or reserved address; webhooks go to public addresses only`,
+        retryAfterMs: null,
+      });
     try {
       const res = await request(target, {
         method: 'POST',
@@ -88,7 +94,14 @@ function retryAfter(value: string | string[] | undefined): number | null {
 
 function describe(err: unknown): string {
   const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out';
+  if (
+    e.name === 'TimeoutError' ||
+    e.name === 'AbortError' ||
+    e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e.code === 'UND_ERR_BODY_TIMEOUT' ||
+    e.code === 'UND_ERR_CONNECT_TIMEOUT'
+  )
+    return 'timed out';
   const code = e.code ?? e.cause?.code;
   if (code === 'EBLOCKED') return e.message ?? e.cause?.message ?? 'blocked address';
   return [code, e.message].filter(Boolean).join(': ').slice(0, 500) || 'request failed';

@@ -12,4 +12,5 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 }
 
 /** The `webhook-signature` header: one signature per secret in use (two during a rotation), space-separated. */
-export const signatureHeader = (secrets: string[], id: string, timestamp: number, body: string) => secrets.map((s) => signWebhook(s, id, timestamp, body)).join(' ');
+export const signatureHeader = (secrets: string[], id: string, timestamp: number, body: string) =>
+  secrets.map((s) => signWebhook(s, id, timestamp, body)).join(' ');

@@ -114,7 +114,11 @@ export class WebhookWorker {
       const free = this.opts.concurrency - this.inFlight.size;
       if (free > 0 && !this.closing && (woken || free >= batch || this.inFlight.size < batch)) {
         woken = false;
-        const claimed: Claimed[] = await this.ds.query(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [this.opts.now(), free, this.opts.leaseSeconds]);
+        const claimed: Claimed[] = await this.ds.query(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [
+          this.opts.now(),
+          free,
+          this.opts.leaseSeconds,
+        ]);
         attempted += claimed.length;
         for (const job of await this.prepare(claimed)) {
           const p = this.deliver(job)
@@ -148,30 +152,42 @@ export class WebhookWorker {
     const jobs: Job[] = [];
     const now = this.opts.now();
     for (const [workspaceId, list] of byWorkspace) {
-      await inWorkspace(this.ds, workspaceId, async (tx) => {
-        const events = await tx.query<{ id: string; body: unknown }>(
-          `SELECT id::text, json_build_object('type', type, 'timestamp', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', json_build_object(
+      await inWorkspace(
+        this.ds,
+        workspaceId,
+        async (tx) => {
+          const events = await tx.query<{ id: string; body: unknown }>(
+            `SELECT id::text, json_build_object('type', type, 'timestamp', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'data', json_build_object(
              'id', id::text, 'type', type, 'entityType', entity_type, 'entityId', entity_id,
              'occurredAt', to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
              'actor', json_build_object('type', actor_type, 'id', actor_id), 'changes', changes, 'data', data)) AS body
            FROM event WHERE workspace_id = $1 AND id = ANY($2::bigint[])`,
-          [workspaceId, list.map((c) => c.event_id)],
-        );
-        const endpoints = await tx.query<{ id: string; url: string; secret: string; previous_secret: string | null; previous_secret_expires_at: Date | null }>(
-          `SELECT id, url, secret, previous_secret, previous_secret_expires_at FROM webhook_endpoint WHERE workspace_id = $1 AND id = ANY($2::uuid[])`,
-          [workspaceId, [...new Set(list.map((c) => c.endpoint_id))]],
-        );
-        const eventById = new Map(events.map((e) => [e.id, JSON.stringify(e.body)]));
-        const endpointById = new Map(endpoints.map((e) => [e.id, e]));
-        for (const delivery of list) {
-          const body = eventById.get(String(delivery.event_id));
-          const endpoint = endpointById.get(delivery.endpoint_id);
-          if (!body || !endpoint) continue; // purged meanwhile: its lease runs out and it is claimed again
-          const secrets = [endpoint.secret];
-          if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now) secrets.push(endpoint.previous_secret);
-          jobs.push({ delivery, url: endpoint.url, secrets, body, timestamp: Math.floor(now.getTime() / 1000) });
-        }
-      }, { gated: false });
+            [workspaceId, list.map((c) => c.event_id)],
+          );
+          const endpoints = await tx.query<{
+            id: string;
+            url: string;
+            secret: string;
+            previous_secret: string | null;
+            previous_secret_expires_at: Date | null;
+          }>(`SELECT id, url, secret, previous_secret, previous_secret_expires_at FROM webhook_endpoint WHERE workspace_id = $1 AND id = ANY($2::uuid[])`, [
+            workspaceId,
+            [...new Set(list.map((c) => c.endpoint_id))],
+          ]);
+          const eventById = new Map(events.map((e) => [e.id, JSON.stringify(e.body)]));
+          const endpointById = new Map(endpoints.map((e) => [e.id, e]));
+          for (const delivery of list) {
+            const body = eventById.get(String(delivery.event_id));
+            const endpoint = endpointById.get(delivery.endpoint_id);
+            if (!body || !endpoint) continue; // purged meanwhile: its lease runs out and it is claimed again
+            const secrets = [endpoint.secret];
+            if (endpoint.previous_secret && endpoint.previous_secret_expires_at && endpoint.previous_secret_expires_at > now)
+              secrets.push(endpoint.previous_secret);
+            jobs.push({ delivery, url: endpoint.url, secrets, body, timestamp: Math.floor(now.getTime() / 1000) });
+          }
+        },
+        { gated: false },
+      );
     }
     return jobs;
   }
@@ -214,7 +230,10 @@ export class WebhookWorker {
     );
     const ctx = { tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR };
     if (ok) {
-      await tx.query(`UPDATE webhook_endpoint SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`, [tx.workspaceId, d.endpoint_id]);
+      await tx.query(`UPDATE webhook_endpoint SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`, [
+        tx.workspaceId,
+        d.endpoint_id,
+      ]);
     } else if (gone) {
       await this.endpoints.disable(ctx, d.endpoint_id, 'The endpoint answered 410 Gone');
     } else {

@@ -8,7 +8,10 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
 import type { FilterCoercer, WebhookEndpointService } from './webhook-endpoint.service';
 import { UpdateWebhookEndpointInput, WebhookDeliveryConnection, WebhookEndpointInput, WebhookEndpointWithSecret } from './webhook.types';
 
-const coercer = (info: GraphQLResolveInfo): FilterCoercer => (type, value) => coerceFilter(info.schema, type, value, 'input.filter');
+const coercer =
+  (info: GraphQLResolveInfo): FilterCoercer =>
+  (type, value) =>
+    coerceFilter(info.schema, type, value, 'input.filter');
 
 /** Webhook endpoints and their delivery log (ADMIN users only). */
 @Resolver(() => WebhookEndpoint)
@@ -38,7 +41,11 @@ export class WebhookResolver {
 
   @Authorized('ADMIN')
   @Mutation(() => WebhookEndpointWithSecret, { description: 'Registers an endpoint; its signing secret is in this answer only (ADMIN only).' })
-  createWebhookEndpoint(@Ctx() ctx: RequestContext, @Info() info: GraphQLResolveInfo, @Arg('input', () => WebhookEndpointInput, { description: 'The new endpoint.' }) input: WebhookEndpointInput): Promise<WebhookEndpointWithSecret> {
+  createWebhookEndpoint(
+    @Ctx() ctx: RequestContext,
+    @Info() info: GraphQLResolveInfo,
+    @Arg('input', () => WebhookEndpointInput, { description: 'The new endpoint.' }) input: WebhookEndpointInput,
+  ): Promise<WebhookEndpointWithSecret> {
     return this.endpoints.create(ctx.auth, input, coercer(info));
   }
 
@@ -49,7 +56,8 @@ export class WebhookResolver {
     @Info() info: GraphQLResolveInfo,
     @Arg('id', () => ID, { description: 'The endpoint id.' }) id: string,
     @Arg('input', () => UpdateWebhookEndpointInput, { description: 'The changes; omitted fields stay as they are.' }) input: UpdateWebhookEndpointInput,
-    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' }) expectedVersion?: number,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The version you read; if it changed since, CONFLICT and nothing is written.' })
+    expectedVersion?: number,
   ): Promise<WebhookEndpoint> {
     return this.endpoints.update(ctx.auth, id, input, coercer(info), expectedVersion);
   }
@@ -73,7 +81,9 @@ export class WebhookResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => Int, { description: "Sends the endpoint's events after a change feed cursor again (at most 10 000 per call); returns how many were scheduled (ADMIN only)." })
+  @Mutation(() => Int, {
+    description: "Sends the endpoint's events after a change feed cursor again (at most 10 000 per call); returns how many were scheduled (ADMIN only).",
+  })
   replayWebhookEvents(
     @Ctx() ctx: RequestContext,
     @Arg('endpointId', () => ID, { description: 'The endpoint id.' }) endpointId: string,

@@ -16,7 +16,10 @@ export class WebhookEndpointInput {
   @IsString({ each: true })
   @MaxLength(100, { each: true })
   events: string[];
-  @Field(() => JSONScalar, { nullable: true, description: "Only events whose record matches this filter, in the filter language of the events' entity (all patterns must then name one entity)." })
+  @Field(() => JSONScalar, {
+    nullable: true,
+    description: "Only events whose record matches this filter, in the filter language of the events' entity (all patterns must then name one entity).",
+  })
   @IsOptional()
   filter?: Record<string, unknown> | null;
   @Field({ nullable: true, description: 'What the endpoint is for.' }) @IsOptional() @MaxLength(500) description?: string;

@@ -26,7 +26,14 @@ export class WebhookRuntime {
   private unsubscribe?: () => void;
   private timer?: NodeJS.Timeout;
 
-  constructor(ds: DataSource, private readonly bus: EventBus, filters: RecordFilterService, endpoints: WebhookEndpointService, log: Logger, private readonly opts: WebhookRuntimeOptions) {
+  constructor(
+    ds: DataSource,
+    private readonly bus: EventBus,
+    filters: RecordFilterService,
+    endpoints: WebhookEndpointService,
+    log: Logger,
+    private readonly opts: WebhookRuntimeOptions,
+  ) {
     this.sender = new WebhookSender({ allowPrivateNetworks: opts.allowPrivateNetworks, timeoutMs: opts.timeoutMs });
     this.worker = new WebhookWorker(ds, this.sender, endpoints, log, {
       concurrency: opts.concurrency ?? 64,

@@ -9,7 +9,7 @@ import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { PipelineService } from '../pipelines/pipeline.service';
 import { actorOf, scopesOfRole, SYSTEM_ACTOR } from '../../kernel/viewer';
 import { loadMavenDemo, type MavenSummary } from './maven-demo';
-import { Role, ApiScope } from "../../kernel/roles";
+import { Role, ApiScope } from '../../kernel/roles';
 
 export interface DemoCredentials {
   workspaceId: string;
@@ -45,7 +45,15 @@ export async function createDemoWorkspace(ds: DataSource, services: DemoServices
   const password = randomBytes(9).toString('base64url');
   const signedUp = await services.auth.createWorkspace({ workspaceName: 'Demo Company', name: 'Demo Admin', email, password });
   const workspaceId = signedUp.workspace.id;
-  const viewer = { kind: 'USER' as const, workspaceId, userId: signedUp.user.id, apiKeyId: null, role: Role.ADMIN, teamId: null, scopes: scopesOfRole(Role.ADMIN) };
+  const viewer = {
+    kind: 'USER' as const,
+    workspaceId,
+    userId: signedUp.user.id,
+    apiKeyId: null,
+    role: Role.ADMIN,
+    teamId: null,
+    scopes: scopesOfRole(Role.ADMIN),
+  };
   const apiKey = await inWorkspace(ds, workspaceId, async (tx) => {
     const created = await services.apiKeys.create({ tx, viewer, actor: actorOf(viewer) }, { name: 'Demo key', scopes: [ApiScope.READ, ApiScope.WRITE] });
     return created.secret;

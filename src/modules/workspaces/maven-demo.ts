@@ -15,7 +15,7 @@ import { PRODUCT_STORE } from '../products/product.descriptor';
 import { TEAM_STORE } from '../teams/team.descriptor';
 import { USER_STORE } from '../users/user.descriptor';
 import { INDUSTRY_FIXES, MAVEN_DIR, PRODUCT_ALIASES, readMaven, slug, STAGE_OF } from './maven-dataset';
-import { Role } from "../../kernel/roles";
+import { Role } from '../../kernel/roles';
 
 // The dataset ends on 2017-12-31; deals still prospecting then have no date, so they get one in its last quarter.
 const DATASET_END = Date.UTC(2017, 11, 31);
@@ -42,7 +42,11 @@ export interface MavenSummary {
  * real dates, one line item each and their stage history, plus generated contacts and activities.
  * Every row is written with its `created` event, in the caller's transaction.
  */
-export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: PipelineService; customFields: CustomFieldService }, dir = MAVEN_DIR): Promise<MavenSummary> {
+export async function loadMavenDemo(
+  ctx: ServiceContext,
+  deps: { pipelines: PipelineService; customFields: CustomFieldService },
+  dir = MAVEN_DIR,
+): Promise<MavenSummary> {
   const teamsCsv = readMaven(dir, 'sales_teams.csv');
   const accountsCsv = readMaven(dir, 'accounts.csv');
   const productsCsv = readMaven(dir, 'products.csv');
@@ -58,11 +62,32 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
     teamId.set(manager, randomUUID());
   }
   for (const r of teamsCsv) userId.set(r.sales_agent, randomUUID());
-  const person = (name: string, role: Role, team: string | null) => ({ id: userId.get(name)!, email: `${slug(name)}@demo.trellis.dev`, name, role, teamId: team, active: true });
-  await insertMany(ctx, USER_STORE, managers.map(([m]) => person(m, Role.MANAGER, null)));
-  await insertMany(ctx, TEAM_STORE, managers.map(([m, office]) => ({ id: teamId.get(m)!, name: `${office} – ${m}`, managerId: userId.get(m)! })));
-  await ctx.tx.query('UPDATE app_user SET team_id = t.id FROM team t WHERE app_user.workspace_id = $1 AND t.workspace_id = $1 AND t.manager_id = app_user.id', [ctx.tx.workspaceId]);
-  await insertMany(ctx, USER_STORE, teamsCsv.map((r) => person(r.sales_agent, Role.REP, teamId.get(r.manager)!)));
+  const person = (name: string, role: Role, team: string | null) => ({
+    id: userId.get(name)!,
+    email: `${slug(name)}@demo.trellis.dev`,
+    name,
+    role,
+    teamId: team,
+    active: true,
+  });
+  await insertMany(
+    ctx,
+    USER_STORE,
+    managers.map(([m]) => person(m, Role.MANAGER, null)),
+  );
+  await insertMany(
+    ctx,
+    TEAM_STORE,
+    managers.map(([m, office]) => ({ id: teamId.get(m)!, name: `${office} – ${m}`, managerId: userId.get(m)! })),
+  );
+  await ctx.tx.query('UPDATE app_user SET team_id = t.id FROM team t WHERE app_user.workspace_id = $1 AND t.workspace_id = $1 AND t.manager_id = app_user.id', [
+    ctx.tx.workspaceId,
+  ]);
+  await insertMany(
+    ctx,
+    USER_STORE,
+    teamsCsv.map((r) => person(r.sales_agent, Role.REP, teamId.get(r.manager)!)),
+  );
 
   // Accounts, with the two columns the core model lacks as custom fields.
   await deps.customFields.define(ctx, { entityType: EntityType.ACCOUNT, key: 'yearEstablished', label: 'Year established', type: CustomFieldType.NUMBER });
@@ -89,7 +114,19 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
 
   const productId = new Map(productsCsv.map((r) => [r.product, randomUUID()]));
   const listPrice = new Map(productsCsv.map((r) => [r.product, r.sales_price]));
-  await insertMany(ctx, PRODUCT_STORE, productsCsv.map((r) => ({ id: productId.get(r.product)!, name: r.product, sku: r.product.toUpperCase().replace(/\s+/g, '-'), description: `${r.series} series`, unitPriceValue: r.sales_price, currency, active: true })));
+  await insertMany(
+    ctx,
+    PRODUCT_STORE,
+    productsCsv.map((r) => ({
+      id: productId.get(r.product)!,
+      name: r.product,
+      sku: r.product.toUpperCase().replace(/\s+/g, '-'),
+      description: `${r.series} series`,
+      unitPriceValue: r.sales_price,
+      currency,
+      active: true,
+    })),
+  );
 
   // Three contacts per account.
   const contactsOf = new Map<string, string[]>();
@@ -99,7 +136,16 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
       const last = LAST[Math.floor(unit(`${r.account}l${i}`) * LAST.length)];
       const id = randomUUID();
       contactsOf.set(r.account, [...(contactsOf.get(r.account) ?? []), id]);
-      return { id, firstName: first, lastName: last, email: `${slug(first)}.${slug(last)}${i}@${slug(r.account).replace(/\./g, '')}.example.com`, title: ['CEO', 'Head of Purchasing', 'IT Manager'][i], accountId: accountId.get(r.account)!, ownerId: null, customFields: {} };
+      return {
+        id,
+        firstName: first,
+        lastName: last,
+        email: `${slug(first)}.${slug(last)}${i}@${slug(r.account).replace(/\./g, '')}.example.com`,
+        title: ['CEO', 'Head of Purchasing', 'IT Manager'][i],
+        accountId: accountId.get(r.account)!,
+        ownerId: null,
+        customFields: {},
+      };
     }),
   );
   await insertMany(ctx, CONTACT_STORE, contacts);
@@ -138,11 +184,25 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
       },
     };
   });
-  await insertMany(ctx, OPPORTUNITY_STORE, opps.map((o) => o.values));
+  await insertMany(
+    ctx,
+    OPPORTUNITY_STORE,
+    opps.map((o) => o.values),
+  );
   await insertMany(
     ctx,
     LINE_ITEM_STORE,
-    opps.map((o) => ({ id: randomUUID(), opportunityId: o.values.id, productId: productId.get(o.product)!, name: o.product, quantityValue: '1', unitPriceValue: o.values.amountValue, discountValue: '0', currency, position: 0 })),
+    opps.map((o) => ({
+      id: randomUUID(),
+      opportunityId: o.values.id,
+      productId: productId.get(o.product)!,
+      name: o.product,
+      quantityValue: '1',
+      unitPriceValue: o.values.amountValue,
+      discountValue: '0',
+      currency,
+      position: 0,
+    })),
   );
   // Stage history: Qualification from the engage date, then the closing stage from the close date.
   const history = opps.flatMap((o) => {
@@ -163,7 +223,12 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
       `INSERT INTO opportunity_stage_history (workspace_id, id, opportunity_id, pipeline_id, stage_id, entered_at, left_at)
        SELECT $1, h.id, h.opportunity_id, h.pipeline_id, h.stage_id, h.entered_at, h.left_at
        FROM json_to_recordset($2::json) AS h(id uuid, opportunity_id uuid, pipeline_id uuid, stage_id uuid, entered_at timestamptz, left_at timestamptz)`,
-      [ctx.tx.workspaceId, JSON.stringify(chunk.map(([id, opportunity_id, pipeline_id, stage_id, entered_at, left_at]) => ({ id, opportunity_id, pipeline_id, stage_id, entered_at, left_at })))],
+      [
+        ctx.tx.workspaceId,
+        JSON.stringify(
+          chunk.map(([id, opportunity_id, pipeline_id, stage_id, entered_at, left_at]) => ({ id, opportunity_id, pipeline_id, stage_id, entered_at, left_at })),
+        ),
+      ],
     );
   }
 
@@ -171,17 +236,57 @@ export async function loadMavenDemo(ctx: ServiceContext, deps: { pipelines: Pipe
   const activities = opps.flatMap((o): (Record<string, unknown> & { id: string })[] => {
     const v = o.values;
     const base = { accountId: v.accountId, contactId: v.primaryContactId, opportunityId: v.id, ownerId: v.ownerId, customFields: {} };
-    const call = { ...base, id: randomUUID(), type: ActivityType.CALL, subject: `Discovery call: ${o.product}`, status: ActivityStatus.COMPLETED, durationSeconds: 300 + Math.floor(unit(v.externalId + 'd') * 1800), outcome: 'Connected', completedAt: v.createdAt, createdAt: v.createdAt };
+    const call = {
+      ...base,
+      id: randomUUID(),
+      type: ActivityType.CALL,
+      subject: `Discovery call: ${o.product}`,
+      status: ActivityStatus.COMPLETED,
+      durationSeconds: 300 + Math.floor(unit(v.externalId + 'd') * 1800),
+      outcome: 'Connected',
+      completedAt: v.createdAt,
+      createdAt: v.createdAt,
+    };
     if (!v.closedAt) {
       const due = new Date(DATASET_END + (1 + Math.floor(unit(v.externalId + 't') * 30)) * DAY);
-      return [call, { ...base, id: randomUUID(), type: ActivityType.TASK, subject: `Follow up on ${o.product}`, status: ActivityStatus.OPEN, dueAt: due, createdAt: v.createdAt }];
+      return [
+        call,
+        {
+          ...base,
+          id: randomUUID(),
+          type: ActivityType.TASK,
+          subject: `Follow up on ${o.product}`,
+          status: ActivityStatus.OPEN,
+          dueAt: due,
+          createdAt: v.createdAt,
+        },
+      ];
     }
     const type = unit(v.externalId + 'm') < 0.5 ? ActivityType.MEETING : ActivityType.EMAIL;
-    return [call, { ...base, id: randomUUID(), type, subject: v.status === OpportunityStatus.WON ? 'Contract signed' : 'Closed: no decision', status: ActivityStatus.COMPLETED, completedAt: v.closedAt, createdAt: v.closedAt }];
+    return [
+      call,
+      {
+        ...base,
+        id: randomUUID(),
+        type,
+        subject: v.status === OpportunityStatus.WON ? 'Contract signed' : 'Closed: no decision',
+        status: ActivityStatus.COMPLETED,
+        completedAt: v.closedAt,
+        createdAt: v.closedAt,
+      },
+    ];
   });
   await insertMany(ctx, ACTIVITY_STORE, activities);
 
   // Every user of the workspace, its admin too: the start banner prints this.
   const users = await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM app_user WHERE workspace_id = $1 AND deleted_at IS NULL', [ctx.tx.workspaceId]);
-  return { users: users!.n, teams: teamId.size, accounts: accountId.size, products: productId.size, contacts: contacts.length, opportunities: opps.length, activities: activities.length };
+  return {
+    users: users!.n,
+    teams: teamId.size,
+    accounts: accountId.size,
+    products: productId.size,
+    contacts: contacts.length,
+    opportunities: opps.length,
+    activities: activities.length,
+  };
 }

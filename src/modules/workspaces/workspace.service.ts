@@ -26,10 +26,12 @@ export class WorkspaceService {
 
   /** Creates the workspace of `tx` (whose id the caller chose), records `workspace.created`, and runs the initializers. */
   async create(tx: TenantTransaction, input: NewWorkspace, actor: ActorRef): Promise<Workspace> {
-    const row = await tx.one(
-      `INSERT INTO workspace (id, name, currency, timezone) VALUES ($1, $2, $3, $4) RETURNING *`,
-      [tx.workspaceId, input.name, input.currency ?? 'USD', input.timezone ?? 'UTC'],
-    );
+    const row = await tx.one(`INSERT INTO workspace (id, name, currency, timezone) VALUES ($1, $2, $3, $4) RETURNING *`, [
+      tx.workspaceId,
+      input.name,
+      input.currency ?? 'USD',
+      input.timezone ?? 'UTC',
+    ]);
     const ws = rowMapper(tx.dataSource, Workspace)(row!);
     const data = workspaceData(ws);
     await recordEvent(tx, { type: 'workspace.created', entityType: 'workspace', entityId: ws.id, actor, changes: creation(data, Object.keys(data)), data });
@@ -59,7 +61,8 @@ export class WorkspaceService {
     }
     return ctx.tx.savepoint(async () => {
       const before = rowMapper(ctx.tx.dataSource, Workspace)((await ctx.tx.one('SELECT * FROM workspace WHERE id = $1 FOR UPDATE', [ctx.tx.workspaceId]))!);
-      const settings = input.repsSeeWorkspaceAnalytics != null ? { ...before.settings, repsSeeWorkspaceAnalytics: input.repsSeeWorkspaceAnalytics } : before.settings;
+      const settings =
+        input.repsSeeWorkspaceAnalytics != null ? { ...before.settings, repsSeeWorkspaceAnalytics: input.repsSeeWorkspaceAnalytics } : before.settings;
       const row = await ctx.tx.one(
         `UPDATE workspace SET name = coalesce($2, name), currency = coalesce($3, currency), timezone = coalesce($4, timezone), settings = $5,
            updated_at = now(), version = version + 1 WHERE id = $1 RETURNING *`,
@@ -68,7 +71,8 @@ export class WorkspaceService {
       const after = rowMapper(ctx.tx.dataSource, Workspace)(row!);
       const data = workspaceData(after);
       const changes = diff(workspaceData(before), data, Object.keys(data));
-      if (changes.length) await recordEvent(ctx.tx, { type: 'workspace.updated', entityType: 'workspace', entityId: after.id, actor: ctx.actor, changes, data });
+      if (changes.length)
+        await recordEvent(ctx.tx, { type: 'workspace.updated', entityType: 'workspace', entityId: after.id, actor: ctx.actor, changes, data });
       return after;
     });
   }
@@ -79,7 +83,13 @@ export class WorkspaceService {
     const token = 'itk_' + randomBytes(24).toString('base64url');
     return ctx.tx.savepoint(async () => {
       await ctx.tx.query(`UPDATE workspace SET intake_token = $2, updated_at = now(), version = version + 1 WHERE id = $1`, [ctx.tx.workspaceId, token]);
-      await recordEvent(ctx.tx, { type: 'workspace.intake_token_rotated', entityType: 'workspace', entityId: ctx.tx.workspaceId, actor: ctx.actor, data: { id: ctx.tx.workspaceId } });
+      await recordEvent(ctx.tx, {
+        type: 'workspace.intake_token_rotated',
+        entityType: 'workspace',
+        entityId: ctx.tx.workspaceId,
+        actor: ctx.actor,
+        data: { id: ctx.tx.workspaceId },
+      });
       return token;
     });
   }

@@ -49,7 +49,8 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
  * else at /graphql (POST, GET asking for JSON) goes on to Apollo unchanged.
  */
 export function explorerRouter(options: ExplorerOptions = {}): Router {
-  const pageWith = (authorization: string) => renderPage({ assets: EXPLORER_ASSETS, endpoint: ENDPOINT, headers: JSON.stringify({ Authorization: authorization }, null, 2) });
+  const pageWith = (authorization: string) =>
+    renderPage({ assets: EXPLORER_ASSETS, endpoint: ENDPOINT, headers: JSON.stringify({ Authorization: authorization }, null, 2) });
   const anyone = pageWith('Bearer ');
   const local = options.defaultAuthorization ? pageWith(options.defaultAuthorization) : anyone;
   const router = Router();
@@ -67,7 +68,11 @@ export function explorerRouter(options: ExplorerOptions = {}): Router {
   router.get(`${EXPLORER_ASSETS}/:file`, (req, res, next) => {
     const file = req.params.file;
     const own = Object.hasOwn(OWN_FILES, file) ? OWN_FILES[file] : undefined;
-    if (own) return void secure(res).set('Cache-Control', `public, max-age=${YEAR_MS / 1000}, immutable`).type(own.type).send(own.body);
+    if (own)
+      return void secure(res)
+        .set('Cache-Control', `public, max-age=${YEAR_MS / 1000}, immutable`)
+        .type(own.type)
+        .send(own.body);
     if (!Object.hasOwn(VENDOR_FILES, file)) return next();
     secure(res).sendFile(VENDOR_FILES[file], { maxAge: YEAR_MS, immutable: true }, (err) => err && !res.headersSent && next(err));
   });

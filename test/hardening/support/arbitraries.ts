@@ -10,19 +10,100 @@ import { type AnyField, validScalar } from './schema-walk';
  */
 
 const ODD_STRINGS = [
-  '', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', '\u202e', '\ufeff', '😀'.repeat(40), 'ǅ', 'İ', 'ß', '\n\r\t', "'; DROP TABLE account; --",
-  '%', '_', '\\', '"', '{{x}}', '{{#a}}{{/a}}', '{{{__proto__}}}', '<script>alert(1)</script>', 'null', 'undefined', '0', '-1', 'NaN',
-  'Infinity', '1e309', 'true', '__proto__', 'constructor', 'toString', '*', '.*', '**', 'a'.repeat(64), 'customFields.x', '$where',
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  '\udfff',
+  '\u202e',
+  '\ufeff',
+  '😀'.repeat(40),
+  'ǅ',
+  'İ',
+  'ß',
+  '\n\r\t',
+  "'; DROP TABLE account; --",
+  '%',
+  '_',
+  '\\',
+  '"',
+  '{{x}}',
+  '{{#a}}{{/a}}',
+  '{{{__proto__}}}',
+  '<script>alert(1)</script>',
+  'null',
+  'undefined',
+  '0',
+  '-1',
+  'NaN',
+  'Infinity',
+  '1e309',
+  'true',
+  '__proto__',
+  'constructor',
+  'toString',
+  '*',
+  '.*',
+  '**',
+  'a'.repeat(64),
+  'customFields.x',
+  '$where',
 ];
 // Past 2^53 on purpose: the values a JSON client may send, precision lost or not.
 // eslint-disable-next-line no-loss-of-precision
 const ODD_NUMBERS = [0, -1, 1, 2147483647, -2147483648, 2147483648, 9007199254740993, -9007199254740993, 1.5, -0.5, 1e308, -1e308, 5e-324];
-const ODD_DECIMALS = ['1e10', '-0', '0', '99999999999999999999', '999999999999999999.999999', '-999999999999999999', '0.0000001', '1.1234567', 'NaN', 'Infinity', '--1', '1.', '.5', ' 1 ', '١٢٣', '1_000', '0x10', '+1'];
-const ODD_DATES = ['2024-02-30', '2023-02-29', '0000-01-01', '0001-01-01', '9999-12-31', '-0001-01-01', '2024-13-01', '2024-00-10', '20240101', '2024-1-1', '275760-09-13', '1970-01-01', '2024-01-01T00:00:00Z'];
+const ODD_DECIMALS = [
+  '1e10',
+  '-0',
+  '0',
+  '99999999999999999999',
+  '999999999999999999.999999',
+  '-999999999999999999',
+  '0.0000001',
+  '1.1234567',
+  'NaN',
+  'Infinity',
+  '--1',
+  '1.',
+  '.5',
+  ' 1 ',
+  '١٢٣',
+  '1_000',
+  '0x10',
+  '+1',
+];
+const ODD_DATES = [
+  '2024-02-30',
+  '2023-02-29',
+  '0000-01-01',
+  '0001-01-01',
+  '9999-12-31',
+  '-0001-01-01',
+  '2024-13-01',
+  '2024-00-10',
+  '20240101',
+  '2024-1-1',
+  '275760-09-13',
+  '1970-01-01',
+  '2024-01-01T00:00:00Z',
+];
 const ODD_DATETIMES = [
-  '0000-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '1970-01-01T00:00:00Z', '2024-02-30T00:00:00Z', '2024-01-01T24:00:00Z',
-  '2024-01-01T00:00:60Z', '2024-01-01T00:00:00+23:59', '2024-01-01T00:00:00-23:59', '+275760-09-13T00:00:00.000Z', '-000001-01-01T00:00:00Z',
-  '2024-01-01', '2024-01-01T00:00:00', '2024-01-01T00:00:00.123456789Z', '1900-01-01T00:00:00Z',
+  '0000-01-01T00:00:00Z',
+  '0001-01-01T00:00:00.000Z',
+  '9999-12-31T23:59:59.999Z',
+  '1970-01-01T00:00:00Z',
+  '2024-02-30T00:00:00Z',
+  '2024-01-01T24:00:00Z',
+  '2024-01-01T00:00:60Z',
+  '2024-01-01T00:00:00+23:59',
+  '2024-01-01T00:00:00-23:59',
+  '+275760-09-13T00:00:00.000Z',
+  '-000001-01-01T00:00:00Z',
+  '2024-01-01',
+  '2024-01-01T00:00:00',
+  '2024-01-01T00:00:00.123456789Z',
+  '1900-01-01T00:00:00Z',
 ];
 
 export const oddString = fc.oneof(
@@ -44,13 +125,24 @@ const deep = (depth: number, array: boolean): unknown => {
 export const oddJson = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
   { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 50, max: 1_000 }), fc.boolean()).map(([d, arr]) => deep(d, arr)) },
-  { weight: 1, arbitrary: fc.dictionary(fc.constantFrom('eq', 'in', 'and', 'or', 'not', 'contains', 'name', 'ownerId', 'customFields', '__proto__', 'constructor'), fc.jsonValue({ maxDepth: 3 })) },
+  {
+    weight: 1,
+    arbitrary: fc.dictionary(
+      fc.constantFrom('eq', 'in', 'and', 'or', 'not', 'contains', 'name', 'ownerId', 'customFields', '__proto__', 'constructor'),
+      fc.jsonValue({ maxDepth: 3 }),
+    ),
+  },
   { weight: 1, arbitrary: oddString },
 );
 
 /** The ids of real records (so that mutations reach their checks), random uuids, and junk. */
 export const idArbitrary = (pool: string[]) =>
-  fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...pool) }, { weight: 2, arbitrary: fc.uuid() }, { weight: 2, arbitrary: oddString }, { weight: 1, arbitrary: fc.integer() });
+  fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...pool) },
+    { weight: 2, arbitrary: fc.uuid() },
+    { weight: 2, arbitrary: oddString },
+    { weight: 1, arbitrary: fc.integer() },
+  );
 
 /**
  * A leaf value. `typed`: of the right JSON type and mostly well formed, so that the input passes
@@ -70,15 +162,32 @@ function leaf(typeName: string, name: string, parent: string, ids: string[], typ
     case 'Int':
       return typed ? mix(3, int32) : mix(3, int32, fc.constantFrom(...ODD_NUMBERS), fc.double());
     case 'Float':
-      return typed ? mix(3, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...ODD_NUMBERS)) : mix(3, fc.double(), fc.constantFrom(...ODD_NUMBERS));
+      return typed
+        ? mix(3, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...ODD_NUMBERS))
+        : mix(3, fc.double(), fc.constantFrom(...ODD_NUMBERS));
     case 'Boolean':
       return typed ? fc.boolean() : fc.oneof({ weight: 4, arbitrary: fc.boolean() }, { weight: 1, arbitrary: wrongType });
     case 'Decimal':
-      return mix(typed ? 12 : 4, fc.constantFrom(...ODD_DECIMALS), fc.double().map(String), fc.bigInt().map(String), ...(typed ? [] : [fc.double(), fc.integer()]));
+      return mix(
+        typed ? 12 : 4,
+        fc.constantFrom(...ODD_DECIMALS),
+        fc.double().map(String),
+        fc.bigInt().map(String),
+        ...(typed ? [] : [fc.double(), fc.integer()]),
+      );
     case 'Date':
-      return mix(typed ? 12 : 4, fc.constantFrom(...ODD_DATES), fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)));
+      return mix(
+        typed ? 12 : 4,
+        fc.constantFrom(...ODD_DATES),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString().slice(0, 10)),
+      );
     case 'DateTime':
-      return mix(typed ? 12 : 4, fc.constantFrom(...ODD_DATETIMES), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), ...(typed ? [] : [fc.integer()]));
+      return mix(
+        typed ? 12 : 4,
+        fc.constantFrom(...ODD_DATETIMES),
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+        ...(typed ? [] : [fc.integer()]),
+      );
     case 'JSON':
       return fc.oneof({ weight: 2, arbitrary: valid }, { weight: 5, arbitrary: oddJson });
     default:
@@ -112,7 +221,13 @@ export function inputArbitrary(type: GraphQLInputType, name: string, parent: str
       const shape = Object.fromEntries(fields.map((f) => [f.name, inputArbitrary(f.type, f.name, named.name, ids, typed, depth + 1)]));
       const requiredKeys = fields.filter((f) => isNonNullType(f.type) && f.defaultValue === undefined).map((f) => f.name);
       const record = fc.record(shape, { requiredKeys }).map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)));
-      inner = typed ? record : fc.oneof({ weight: 12, arbitrary: record }, { weight: 1, arbitrary: record.map((o) => ({ ...o, notAField: 1 })) }, { weight: 1, arbitrary: oddString });
+      inner = typed
+        ? record
+        : fc.oneof(
+            { weight: 12, arbitrary: record },
+            { weight: 1, arbitrary: record.map((o) => ({ ...o, notAField: 1 })) },
+            { weight: 1, arbitrary: oddString },
+          );
     } else {
       inner = leaf(named.name, name, parent, ids, typed);
     }
@@ -123,7 +238,9 @@ export function inputArbitrary(type: GraphQLInputType, name: string, parent: str
 /** Variables for every argument of `field` (arguments left `undefined` are not sent). */
 export function variablesArbitrary(field: AnyField, ids: string[]): fc.Arbitrary<Record<string, unknown>> {
   const of = (typed: boolean) =>
-    fc.record(Object.fromEntries(field.args.map((a) => [a.name, inputArbitrary(a.type, a.name, '', ids, typed)]))).map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)));
+    fc
+      .record(Object.fromEntries(field.args.map((a) => [a.name, inputArbitrary(a.type, a.name, '', ids, typed)])))
+      .map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)));
   // Mostly well typed (to reach the services), sometimes anything (to hit GraphQL's own coercion).
   return fc.oneof({ weight: 4, arbitrary: of(true) }, { weight: 1, arbitrary: of(false) });
 }

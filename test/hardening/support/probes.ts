@@ -8,9 +8,22 @@ import { type Fill, type Position, uniq, validScalar } from './schema-walk';
  * the fixture has no record of that kind (the position is reported as skipped).
  */
 const BY_NAME: Record<string, Kind> = {
-  ownerId: 'user', managerId: 'user', teamId: 'team', accountId: 'account', contactId: 'contact', primaryContactId: 'contact',
-  leadId: 'lead', opportunityId: 'opportunity', pipelineId: 'pipeline', stageId: 'stage', stageIds: 'stage', productId: 'product',
-  endpointId: 'webhookEndpoint', deliveryId: 'webhookDelivery', ruleId: 'automationRule', workspaceId: 'workspace',
+  ownerId: 'user',
+  managerId: 'user',
+  teamId: 'team',
+  accountId: 'account',
+  contactId: 'contact',
+  primaryContactId: 'contact',
+  leadId: 'lead',
+  opportunityId: 'opportunity',
+  pipelineId: 'pipeline',
+  stageId: 'stage',
+  stageIds: 'stage',
+  productId: 'product',
+  endpointId: 'webhookEndpoint',
+  deliveryId: 'webhookDelivery',
+  ruleId: 'automationRule',
+  workspaceId: 'workspace',
 };
 const BY_FIELD: Record<string, Partial<Record<string, Kind>>> = {
   deletePipeline: { targetStageId: 'stageOther' },
@@ -23,13 +36,51 @@ const BY_FIELD: Record<string, Partial<Record<string, Kind>>> = {
 };
 /** The entity a field's own `id` names, by the end of the field's name (first match wins). */
 const ID_BY_SUFFIX: [string, Kind][] = [
-  ['lineitem', 'lineItem'], ['customfield', 'customField'], ['task', 'activity'], ['webhooksecret', 'webhookEndpoint'], ['webhookendpoint', 'webhookEndpoint'],
-  ['automationrule', 'automationRule'], ['apikey', 'apiKey'], ['importjob', 'importJob'], ['stage', 'stage'], ['pipeline', 'pipeline'],
-  ['opportunity', 'opportunity'], ['account', 'account'], ['contact', 'contact'], ['lead', 'lead'], ['activity', 'activity'],
-  ['product', 'product'], ['team', 'team'], ['user', 'user'],
+  ['lineitem', 'lineItem'],
+  ['customfield', 'customField'],
+  ['task', 'activity'],
+  ['webhooksecret', 'webhookEndpoint'],
+  ['webhookendpoint', 'webhookEndpoint'],
+  ['automationrule', 'automationRule'],
+  ['apikey', 'apiKey'],
+  ['importjob', 'importJob'],
+  ['stage', 'stage'],
+  ['pipeline', 'pipeline'],
+  ['opportunity', 'opportunity'],
+  ['account', 'account'],
+  ['contact', 'contact'],
+  ['lead', 'lead'],
+  ['activity', 'activity'],
+  ['product', 'product'],
+  ['team', 'team'],
+  ['user', 'user'],
 ];
-const ENTITY_WORDS: [string, Kind][] = [['opportunit', 'opportunity'], ['activit', 'activity'], ['account', 'account'], ['contact', 'contact'], ['lead', 'lead'], ['product', 'product'], ['pipeline', 'pipeline'], ['team', 'team'], ['user', 'user']];
-const RECORDS: Kind[] = ['account', 'contact', 'lead', 'opportunity', 'activity', 'product', 'user', 'team', 'pipeline', 'webhookEndpoint', 'automationRule', 'apiKey', 'importJob'];
+const ENTITY_WORDS: [string, Kind][] = [
+  ['opportunit', 'opportunity'],
+  ['activit', 'activity'],
+  ['account', 'account'],
+  ['contact', 'contact'],
+  ['lead', 'lead'],
+  ['product', 'product'],
+  ['pipeline', 'pipeline'],
+  ['team', 'team'],
+  ['user', 'user'],
+];
+const RECORDS: Kind[] = [
+  'account',
+  'contact',
+  'lead',
+  'opportunity',
+  'activity',
+  'product',
+  'user',
+  'team',
+  'pipeline',
+  'webhookEndpoint',
+  'automationRule',
+  'apiKey',
+  'importJob',
+];
 
 const entityOf = (text: string): Kind | undefined => ENTITY_WORDS.find(([w]) => text.toLowerCase().includes(w))?.[1];
 
@@ -100,7 +151,8 @@ export function fillFrom(b: Fixture): Fill {
       if (name === 'lastName' && !(parent.includes('Contact') || parent.includes('Lead'))) return undefined;
       return name === 'externalId' ? `probe-${uniq()}` : `Probe ${uniq()}`;
     }
-    if (field.startsWith('update') && path[0] === 'input' && path.length === 2 && UPDATE_FIELDS.has(name) && !required) return validScalar('String', name, parent);
+    if (field.startsWith('update') && path[0] === 'input' && path.length === 2 && UPDATE_FIELDS.has(name) && !required)
+      return validScalar('String', name, parent);
     if (type.name === 'ID' && required) {
       const kind = kindsOf({ op, path, parent, list: false, scalar: 'ID' })[0];
       if (!kind) throw new Error(`no filler for the required id ${field}(${path.join('.')})`);

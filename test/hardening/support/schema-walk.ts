@@ -43,7 +43,10 @@ export function selectionOf(type: GraphQLOutputType, depth = 0): string {
   const named = getNamedType(type);
   if (isLeafType(named)) return '';
   if (isUnionType(named)) {
-    return `{ __typename ${named.getTypes().map((t) => `... on ${t.name} { ${'id' in t.getFields() ? 'id' : '__typename'} }`).join(' ')} }`;
+    return `{ __typename ${named
+      .getTypes()
+      .map((t) => `... on ${t.name} { ${'id' in t.getFields() ? 'id' : '__typename'} }`)
+      .join(' ')} }`;
   }
   if (!isObjectType(named) && !isInterfaceType(named)) return '';
   const parts = ['__typename'];
@@ -96,7 +99,8 @@ export function validScalar(typeName: string, name: string, parent: string): unk
     if (parent === 'CreateTeamInput' || parent === 'UpdateTeamInput') return `Probe team ${u}`;
     return byName[name] ?? `Probe ${u}`;
   }
-  if (typeName === 'Int') return ({ probability: 50, position: 0, days: 1, offsetDays: 1, first: 5, durationSeconds: 60, employees: 10 } as Record<string, number>)[name] ?? 1;
+  if (typeName === 'Int')
+    return ({ probability: 50, position: 0, days: 1, offsetDays: 1, first: 5, durationSeconds: 60, employees: 10 } as Record<string, number>)[name] ?? 1;
   if (typeName === 'Float') return 1.5;
   if (typeName === 'Boolean') return name === 'active';
   if (typeName === 'Decimal') return '1';
@@ -121,7 +125,8 @@ export function valueOf(op: Operation, type: GraphQLInputType, path: string[], n
   if (isInputObjectType(named)) {
     const out: Record<string, unknown> = {};
     for (const f of Object.values(named.getFields())) {
-      const wanted = required(f) || fill({ op, path: [...path, f.name], name: f.name, type: getNamedType(f.type), parent: named.name, required: false }) !== undefined;
+      const wanted =
+        required(f) || fill({ op, path: [...path, f.name], name: f.name, type: getNamedType(f.type), parent: named.name, required: false }) !== undefined;
       if (!wanted) continue;
       const v = valueOf(op, f.type, [...path, f.name], f.name, named.name, fill, required(f));
       if (v !== undefined) out[f.name] = v;
@@ -160,7 +165,8 @@ export function referencePositions(schema: GraphQLSchema, roots: RootName[]): Po
   const add = (op: Operation, path: string[], parent: string, type: GraphQLInputType) => {
     const named = getNamedType(type);
     const last = path[path.length - 1];
-    if (named.name === 'ID' || (named.name === 'String' && STRING_REFS.has(last))) out.push({ op, path, parent, list: isListType(getNullableType(type)), scalar: named.name as 'ID' | 'String' });
+    if (named.name === 'ID' || (named.name === 'String' && STRING_REFS.has(last)))
+      out.push({ op, path, parent, list: isListType(getNullableType(type)), scalar: named.name as 'ID' | 'String' });
   };
   for (const root of roots) {
     for (const field of rootFields(schema, root)) {
@@ -173,7 +179,8 @@ export function referencePositions(schema: GraphQLSchema, roots: RootName[]): Po
           add(op, [a.name, f.name], named.name, f.type);
           const inner = getNamedType(f.type);
           // Filters: `filter: { accountId: { eq, in } }`.
-          if (a.name === 'filter' && isInputObjectType(inner)) for (const g of ['eq', 'in']) if (inner.getFields()[g]) add(op, [a.name, f.name, g], inner.name, inner.getFields()[g].type);
+          if (a.name === 'filter' && isInputObjectType(inner))
+            for (const g of ['eq', 'in']) if (inner.getFields()[g]) add(op, [a.name, f.name, g], inner.name, inner.getFields()[g].type);
         }
       }
     }
@@ -192,7 +199,8 @@ export function inject(op: Operation, vars: Record<string, unknown>, path: strin
     let nullable = getNullableType(type) as GraphQLInputType;
     let container = holder[key];
     if (isListType(nullable)) {
-      if (!Array.isArray(container) || container.length === 0) holder[key] = container = [valueOf(op, nullable.ofType as GraphQLInputType, path.slice(0, i), key, '', fill) ?? {}];
+      if (!Array.isArray(container) || container.length === 0)
+        holder[key] = container = [valueOf(op, nullable.ofType as GraphQLInputType, path.slice(0, i), key, '', fill) ?? {}];
       holder = container as unknown as Record<string, unknown>;
       key = '0';
       nullable = getNullableType(nullable.ofType) as GraphQLInputType;

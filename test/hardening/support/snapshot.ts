@@ -41,7 +41,10 @@ async function readRowSources(c: Client, tables: string[]): Promise<Map<string, 
     const cols = rows.filter((r) => r.table_name === t && r.column_name !== 'compacted');
     const keys = cols.filter((r) => !['bigint', 'integer', 'numeric'].includes(r.data_type)).map((r) => r.column_name);
     const values = cols.filter((r) => ['bigint', 'integer', 'numeric'].includes(r.data_type)).map((r) => r.column_name);
-    sources.set(t, `(SELECT ${keys.join(', ')}, ${values.map((v) => `sum(${v}) AS ${v}`).join(', ')} FROM ${t} GROUP BY ${keys.join(', ')} HAVING ${values.map((v) => `sum(${v}) <> 0`).join(' OR ')})`);
+    sources.set(
+      t,
+      `(SELECT ${keys.join(', ')}, ${values.map((v) => `sum(${v}) AS ${v}`).join(', ')} FROM ${t} GROUP BY ${keys.join(', ')} HAVING ${values.map((v) => `sum(${v}) <> 0`).join(' OR ')})`,
+    );
   }
   return sources;
 }
@@ -52,7 +55,10 @@ async function readRowSources(c: Client, tables: string[]): Promise<Map<string, 
  */
 export async function workspaceSnapshot(c: Client, workspaceId: string, tables: string[]): Promise<Record<string, string>> {
   const from = await rowSources(c, tables);
-  const parts = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${from.get(t)} x WHERE ${scope(t)} = $1`);
+  const parts = tables.map(
+    (t, i) =>
+      `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${from.get(t)} x WHERE ${scope(t)} = $1`,
+  );
   const { rows } = await c.query<{ i: number; n: number; h: string }>(parts.join(' UNION ALL '), [workspaceId]);
   return Object.fromEntries(rows.map((r) => [tables[r.i], `${r.n} rows ${r.h}`]));
 }
@@ -60,7 +66,9 @@ export async function workspaceSnapshot(c: Client, workspaceId: string, tables: 
 /** Rows counted per table across all workspaces, and a hash of all of them: the whole database's state. */
 export async function databaseSnapshot(c: Client, tables: string[]): Promise<Record<string, string>> {
   const from = await rowSources(c, tables);
-  const parts = tables.map((t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${from.get(t)} x`);
+  const parts = tables.map(
+    (t, i) => `SELECT ${i} AS i, count(*)::int AS n, md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS h FROM ${from.get(t)} x`,
+  );
   const { rows } = await c.query<{ i: number; n: number; h: string }>(parts.join(' UNION ALL '));
   return Object.fromEntries(rows.map((r) => [tables[r.i], `${r.n} rows ${r.h}`]));
 }
@@ -94,7 +102,10 @@ export async function crossReferences(c: Client, from: string, foreignIds: strin
     if (ignore.includes(name)) continue;
     // Quoted: a column may have a reserved word's name (idempotency_key.grant).
     const where = col.data_type === 'uuid' ? `"${col.column_name}" = ANY($2::uuid[])` : `"${col.column_name}"::text LIKE ANY($2::text[])`;
-    const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${col.table_name} WHERE ${scope(col.table_name)} = $1 AND ${where}`, [from, col.data_type === 'uuid' ? foreignIds : patterns]);
+    const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${col.table_name} WHERE ${scope(col.table_name)} = $1 AND ${where}`, [
+      from,
+      col.data_type === 'uuid' ? foreignIds : patterns,
+    ]);
     if (rows[0].n > 0) found.push(`${name} (${rows[0].n} rows)`);
   }
   return found;

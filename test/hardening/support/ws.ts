@@ -31,7 +31,8 @@ export function wsRun(c: Client, query: string, variables?: Record<string, unkno
         next: (r) => void results.push(r as FormattedExecutionResult),
         error: (err: unknown) => {
           clearTimeout(timer);
-          if (isCloseEvent(err)) resolve({ results, close: { code: err.code, reason: err.reason }, raw: JSON.stringify({ results, code: err.code, reason: err.reason }) });
+          if (isCloseEvent(err))
+            resolve({ results, close: { code: err.code, reason: err.reason }, raw: JSON.stringify({ results, code: err.code, reason: err.reason }) });
           else if (Array.isArray(err)) resolve({ results, errors: err as WsOutcome['errors'], raw: JSON.stringify({ results, errors: err }) });
           else resolve({ results, close: { code: -2, reason: String(err) }, raw: String(err) });
         },

@@ -31,12 +31,19 @@ export function assignOwner(): ActionHandler<AssignParams> {
       const userIds = p.userIds ?? null;
       if ((teamId == null) === (userIds == null)) throw badField(env.path, 'give either teamId or userIds');
       if (teamId != null) {
-        if (!isUuid(teamId) || !(await env.tx.one(`SELECT 1 FROM team WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [env.tx.workspaceId, teamId]))) {
+        if (
+          !isUuid(teamId) ||
+          !(await env.tx.one(`SELECT 1 FROM team WHERE workspace_id = $1 AND id = $2 AND deleted_at IS NULL`, [env.tx.workspaceId, teamId]))
+        ) {
           throw badField(`${env.path}.teamId`, 'no such team');
         }
       } else {
-        if (!Array.isArray(userIds) || !userIds.length || userIds.length > 100 || !userIds.every(isUuid)) throw badField(`${env.path}.userIds`, 'must be 1 to 100 user ids');
-        const found = await env.tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`, [env.tx.workspaceId, userIds]);
+        if (!Array.isArray(userIds) || !userIds.length || userIds.length > 100 || !userIds.every(isUuid))
+          throw badField(`${env.path}.userIds`, 'must be 1 to 100 user ids');
+        const found = await env.tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL`, [
+          env.tx.workspaceId,
+          userIds,
+        ]);
         const missing = (userIds as string[]).find((id) => !found.some((f) => f.id === id));
         if (missing) throw badField(`${env.path}.userIds`, `no such user ${missing}`);
       }
@@ -57,10 +64,16 @@ export function assignOwner(): ActionHandler<AssignParams> {
 async function activeCandidates(env: RunEnv, p: AssignParams): Promise<string[]> {
   const { tx } = env.ctx;
   if (p.teamId) {
-    const rows = await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND team_id = $2 AND active AND deleted_at IS NULL ORDER BY name, id`, [tx.workspaceId, p.teamId]);
+    const rows = await tx.query<{ id: string }>(
+      `SELECT id FROM app_user WHERE workspace_id = $1 AND team_id = $2 AND active AND deleted_at IS NULL ORDER BY name, id`,
+      [tx.workspaceId, p.teamId],
+    );
     return rows.map((r) => r.id);
   }
-  const rows = await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [tx.workspaceId, p.userIds]);
+  const rows = await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND active AND deleted_at IS NULL`, [
+    tx.workspaceId,
+    p.userIds,
+  ]);
   const active = new Set(rows.map((r) => r.id));
   return p.userIds!.filter((id) => active.has(id));
 }

@@ -7,7 +7,10 @@ import nodemailer, { type Transporter } from 'nodemailer';
 export class Mailer {
   private readonly transport: Transporter | null;
 
-  constructor(smtpUrl: string | undefined, private readonly from: string) {
+  constructor(
+    smtpUrl: string | undefined,
+    private readonly from: string,
+  ) {
     this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null;
   }
 

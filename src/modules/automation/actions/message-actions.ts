@@ -34,7 +34,8 @@ export function sendEmail(activities: ActivityService, mailer: Mailer, perDay: n
       const to = p.to;
       if (to === 'RECORD' && !env.access?.emailField) throw badField(`${env.path}.to`, 'RECORD needs a trigger about contacts or leads');
       if (to === 'OWNER' && !env.access) throw badField(`${env.path}.to`, 'OWNER needs a trigger about records');
-      if (to === 'OWNER' && !env.recordFields?.has('ownerId')) throw badField(`${env.path}.to`, `OWNER needs records that have an owner (a ${env.access?.entityType} has none)`);
+      if (to === 'OWNER' && !env.recordFields?.has('ownerId'))
+        throw badField(`${env.path}.to`, `OWNER needs records that have an owner (a ${env.access?.entityType} has none)`);
       if (to !== 'OWNER' && to !== 'RECORD' && !(str(to) && isEmail(to))) throw badField(`${env.path}.to`, 'must be OWNER, RECORD or an email address');
       return { to, subject: checkTemplate(p.subject, scope, `${env.path}.subject`)!, body: checkTemplate(p.body, scope, `${env.path}.body`)! };
     },
@@ -55,7 +56,18 @@ export function sendEmail(activities: ActivityService, mailer: Mailer, perDay: n
       await tx.query(
         `INSERT INTO sent_email (workspace_id, id, rule_id, recipient, subject, body, entity_type, entity_id, activity_id, transport)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [tx.workspaceId, id, env.rule.id, recipient, subject, body, env.access?.entityType ?? null, env.record?.id ?? null, activityId, mailer.configured ? 'SMTP' : 'LOG'],
+        [
+          tx.workspaceId,
+          id,
+          env.rule.id,
+          recipient,
+          subject,
+          body,
+          env.access?.entityType ?? null,
+          env.record?.id ?? null,
+          activityId,
+          mailer.configured ? 'SMTP' : 'LOG',
+        ],
       );
       if (mailer.configured) env.afterCommit(() => void mailer.send(recipient, subject, body).catch(() => undefined));
       return { summary: `emailed ${recipient}: "${subject}"`, details: { ...details, sentEmailId: id, activityId } };
@@ -68,7 +80,10 @@ async function withinDailyCap(env: RunEnv, perDay: number): Promise<void> {
   // Runs of one workspace count and send one at a time (until each commits), so that runs in
   // parallel, on any instance, cannot each see room for the last email.
   await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`${tx.workspaceId}:sent_email:daily-cap`]);
-  const [{ sent }] = await tx.query<{ sent: number }>(`SELECT count(*)::int AS sent FROM sent_email WHERE workspace_id = $1 AND created_at > now() - interval '24 hours'`, [tx.workspaceId]);
+  const [{ sent }] = await tx.query<{ sent: number }>(
+    `SELECT count(*)::int AS sent FROM sent_email WHERE workspace_id = $1 AND created_at > now() - interval '24 hours'`,
+    [tx.workspaceId],
+  );
   if (sent >= perDay) throw new Error(`the workspace's daily cap of ${perDay} automation emails (AUTOMATION_EMAILS_PER_DAY) is reached: not sent`);
 }
 
@@ -107,13 +122,20 @@ export function notify(notifications: NotificationService): ActionHandler<Notify
       const { tx } = env.ctx;
       const users =
         p.to === 'ADMINS'
-          ? (await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND role = 'ADMIN' AND active AND deleted_at IS NULL`, [tx.workspaceId])).map((u) => u.id)
+          ? (
+              await tx.query<{ id: string }>(`SELECT id FROM app_user WHERE workspace_id = $1 AND role = 'ADMIN' AND active AND deleted_at IS NULL`, [
+                tx.workspaceId,
+              ])
+            ).map((u) => u.id)
           : [resolveUser(p.to, env)].filter((u): u is string => !!u);
       if (!users.length) throw new Error('nobody to notify (the record has no owner)');
       const title = renderTemplate(p.title, env.view).slice(0, 200);
       const body = p.body ? renderTemplate(p.body, env.view) : null;
       if (env.dryRun) return { summary: `would notify ${users.length} user(s): "${title}"`, details: { userIds: users, title, body } };
-      await notifications.send(env.ctx, users.map((userId) => ({ userId, title, body, entityType: env.access?.entityType ?? null, entityId: env.record?.id ?? null })));
+      await notifications.send(
+        env.ctx,
+        users.map((userId) => ({ userId, title, body, entityType: env.access?.entityType ?? null, entityId: env.record?.id ?? null })),
+      );
       return { summary: `notified ${users.length} user(s): "${title}"`, details: { userIds: users, title, body } };
     },
   };
@@ -142,7 +164,8 @@ export function callWebhook(calls: AutomationWebhookCalls, allowPrivateNetworks:
       }
       if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowPrivateNetworks)) throw badField(`${env.path}.url`, 'must be an https URL');
       if (blockedLiteral(url, allowPrivateNetworks)) throw badField(`${env.path}.url`, 'is a private or reserved address');
-      if (!str(p.secret) || !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(p.secret)) throw badField(`${env.path}.secret`, 'must be a whsec_ secret (base64 of at least 24 bytes)');
+      if (!str(p.secret) || !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(p.secret))
+        throw badField(`${env.path}.secret`, 'must be a whsec_ secret (base64 of at least 24 bytes)');
       return { url: url.toString(), secret: p.secret };
     },
     async run(env, p) {
@@ -152,9 +175,20 @@ export function callWebhook(calls: AutomationWebhookCalls, allowPrivateNetworks:
         data: { ruleId: env.rule.id, ruleName: env.rule.name, event: env.event ? { id: env.event.id, type: env.event.type } : null, record: env.record },
       });
       if (env.dryRun || !env.runId) return { summary: `would POST to ${p.url}`, details: { url: p.url } };
-      const call = await calls.stage(env.ctx.tx, { runId: env.runId, ruleId: env.rule.id, depth: env.ctx.actor.depth ?? 0, url: p.url, secret: p.secret, body });
+      const call = await calls.stage(env.ctx.tx, {
+        runId: env.runId,
+        ruleId: env.rule.id,
+        depth: env.ctx.actor.depth ?? 0,
+        url: p.url,
+        secret: p.secret,
+        body,
+      });
       env.afterCommit(() => calls.make(call));
-      return { pending: true, summary: `POST to ${p.url} once the run has committed`, details: { url: p.url, webhookId: webhookIdOf(call.id), statusCode: null } };
+      return {
+        pending: true,
+        summary: `POST to ${p.url} once the run has committed`,
+        details: { url: p.url, webhookId: webhookIdOf(call.id), statusCode: null },
+      };
     },
   };
 }

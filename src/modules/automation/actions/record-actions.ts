@@ -14,7 +14,8 @@ const DAY_MS = 86_400_000;
 export async function checkUserRef(value: unknown, env: CheckEnv, field: string, allowed: string[]): Promise<string> {
   if (typeof value === 'string' && allowed.includes(value)) {
     if (value === 'OWNER' && !env.access) throw badField(field, 'OWNER needs a trigger about records');
-    if (value === 'OWNER' && !env.recordFields?.has('ownerId')) throw badField(field, `OWNER needs records that have an owner (a ${env.access?.entityType} has none)`);
+    if (value === 'OWNER' && !env.recordFields?.has('ownerId'))
+      throw badField(field, `OWNER needs records that have an owner (a ${env.access?.entityType} has none)`);
     return value;
   }
   if (!isUuid(value)) throw badField(field, `must be ${allowed.join(', ')} or a user id`);
