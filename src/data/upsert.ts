@@ -11,7 +11,7 @@ import { BatchItemStatus, type BatchResult, MAX_BATCH, MatchOn } from '../graphq
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { EntityType } from '../graphql/enums';
 import { type CrudRow, insertRows, recordEvents, sameValue, type StoreSpec, updateRows } from './record-store';
-import { Role } from '../kernel/roles';
+import { assertMayChange, ownerOnCreate } from './ownership';
 
 /** What an input asks for, once its references are resolved. */
 export interface Prepared {
@@ -281,9 +281,7 @@ async function planUpdate<T extends CrudRow, I extends object>(
   before: T,
   p: Prepared,
 ): Promise<Record<string, unknown> | null> {
-  if (cfg.owned && ctx.viewer.role === Role.REP && before.ownerId != null && before.ownerId !== ctx.viewer.userId) {
-    throw new AppError('FORBIDDEN', 'A REP changes only records it owns or that have no owner');
-  }
+  if (cfg.owned) assertMayChange(ctx.viewer, before.ownerId);
   const values: Record<string, unknown> = Object.fromEntries(Object.entries(p.values).filter(([, v]) => v !== undefined));
   if (cfg.customFields && values.customFields !== undefined)
     values.customFields = await customFields.validate(ctx.tx, cfg.customFields, values.customFields, before.customFields ?? {});
@@ -300,11 +298,7 @@ async function planCreate<T extends CrudRow, I extends object>(
   p: Prepared,
 ): Promise<Record<string, unknown> & { id: string }> {
   const values: Record<string, unknown> = { ...p.createDefaults, ...Object.fromEntries(Object.entries(p.values).filter(([, v]) => v !== undefined)) };
-  if (cfg.owned) {
-    if (values.ownerId === undefined && ctx.viewer.kind === 'USER') values.ownerId = ctx.viewer.userId;
-    if (ctx.viewer.role === Role.REP && values.ownerId != null && values.ownerId !== ctx.viewer.userId)
-      throw new AppError('FORBIDDEN', 'A REP creates records owned by itself or by no one');
-  }
+  if (cfg.owned) ownerOnCreate(ctx.viewer, values);
   const missing = cfg.required.filter((f) => values[f] == null || values[f] === '');
   if (missing.length) throw new AppError('BAD_USER_INPUT', 'missing fields', { fields: missing.map((f) => ({ field: f, message: 'is required to create' })) });
   if (cfg.customFields) values.customFields = await customFields.validate(ctx.tx, cfg.customFields, values.customFields ?? {}, {});

@@ -7,9 +7,9 @@ import type { DataSource, QueryRunner } from 'typeorm';
  * process, and a slow one (a filter scanning 150 000 rows, an import's batch) holds a whole core for
  * as long as it runs; on a small machine the other tenants' quick reads then queue behind it for the
  * CPU, not for a lock, and no connection cap helps. So a transaction still holding its connection
- * after `afterMs` has its backend process reniced to `nice` (the lowest CPU priority by default) until
- * it ends: it goes on at full speed on an idle machine, and gives way whenever anyone else's statement
- * needs the CPU (an operating-system scheduler does what PostgreSQL has no setting for). The work of
+ * after `afterMs`, having written nothing, has its backend process reniced to `nice` (LOW_PRIORITY_NICE)
+ * until it writes or ends: it
+ * goes on at full speed on an idle machine, and gives way whenever anyone else's statement needs the CPU (an operating-system scheduler does what PostgreSQL has no setting for). The work of
  * every tenant is treated alike: only its length counts.
  *
  * A process' nice value alone is not enough on Linux: with autogroup scheduling (the default on
@@ -28,7 +28,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
 export interface PriorityOptions {
   /** How long a transaction holds its connection before its backend is reniced; 0: never. */
   afterMs: number;
-  /** The nice value slow backends run at (19: the lowest priority). */
+  /** The nice value slow backends run at (LOW_PRIORITY_NICE). */
   nice: number;
 }
 
@@ -39,6 +39,15 @@ interface PgClient {
 
 /** The kernel takes one autogroup change per 100 ms, for the whole machine. */
 const RETRY_MS = 100;
+
+/**
+ * The nice value slow reads run at: the lowest. Stretching a read while the machine is busy makes
+ * only its own client wait (a read-only transaction holds no row lock and no transaction id, so the
+ * event log's horizon does not wait for it); writes are never lowered (see watchTransaction).
+ * Measured with bench:isolation: at nice 10 a neighbour's slow filters still made the other tenant's
+ * p99 4x slower, at 19 within 1.5x.
+ */
+export const LOW_PRIORITY_NICE = 19;
 
 const policies = new WeakMap<DataSource, PriorityOptions>();
 /** Per pooled client: the backend's pid once checked to be ours, or false if it is not a process of this machine we may renice. */
@@ -125,21 +134,42 @@ function restore(l: Lowered): boolean {
   }
 }
 
+/** A transaction's watch: see watchTransaction. */
+export interface TransactionWatch {
+  /** Before each statement: a write puts the backend back to full priority, for the rest of the transaction. */
+  statement(sql: string): void;
+  /** At the transaction's end, before its COMMIT or ROLLBACK: restores the priority; true if the connection must be discarded instead of reused. */
+  end(): boolean;
+}
+
 /**
- * Arms the timer for one transaction's connection: returns the function to call when the transaction
- * ends, which restores the backend's priority and says whether the connection should be discarded
- * (its priority could not be restored, so it must not serve the next transaction).
+ * A statement that may write or lock rows: anything but a SELECT (or a WITH ... SELECT), or one that
+ * names a write, a row lock, a sequence or a function that writes. Conservative: a read taken for a write only keeps its full priority.
  */
-export function watchTransaction(ds: DataSource, runner: QueryRunner): () => boolean {
+export const mayWrite = (sql: string): boolean =>
+  !/^\s*(SELECT|WITH)\b/i.test(sql) ||
+  /\b(INSERT|UPDATE|DELETE|FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE|nextval|worker_\w+|pg_advisory\w*)\b/i.test(sql);
+
+const NO_WATCH: TransactionWatch = { statement: () => undefined, end: () => false };
+
+/**
+ * Watches one transaction's connection. Only a transaction that has written nothing is lowered:
+ * a writing transaction holds row locks and (with its transaction id) the event log's visibility
+ * horizon, which every subscription and webhook of every workspace waits behind, so stretching it
+ * would make everyone wait. Reads are what takes the CPU for long (a slow filter, a page at the cap).
+ */
+export function watchTransaction(ds: DataSource, runner: QueryRunner): TransactionWatch {
   const policy = policies.get(ds);
-  if (!policy) return () => false;
+  if (!policy) return NO_WATCH;
   let lowered: Lowered | undefined;
   let ended = false;
+  let wrote = false;
+  let failedRestore = false;
   let timer: NodeJS.Timeout;
   const attempt = () => {
     const client = clientOf(runner);
     const pid = client && localBackendPid(client);
-    if (!pid || ended) return;
+    if (!pid || ended || wrote) return;
     try {
       const done = lower(pid, policy.nice);
       if (done === false) timer = setTimeout(attempt, RETRY_MS).unref();
@@ -149,10 +179,22 @@ export function watchTransaction(ds: DataSource, runner: QueryRunner): () => boo
       verified.set(client, false);
     }
   };
-  timer = setTimeout(attempt, policy.afterMs).unref();
-  return () => {
-    ended = true;
+  const raise = () => {
     clearTimeout(timer);
-    return lowered ? !restore(lowered) : false;
+    if (lowered && !restore(lowered)) failedRestore = true;
+    lowered = undefined;
+  };
+  timer = setTimeout(attempt, policy.afterMs).unref();
+  return {
+    statement(sql) {
+      if (wrote || !mayWrite(sql)) return;
+      wrote = true;
+      raise();
+    },
+    end() {
+      ended = true;
+      raise();
+      return failedRestore;
+    },
   };
 }

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { watchTransaction } from './backend-priority';
+import { type TransactionWatch, watchTransaction } from './backend-priority';
 import { workspaceGate } from './workspace-gate';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,8 +50,8 @@ export class TenantTransaction {
   private readonly afterCommitHooks: (() => void)[] = [];
   private scalars?: DataLoader<{ sql: string; params: unknown[] }, unknown>;
   private releaseSlot?: () => void;
-  /** Restores the backend's CPU priority if this transaction ran long (see backend-priority); true: discard the connection. */
-  private unwatch?: () => boolean;
+  /** Lowers the backend's CPU priority while this transaction reads for long (see backend-priority). */
+  private watch?: TransactionWatch;
   /** Rows a request may still read (shared by the transactions of one request); unset: no limit (workers, jobs). */
   rowBudget?: RowBudget;
 
@@ -84,7 +84,7 @@ export class TenantTransaction {
         this.releaseSlot?.();
         throw err;
       }
-      this.unwatch = watchTransaction(this.dataSource, runner);
+      this.watch = watchTransaction(this.dataSource, runner);
       this.runner = runner;
       return runner;
     })();
@@ -94,7 +94,10 @@ export class TenantTransaction {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const runner = await this.open();
     // The structured result: TypeORM otherwise returns [rows, count] for UPDATE and DELETE.
-    const result = await this.exclusive(() => live(runner).query(sql, params, true));
+    const result = await this.exclusive(() => {
+      this.watch?.statement(sql);
+      return live(runner).query(sql, params, true);
+    });
     if (this.rowBudget) spendRows(this.rowBudget, result.records.length);
     return result.records as T[];
   }
@@ -166,14 +169,18 @@ export class TenantTransaction {
     this.finished = true;
     const runner = this.runner ?? (this.opening ? await this.opening.catch(() => undefined) : undefined);
     if (!runner) return;
+    let leftLow = false;
     try {
       await this.turn;
+      // Full priority back before COMMIT: a commit takes locks every other transaction's commit needs
+      // (the NOTIFY queue's, the WAL's), and a backend at low priority holding them would make everyone wait.
+      leftLow = this.watch?.end() ?? false;
       // A lost connection rolled the transaction back already: nothing to roll back, and no commit.
       if (runner.isReleased && !commit) return;
       await live(runner).query(commit ? 'COMMIT' : 'ROLLBACK');
     } finally {
       // A backend whose priority could not be restored is closed rather than handed to the next transaction.
-      if (this.unwatch?.())
+      if (leftLow || this.watch?.end())
         await (runner as unknown as { releasePostgresConnection(err: Error): Promise<void> }).releasePostgresConnection(
           new Error('backend left at low priority'),
         );

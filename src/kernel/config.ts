@@ -160,8 +160,8 @@ export interface Config {
      */
     readonly heavyWorkspaceSeconds: number;
     /**
-     * A transaction holding its connection this long has its database process reniced to the lowest
-     * CPU priority until it ends, when the database runs on this machine (see db/backend-priority). 0: never.
+     * A transaction holding its connection this long, having written nothing, has its database process reniced to
+     * the lowest CPU priority while it only reads, when the database runs on this machine (see db/backend-priority). 0: never.
      */
     readonly lowPriorityAfterMs: number;
     /** PostgreSQL parallel workers a request's statement may use (0: one core per statement). */

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../kernel/config';
-import { deprioritizeSlowTransactions } from '../db/backend-priority';
+import { deprioritizeSlowTransactions, LOW_PRIORITY_NICE } from '../db/backend-priority';
 import { limitConnectionsPerWorkspace } from '../db/workspace-gate';
 import { createLogger, type Logger } from '../kernel/logger';
 import { AccountResolver } from '../modules/accounts/account.resolver';
@@ -127,7 +127,7 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
       waitMs: made.extra?.connectionTimeoutMillis ?? config.dbConnectTimeoutMs,
       heavyAfterMs: config.tenancy.heavyWorkspaceSeconds * 1000,
     });
-    deprioritizeSlowTransactions(pool, { afterMs: config.tenancy.lowPriorityAfterMs, nice: 19 });
+    deprioritizeSlowTransactions(pool, { afterMs: config.tenancy.lowPriorityAfterMs, nice: LOW_PRIORITY_NICE });
   }
   defineLoaders(LOADERS);
   const workspaces = new WorkspaceService();

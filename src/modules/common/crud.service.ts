@@ -3,7 +3,7 @@ import { constraintError } from '../../db/pg-errors';
 import { isUuid, type TenantTransaction } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../data/context';
 import { type ConnectionBase, type OrderInput, type PageArgs, paginate } from '../../data/connection';
-import { AppError, badField, badInput, conflict, forbidden, type FieldError, notFound } from '../../kernel/errors';
+import { AppError, badField, badInput, conflict, type FieldError, notFound } from '../../kernel/errors';
 import type { Include } from '../../data/lookahead';
 import type { EntitySpec } from '../../data/sql';
 import { rowCodec } from '../../data/row-codec';
@@ -13,7 +13,7 @@ import type { EntityType } from '../../graphql/enums';
 import type { BatchResult, MatchOn } from '../../graphql/batch.types';
 import { type CrudRow, insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
 import { type UpsertConfig, upsertBatch } from '../../data/upsert';
-import { Role } from '../../kernel/roles';
+import { assertMayChange, assertMayDelete, ownerOnCreate } from '../../data/ownership';
 
 export interface CrudOptions<T extends CrudRow> {
   store: StoreSpec<T>;
@@ -113,7 +113,7 @@ export class CrudService<T extends CrudRow> {
     requireWrite(ctx.viewer);
     return this.write(ctx, async () => {
       const current = await this.lock(ctx, id);
-      if (this.opts.owned && ctx.viewer.role === Role.REP && current.ownerId !== ctx.viewer.userId) throw forbidden('A REP deletes only records it owns');
+      if (this.opts.owned) assertMayDelete(ctx.viewer, current.ownerId);
       if (current.deletedAt) return current;
       return (await updateRecord(ctx, this.opts.store, id, { deletedAt: new Date() }, { eventType: `${this.opts.store.entityType}.deleted` }, current)).record;
     });
@@ -133,11 +133,7 @@ export class CrudService<T extends CrudRow> {
   protected async insert(ctx: ServiceContext, values: Record<string, unknown>, id?: string): Promise<WriteResult<T>> {
     requireWrite(ctx.viewer);
     const v = { ...values };
-    if (this.opts.owned) {
-      if (v.ownerId === undefined && ctx.viewer.kind === 'USER') v.ownerId = ctx.viewer.userId;
-      if (ctx.viewer.role === Role.REP && v.ownerId != null && v.ownerId !== ctx.viewer.userId)
-        throw forbidden('A REP creates records owned by itself or by no one');
-    }
+    if (this.opts.owned) ownerOnCreate(ctx.viewer, v);
     return this.write(ctx, async () => {
       await assertReferences(ctx.tx, this.referencesIn(v));
       if (this.opts.customFields) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, {});
@@ -190,8 +186,7 @@ export class CrudService<T extends CrudRow> {
 
   /** ADMIN, MANAGER and write-scoped keys write anything; a REP what it owns or what has no owner. */
   protected assertCanWrite(viewer: Viewer, ownerId: string | null | undefined): void {
-    if (!this.opts.owned || viewer.role !== Role.REP) return;
-    if (ownerId != null && ownerId !== viewer.userId) throw forbidden(`A REP changes only records it owns or that have no owner`);
+    if (this.opts.owned) assertMayChange(viewer, ownerId);
   }
 
   /** The references `values` makes: the declared reference fields it sets, and its owner. */

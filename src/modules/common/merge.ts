@@ -1,12 +1,12 @@
 import { rowMapper } from '../../data/hydrate';
 import { isUuid } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../data/context';
-import { badField, conflict, forbidden, notFound } from '../../kernel/errors';
+import { badField, conflict, notFound } from '../../kernel/errors';
 import { requireWrite } from '../../kernel/viewer';
 import { diff } from '../../data/event-log';
 import { recordEvents, type StoreSpec, updateRecord, updateRows } from '../../data/record-store';
-import { Role } from '../../kernel/roles';
 import type { CrudRow } from '../../data/record-store';
+import { assertMayChange } from '../../data/ownership';
 
 export const MAX_MERGED = 9;
 
@@ -52,8 +52,7 @@ export async function mergeRecords<T extends CrudRow & { mergedIntoId?: string |
     const records = ids.map((id) => byId.get(id));
     if (records.some((r) => !r)) throw notFound(store.label);
     if (records.some((r) => r!.deletedAt)) throw conflict(`A ${store.label.toLowerCase()} to merge is deleted`);
-    if (ctx.viewer.role === Role.REP && records.some((r) => r!.ownerId != null && r!.ownerId !== ctx.viewer.userId))
-      throw forbidden('A REP merges only records it owns or that have no owner');
+    for (const r of records) assertMayChange(ctx.viewer, r!.ownerId, 'merges');
     const [survivor, ...merged] = records as T[];
 
     for (const rel of cfg.relations) {
