@@ -20,7 +20,7 @@ registerEnumType(SortDirection, {
   valuesConfig: { ASC: { description: 'Smallest, earliest or A first.' }, DESC: { description: 'Largest, latest or Z first.' } },
 });
 
-export enum NullsOrder {
+enum NullsOrder {
   FIRST = 'FIRST',
   LAST = 'LAST',
 }
@@ -31,7 +31,7 @@ registerEnumType(NullsOrder, {
 });
 
 @ObjectType({ description: 'Where a page sits in the whole list.' })
-export class PageInfo {
+class PageInfo {
   @Field({ description: 'More records follow the last one of this page.' }) hasNextPage: boolean;
   @Field({ description: 'Records precede the first one of this page.' }) hasPreviousPage: boolean;
   @Field(() => String, { nullable: true, description: 'The cursor of the first record of the page.' }) startCursor: string | null;
@@ -125,7 +125,7 @@ interface SortKey {
   nullsFirst: boolean;
 }
 
-export interface ListOptions<T> extends PageArgs {
+interface ListOptions<T> extends PageArgs {
   tx: TenantTransaction;
   spec: EntitySpec;
   filter?: Record<string, unknown> | null;

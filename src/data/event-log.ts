@@ -8,7 +8,7 @@ export interface FieldChange {
   new: unknown;
 }
 
-export interface NewEvent {
+interface NewEvent {
   type: string;
   entityType: string;
   entityId: string;

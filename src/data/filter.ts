@@ -7,7 +7,7 @@ import { type CustomFieldTypes, customFieldSpec, escapeLike, type EntitySpec, ty
 const MAX_LIST = 1000;
 const MAX_NESTING = 8;
 /** Nodes a filter may hold: operators, and/or/not and their items, relation sub-filters, custom field entries. */
-export const MAX_CONDITIONS = 200;
+const MAX_CONDITIONS = 200;
 
 @InputType({ description: 'Conditions on a text field. `contains` and `startsWith` ignore case.' })
 export class StringFilter {

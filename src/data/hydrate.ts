@@ -1,6 +1,6 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 
-export type RowMapper<T> = (row: Record<string, unknown>) => T;
+type RowMapper<T> = (row: Record<string, unknown>) => T;
 
 const cache = new WeakMap<object, RowMapper<unknown>>();
 

@@ -34,7 +34,7 @@ export type Include =
   | { perPage: true; sql(workspaceParam: string): string; prime(rows: Record<string, unknown>[], value: unknown): void };
 
 /** What an include is built from: the request's transaction, loaders and selection. */
-export interface IncludeContext {
+interface IncludeContext {
   tx: TenantTransaction;
   loaders: Loaders;
   info: GraphQLResolveInfo;

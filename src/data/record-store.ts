@@ -207,7 +207,7 @@ export async function getAdminRecord<T extends ObjectLiteral>(ctx: ServiceContex
   return rowMapper(ctx.tx.dataSource, spec.entity)(row);
 }
 
-export interface UpdateOptions {
+interface UpdateOptions {
   expectedVersion?: number | null;
   /** The event type; default `<type>.updated`. */
   eventType?: string;

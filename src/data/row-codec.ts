@@ -10,7 +10,7 @@ import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
  * the same type parser the driver uses, so a row decoded from JSON is identical to one read as a
  * row (exact decimals stay strings, timestamps become the same Dates, dates stay strings).
  */
-export interface RowCodec<T> {
+interface RowCodec<T> {
   /** `alias.col1, alias.col2, ...` for a SELECT list. */
   select(alias: string): string;
   /** A SQL expression: the row of `alias` as a JSON array of its columns' text. */

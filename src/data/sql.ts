@@ -20,7 +20,7 @@ export interface FieldSpec {
   nullable: boolean;
 }
 
-export interface RelationSpec {
+interface RelationSpec {
   spec: () => EntitySpec;
   /** The join condition between the outer alias and the related alias. */
   on: (outer: string, inner: string) => string;

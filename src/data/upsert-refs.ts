@@ -3,7 +3,7 @@ import type { FieldError } from '../kernel/errors';
 import { idsByKey } from './upsert';
 
 /** A reference an upsert input makes by id, external id or natural key. */
-export interface RefRule<I> {
+interface RefRule<I> {
   /** The property the resolved id goes to, e.g. `accountId`. */
   target: string;
   table: string;

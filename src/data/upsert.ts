@@ -23,7 +23,7 @@ export interface Prepared {
   extra?: Record<string, unknown>;
 }
 
-export interface MatchSpec<I> {
+interface MatchSpec<I> {
   /** The SQL expression compared with the key, on alias `t` (null: NONE, nothing matches). */
   sql: string | null;
   /** The input field the key comes from (for errors). */
@@ -34,7 +34,7 @@ export interface MatchSpec<I> {
 }
 
 /** Checks a record's custom field values against the workspace's definitions (the custom-fields module's service). */
-export interface CustomFieldValidator {
+interface CustomFieldValidator {
   validate(tx: TenantTransaction, entityType: EntityType, input: unknown, current?: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 

@@ -25,7 +25,7 @@ import type { DataSource, QueryRunner } from 'typeorm';
  * the client's port), so a database elsewhere, behind a proxy or in another process namespace is left
  * alone: there this does nothing at all.
  */
-export interface PriorityOptions {
+interface PriorityOptions {
   /** How long a transaction holds its connection before its backend is reniced; 0: never. */
   afterMs: number;
   /** The nice value slow backends run at (LOW_PRIORITY_NICE). */

@@ -8,9 +8,9 @@ import { parseTimestamptz } from './timestamptz';
 types.setTypeParser(types.builtins.DATE, (v) => v);
 types.setTypeParser(types.builtins.TIMESTAMPTZ, parseTimestamptz);
 
-export const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js');
+const MIGRATIONS_GLOB = join(__dirname, '..', '..', 'migrations', '*.js');
 
-export interface DataSourceOptions {
+interface DataSourceOptions {
   url: string;
   /** The entity classes (the composition root passes the modules' list): this layer knows none of them. */
   entities: readonly Function[];

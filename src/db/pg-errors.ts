@@ -1,7 +1,7 @@
 import { AppError, badInput, conflict } from '../kernel/errors';
 
 export const PG_UNIQUE = '23505';
-export const PG_FOREIGN_KEY = '23503';
+const PG_FOREIGN_KEY = '23503';
 export const PG_CHECK = '23514';
 export const PG_NUMERIC_OUT_OF_RANGE = '22003';
 export const PG_INSUFFICIENT_PRIVILEGE = '42501';

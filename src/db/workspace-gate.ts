@@ -7,7 +7,7 @@ export class WorkspaceBusy extends Error {
   }
 }
 
-export interface GateOptions {
+interface GateOptions {
   /** Connections one workspace may hold at once. */
   max: number;
   /** How long a transaction waits for a slot before WorkspaceBusy; 0: no limit. */

@@ -4,9 +4,9 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from '../kernel/logger';
 import { type ChangeEvent, changeEventMapper } from './change-event';
 
-export type BusListener = (events: readonly ChangeEvent[]) => void;
+type BusListener = (events: readonly ChangeEvent[]) => void;
 
-export interface EventBusOptions {
+interface EventBusOptions {
   /** Events read per query. */
   batchSize: number;
   /** A read every so often even without a notification (one lost while reconnecting, say). */

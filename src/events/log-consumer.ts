@@ -9,7 +9,7 @@ const BATCH = 500;
 export type ConsumerQuery = <Row = Record<string, unknown>>(sql: string, params?: unknown[]) => Promise<Row[]>;
 
 /** What one reader of the event log supplies; the reading itself is the LogConsumer's. */
-export interface LogReader<Work> {
+interface LogReader<Work> {
   /** The session advisory lock that lets one instance at a time move this reader's cursor (any constant, one per reader). */
   lockKey: number;
   /** The one-row table (id = 1) holding this reader's cursor: the (tx, seq) of the last event it read. A constant, never input. */

@@ -39,13 +39,13 @@ registerEnumType(BatchItemStatus, {
 });
 
 @ObjectType('FieldError', { description: 'A problem with one field of an input.' })
-export class FieldErrorType {
+class FieldErrorType {
   @Field({ description: 'The field, e.g. `email` or `customFields.tier`.' }) field: string;
   @Field({ description: 'What is wrong.' }) message: string;
 }
 
 @ObjectType({ description: 'The result for one input of a batch, at the same index.' })
-export class BatchItemResult {
+class BatchItemResult {
   @Field(() => Int, { description: 'The position of the input in the batch, from 0.' }) index: number;
   @Field(() => BatchItemStatus, { description: 'CREATED, UPDATED, UNCHANGED or FAILED.' }) status: BatchItemStatus;
   @Field(() => String, { nullable: true, description: 'The record id (null when FAILED).' }) id: string | null;

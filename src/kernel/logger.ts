@@ -50,7 +50,7 @@ const DATA_FIELDS = new Set(['parameters', 'detail']);
 const QUOTED_VALUE = /: "(?:[^"\\]|\\.)*"/g;
 
 /** pino's error serializer, then the data of failed statements removed, at any depth (driverError, causes). */
-export function redactError(err: unknown): unknown {
+function redactError(err: unknown): unknown {
   // pino folds the messages and stacks of causes into the outer error's: one data exception anywhere
   // in the chain marks them all.
   return scrub(pino.stdSerializers.err(err as Error), hasDataException(err, 0), 0);

@@ -1,4 +1,4 @@
-export interface SingleFlightOptions {
+interface SingleFlightOptions {
   /**
    * What run() does while a run is in flight. true (the default): the caller shares that run, and
    * one more round follows the current one, so that whatever the caller wanted seen (new events,

@@ -41,7 +41,7 @@ export interface FieldResolverDeclaration {
 }
 
 /** A parameter of a field resolver: the parent (@Root), the context (@Ctx), the info (@Info), or anything else (arguments, custom decorators). */
-export type ParamDeclaration =
+type ParamDeclaration =
   | { index: number; kind: 'root'; property: string | undefined; type: unknown }
   | { index: number; kind: 'context'; property: string | undefined }
   | { index: number; kind: 'info' }

@@ -42,8 +42,8 @@ export const systemViewer = (workspaceId: string, scopes: ApiScope[] = []): View
   scopes,
 });
 
-export const canRead = (v: Viewer) => v.scopes.includes(ApiScope.READ);
-export const canWrite = (v: Viewer) => v.scopes.includes(ApiScope.WRITE);
+const canRead = (v: Viewer) => v.scopes.includes(ApiScope.READ);
+const canWrite = (v: Viewer) => v.scopes.includes(ApiScope.WRITE);
 export const isAdmin = (v: Viewer) => v.kind === 'USER' && v.role === Role.ADMIN;
 
 /** The scopes a user's role grants: every role reads, all but READ_ONLY write. */

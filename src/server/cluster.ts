@@ -9,7 +9,7 @@ import type { Logger } from '../kernel/logger';
 // primary they need only the database URL, and it aggregates their metrics.
 
 /** What a worker is told by the primary. */
-export interface WorkerSetup {
+interface WorkerSetup {
   /** The database URL of the service's role (embedded PostgreSQL generates its password at start). */
   appUrl: string;
   /** The workers' role's URL (WORKER_DATABASE_URL, or the embedded one). */

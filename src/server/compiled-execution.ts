@@ -16,7 +16,7 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 
-export interface CompiledExecutionOptions {
+interface CompiledExecutionOptions {
   /** Operations whose compiled code is kept (least recently used dropped first). */
   maxOperations?: number;
   /** Told how each operation ran (metrics). */

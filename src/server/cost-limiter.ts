@@ -3,7 +3,7 @@ import type { TenantTransaction } from '../db/tenant-transaction';
 import type { Logger } from '../kernel/logger';
 import { AppError } from '../kernel/errors';
 
-export interface CostLimits {
+interface CostLimits {
   /** The most a credential may spend in a burst. */
   capacity: number;
   /** Points given back per second; 0 turns rate limiting off. */

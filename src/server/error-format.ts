@@ -24,7 +24,7 @@ const APQ_PROTOCOL_ERRORS = new Set(['provided sha does not match query', 'Unsup
 
 const GRAPHQL_JS_INPUT_ERROR = /^(Argument "[^"]+" (of (required|non-null) type|has invalid value)|Too many errors processing variables)/;
 
-export interface FormatOptions {
+interface FormatOptions {
   exposeDetails: boolean;
   /** Production: no "Did you mean ...?" that would reveal schema names to a prober. */
   hideSuggestions?: boolean;
@@ -38,7 +38,7 @@ export interface FormatOptions {
  * failures become BAD_USER_INPUT with one entry per field; the database being unreachable is
  * SERVICE_UNAVAILABLE (retryable, never with a stack); anything else is masked and logged.
  */
-export function formatError(formatted: GraphQLFormattedError, error: unknown, opts: FormatOptions): GraphQLFormattedError {
+function formatError(formatted: GraphQLFormattedError, error: unknown, opts: FormatOptions): GraphQLFormattedError {
   const out = shapeError(formatted, error, opts);
   return opts.hideSuggestions ? { ...out, message: out.message.replace(/\s*Did you mean [^?]*\?/g, '') } : out;
 }
@@ -93,7 +93,7 @@ function shapeError(formatted: GraphQLFormattedError, error: unknown, opts: Form
 }
 
 /** The error formatter of one transport (errorFormatter). */
-export interface ErrorFormatter {
+interface ErrorFormatter {
   /** Apollo's formatError hook: an error as graphql-js and Apollo formatted it, and the error itself. */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
   /** An error as the client sees it. */
@@ -159,7 +159,7 @@ const isVariableError = (e: GraphQLError) =>
  * for anything else. (No connection of the workspace's share free in time is SERVICE_UNAVAILABLE, as
  * when the pool has none: isDatabaseUnavailable counts it.)
  */
-export function tenantLimitError(err: unknown): AppError | null {
+function tenantLimitError(err: unknown): AppError | null {
   if (err instanceof RowLimitExceeded) return new AppError('QUERY_TOO_COMPLEX', err.message);
   if (isStatementTimeout(err)) {
     return new AppError('QUERY_TIMEOUT', 'A statement of this request ran past its time limit and was stopped; narrow the filter or ask for smaller pages');

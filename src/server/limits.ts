@@ -107,7 +107,7 @@ const VALUE_LISTS = new Set([
 ]);
 
 /** What a list field of objects may return at most, when no `first`/`last` says it: its cap, 1 for a value list. */
-export function listCap(parent: string, field: GraphQLField<unknown, unknown>): number {
+function listCap(parent: string, field: GraphQLField<unknown, unknown>): number {
   const coordinate = `${parent}.${field.name}`;
   // Introspection (`__Type.fields`, ...) lists the schema, whose size is ours, not the client's data.
   if (VALUE_LISTS.has(coordinate) || parent.endsWith('Connection') || parent.startsWith('__')) return 1;

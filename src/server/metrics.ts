@@ -6,7 +6,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Operation names are chosen by clients: past this many distinct ones, the rest count as `other`. */
 const MAX_OPERATIONS = 200;
 
-export interface LiveCounts {
+interface LiveCounts {
   /** Open, authenticated WebSocket connections. */
   connections(): number;
   /** Open, authenticated SSE event streams (and reservations of single connection mode). */

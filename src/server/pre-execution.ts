@@ -45,7 +45,7 @@ export function operationRules(config: Config): ValidationRule[] {
 }
 
 /** An operation once parsed and validated. */
-export interface ResolvedOperation {
+interface ResolvedOperation {
   document: DocumentNode;
   /** The document's text (over HTTP also when only its hash was sent: a persisted query). */
   source: string;
@@ -74,19 +74,19 @@ export async function checkResolvedOperation(
   return costs.charge(costKey(viewer), Math.max(1, cost ?? 1), tx);
 }
 
-export interface OperationRequest {
+interface OperationRequest {
   query: string;
   variables?: Record<string, unknown> | null;
   operationName?: string | null;
 }
 
-export interface CheckedOperation {
+interface CheckedOperation {
   document: DocumentNode;
   variables: Record<string, unknown>;
   operation: OperationTypeNode | null;
 }
 
-export interface OperationChecks {
+interface OperationChecks {
   schema: GraphQLSchema;
   config: Config;
   costs: CostLimiter;

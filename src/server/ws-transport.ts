@@ -4,7 +4,7 @@ import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'grap
 import type { WebSocket, WebSocketServer } from 'ws';
 import { nextMessageHead, withNextPayload, withSerializedPayload } from './graphql-ws-internals';
 
-export interface WsExtra {
+interface WsExtra {
   readonly socket: WebSocket;
   readonly request: IncomingMessage;
 }
@@ -130,7 +130,7 @@ export function nextMessageWriter(extra: WsExtra, id: string, maxMessageBytes = 
  * QUERY_TOO_COMPLEX error (the subscription goes on); anything else larger (graphql-ws' own messages
  * never are) is sent as it is.
  */
-export function capped(message: string, maxBytes: number): string {
+function capped(message: string, maxBytes: number): string {
   if (message.length * 3 <= maxBytes || Buffer.byteLength(message) <= maxBytes) return message;
   const error = {
     message: `The result is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields or ask for smaller pages`,

@@ -23,7 +23,7 @@ type ConnectionExtra = {
   clientAddress?: string | null;
 };
 
-export interface WebSocketDeps extends LiveTransportDeps {
+interface WebSocketDeps extends LiveTransportDeps {
   /** The client's address of an upgrade request, as HTTP requests' is read (TRUST_PROXY). */
   clientAddress: (request: IncomingMessage) => string | null;
 }

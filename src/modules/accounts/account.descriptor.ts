@@ -32,7 +32,7 @@ export const ACCOUNT_SPEC: EntitySpec = {
   },
 };
 
-export const accountData = (a: Account) => ({
+const accountData = (a: Account) => ({
   id: a.id,
   name: a.name,
   domain: a.domain,

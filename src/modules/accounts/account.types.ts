@@ -50,7 +50,7 @@ export class UpdateAccountInput {
   >;
 }
 
-export const AccountTypeFilter = EnumFilter(AccountType, 'AccountType');
+const AccountTypeFilter = EnumFilter(AccountType, 'AccountType');
 
 @InputType({ description: 'Conditions on accounts; all given conditions must hold.' })
 export class AccountFilter {
@@ -76,7 +76,7 @@ export class AccountFilter {
   @Field(() => AccountFilter, { nullable: true, description: 'This does not hold.' }) not?: AccountFilter;
 }
 
-export enum AccountOrderField {
+enum AccountOrderField {
   NAME = 'NAME',
   DOMAIN = 'DOMAIN',
   INDUSTRY = 'INDUSTRY',

@@ -87,10 +87,9 @@ export const ACTIVITY_STORE: StoreSpec<Activity> = {
 };
 
 /** The most activities `activities(first:)` of a record returns. */
-export const LATEST_ACTIVITIES_MAX = 100;
+const LATEST_ACTIVITIES_MAX = 100;
 /** The kinds of record an activity may be linked to. */
-export const ACTIVITY_PARENTS = ['account', 'contact', 'lead', 'opportunity'] as const;
-export type ActivityParent = (typeof ACTIVITY_PARENTS)[number];
+type ActivityParent = 'account' | 'contact' | 'lead' | 'opportunity';
 
 declare module '../../data/loaders' {
   interface Loaders {

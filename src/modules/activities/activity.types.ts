@@ -54,8 +54,8 @@ export class UpdateActivityInput {
   >;
 }
 
-export const ActivityTypeFilter = EnumFilter(ActivityType, 'ActivityType');
-export const ActivityStatusFilter = EnumFilter(ActivityStatus, 'ActivityStatus');
+const ActivityTypeFilter = EnumFilter(ActivityType, 'ActivityType');
+const ActivityStatusFilter = EnumFilter(ActivityStatus, 'ActivityStatus');
 
 @InputType({ description: 'Conditions on activities; all given conditions must hold.' })
 export class ActivityFilter {
@@ -87,7 +87,7 @@ export class ActivityFilter {
   @Field(() => ActivityFilter, { nullable: true, description: 'This does not hold.' }) not?: ActivityFilter;
 }
 
-export enum ActivityOrderField {
+enum ActivityOrderField {
   TYPE = 'TYPE',
   SUBJECT = 'SUBJECT',
   STATUS = 'STATUS',

@@ -6,7 +6,7 @@ import { type GroupKey, Period, RevenueGrouping } from './analytics.types';
 import { Role } from '../../kernel/roles';
 
 /** What a viewer's analytics cover, and the workspace's time zone for periods. */
-export interface Scope {
+interface Scope {
   tz: string;
   /** A condition restricting `ownerColumn` to the records the viewer's numbers cover ('TRUE': all). */
   owners(p: SqlParams, ownerColumn: string): string;
@@ -58,7 +58,7 @@ export const PG_PERIOD: Record<Period, string> = { DAY: 'day', WEEK: 'week', MON
 export const PG_PERIOD_STEP: Record<Period, string> = { DAY: '1 day', WEEK: '1 week', MONTH: '1 month', QUARTER: '3 months', YEAR: '1 year' };
 
 /** How deal figures are grouped: the SQL of the group's id (with the joins it needs), and where its names are. */
-export interface DealGrouping {
+interface DealGrouping {
   join: string;
   id: string;
   namesFrom: string | null;

@@ -70,7 +70,7 @@ export class GroupKey {
 }
 
 @ObjectType({ description: 'Totals in one currency.' })
-export class MoneyTotal {
+class MoneyTotal {
   @Field({ description: 'The ISO 4217 currency code.' }) currency: string;
   @Field(() => Int, { description: 'Opportunities with an amount in this currency.' }) count: number;
   @Field(() => DecimalScalar, { description: 'Their total amount, exact.' }) amount: string;
@@ -78,7 +78,7 @@ export class MoneyTotal {
 }
 
 @ObjectType({ description: 'One stage of a pipeline summary.' })
-export class StageSummary {
+class StageSummary {
   @Field(() => Stage, { description: 'The stage.' }) stage: Stage;
   @Field(() => Int, { description: 'Opportunities in it.' }) count: number;
   @Field(() => [Money], { description: 'Their amounts, one total per currency.' }) amounts: Money[];

@@ -9,7 +9,7 @@ import { getById, insertRecord, lockRecord, updateRecord, type StoreSpec } from 
 import { ApiKey } from './api-key.entity';
 import type { CreateApiKeyInput } from './api-key.types';
 
-export const API_KEY_STORE: StoreSpec<ApiKey> = {
+const API_KEY_STORE: StoreSpec<ApiKey> = {
   table: 'api_key',
   entity: ApiKey,
   entityType: 'api_key',

@@ -30,11 +30,11 @@ export const API_KEY_PREFIX = 'trl_';
 export const newApiKeySecret = () => API_KEY_PREFIX + randomBytes(32).toString('base64url');
 export const newRefreshToken = () => randomBytes(32).toString('base64url');
 
-export const JWT_ISSUER = 'trellis';
-export const JWT_AUDIENCE = 'trellis-api';
+const JWT_ISSUER = 'trellis';
+const JWT_AUDIENCE = 'trellis-api';
 const JWT_ALGORITHM = 'HS256';
 
-export interface AccessClaims {
+interface AccessClaims {
   sub: string;
   wid: string;
   /**

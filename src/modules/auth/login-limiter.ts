@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { AppError } from '../../kernel/errors';
 import { sha256 } from './credentials';
 
-export interface LoginLimits {
+interface LoginLimits {
   /** Failed attempts allowed per account (email) in the window. */
   perAccount: number;
   /** Attempts allowed per client address in the window. */

@@ -3,7 +3,7 @@ import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import { rateLimited } from './login-limiter';
 
-export interface SignUpLimits {
+interface SignUpLimits {
   perAddress: number;
   /** From all addresses together. */
   perWindow: number;

@@ -30,7 +30,7 @@ interface ActiveRule {
   trigger: AutomationRule['trigger'];
 }
 
-export interface EngineOptions {
+interface EngineOptions {
   /** Slots missed while no instance ran are caught up within this window (default 24 h). */
   catchUpMs: number;
   enabled: boolean;
@@ -331,7 +331,7 @@ function triggered(trigger: AutomationRule['trigger'], e: ChangeEvent): boolean 
 }
 
 /** The cron occurrences in (from, to], in the rule's time zone; at most a day of minutes. */
-export function occurrences(expression: string, tz: string, from: Date, to: Date): Date[] {
+function occurrences(expression: string, tz: string, from: Date, to: Date): Date[] {
   const it = CronExpressionParser.parse(expression, { tz, currentDate: from, endDate: to });
   const out: Date[] = [];
   while (it.hasNext() && out.length < 1440) out.push(it.next().toDate());

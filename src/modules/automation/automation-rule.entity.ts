@@ -65,7 +65,7 @@ export class AutomationTrigger {
 }
 
 @ObjectType({ description: 'One action of a rule.' })
-export class AutomationAction {
+class AutomationAction {
   @Field(() => ActionType, { description: 'The kind of action.' }) type: ActionType;
   @Field(() => JSONScalar, { description: 'Its parameters.' }) params: Record<string, unknown>;
 }

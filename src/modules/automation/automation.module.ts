@@ -30,7 +30,7 @@ import { RuleRunner } from './rule-runner';
 import { AutomationWebhookCalls } from './webhook-calls';
 import type { CrudRow } from '../../data/record-store';
 
-export interface AutomationDeps {
+interface AutomationDeps {
   ds: DataSource;
   /** The workers' pool: the engine and the webhook calls claim work across workspaces through it. */
   workerDs: DataSource;

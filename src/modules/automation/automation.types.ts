@@ -43,7 +43,7 @@ export class AutomationTriggerInput {
 }
 
 @InputType({ description: 'One action: its type and its params (see the automation docs for each type).' })
-export class AutomationActionInput {
+class AutomationActionInput {
   @Field(() => ActionType, { description: 'CREATE_TASK, UPDATE_FIELDS, ASSIGN_OWNER, SEND_EMAIL, NOTIFY or CALL_WEBHOOK.' }) type: ActionType;
   @Field(() => JSONScalar, { description: 'The parameters of the action.' }) params: Record<string, unknown>;
 }
@@ -86,5 +86,3 @@ export class AutomationTestResult {
 
 export const AutomationRunConnection = ConnectionType(AutomationRun);
 export const SentEmailConnection = ConnectionType(SentEmail);
-
-export const ASSIGN_STRATEGIES = ['ROUND_ROBIN', 'LEAST_LOADED'] as const;

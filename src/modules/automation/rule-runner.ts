@@ -11,9 +11,9 @@ import { type ActionResult, AutomationRun, RunStatus } from './automation-run.en
 import { ApiScope, ActorType } from '../../kernel/roles';
 
 /** Automation that causes events that trigger automation: a chain deeper than this stops. */
-export const MAX_DEPTH = 3;
+const MAX_DEPTH = 3;
 
-export interface RunTarget {
+interface RunTarget {
   /** What makes the run unique for its rule: `event:<id>`, `slot:<time>[:<record>]`, `inactive:<record>:<since>`, ... */
   occasion: string;
   entityId?: string | null;

@@ -2,7 +2,7 @@ import Mustache from 'mustache';
 import { badField } from '../../kernel/errors';
 
 /** What a template may name: `{{record.<field>}}`, `{{record.customFields.<key>}}`, `{{rule.name}}`, `{{event.type}}`. */
-export interface TemplateScope {
+interface TemplateScope {
   recordFields: ReadonlySet<string> | null;
 }
 

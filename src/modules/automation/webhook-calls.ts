@@ -9,7 +9,7 @@ import { type ActionResult, RunStatus } from './automation-run.entity';
 import { ActorType } from '../../kernel/roles';
 
 /** A CALL_WEBHOOK of a run, recorded in the run's transaction and made after its commit. */
-export interface WebhookCall {
+interface WebhookCall {
   workspaceId: string;
   id: string;
   runId: string;
@@ -23,7 +23,7 @@ export interface WebhookCall {
   attempts: number;
 }
 
-export interface WebhookCallOptions {
+interface WebhookCallOptions {
   /** How long a call is its instance's before another may make it again (well beyond the request timeout). */
   leaseSeconds: number;
   /** Attempts in all (the first and those after crashes) before the call is given up as FAILED. */

@@ -13,7 +13,7 @@ import type { ListInput } from './crud.service';
 import type { CrudRow } from '../../data/record-store';
 
 /** What the generated resolver needs of an entity's service. */
-export interface CrudApi<T, C, U> {
+interface CrudApi<T, C, U> {
   get(ctx: ServiceContext, id?: string | null, externalId?: string | null): Promise<T>;
   list(ctx: ServiceContext, args: ListInput): Promise<ConnectionBase<T>>;
   create(ctx: ServiceContext, input: C): Promise<T>;
@@ -23,7 +23,7 @@ export interface CrudApi<T, C, U> {
   upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean): Promise<BatchResult>;
 }
 
-export interface CrudResolverConfig<T extends object, C extends object, U extends object> {
+interface CrudResolverConfig<T extends object, C extends object, U extends object> {
   /** The GraphQL type name, e.g. `Account`. */
   name: string;
   /** The list field name, e.g. `accounts`. */

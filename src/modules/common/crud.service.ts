@@ -15,7 +15,7 @@ import { type CrudRow, insertRecord, lockRecord, type StoreSpec, updateRecord, t
 import { type UpsertConfig, upsertBatch } from '../../data/upsert';
 import { assertMayChange, assertMayDelete, ownerOnCreate } from '../../data/ownership';
 
-export interface CrudOptions<T extends CrudRow> {
+interface CrudOptions<T extends CrudRow> {
   store: StoreSpec<T>;
   spec: EntitySpec;
   defaultOrder: OrderInput[];
@@ -46,7 +46,7 @@ export interface ListInput extends PageArgs {
 }
 
 /** A reference an input makes to another record, checked to exist in the workspace. */
-export interface Ref {
+interface Ref {
   field: string;
   table: string;
   id: string | null | undefined;
@@ -225,7 +225,7 @@ export class CrudService<T extends CrudRow> {
  * Every referenced id must be a live record of this workspace (a user: an active one): one query for
  * all of them. BAD_USER_INPUT names each missing one as `<prefix><field>`.
  */
-export async function assertReferences(tx: TenantTransaction, refs: Ref[], prefix = ''): Promise<void> {
+async function assertReferences(tx: TenantTransaction, refs: Ref[], prefix = ''): Promise<void> {
   const given = refs.filter((r) => r.id != null);
   if (given.length === 0) return;
   const errors: FieldError[] = [];

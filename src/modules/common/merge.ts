@@ -8,16 +8,16 @@ import { recordEvents, type StoreSpec, updateRecord, updateRows } from '../../da
 import type { CrudRow } from '../../data/record-store';
 import { assertMayChange } from '../../data/ownership';
 
-export const MAX_MERGED = 9;
+const MAX_MERGED = 9;
 
 /** Records of another kind that point at the merged records and move to the survivor. */
-export interface MergeRelation {
+interface MergeRelation {
   store: StoreSpec<any>;
   /** The entity property (and, in snake case, the column) holding the reference. */
   field: string;
 }
 
-export interface MergeConfig<T extends CrudRow> {
+interface MergeConfig<T extends CrudRow> {
   store: StoreSpec<T>;
   /** Fields the survivor takes from a merged record when its own is empty. */
   fillFields: (keyof T & string)[];

@@ -25,7 +25,7 @@ export const FILTERABLE: Readonly<Record<string, { spec: EntitySpec; graphqlType
  * records): the consumer works through every workspace's events one workspace after the other, so a
  * slow filter would hold up everyone. Longer is the filter's own fault.
  */
-export const STORED_FILTER_TIMEOUT_MS = 5000;
+const STORED_FILTER_TIMEOUT_MS = 5000;
 
 /** Limits the statements of the rest of a consumer's transaction to STORED_FILTER_TIMEOUT_MS. */
 export async function limitStoredFilters(tx: TenantTransaction): Promise<void> {

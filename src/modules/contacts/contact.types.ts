@@ -57,7 +57,7 @@ export class ContactFilter {
   @Field(() => ContactFilter, { nullable: true, description: 'This does not hold.' }) not?: ContactFilter;
 }
 
-export enum ContactOrderField {
+enum ContactOrderField {
   FIRST_NAME = 'FIRST_NAME',
   LAST_NAME = 'LAST_NAME',
   EMAIL = 'EMAIL',

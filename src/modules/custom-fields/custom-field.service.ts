@@ -11,7 +11,7 @@ import { insertRecord, lockRecord, type StoreSpec, updateRecord } from '../../da
 import { CustomFieldDefinition, CustomFieldType } from './custom-field.entity';
 import type { DefineCustomFieldInput, UpdateCustomFieldInput } from './custom-field.types';
 
-export const CUSTOM_FIELD_ENTITIES = [EntityType.ACCOUNT, EntityType.CONTACT, EntityType.LEAD, EntityType.OPPORTUNITY, EntityType.ACTIVITY];
+const CUSTOM_FIELD_ENTITIES = [EntityType.ACCOUNT, EntityType.CONTACT, EntityType.LEAD, EntityType.OPPORTUNITY, EntityType.ACTIVITY];
 
 const STORE: StoreSpec<CustomFieldDefinition> = {
   table: 'custom_field_definition',
@@ -39,7 +39,7 @@ const MAX_TEXT = 10_000;
  * in the record's `custom_fields` JSONB column, typed by their definition so they filter and sort.
  */
 /** Names what in a workspace (a stored filter, a rule) still uses custom field `key` of `entityType`. */
-export type CustomFieldUsers = (ctx: ServiceContext, entityType: string, key: string) => Promise<string[]>;
+type CustomFieldUsers = (ctx: ServiceContext, entityType: string, key: string) => Promise<string[]>;
 
 export class CustomFieldService {
   // Modules that store filters say here what uses a field (they sit above this one: it cannot import them).

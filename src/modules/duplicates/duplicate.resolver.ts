@@ -5,7 +5,7 @@ import { SearchRecord } from '../search/search.types';
 import type { DuplicateService } from './duplicate.service';
 
 @ObjectType({ description: 'A record that is likely the same as another, with why.' })
-export class DuplicateCandidate {
+class DuplicateCandidate {
   @Field(() => EntityType, { description: 'The kind of record.' }) type: EntityType;
   @Field(() => ID, { description: 'The record id.' }) id: string;
   @Field(() => Float, { description: 'How likely: 1 per exact match (domain, email, phone) plus the name similarity.' }) score: number;

@@ -3,7 +3,7 @@ import { badField, notFound } from '../../kernel/errors';
 import { isUuid } from '../../db/tenant-transaction';
 import { EntityType } from '../../graphql/enums';
 
-export interface DuplicateCandidate {
+interface DuplicateCandidate {
   type: EntityType;
   id: string;
   score: number;

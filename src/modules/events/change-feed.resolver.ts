@@ -5,7 +5,7 @@ import type { ChangeFeedService } from './change-feed.service';
 import { Event } from '../../events/event.entity';
 
 @ObjectType({ description: 'A page of the change feed.' })
-export class ChangeFeed {
+class ChangeFeed {
   @Field(() => [Event], { description: 'The events, oldest first.' }) events: Event[];
   @Field(() => String, { nullable: true, description: 'Pass as `after` to continue from here (also when the page is empty).' }) endCursor: string | null;
   @Field({ description: 'More events are ready now; when false, poll again later with endCursor.' }) hasMore: boolean;

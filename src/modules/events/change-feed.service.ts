@@ -6,7 +6,7 @@ import { type EventReader, readableEventsSql, readerOf } from './event-visibilit
 
 const MAX_PAGE = 1000;
 
-export interface ChangePage {
+interface ChangePage {
   events: ChangeEvent[];
   endCursor: string | null;
   hasMore: boolean;

@@ -48,7 +48,7 @@ const RECIPIENT_ONLY = 'notification';
 const SECURITY_EVENTS = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused', 'user.sessions_revoked']);
 
 /** The fields of an event the rule looks at. */
-export interface EventKind {
+interface EventKind {
   type: string;
   entityType: string;
   entityId: string;

@@ -14,7 +14,7 @@ declare module '../../data/context' {
   }
 }
 
-export interface IdempotentRequest {
+interface IdempotentRequest {
   credentialId: string;
   key: string;
   hash: string;
@@ -22,7 +22,7 @@ export interface IdempotentRequest {
   holdsSecret: boolean;
 }
 
-export type Claim = { kind: 'first'; request: IdempotentRequest } | { kind: 'replay'; response: FormattedExecutionResult };
+type Claim = { kind: 'first'; request: IdempotentRequest } | { kind: 'replay'; response: FormattedExecutionResult };
 
 /** The rights a request ran with: a replay answers only to the same. */
 const grantOf = (v: Viewer) => JSON.stringify([v.kind, v.role, v.teamId, [...v.scopes].sort()]);

@@ -137,7 +137,7 @@ export type DateOrder = 'DMY' | 'MDY';
  * A calendar day from ISO (2026-11-27), slashed (11/27/2026 or 27/11/2026, by `order`; unambiguous
  * days win), dotted (27.11.2026) or ISO date-time text. Null when it is none of these.
  */
-export function parseDay(v: string, order: DateOrder): string | null {
+function parseDay(v: string, order: DateOrder): string | null {
   const s = v.trim();
   if (isIsoDate(s)) return s;
   const iso = /^(\d{4}-\d{2}-\d{2})[T ]/.exec(s);
@@ -160,7 +160,7 @@ export function parseDay(v: string, order: DateOrder): string | null {
 }
 
 /** An instant: ISO 8601 (with or without offset; UTC when none), or a day (midnight UTC). */
-export function parseInstant(v: string, order: DateOrder): Date | null {
+function parseInstant(v: string, order: DateOrder): Date | null {
   const s = v.trim();
   if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(s)) {
     const d = new Date(/[zZ]|[+-]\d{2}:?\d{2}$/.test(s) ? s.replace(' ', 'T') : `${s.replace(' ', 'T')}Z`);
@@ -170,7 +170,7 @@ export function parseInstant(v: string, order: DateOrder): Date | null {
   return day ? new Date(`${day}T00:00:00.000Z`) : null;
 }
 
-export interface Converted {
+interface Converted {
   input: Record<string, unknown>;
   errors: { column: string; message: string }[];
 }

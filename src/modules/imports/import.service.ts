@@ -25,7 +25,7 @@ const BATCH = 100;
 const MAX_STORED_ERRORS = 1000;
 
 type Upsert = (ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean, keylessCreates: boolean) => Promise<BatchResult>;
-export interface ImportTarget {
+interface ImportTarget {
   upsert: Upsert;
   inputClass: new () => object;
 }
@@ -395,7 +395,7 @@ async function jobEvent(tx: TenantTransaction, type: string, job: ImportJob): Pr
 }
 
 /** Parses CSV text: BOM or not, `,` or `;` (whichever the header uses), quoted fields with newlines. */
-export function parseCsv(csv: string): { header: string[]; rows: Record<string, string>[] } {
+function parseCsv(csv: string): { header: string[]; rows: Record<string, string>[] } {
   const text = csv.replace(/^\uFEFF/, '');
   const firstLine = text.slice(0, text.search(/\r?\n|$/));
   const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';

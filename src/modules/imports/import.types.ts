@@ -4,7 +4,7 @@ import { JSONScalar } from '../../graphql/scalars';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
 
-export enum DateFormat {
+enum DateFormat {
   MDY = 'MDY',
   DMY = 'DMY',
 }

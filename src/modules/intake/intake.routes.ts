@@ -8,7 +8,7 @@ import type { Logger } from '../../kernel/logger';
 import { sha256 } from '../auth/credentials';
 import type { IntakeService } from './intake.service';
 
-export interface IntakeLimits {
+interface IntakeLimits {
   perAddressPerMinute: number;
   perFormPerMinute: number;
 }

@@ -13,7 +13,7 @@ import type { CreateLeadInput } from '../leads/lead.types';
 import { ApiScope } from '../../kernel/roles';
 
 /** The fields a web form may post to /intake/<token>. */
-export class IntakeForm {
+class IntakeForm {
   @IsOptional() @IsString() @MaxLength(200) firstName?: string;
   @IsString() @Length(1, 200) lastName: string;
   @IsOptional() @IsEmail() @MaxLength(320) email?: string;
@@ -23,7 +23,7 @@ export class IntakeForm {
 }
 const FORM_FIELDS = ['firstName', 'lastName', 'email', 'company', 'phone', 'message'] as const;
 
-export type IntakeResult = { ok: true; leadId: string } | { ok: false; status: 400 | 404; errors: FieldError[]; message: string };
+type IntakeResult = { ok: true; leadId: string } | { ok: false; status: 400 | 404; errors: FieldError[]; message: string };
 
 /**
  * Lead intake: a per-workspace token in a public URL, which can do one thing: create a lead with

@@ -45,7 +45,7 @@ export class UpdateLeadInput {
 }
 
 @InputType({ description: 'The opportunity to create when converting a lead.' })
-export class ConvertLeadOpportunityInput {
+class ConvertLeadOpportunityInput {
   @Field({ description: 'The deal name.' }) @Length(1, 300) name: string;
   @Field(() => MoneyInput, { nullable: true, description: 'The deal value.' }) @IsOptional() @ValidateNested() amount?: MoneyInput;
   @Field(() => DateScalar, { nullable: true, description: 'When it is expected to close.' }) @IsOptional() expectedCloseDate?: string;
@@ -71,8 +71,8 @@ export class LeadConversion {
   @Field(() => Opportunity, { nullable: true, description: 'The new opportunity, if one was asked for.' }) opportunity: Opportunity | null;
 }
 
-export const LeadStatusFilter = EnumFilter(LeadStatus, 'LeadStatus');
-export const LeadSourceFilter = EnumFilter(LeadSource, 'LeadSource');
+const LeadStatusFilter = EnumFilter(LeadStatus, 'LeadStatus');
+const LeadSourceFilter = EnumFilter(LeadSource, 'LeadSource');
 
 @InputType({ description: 'Conditions on leads; all given conditions must hold.' })
 export class LeadFilter {
@@ -97,7 +97,7 @@ export class LeadFilter {
   @Field(() => LeadFilter, { nullable: true, description: 'This does not hold.' }) not?: LeadFilter;
 }
 
-export enum LeadOrderField {
+enum LeadOrderField {
   FIRST_NAME = 'FIRST_NAME',
   LAST_NAME = 'LAST_NAME',
   EMAIL = 'EMAIL',

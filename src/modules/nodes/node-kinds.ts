@@ -27,7 +27,7 @@ import { WebhookEndpoint } from '../webhooks/webhook-endpoint.entity';
 import type { WebhookEndpointService } from '../webhooks/webhook-endpoint.service';
 import { type NodeKind, viaGet, viaLoader } from './node.service';
 
-export interface NodeKindServices {
+interface NodeKindServices {
   activities: ActivityService;
   apiKeys: ApiKeyService;
   automationRules: AutomationRuleService;

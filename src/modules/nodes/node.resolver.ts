@@ -7,7 +7,7 @@ import type { NodeResult, NodeService } from './node.service';
 import { LIST_CAP, LIST_SIZE_ARG } from '../../graphql/list-cost';
 
 /** The most ids one `nodes` call takes. */
-export const MAX_NODES = 100;
+const MAX_NODES = 100;
 
 const NOT_AN_ID = 'is not a Trellis id (a UUID)';
 

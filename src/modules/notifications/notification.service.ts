@@ -13,7 +13,7 @@ import { NOTIFICATION_STORE } from './notification.descriptor';
 export const MAX_NOTIFICATIONS = 200;
 const MAX_MARK = 1000;
 
-export interface NewNotification {
+interface NewNotification {
   userId: string;
   title: string;
   body?: string | null;

@@ -107,10 +107,10 @@ export class UpdateLineItemInput {
   discount?: string;
 }
 
-export const OpportunityStatusFilter = EnumFilter(OpportunityStatus, 'OpportunityStatus');
+const OpportunityStatusFilter = EnumFilter(OpportunityStatus, 'OpportunityStatus');
 
 @InputType({ description: 'Conditions on stages (in relation filters).' })
-export class StageFilter {
+class StageFilter {
   @Field(() => IDFilter, { nullable: true, description: 'The id.' }) id?: IDFilter;
   @Field(() => StringFilter, { nullable: true, description: 'The name.' }) name?: StringFilter;
   @Field(() => IntFilter, { nullable: true, description: 'The win probability.' }) probability?: IntFilter;
@@ -147,7 +147,7 @@ export class OpportunityFilter {
   @Field(() => OpportunityFilter, { nullable: true, description: 'This does not hold.' }) not?: OpportunityFilter;
 }
 
-export enum OpportunityOrderField {
+enum OpportunityOrderField {
   NAME = 'NAME',
   AMOUNT = 'AMOUNT',
   PROBABILITY = 'PROBABILITY',

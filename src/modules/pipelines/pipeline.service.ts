@@ -13,7 +13,7 @@ import { Role } from '../../kernel/roles';
 import type { ActorRef } from '../../kernel/viewer';
 
 /** Every new workspace starts with this pipeline. */
-export const DEFAULT_STAGES: StageInput[] = [
+const DEFAULT_STAGES: StageInput[] = [
   { name: 'Prospecting', probability: 10, kind: StageKind.OPEN, forecastCategory: ForecastCategory.PIPELINE },
   { name: 'Qualification', probability: 25, kind: StageKind.OPEN, forecastCategory: ForecastCategory.PIPELINE },
   { name: 'Proposal', probability: 50, kind: StageKind.OPEN, forecastCategory: ForecastCategory.BEST_CASE },
@@ -22,7 +22,7 @@ export const DEFAULT_STAGES: StageInput[] = [
   { name: 'Closed Lost', probability: 0, kind: StageKind.LOST, forecastCategory: ForecastCategory.OMITTED },
 ];
 
-export function defaultForecastCategory(kind: StageKind, probability: number): ForecastCategory {
+function defaultForecastCategory(kind: StageKind, probability: number): ForecastCategory {
   if (kind === StageKind.WON) return ForecastCategory.CLOSED;
   if (kind === StageKind.LOST) return ForecastCategory.OMITTED;
   return probability >= 75 ? ForecastCategory.COMMIT : probability >= 50 ? ForecastCategory.BEST_CASE : ForecastCategory.PIPELINE;

@@ -1,5 +1,5 @@
-import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
-import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
+import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, Length, Max, Min, ValidateNested } from 'class-validator';
+import { Field, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderType } from '../../data/connection';
 import { BooleanFilter, IDFilter, StringFilter } from '../../data/filter';
 import { ForecastCategory, MAX_STAGES, Pipeline, StageKind } from './pipeline.entity';
@@ -46,11 +46,6 @@ export class UpdatePipelineInput {
   @Field(() => Int, { nullable: true, description: 'The display order.' }) @IsOptionalNotNull() @IsInt() @Min(0) position?: number;
 }
 
-@InputType({ description: 'Where the opportunities of a deleted stage or pipeline go.' })
-export class MoveOpportunitiesInput {
-  @Field(() => ID, { description: 'The stage that receives them.' }) @IsUUID() targetStageId: string;
-}
-
 @InputType({ description: 'Conditions on pipelines.' })
 export class PipelineFilter {
   @Field(() => IDFilter, { nullable: true, description: 'The id.' }) id?: IDFilter;
@@ -61,7 +56,7 @@ export class PipelineFilter {
   @Field(() => PipelineFilter, { nullable: true, description: 'This does not hold.' }) not?: PipelineFilter;
 }
 
-export enum PipelineOrderField {
+enum PipelineOrderField {
   POSITION = 'POSITION',
   NAME = 'NAME',
   CREATED_AT = 'CREATED_AT',

@@ -42,7 +42,7 @@ export class ProductFilter {
   @Field(() => ProductFilter, { nullable: true, description: 'This does not hold.' }) not?: ProductFilter;
 }
 
-export enum ProductOrderField {
+enum ProductOrderField {
   NAME = 'NAME',
   SKU = 'SKU',
   UNIT_PRICE = 'UNIT_PRICE',

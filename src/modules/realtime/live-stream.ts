@@ -35,7 +35,7 @@ export interface DirectSink<T> {
 const DIRECT = Symbol('direct sink');
 
 /** Lets `sink` take `stream`'s values (when `stream` is a liveStream; other sources are left as they are). */
-export function attachDirectSink<T>(stream: AsyncIterable<T | Error>, sink: DirectSink<T> | undefined): void {
+function attachDirectSink<T>(stream: AsyncIterable<T | Error>, sink: DirectSink<T> | undefined): void {
   const attach = (stream as { [DIRECT]?: (sink: DirectSink<T>) => void })[DIRECT];
   if (sink && attach) attach.call(stream, sink);
 }

@@ -38,7 +38,7 @@ const FEED_ACTIONS: Record<string, ActivityFeedAction> = {
   'activity.completed': ActivityFeedAction.COMPLETED,
 };
 
-export interface RecordChangedArgs {
+interface RecordChangedArgs {
   types?: EntityType[] | null;
   ids?: string[] | null;
   after?: string | null;

@@ -27,7 +27,7 @@ export class TeamFilter {
   @Field(() => TeamFilter, { nullable: true, description: 'This does not hold.' }) not?: TeamFilter;
 }
 
-export enum TeamOrderField {
+enum TeamOrderField {
   NAME = 'NAME',
   CREATED_AT = 'CREATED_AT',
 }

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../data/context';
 import { Event } from '../../events/event.entity';
 import type { TimelineService } from './timeline.service';
 
-export const EventConnection = ConnectionType(Event);
+const EventConnection = ConnectionType(Event);
 
 @Resolver()
 export class TimelineResolver {

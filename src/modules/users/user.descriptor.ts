@@ -22,7 +22,7 @@ export const USER_SPEC: EntitySpec = {
   },
 };
 
-export const userData = (u: User) => ({
+const userData = (u: User) => ({
   id: u.id,
   email: u.email,
   name: u.name,

@@ -30,7 +30,7 @@ export class UpdateUserInput implements Partial<User> {
   @Field({ nullable: true, description: 'A new password (at least 10 characters).' }) @IsOptional() @Length(PASSWORD_MIN, 200) password?: string;
 }
 
-export const RoleFilter = EnumFilter(Role, 'Role');
+const RoleFilter = EnumFilter(Role, 'Role');
 
 @InputType({ description: 'Conditions on users; all given conditions must hold.' })
 export class UserFilter {
@@ -47,7 +47,7 @@ export class UserFilter {
   @Field(() => UserFilter, { nullable: true, description: 'This does not hold.' }) not?: UserFilter;
 }
 
-export enum UserOrderField {
+enum UserOrderField {
   NAME = 'NAME',
   EMAIL = 'EMAIL',
   ROLE = 'ROLE',

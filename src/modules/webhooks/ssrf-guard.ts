@@ -24,7 +24,7 @@ export function isPublicAddress(address: string): boolean {
   return ipaddr.process(address).range() === 'unicast';
 }
 
-export class BlockedAddressError extends Error {
+class BlockedAddressError extends Error {
   constructor(host: string, address: string) {
     super(`${host} resolves to ${address}, a private or reserved address; webhooks go to public addresses only`);
   }

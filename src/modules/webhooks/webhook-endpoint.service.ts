@@ -12,7 +12,7 @@ import { newWebhookSecret } from './webhook-signature';
 import type { UpdateWebhookEndpointInput, WebhookEndpointInput, WebhookEndpointWithSecret } from './webhook.types';
 
 /** After a rotation, the previous secret signs too for this long, so that receivers can switch over. */
-export const ROTATION_OVERLAP_MS = 24 * 3600_000;
+const ROTATION_OVERLAP_MS = 24 * 3600_000;
 
 export const WEBHOOK_ENDPOINT_STORE: StoreSpec<WebhookEndpoint> = {
   table: 'webhook_endpoint',

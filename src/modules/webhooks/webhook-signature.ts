@@ -6,7 +6,7 @@ const PREFIX = 'whsec_';
 export const newWebhookSecret = () => PREFIX + randomBytes(32).toString('base64');
 
 /** One `v1,<base64 HMAC-SHA256>` signature of `{id}.{timestamp}.{body}` (Standard Webhooks). */
-export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret, 'base64');
   return 'v1,' + createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
 }

@@ -7,7 +7,7 @@ import { WebhookSender } from './webhook-sender';
 import { WebhookWorker, type WebhookWorkerOptions } from './webhook-worker';
 import type { WebhookEndpointService } from './webhook-endpoint.service';
 
-export interface WebhookRuntimeOptions extends Partial<WebhookWorkerOptions> {
+interface WebhookRuntimeOptions extends Partial<WebhookWorkerOptions> {
   allowPrivateNetworks: boolean;
   timeoutMs: number;
   /** False: this instance neither dispatches nor sends (tests drive their own worker). */

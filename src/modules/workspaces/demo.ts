@@ -33,7 +33,7 @@ export function readDemoCredentials(dataDir: string): DemoCredentials | null {
  * starts can print them again.
  */
 /** The services the demo is made through. */
-export interface DemoServices {
+interface DemoServices {
   auth: AuthService;
   apiKeys: ApiKeyService;
   pipelines: PipelineService;

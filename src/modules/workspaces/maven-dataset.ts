@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 /** The Maven Analytics CRM sample (a copy of shared/datasets/maven-crm, kept with the code). */
 export const MAVEN_DIR = join(__dirname, '..', '..', '..', '..', 'demo', 'maven-crm');
 
-export type Row = Record<string, string>;
+type Row = Record<string, string>;
 /** A CSV file of the dataset as rows keyed by column. */
 export const readMaven = (dir: string, file: string): Row[] =>
   parse(readFileSync(join(dir, file)), { columns: true, bom: true, skip_empty_lines: true, trim: true });

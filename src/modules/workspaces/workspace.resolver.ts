@@ -5,7 +5,7 @@ import { Workspace } from './workspace.entity';
 import type { WorkspaceService } from './workspace.service';
 
 @InputType({ description: 'Changes to the workspace; omitted fields stay as they are.' })
-export class UpdateWorkspaceInput {
+class UpdateWorkspaceInput {
   @Field({ nullable: true, description: 'The workspace name.' }) @IsOptional() @Length(1, 200) name?: string;
   @Field({ nullable: true, description: 'The default currency (ISO 4217).' }) @IsOptional() @IsISO4217CurrencyCode() currency?: string;
   @Field({ nullable: true, description: 'The IANA time zone of analytics periods and schedules, e.g. `Europe/Paris`.' })

@@ -7,14 +7,14 @@ import { requireAdmin, type ActorRef } from '../../kernel/viewer';
 import { creation, diff, recordEvent } from '../../data/event-log';
 import { Workspace } from './workspace.entity';
 
-export interface NewWorkspace {
+interface NewWorkspace {
   name: string;
   currency?: string;
   timezone?: string;
 }
 
 /** Something every new workspace needs (a default pipeline, say), done in the creating transaction. */
-export type WorkspaceInitializer = (tx: TenantTransaction, actor: ActorRef) => Promise<void>;
+type WorkspaceInitializer = (tx: TenantTransaction, actor: ActorRef) => Promise<void>;
 
 export class WorkspaceService {
   private readonly initializers: WorkspaceInitializer[] = [];
@@ -100,14 +100,14 @@ export class WorkspaceService {
   }
 }
 
-export interface WorkspaceUpdate {
+interface WorkspaceUpdate {
   name?: string | null;
   currency?: string | null;
   timezone?: string | null;
   repsSeeWorkspaceAnalytics?: boolean | null;
 }
 
-export const workspaceData = (w: Workspace) => ({
+const workspaceData = (w: Workspace) => ({
   id: w.id,
   name: w.name,
   currency: w.currency,

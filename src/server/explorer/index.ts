@@ -41,7 +41,7 @@ const BUILD = createHash('sha256')
   .update(EXPLORER_CSS)
   .digest('hex')
   .slice(0, 12);
-export const EXPLORER_ASSETS = `/explorer/assets/${BUILD}`;
+const EXPLORER_ASSETS = `/explorer/assets/${BUILD}`;
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
 /**

@@ -16,7 +16,7 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export interface PageOptions {
+interface PageOptions {
   /** Where the versioned assets are served, e.g. /explorer/assets/<build>. */
   assets: string;
   endpoint: string;

@@ -60,7 +60,7 @@ export interface RunEnv {
 }
 
 /** What an action did; `pending`: it is to be done after the commit (its result then says `ok: false` until it is). */
-export type ActionOutcome = Omit<ActionResult, 'type' | 'ok' | 'error'> & { pending?: boolean };
+type ActionOutcome = Omit<ActionResult, 'type' | 'ok' | 'error'> & { pending?: boolean };
 
 export interface ActionHandler<P = Record<string, unknown>> {
   /** Validates and normalises the params; BAD_USER_INPUT naming the param otherwise. */
