@@ -165,7 +165,8 @@ const NO_WATCH: TransactionWatch = { statement: () => undefined, end: () => fals
  */
 export function watchTransaction(ds: DataSource, runner: QueryRunner): TransactionWatch {
   const policy = policies.get(ds);
-  if (!policy) return NO_WATCH;
+  // No timer for a connection already found not to be a local backend (a database elsewhere).
+  if (!policy || verified.get(clientOf(runner) ?? {}) === false) return NO_WATCH;
   let lowered: Lowered | undefined;
   let ended = false;
   let wrote = false;

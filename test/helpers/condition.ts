@@ -20,3 +20,34 @@ export function condition(): { notify: () => void; until: (done: () => boolean, 
       }),
   };
 }
+
+/** What a subscription helper records: its results, and how it ended (if it has). */
+interface Recorded {
+  results: { data?: unknown }[];
+  failure?: unknown;
+  completed: boolean;
+}
+
+/**
+ * The waits both subscription helpers (WebSocket, SSE) offer, on what `s` records: `waitFor(n)`
+ * resolves once n results arrived (or the subscription ended), `ended()` once it completed or failed.
+ * Each rejects after `ms` naming what was received.
+ */
+export function resultWaiters(s: Recorded, until: ReturnType<typeof condition>['until']) {
+  return {
+    waitFor(count: number, ms = 10_000): Promise<void> {
+      return until(
+        () => s.results.length >= count || !!s.failure || s.completed,
+        ms,
+        () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`,
+      );
+    },
+    ended(ms = 10_000): Promise<void> {
+      return until(
+        () => s.completed || !!s.failure,
+        ms,
+        () => `the subscription did not end: ${JSON.stringify(s.results.slice(-3))}`,
+      );
+    },
+  };
+}

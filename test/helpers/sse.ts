@@ -1,5 +1,5 @@
 import { createClient, type Client, type ExecutionResult, NetworkError } from 'graphql-sse';
-import { condition } from './condition';
+import { condition, resultWaiters } from './condition';
 
 /** The SSE endpoint of a server (http base URL). */
 export const sseUrl = (baseUrl: string) => `${baseUrl}/graphql/stream`;
@@ -56,20 +56,8 @@ export function sseSubscribe(
       return s.results.flatMap((r) => (r.errors ?? []).map((e) => String((e as { extensions?: { code?: string } }).extensions?.code)));
     },
     completed: false,
-    waitFor(count, ms = 10_000) {
-      return until(
-        () => s.results.length >= count || !!s.failure || s.completed,
-        ms,
-        () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`,
-      );
-    },
-    ended(ms = 10_000) {
-      return until(
-        () => s.completed || !!s.failure,
-        ms,
-        () => `the subscription did not end: ${JSON.stringify(s.results.slice(-3))}`,
-      );
-    },
+    waitFor: (count, ms) => resultWaiters(s, until).waitFor(count, ms),
+    ended: (ms) => resultWaiters(s, until).ended(ms),
     close() {
       stop();
       own?.dispose();

@@ -1,6 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
-import { condition } from './condition';
+import { condition, resultWaiters } from './condition';
 
 /** A graphql-ws subscription under test: what it received, and ways to wait for more. */
 export interface Subscriber {
@@ -37,20 +37,8 @@ export async function subscribe(baseUrl: string, authorization: string, query: s
       return s.results.filter((r) => r.data).map((r) => r.data);
     },
     completed: false,
-    waitFor(count, ms = 10_000) {
-      return until(
-        () => s.results.length >= count || !!s.failure || s.completed,
-        ms,
-        () => `expected ${count} results, got ${s.results.length}: ${JSON.stringify(s.results.slice(-3))} ${JSON.stringify(s.failure ?? null)}`,
-      );
-    },
-    ended(ms = 10_000) {
-      return until(
-        () => s.completed || !!s.failure,
-        ms,
-        () => 'the subscription did not end',
-      );
-    },
+    waitFor: (count, ms) => resultWaiters(s, until).waitFor(count, ms),
+    ended: (ms) => resultWaiters(s, until).ended(ms),
     async close() {
       await client.dispose();
     },
