@@ -123,7 +123,7 @@ describe('loadConfig', () => {
         workerStatementTimeoutMs: 300_000,
         maxConnectionsPerWorkspace: 0,
         heavyWorkspaceSeconds: 5,
-        lowPriorityAfterMs: 200,
+        lowPriorityAfterMs: 50,
         parallelWorkersPerQuery: 0,
         importJobsPerWorkspace: 1,
       },

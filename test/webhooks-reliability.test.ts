@@ -190,6 +190,51 @@ describe('webhook retries on a fake clock', () => {
     }
   });
 
+  it("a failing endpoint's backlog takes one delivery per claim, and no endpoint row is rewritten per failure (issue 17)", async () => {
+    const a = await signUp(t, 'Failing Backlog');
+    const b = await signUp(t, 'Healthy Neighbour');
+    const T0 = clockAhead();
+    answer(() => 500);
+    const failing = await createEndpoint(t, a, { url: rx.url });
+    const backlog = new Set<string>();
+    for (let i = 0; i < 12; i++) backlog.add(await createAccount(t, a, `Backlog ${i}`));
+    await dispatched(failing, 12);
+    await settle(); // every first attempt fails: the endpoint is failing from now on
+    const version = async () => (await t.sql<{ xmin: string }>(`SELECT xmin::text FROM webhook_endpoint WHERE id = $1`, [failing]))[0].xmin;
+    const before = await version();
+
+    // The retries come due together: attempted one claim after another, each failing.
+    fakeNow = new Date(T0 + RETRY_SCHEDULE_MS[1]);
+    expect(await settle()).toBe(12);
+    expect((await deliveries(t, failing)).every((d) => d.attempts === 2 && d.status === 'PENDING')).toBe(true);
+    expect(await version()).toBe(before);
+
+    // Another workspace's deliveries and the failing backlog are due at once: one claim takes all of the
+    // healthy endpoint's and one of the failing one's. B's receiver answers; its deliveries are made
+    // due again behind the worker's back (the worker would send them as soon as they are dispatched).
+    rx.respond = (req, res) => res.writeHead(req.json.data.entityId && backlog.has(req.json.data.entityId) ? 500 : 200).end();
+    const healthy = await createEndpoint(t, b, { url: rx.url });
+    for (let i = 0; i < 3; i++) await createAccount(t, b, `Neighbour ${i}`);
+    await dispatched(healthy, 3);
+    await until('delivered', async () => (await deliveries(t, healthy)).every((d) => d.status === 'DELIVERED'));
+    fakeNow = new Date(T0 + RETRY_SCHEDULE_MS[1] + RETRY_SCHEDULE_MS[2]);
+    await t.sql(`UPDATE webhook_delivery SET status = 'PENDING', attempts = 0, next_attempt_at = $2 WHERE endpoint_id = $1`, [healthy, fakeNow]);
+    const ids = (await deliveries(t, healthy)).map((d) => d.id);
+    const claimed = await t.workerDs.query<{ id: string; endpoint_id: string }[]>(`SELECT * FROM worker_claim_webhook_deliveries($1, $2, $3)`, [
+      fakeNow,
+      10,
+      60,
+    ]);
+    expect(
+      claimed
+        .filter((c) => c.endpoint_id === healthy)
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([...ids].sort());
+    expect(claimed.filter((c) => c.endpoint_id === failing)).toHaveLength(1);
+    expect(claimed).toHaveLength(4);
+  });
+
   it('walks the whole schedule: 10 attempts, FAILED and kept, endpoint disabled and admins told, re-deliverable', async () => {
     const admin = await signUp(t, 'Always 500');
     const admin2 = await userWithRole(t, admin, 'ADMIN');

@@ -29,6 +29,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 interface Outcome {
   ms: number;
   code: string;
+  /** B's request kind (page, filtered, write), for the per-kind figures. */
+  kind?: string;
 }
 
 /** One GraphQL request that never throws: its time and its first error code ('ok' without one). */
@@ -87,7 +89,7 @@ async function bystander(b: Pick<Server, 'url' | 'headers'>, ms: number, created
     inFlight.push(
       request(b, body).then((r) => {
         if (kind === 4 && r.code === 'ok') created.push(r.data.createAccount.id);
-        out.push({ ms: r.ms, code: r.code });
+        out.push({ ms: r.ms, code: r.code, kind: ['page', 'page', 'page', 'filtered', 'write'][kind] });
       }),
     );
   }
@@ -140,12 +142,21 @@ async function attacker(a: Pick<Server, 'url' | 'headers'>, stop: Promise<void>)
 function summary(outcomes: Outcome[]) {
   const ms = outcomes.map((o) => o.ms).sort((x, y) => x - y);
   const errors = outcomes.filter((o) => o.code !== 'ok');
+  const byKind: Record<string, { p50Ms: number; p99Ms: number }> = {};
+  for (const kind of new Set(outcomes.map((o) => o.kind ?? ''))) {
+    const mine = outcomes
+      .filter((o) => (o.kind ?? '') === kind)
+      .map((o) => o.ms)
+      .sort((x, y) => x - y);
+    byKind[kind] = { p50Ms: Math.round(percentile(mine, 50)), p99Ms: Math.round(percentile(mine, 99)) };
+  }
   return {
     requests: outcomes.length,
     p50Ms: Math.round(percentile(ms, 50)),
     p99Ms: Math.round(percentile(ms, 99)),
     errors: errors.length,
     errorCodes: [...new Set(errors.map((e) => e.code))],
+    byKind,
   };
 }
 
@@ -240,6 +251,11 @@ async function main(): Promise<void> {
         });
         console.log(
           `run ${run}: B alone p50 ${alone.p50Ms} ms p99 ${alone.p99Ms} ms (${alone.requests} requests, ${alone.errors} errors); beside A p50 ${noisy.p50Ms} ms p99 ${noisy.p99Ms} ms (${noisy.requests} requests, ${noisy.errors} errors ${noisy.errorCodes.join(' ')}); B events lost ${lost}/${all.length}`,
+        );
+        console.log(
+          `       B's p99 by request kind, alone -> beside A: ${Object.keys(alone.byKind)
+            .map((k) => `${k} ${alone.byKind[k].p99Ms} -> ${noisy.byKind[k]?.p99Ms} ms`)
+            .join(', ')}`,
         );
         console.log(`       A got: ${JSON.stringify(aCodes)}`);
       }

@@ -237,8 +237,11 @@ export class WebhookWorker {
     } else if (gone) {
       await this.endpoints.disable(ctx, d.endpoint_id, 'The endpoint answered 410 Gone');
     } else {
+      // The endpoint row is written once when it starts failing, not at every failed attempt: each
+      // update would leave a row version behind that every claim reads past (the claim joins it).
       const [e] = await tx.query<{ failing_since: Date }>(
-        `UPDATE webhook_endpoint SET failing_since = coalesce(failing_since, $3) WHERE workspace_id = $1 AND id = $2 RETURNING failing_since`,
+        `WITH started AS (UPDATE webhook_endpoint SET failing_since = $3 WHERE workspace_id = $1 AND id = $2 AND failing_since IS NULL RETURNING failing_since)
+         SELECT failing_since FROM started UNION ALL SELECT failing_since FROM webhook_endpoint WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`,
         [tx.workspaceId, d.endpoint_id, now],
       );
       if (e && now.getTime() - e.failing_since.getTime() >= FAILING_LIMIT_MS) {
