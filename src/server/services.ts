@@ -69,13 +69,6 @@ import { Metrics } from './metrics';
 import { CostLimiter } from './cost-limiter';
 import { LoginLimiter } from '../modules/auth/login-limiter';
 import { SignUpLimiter } from '../modules/auth/signup-limiter';
-import { EntityType } from '../graphql/enums';
-import { UpsertAccountInput } from '../modules/accounts/account.upsert';
-import { UpsertActivityInput } from '../modules/activities/activity.upsert';
-import { UpsertContactInput } from '../modules/contacts/contact.upsert';
-import { UpsertLeadInput } from '../modules/leads/lead.upsert';
-import { UpsertOpportunityInput } from '../modules/opportunities/opportunity.upsert';
-import { UpsertProductInput } from '../modules/products/product.upsert';
 import { defineLoaders } from '../data/loaders';
 import { LOADERS } from '../modules/registry';
 
@@ -159,26 +152,14 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
   const activities = new ActivityService(customFields);
   const leadConversion = new LeadConversionService(leads, accounts, contacts, opportunities, activities);
   const pipelineDeletion = new PipelineDeletionService(pipelines, opportunities);
+  // The services of the CRM record kinds, by entity type: imports and automation act on records through them.
+  const recordServices = { account: accounts, contact: contacts, lead: leads, opportunity: opportunities, product: products, activity: activities };
   const search = new SearchService();
   const timeline = new TimelineService();
   const changeFeed = new ChangeFeedService(config.changeFeedRetentionDays);
   const idempotency = new IdempotencyService();
   const duplicates = new DuplicateService();
-  const imports = new ImportService(
-    ds,
-    customFields,
-    {
-      [EntityType.ACCOUNT]: { upsert: (c, i, m, a, k) => accounts.upsert(c, i, m, a, k), inputClass: UpsertAccountInput },
-      [EntityType.CONTACT]: { upsert: (c, i, m, a, k) => contacts.upsert(c, i, m, a, k), inputClass: UpsertContactInput },
-      [EntityType.LEAD]: { upsert: (c, i, m, a, k) => leads.upsert(c, i, m, a, k), inputClass: UpsertLeadInput },
-      [EntityType.OPPORTUNITY]: { upsert: (c, i, m, a, k) => opportunities.upsert(c, i, m, a, k), inputClass: UpsertOpportunityInput },
-      [EntityType.PRODUCT]: { upsert: (c, i, m, a, k) => products.upsert(c, i, m, a, k), inputClass: UpsertProductInput },
-      [EntityType.ACTIVITY]: { upsert: (c, i, m, a, k) => activities.upsert(c, i, m, a, k), inputClass: UpsertActivityInput },
-    },
-    log,
-    workerDs,
-    config.tenancy.importJobsPerWorkspace,
-  );
+  const imports = new ImportService(ds, customFields, recordServices, log, workerDs, config.tenancy.importJobsPerWorkspace);
   const notifications = new NotificationService();
   const metrics = new Metrics();
   // One per server instance: it follows the event log for every subscriber of this instance.
@@ -203,12 +184,8 @@ export function createServices(ds: DataSource, config: Config, log: Logger = cre
     filters: recordFilters,
     notifications,
     sender: webhooks.sender,
-    accounts,
-    contacts,
-    leads,
-    opportunities,
+    records: recordServices,
     activities,
-    products,
     metrics,
   });
   customFields.addUsers((ctx, entityType, key) => webhookEndpoints.customFieldUsers(ctx, entityType, key));

@@ -5,6 +5,10 @@ import { USER_SPEC } from '../users/user.descriptor';
 import { Account } from './account.entity';
 import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
+import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
+import { MatchOn } from '../../graphql/batch.types';
+import { AccountType } from './account.entity';
+import { AccountFilter, UpdateAccountInput, UpsertAccountInput } from './account.types';
 
 export const ACCOUNT_SPEC: EntitySpec = {
   table: 'account',
@@ -82,7 +86,28 @@ declare module '../../data/loaders' {
   }
 }
 
-export const ACCOUNT_LOADERS = { account: (tx) => byIdLoader(tx, 'account', Account) } satisfies Pick<LoaderFactories, 'account'>;
+const ACCOUNT_LOADERS = { account: (tx) => byIdLoader(tx, 'account', Account) } satisfies Pick<LoaderFactories, 'account'>;
 
 /** A record's `account` (through `fk`), fetched with its page when selected (look-ahead). */
 export const includeAccount = (fk = 'account_id'): IncludeSpec => toOne('account', Account, fk, (l) => l.account);
+
+export const ACCOUNT_KIND = {
+  entityType: 'account',
+  entities: [Account],
+  loaders: ACCOUNT_LOADERS,
+  eventReaders: 'everyone',
+  filter: { spec: ACCOUNT_SPEC, graphqlType: AccountFilter.name },
+  csv: {
+    fields: {
+      ...csvText('externalId', 'name', 'domain', 'industry', 'phone', 'website', 'address', 'country', CSV_OWNER),
+      type: { enum: AccountType },
+      employees: 'int',
+      annualRevenue: { money: 'annualRevenue' },
+      annualRevenueCurrency: { currencyOf: 'annualRevenue' },
+      ...CSV_CUSTOM_FIELDS,
+    },
+    naturalKey: MatchOn.DOMAIN,
+    input: UpsertAccountInput,
+  },
+  automation: { objectType: 'Account', updateInput: UpdateAccountInput, activityLink: 'accountId' },
+} satisfies RecordKind;

@@ -8,8 +8,7 @@ import { Contact } from '../contacts/contact.entity';
 import { Opportunity } from '../opportunities/opportunity.entity';
 import { Account } from './account.entity';
 import type { AccountService } from './account.service';
-import { UpsertAccountInput } from './account.upsert';
-import { AccountConnection, AccountFilter, AccountOrder, CreateAccountInput, UpdateAccountInput } from './account.types';
+import { AccountConnection, AccountFilter, AccountOrder, CreateAccountInput, UpdateAccountInput, UpsertAccountInput } from './account.types';
 
 const Base = CrudResolver({
   name: 'Account',

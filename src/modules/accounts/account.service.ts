@@ -1,13 +1,12 @@
 import type { ServiceContext } from '../../data/context';
 import type { MoneyInput } from '../../graphql/money';
 import { EntityType } from '../../graphql/enums';
-import { trimOrNull } from '../../data/values';
 import { CrudService } from '../common/crud.service';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Account } from './account.entity';
 import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.descriptor';
-import { accountUpsert } from './account.upsert';
+import { accountUpsert, accountValues } from './account.upsert';
 import { ACTIVITY_STORE } from '../activities/activity.descriptor';
 import { mergeRecords } from '../common/merge';
 import { CONTACT_STORE } from '../contacts/contact.descriptor';
@@ -73,21 +72,7 @@ export class AccountService extends CrudService<Account> {
   }
 
   private async values(ctx: ServiceContext, i: CreateAccountInput | UpdateAccountInput): Promise<Record<string, unknown>> {
-    return {
-      name: i.name?.trim(),
-      domain: trimOrNull(i.domain)?.toLowerCase(),
-      industry: trimOrNull(i.industry),
-      type: i.type,
-      employees: i.employees,
-      ...(await this.moneyColumns(ctx, i.annualRevenue)),
-      phone: trimOrNull(i.phone),
-      website: trimOrNull(i.website),
-      address: trimOrNull(i.address),
-      country: trimOrNull(i.country),
-      externalId: trimOrNull(i.externalId),
-      ownerId: i.ownerId,
-      customFields: i.customFields,
-    };
+    return { ...accountValues(i), ...(await this.moneyColumns(ctx, i.annualRevenue)) };
   }
 
   private async moneyColumns(ctx: ServiceContext, m: MoneyInput | null | undefined) {

@@ -1,4 +1,4 @@
-import { IsFQDN, IsInt, IsOptional, IsUUID, Length, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsEmail, IsFQDN, IsInt, IsOptional, IsUUID, Length, MaxLength, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderType } from '../../data/connection';
 import { CustomFieldFilter, DateTimeFilter, DecimalFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../data/filter';
@@ -104,3 +104,8 @@ registerEnumType(AccountOrderField, {
 });
 export const AccountOrder = OrderType(AccountOrderField, 'Account');
 export const AccountConnection = ConnectionType(Account);
+
+@InputType({ description: 'An account to create or update, matched by externalId or domain; omitted fields stay as they are.' })
+export class UpsertAccountInput extends UpdateAccountInput {
+  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
+}

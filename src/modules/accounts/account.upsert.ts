@@ -1,6 +1,4 @@
-import { IsEmail, IsOptional } from 'class-validator';
-import { UpdateAccountInput } from './account.types';
-import { Field, InputType } from 'type-graphql';
+import { CreateAccountInput, UpdateAccountInput, UpsertAccountInput } from './account.types';
 import type { ServiceContext } from '../../data/context';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
@@ -10,11 +8,6 @@ import { trimOrNull } from '../../data/values';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Account } from './account.entity';
 import { ACCOUNT_STORE } from './account.descriptor';
-
-@InputType({ description: 'An account to create or update, matched by externalId or domain; omitted fields stay as they are.' })
-export class UpsertAccountInput extends UpdateAccountInput {
-  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-}
 
 export function accountUpsert(workspaces: WorkspaceService): UpsertConfig<Account, UpsertAccountInput> {
   return {
@@ -39,24 +32,26 @@ export function accountUpsert(workspaces: WorkspaceService): UpsertConfig<Accoun
               ? { annualRevenueAmount: null, annualRevenueCurrency: null }
               : { annualRevenueAmount: i.annualRevenue.amount, annualRevenueCurrency: (i.annualRevenue.currency ?? currency).toUpperCase() };
         const prepared: Prepared = {
-          values: {
-            externalId: trimOrNull(i.externalId),
-            name: i.name?.trim(),
-            domain: trimOrNull(i.domain)?.toLowerCase(),
-            industry: trimOrNull(i.industry),
-            type: i.type,
-            employees: i.employees,
-            ...revenue,
-            phone: trimOrNull(i.phone),
-            website: trimOrNull(i.website),
-            address: trimOrNull(i.address),
-            country: trimOrNull(i.country),
-            ownerId: r.ownerId,
-            customFields: i.customFields,
-          },
+          values: { ...accountValues(i), ...revenue, ownerId: r.ownerId },
         };
         return prepared;
       });
     },
   };
 }
+
+/** An account input's values, normalised: the same for a single write and an upsert (the revenue needs the workspace's currency). */
+export const accountValues = (i: CreateAccountInput | UpdateAccountInput) => ({
+  name: i.name?.trim(),
+  domain: trimOrNull(i.domain)?.toLowerCase(),
+  industry: trimOrNull(i.industry),
+  type: i.type,
+  employees: i.employees,
+  phone: trimOrNull(i.phone),
+  website: trimOrNull(i.website),
+  address: trimOrNull(i.address),
+  country: trimOrNull(i.country),
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});

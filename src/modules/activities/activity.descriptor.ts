@@ -9,6 +9,9 @@ import { Activity } from './activity.entity';
 import { childrenLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 import { children, type IncludeSpec } from '../../data/lookahead';
 import { badField } from '../../kernel/errors';
+import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
+import { ActivityStatus, ActivityType } from './activity.entity';
+import { ActivityFilter, UpdateActivityInput, UpsertActivityInput } from './activity.types';
 
 export const ACTIVITY_SPEC: EntitySpec = {
   table: 'activity',
@@ -98,7 +101,7 @@ declare module '../../data/loaders' {
   }
 }
 
-export const ACTIVITY_LOADERS = {
+const ACTIVITY_LOADERS = {
   latestActivities: (tx) => {
     const latest = new Map<string, Loader<string, Activity[]>>();
     return (parent, first) => {
@@ -123,3 +126,24 @@ export function latestActivities(parent: ActivityParent): IncludeSpec {
     return { loader: l.latestActivities(parent, first), limit: first };
   });
 }
+
+export const ACTIVITY_KIND = {
+  entityType: 'activity',
+  entities: [Activity],
+  loaders: ACTIVITY_LOADERS,
+  eventReaders: 'everyone',
+  filter: { spec: ACTIVITY_SPEC, graphqlType: ActivityFilter.name },
+  csv: {
+    fields: {
+      ...csvText('externalId', 'subject', 'body', 'outcome', 'accountExternalId', 'contactExternalId', 'leadExternalId', 'opportunityExternalId', CSV_OWNER),
+      type: { enum: ActivityType },
+      status: { enum: ActivityStatus },
+      dueAt: 'datetime',
+      completedAt: 'datetime',
+      durationSeconds: 'int',
+      ...CSV_CUSTOM_FIELDS,
+    },
+    input: UpsertActivityInput,
+  },
+  automation: { objectType: 'Activity', updateInput: UpdateActivityInput },
+} satisfies RecordKind;

@@ -12,8 +12,7 @@ import { Lead } from '../leads/lead.entity';
 import { Opportunity } from '../opportunities/opportunity.entity';
 import { Activity } from './activity.entity';
 import type { ActivityService } from './activity.service';
-import { UpsertActivityInput } from './activity.upsert';
-import { ActivityConnection, ActivityFilter, ActivityOrder, CreateActivityInput, UpdateActivityInput } from './activity.types';
+import { ActivityConnection, ActivityFilter, ActivityOrder, CreateActivityInput, UpdateActivityInput, UpsertActivityInput } from './activity.types';
 
 const Base = CrudResolver({
   name: 'Activity',

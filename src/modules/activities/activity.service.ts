@@ -4,10 +4,9 @@ import { badField, conflict } from '../../kernel/errors';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import { updateRecord } from '../../data/record-store';
-import { trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
-import { activityUpsert } from './activity.upsert';
+import { activityUpsert, activityValues } from './activity.upsert';
 import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.descriptor';
 import type { CreateActivityInput, UpdateActivityInput } from './activity.types';
 
@@ -40,13 +39,13 @@ export class ActivityService extends CrudService<Activity> {
       input.status ??
       (input.type === ActivityType.TASK || (input.dueAt && input.dueAt.getTime() > Date.now()) ? ActivityStatus.OPEN : ActivityStatus.COMPLETED);
     const completedAt = status === ActivityStatus.COMPLETED ? new Date() : null;
-    return (await this.insert(ctx, { ...values(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} })).record;
+    return (await this.insert(ctx, { ...activityValues(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} })).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateActivityInput, expectedVersion?: number | null): Promise<Activity> {
     return this.write(ctx, async () => {
       const current = await this.lock(ctx, id);
-      const v: Record<string, unknown> = { ...values(input), status: input.status };
+      const v: Record<string, unknown> = { ...activityValues(input), status: input.status };
       if (input.status && input.status !== current.status) {
         v.completedAt = input.status === ActivityStatus.COMPLETED ? new Date() : null;
       }
@@ -89,18 +88,3 @@ export class ActivityService extends CrudService<Activity> {
     }
   }
 }
-
-const values = (i: CreateActivityInput | UpdateActivityInput) => ({
-  subject: i.subject?.trim(),
-  body: i.body,
-  dueAt: i.dueAt,
-  durationSeconds: i.durationSeconds,
-  outcome: trimOrNull(i.outcome),
-  accountId: i.accountId,
-  contactId: i.contactId,
-  leadId: i.leadId,
-  opportunityId: i.opportunityId,
-  externalId: trimOrNull(i.externalId),
-  ownerId: i.ownerId,
-  customFields: i.customFields,
-});

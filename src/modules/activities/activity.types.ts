@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsUUID, Length, MaxLength, Min } from 'class-validator';
+import { IsEmail, IsInt, IsOptional, IsUUID, Length, MaxLength, Min } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderType } from '../../data/connection';
 import { CustomFieldFilter, DateTimeFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../data/filter';
@@ -111,3 +111,14 @@ registerEnumType(ActivityOrderField, {
 });
 export const ActivityOrder = OrderType(ActivityOrderField, 'Activity');
 export const ActivityConnection = ConnectionType(Activity);
+
+@InputType({ description: 'An activity to create or update, matched by externalId; omitted fields stay as they are.' })
+export class UpsertActivityInput extends UpdateActivityInput {
+  @Field(() => ActivityType, { nullable: true, description: 'CALL, EMAIL, MEETING, NOTE or TASK (required to create).' }) @IsOptional() type?: ActivityType;
+  @Field(() => Date, { nullable: true, description: 'When it was completed.' }) @IsOptional() completedAt?: Date | null;
+  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The contact, by its externalId.' }) @IsOptional() @Length(1, 200) contactExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The lead, by its externalId.' }) @IsOptional() @Length(1, 200) leadExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The opportunity, by its externalId.' }) @IsOptional() @Length(1, 200) opportunityExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
+}

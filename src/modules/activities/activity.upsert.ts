@@ -1,6 +1,4 @@
-import { IsEmail, IsOptional, Length } from 'class-validator';
-import { UpdateActivityInput } from './activity.types';
-import { Field, InputType } from 'type-graphql';
+import { CreateActivityInput, UpdateActivityInput, UpsertActivityInput } from './activity.types';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
@@ -8,17 +6,6 @@ import { ownerRule, resolveRefs } from '../../data/upsert-refs';
 import { trimOrNull } from '../../data/values';
 import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
 import { ACTIVITY_STORE } from './activity.descriptor';
-
-@InputType({ description: 'An activity to create or update, matched by externalId; omitted fields stay as they are.' })
-export class UpsertActivityInput extends UpdateActivityInput {
-  @Field(() => ActivityType, { nullable: true, description: 'CALL, EMAIL, MEETING, NOTE or TASK (required to create).' }) @IsOptional() type?: ActivityType;
-  @Field(() => Date, { nullable: true, description: 'When it was completed.' }) @IsOptional() completedAt?: Date | null;
-  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The contact, by its externalId.' }) @IsOptional() @Length(1, 200) contactExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The lead, by its externalId.' }) @IsOptional() @Length(1, 200) leadExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The opportunity, by its externalId.' }) @IsOptional() @Length(1, 200) opportunityExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-}
 
 /** A reference by id or by the other record's externalId. */
 const related = (
@@ -56,21 +43,15 @@ export function activityUpsert(): UpsertConfig<Activity, UpsertActivityInput> {
         const prepared: Prepared = {
           createDefaults: { status: open ? ActivityStatus.OPEN : ActivityStatus.COMPLETED, completedAt: open ? null : (i.completedAt ?? new Date()) },
           values: {
-            externalId: trimOrNull(i.externalId),
+            ...activityValues(i),
             type: i.type,
-            subject: i.subject?.trim(),
-            body: i.body,
             status,
-            dueAt: i.dueAt,
             completedAt: i.completedAt,
-            durationSeconds: i.durationSeconds,
-            outcome: trimOrNull(i.outcome),
             accountId: r.accountId,
             contactId: r.contactId,
             leadId: r.leadId,
             opportunityId: r.opportunityId,
             ownerId: r.ownerId,
-            customFields: i.customFields,
           },
         };
         return prepared;
@@ -78,3 +59,19 @@ export function activityUpsert(): UpsertConfig<Activity, UpsertActivityInput> {
     },
   };
 }
+
+/** An activity input's values, normalised: the same for a single write and an upsert (type, status and completion have rules of their own). */
+export const activityValues = (i: CreateActivityInput | UpdateActivityInput) => ({
+  subject: i.subject?.trim(),
+  body: i.body,
+  dueAt: i.dueAt,
+  durationSeconds: i.durationSeconds,
+  outcome: trimOrNull(i.outcome),
+  accountId: i.accountId,
+  contactId: i.contactId,
+  leadId: i.leadId,
+  opportunityId: i.opportunityId,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});

@@ -1,21 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../kernel/config';
 import type { Logger } from '../../kernel/logger';
-import type { AccountService } from '../accounts/account.service';
-import { UpdateAccountInput } from '../accounts/account.types';
 import type { ActivityService } from '../activities/activity.service';
-import { UpdateActivityInput } from '../activities/activity.types';
 import type { RecordFilterService } from '../common/record-filter';
 import type { CrudService } from '../common/crud.service';
-import type { ContactService } from '../contacts/contact.service';
-import { UpdateContactInput } from '../contacts/contact.types';
-import type { LeadService } from '../leads/lead.service';
-import { UpdateLeadInput } from '../leads/lead.types';
 import type { NotificationService } from '../notifications/notification.service';
-import type { OpportunityService } from '../opportunities/opportunity.service';
-import { UpdateOpportunityInput } from '../opportunities/opportunity.types';
-import type { ProductService } from '../products/product.service';
-import { UpdateProductInput } from '../products/product.types';
 import type { EventBus } from '../../events/event-bus';
 import type { WebhookSender } from '../webhooks/webhook-sender';
 import type { ActionHandler, RecordAccess, RecordData } from './actions/action';
@@ -29,6 +18,7 @@ import { AutomationRuleService } from './automation-rule.service';
 import { RuleRunner } from './rule-runner';
 import { AutomationWebhookCalls } from './webhook-calls';
 import type { CrudRow } from '../../data/record-store';
+import { RECORD_KINDS } from '../registry';
 
 interface AutomationDeps {
   ds: DataSource;
@@ -40,12 +30,10 @@ interface AutomationDeps {
   filters: RecordFilterService;
   notifications: NotificationService;
   sender: WebhookSender;
-  accounts: AccountService;
-  contacts: ContactService;
-  leads: LeadService;
-  opportunities: OpportunityService;
+  /** The services of the record kinds actions act on, by entity type. */
+  records: Record<string, unknown>;
+  /** Tasks and emails are activities. */
   activities: ActivityService;
-  products: ProductService;
   /** Counts runs by status (the server's metrics). */
   metrics: { automationRun(status: string): void };
 }
@@ -66,22 +54,16 @@ function access(entityType: string, objectType: string, service: AnyCrud, extra:
 
 /** The automation engine's parts: the actions, the kinds of records they act on, the runner, the rules, the engine. */
 export function createAutomation(d: AutomationDeps) {
-  const records: Record<string, RecordAccess> = {
-    account: access('account', 'Account', d.accounts as unknown as AnyCrud, { activityLink: 'accountId' }),
-    contact: access('contact', 'Contact', d.contacts as unknown as AnyCrud, { activityLink: 'contactId', emailField: 'email' }),
-    lead: access('lead', 'Lead', d.leads as unknown as AnyCrud, { activityLink: 'leadId', emailField: 'email' }),
-    opportunity: access('opportunity', 'Opportunity', d.opportunities as unknown as AnyCrud, { activityLink: 'opportunityId' }),
-    activity: access('activity', 'Activity', d.activities as unknown as AnyCrud),
-    product: access('product', 'Product', d.products as unknown as AnyCrud),
-  };
-  const updateInputs: Record<string, new () => object> = {
-    account: UpdateAccountInput,
-    contact: UpdateContactInput,
-    lead: UpdateLeadInput,
-    opportunity: UpdateOpportunityInput,
-    activity: UpdateActivityInput,
-    product: UpdateProductInput,
-  };
+  // The kinds actions act on: those whose descriptor describes it, with their service.
+  const records: Record<string, RecordAccess> = {};
+  const updateInputs: Record<string, new () => object> = {};
+  for (const kind of RECORD_KINDS) {
+    const service = d.records[kind.entityType] as AnyCrud | undefined;
+    if (!kind.automation || !service) continue;
+    const { objectType, updateInput, activityLink, emailField } = kind.automation;
+    records[kind.entityType] = access(kind.entityType, objectType, service, { activityLink, emailField });
+    updateInputs[kind.entityType] = updateInput;
+  }
   const mailer = new Mailer(d.config.smtp.url, d.config.smtp.from);
   // A call's lease outlasts its request (WEBHOOK_TIMEOUT_MS) and the record of its outcome, as a webhook delivery's does.
   const calls = new AutomationWebhookCalls(d.workerDs, d.sender, d.log, { leaseSeconds: Math.ceil(d.config.webhooks.timeoutMs / 1000) * 3, maxAttempts: 5 });

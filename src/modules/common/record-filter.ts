@@ -2,23 +2,13 @@ import { isStatementTimeout, type TenantTransaction } from '../../db/tenant-tran
 import { AppError, badField } from '../../kernel/errors';
 import { compileFilter } from '../../data/filter';
 import { type EntitySpec, SqlParams } from '../../data/sql';
-import { ACCOUNT_SPEC } from '../accounts/account.descriptor';
-import { ACTIVITY_SPEC } from '../activities/activity.descriptor';
-import { CONTACT_SPEC } from '../contacts/contact.descriptor';
+import { RECORD_KINDS } from '../registry';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { LEAD_SPEC } from '../leads/lead.descriptor';
-import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.descriptor';
-import { PRODUCT_SPEC } from '../products/product.descriptor';
 
-/** The kinds of records a stored filter (of a webhook endpoint, an automation rule) may select, by event entity type. */
-export const FILTERABLE: Readonly<Record<string, { spec: EntitySpec; graphqlType: string }>> = {
-  account: { spec: ACCOUNT_SPEC, graphqlType: 'AccountFilter' },
-  contact: { spec: CONTACT_SPEC, graphqlType: 'ContactFilter' },
-  lead: { spec: LEAD_SPEC, graphqlType: 'LeadFilter' },
-  opportunity: { spec: OPPORTUNITY_SPEC, graphqlType: 'OpportunityFilter' },
-  activity: { spec: ACTIVITY_SPEC, graphqlType: 'ActivityFilter' },
-  product: { spec: PRODUCT_SPEC, graphqlType: 'ProductFilter' },
-};
+/** The kinds of records a stored filter (of a webhook endpoint, an automation rule) may select, by event entity type: those whose descriptor says how. */
+export const FILTERABLE: Readonly<Record<string, { spec: EntitySpec; graphqlType: string }>> = Object.fromEntries(
+  RECORD_KINDS.flatMap((k) => (k.filter ? [[k.entityType, k.filter]] : [])),
+);
 
 /**
  * How long a statement of a shared consumer's transaction may run (a stored filter on a workspace's

@@ -5,6 +5,9 @@ import { USER_SPEC } from '../users/user.descriptor';
 import { Contact } from './contact.entity';
 import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
+import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
+import { MatchOn } from '../../graphql/batch.types';
+import { ContactFilter, UpdateContactInput, UpsertContactInput } from './contact.types';
 
 export const CONTACT_SPEC: EntitySpec = {
   table: 'contact',
@@ -59,10 +62,24 @@ declare module '../../data/loaders' {
   }
 }
 
-export const CONTACT_LOADERS = {
+const CONTACT_LOADERS = {
   contact: (tx) => byIdLoader(tx, 'contact', Contact),
   contactsOfAccount: (tx) => childrenLoader(tx, 'contact', 'account_id', Contact, 'c.last_name, c.id', MAX_CHILDREN),
 } satisfies Pick<LoaderFactories, 'contact' | 'contactsOfAccount'>;
 
 /** A record's contact (through `fk`: `contact_id`, `primary_contact_id`), fetched with its page when selected. */
 export const includeContact = (fk = 'contact_id'): IncludeSpec => toOne('contact', Contact, fk, (l) => l.contact);
+
+export const CONTACT_KIND = {
+  entityType: 'contact',
+  entities: [Contact],
+  loaders: CONTACT_LOADERS,
+  eventReaders: 'everyone',
+  filter: { spec: CONTACT_SPEC, graphqlType: ContactFilter.name },
+  csv: {
+    fields: { ...csvText('externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'accountExternalId', CSV_OWNER), ...CSV_CUSTOM_FIELDS },
+    naturalKey: MatchOn.EMAIL,
+    input: UpsertContactInput,
+  },
+  automation: { objectType: 'Contact', updateInput: UpdateContactInput, activityLink: 'contactId', emailField: 'email' },
+} satisfies RecordKind;

@@ -8,8 +8,7 @@ import { Activity } from '../activities/activity.entity';
 import { CrudResolver } from '../common/crud.resolver';
 import { Contact } from './contact.entity';
 import type { ContactService } from './contact.service';
-import { UpsertContactInput } from './contact.upsert';
-import { ContactConnection, ContactFilter, ContactOrder, CreateContactInput, UpdateContactInput } from './contact.types';
+import { ContactConnection, ContactFilter, ContactOrder, CreateContactInput, UpdateContactInput, UpsertContactInput } from './contact.types';
 
 const Base = CrudResolver({
   name: 'Contact',

@@ -1,10 +1,9 @@
 import type { ServiceContext } from '../../data/context';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
-import { normEmail, trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
-import { contactUpsert } from './contact.upsert';
+import { contactUpsert, contactValues } from './contact.upsert';
 import { ACTIVITY_STORE } from '../activities/activity.descriptor';
 import { mergeRecords } from '../common/merge';
 import { LEAD_STORE } from '../leads/lead.descriptor';
@@ -47,22 +46,10 @@ export class ContactService extends CrudService<Contact> {
   }
 
   async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {
-    return (await this.insert(ctx, { ...values(input), customFields: input.customFields ?? {} })).record;
+    return (await this.insert(ctx, { ...contactValues(input), customFields: input.customFields ?? {} })).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateContactInput, expectedVersion?: number | null): Promise<Contact> {
-    return (await this.patch(ctx, id, values(input), expectedVersion)).record;
+    return (await this.patch(ctx, id, contactValues(input), expectedVersion)).record;
   }
 }
-
-const values = (i: CreateContactInput | UpdateContactInput) => ({
-  firstName: trimOrNull(i.firstName),
-  lastName: i.lastName?.trim(),
-  email: normEmail(i.email),
-  phone: trimOrNull(i.phone),
-  title: trimOrNull(i.title),
-  accountId: i.accountId,
-  externalId: trimOrNull(i.externalId),
-  ownerId: i.ownerId,
-  customFields: i.customFields,
-});

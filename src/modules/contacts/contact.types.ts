@@ -79,3 +79,9 @@ registerEnumType(ContactOrderField, {
 });
 export const ContactOrder = OrderType(ContactOrderField, 'Contact');
 export const ContactConnection = ConnectionType(Contact);
+
+@InputType({ description: 'A contact to create or update, matched by externalId or email; omitted fields stay as they are.' })
+export class UpsertContactInput extends UpdateContactInput {
+  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
+}

@@ -1,6 +1,4 @@
-import { IsEmail, IsOptional, Length } from 'class-validator';
-import { UpdateContactInput } from './contact.types';
-import { Field, InputType } from 'type-graphql';
+import { CreateContactInput, UpdateContactInput, UpsertContactInput } from './contact.types';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
@@ -8,12 +6,6 @@ import { ownerRule, resolveRefs } from '../../data/upsert-refs';
 import { normEmail, trimOrNull } from '../../data/values';
 import type { Contact } from './contact.entity';
 import { CONTACT_STORE } from './contact.descriptor';
-
-@InputType({ description: 'A contact to create or update, matched by externalId or email; omitted fields stay as they are.' })
-export class UpsertContactInput extends UpdateContactInput {
-  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-}
 
 export function contactUpsert(): UpsertConfig<Contact, UpsertContactInput> {
   return {
@@ -40,20 +32,23 @@ export function contactUpsert(): UpsertConfig<Contact, UpsertContactInput> {
         const r = refs[n];
         if (Array.isArray(r)) return r;
         const prepared: Prepared = {
-          values: {
-            externalId: trimOrNull(i.externalId),
-            firstName: trimOrNull(i.firstName),
-            lastName: i.lastName?.trim(),
-            email: normEmail(i.email),
-            phone: trimOrNull(i.phone),
-            title: trimOrNull(i.title),
-            accountId: r.accountId,
-            ownerId: r.ownerId,
-            customFields: i.customFields,
-          },
+          values: { ...contactValues(i), accountId: r.accountId, ownerId: r.ownerId },
         };
         return prepared;
       });
     },
   };
 }
+
+/** A contact input's values, normalised: the same for a single write and an upsert. */
+export const contactValues = (i: CreateContactInput | UpdateContactInput) => ({
+  firstName: trimOrNull(i.firstName),
+  lastName: i.lastName?.trim(),
+  email: normEmail(i.email),
+  phone: trimOrNull(i.phone),
+  title: trimOrNull(i.title),
+  accountId: i.accountId,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});

@@ -1,4 +1,6 @@
 import { isAdmin, type Viewer } from '../../kernel/viewer';
+import type { RecordKind } from '../record-kind';
+import { RECORD_KINDS } from '../registry';
 
 /**
  * Who may read which events: the one rule behind the change feed, `recordChanged`, the timeline and
@@ -10,7 +12,7 @@ import { isAdmin, type Viewer } from '../../kernel/viewer';
  * - a user's sign-ins and tokens (log-in, refresh, reuse, log-out, sessions revoked) are the ADMIN's and that user's;
  * - everything else (records, users, teams, pipelines, custom field definitions, import jobs, the
  *   workspace) every role and every READ key reads through its queries.
- * A kind not named here is ADMIN-only until someone decides otherwise: a new kind fails closed.
+ * Each kind's descriptor says which (`eventReaders`); a kind no descriptor names is ADMIN-only: a new kind fails closed.
  */
 export interface EventReader {
   /** An ADMIN user (API keys never are: their scopes are READ and WRITE). */
@@ -28,23 +30,10 @@ export const readerOf = (viewer: Viewer): EventReader => ({ admin: isAdmin(viewe
  */
 export const WEBHOOK_READER: EventReader = { admin: true, userId: null };
 
-const EVERY_READER = new Set([
-  'workspace',
-  'user',
-  'team',
-  'account',
-  'contact',
-  'lead',
-  'opportunity',
-  'line_item',
-  'activity',
-  'product',
-  'pipeline',
-  'stage',
-  'custom_field',
-  'import_job',
-]);
-const RECIPIENT_ONLY = 'notification';
+/** The kinds whose events every reader gets, and those that are their recipient's alone (from the kinds' descriptors). */
+const readersOf = (who: RecordKind['eventReaders']) => RECORD_KINDS.filter((k) => k.eventReaders === who).map((k) => k.entityType);
+const EVERY_READER = new Set(readersOf('everyone'));
+const RECIPIENT_ONLY = readersOf('recipient');
 const SECURITY_EVENTS = new Set(['user.logged_in', 'user.logged_out', 'user.token_refreshed', 'user.refresh_token_reused', 'user.sessions_revoked']);
 
 /** The fields of an event the rule looks at. */
@@ -57,7 +46,7 @@ interface EventKind {
 
 /** The rule, for events already read (the live stream of subscriptions, the webhook dispatcher). */
 export function canReadEvent(reader: EventReader, e: EventKind): boolean {
-  if (e.entityType === RECIPIENT_ONLY) return reader.userId !== null && e.data?.userId === reader.userId;
+  if (RECIPIENT_ONLY.includes(e.entityType)) return reader.userId !== null && e.data?.userId === reader.userId;
   if (SECURITY_EVENTS.has(e.type)) return reader.admin || e.entityId === reader.userId;
   return reader.admin || EVERY_READER.has(e.entityType);
 }
@@ -72,5 +61,5 @@ export function readableEventsSql(reader: EventReader, alias: string, param: (va
   const security = `${alias}.type = ANY(${param([...SECURITY_EVENTS])}::text[])`;
   const ownSecurity = reader.admin ? 'true' : userId === null ? 'false' : `${alias}.entity_id = ${param(userId)}::uuid`;
   const kind = reader.admin ? 'true' : `${alias}.entity_type = ANY(${param([...EVERY_READER])}::text[])`;
-  return `(CASE WHEN ${alias}.entity_type = '${RECIPIENT_ONLY}' THEN ${recipient} WHEN ${security} THEN ${ownSecurity} ELSE ${kind} END)`;
+  return `(CASE WHEN ${alias}.entity_type = ANY(${param(RECIPIENT_ONLY)}::text[]) THEN ${recipient} WHEN ${security} THEN ${ownSecurity} ELSE ${kind} END)`;
 }

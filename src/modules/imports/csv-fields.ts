@@ -1,62 +1,14 @@
-import { AccountType } from '../accounts/account.entity';
-import { ActivityStatus, ActivityType } from '../activities/activity.entity';
+import type { CsvCell } from '../record-kind';
+import { RECORD_KINDS } from '../registry';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
 import { type CustomFieldDefinition, CustomFieldType } from '../custom-fields/custom-field.entity';
-import { LeadSource, LeadStatus } from '../leads/lead.entity';
 import { isIsoDate } from '../../graphql/scalars';
 
-/** How a CSV cell becomes an input value. */
-type Kind = 'text' | 'int' | 'decimal' | 'date' | 'datetime' | 'boolean' | 'customFields' | { enum: object } | { money: string } | { currencyOf: string };
-
-const ref = ['ownerEmail'] as const;
-/** Every kind takes its custom fields as one JSON object column too (as the export writes them). */
-const customFields = { customFields: 'customFields' as Kind };
-const text = (...names: string[]) => Object.fromEntries(names.map((n) => [n, 'text' as Kind]));
-
-/** The fields a CSV column may map to, per kind of record: the upsert inputs' fields. */
-export const CSV_FIELDS: Partial<Record<EntityType, Record<string, Kind>>> = {
-  [EntityType.ACCOUNT]: {
-    ...text('externalId', 'name', 'domain', 'industry', 'phone', 'website', 'address', 'country', ...ref),
-    type: { enum: AccountType },
-    employees: 'int',
-    annualRevenue: { money: 'annualRevenue' },
-    annualRevenueCurrency: { currencyOf: 'annualRevenue' },
-    ...customFields,
-  },
-  [EntityType.CONTACT]: { ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'title', 'accountExternalId', ...ref), ...customFields },
-  [EntityType.LEAD]: {
-    ...text('externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', ...ref),
-    status: { enum: LeadStatus },
-    source: { enum: LeadSource },
-    ...customFields,
-  },
-  [EntityType.OPPORTUNITY]: {
-    ...text('externalId', 'name', 'accountExternalId', 'primaryContactExternalId', 'pipelineName', 'stageName', ...ref),
-    amount: { money: 'amount' },
-    currency: { currencyOf: 'amount' },
-    expectedCloseDate: 'date',
-    probability: 'int',
-    closedAt: 'datetime',
-    createdAt: 'datetime',
-    ...customFields,
-  },
-  [EntityType.PRODUCT]: {
-    ...text('externalId', 'name', 'sku', 'description'),
-    unitPrice: { money: 'unitPrice' },
-    currency: { currencyOf: 'unitPrice' },
-    active: 'boolean',
-  },
-  [EntityType.ACTIVITY]: {
-    ...text('externalId', 'subject', 'body', 'outcome', 'accountExternalId', 'contactExternalId', 'leadExternalId', 'opportunityExternalId', ...ref),
-    type: { enum: ActivityType },
-    status: { enum: ActivityStatus },
-    dueAt: 'datetime',
-    completedAt: 'datetime',
-    durationSeconds: 'int',
-    ...customFields,
-  },
-};
+/** The fields a CSV column may map to, per kind of record (the upsert inputs' fields): from the kinds' descriptors. */
+export const CSV_FIELDS: Partial<Record<EntityType, Readonly<Record<string, CsvCell>>>> = Object.fromEntries(
+  RECORD_KINDS.flatMap((k) => (k.csv ? [[k.entityType, k.csv.fields]] : [])),
+);
 
 /** Header names that mean a field under another name (compared normalised: lower case, letters and digits only). */
 const ALIASES: Record<string, string> = {
@@ -77,7 +29,7 @@ const normal = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
  * currency), or to the custom field whose key or label it is. Columns that name nothing (an export's
  * id and timestamps) are left out; the job's mapping shows what was chosen.
  */
-export function mappingFromHeader(header: string[], fields: Record<string, Kind>, custom: CustomFieldDefinition[]): Record<string, string> {
+export function mappingFromHeader(header: string[], fields: Record<string, CsvCell>, custom: CustomFieldDefinition[]): Record<string, string> {
   const byName = new Map<string, string>();
   for (const [field, kind] of Object.entries(fields)) {
     byName.set(normal(field), field);
@@ -108,12 +60,9 @@ const KEY_FIELD: Record<MatchOn, string | null> = {
 };
 
 /** The key a person would match a kind on when their file has no external id. */
-const NATURAL_KEY: Partial<Record<EntityType, MatchOn>> = {
-  [EntityType.ACCOUNT]: MatchOn.DOMAIN,
-  [EntityType.CONTACT]: MatchOn.EMAIL,
-  [EntityType.LEAD]: MatchOn.EMAIL,
-  [EntityType.PRODUCT]: MatchOn.SKU,
-};
+const NATURAL_KEY: Partial<Record<EntityType, MatchOn>> = Object.fromEntries(
+  RECORD_KINDS.flatMap((k) => (k.csv?.naturalKey ? [[k.entityType, k.csv.naturalKey]] : [])),
+);
 
 /**
  * The key an import matches on when it names none: the external id when a column maps to it and holds
@@ -184,7 +133,7 @@ const DECIMAL = /^-?\d{1,18}([.,]\d{1,6})?$/;
 export function convertRow(
   row: Record<string, string>,
   mapping: Record<string, string>,
-  fields: Record<string, Kind>,
+  fields: Record<string, CsvCell>,
   custom: Map<string, CustomFieldDefinition>,
   order: DateOrder,
 ): Converted {

@@ -14,6 +14,7 @@ import { recordEvent } from '../../data/event-log';
 import { convertRow, CSV_FIELDS, type DateOrder, defaultMatchOn, mappingFromHeader } from './csv-fields';
 import { ImportJob, type ImportRowError, ImportStatus } from './import-job.entity';
 import type { StartImportInput } from './import.types';
+import { RECORD_KINDS } from '../registry';
 import type { Role } from '../../kernel/roles';
 import { ApiScope, ActorType } from '../../kernel/roles';
 
@@ -24,9 +25,12 @@ import { ApiScope, ActorType } from '../../kernel/roles';
 const BATCH = 100;
 const MAX_STORED_ERRORS = 1000;
 
-type Upsert = (ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean, keylessCreates: boolean) => Promise<BatchResult>;
+/** The service of a kind a file may be imported into (method syntax: each takes its own kind's inputs). */
+interface Upserter {
+  upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean, keylessCreates: boolean): Promise<BatchResult>;
+}
 interface ImportTarget {
-  upsert: Upsert;
+  upsert: Upserter['upsert'];
   inputClass: new () => object;
 }
 
@@ -64,9 +68,9 @@ export class ImportService {
   private stopped = false;
 
   constructor(
-    private readonly ds: DataSource,
+    ds: DataSource,
     private readonly customFields: CustomFieldService,
-    private readonly targets: Partial<Record<EntityType, ImportTarget>>,
+    upserters: Partial<Record<EntityType, Upserter>>,
     private readonly log: Logger,
     /**
      * The workers' pool: its role may list the unfinished jobs of every workspace, and jobs run in it
@@ -75,7 +79,15 @@ export class ImportService {
     private readonly workerDs: DataSource = ds,
     /** Jobs of one workspace that run at once here: one tenant's imports never take every connection. */
     private readonly maxPerWorkspace = 1,
-  ) {}
+  ) {
+    // The kinds a file may be imported into: those whose descriptor describes their CSV, with their service.
+    for (const kind of RECORD_KINDS) {
+      const service = upserters[kind.entityType as EntityType];
+      if (kind.csv && service) this.targets[kind.entityType as EntityType] = { upsert: (...args) => service.upsert(...args), inputClass: kind.csv.input };
+    }
+  }
+
+  private readonly targets: Partial<Record<EntityType, ImportTarget>> = {};
 
   async get(ctx: ServiceContext, id: string): Promise<ImportJob> {
     if (!isUuid(id)) throw notFound('Import job');

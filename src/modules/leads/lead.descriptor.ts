@@ -4,6 +4,10 @@ import { USER_SPEC } from '../users/user.descriptor';
 import { Lead } from './lead.entity';
 import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
+import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
+import { MatchOn } from '../../graphql/batch.types';
+import { LeadSource, LeadStatus } from './lead.entity';
+import { LeadFilter, UpdateLeadInput, UpsertLeadInput } from './lead.types';
 
 export const LEAD_SPEC: EntitySpec = {
   table: 'lead',
@@ -80,7 +84,26 @@ declare module '../../data/loaders' {
   }
 }
 
-export const LEAD_LOADERS = { lead: (tx) => byIdLoader(tx, 'lead', Lead) } satisfies Pick<LoaderFactories, 'lead'>;
+const LEAD_LOADERS = { lead: (tx) => byIdLoader(tx, 'lead', Lead) } satisfies Pick<LoaderFactories, 'lead'>;
 
 /** A record's `lead`, fetched with its page when selected. */
 export const includeLead = (fk = 'lead_id'): IncludeSpec => toOne('lead', Lead, fk, (l) => l.lead);
+
+export const LEAD_KIND = {
+  entityType: 'lead',
+  entities: [Lead],
+  loaders: LEAD_LOADERS,
+  eventReaders: 'everyone',
+  filter: { spec: LEAD_SPEC, graphqlType: LeadFilter.name },
+  csv: {
+    fields: {
+      ...csvText('externalId', 'firstName', 'lastName', 'email', 'phone', 'company', 'title', CSV_OWNER),
+      status: { enum: LeadStatus },
+      source: { enum: LeadSource },
+      ...CSV_CUSTOM_FIELDS,
+    },
+    naturalKey: MatchOn.EMAIL,
+    input: UpsertLeadInput,
+  },
+  automation: { objectType: 'Lead', updateInput: UpdateLeadInput, activityLink: 'leadId', emailField: 'email' },
+} satisfies RecordKind;

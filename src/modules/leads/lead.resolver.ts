@@ -10,8 +10,7 @@ import { Opportunity } from '../opportunities/opportunity.entity';
 import type { LeadConversionService } from './lead-conversion.service';
 import { Lead } from './lead.entity';
 import type { LeadService } from './lead.service';
-import { UpsertLeadInput } from './lead.upsert';
-import { ConvertLeadInput, CreateLeadInput, LeadConnection, LeadConversion, LeadFilter, LeadOrder, UpdateLeadInput } from './lead.types';
+import { ConvertLeadInput, CreateLeadInput, LeadConnection, LeadConversion, LeadFilter, LeadOrder, UpdateLeadInput, UpsertLeadInput } from './lead.types';
 
 const Base = CrudResolver({
   name: 'Lead',

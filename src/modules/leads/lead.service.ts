@@ -3,10 +3,9 @@ import { SortDirection } from '../../data/connection';
 import { badField } from '../../kernel/errors';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
-import { normEmail, trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Lead, LeadStatus } from './lead.entity';
-import { leadUpsert } from './lead.upsert';
+import { leadUpsert, leadValues } from './lead.upsert';
 import { LEAD_SPEC, LEAD_STORE } from './lead.descriptor';
 import type { CreateLeadInput, UpdateLeadInput } from './lead.types';
 
@@ -27,12 +26,12 @@ export class LeadService extends CrudService<Lead> {
 
   async create(ctx: ServiceContext, input: CreateLeadInput): Promise<Lead> {
     if (input.status === LeadStatus.CONVERTED) throw badField('status', 'a lead becomes CONVERTED through convertLead');
-    return (await this.insert(ctx, { ...values(input), status: input.status ?? LeadStatus.NEW, customFields: input.customFields ?? {} })).record;
+    return (await this.insert(ctx, { ...leadValues(input), status: input.status ?? LeadStatus.NEW, customFields: input.customFields ?? {} })).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateLeadInput, expectedVersion?: number | null): Promise<Lead> {
     if (input.status === LeadStatus.CONVERTED) throw badField('status', 'a lead becomes CONVERTED through convertLead');
-    return (await this.patch(ctx, id, { ...values(input), status: input.status }, expectedVersion)).record;
+    return (await this.patch(ctx, id, { ...leadValues(input), status: input.status }, expectedVersion)).record;
   }
 
   /** Locks a lead for the conversion (which owns the rest of the rules). */
@@ -52,16 +51,3 @@ export class LeadService extends CrudService<Lead> {
     return (await this.patchLocked(ctx, lead, patch, null, 'lead.converted')).record;
   }
 }
-
-const values = (i: CreateLeadInput | UpdateLeadInput) => ({
-  firstName: trimOrNull(i.firstName),
-  lastName: i.lastName?.trim(),
-  email: normEmail(i.email),
-  phone: trimOrNull(i.phone),
-  company: trimOrNull(i.company),
-  title: trimOrNull(i.title),
-  source: i.source,
-  externalId: trimOrNull(i.externalId),
-  ownerId: i.ownerId,
-  customFields: i.customFields,
-});

@@ -123,3 +123,8 @@ registerEnumType(LeadOrderField, {
 });
 export const LeadOrder = OrderType(LeadOrderField, 'Lead');
 export const LeadConnection = ConnectionType(Lead);
+
+@InputType({ description: 'A lead to create or update, matched by externalId or email; omitted fields stay as they are.' })
+export class UpsertLeadInput extends UpdateLeadInput {
+  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
+}

@@ -1,6 +1,4 @@
-import { IsEmail, IsOptional } from 'class-validator';
-import { UpdateLeadInput } from './lead.types';
-import { Field, InputType } from 'type-graphql';
+import { CreateLeadInput, UpdateLeadInput, UpsertLeadInput } from './lead.types';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
@@ -8,11 +6,6 @@ import { ownerRule, resolveRefs } from '../../data/upsert-refs';
 import { normEmail, trimOrNull } from '../../data/values';
 import { type Lead, LeadStatus } from './lead.entity';
 import { LEAD_STORE } from './lead.descriptor';
-
-@InputType({ description: 'A lead to create or update, matched by externalId or email; omitted fields stay as they are.' })
-export class UpsertLeadInput extends UpdateLeadInput {
-  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-}
 
 export function leadUpsert(): UpsertConfig<Lead, UpsertLeadInput> {
   return {
@@ -32,22 +25,24 @@ export function leadUpsert(): UpsertConfig<Lead, UpsertLeadInput> {
         if (i.status === LeadStatus.CONVERTED) return [{ field: 'status', message: 'a lead becomes CONVERTED through convertLead' }];
         const prepared: Prepared = {
           createDefaults: { status: LeadStatus.NEW },
-          values: {
-            externalId: trimOrNull(i.externalId),
-            firstName: trimOrNull(i.firstName),
-            lastName: i.lastName?.trim(),
-            email: normEmail(i.email),
-            phone: trimOrNull(i.phone),
-            company: trimOrNull(i.company),
-            title: trimOrNull(i.title),
-            status: i.status,
-            source: i.source,
-            ownerId: r.ownerId,
-            customFields: i.customFields,
-          },
+          values: { ...leadValues(i), status: i.status, ownerId: r.ownerId },
         };
         return prepared;
       });
     },
   };
 }
+
+/** A lead input's values, normalised: the same for a single write and an upsert (the status has rules of its own). */
+export const leadValues = (i: CreateLeadInput | UpdateLeadInput) => ({
+  firstName: trimOrNull(i.firstName),
+  lastName: i.lastName?.trim(),
+  email: normEmail(i.email),
+  phone: trimOrNull(i.phone),
+  company: trimOrNull(i.company),
+  title: trimOrNull(i.title),
+  source: i.source,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});

@@ -1,5 +1,6 @@
 import type { StoreSpec } from '../../data/record-store';
 import { Notification } from './notification.entity';
+import type { RecordKind } from '../record-kind';
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -41,3 +42,5 @@ export function notificationFromData(workspaceId: string, d: Record<string, unkn
     version: d.version as number,
   });
 }
+
+export const NOTIFICATION_KIND = { entityType: 'notification', entities: [Notification], eventReaders: 'recipient' } satisfies RecordKind;

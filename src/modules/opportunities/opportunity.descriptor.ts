@@ -9,6 +9,8 @@ import { LineItem, Opportunity } from './opportunity.entity';
 import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
 import { StageHistoryEntry } from './opportunity.entity';
+import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
+import { OpportunityFilter, UpdateOpportunityInput, UpsertOpportunityInput } from './opportunity.types';
 
 export const OPPORTUNITY_SPEC: EntitySpec = {
   table: 'opportunity',
@@ -115,7 +117,7 @@ declare module '../../data/loaders' {
   }
 }
 
-export const OPPORTUNITY_LOADERS = {
+const OPPORTUNITY_LOADERS = {
   opportunity: (tx) => byIdLoader(tx, 'opportunity', Opportunity),
   opportunitiesOfAccount: (tx) => childrenLoader(tx, 'opportunity', 'account_id', Opportunity, 'c.created_at DESC, c.id DESC', MAX_CHILDREN),
   stageHistory: (tx) => childrenLoader(tx, 'opportunity_stage_history', 'opportunity_id', StageHistoryEntry, 'c.entered_at, c.id', MAX_CHILDREN, 'TRUE'),
@@ -124,3 +126,27 @@ export const OPPORTUNITY_LOADERS = {
 
 /** A record's `opportunity`, fetched with its page when selected. */
 export const includeOpportunity = (fk = 'opportunity_id'): IncludeSpec => toOne('opportunity', Opportunity, fk, (l) => l.opportunity);
+
+export const OPPORTUNITY_KIND = {
+  entityType: 'opportunity',
+  entities: [Opportunity, StageHistoryEntry],
+  loaders: OPPORTUNITY_LOADERS,
+  eventReaders: 'everyone',
+  filter: { spec: OPPORTUNITY_SPEC, graphqlType: OpportunityFilter.name },
+  csv: {
+    fields: {
+      ...csvText('externalId', 'name', 'accountExternalId', 'primaryContactExternalId', 'pipelineName', 'stageName', CSV_OWNER),
+      amount: { money: 'amount' },
+      currency: { currencyOf: 'amount' },
+      expectedCloseDate: 'date',
+      probability: 'int',
+      closedAt: 'datetime',
+      createdAt: 'datetime',
+      ...CSV_CUSTOM_FIELDS,
+    },
+    input: UpsertOpportunityInput,
+  },
+  automation: { objectType: 'Opportunity', updateInput: UpdateOpportunityInput, activityLink: 'opportunityId' },
+} satisfies RecordKind;
+
+export const LINE_ITEM_KIND = { entityType: 'line_item', entities: [LineItem], eventReaders: 'everyone' } satisfies RecordKind;

@@ -14,7 +14,6 @@ import { Product } from '../products/product.entity';
 import type { LineItemService } from './line-item.service';
 import { LineItem, Opportunity, StageHistoryEntry } from './opportunity.entity';
 import type { OpportunityService } from './opportunity.service';
-import { UpsertOpportunityInput } from './opportunity.upsert';
 import {
   AddLineItemInput,
   CreateOpportunityInput,
@@ -23,6 +22,7 @@ import {
   OpportunityOrder,
   UpdateLineItemInput,
   UpdateOpportunityInput,
+  UpsertOpportunityInput,
 } from './opportunity.types';
 
 const Base = CrudResolver({

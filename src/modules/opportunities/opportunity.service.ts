@@ -6,13 +6,12 @@ import { badField, forbidden } from '../../kernel/errors';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import type { WriteResult } from '../../data/record-store';
-import { trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Stage, StageKind } from '../pipelines/pipeline.entity';
 import type { PipelineService } from '../pipelines/pipeline.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import { type Opportunity, OpportunityStatus } from './opportunity.entity';
-import { opportunityUpsert } from './opportunity.upsert';
+import { opportunityUpsert, opportunityValues } from './opportunity.upsert';
 import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
@@ -54,7 +53,7 @@ export class OpportunityService extends CrudService<Opportunity> {
     const result = await this.insert(
       ctx,
       {
-        ...this.values(input),
+        ...opportunityValues(input),
         amountValue: input.amount?.amount ?? null,
         currency: (input.amount?.currency ?? (await this.workspaces.currency(ctx.tx))).toUpperCase(),
         pipelineId: stage.pipelineId,
@@ -75,7 +74,7 @@ export class OpportunityService extends CrudService<Opportunity> {
     this.assertHistoricalDates(ctx, input);
     return this.write(ctx, async () => {
       const current = await this.lock(ctx, id);
-      const values: Record<string, unknown> = { ...this.values(input), createdAt: input.createdAt };
+      const values: Record<string, unknown> = { ...opportunityValues(input), createdAt: input.createdAt };
       if (input.amount !== undefined) {
         if (await this.hasLineItems(ctx, id)) throw badField('amount', 'the amount follows the line items while the deal has any');
         values.amountValue = input.amount?.amount ?? null;
@@ -119,19 +118,6 @@ export class OpportunityService extends CrudService<Opportunity> {
     if (opp.deletedAt) throw badField('opportunityId', 'the opportunity is deleted');
     this.assertCanWrite(ctx.viewer, opp.ownerId);
     return opp;
-  }
-
-  private values(i: CreateOpportunityInput | UpdateOpportunityInput) {
-    return {
-      name: i.name?.trim(),
-      accountId: i.accountId,
-      primaryContactId: i.primaryContactId,
-      expectedCloseDate: i.expectedCloseDate,
-      probability: i.probability,
-      externalId: trimOrNull(i.externalId),
-      ownerId: i.ownerId,
-      customFields: i.customFields,
-    };
   }
 
   /** Also the stage and pipeline an update input moves the deal to, as `update` resolves them. */

@@ -1,4 +1,4 @@
-import { IsInt, IsOptional, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsEmail, IsInt, IsOptional, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, Int, registerEnumType } from 'type-graphql';
 import { ConnectionType, OrderType } from '../../data/connection';
 import { CustomFieldFilter, DateFilter, DateTimeFilter, DecimalFilter, EnumFilter, IDFilter, IntFilter, StringFilter } from '../../data/filter';
@@ -175,3 +175,21 @@ registerEnumType(OpportunityOrderField, {
 });
 export const OpportunityOrder = OrderType(OpportunityOrderField, 'Opportunity');
 export const OpportunityConnection = ConnectionType(Opportunity);
+
+@InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
+export class UpsertOpportunityInput extends UpdateOpportunityInput {
+  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The primary contact, by its externalId.' })
+  @IsOptional()
+  @Length(1, 200)
+  primaryContactExternalId?: string;
+  @Field(() => String, { nullable: true, description: 'The pipeline, by name (default: the default pipeline).' })
+  @IsOptional()
+  @Length(1, 200)
+  pipelineName?: string;
+  @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' })
+  @IsOptional()
+  @Length(1, 200)
+  stageName?: string;
+  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
+}

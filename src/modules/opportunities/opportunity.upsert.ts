@@ -1,6 +1,4 @@
-import { IsEmail, IsOptional, Length } from 'class-validator';
-import { UpdateOpportunityInput } from './opportunity.types';
-import { Field, InputType } from 'type-graphql';
+import { CreateOpportunityInput, UpdateOpportunityInput, UpsertOpportunityInput } from './opportunity.types';
 import type { ServiceContext } from '../../data/context';
 import type { FieldError } from '../../kernel/errors';
 import { MatchOn } from '../../graphql/batch.types';
@@ -15,24 +13,6 @@ import { type Opportunity, OpportunityStatus } from './opportunity.entity';
 import { OPPORTUNITY_STORE } from './opportunity.descriptor';
 import { recordStageEntries, STATUS_OF } from './stage-entry';
 import { Role } from '../../kernel/roles';
-
-@InputType({ description: 'An opportunity to create or update, matched by externalId; omitted fields stay as they are.' })
-export class UpsertOpportunityInput extends UpdateOpportunityInput {
-  @Field(() => String, { nullable: true, description: 'The account, by its externalId.' }) @IsOptional() @Length(1, 200) accountExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The primary contact, by its externalId.' })
-  @IsOptional()
-  @Length(1, 200)
-  primaryContactExternalId?: string;
-  @Field(() => String, { nullable: true, description: 'The pipeline, by name (default: the default pipeline).' })
-  @IsOptional()
-  @Length(1, 200)
-  pipelineName?: string;
-  @Field(() => String, { nullable: true, description: 'The stage, by name in the pipeline (default on create: its first stage).' })
-  @IsOptional()
-  @Length(1, 200)
-  stageName?: string;
-  @Field(() => String, { nullable: true, description: 'The owner, by the email of an active user.' }) @IsOptional() @IsEmail() ownerEmail?: string | null;
-}
 
 export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Opportunity, UpsertOpportunityInput> {
   return {
@@ -91,16 +71,12 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
           createDefaults: { currency },
           extra: { stage, defaultStage: first },
           values: {
-            externalId: trimOrNull(i.externalId),
-            name: i.name?.trim(),
+            ...opportunityValues(i),
             accountId: r.accountId,
             primaryContactId: r.primaryContactId,
             amountValue: i.amount === undefined ? undefined : (i.amount?.amount ?? null),
             currency: i.amount?.currency ? i.amount.currency.toUpperCase() : undefined,
-            expectedCloseDate: i.expectedCloseDate,
-            probability: i.probability,
             ownerId: r.ownerId,
-            customFields: i.customFields,
             closedAt: i.closedAt,
             createdAt: i.createdAt,
           },
@@ -164,3 +140,15 @@ async function externalIdsWithLineItems(ctx: ServiceContext, externalIds: (strin
   );
   return new Set(rows.map((r) => r.external_id));
 }
+
+/** An opportunity input's values, normalised: the same for a single write and an upsert (amount, stage and dates have rules of their own). */
+export const opportunityValues = (i: CreateOpportunityInput | UpdateOpportunityInput) => ({
+  name: i.name?.trim(),
+  accountId: i.accountId,
+  primaryContactId: i.primaryContactId,
+  expectedCloseDate: i.expectedCloseDate,
+  probability: i.probability,
+  externalId: trimOrNull(i.externalId),
+  ownerId: i.ownerId,
+  customFields: i.customFields,
+});

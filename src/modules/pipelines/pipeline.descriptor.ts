@@ -3,6 +3,7 @@ import type { StoreSpec } from '../../data/record-store';
 import { Pipeline, Stage } from './pipeline.entity';
 import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
+import type { RecordKind } from '../record-kind';
 
 export const PIPELINE_SPEC: EntitySpec = {
   table: 'pipeline',
@@ -77,7 +78,7 @@ declare module '../../data/loaders' {
   }
 }
 
-export const PIPELINE_LOADERS = {
+const PIPELINE_LOADERS = {
   pipeline: (tx) => byIdLoader(tx, 'pipeline', Pipeline),
   stage: (tx) => byIdLoader(tx, 'stage', Stage),
   stagesOfPipeline: (tx) => childrenLoader(tx, 'stage', 'pipeline_id', Stage, 'c.position, c.id', MAX_CHILDREN),
@@ -87,3 +88,6 @@ export const PIPELINE_LOADERS = {
 export const includeStage = (fk = 'stage_id'): IncludeSpec => toOne('stage', Stage, fk, (l) => l.stage);
 /** A record's `pipeline`, fetched with its page when selected. */
 export const includePipeline = (fk = 'pipeline_id'): IncludeSpec => toOne('pipeline', Pipeline, fk, (l) => l.pipeline);
+
+export const PIPELINE_KIND = { entityType: 'pipeline', entities: [Pipeline], loaders: PIPELINE_LOADERS, eventReaders: 'everyone' } satisfies RecordKind;
+export const STAGE_KIND = { entityType: 'stage', entities: [Stage], eventReaders: 'everyone' } satisfies RecordKind;

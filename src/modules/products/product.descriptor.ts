@@ -3,6 +3,9 @@ import { money } from '../../graphql/money';
 import type { StoreSpec } from '../../data/record-store';
 import { Product } from './product.entity';
 import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
+import { csvText, type RecordKind } from '../record-kind';
+import { MatchOn } from '../../graphql/batch.types';
+import { ProductFilter, UpdateProductInput, UpsertProductInput } from './product.types';
 
 export const PRODUCT_SPEC: EntitySpec = {
   table: 'product',
@@ -45,4 +48,23 @@ declare module '../../data/loaders' {
   }
 }
 
-export const PRODUCT_LOADERS = { product: (tx) => byIdLoader(tx, 'product', Product) } satisfies Pick<LoaderFactories, 'product'>;
+const PRODUCT_LOADERS = { product: (tx) => byIdLoader(tx, 'product', Product) } satisfies Pick<LoaderFactories, 'product'>;
+
+export const PRODUCT_KIND = {
+  entityType: 'product',
+  entities: [Product],
+  loaders: PRODUCT_LOADERS,
+  eventReaders: 'everyone',
+  filter: { spec: PRODUCT_SPEC, graphqlType: ProductFilter.name },
+  csv: {
+    fields: {
+      ...csvText('externalId', 'name', 'sku', 'description'),
+      unitPrice: { money: 'unitPrice' },
+      currency: { currencyOf: 'unitPrice' },
+      active: 'boolean',
+    },
+    naturalKey: MatchOn.SKU,
+    input: UpsertProductInput,
+  },
+  automation: { objectType: 'Product', updateInput: UpdateProductInput },
+} satisfies RecordKind;

@@ -2,8 +2,7 @@ import { Resolver } from 'type-graphql';
 import { CrudResolver } from '../common/crud.resolver';
 import { Product } from './product.entity';
 import type { ProductService } from './product.service';
-import { UpsertProductInput } from './product.upsert';
-import { CreateProductInput, ProductConnection, ProductFilter, ProductOrder, UpdateProductInput } from './product.types';
+import { CreateProductInput, ProductConnection, ProductFilter, ProductOrder, UpdateProductInput, UpsertProductInput } from './product.types';
 
 const Base = CrudResolver({
   name: 'Product',

@@ -1,11 +1,10 @@
 import type { ServiceContext } from '../../data/context';
 import type { MoneyInput } from '../../graphql/money';
 import { CrudService } from '../common/crud.service';
-import { trimOrNull } from '../../data/values';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';
-import { productUpsert } from './product.upsert';
+import { productUpsert, productValues } from './product.upsert';
 import { PRODUCT_SPEC, PRODUCT_STORE } from './product.descriptor';
 import type { CreateProductInput, UpdateProductInput } from './product.types';
 
@@ -20,12 +19,17 @@ export class ProductService extends CrudService<Product> {
   async create(ctx: ServiceContext, input: CreateProductInput): Promise<Product> {
     const price = await this.price(ctx, input.unitPrice);
     return (
-      await this.insert(ctx, { ...values(input), ...price, currency: price.currency ?? (await this.workspaces.currency(ctx.tx)), active: input.active ?? true })
+      await this.insert(ctx, {
+        ...productValues(input),
+        ...price,
+        currency: price.currency ?? (await this.workspaces.currency(ctx.tx)),
+        active: input.active ?? true,
+      })
     ).record;
   }
 
   async update(ctx: ServiceContext, id: string, input: UpdateProductInput, expectedVersion?: number | null): Promise<Product> {
-    return (await this.patch(ctx, id, { ...values(input), ...(await this.price(ctx, input.unitPrice)), active: input.active }, expectedVersion)).record;
+    return (await this.patch(ctx, id, { ...productValues(input), ...(await this.price(ctx, input.unitPrice)), active: input.active }, expectedVersion)).record;
   }
 
   private async price(ctx: ServiceContext, m: MoneyInput | null | undefined): Promise<{ unitPriceValue?: string | null; currency?: string }> {
@@ -34,10 +38,3 @@ export class ProductService extends CrudService<Product> {
     return { unitPriceValue: m.amount, currency: (m.currency ?? (await this.workspaces.currency(ctx.tx))).toUpperCase() };
   }
 }
-
-const values = (i: CreateProductInput | UpdateProductInput) => ({
-  name: i.name?.trim(),
-  sku: trimOrNull(i.sku),
-  description: trimOrNull(i.description),
-  externalId: trimOrNull(i.externalId),
-});

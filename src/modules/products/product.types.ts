@@ -62,3 +62,7 @@ registerEnumType(ProductOrderField, {
 });
 export const ProductOrder = OrderType(ProductOrderField, 'Product');
 export const ProductConnection = ConnectionType(Product);
+
+@InputType({ description: 'A product to create or update, matched by externalId or SKU; omitted fields stay as they are.' })
+// The same fields as an update: a product refers to nothing by natural key.
+export class UpsertProductInput extends UpdateProductInput {}

@@ -1,15 +1,10 @@
-import { UpdateProductInput } from './product.types';
-import { InputType } from 'type-graphql';
+import { CreateProductInput, UpdateProductInput, UpsertProductInput } from './product.types';
 import { MatchOn } from '../../graphql/batch.types';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
 import { trimOrNull } from '../../data/values';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Product } from './product.entity';
 import { PRODUCT_STORE } from './product.descriptor';
-
-@InputType({ description: 'A product to create or update, matched by externalId or SKU; omitted fields stay as they are.' })
-// The same fields as an update: a product refers to nothing by natural key.
-export class UpsertProductInput extends UpdateProductInput {}
 
 export function productUpsert(workspaces: WorkspaceService): UpsertConfig<Product, UpsertProductInput> {
   return {
@@ -36,17 +31,18 @@ export function productUpsert(workspaces: WorkspaceService): UpsertConfig<Produc
               : { unitPriceValue: i.unitPrice.amount, currency: (i.unitPrice.currency ?? currency).toUpperCase() };
         const prepared: Prepared = {
           createDefaults: { currency, active: true },
-          values: {
-            externalId: trimOrNull(i.externalId),
-            name: i.name?.trim(),
-            sku: trimOrNull(i.sku),
-            description: trimOrNull(i.description),
-            active: i.active,
-            ...price,
-          },
+          values: { ...productValues(i), active: i.active, ...price },
         };
         return prepared;
       });
     },
   };
 }
+
+/** A product input's values, normalised: the same for a single write and an upsert (price and active aside). */
+export const productValues = (i: CreateProductInput | UpdateProductInput) => ({
+  name: i.name?.trim(),
+  sku: trimOrNull(i.sku),
+  description: trimOrNull(i.description),
+  externalId: trimOrNull(i.externalId),
+});

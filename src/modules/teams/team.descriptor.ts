@@ -2,6 +2,7 @@ import { col, type EntitySpec } from '../../data/sql';
 import type { StoreSpec } from '../../data/record-store';
 import { Team } from './team.entity';
 import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
+import type { RecordKind } from '../record-kind';
 
 export const TEAM_SPEC: EntitySpec = {
   table: 'team',
@@ -29,4 +30,6 @@ declare module '../../data/loaders' {
   }
 }
 
-export const TEAM_LOADERS = { team: (tx) => byIdLoader(tx, 'team', Team) } satisfies Pick<LoaderFactories, 'team'>;
+const TEAM_LOADERS = { team: (tx) => byIdLoader(tx, 'team', Team) } satisfies Pick<LoaderFactories, 'team'>;
+
+export const TEAM_KIND = { entityType: 'team', entities: [Team], loaders: TEAM_LOADERS, eventReaders: 'everyone' } satisfies RecordKind;

@@ -3,6 +3,8 @@ import type { StoreSpec } from '../../data/record-store';
 import { TEAM_SPEC } from '../teams/team.descriptor';
 import { User } from './user.entity';
 import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
+import type { RecordKind } from '../record-kind';
+import { RefreshToken } from '../auth/refresh-token.entity';
 
 export const USER_SPEC: EntitySpec = {
   table: 'app_user',
@@ -48,7 +50,10 @@ declare module '../../data/loaders' {
   }
 }
 
-export const USER_LOADERS = {
+const USER_LOADERS = {
   user: (tx) => byIdLoader(tx, 'app_user', User),
   teamMembers: (tx) => childrenLoader(tx, 'app_user', 'team_id', User, 'c.name, c.id', MAX_CHILDREN),
 } satisfies Pick<LoaderFactories, 'user' | 'teamMembers'>;
+
+/** Users; their sign-in events are their own and the ADMINs' (see events/event-visibility). */
+export const USER_KIND = { entityType: 'user', entities: [User, RefreshToken], loaders: USER_LOADERS, eventReaders: 'everyone' } satisfies RecordKind;
