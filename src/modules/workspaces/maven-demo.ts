@@ -36,6 +36,9 @@ export interface MavenSummary {
   activities: number;
 }
 
+type Rows = Record<string, string>[];
+type Deal = Awaited<ReturnType<typeof loadDeals>>[number];
+
 /**
  * Loads the Maven CRM sample into a workspace: agents as REP users in teams under their managers,
  * accounts (with two custom fields), products, 8,800 opportunities in the default pipeline with their
@@ -47,13 +50,29 @@ export async function loadMavenDemo(
   deps: { pipelines: PipelineService; customFields: CustomFieldService },
   dir = MAVEN_DIR,
 ): Promise<MavenSummary> {
-  const teamsCsv = readMaven(dir, 'sales_teams.csv');
-  const accountsCsv = readMaven(dir, 'accounts.csv');
-  const productsCsv = readMaven(dir, 'products.csv');
-  const pipelineCsv = readMaven(dir, 'sales_pipeline.csv');
   const currency = 'USD';
+  const { userId, teamId } = await loadPeople(ctx, readMaven(dir, 'sales_teams.csv'));
+  const accountsCsv = readMaven(dir, 'accounts.csv');
+  const accountId = await loadAccounts(ctx, deps.customFields, accountsCsv, currency);
+  const { productId, listPrice } = await loadProducts(ctx, readMaven(dir, 'products.csv'), currency);
+  const { contactsOf, contacts } = await loadContacts(ctx, accountsCsv, accountId);
+  const opps = await loadDeals(ctx, deps.pipelines, readMaven(dir, 'sales_pipeline.csv'), { accountId, contactsOf, userId, productId, listPrice }, currency);
+  const activities = await loadActivities(ctx, opps);
+  // Every user of the workspace, its admin too: the start banner prints this.
+  const users = await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM app_user WHERE workspace_id = $1 AND deleted_at IS NULL', [ctx.tx.workspaceId]);
+  return {
+    users: users!.n,
+    teams: teamId.size,
+    accounts: accountId.size,
+    products: productId.size,
+    contacts,
+    opportunities: opps.length,
+    activities,
+  };
+}
 
-  // Users and teams: one team per manager, named after its regional office.
+/** Users and teams: one team per manager, named after its regional office. */
+async function loadPeople(ctx: ServiceContext, teamsCsv: Rows) {
   const managers = [...new Map(teamsCsv.map((r) => [r.manager, r.regional_office])).entries()];
   const userId = new Map<string, string>();
   const teamId = new Map<string, string>();
@@ -89,9 +108,13 @@ export async function loadMavenDemo(
     teamsCsv.map((r) => person(r.sales_agent, Role.REP, teamId.get(r.manager)!)),
   );
 
-  // Accounts, with the two columns the core model lacks as custom fields.
-  await deps.customFields.define(ctx, { entityType: EntityType.ACCOUNT, key: 'yearEstablished', label: 'Year established', type: CustomFieldType.NUMBER });
-  await deps.customFields.define(ctx, { entityType: EntityType.ACCOUNT, key: 'parentCompany', label: 'Parent company', type: CustomFieldType.TEXT });
+  return { userId, teamId };
+}
+
+/** Accounts, with the two columns the core model lacks as custom fields. */
+async function loadAccounts(ctx: ServiceContext, customFields: CustomFieldService, accountsCsv: Rows, currency: string) {
+  await customFields.define(ctx, { entityType: EntityType.ACCOUNT, key: 'yearEstablished', label: 'Year established', type: CustomFieldType.NUMBER });
+  await customFields.define(ctx, { entityType: EntityType.ACCOUNT, key: 'parentCompany', label: 'Parent company', type: CustomFieldType.TEXT });
   const accountId = new Map(accountsCsv.map((r) => [r.account, randomUUID()]));
   await insertMany(
     ctx,
@@ -112,6 +135,10 @@ export async function loadMavenDemo(
     })),
   );
 
+  return accountId;
+}
+
+async function loadProducts(ctx: ServiceContext, productsCsv: Rows, currency: string) {
   const productId = new Map(productsCsv.map((r) => [r.product, randomUUID()]));
   const listPrice = new Map(productsCsv.map((r) => [r.product, r.sales_price]));
   await insertMany(
@@ -128,7 +155,11 @@ export async function loadMavenDemo(
     })),
   );
 
-  // Three contacts per account.
+  return { productId, listPrice };
+}
+
+/** Three contacts per account. */
+async function loadContacts(ctx: ServiceContext, accountsCsv: Rows, accountId: Map<string, string>) {
   const contactsOf = new Map<string, string[]>();
   const contacts = accountsCsv.flatMap((r) =>
     [0, 1, 2].map((i) => {
@@ -150,9 +181,26 @@ export async function loadMavenDemo(
   );
   await insertMany(ctx, CONTACT_STORE, contacts);
 
-  // Opportunities in the default pipeline, with their real dates.
-  const pipeline = await deps.pipelines.defaultPipeline(ctx.tx);
-  const stageByName = new Map((await deps.pipelines.stages(ctx.tx, pipeline.id)).map((s) => [s.name, s]));
+  return { contactsOf, contacts: contacts.length };
+}
+
+/** Opportunities in the default pipeline, with their real dates, a line item each and their stage history. */
+async function loadDeals(
+  ctx: ServiceContext,
+  pipelines: PipelineService,
+  pipelineCsv: Rows,
+  ids: {
+    accountId: Map<string, string>;
+    contactsOf: Map<string, string[]>;
+    userId: Map<string, string>;
+    productId: Map<string, string>;
+    listPrice: Map<string, string>;
+  },
+  currency: string,
+) {
+  const { accountId, contactsOf, userId, productId, listPrice } = ids;
+  const pipeline = await pipelines.defaultPipeline(ctx.tx);
+  const stageByName = new Map((await pipelines.stages(ctx.tx, pipeline.id)).map((s) => [s.name, s]));
   const opps = pipelineCsv.map((r) => {
     const product = PRODUCT_ALIASES[r.product] ?? r.product;
     const stage = stageByName.get(STAGE_OF[r.deal_stage])!;
@@ -232,7 +280,11 @@ export async function loadMavenDemo(
     );
   }
 
-  // Two activities per engaged deal: the first call, and a meeting or an email on closing.
+  return opps;
+}
+
+/** Two activities per engaged deal: the first call, and a meeting or an email on closing. */
+async function loadActivities(ctx: ServiceContext, opps: Deal[]): Promise<number> {
   const activities = opps.flatMap((o): (Record<string, unknown> & { id: string })[] => {
     const v = o.values;
     const base = { accountId: v.accountId, contactId: v.primaryContactId, opportunityId: v.id, ownerId: v.ownerId, customFields: {} };
@@ -278,15 +330,5 @@ export async function loadMavenDemo(
   });
   await insertMany(ctx, ACTIVITY_STORE, activities);
 
-  // Every user of the workspace, its admin too: the start banner prints this.
-  const users = await ctx.tx.one<{ n: number }>('SELECT count(*)::int AS n FROM app_user WHERE workspace_id = $1 AND deleted_at IS NULL', [ctx.tx.workspaceId]);
-  return {
-    users: users!.n,
-    teams: teamId.size,
-    accounts: accountId.size,
-    products: productId.size,
-    contacts: contacts.length,
-    opportunities: opps.length,
-    activities: activities.length,
-  };
+  return activities.length;
 }
