@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { type ExecutionResult, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, OperationTypeNode, type validate } from 'graphql';
-import { createHandler, type Request as SseRequest, type ResponseInit as SseResponseInit, type OperationArgs, isAsyncIterable } from 'graphql-sse';
+import { createHandler, type Request as SseRequest, type OperationArgs, isAsyncIterable } from 'graphql-sse';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import { authenticate, type Authentication } from '../modules/auth/authenticate';
 import type { Viewer } from '../kernel/viewer';
@@ -11,30 +11,11 @@ import { errorFormatter } from './error-format';
 import { checkOperation, operationRules } from './pre-execution';
 import { subscribeShared } from './shared-execution';
 import { commitEvent, credentialOf, type CredentialEnd, type LiveTransportDeps, operationContext, untilCredentialEnds } from './transport-shared';
+import { guarded, type Stream } from './sse-operation';
+import { headerOf, answer, capped, refuse } from './sse-http';
 
 /** Where subscriptions are served over Server-Sent Events: under /graphql, so that a proxy that routes /graphql routes this too. */
 export const SSE_PATH = '/graphql/stream';
-
-/** One event stream: a distinct connection's (one operation), or a reservation's (single connection mode, many). */
-interface Stream {
-  readonly viewer: Viewer;
-  readonly credential: string;
-  /** The reservation token (single connection mode); null for a distinct connection. */
-  readonly token: string | null;
-  /** The response the events go to: a distinct connection's own; a reservation's once its stream connects. */
-  res: Response | null;
-  /** graphql-sse's event stream written to `res` (its end ends the response). */
-  events: AsyncGenerator<string, void, undefined> | null;
-  readonly operations: Set<Guard>;
-  /** Operation requests being prepared (single connection mode): they count against the limit too. */
-  starting: number;
-  /** Set once the credential has ended: the last result each operation gets. */
-  ended: GraphQLFormattedError | null;
-  closed: boolean;
-  /** Stops watching the credential, the keep-alive and the reservation's deadline. */
-  stop: () => void;
-  readonly openedAt: number;
-}
 
 /** What graphql-sse's callbacks get of the request (its `context`). */
 interface RequestState {
@@ -48,20 +29,9 @@ interface RequestState {
   clientAddress: string | null;
 }
 
-/** A running operation, as its stream sees it. */
-interface Guard {
-  /** Ends the operation with `error` as its last result (its credential ended). */
-  end(error: GraphQLFormattedError): void;
-  /** Resolves once the operation has delivered its last result and ended. */
-  readonly finished: Promise<void>;
-}
-
 const TOKEN_HEADER = 'x-graphql-event-stream-token';
-/** A response's unsent bytes past which its subscriptions wait for the client (as a WebSocket's, ws-transport.ts). */
-const HIGH_WATER_BYTES = 1 << 20;
 /** How long a stream whose credential ended may take to deliver its last results before it is cut. */
 const END_GRACE_MS = 5_000;
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined }) as IteratorReturnResult<undefined>;
 
 const ONLY_SUBSCRIPTIONS = {
   types: [OperationTypeNode.SUBSCRIPTION],
@@ -163,79 +133,6 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
     return (async function* () {
       yield { errors } as unknown as ExecutionResult;
     })();
-  }
-
-  /**
-   * An operation's results as graphql-sse pulls them: not while its response has a megabyte unsent
-   * (the subscription's queue fills meanwhile, and past SUBSCRIPTION_MAX_QUEUE it ends with
-   * RATE_LIMITED); and ended, with `error` as its last result, when its stream's credential ends.
-   */
-  function guarded(source: AsyncIterable<ExecutionResult>, stream: Stream, context: RequestContext): AsyncGenerator<ExecutionResult> {
-    const it = source[Symbol.asyncIterator]();
-    let state: 'running' | 'ending' | 'done' = 'running';
-    let last: GraphQLFormattedError | null = null;
-    let wake: (() => void) | null = null;
-    /** Resolves (null) when the operation is ended from outside while it waits. */
-    const interrupted = () => new Promise<null>((resolve) => (wake = () => resolve(null)));
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      stream.operations.delete(guard);
-      wake?.();
-      await it.return?.().catch(() => undefined);
-      await context.tx?.rollback().catch(() => undefined);
-    };
-    let markFinished!: () => void;
-    const guard: Guard = {
-      end(error) {
-        if (state !== 'running') return;
-        state = 'ending';
-        last = error;
-        wake?.();
-      },
-      finished: new Promise<void>((resolve) => (markFinished = resolve)),
-    };
-    stream.operations.add(guard);
-    if (stream.ended) guard.end(stream.ended);
-    const finish = async () => {
-      state = 'done';
-      await stop();
-      markFinished();
-      return DONE;
-    };
-    const gen: AsyncGenerator<ExecutionResult> = {
-      async next() {
-        if (state === 'running') {
-          const res = stream.res;
-          if (res && res.writableLength >= HIGH_WATER_BYTES && !res.destroyed) await Promise.race([drainedOrClosed(res), interrupted()]);
-          if (state === 'running') {
-            const r = await Promise.race([it.next(), interrupted()]);
-            // A result that came as the operation was being ended is still delivered; the error follows.
-            if (r && !r.done) return r;
-            if (r?.done) return finish();
-          }
-        }
-        if (state === 'ending') {
-          state = 'done';
-          await stop();
-          return { done: false, value: { errors: [last] } as unknown as ExecutionResult };
-        }
-        return finish();
-      },
-      return: () => finish(),
-      async throw(err) {
-        await finish();
-        throw err;
-      },
-      [Symbol.asyncIterator]() {
-        return gen;
-      },
-      [Symbol.asyncDispose]: async () => {
-        await finish();
-      },
-    };
-    return gen;
   }
 
   /** Opens a stream for the credential (a distinct connection, or a reservation); false when it holds its maximum of connections. */
@@ -493,78 +390,4 @@ export function attachSse(schema: GraphQLSchema, deps: LiveTransportDeps) {
       }
     },
   };
-}
-
-function headerOf(req: Request, key: string): string | null {
-  const value = req.headers[key];
-  return (Array.isArray(value) ? value.join(', ') : value) ?? null;
-}
-
-/** A refusal: HTTP status, and a GraphQL-shaped body whose error has a code. */
-function refuse(res: Response, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
-  res
-    .status(status)
-    .set(headers)
-    .json({ errors: [{ message, extensions: { code } }] });
-}
-
-/** The codes of graphql-sse's own refusals (which have none), by status. */
-const CODE_OF_STATUS: Record<number, string> = {
-  400: 'BAD_REQUEST',
-  404: 'NOT_FOUND',
-  405: 'BAD_REQUEST',
-  406: 'BAD_REQUEST',
-  409: 'CONFLICT',
-  415: 'BAD_REQUEST',
-};
-const MESSAGE_OF_STATUS: Record<number, string> = { 415: 'Send the operation as a JSON body (Content-Type: application/json)' };
-
-/** A plain answer of graphql-sse's handler; a refusal gets a code on each error (ours have theirs already). */
-function answer(res: Response, init: SseResponseInit, body: string | null): void {
-  if (init.status < 400) {
-    res.writeHead(init.status, init.headers);
-    res.end(body ?? undefined);
-    return;
-  }
-  let errors: GraphQLFormattedError[] | null = null;
-  try {
-    const parsed = body ? JSON.parse(body) : null;
-    if (Array.isArray(parsed?.errors)) errors = parsed.errors;
-  } catch {
-    // Not JSON: answered with a message of our own below.
-  }
-  const code = CODE_OF_STATUS[init.status] ?? 'BAD_REQUEST';
-  const fallback = MESSAGE_OF_STATUS[init.status] ?? init.statusText;
-  const coded = (errors ?? [{ message: fallback }]).map((e) => ({ ...e, message: e.message || fallback, extensions: { code, ...e.extensions } }));
-  const { 'content-type': _type, ...headers } = init.headers ?? {};
-  res.status(init.status).set(headers).json({ errors: coded });
-}
-
-/** A `next` message's head in either mode: distinct (the result itself) or single (`{"id":…,"payload":…}`). */
-const NEXT_HEAD = /^event: next\ndata: (\{"id":("(?:[^"\\]|\\.)*"),"payload":)?/;
-
-/**
- * A message past MAX_RESPONSE_BYTES is not sent: its result becomes one with only a
- * QUERY_TOO_COMPLEX error (the subscription goes on), as over WebSocket (ws-transport.ts).
- */
-function capped(message: string, maxBytes: number): string {
-  if (message.length * 3 <= maxBytes || Buffer.byteLength(message) <= maxBytes) return message;
-  const head = NEXT_HEAD.exec(message);
-  if (!head) return message;
-  const error = { message: `The result is larger than ${maxBytes} bytes (MAX_RESPONSE_BYTES); select fewer fields`, extensions: { code: 'QUERY_TOO_COMPLEX' } };
-  const result = JSON.stringify({ errors: [error] });
-  return `event: next\ndata: ${head[2] ? `{"id":${head[2]},"payload":${result}}` : result}\n\n`;
-}
-
-/** Resolves once `res` has drained its buffer, or closed. */
-function drainedOrClosed(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
