@@ -28,7 +28,7 @@ export interface Stream {
 }
 
 /** A running operation, as its stream sees it. */
-export interface Guard {
+interface Guard {
   /** Ends the operation with `error` as its last result (its credential ended). */
   end(error: GraphQLFormattedError): void;
   /** Resolves once the operation has delivered its last result and ended. */

@@ -2,12 +2,11 @@ import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import { money } from '../../graphql/money';
 import type { StoreSpec } from '../../data/record-store';
 import { USER_SPEC } from '../users/user.descriptor';
-import { Account } from './account.entity';
+import { Account, AccountType } from './account.entity';
 import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
 import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
 import { MatchOn } from '../../graphql/batch.types';
-import { AccountType } from './account.entity';
 import { AccountFilter, UpdateAccountInput, UpsertAccountInput } from './account.types';
 
 export const ACCOUNT_SPEC: EntitySpec = {

@@ -5,12 +5,11 @@ import { CONTACT_SPEC } from '../contacts/contact.descriptor';
 import { LEAD_SPEC } from '../leads/lead.descriptor';
 import { OPPORTUNITY_SPEC } from '../opportunities/opportunity.descriptor';
 import { USER_SPEC } from '../users/user.descriptor';
-import { Activity } from './activity.entity';
+import { Activity, ActivityStatus, ActivityType } from './activity.entity';
 import { childrenLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 import { children, type IncludeSpec } from '../../data/lookahead';
 import { badField } from '../../kernel/errors';
 import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
-import { ActivityStatus, ActivityType } from './activity.entity';
 import { ActivityFilter, UpdateActivityInput, UpsertActivityInput } from './activity.types';
 
 export const ACTIVITY_SPEC: EntitySpec = {

@@ -66,6 +66,8 @@ export class ImportService {
   private readonly active = new Map<string, number>();
   private readonly waiting = new Map<string, string[]>();
   private stopped = false;
+  /** The kinds a file may be imported into, with the service that upserts its rows. */
+  private readonly targets: Partial<Record<EntityType, ImportTarget>> = {};
 
   constructor(
     ds: DataSource,
@@ -86,8 +88,6 @@ export class ImportService {
       if (kind.csv && service) this.targets[kind.entityType as EntityType] = { upsert: (...args) => service.upsert(...args), inputClass: kind.csv.input };
     }
   }
-
-  private readonly targets: Partial<Record<EntityType, ImportTarget>> = {};
 
   async get(ctx: ServiceContext, id: string): Promise<ImportJob> {
     if (!isUuid(id)) throw notFound('Import job');

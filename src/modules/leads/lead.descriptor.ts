@@ -1,12 +1,11 @@
 import { belongsTo, col, type EntitySpec } from '../../data/sql';
 import type { StoreSpec } from '../../data/record-store';
 import { USER_SPEC } from '../users/user.descriptor';
-import { Lead } from './lead.entity';
+import { Lead, LeadSource, LeadStatus } from './lead.entity';
 import { byIdLoader, type Loader, type LoaderFactories } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
 import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
 import { MatchOn } from '../../graphql/batch.types';
-import { LeadSource, LeadStatus } from './lead.entity';
 import { LeadFilter, UpdateLeadInput, UpsertLeadInput } from './lead.types';
 
 export const LEAD_SPEC: EntitySpec = {

@@ -5,10 +5,9 @@ import type { StoreSpec } from '../../data/record-store';
 import { CONTACT_SPEC } from '../contacts/contact.descriptor';
 import { PIPELINE_SPEC, STAGE_SPEC } from '../pipelines/pipeline.descriptor';
 import { USER_SPEC } from '../users/user.descriptor';
-import { LineItem, Opportunity } from './opportunity.entity';
+import { LineItem, Opportunity, StageHistoryEntry } from './opportunity.entity';
 import { byIdLoader, childrenLoader, type Loader, type LoaderFactories, MAX_CHILDREN } from '../../data/loaders';
 import { type IncludeSpec, toOne } from '../../data/lookahead';
-import { StageHistoryEntry } from './opportunity.entity';
 import { CSV_CUSTOM_FIELDS, CSV_OWNER, csvText, type RecordKind } from '../record-kind';
 import { OpportunityFilter, UpdateOpportunityInput, UpsertOpportunityInput } from './opportunity.types';
 
