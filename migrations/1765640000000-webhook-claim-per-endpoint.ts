@@ -27,6 +27,9 @@ const LEASE = `
  * (the next attempt probes it; when one succeeds it has its full share again), so it neither takes the
  * worker's slots nor makes churn; and the rows are filled to 70% so that a lease, which changes no
  * indexed column, is a HOT update that leaves no index entry behind.
+ *
+ * The price: a claim probes the index once per active endpoint of the instance, so its cost grows
+ * with the number of endpoints (a few microseconds each), no longer with anyone's backlog.
  */
 export class WebhookClaimPerEndpoint1765640000000 implements MigrationInterface {
   name = 'WebhookClaimPerEndpoint1765640000000';

@@ -72,6 +72,9 @@ async function signUp(trellis: Server, name: string): Promise<{ headers: Record<
  * take (an open loop, as real users send them: a slow answer does not slow the next request down),
  * a mix of a page, a filtered page with a count, and a write whose webhook B's receiver expects.
  */
+/** B's requests, in turn: three pages, a filtered page with a count, a write. */
+const MIX = ['page', 'page', 'page', 'filtered', 'write'] as const;
+
 async function bystander(b: Pick<Server, 'url' | 'headers'>, ms: number, created: string[]): Promise<Outcome[]> {
   const out: Outcome[] = [];
   const inFlight: Promise<void>[] = [];
@@ -79,17 +82,17 @@ async function bystander(b: Pick<Server, 'url' | 'headers'>, ms: number, created
   for (let i = 0; Date.now() - started < ms; i++) {
     const wait = started + (i * 1000) / B_RATE - Date.now();
     if (wait > 0) await sleep(wait);
-    const kind = i % 5;
+    const kind = MIX[i % MIX.length];
     const body =
-      kind < 3
+      kind === 'page'
         ? { query: '{ accounts(first: 50, orderBy: [{ field: NAME }]) { nodes { id name industry } } }' }
-        : kind === 3
+        : kind === 'filtered'
           ? { query: '{ accounts(first: 20, filter: { name: { startsWith: "Bystander 1" } }) { totalCount nodes { id name } } }' }
           : { query: 'mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }', variables: { i: { name: `Bystander ${i}` } } };
     inFlight.push(
       request(b, body).then((r) => {
-        if (kind === 4 && r.code === 'ok') created.push(r.data.createAccount.id);
-        out.push({ ms: r.ms, code: r.code, kind: ['page', 'page', 'page', 'filtered', 'write'][kind] });
+        if (kind === 'write' && r.code === 'ok') created.push(r.data.createAccount.id);
+        out.push({ ms: r.ms, code: r.code, kind });
       }),
     );
   }
