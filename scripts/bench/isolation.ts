@@ -2,16 +2,20 @@
 // One Trellis instance (default settings, workers on) serves two workspaces. B, the bystander, runs a
 // steady mixed workload of BENCH_ISO_RATE (50) requests a second (reads, filtered reads, writes whose
 // webhooks go to a local receiver) for BENCH_ISO_SECONDS (20), first alone, then while A, the
-// attacker, runs the worst the limits still
-// allow: slow filters on 150 000 accounts, 1000-row pages at the cost cap, filter bombs, import jobs,
-// an endpoint that always fails and one whose filter is broken. Reported per run: B's p50 and p99
-// and errors alone and beside A, and B's events not delivered. BENCH_ISO_RUNS (3) runs; the note
-// takes the median. Target: B's p99 beside A within 1.5x of alone, zero errors, zero events lost.
+// attacker, runs the worst the limits still allow, on a thread of its own as another machine would
+// (isolation-attacker.ts): slow filters on 150 000 accounts, 1000-row pages at the cost cap, filter
+// bombs, import jobs, an endpoint that always fails and one whose filter is broken. Reported per run:
+// B's p50 and p99 and errors alone and beside A, and B's events not delivered. BENCH_ISO_RUNS (3)
+// runs; the note takes the median. Target: B's p99 beside A within 1.5x of alone, zero errors, zero
+// events lost. BENCH_ISO_TRACE prints B's slowest requests and A's, with when they were sent.
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Client } from 'pg';
 import { loadBenchConfig, ROOT, writeResult } from './config';
+import type { AttackerResult } from './isolation-attacker';
+import { type Outcome, request } from './isolation-client';
 import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
@@ -25,29 +29,6 @@ const ATTACKS = (process.env.BENCH_ISO_ATTACKS ?? 'slow,page,bomb,import,hook').
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-interface Outcome {
-  ms: number;
-  code: string;
-  /** B's request kind (page, filtered, write), for the per-kind figures. */
-  kind?: string;
-}
-
-/** One GraphQL request that never throws: its time and its first error code ('ok' without one). */
-async function request(server: Pick<Server, 'url' | 'headers'>, body: unknown): Promise<Outcome & { data?: any }> {
-  const started = performance.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', ...server.headers }, body: JSON.stringify(body) });
-      const json = (await res.json().catch(() => ({}))) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
-      return { ms: performance.now() - started, code: json.errors?.[0]?.extensions?.code ?? (res.ok ? 'ok' : `HTTP_${res.status}`), data: json.data };
-    } catch (err) {
-      // Node's fetch may reuse a keep-alive socket the server closed: once more on a socket error.
-      if (attempt === 0) continue;
-      return { ms: performance.now() - started, code: `NETWORK_${(err as Error).message}` };
-    }
-  }
-}
 
 /** A receiver answering `status` to everything, keeping the bodies. */
 async function startRecording(status: number): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {
@@ -79,6 +60,7 @@ async function bystander(b: Pick<Server, 'url' | 'headers'>, ms: number, created
   const out: Outcome[] = [];
   const inFlight: Promise<void>[] = [];
   const started = Date.now();
+  if (process.env.BENCH_ISO_TRACE) process.stderr.write(`  B phase starts at ${started}\n`);
   for (let i = 0; Date.now() - started < ms; i++) {
     const wait = started + (i * 1000) / B_RATE - Date.now();
     if (wait > 0) await sleep(wait);
@@ -89,57 +71,16 @@ async function bystander(b: Pick<Server, 'url' | 'headers'>, ms: number, created
         : kind === 'filtered'
           ? { query: '{ accounts(first: 20, filter: { name: { startsWith: "Bystander 1" } }) { totalCount nodes { id name } } }' }
           : { query: 'mutation($i: CreateAccountInput!) { createAccount(input: $i) { id } }', variables: { i: { name: `Bystander ${i}` } } };
+    const sent = Date.now();
     inFlight.push(
       request(b, body).then((r) => {
         if (kind === 'write' && r.code === 'ok') created.push(r.data.createAccount.id);
-        out.push({ ms: r.ms, code: r.code, kind });
+        out.push({ ms: r.ms, code: r.code, kind, at: sent - started });
       }),
     );
   }
   await Promise.all(inFlight);
   return out;
-}
-
-/** A's worst within the limits, until `stop` resolves; the codes A got, counted. */
-async function attacker(a: Pick<Server, 'url' | 'headers'>, stop: Promise<void>): Promise<Record<string, number>> {
-  let stopped = false;
-  void stop.then(() => (stopped = true));
-  const codes: Record<string, number> = {};
-  const count = (what: string, r: Outcome) => (codes[`${what}:${r.code}`] = (codes[`${what}:${r.code}`] ?? 0) + 1);
-  const slowFilter = { or: Array.from({ length: 99 }, (_, i) => ({ name: { contains: `no such name ${i}` } })) };
-  const bomb = { or: Array.from({ length: 20_000 }, () => ({ owner: {} })) };
-  const loop =
-    (what: string, body: () => unknown, pauseMs = 0) =>
-    async () => {
-      if (!ATTACKS.includes(what.split(' ')[0])) return;
-      while (!stopped) {
-        count(what, await request(a, body()));
-        if (pauseMs) await sleep(pauseMs);
-      }
-    };
-  let batch = 0;
-  await Promise.all([
-    loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
-    loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
-    loop('slow filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: slowFilter } }))(),
-    loop('page at the cap', () => ({
-      query: '{ accounts(first: 1000, filter: { name: { startsWith: "Bulk 1" } }) { nodes { id name domain industry website phone createdAt } } }',
-    }))(),
-    loop('bomb filter', () => ({ query: 'query($f: AccountFilter) { accounts(filter: $f) { totalCount } }', variables: { f: bomb } }), 100)(),
-    loop(
-      'import',
-      () => {
-        const csv = ['ext,name', ...Array.from({ length: 2000 }, (_, i) => `imp-${batch}-${i},Imported ${batch} ${i}`)].join('\n');
-        batch++;
-        return {
-          query: 'mutation($i: StartImportInput!) { startImport(input: $i) { id } }',
-          variables: { i: { entityType: 'ACCOUNT', csv, mapping: { ext: 'externalId', name: 'name' } } },
-        };
-      },
-      2000,
-    )(),
-  ]);
-  return codes;
 }
 
 function summary(outcomes: Outcome[]) {
@@ -153,6 +94,14 @@ function summary(outcomes: Outcome[]) {
       .sort((x, y) => x - y);
     byKind[kind] = { p50Ms: Math.round(percentile(mine, 50)), p99Ms: Math.round(percentile(mine, 99)) };
   }
+  if (process.env.BENCH_ISO_TRACE)
+    process.stderr.write(
+      `  slowest: ${[...outcomes]
+        .sort((x, y) => y.ms - x.ms)
+        .slice(0, 15)
+        .map((o) => `${o.kind}@${o.at}:${o.ms}`)
+        .join(' ')}\n`,
+    );
   return {
     requests: outcomes.length,
     p50Ms: Math.round(percentile(ms, 50)),
@@ -230,13 +179,18 @@ async function main(): Promise<void> {
         const createdAlone: string[] = [];
         const alone = summary(await bystander(B, SECONDS * 1000, createdAlone));
         process.stderr.write(`isolation: run ${run}/${RUNS}: B beside A (${SECONDS} s)\n`);
-        let stopA!: () => void;
-        const attack = attacker(A, new Promise<void>((r) => (stopA = r)));
+        const attacker = new Worker(join(__dirname, 'isolation-attacker.js'), { workerData: { server: { url: A.url, headers: A.headers }, attacks: ATTACKS } });
+        const attack = new Promise<AttackerResult>((resolve, reject) => {
+          attacker.once('message', resolve);
+          attacker.once('error', reject);
+        });
         await sleep(1000);
         const created: string[] = [];
         const noisy = summary(await bystander(B, SECONDS * 1000, created));
-        stopA();
-        const aCodes = await attack;
+        attacker.postMessage('stop');
+        const { codes: aCodes, trace } = await attack;
+        await attacker.terminate();
+        if (process.env.BENCH_ISO_TRACE) process.stderr.write(`  A: ${trace.join(' ')}\n`);
         // Every B write's webhook arrives (at least once), however A's deliveries fare.
         const all = [...createdAlone, ...created];
         const deadline = Date.now() + 60_000;

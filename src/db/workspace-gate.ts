@@ -105,6 +105,14 @@ export class WorkspaceGate {
     return !!s && this.opts.heavyAfterMs > 0 && this.usageOf(s, this.now()) > this.opts.heavyAfterMs;
   }
 
+  /**
+   * Whether another workspace is active on this pool now (holds a slot, or asked for or gave one back
+   * in the last ACTIVE_MS): background work of this workspace then yields (see ImportService).
+   */
+  contended(workspaceId: string): boolean {
+    return this.othersActive(workspaceId, this.now());
+  }
+
   private take(workspaceId: string, s: Slots, now: number): () => void {
     s.held++;
     s.starts.push(now);

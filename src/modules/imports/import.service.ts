@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
+import { parse } from 'csv-parse';
 import type { DataSource } from 'typeorm';
 import { rowMapper } from '../../data/hydrate';
 import { inWorkspace, isUuid, type TenantTransaction } from '../../db/tenant-transaction';
+import { workspaceGate } from '../../db/workspace-gate';
 import type { ServiceContext } from '../../data/context';
 import { badField, badInput, type FieldError, notFound } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
@@ -23,6 +24,12 @@ import { ApiScope, ActorType } from '../../kernel/roles';
  * event loop every request of this instance shares: 500 rows held it for about 0.2 s, 100 for a fifth.
  */
 const BATCH = 100;
+/**
+ * While another workspace is active on the instance, an import waits after each batch as long as the
+ * batch took (at most this long): a tenant's bulk load then takes at most half of the event loop and
+ * of the database's time, and the others' requests keep their latency. Alone, it runs flat out.
+ */
+const MAX_YIELD_MS = 1000;
 const MAX_STORED_ERRORS = 1000;
 
 /** The service of a kind a file may be imported into (method syntax: each takes its own kind's inputs). */
@@ -70,7 +77,8 @@ export class ImportService {
   private readonly targets: Partial<Record<EntityType, ImportTarget>> = {};
 
   constructor(
-    ds: DataSource,
+    /** The requests' pool: its gate says whether other workspaces are active (a job then yields). */
+    private readonly requestDs: DataSource,
     private readonly customFields: CustomFieldService,
     upserters: Partial<Record<EntityType, Upserter>>,
     private readonly log: Logger,
@@ -78,7 +86,7 @@ export class ImportService {
      * The workers' pool: its role may list the unfinished jobs of every workspace, and jobs run in it
      * with the workers' statement time (WORKER_STATEMENT_TIMEOUT_MS), not a request's.
      */
-    private readonly workerDs: DataSource = ds,
+    private readonly workerDs: DataSource = requestDs,
     /** Jobs of one workspace that run at once here: one tenant's imports never take every connection. */
     private readonly maxPerWorkspace = 1,
   ) {
@@ -102,7 +110,7 @@ export class ImportService {
     const fields = CSV_FIELDS[input.entityType];
     if (!fields || !this.targets[input.entityType])
       throw badField('entityType', 'imports take accounts, contacts, leads, opportunities, products or activities');
-    const { header, rows } = parseCsv(input.csv);
+    const { header, rows } = await parseCsv(input.csv);
     if (rows.length === 0) throw badField('csv', 'holds no data row');
     const mapping = input.mapping ?? mappingFromHeader(header, fields, await this.customFields.list(ctx, input.entityType));
     if (input.mapping == null && Object.keys(mapping).length === 0)
@@ -193,11 +201,12 @@ export class ImportService {
       const csv = (await inWorkspace(this.workerDs, workspaceId, (tx) =>
         tx.one<{ csv: string }>('SELECT csv FROM import_job WHERE workspace_id = $1 AND id = $2', [workspaceId, id]),
       ))!.csv;
-      const { rows } = parseCsv(csv);
+      const { rows } = await parseCsv(csv);
       const target = this.targets[job.entityType]!;
       if (job.allOrNone && !job.dryRun) return await this.runAllOrNone(workspaceId, id, job, rows, target);
       for (let start = job.processed; start < rows.length; start += BATCH) {
         if (this.stopped) return;
+        const began = performance.now();
         const applied = await inWorkspace(this.workerDs, workspaceId, async (tx) => {
           // Every instance resumes unfinished jobs on start, so another may run this one too: the job
           // row, locked, says which batch is next. A runner that finds it moved on leaves the job to the other.
@@ -211,8 +220,11 @@ export class ImportService {
           return true;
         });
         if (!applied) return;
-        // Requests waiting on the event loop go first: an import is background work.
-        await new Promise((resolve) => setImmediate(resolve));
+        // An import is background work: requests waiting on the event loop go first, and while another
+        // workspace is active it leaves as much time as it took (MAX_YIELD_MS).
+        const took = performance.now() - began;
+        const contended = workspaceGate(this.requestDs)?.contended(workspaceId);
+        await new Promise((resolve) => (contended ? setTimeout(resolve, Math.min(took, MAX_YIELD_MS)) : setImmediate(resolve)));
       }
       await this.finish(workspaceId, id, ImportStatus.COMPLETED, null);
     } catch (err) {
@@ -406,20 +418,42 @@ async function jobEvent(tx: TenantTransaction, type: string, job: ImportJob): Pr
   await recordEvent(tx, { type, entityType: 'import_job', entityId: job.id, actor: { type: job.actorType as ActorType, id: job.actorId }, data });
 }
 
-/** Parses CSV text: BOM or not, `,` or `;` (whichever the header uses), quoted fields with newlines. */
-function parseCsv(csv: string): { header: string[]; rows: Record<string, string>[] } {
+/** How much CSV text is parsed between two turns of the event loop (a few milliseconds of work). */
+const PARSE_SLICE_CHARS = 32_768;
+
+/**
+ * Parses CSV text: BOM or not, `,` or `;` (whichever the header uses), quoted fields with newlines.
+ * In slices, yielding the event loop between them: a file of a few megabytes takes a few hundred
+ * milliseconds to parse, which in one piece would hold every other tenant's requests that long.
+ */
+async function parseCsv(csv: string): Promise<{ header: string[]; rows: Record<string, string>[] }> {
   const text = csv.replace(/^\uFEFF/, '');
   const firstLine = text.slice(0, text.search(/\r?\n|$/));
   const delimiter = (firstLine.match(/;/g)?.length ?? 0) > (firstLine.match(/,/g)?.length ?? 0) ? ';' : ',';
-  let records: string[][];
-  try {
-    records = parse(text, { delimiter, relax_column_count: true, skip_empty_lines: true, trim: false }) as string[][];
-  } catch (err) {
-    throw badField('csv', `is not valid CSV: ${(err as Error).message.split('\n')[0]}`);
+  let header: string[] | undefined;
+  const rows: Record<string, string>[] = [];
+  const parser = parse({ delimiter, relax_column_count: true, skip_empty_lines: true, trim: false });
+  let failure: Error | undefined;
+  parser.on('readable', () => {
+    for (let record: string[] | null; (record = parser.read() as string[] | null) !== null;) {
+      if (!header) header = record.map((h) => h.trim());
+      else rows.push(Object.fromEntries(header.map((n, i) => [n, record![i] ?? ''])));
+    }
+  });
+  parser.on('error', (err) => (failure ??= err));
+  const ended = new Promise<void>((resolve) => parser.once('close', resolve));
+  for (let at = 0; at < text.length && !failure;) {
+    // A slice never ends between the two halves of a surrogate pair (each is encoded on its own).
+    let end = Math.min(text.length, at + PARSE_SLICE_CHARS);
+    if (end < text.length && /[\uD800-\uDBFF]/.test(text[end - 1])) end++;
+    parser.write(text.slice(at, end));
+    at = end;
+    await new Promise((resolve) => setImmediate(resolve));
   }
-  const [header = [], ...data] = records;
-  const names = header.map((h) => h.trim());
-  return { header: names, rows: data.map((r) => Object.fromEntries(names.map((n, i) => [n, r[i] ?? '']))) };
+  parser.end();
+  await ended;
+  if (failure) throw badField('csv', `is not valid CSV: ${failure.message.split('\n')[0]}`);
+  return { header: header ?? [], rows };
 }
 
 function columnOf(mapping: Record<string, string>, field: string): string | null {
