@@ -105,4 +105,23 @@ describe('WorkspaceGate', () => {
     expect(g.heavy(A)).toBe(true);
     other();
   });
+
+  it('says a workspace is contended while another holds a slot or used one in the last 2 s, not when it is alone', async () => {
+    const { g, advance } = gate({ max: 2 });
+    const a = await g.acquire(A);
+    expect(g.contended(A)).toBe(false);
+    const b = await g.acquire(B);
+    expect(g.contended(A)).toBe(true);
+    expect(g.contended(B)).toBe(true);
+    b();
+    advance(1900);
+    expect(g.contended(A)).toBe(true);
+    advance(200);
+    expect(g.contended(A)).toBe(false);
+    // A's own slots never make it contended.
+    expect(g.contended(B)).toBe(true);
+    a();
+    advance(2100);
+    expect(g.contended(B)).toBe(false);
+  });
 });
