@@ -34,7 +34,7 @@ interface MatchSpec<I> {
 }
 
 /** Checks a record's custom field values against the workspace's definitions (the custom-fields module's service). */
-interface CustomFieldValidator {
+export interface CustomFieldValidator {
   validate(tx: TenantTransaction, entityType: EntityType, input: unknown, current?: Record<string, unknown>): Promise<Record<string, unknown>>;
 }
 
@@ -247,34 +247,52 @@ async function write<T extends CrudRow, I extends object>(
   const afterById = new Map(updated.map((r) => [r.id, r]));
 
   const createById = new Map(creates.map((c) => [c.values.id, c]));
-  const createdWrites = inserted.map((after) => ({ before: null, after, prepared: createById.get(after.id)!.it.prepared! }));
-  const updatedWrites = updates.map((u) => ({ before: u.before, after: afterById.get(u.before.id)!, prepared: u.it.prepared! }));
-  await recordEvents(
-    ctx,
-    `${store.entityType}.created`,
-    store.entityType,
-    createdWrites.map(({ after }) => {
-      const data = store.toData(after);
-      return { entityId: after.id, changes: creation(data, store.trackedFields), data };
-    }),
-  );
-  await recordEvents(
-    ctx,
-    `${store.entityType}.updated`,
-    store.entityType,
-    updatedWrites.map(({ before, after }) => {
-      const data = store.toData(after);
-      return { entityId: after.id, changes: diff(store.toData(before), data, store.trackedFields), data };
-    }),
-  );
-  await cfg.afterWrite?.(ctx, [...createdWrites, ...updatedWrites]);
+  await recordWrites(ctx, cfg, [
+    ...inserted.map((after) => ({ before: null, after, prepared: createById.get(after.id)!.it.prepared! })),
+    ...updates.map((u) => ({ before: u.before, after: afterById.get(u.before.id)!, prepared: u.it.prepared! })),
+  ]);
 
   for (const c of creates) if (insertedIds.has(c.values.id)) Object.assign(c.it, { status: BatchItemStatus.CREATED, id: c.values.id });
   for (const u of updates) Object.assign(u.it, { status: BatchItemStatus.UPDATED, id: u.before.id });
 }
 
+/**
+ * The events of written records (`<kind>.created` for those without a `before`, `<kind>.updated` for
+ * the others) and the kind's side records (afterWrite), in the writing transaction.
+ */
+export async function recordWrites<T extends CrudRow, I extends object>(
+  ctx: ServiceContext,
+  cfg: UpsertConfig<T, I>,
+  writes: { before: T | null; after: T; prepared: Prepared }[],
+): Promise<void> {
+  const { store } = cfg;
+  await recordEvents(
+    ctx,
+    `${store.entityType}.created`,
+    store.entityType,
+    writes
+      .filter((w) => !w.before)
+      .map(({ after }) => {
+        const data = store.toData(after);
+        return { entityId: after.id, changes: creation(data, store.trackedFields), data };
+      }),
+  );
+  await recordEvents(
+    ctx,
+    `${store.entityType}.updated`,
+    store.entityType,
+    writes
+      .filter((w) => w.before)
+      .map(({ before, after }) => {
+        const data = store.toData(after);
+        return { entityId: after.id, changes: diff(store.toData(before!), data, store.trackedFields), data };
+      }),
+  );
+  await cfg.afterWrite?.(ctx, writes);
+}
+
 /** The columns that change, with their new values, or null when nothing would. */
-async function planUpdate<T extends CrudRow, I extends object>(
+export async function planUpdate<T extends CrudRow, I extends object>(
   ctx: ServiceContext,
   cfg: UpsertConfig<T, I>,
   customFields: CustomFieldValidator,
@@ -291,7 +309,7 @@ async function planUpdate<T extends CrudRow, I extends object>(
   return Object.fromEntries(changed.map((k) => [k, values[k]]));
 }
 
-async function planCreate<T extends CrudRow, I extends object>(
+export async function planCreate<T extends CrudRow, I extends object>(
   ctx: ServiceContext,
   cfg: UpsertConfig<T, I>,
   customFields: CustomFieldValidator,

@@ -1,12 +1,11 @@
 import type { ServiceContext } from '../../data/context';
-import type { MoneyInput } from '../../graphql/money';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
 import type { Account } from './account.entity';
 import { ACCOUNT_SPEC, ACCOUNT_STORE } from './account.descriptor';
-import { accountUpsert, accountValues } from './account.upsert';
+import { accountUpsert } from './account.upsert';
 import { ACTIVITY_STORE } from '../activities/activity.descriptor';
 import { mergeRecords } from '../common/merge';
 import { CONTACT_STORE } from '../contacts/contact.descriptor';
@@ -17,7 +16,7 @@ import type { CreateAccountInput, UpdateAccountInput } from './account.types';
 export class AccountService extends CrudService<Account> {
   constructor(
     customFields: CustomFieldService,
-    private readonly workspaces: WorkspaceService,
+    workspaces: WorkspaceService,
   ) {
     super(
       {
@@ -63,21 +62,11 @@ export class AccountService extends CrudService<Account> {
     );
   }
 
-  async create(ctx: ServiceContext, input: CreateAccountInput): Promise<Account> {
-    return (await this.insert(ctx, { ...(await this.values(ctx, input)), customFields: input.customFields ?? {} })).record;
+  create(ctx: ServiceContext, input: CreateAccountInput): Promise<Account> {
+    return this.createOne(ctx, input);
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateAccountInput, expectedVersion?: number | null): Promise<Account> {
-    return (await this.patch(ctx, id, await this.values(ctx, input), expectedVersion)).record;
-  }
-
-  private async values(ctx: ServiceContext, i: CreateAccountInput | UpdateAccountInput): Promise<Record<string, unknown>> {
-    return { ...accountValues(i), ...(await this.moneyColumns(ctx, i.annualRevenue)) };
-  }
-
-  private async moneyColumns(ctx: ServiceContext, m: MoneyInput | null | undefined) {
-    if (m === undefined) return {};
-    if (m === null) return { annualRevenueAmount: null, annualRevenueCurrency: null };
-    return { annualRevenueAmount: m.amount, annualRevenueCurrency: (m.currency ?? (await this.workspaces.currency(ctx.tx))).toUpperCase() };
+  update(ctx: ServiceContext, id: string, input: UpdateAccountInput, expectedVersion?: number | null): Promise<Account> {
+    return this.updateOne(ctx, id, input, expectedVersion);
   }
 }

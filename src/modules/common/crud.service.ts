@@ -13,6 +13,7 @@ import type { EntityType } from '../../graphql/enums';
 import type { BatchResult, MatchOn } from '../../graphql/batch.types';
 import { type CrudRow, insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
 import { type UpsertConfig, upsertBatch } from '../../data/upsert';
+import { writeOne } from '../../data/single-write';
 import { assertMayChange, assertMayDelete, ownerOnCreate } from '../../data/ownership';
 
 interface CrudOptions<T extends CrudRow> {
@@ -104,8 +105,22 @@ export class CrudService<T extends CrudRow> {
 
   /** A batch of creates-or-updates matched by a key (see upsertBatch). */
   upsert(ctx: ServiceContext, inputs: object[], matchOn: MatchOn, allOrNone: boolean, keylessCreates = false): Promise<BatchResult> {
-    if (!this.opts.upsert) throw new Error(`${this.opts.store.label} has no upsert`);
-    return upsertBatch(ctx, this.opts.upsert, this.customFields, inputs, matchOn, allOrNone, keylessCreates);
+    return upsertBatch(ctx, this.upsertRules(), this.customFields, inputs, matchOn, allOrNone, keylessCreates);
+  }
+
+  /** A single create: a batch of one through the kind's upsert rules (see writeOne). */
+  protected createOne(ctx: ServiceContext, input: object): Promise<T> {
+    return writeOne(ctx, this.upsertRules(), this.customFields, input);
+  }
+
+  /** A single update by id: a batch of one through the kind's upsert rules (see writeOne). */
+  protected updateOne(ctx: ServiceContext, id: string, input: object, expectedVersion?: number | null): Promise<T> {
+    return writeOne(ctx, this.upsertRules(), this.customFields, input, { id, expectedVersion });
+  }
+
+  private upsertRules(): UpsertConfig<T, object> {
+    if (!this.opts.upsert) throw new Error(`${this.opts.store.label} has no upsert rules`);
+    return this.opts.upsert;
   }
 
   /** Soft delete: a REP deletes only what it owns. Deleting a deleted record changes nothing. */

@@ -3,7 +3,7 @@ import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { Contact } from './contact.entity';
-import { contactUpsert, contactValues } from './contact.upsert';
+import { contactUpsert } from './contact.upsert';
 import { ACTIVITY_STORE } from '../activities/activity.descriptor';
 import { mergeRecords } from '../common/merge';
 import { LEAD_STORE } from '../leads/lead.descriptor';
@@ -45,11 +45,11 @@ export class ContactService extends CrudService<Contact> {
     );
   }
 
-  async create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {
-    return (await this.insert(ctx, { ...contactValues(input), customFields: input.customFields ?? {} })).record;
+  create(ctx: ServiceContext, input: CreateContactInput): Promise<Contact> {
+    return this.createOne(ctx, input);
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateContactInput, expectedVersion?: number | null): Promise<Contact> {
-    return (await this.patch(ctx, id, contactValues(input), expectedVersion)).record;
+  update(ctx: ServiceContext, id: string, input: UpdateContactInput, expectedVersion?: number | null): Promise<Contact> {
+    return this.updateOne(ctx, id, input, expectedVersion);
   }
 }

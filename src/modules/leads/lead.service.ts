@@ -1,11 +1,10 @@
 import type { ServiceContext } from '../../data/context';
 import { SortDirection } from '../../data/connection';
-import { badField } from '../../kernel/errors';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Lead, LeadStatus } from './lead.entity';
-import { leadUpsert, leadValues } from './lead.upsert';
+import { leadUpsert } from './lead.upsert';
 import { LEAD_SPEC, LEAD_STORE } from './lead.descriptor';
 import type { CreateLeadInput, UpdateLeadInput } from './lead.types';
 
@@ -24,14 +23,12 @@ export class LeadService extends CrudService<Lead> {
     );
   }
 
-  async create(ctx: ServiceContext, input: CreateLeadInput): Promise<Lead> {
-    if (input.status === LeadStatus.CONVERTED) throw badField('status', 'a lead becomes CONVERTED through convertLead');
-    return (await this.insert(ctx, { ...leadValues(input), status: input.status ?? LeadStatus.NEW, customFields: input.customFields ?? {} })).record;
+  create(ctx: ServiceContext, input: CreateLeadInput): Promise<Lead> {
+    return this.createOne(ctx, input);
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateLeadInput, expectedVersion?: number | null): Promise<Lead> {
-    if (input.status === LeadStatus.CONVERTED) throw badField('status', 'a lead becomes CONVERTED through convertLead');
-    return (await this.patch(ctx, id, { ...leadValues(input), status: input.status }, expectedVersion)).record;
+  update(ctx: ServiceContext, id: string, input: UpdateLeadInput, expectedVersion?: number | null): Promise<Lead> {
+    return this.updateOne(ctx, id, input, expectedVersion);
   }
 
   /** Locks a lead for the conversion (which owns the rest of the rules). */
