@@ -14,10 +14,7 @@ import { OPPORTUNITY_STORE } from '../opportunities/opportunity.descriptor';
 import type { CreateAccountInput, UpdateAccountInput } from './account.types';
 
 export class AccountService extends CrudService<Account> {
-  constructor(
-    customFields: CustomFieldService,
-    workspaces: WorkspaceService,
-  ) {
+  constructor(customFields: CustomFieldService, workspaces: WorkspaceService) {
     super(
       {
         store: ACCOUNT_STORE,

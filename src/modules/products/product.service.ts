@@ -8,10 +8,7 @@ import { PRODUCT_SPEC, PRODUCT_STORE } from './product.descriptor';
 import type { CreateProductInput, UpdateProductInput } from './product.types';
 
 export class ProductService extends CrudService<Product> {
-  constructor(
-    customFields: CustomFieldService,
-    workspaces: WorkspaceService,
-  ) {
+  constructor(customFields: CustomFieldService, workspaces: WorkspaceService) {
     super({ store: PRODUCT_STORE, spec: PRODUCT_SPEC, defaultOrder: [{ field: 'NAME' }], owned: false, upsert: productUpsert(workspaces) }, customFields);
   }
 
