@@ -8,7 +8,7 @@ import { assertMayChange } from './ownership';
 import { type CustomFieldValidator, planCreate, planUpdate, recordWrites, type UpsertConfig } from './upsert';
 
 /** Which record a single update changes, and the version the client read (a stale one is CONFLICT). */
-export interface UpdateTarget {
+interface UpdateTarget {
   id: string;
   expectedVersion?: number | null;
 }
@@ -46,7 +46,7 @@ export async function writeOne<T extends CrudRow, I extends object>(
             currentVersion: before.version,
           });
       }
-      const [prepared] = await cfg.prepare(ctx, [input]);
+      const [prepared] = await cfg.prepare(ctx, [input], { target: before });
       if (Array.isArray(prepared)) throw badInput(prepared);
       if (!before) {
         const [after] = await insertRows(ctx, store, [await planCreate(ctx, cfg, customFields, prepared)]);

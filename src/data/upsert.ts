@@ -6,7 +6,7 @@ import { rowMapper } from './hydrate';
 import { constraintError } from '../db/pg-errors';
 import { snake } from '../db/naming';
 import { requireWrite } from '../kernel/viewer';
-import { creation, diff } from './event-log';
+import { creation, diff, type FieldChange } from './event-log';
 import { BatchItemStatus, type BatchResult, MAX_BATCH, MatchOn } from '../graphql/batch.types';
 import type { TenantTransaction } from '../db/tenant-transaction';
 import type { EntityType } from '../graphql/enums';
@@ -45,10 +45,16 @@ export interface UpsertConfig<T extends CrudRow, I extends object> {
   match: Partial<Record<MatchOn, MatchSpec<I>>>;
   /** Entity properties a new record must have. */
   required: string[];
-  /** Resolves references (natural keys) for the whole batch at once. */
-  prepare(ctx: ServiceContext, inputs: I[]): Promise<(Prepared | FieldError[])[]>;
+  /**
+   * Resolves references (natural keys) for the whole batch at once, and applies the kind's rules on
+   * inputs. `single`: a single create or update (writeOne), with the record it changes (null: a
+   * create); a batch's matches are found later.
+   */
+  prepare(ctx: ServiceContext, inputs: I[], single?: { target: T | null }): Promise<(Prepared | FieldError[])[]>;
   /** Adjusts the values against the current record (null when creating), e.g. what a stage change implies. */
   adjust?(ctx: ServiceContext, before: T | null, prepared: Prepared, values: Record<string, unknown>): void;
+  /** The event an update records instead of `<kind>.updated`, when the change means more (e.g. `activity.completed`). */
+  updateEventType?(before: T, after: T): string | undefined;
   /** Side records of the writes (stage history, extra events), in the same transaction. */
   afterWrite?(ctx: ServiceContext, writes: { before: T | null; after: T; prepared: Prepared }[]): Promise<void>;
 }
@@ -277,17 +283,14 @@ export async function recordWrites<T extends CrudRow, I extends object>(
         return { entityId: after.id, changes: creation(data, store.trackedFields), data };
       }),
   );
-  await recordEvents(
-    ctx,
-    `${store.entityType}.updated`,
-    store.entityType,
-    writes
-      .filter((w) => w.before)
-      .map(({ before, after }) => {
-        const data = store.toData(after);
-        return { entityId: after.id, changes: diff(store.toData(before!), data, store.trackedFields), data };
-      }),
-  );
+  const updates = new Map<string, { entityId: string; changes: FieldChange[]; data: Record<string, unknown> }[]>();
+  for (const { before, after } of writes) {
+    if (!before) continue;
+    const type = cfg.updateEventType?.(before, after) ?? `${store.entityType}.updated`;
+    const data = store.toData(after);
+    updates.set(type, [...(updates.get(type) ?? []), { entityId: after.id, changes: diff(store.toData(before), data, store.trackedFields), data }]);
+  }
+  for (const [type, events] of updates) await recordEvents(ctx, type, store.entityType, events);
   await cfg.afterWrite?.(ctx, writes);
 }
 

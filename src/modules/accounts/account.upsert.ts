@@ -21,7 +21,8 @@ export function accountUpsert(workspaces: WorkspaceService): UpsertConfig<Accoun
     },
     async prepare(ctx: ServiceContext, inputs) {
       const refs = await resolveRefs(ctx, inputs, [ownerRule()]);
-      const currency = await workspaces.currency(ctx.tx);
+      // The workspace's currency only when an amount comes without one (a round trip fewer for most writes).
+      const currency = inputs.some((i) => i.annualRevenue && !i.annualRevenue.currency) ? await workspaces.currency(ctx.tx) : '';
       return inputs.map((i, n) => {
         const r = refs[n];
         if (Array.isArray(r)) return r;
@@ -41,7 +42,7 @@ export function accountUpsert(workspaces: WorkspaceService): UpsertConfig<Accoun
 }
 
 /** An account input's values, normalised: the same for a single write and an upsert (the revenue needs the workspace's currency). */
-export const accountValues = (i: CreateAccountInput | UpdateAccountInput) => ({
+const accountValues = (i: CreateAccountInput | UpdateAccountInput) => ({
   name: i.name?.trim(),
   domain: trimOrNull(i.domain)?.toLowerCase(),
   industry: trimOrNull(i.industry),

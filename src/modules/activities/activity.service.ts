@@ -5,8 +5,8 @@ import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import { updateRecord } from '../../data/record-store';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
-import { type Activity, ActivityStatus, ActivityType } from './activity.entity';
-import { activityUpsert, activityValues } from './activity.upsert';
+import { type Activity, ActivityStatus } from './activity.entity';
+import { activityUpsert } from './activity.upsert';
 import { ACTIVITY_SPEC, ACTIVITY_STORE } from './activity.descriptor';
 import type { CreateActivityInput, UpdateActivityInput } from './activity.types';
 
@@ -34,24 +34,12 @@ export class ActivityService extends CrudService<Activity> {
     );
   }
 
-  async create(ctx: ServiceContext, input: CreateActivityInput): Promise<Activity> {
-    const status =
-      input.status ??
-      (input.type === ActivityType.TASK || (input.dueAt && input.dueAt.getTime() > Date.now()) ? ActivityStatus.OPEN : ActivityStatus.COMPLETED);
-    const completedAt = status === ActivityStatus.COMPLETED ? new Date() : null;
-    return (await this.insert(ctx, { ...activityValues(input), type: input.type, status, completedAt, customFields: input.customFields ?? {} })).record;
+  create(ctx: ServiceContext, input: CreateActivityInput): Promise<Activity> {
+    return this.createOne(ctx, input);
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateActivityInput, expectedVersion?: number | null): Promise<Activity> {
-    return this.write(ctx, async () => {
-      const current = await this.lock(ctx, id);
-      const v: Record<string, unknown> = { ...activityValues(input), status: input.status };
-      if (input.status && input.status !== current.status) {
-        v.completedAt = input.status === ActivityStatus.COMPLETED ? new Date() : null;
-      }
-      const eventType = input.status === ActivityStatus.COMPLETED && current.status !== ActivityStatus.COMPLETED ? 'activity.completed' : undefined;
-      return (await this.patchLocked(ctx, current, v, expectedVersion, eventType)).record;
-    });
+  update(ctx: ServiceContext, id: string, input: UpdateActivityInput, expectedVersion?: number | null): Promise<Activity> {
+    return this.updateOne(ctx, id, input, expectedVersion);
   }
 
   /** Marks a task (or any open activity) done: `activity.completed`. Completing it again is CONFLICT. */

@@ -41,7 +41,7 @@ export function activityUpsert(): UpsertConfig<Activity, UpsertActivityInput> {
         const open = i.type === ActivityType.TASK || (i.dueAt && i.dueAt.getTime() > Date.now());
         const status = i.status ?? (i.completedAt ? ActivityStatus.COMPLETED : undefined);
         const prepared: Prepared = {
-          createDefaults: { status: open ? ActivityStatus.OPEN : ActivityStatus.COMPLETED, completedAt: open ? null : (i.completedAt ?? new Date()) },
+          createDefaults: { status: open ? ActivityStatus.OPEN : ActivityStatus.COMPLETED },
           values: {
             ...activityValues(i),
             type: i.type,
@@ -57,11 +57,21 @@ export function activityUpsert(): UpsertConfig<Activity, UpsertActivityInput> {
         return prepared;
       });
     },
+
+    /** The completion time follows the status: set when it becomes COMPLETED (to the time given, else now), cleared when it leaves it. */
+    adjust(_ctx, before, _prepared, values) {
+      if (before && (values.status === undefined || values.status === before.status)) return;
+      values.completedAt = values.status === ActivityStatus.COMPLETED ? ((values.completedAt as Date | null | undefined) ?? new Date()) : null;
+    },
+
+    /** Completing an activity is `activity.completed`, whichever way in. */
+    updateEventType: (before, after) =>
+      after.status === ActivityStatus.COMPLETED && before.status !== ActivityStatus.COMPLETED ? 'activity.completed' : undefined,
   };
 }
 
 /** An activity input's values, normalised: the same for a single write and an upsert (type, status and completion have rules of their own). */
-export const activityValues = (i: CreateActivityInput | UpdateActivityInput) => ({
+const activityValues = (i: CreateActivityInput | UpdateActivityInput) => ({
   subject: i.subject?.trim(),
   body: i.body,
   dueAt: i.dueAt,

@@ -11,10 +11,10 @@ import { requireWrite, type Viewer } from '../../kernel/viewer';
 import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import type { EntityType } from '../../graphql/enums';
 import type { BatchResult, MatchOn } from '../../graphql/batch.types';
-import { type CrudRow, insertRecord, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
+import { type CrudRow, lockRecord, type StoreSpec, updateRecord, type WriteResult } from '../../data/record-store';
 import { type UpsertConfig, upsertBatch } from '../../data/upsert';
 import { writeOne } from '../../data/single-write';
-import { assertMayChange, assertMayDelete, ownerOnCreate } from '../../data/ownership';
+import { assertMayChange, assertMayDelete } from '../../data/ownership';
 
 interface CrudOptions<T extends CrudRow> {
   store: StoreSpec<T>;
@@ -141,18 +141,6 @@ export class CrudService<T extends CrudRow> {
       this.assertCanWrite(ctx.viewer, current.ownerId);
       if (!current.deletedAt) return current;
       return (await updateRecord(ctx, this.opts.store, id, { deletedAt: null }, { eventType: `${this.opts.store.entityType}.restored` }, current)).record;
-    });
-  }
-
-  /** Inserts a new record after the permission, reference (see `references`) and custom field checks. */
-  protected async insert(ctx: ServiceContext, values: Record<string, unknown>, id?: string): Promise<WriteResult<T>> {
-    requireWrite(ctx.viewer);
-    const v = { ...values };
-    if (this.opts.owned) ownerOnCreate(ctx.viewer, v);
-    return this.write(ctx, async () => {
-      await assertReferences(ctx.tx, this.referencesIn(v));
-      if (this.opts.customFields) v.customFields = await this.customFields.validate(ctx.tx, this.opts.customFields, v.customFields, {});
-      return insertRecord(ctx, this.opts.store, v, id);
     });
   }
 

@@ -41,7 +41,7 @@ export function contactUpsert(): UpsertConfig<Contact, UpsertContactInput> {
 }
 
 /** A contact input's values, normalised: the same for a single write and an upsert. */
-export const contactValues = (i: CreateContactInput | UpdateContactInput) => ({
+const contactValues = (i: CreateContactInput | UpdateContactInput) => ({
   firstName: trimOrNull(i.firstName),
   lastName: i.lastName?.trim(),
   email: normEmail(i.email),

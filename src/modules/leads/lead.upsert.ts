@@ -34,7 +34,7 @@ export function leadUpsert(): UpsertConfig<Lead, UpsertLeadInput> {
 }
 
 /** A lead input's values, normalised: the same for a single write and an upsert (the status has rules of its own). */
-export const leadValues = (i: CreateLeadInput | UpdateLeadInput) => ({
+const leadValues = (i: CreateLeadInput | UpdateLeadInput) => ({
   firstName: trimOrNull(i.firstName),
   lastName: i.lastName?.trim(),
   email: normEmail(i.email),

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { TenantTransaction } from '../../db/tenant-transaction';
 import type { ServiceContext } from '../../data/context';
 import { SortDirection } from '../../data/connection';
-import { badField, forbidden } from '../../kernel/errors';
+import { badField } from '../../kernel/errors';
 import { EntityType } from '../../graphql/enums';
 import { CrudService } from '../common/crud.service';
 import type { WriteResult } from '../../data/record-store';
@@ -10,12 +9,10 @@ import type { CustomFieldService } from '../custom-fields/custom-field.service';
 import { type Stage, StageKind } from '../pipelines/pipeline.entity';
 import type { PipelineService } from '../pipelines/pipeline.service';
 import type { WorkspaceService } from '../workspaces/workspace.service';
-import { type Opportunity, OpportunityStatus } from './opportunity.entity';
-import { opportunityUpsert, opportunityValues } from './opportunity.upsert';
+import type { Opportunity } from './opportunity.entity';
+import { assertMayBackdate, opportunityUpsert } from './opportunity.upsert';
 import { OPPORTUNITY_SPEC, OPPORTUNITY_STORE } from './opportunity.descriptor';
-import { recordStageEntries, STATUS_OF } from './stage-entry';
 import type { CreateOpportunityInput, UpdateOpportunityInput } from './opportunity.types';
-import { Role } from '../../kernel/roles';
 
 /**
  * Opportunities: a stage in a pipeline, whose kind decides the status; every stage change is kept in
@@ -26,7 +23,7 @@ export class OpportunityService extends CrudService<Opportunity> {
   constructor(
     customFields: CustomFieldService,
     private readonly pipelines: PipelineService,
-    private readonly workspaces: WorkspaceService,
+    workspaces: WorkspaceService,
   ) {
     super(
       {
@@ -42,65 +39,14 @@ export class OpportunityService extends CrudService<Opportunity> {
     );
   }
 
-  async create(ctx: ServiceContext, input: CreateOpportunityInput): Promise<Opportunity> {
-    this.assertHistoricalDates(ctx, input);
-    const stage = await this.resolveStage(ctx.tx, input.pipelineId, input.stageId);
-    const closed = stage.kind !== StageKind.OPEN;
-    if (input.closedAt && !closed) throw badField('closedAt', 'only a WON or LOST deal has a close time');
-    const now = new Date();
-    const closedAt = closed ? (input.closedAt ?? now) : null;
-    const id = randomUUID();
-    const result = await this.insert(
-      ctx,
-      {
-        ...opportunityValues(input),
-        amountValue: input.amount?.amount ?? null,
-        currency: (input.amount?.currency ?? (await this.workspaces.currency(ctx.tx))).toUpperCase(),
-        pipelineId: stage.pipelineId,
-        stageId: stage.id,
-        status: STATUS_OF[stage.kind],
-        closedAt,
-        stageEnteredAt: closedAt ?? input.createdAt ?? now,
-        createdAt: input.createdAt,
-        customFields: input.customFields ?? {},
-      },
-      id,
-    );
-    await recordStageEntries(ctx, [{ before: null, after: result.record }]);
-    return result.record;
+  create(ctx: ServiceContext, input: CreateOpportunityInput): Promise<Opportunity> {
+    assertMayBackdate(ctx, input);
+    return this.createOne(ctx, input);
   }
 
-  async update(ctx: ServiceContext, id: string, input: UpdateOpportunityInput, expectedVersion?: number | null): Promise<Opportunity> {
-    this.assertHistoricalDates(ctx, input);
-    return this.write(ctx, async () => {
-      const current = await this.lock(ctx, id);
-      const values: Record<string, unknown> = { ...opportunityValues(input), createdAt: input.createdAt };
-      if (input.amount !== undefined) {
-        if (await this.hasLineItems(ctx, id)) throw badField('amount', 'the amount follows the line items while the deal has any');
-        values.amountValue = input.amount?.amount ?? null;
-        if (input.amount?.currency) values.currency = input.amount.currency.toUpperCase();
-      }
-      let newStage: Stage | null = null;
-      const stageChanges = (input.stageId && input.stageId !== current.stageId) || (input.pipelineId && input.pipelineId !== current.pipelineId);
-      if (stageChanges) {
-        newStage = await this.resolveStage(ctx.tx, input.pipelineId ?? (input.stageId ? undefined : current.pipelineId), input.stageId);
-        const closed = newStage.kind !== StageKind.OPEN;
-        const now = new Date();
-        Object.assign(values, {
-          pipelineId: newStage.pipelineId,
-          stageId: newStage.id,
-          status: STATUS_OF[newStage.kind],
-          closedAt: closed ? (input.closedAt ?? now) : null,
-          stageEnteredAt: closed ? (input.closedAt ?? now) : now,
-        });
-      } else if (input.closedAt !== undefined) {
-        if (current.status === OpportunityStatus.OPEN) throw badField('closedAt', 'only a WON or LOST deal has a close time');
-        values.closedAt = input.closedAt;
-      }
-      const result = await this.patchLocked(ctx, current, values, expectedVersion);
-      if (newStage) await recordStageEntries(ctx, [{ before: current, after: result.record }]);
-      return result.record;
-    });
+  update(ctx: ServiceContext, id: string, input: UpdateOpportunityInput, expectedVersion?: number | null): Promise<Opportunity> {
+    assertMayBackdate(ctx, input);
+    return this.updateOne(ctx, id, input, expectedVersion);
   }
 
   /** Moves a locked-or-not opportunity to a stage (used when stages or pipelines are deleted). */
@@ -143,17 +89,5 @@ export class OpportunityService extends CrudService<Opportunity> {
     const first = (await this.pipelines.stages(tx, pipeline.id)).find((s) => s.kind === StageKind.OPEN);
     if (!first) throw badField(`${prefix}pipelineId`, 'the pipeline has no open stage');
     return first;
-  }
-
-  private async hasLineItems(ctx: ServiceContext, id: string): Promise<boolean> {
-    return !!(await ctx.tx.one('SELECT 1 FROM line_item WHERE workspace_id = $1 AND opportunity_id = $2 LIMIT 1', [ctx.tx.workspaceId, id]));
-  }
-
-  /** `createdAt` rewrites history: ADMIN users and write-scoped API keys only. */
-  private assertHistoricalDates(ctx: ServiceContext, input: { createdAt?: Date | null }): void {
-    if (input.createdAt == null) return;
-    const allowed = ctx.viewer.kind === 'API_KEY' || ctx.viewer.role === Role.ADMIN;
-    if (!allowed) throw forbidden('Only an ADMIN user or an API key may set createdAt');
-    if (input.createdAt.getTime() > Date.now() + 60_000) throw badField('createdAt', 'must not be in the future');
   }
 }

@@ -1,6 +1,6 @@
 import { CreateOpportunityInput, UpdateOpportunityInput, UpsertOpportunityInput } from './opportunity.types';
 import type { ServiceContext } from '../../data/context';
-import type { FieldError } from '../../kernel/errors';
+import { badField, type FieldError, forbidden } from '../../kernel/errors';
 import { MatchOn } from '../../graphql/batch.types';
 import { EntityType } from '../../graphql/enums';
 import { externalIdMatch, type Prepared, type UpsertConfig } from '../../data/upsert';
@@ -22,7 +22,7 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
     required: ['name'],
     match: { [MatchOn.EXTERNAL_ID]: externalIdMatch() },
 
-    async prepare(ctx, inputs) {
+    async prepare(ctx, inputs, single) {
       const refs = await resolveRefs(ctx, inputs, [
         ownerRule(),
         {
@@ -42,11 +42,13 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
       ]);
       const currency = await workspaces.currency(ctx.tx);
       const stages = await stageCatalog(ctx);
-      const withLines = await externalIdsWithLineItems(
+      const withAmount = inputs.filter((i) => i.amount !== undefined);
+      // A single update knows its record; a batch's inputs are matched by externalId.
+      const withLines = await dealsWithLineItems(
         ctx,
-        inputs.filter((i) => i.amount !== undefined).map((i) => i.externalId),
+        single?.target && withAmount.length ? [single.target.id] : [],
+        single ? [] : withAmount.map((i) => i.externalId),
       );
-      const mayBackdate = ctx.viewer.kind === 'API_KEY' || ctx.viewer.role === Role.ADMIN;
       return inputs.map((i, n) => {
         const r = refs[n];
         const errors: FieldError[] = Array.isArray(r) ? [...r] : [];
@@ -62,14 +64,16 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
           errors.push({ field: i.stageId ? 'stageId' : 'stageName', message: `no such stage${pipeline ? ` in pipeline ${pipeline}` : ''}` });
         if (pipeline && !stages.pipeline(pipeline)) errors.push({ field: i.pipelineId ? 'pipelineId' : 'pipelineName', message: `no pipeline ${pipeline}` });
         if (stage && pipeline && !stages.inPipeline(stage, pipeline)) errors.push({ field: 'stageId', message: 'the stage belongs to another pipeline' });
-        if (i.createdAt && !mayBackdate) errors.push({ field: 'createdAt', message: 'only an ADMIN user or an API key may set createdAt' });
-        if (i.amount !== undefined && i.externalId && withLines.has(i.externalId))
+        const backdating = backdatingError(ctx, i);
+        if (backdating) errors.push(backdating);
+        const target = single ? single.target : undefined;
+        if (i.amount !== undefined && (target ? withLines.has(target.id) : !!i.externalId && withLines.has(i.externalId)))
           errors.push({ field: 'amount', message: 'the amount follows the line items while the deal has any' });
         if (errors.length || Array.isArray(r)) return errors;
-        const first = stages.firstOpen(pipeline);
         const prepared: Prepared = {
           createDefaults: { currency },
-          extra: { stage, defaultStage: first },
+          // A pipeline alone names its first open stage, which a deal already in that pipeline does not move to.
+          extra: { stage, stageNamed: !!(i.stageId || i.stageName), defaultStage: stages.firstOpen(pipeline), strictClose: !!single },
           values: {
             ...opportunityValues(i),
             accountId: r.accountId,
@@ -85,11 +89,19 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
       });
     },
 
-    /** What entering a stage implies: its pipeline, the status, the close time, the time entered. */
+    /**
+     * What entering a stage implies: its pipeline, the status, the close time, the time entered. A
+     * close time on a deal that stays open is refused by a single write (`strictClose`) and ignored
+     * in a batch, where a sync may send every deal's close date.
+     */
     adjust(_ctx, before, prepared, values) {
-      const stage = (prepared.extra?.stage ?? (before ? undefined : prepared.extra?.defaultStage)) as Stage | undefined;
+      const extra = prepared.extra as { stage?: Stage; stageNamed: boolean; defaultStage?: Stage; strictClose: boolean };
+      let stage = extra.stage ?? (before ? undefined : extra.defaultStage);
+      if (!before && !stage) throw badField('pipelineId', 'the pipeline has no open stage');
+      if (before && stage && !extra.stageNamed && stage.pipelineId === before.pipelineId) stage = undefined;
       if (stage && (!before || stage.id !== before.stageId)) {
         const closed = stage.kind !== StageKind.OPEN;
+        if (!closed && values.closedAt != null && extra.strictClose) throw badField('closedAt', ONLY_CLOSED);
         const now = new Date();
         const closedAt = closed ? ((values.closedAt as Date | undefined) ?? now) : null;
         Object.assign(values, {
@@ -100,6 +112,7 @@ export function opportunityUpsert(workspaces: WorkspaceService): UpsertConfig<Op
           stageEnteredAt: closedAt ?? (before ? now : ((values.createdAt as Date | undefined) ?? now)),
         });
       } else if (values.closedAt !== undefined && (before?.status ?? OpportunityStatus.OPEN) === OpportunityStatus.OPEN) {
+        if (extra.strictClose) throw badField('closedAt', ONLY_CLOSED);
         delete values.closedAt;
       }
     },
@@ -130,19 +143,40 @@ async function stageCatalog(ctx: ServiceContext) {
   };
 }
 
-async function externalIdsWithLineItems(ctx: ServiceContext, externalIds: (string | null | undefined)[]): Promise<Set<string>> {
-  const ids = externalIds.filter((x): x is string => !!x);
-  if (ids.length === 0) return new Set();
-  const rows = await ctx.tx.query<{ external_id: string }>(
-    `SELECT o.external_id FROM opportunity o WHERE o.workspace_id = $1 AND o.deleted_at IS NULL AND o.external_id = ANY($2::text[])
+/** Of the deals named (by id, or by externalId), those that have line items: their amount follows them. */
+async function dealsWithLineItems(ctx: ServiceContext, ids: string[], externalIds: (string | null | undefined)[]): Promise<Set<string>> {
+  const keys = externalIds.filter((x): x is string => !!x);
+  if (ids.length === 0 && keys.length === 0) return new Set();
+  const rows = await ctx.tx.query<{ id: string; external_id: string | null }>(
+    `SELECT o.id, o.external_id FROM opportunity o WHERE o.workspace_id = $1 AND (o.id = ANY($2::uuid[]) OR (o.deleted_at IS NULL AND o.external_id = ANY($3::text[])))
        AND EXISTS (SELECT 1 FROM line_item l WHERE l.workspace_id = o.workspace_id AND l.opportunity_id = o.id)`,
-    [ctx.tx.workspaceId, ids],
+    [ctx.tx.workspaceId, ids, keys],
   );
-  return new Set(rows.map((r) => r.external_id));
+  return new Set(rows.flatMap((r) => (ids.includes(r.id) ? [r.id] : r.external_id ? [r.external_id] : [])));
+}
+
+const ONLY_CLOSED = 'only a WON or LOST deal has a close time';
+
+/**
+ * `createdAt` rewrites history: ADMIN users and write-scoped API keys only, and not in the future. A
+ * batch reports it on the input; a single write answers FORBIDDEN for the permission (assertMayBackdate).
+ */
+function backdatingError(ctx: ServiceContext, i: { createdAt?: Date | null }): FieldError | null {
+  if (i.createdAt == null) return null;
+  if (!mayBackdate(ctx)) return { field: 'createdAt', message: 'only an ADMIN user or an API key may set createdAt' };
+  if (i.createdAt.getTime() > Date.now() + 60_000) return { field: 'createdAt', message: 'must not be in the future' };
+  return null;
+}
+
+const mayBackdate = (ctx: ServiceContext) => ctx.viewer.kind === 'API_KEY' || ctx.viewer.role === Role.ADMIN;
+
+/** FORBIDDEN when the input sets `createdAt` and the viewer may not (the single mutations' answer to that rule). */
+export function assertMayBackdate(ctx: ServiceContext, i: { createdAt?: Date | null }): void {
+  if (i.createdAt != null && !mayBackdate(ctx)) throw forbidden('Only an ADMIN user or an API key may set createdAt');
 }
 
 /** An opportunity input's values, normalised: the same for a single write and an upsert (amount, stage and dates have rules of their own). */
-export const opportunityValues = (i: CreateOpportunityInput | UpdateOpportunityInput) => ({
+const opportunityValues = (i: CreateOpportunityInput | UpdateOpportunityInput) => ({
   name: i.name?.trim(),
   accountId: i.accountId,
   primaryContactId: i.primaryContactId,

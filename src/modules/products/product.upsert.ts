@@ -40,7 +40,7 @@ export function productUpsert(workspaces: WorkspaceService): UpsertConfig<Produc
 }
 
 /** A product input's values, normalised: the same for a single write and an upsert (price and active aside). */
-export const productValues = (i: CreateProductInput | UpdateProductInput) => ({
+const productValues = (i: CreateProductInput | UpdateProductInput) => ({
   name: i.name?.trim(),
   sku: trimOrNull(i.sku),
   description: trimOrNull(i.description),
