@@ -126,7 +126,7 @@ export class CustomFieldFilter {
 }
 
 type Ops = Record<string, unknown>;
-type FilterInput = Record<string, unknown> & { and?: FilterInput[]; or?: FilterInput[]; not?: FilterInput };
+export type FilterInput = Record<string, unknown> & { and?: FilterInput[]; or?: FilterInput[]; not?: FilterInput };
 
 interface CompileState {
   params: SqlParams;

@@ -34,6 +34,13 @@ export interface EntitySpec {
   softDelete: boolean;
   /** The JSONB column of custom field values, when the entity has custom fields. */
   customFields?: string;
+  /**
+   * A rollup of the live rows' count (column `n`, signed deltas summed) keyed by the columns of these
+   * fields, and of the relations through them, under the same column names: a count whose filter uses
+   * only these is the sum of `n` over the rollup rows the same filter selects (every source row of a
+   * rollup row has its key values, so a condition on them holds for all of them or for none).
+   */
+  countRollup?: { table: string; fields: string[]; relations: string[] };
 }
 
 /** The SQL type of each custom field of an entity (from the workspace's definitions), by key. */

@@ -41,6 +41,8 @@ export const OPPORTUNITY_SPEC: EntitySpec = {
     stage: belongsTo(() => STAGE_SPEC, 'stage_id'),
     pipeline: belongsTo(() => PIPELINE_SPEC, 'pipeline_id'),
   },
+  // Kept exact in the writing transaction by the analytics rollup triggers (see its migration).
+  countRollup: { table: 'deal_stage_rollup', fields: ['pipelineId', 'stageId', 'ownerId', 'currency'], relations: ['pipeline', 'stage', 'owner'] },
 };
 
 export const opportunityData = (o: Opportunity) => ({
