@@ -19,9 +19,9 @@ import { post, startServer } from './servers';
 import { readManifest, startDatabase } from './setup';
 import { ApiScope, ActorType } from '../../src/kernel/roles';
 import { ENTITIES } from '../../src/modules/registry';
+import { median } from './stats';
 
 const RUNS = Number(process.env.BENCH_ANALYTICS_RUNS ?? 9);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 interface Case {
   name: string;

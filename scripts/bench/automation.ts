@@ -12,11 +12,10 @@ import { Client } from 'pg';
 import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
+import { percentile, sleep } from './stats';
 
 const EVENTS = Number(process.env.BENCH_AUTO_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_AUTO_RATE ?? 50);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 const OTHER_EVENTS = [
   'opportunity.won',

@@ -6,8 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type Outcome, request } from './isolation-client';
 import type { Server } from './servers';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from './stats';
 
 export interface AttackerResult {
   /** The codes A got, counted per attack. */

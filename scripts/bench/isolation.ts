@@ -19,6 +19,7 @@ import { type Outcome, request } from './isolation-client';
 import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
+import { median, percentile, sleep } from './stats';
 
 const SECONDS = Number(process.env.BENCH_ISO_SECONDS ?? 20);
 const RUNS = Number(process.env.BENCH_ISO_RUNS ?? 3);
@@ -26,9 +27,6 @@ const B_RATE = Number(process.env.BENCH_ISO_RATE ?? 50);
 const A_ROWS = Number(process.env.BENCH_ISO_ROWS ?? 150_000);
 /** Which of A's attacks run (all by default): slow, page, bomb, import, hook (its endpoints, one failing, one broken). */
 const ATTACKS = (process.env.BENCH_ISO_ATTACKS ?? 'slow,page,bomb,import,hook').split(',').map((x) => x.trim());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** A receiver answering `status` to everything, keeping the bodies. */
 async function startRecording(status: number): Promise<{ url: string; bodies: string[]; close(): Promise<void> }> {

@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { loadBenchConfig, ROOT, writeResult } from './config';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
+import { acrossRuns, percentile, sleep } from './stats';
 
 const SUBSCRIBERS = Number(process.env.BENCH_RT_SUBSCRIBERS ?? 1000);
 const RATE = Number(process.env.BENCH_RT_RATE ?? 100);
@@ -49,9 +50,6 @@ interface Scenario {
 }
 
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * RATE activity creations a second for SECONDS, on schedule (not waiting for one to finish to send
@@ -91,7 +89,7 @@ async function write(tenants: Tenant[], perEvent: (n: number) => number) {
   const expected = (await Promise.all(inFlight)).reduce((a, b) => a + b, 0);
   for (const reason of [...refusals.values()].slice(0, 3)) console.log(`  a write was refused: ${reason}`);
   latencies.sort((a, b) => a - b);
-  return { total, failures, expected, p99Ms: Math.round(percentile(latencies, 99) ?? 0) };
+  return { total, failures, expected, p99Ms: Math.round(percentile(latencies, 99)) };
 }
 
 async function setUpTenants(trellis: Server, count: number, keysEach: number): Promise<Tenant[]> {
@@ -223,10 +221,7 @@ async function main(): Promise<void> {
   }
   // Per scenario, the median of the runs (and the spread) of each figure.
   const medians = runs[0].map((first, i) => {
-    const of = (f: (r: Scenario) => number) => {
-      const xs = runs.map((rs) => f(rs[i]));
-      return { median: median(xs), spread: [Math.min(...xs), Math.max(...xs)] };
-    };
+    const of = (f: (r: Scenario) => number) => acrossRuns(runs.map((rs) => f(rs[i])));
     return {
       workspaces: first.workspaces,
       writeFailures: of((r) => r.writeFailures),

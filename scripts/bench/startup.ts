@@ -15,12 +15,11 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeResult } from './config';
+import { median, sleep } from './stats';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (ms: number) => Math.round(ms);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `npm start` in `dir` on `dataDir`; resolves with the ms to the first answer, then stops it as Ctrl-C does. */
 async function timedStart(dir: string, dataDir: string, port: number): Promise<number> {

@@ -15,14 +15,12 @@ import { loadBenchConfig, ROOT, writeResult } from './config';
 import { startReceiver } from './receiver';
 import { post, type Server, startServer } from './servers';
 import { recreateDatabase, startDatabase } from './setup';
+import { acrossRuns, percentile, sleep } from './stats';
 
 const EVENTS = Number(process.env.BENCH_WH_EVENTS ?? 20_000);
 const RATE = Number(process.env.BENCH_WH_RATE ?? 100);
 const SECONDS = Number(process.env.BENCH_WH_SECONDS ?? 20);
 const RUNS = Number(process.env.BENCH_WH_RUNS ?? 3);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 interface Arrival {
   id: string;
@@ -141,11 +139,10 @@ async function main(): Promise<void> {
       `  latency at ${RATE} events/s: ${l.delivered}/${l.events} delivered, p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (commit -> receiver)`,
     );
   }
-  const of = (xs: number[]) => ({ median: median(xs), spread: [Math.min(...xs), Math.max(...xs)] });
   const medians = {
-    deliveriesPerSecond: of(runs.map((r) => r.throughput.deliveriesPerSecond)),
-    latencyP99Ms: of(runs.map((r) => r.latency.p99Ms)),
-    latencyP50Ms: of(runs.map((r) => r.latency.p50Ms)),
+    deliveriesPerSecond: acrossRuns(runs.map((r) => r.throughput.deliveriesPerSecond)),
+    latencyP99Ms: acrossRuns(runs.map((r) => r.latency.p99Ms)),
+    latencyP50Ms: acrossRuns(runs.map((r) => r.latency.p50Ms)),
     lost: Math.max(...runs.map((r) => r.throughput.events - r.throughput.delivered + r.latency.events - r.latency.delivered)),
   };
   const met = medians.deliveriesPerSecond.median >= 1000 && medians.latencyP99Ms.median <= 200 && medians.lost === 0;

@@ -229,14 +229,13 @@ export async function paginate<T>(o: ListOptions<T>): Promise<ConnectionBase<T>>
     startCursor: edges[0]?.cursor ?? null,
     endCursor: edges[edges.length - 1]?.cursor ?? null,
   };
-  const rolled = o.where || o.includeDeleted ? null : rollupCount(o.spec, o.filter, o.tx.workspaceId);
-  const countSql = rolled?.sql ?? `SELECT count(*)::int FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`;
-  const countArgs = rolled?.params ?? countParams;
-  return {
-    edges,
-    pageInfo,
-    countQuery: () => o.tx.scalar<number>(countSql, countArgs),
-  } as unknown as ConnectionBase<T>;
+  const countQuery = () => {
+    // Only when totalCount is selected: the filter is compiled a second time, against the rollup's keys.
+    const rolled = o.where || o.includeDeleted ? null : rollupCount(o.spec, o.filter, o.tx.workspaceId);
+    if (rolled) return o.tx.scalar<number>(rolled.sql, rolled.params);
+    return o.tx.scalar<number>(`SELECT count(*)::int FROM ${o.spec.table} t WHERE ${baseConds.join(' AND ')}`, countParams);
+  };
+  return { edges, pageInfo, countQuery } as unknown as ConnectionBase<T>;
 }
 
 /**
