@@ -118,6 +118,16 @@ const hits = (list: any[]) =>
     .map((h) => ({ type: h.type ?? h.kind, id: h.id ?? h.rowId, title: h.title, subtitle: h.subtitle, score: Number(h.score).toFixed(4) }))
     .sort((a, b) => (a.type + a.id < b.type + b.id ? -1 : 1));
 
+/**
+ * The search cases: the configured query (a word with a typo), then a prefix of 2 to 12 letters of
+ * one word as it is typed (a word of the bench's domains and emails, long enough for 12), named
+ * `search` (any of them is selected by BENCH_QUERIES=search) with the length.
+ */
+function searchCases(query: string): [string, string][] {
+  const word = 'northwindenergy';
+  return [['search', query], ...Array.from({ length: 11 }, (_, i): [string, string] => [`search${i + 2}`, word.slice(0, i + 2)])];
+}
+
 export function buildCases(f: Fixture): Case[] {
   const nested = {
     trellis: (d: any) => ({
@@ -228,16 +238,16 @@ export function buildCases(f: Fixture): Case[] {
       },
       normalize: { ...page, raw: page.trellis },
     },
-    {
-      name: 'search',
-      title: `search "${f.search}" (20 hits)`,
+    ...searchCases(f.search).map(([name, q]) => ({
+      name,
+      title: `search "${q}" (20 hits)`,
       body: {
-        trellis: { query: trellisSearch, variables: { q: f.search } },
-        postgraphile: { query: pglSearch, variables: { q: f.search } },
-        raw: { op: 'search', variables: { query: f.search, first: 20 } },
+        trellis: { query: trellisSearch, variables: { q } },
+        postgraphile: { query: pglSearch, variables: { q } },
+        raw: { op: 'search', variables: { query: q, first: 20 } },
       },
-      normalize: { trellis: (d) => hits(d.search), postgraphile: (d) => hits(d.benchPeerSearch.nodes), raw: (d) => hits(d.search) },
-    },
+      normalize: { trellis: (d: any) => hits(d.search), postgraphile: (d: any) => hits(d.benchPeerSearch.nodes), raw: (d: any) => hits(d.search) },
+    })),
     {
       name: 'countByStage',
       title: `count by stage (${f.stages.length} stages, one document)`,

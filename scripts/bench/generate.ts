@@ -530,6 +530,8 @@ export async function generate(ownerUrl: string, ws: Workspace, counts: BenchCon
     // The load bypassed the triggers that keep the analytics rollups: build them from what it loaded.
     await client.query(`SELECT trellis_rebuild_rollups($1, false)`, [W]);
     await client.query(`SELECT trellis_rebuild_funnel($1)`, [W]);
+    // And the search postings (one per record and word, kept by triggers too).
+    await client.query(`SELECT trellis_rebuild_search($1)`, [W]);
     await rebuildIndexes(ownerUrl, indexes, log);
     const t = Date.now();
     await client.query(`VACUUM (ANALYZE) ${TABLES.join(', ')}`);

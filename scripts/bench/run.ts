@@ -41,7 +41,7 @@ async function main(): Promise<number> {
     for (const name of cfg.servers) running.push(await startServer(name, opts));
     const servers = running.slice();
     const fixture = await makeFixture(cfg, db, manifest, servers);
-    const cases = buildCases(fixture).filter((c) => !cfg.queries || cfg.queries.includes(c.name));
+    const cases = buildCases(fixture).filter((c) => !cfg.queries || cfg.queries.includes(c.name.replace(/\d+$/, '')));
     const answers = await compareAnswers(cases, servers);
     const measured = [];
     for (const c of cases) measured.push({ case: c, ...(await measure(cfg, db, c, servers)) });
@@ -172,7 +172,11 @@ async function countRoundTrips(cfg: BenchConfig, db: EmbeddedDatabase, opts: Sta
     for (const name of cfg.servers) servers.push(await startServer(name, { ...opts, appUrlOverride, logDir: join(opts.logDir, 'roundtrips') }));
     const base = buildCases(await makeFixture(cfg, db, m, servers));
     const nested = base.find((c) => c.name === 'nested')!;
-    const cases = [withPageSize(nested, 10), ...base.filter((c) => !cfg.queries || cfg.queries.includes(c.name)), withPageSize(nested, 200)];
+    const cases = [
+      withPageSize(nested, 10),
+      ...base.filter((c) => !cfg.queries || cfg.queries.includes(c.name.replace(/\d+$/, ''))),
+      withPageSize(nested, 200),
+    ];
     for (const c of cases) {
       result[c.name] = {};
       for (const s of servers) {

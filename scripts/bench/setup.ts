@@ -4,7 +4,6 @@ import { Client } from 'pg';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded';
 import type { BenchConfig } from './config';
 import type { Workspace } from './generate';
-import { SEARCH_ROLE } from '../../src/db/roles';
 import { searchFunctionSql } from './search-sql';
 import { post, type Server } from './servers';
 
@@ -105,9 +104,6 @@ export async function createPeerFunctions(ownerUrl: string): Promise<void> {
     await c.query(`DROP TYPE IF EXISTS bench_peer.search_hit`);
     await c.query(`CREATE TYPE bench_peer.search_hit AS (kind text, id uuid, title text, subtitle text, score double precision)`);
     await c.query(searchFunctionSql());
-    // Owned as Trellis' trellis_search is (migration SearchFunction): under RLS as the app role, no trigram index would serve it.
-    await c.query(`GRANT USAGE ON SCHEMA bench_peer TO ${SEARCH_ROLE}`);
-    await c.query(`ALTER FUNCTION bench_peer.search(text, int) OWNER TO ${SEARCH_ROLE}`);
     await c.query(`REVOKE ALL ON FUNCTION bench_peer.search(text, int) FROM PUBLIC`);
     await c.query(`GRANT EXECUTE ON FUNCTION bench_peer.search(text, int) TO trellis_app`);
   } finally {
