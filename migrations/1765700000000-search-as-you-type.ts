@@ -15,16 +15,17 @@ import { createWordSearchFunction } from '../src/db/search-function-v2';
  * transaction (a record is searchable when its transaction commits), read through three btrees:
  *   - by word, then quality (a word of the name, 0, or of the email, domain or company, 1), then
  *     newest first: a whole word's matches come out already ranked;
- *   - by the word's first three letters, in the same order: a prefix that many words share ("jo":
+ *   - by the word's first three letters (a stored column), in the same order: a prefix that many words share ("jo":
  *     john, johnson, johnson0..johnson499999) is walked there, newest first, keeping the words that
  *     start with it; a 2-letter prefix merges the walks of its (at most 37) 3-letter stems;
  *   - by record, for upkeep and to check a record's other words.
- * A prefix that few distinct words share (32 or fewer, found in the vocabulary `search_word`) merges
- * those words' ranked lists instead, so a rare prefix never walks a common stem. A word of four letters
+ * A prefix with few postings (SORT_AT) is read whole and sorted; one that few distinct words share (32
+ * or fewer, found in the vocabulary `search_word`) merges those words' ranked lists, so a rare prefix
+ * never walks a common stem. A word of four letters
  * or more that is no prefix is looked for as a typo: the 16 closest words of the vocabulary (trigram
  * word similarity 0.4 on a GIN index), then their records. Every word of the query must match the
  * record (as a prefix, or as a typo); the longest drives the walk and the others are checked per
- * candidate, until the page is full.
+ * candidate, until the page is full, or past WALK candidates by joining their postings.
  *
  * The vocabulary is insert-only and not unique (a NOT EXISTS guard, no lock to wait on or deadlock
  * over between concurrent imports); a word no record has any longer is skipped by the typo lookup.

@@ -3,11 +3,10 @@ import { badField } from '../../kernel/errors';
 import { type SearchHit, SearchableType } from './search.types';
 
 /**
- * Ranked search across accounts, contacts, leads and opportunities: full-text matches of whole words
- * plus trigram similarity on names, emails and domains, both on lower-cased unaccented text, so case,
- * accents and a typo in a name do not hide a record. The name weighs most: a record whose name is
- * the query ranks above one that only mentions it (in a longer name, an email or a domain), and a
- * typo is tolerated through lowered trigram thresholds (0.4 word, 0.3 whole).
+ * Search as you type across accounts, contacts, leads and opportunities: every word of the query
+ * starts a word of the record (or is a typo of one), on lower-cased unaccented text; ranked whole
+ * word, then prefix, then typo, a word of the name before one of the email, domain or company, then
+ * newest. The SQL and its index live in the trellis_search function (migration SearchAsYouType).
  */
 export class SearchService {
   async search(ctx: ServiceContext, query: string, types?: SearchableType[] | null, first?: number | null): Promise<SearchHit[]> {
