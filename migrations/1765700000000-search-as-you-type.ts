@@ -14,18 +14,18 @@ import { createWordSearchFunction } from '../src/db/search-function-v2';
  * per record and word (`search_posting`, ~10M), kept by statement triggers in the writing
  * transaction (a record is searchable when its transaction commits), read through three btrees:
  *   - by word, then quality (a word of the name, 0, or of the email, domain or company, 1), then
- *     newest first: a whole word's matches come out already ranked;
- *   - by the word's first three letters (a stored column), in the same order: a prefix that many words share ("jo":
- *     john, johnson, johnson0..johnson499999) is walked there, newest first, keeping the words that
- *     start with it; a 2-letter prefix merges the walks of its (at most 37) 3-letter stems;
+ *     newest first: a whole word's matches, and a typo's, come out already ranked;
+ *   - by the word's first two letters (a stored column), in the same order: a prefix with many
+ *     postings ("nort": 40 000) is walked there, newest first, keeping the words that start with it.
+ *     It has at least SORT_AT among the stem's postings, so the walk stays short;
  *   - by record, for upkeep and to check a record's other words.
- * A prefix with few postings (SORT_AT) is read whole and sorted; one that few distinct words share (32
- * or fewer, found in the vocabulary `search_word`) merges those words' ranked lists, so a rare prefix
- * never walks a common stem. A word of four letters
- * or more that is no prefix is looked for as a typo: the 16 closest words of the vocabulary (trigram
- * word similarity 0.4 on a GIN index), then their records. Every word of the query must match the
- * record (as a prefix, or as a typo); the longest drives the walk and the others are checked per
- * candidate, until the page is full, or past WALK candidates by joining their postings.
+ * A prefix with few postings (SORT_AT or fewer) is read whole from the word index and sorted. A word
+ * of four letters or more is also looked for as a typo: the 16 closest words of the vocabulary
+ * `search_word` (trigram word similarity 0.4 on a GIN index), then their postings, ranked below every
+ * prefix match. Every word of the query must match the record (as a prefix, or as a typo); the
+ * longest drives the walk and the others are checked per candidate until the page is full, or past
+ * WALK candidates by joining their postings. The walks are static statements, planned once per
+ * connection: a search is a few index descents and no planning.
  *
  * The vocabulary is insert-only and not unique (a NOT EXISTS guard, no lock to wait on or deadlock
  * over between concurrent imports); a word no record has any longer is skipped by the typo lookup.
@@ -66,11 +66,15 @@ const indexRows = (s: (typeof SEARCHABLE)[number], rows: string) => `
 const CHANGED = `SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
   WHERE o.search_text IS DISTINCT FROM n.search_text OR o.deleted_at IS DISTINCT FROM n.deleted_at OR o.created_at IS DISTINCT FROM n.created_at`;
 
+/** A tier's candidate columns, in the order every tier ranks them. */
+const CANDIDATE = `p.kind, p.record_id, p.quality`;
+const RANKED = `ORDER BY p.quality, p.created_at DESC, p.record_id DESC`;
+
 /** Returns the candidate `rec` as a hit, with its title and subtitle; stops at p_limit hits. */
 const EMIT = `
         kind := rec.kind;
         id := rec.record_id;
-        score := rec.score;
+        score := tier_score - 0.25 * rec.quality;
         ${SEARCHABLE.map(
           (s, i) => `${i ? 'ELSIF' : 'IF'} rec.kind = '${s.kind}' THEN
           SELECT ${s.kind === 'account' || s.kind === 'opportunity' ? 't.name' : "concat_ws(' ', t.first_name, t.last_name)"},
@@ -82,12 +86,45 @@ const EMIT = `
         hits := hits || rec.record_id;
         IF cardinality(hits) >= p_limit THEN RETURN; END IF;`;
 
+/**
+ * One tier: its candidates (`from`: FROM and WHERE over search_posting p, static SQL), best first.
+ * With one word, each is a hit unless it is one already. With several, the first WALK candidates are
+ * read at once and checked for the other words in one statement; if there were more (the words are
+ * rarely together) and the page is not full, the rest of the tier is found by joining the other
+ * words' postings (`rest`: the same candidates as dynamic SQL on $1 ws, $2 kinds, $3 word, $4 its
+ * prefix bound).
+ */
+const TIER = (from: string, rest: string) => `
+      IF others_hold = '' THEN
+        FOR rec IN SELECT ${CANDIDATE} ${from} ${RANKED} LOOP
+          CONTINUE WHEN rec.record_id = ANY(hits);
+          ${EMIT}
+        END LOOP;
+      ELSE
+        SELECT array_agg(p.kind ${RANKED}), array_agg(p.record_id ${RANKED}), array_agg(p.quality ${RANKED})
+        INTO c_kind, c_id, c_quality FROM (SELECT ${CANDIDATE}, p.created_at ${from} ${RANKED} LIMIT ${WALK}) p;
+        FOR rec IN SELECT c.kind, c.record_id, c.quality FROM unnest(c_kind, c_id, c_quality) AS c(kind, record_id, quality)
+          WHERE NOT EXISTS (
+            SELECT 1 FROM unnest(others, other_typos) AS o(w, t)
+            WHERE NOT EXISTS (SELECT 1 FROM search_posting h WHERE h.record_id = c.record_id AND h.workspace_id = ws
+              AND ((h.word >= o.w AND h.word < o.w || ${MAX_CHAR}) OR h.word = ANY(o.t::text[])))) LOOP
+          CONTINUE WHEN rec.record_id = ANY(hits);
+          ${EMIT}
+        END LOOP;
+        IF cardinality(c_id) >= ${WALK} THEN
+          FOR rec IN EXECUTE format('SELECT ${CANDIDATE} FROM search_posting p WHERE p.workspace_id = $1 AND p.kind = ANY($2) AND ${rest} %s ${RANKED}', others_hold)
+            USING ws, p_kinds, w, w || ${MAX_CHAR} LOOP
+            CONTINUE WHEN rec.record_id = ANY(hits);
+            ${EMIT}
+          END LOOP;
+        END IF;
+      END IF;`;
+
 const SEARCH = `
   CREATE FUNCTION trellis_search(p_query text, p_kinds text[], p_limit int)
   RETURNS TABLE (kind text, id uuid, title text, subtitle text, score double precision)
   LANGUAGE plpgsql STABLE SECURITY DEFINER
   SET search_path = public, pg_temp
-  SET pg_trgm.word_similarity_threshold = 0.4
   -- Its walks are cursors read until the page is full: plan them for their first rows (the index's order), not for all.
   SET cursor_tuple_fraction = 0.001
   AS $fn$
@@ -95,94 +132,57 @@ const SEARCH = `
     ws uuid := NULLIF(current_setting('app.workspace_id', true), '')::uuid;
     words text[];
     d text;              -- the driving word: the longest
+    w text;              -- the word a tier looks for (d, or one of its typos)
     others text[];       -- the other words, each matched as a prefix...
     other_typos text[];  -- ...or as one of these typo words (an array literal each)
-    others_hold text;    -- the other words' test, as SQL conditions on m.record_id
+    others_hold text;    -- the other words' test, as SQL conditions on p.record_id
     hits uuid[] := '{}';
-    walked int;
+    c_kind text[];       -- a tier's first candidates, when there are other words to check
+    c_id uuid[];
+    c_quality smallint[];
+    tier_score float8;
     rec record;
-    many text[];
-    q text;              -- a tier's candidates
-    walk text;           -- ...in rank order
   BEGIN
     IF ws IS NULL OR p_limit < 1 THEN RETURN; END IF;
     -- Up to 8 distinct words of 2 letters or more (64 at most), in the order typed.
-    SELECT array_agg(w ORDER BY i) INTO words FROM (
-      SELECT w, min(i) AS i FROM regexp_split_to_table(trellis_search_text(p_query), '[^[:alnum:]]+') WITH ORDINALITY AS x(w, i)
-      WHERE length(w) >= 2 GROUP BY w ORDER BY min(i) LIMIT 8) y;
+    SELECT array_agg(x ORDER BY i) INTO words FROM (
+      SELECT left(x, 64) AS x, min(i) AS i FROM regexp_split_to_table(trellis_search_text(p_query), '[^[:alnum:]]+') WITH ORDINALITY AS t(x, i)
+      WHERE length(x) >= 2 GROUP BY left(x, 64) ORDER BY min(i) LIMIT 8) y;
     IF words IS NULL THEN RETURN; END IF;
-    words := array(SELECT left(w, 64) FROM unnest(words) w);
-    SELECT w INTO d FROM unnest(words) WITH ORDINALITY AS x(w, i) ORDER BY length(w) DESC, i LIMIT 1;
-    others := array(SELECT w FROM unnest(words) w WHERE w <> d);
-    other_typos := array(SELECT coalesce(trellis_search_typos(ws, w)::text, '{}') FROM unnest(others) w);
-
+    SELECT x INTO d FROM unnest(words) WITH ORDINALITY AS t(x, i) ORDER BY length(x) DESC, i LIMIT 1;
+    others := array(SELECT x FROM unnest(words) x WHERE x <> d);
+    other_typos := array(SELECT coalesce(trellis_search_typos(ws, x)::text, '{}') FROM unnest(others) x);
     -- A record must hold every other word: as the start of one of its words, or as one of that word's typos.
-    others_hold := coalesce((SELECT string_agg(format($q$ AND m.record_id IN (SELECT p.record_id FROM search_posting p WHERE p.workspace_id = $1
-        AND ((p.word >= %L AND p.word < %L || ${MAX_CHAR}) OR p.word = ANY(%L::text[])))$q$, o.w, o.w, o.t), '')
+    others_hold := coalesce((SELECT string_agg(format($q$ AND p.record_id IN (SELECT h.record_id FROM search_posting h WHERE h.workspace_id = $1
+        AND ((h.word >= %L AND h.word < %L || ${MAX_CHAR}) OR h.word = ANY(%L::text[])))$q$, o.w, o.w, o.t), '')
       FROM unnest(others, other_typos) AS o(w, t)), '');
 
-    -- Tier 0: d is a whole word of the record. Tier 1: a word starts with d. Tier 2: a word is a typo of d.
-    -- Every tier's rows: kind, record_id, score, r (the typo's rank), quality, created_at, in that order.
-    FOR tier IN 0..2 LOOP
-      IF tier = 0 THEN
-        q := format($q$SELECT p.kind, p.record_id, (3 - 0.25 * p.quality)::float8 AS score, 0 AS r, p.quality, p.created_at
-          FROM search_posting p WHERE p.workspace_id = $1 AND p.word = %L AND p.kind = ANY($2)$q$, d);
-      ELSIF tier = 1 THEN
-        -- Few matches (up to SORT_AT postings): read them all and sort. Else few words: merge their
-        -- ranked lists. Else (a common prefix of many words): walk the stem's list, which is dense with them.
-        IF (SELECT count(*) FROM (SELECT 1 FROM search_posting p WHERE p.workspace_id = ws
-            AND p.word > d AND p.word < d || ${MAX_CHAR} LIMIT ${SORT_AT} + 1) x) <= ${SORT_AT} THEN
-          q := format($q$SELECT p.kind, p.record_id, (2 - 0.25 * p.quality)::float8 AS score, 0 AS r, p.quality, p.created_at
-            FROM search_posting p WHERE p.workspace_id = $1 AND p.word > %L AND p.word < %L || ${MAX_CHAR} AND p.kind = ANY($2)$q$, d, d);
-        ELSE
-          many := array(SELECT DISTINCT v.word FROM (SELECT v.word FROM search_word v WHERE v.workspace_id = ws
-            AND v.word > d AND v.word < d || ${MAX_CHAR} ORDER BY v.word LIMIT 33) v);
-          IF cardinality(many) > 32 THEN
-            -- The prefix test is written so that it cannot be an index condition: the stem index's order must be used.
-            many := CASE WHEN length(d) >= 3 THEN ARRAY[left(d, 3)] ELSE trellis_search_stems(ws, d) END;
-            q := (SELECT string_agg(format($q$(SELECT p.kind, p.record_id, (2 - 0.25 * p.quality)::float8 AS score, 0 AS r, p.quality, p.created_at
-                FROM search_posting p WHERE p.workspace_id = $1 AND p.stem = %L AND left(p.word, %s) = %L AND p.word <> %L AND p.kind = ANY($2)
-                ORDER BY p.quality, p.created_at DESC, p.record_id DESC)$q$, s, length(d), d, d), ' UNION ALL ') FROM unnest(many) s);
-          ELSE
-            q := (SELECT string_agg(format($q$(SELECT p.kind, p.record_id, (2 - 0.25 * p.quality)::float8 AS score, 0 AS r, p.quality, p.created_at
-                FROM search_posting p WHERE p.workspace_id = $1 AND p.word = %L AND p.kind = ANY($2)
-                ORDER BY p.quality, p.created_at DESC, p.record_id DESC)$q$, w), ' UNION ALL ') FROM unnest(many) w);
-          END IF;
-        END IF;
-      ELSE
-        many := trellis_search_typos(ws, d);
-        IF many IS NULL THEN CONTINUE; END IF;
-        -- Closest word first (the score says how close); within a word, as above.
-        q := (SELECT string_agg(format($q$(SELECT p.kind, p.record_id, (1 + 0.5 * word_similarity(%L, %L))::float8 AS score, %s AS r, p.quality, p.created_at
-            FROM search_posting p WHERE p.workspace_id = $1 AND p.word = %L AND p.kind = ANY($2)
-            ORDER BY p.quality, p.created_at DESC, p.record_id DESC)$q$, d, w, i, w), ' UNION ALL ')
-          FROM unnest(many) WITH ORDINALITY AS x(w, i));
-      END IF;
-      -- The typos' lists are read one after the other (each in order: r rises), the others' merged.
-      walk := CASE WHEN tier = 2 THEN q ELSE format('SELECT * FROM (%s) m ORDER BY m.quality, m.created_at DESC, m.record_id DESC', q) END;
+    -- Tier 0: d is a whole word of the record.
+    w := d;
+    tier_score := 3;
+    ${TIER('FROM search_posting p WHERE p.workspace_id = ws AND p.word = w AND p.kind = ANY(p_kinds)', 'p.word = $3')}
 
-      -- Newest first, checking each candidate's other words, while that finds hits; past WALK candidates
-      -- (the words are rarely together), the rest of the tier is found by joining the words' postings.
-      walked := 0;
-      FOR rec IN EXECUTE walk USING ws, p_kinds LOOP
-        walked := walked + 1;
-        EXIT WHEN walked > ${WALK} AND others_hold <> '';
-        CONTINUE WHEN rec.record_id = ANY(hits);
-        CONTINUE WHEN others_hold <> '' AND EXISTS (
-          SELECT 1 FROM unnest(others, other_typos) AS o(w, t)
-          WHERE NOT EXISTS (SELECT 1 FROM search_posting p WHERE p.record_id = rec.record_id AND p.workspace_id = ws
-            AND ((p.word >= o.w AND p.word < o.w || ${MAX_CHAR}) OR p.word = ANY(o.t::text[]))));
-        ${EMIT}
-      END LOOP;
-      IF walked > ${WALK} AND others_hold <> '' THEN
-        FOR rec IN EXECUTE format('SELECT * FROM (%s) m WHERE true %s ORDER BY m.r, m.quality, m.created_at DESC, m.record_id DESC', q, others_hold)
-          USING ws, p_kinds LOOP
-          CONTINUE WHEN rec.record_id = ANY(hits);
-          ${EMIT}
-        END LOOP;
-      END IF;
+    -- Tier 1: a word starts with d. Few postings (SORT_AT): read them all and sort. Else walk the
+    -- 2-letter stem's list, where they are many; the prefix test is written so that it cannot be an
+    -- index condition, for the stem index to be read in its order.
+    tier_score := 2;
+    IF (SELECT count(*) FROM (SELECT 1 FROM search_posting p WHERE p.workspace_id = ws
+        AND p.word > d AND p.word < d || ${MAX_CHAR} LIMIT ${SORT_AT} + 1) x) <= ${SORT_AT} THEN
+      ${TIER(`FROM search_posting p WHERE p.workspace_id = ws AND p.word > w AND p.word < w || ${MAX_CHAR} AND p.kind = ANY(p_kinds)`, 'p.word > $3 AND p.word < $4')}
+    ELSE
+      ${TIER(
+        'FROM search_posting p WHERE p.workspace_id = ws AND p.stem = left(w, 2) AND left(p.word, length(w)) = w AND p.word <> w AND p.kind = ANY(p_kinds)',
+        'p.word > $3 AND p.word < $4',
+      )}
+    END IF;
+
+    -- Tier 2: a word is a typo of d, the closest first.
+    FOREACH w IN ARRAY coalesce(trellis_search_typos(ws, d), '{}') LOOP
+      tier_score := 1 + 0.5 * word_similarity(d, w);
+      ${TIER('FROM search_posting p WHERE p.workspace_id = ws AND p.word = w AND p.kind = ANY(p_kinds)', 'p.word = $3')}
     END LOOP;
   END $fn$`;
+
 export class SearchAsYouType1765700000000 implements MigrationInterface {
   name = 'SearchAsYouType1765700000000';
 
@@ -197,10 +197,12 @@ export class SearchAsYouType1765700000000 implements MigrationInterface {
         created_at timestamptz NOT NULL,
         -- A column, not an expression index: under row-level security only a leakproof test (text
         -- equality, not left()) lets the planner read the index in its order instead of sorting every match.
-        stem text COLLATE "C" GENERATED ALWAYS AS (left(word, 3)) STORED
+        stem text COLLATE "C" GENERATED ALWAYS AS (left(word, 2)) STORED
       )`);
-    await qr.query(`CREATE INDEX search_posting_word_idx ON search_posting (workspace_id, word, quality, created_at DESC, record_id DESC)`);
-    await qr.query(`CREATE INDEX search_posting_stem_idx ON search_posting (workspace_id, stem, quality, created_at DESC, record_id DESC) INCLUDE (word)`);
+    await qr.query(`CREATE INDEX search_posting_word_idx ON search_posting (workspace_id, word, quality, created_at DESC, record_id DESC) INCLUDE (kind)`);
+    await qr.query(
+      `CREATE INDEX search_posting_stem_idx ON search_posting (workspace_id, stem, quality, created_at DESC, record_id DESC) INCLUDE (word, kind)`,
+    );
     await qr.query(`CREATE INDEX search_posting_record_idx ON search_posting (record_id)`);
     await qr.query(`CREATE TABLE search_word (workspace_id uuid NOT NULL, word text COLLATE "C" NOT NULL)`);
     await qr.query(`CREATE INDEX search_word_idx ON search_word (workspace_id, word)`);
@@ -231,20 +233,6 @@ export class SearchAsYouType1765700000000 implements MigrationInterface {
             AND EXISTS (SELECT 1 FROM search_posting p WHERE p.workspace_id = p_ws AND p.word = v.word)
           ORDER BY sim DESC, v.word LIMIT 16) t
       $$`);
-    // The 3-letter stems (and the 2-letter word itself) that start with a 2-letter prefix: a skip scan of the stem index.
-    await qr.query(`
-      CREATE FUNCTION trellis_search_stems(p_ws uuid, p_prefix text) RETURNS text[]
-      LANGUAGE sql STABLE AS $$
-        WITH RECURSIVE s(stem) AS (
-          SELECT min(p.stem) FROM search_posting p
-          WHERE p.workspace_id = p_ws AND p.stem > p_prefix AND p.stem < p_prefix || ${MAX_CHAR}
-          UNION ALL
-          SELECT (SELECT min(p.stem) FROM search_posting p
-                  WHERE p.workspace_id = p_ws AND p.stem > s.stem AND p.stem < p_prefix || ${MAX_CHAR})
-          FROM s WHERE s.stem IS NOT NULL)
-        SELECT coalesce(array_agg(stem), '{}') FROM s WHERE stem IS NOT NULL
-      $$`);
-
     for (const s of SEARCHABLE) {
       await qr.query(`
         CREATE FUNCTION trellis_search_index_${s.kind}() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -285,10 +273,8 @@ export class SearchAsYouType1765700000000 implements MigrationInterface {
     await qr.query(SEARCH);
     await ownDefinerFunctions(qr, SEARCH_ROLE, ['trellis_search(text, text[], int)']);
     // Helpers of trellis_search, which runs as the search role: nobody else calls them.
-    for (const fn of ['trellis_search_typos(uuid, text)', 'trellis_search_stems(uuid, text)']) {
-      await qr.query(`REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`);
-      await qr.query(`GRANT EXECUTE ON FUNCTION ${fn} TO ${SEARCH_ROLE}`);
-    }
+    await qr.query(`REVOKE ALL ON FUNCTION trellis_search_typos(uuid, text) FROM PUBLIC`);
+    await qr.query(`GRANT EXECUTE ON FUNCTION trellis_search_typos(uuid, text) TO ${SEARCH_ROLE}`);
   }
 
   async down(qr: QueryRunner): Promise<void> {
@@ -299,7 +285,6 @@ export class SearchAsYouType1765700000000 implements MigrationInterface {
       for (const op of ['insert', 'update', 'delete']) await qr.query(`DROP TRIGGER ${s.kind}_search_${op} ON ${s.kind}`);
       await qr.query(`DROP FUNCTION trellis_search_index_${s.kind}()`);
     }
-    await qr.query(`DROP FUNCTION trellis_search_stems(uuid, text)`);
     await qr.query(`DROP FUNCTION trellis_search_typos(uuid, text)`);
     await qr.query(`DROP FUNCTION trellis_search_words(text, text)`);
     await qr.query(`DROP TABLE search_word`);

@@ -164,6 +164,28 @@ describe('search as you type', () => {
     expect(postings.map((p) => p.word)).toEqual(['widgets', 'zebulon']);
   });
 
+  it('finds words that are rarely together past the first thousand candidates of the longest', async () => {
+    // The 3 oldest of 1 103 "Walkabout" accounts are also "Zeppelin": the walk of the newest 1 000
+    // finds none of them, and the rest of the tier is joined.
+    const batch = async (names: string[]) => {
+      const r = await gql('mutation($i: [UpsertAccountInput!]!) { upsertAccounts(inputs: $i) { created } }', {
+        i: names.map((name) => ({ externalId: `walk ${name}`, name })),
+      });
+      expect(r.body.data.upsertAccounts.created).toBe(names.length);
+    };
+    await batch(['Walkabout Zeppelin 1', 'Walkabout Zeppelin 2', 'Walkabout Zeppelin 3']);
+    await batch(Array.from({ length: 1000 }, (_, i) => `Walkabout ${i}`));
+    await batch(Array.from({ length: 100 }, (_, i) => `Walkabout late ${i}`));
+    const oldest = await t.sql<{ id: string }>(
+      `SELECT id FROM account WHERE workspace_id = $1 AND name LIKE 'Walkabout Zeppelin%' ORDER BY created_at DESC, id DESC`,
+      [admin.workspaceId],
+    );
+    expect((await search('walkabout zeppelin')).map((h) => h.id)).toEqual(oldest.map((r) => r.id));
+    expect((await search('zeppel walkab')).map((h) => h.id)).toEqual(oldest.map((r) => r.id));
+    expect((await search('walkabout zepelin')).map((h) => h.id)).toEqual(oldest.map((r) => r.id));
+    expect((await search('walkabout late 99')).map((h) => h.title)).toEqual(['Walkabout late 99']);
+  }, 60_000);
+
   it('keeps to the caller workspace and the kinds asked for; a read-only user searches too', async () => {
     expect((await search('northwind')).map((h) => h.title)).not.toContain('Northwind Elsewhere');
     expect((await search('northwind', undefined, 100, other.accessToken)).map((h) => h.title)).toEqual(['Northwind Elsewhere']);
