@@ -166,7 +166,7 @@ export class DealAnalyticsService {
     const rows = await ctx.tx.query<{ period: string; gid: string | null; currency: string; n: number; amount: string | null }>(
       `SELECT ${periodOf}::text AS period, ${g ? `${g.id}::text` : 'NULL'} AS gid, ${products ? 'li.currency' : 't.currency'} AS currency,
               ${products ? dealCount(g) : d.n} AS n, (${products ? 'sum(li.total_value)' : d.amount})::text AS amount
-       FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY 1, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
+       FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY ${periodOf}, ${g ? g.id : '2'}, 3 ${d.having} ORDER BY 1, 2, 3`,
       d.p.values,
     );
     const keys = g
@@ -230,17 +230,19 @@ export class DealAnalyticsService {
       within(p, 't.expected_close_date', from, to),
     ]);
     const openRows = await ctx.tx.query<{ period: string; category: string; currency: string; n: number; amount: string | null; weighted: string | null }>(
-      `SELECT x.period, s.forecast_category AS category, x.currency, ${STAGE_TOTALS.n} AS n, (${STAGE_TOTALS.amount})::text AS amount, ${STAGE_TOTALS.weighted}::text AS weighted
-       FROM (SELECT date_trunc('${unit}', t.expected_close_date::timestamp)::date::text AS period, t.stage_id, t.currency, ${open.stageSums}
+      `SELECT x.period::text AS period, s.forecast_category AS category, x.currency, ${STAGE_TOTALS.n} AS n, (${STAGE_TOTALS.amount})::text AS amount, ${STAGE_TOTALS.weighted}::text AS weighted
+       FROM (SELECT date_trunc('${unit}', t.expected_close_date::timestamp)::date AS period, t.stage_id, t.currency, ${open.stageSums}
              FROM ${open.from} WHERE ${open.where} GROUP BY 1, 2, 3) x
        JOIN stage s ON s.workspace_id = $1 AND s.id = x.stage_id
-       GROUP BY 1, 2, 3 HAVING sum(x.n) <> 0 ORDER BY 1, 2, 3`,
+       GROUP BY x.period, 2, 3 HAVING sum(x.n) <> 0 ORDER BY 1, 2, 3`,
       open.p.values,
     );
     const won = await this.scan(ctx, filter, 'deal_close_rollup', (p, d) => [`t.status = 'WON'`, within(p, d.closeDay, from, to)]);
+    // Grouped by the date, made text once per group: per row, the text conversion took a third of the time.
+    const wonPeriod = `date_trunc('${unit}', (${won.closeDay()})::timestamp)::date`;
     const wonRows = await ctx.tx.query<{ period: string; currency: string; amount: string | null }>(
-      `SELECT date_trunc('${unit}', (${won.closeDay()})::timestamp)::date::text AS period, t.currency, (${won.amount})::text AS amount
-       FROM ${won.from} WHERE ${won.where} GROUP BY 1, 2 ${won.having} ORDER BY 1, 2`,
+      `SELECT ${wonPeriod}::text AS period, t.currency, (${won.amount})::text AS amount
+       FROM ${won.from} WHERE ${won.where} GROUP BY ${wonPeriod}, 2 ${won.having} ORDER BY 1, 2`,
       won.p.values,
     );
     const periods = [...new Set([...openRows.map((r) => r.period), ...wonRows.map((r) => r.period)])].sort();
@@ -284,7 +286,7 @@ export class DealAnalyticsService {
     const rows = await ctx.tx.query<{ gid: string | null; status: string; currency: string; n: number; amount: string | null }>(
       `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, t.status, ${products ? 'li.currency' : 't.currency'} AS currency, ${products ? dealCount(g) : d.n} AS n,
               (${products ? 'sum(li.total_value)' : d.amount})::text AS amount
-       FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY 1, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
+       FROM ${d.from} ${g?.join ?? ''} WHERE ${d.where} GROUP BY ${g ? g.id : '1'}, 2, 3 ${d.having} ORDER BY 1, 2, 3`,
       d.p.values,
     );
     const keys = g
@@ -327,7 +329,7 @@ export class DealAnalyticsService {
     const rows = await ctx.tx.query<{ gid: string | null; n: number; avg: number | null; median: number | null; p90: number | null }>(
       `SELECT ${g ? `${g.id}::text` : 'NULL'} AS gid, ${dealCount(g)} AS n, avg(${days})::float8 AS avg,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY ${days})::float8 AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY ${days})::float8 AS p90
-       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY 1 ORDER BY 1`,
+       FROM opportunity t ${g?.join ?? ''} WHERE ${where} GROUP BY ${g ? g.id : '1'} ORDER BY 1`,
       p.values,
     );
     const keys = g
