@@ -130,7 +130,9 @@ async function main(): Promise<void> {
       WEBHOOK_WORKERS: 'false',
       AUTOMATION_WORKERS: 'false',
     });
-    const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2 });
+    // As the server runs its statements: one core each (DB_PARALLEL_WORKERS_PER_QUERY, 0 by default),
+    // or the SQL column would time plans with parallel workers that the API never gets.
+    const ds = await connect({ entities: ENTITIES, url: db.appUrl, poolSize: 2, parallelWorkersPerQuery: config.tenancy.parallelWorkersPerQuery });
     const services = createServices(ds, config, createLogger('silent'));
     const owner = await post<{ users: { nodes: { id: string }[] } }>(trellis, { query: '{ users(first: 2) { nodes { id } } }' });
     const ownerId = owner.users.nodes[0].id;
