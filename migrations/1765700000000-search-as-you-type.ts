@@ -20,7 +20,7 @@ import { createWordSearchFunction } from '../src/db/search-function-v2';
  *     It has at least SORT_AT among the stem's postings, so the walk stays short;
  *   - by record, for upkeep and to check a record's other words.
  * A prefix with few postings (SORT_AT or fewer) is read whole from the word index and sorted. A word
- * of four letters or more is also looked for as a typo: the 16 closest words of the vocabulary
+ * of four letters or more (and no digit) is also looked for as a typo: the 16 closest words of the vocabulary
  * `search_word` (trigram word similarity 0.4 on a GIN index), then their postings, ranked below every
  * prefix match. Every word of the query must match the record (as a prefix, or as a typo); the
  * longest drives the walk and the others are checked per candidate until the page is full, or past
@@ -54,13 +54,17 @@ const wordsOf = (s: (typeof SEARCHABLE)[number], rows: string) => `
     ${s.other.length ? `trellis_search_text(${s.other.map((c) => `n.${c}`).join(', ')})` : 'NULL::text'}) w
   WHERE n.deleted_at IS NULL`;
 
-/** Adds the postings of `rows`' live records, and their words the vocabulary lacks. */
+/**
+ * Adds the postings of `rows`' live records, and their words the vocabulary lacks. Only words of
+ * letters: a typo is a letter off in a name, and words with digits (person123, +44, a postcode) are
+ * mostly one-offs that made half the cost of indexing a new contact (each a GIN insert).
+ */
 const indexRows = (s: (typeof SEARCHABLE)[number], rows: string) => `
   WITH w AS (${wordsOf(s, rows)}),
   p AS (INSERT INTO search_posting (workspace_id, record_id, kind, word, quality, created_at) SELECT * FROM w)
   INSERT INTO search_word (workspace_id, word)
   SELECT DISTINCT w.workspace_id, w.word FROM w
-  WHERE NOT EXISTS (SELECT 1 FROM search_word v WHERE v.workspace_id = w.workspace_id AND v.word = w.word)`;
+  WHERE w.word !~ '[0-9]' AND NOT EXISTS (SELECT 1 FROM search_word v WHERE v.workspace_id = w.workspace_id AND v.word = w.word)`;
 
 /** The updated rows whose words, deletion or creation time changed. */
 const CHANGED = `SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -228,7 +232,7 @@ export class SearchAsYouType1765700000000 implements MigrationInterface {
       LANGUAGE sql STABLE SET pg_trgm.word_similarity_threshold = 0.4 AS $$
         SELECT array_agg(word ORDER BY sim DESC, word) FROM (
           SELECT DISTINCT v.word, word_similarity(p_word, v.word) AS sim FROM search_word v
-          WHERE length(p_word) >= 4 AND v.workspace_id = p_ws AND p_word <% v.word
+          WHERE length(p_word) >= 4 AND p_word !~ '[0-9]' AND v.workspace_id = p_ws AND p_word <% v.word
             AND NOT (v.word >= p_word AND v.word < p_word || ${MAX_CHAR})
             AND EXISTS (SELECT 1 FROM search_posting p WHERE p.workspace_id = p_ws AND p.word = v.word)
           ORDER BY sim DESC, v.word LIMIT 16) t

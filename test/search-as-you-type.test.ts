@@ -146,6 +146,8 @@ describe('search as you type', () => {
     for (let i = 1; i < mixed.length; i++) expect(mixed[i - 1].score).toBeGreaterThanOrEqual(mixed[i].score);
     // Three letters are too few to tell a typo from another word.
     expect(await search('nrt')).toEqual([]);
+    // A word with a digit is no name with a typo: it only matches as typed.
+    expect(await search('nortwind1')).toEqual([]);
   });
 
   it('a record is found as soon as its write commits, with its new words only, and not once deleted', async () => {
