@@ -36,6 +36,13 @@ interface Claimed {
   attempts: number;
 }
 
+/** An attempt's outcome waiting to be recorded; `done` frees its slot. */
+interface Outcome {
+  delivery: Claimed;
+  result: SendResult;
+  done: () => void;
+}
+
 interface Job {
   delivery: Claimed;
   url: string;
@@ -61,6 +68,9 @@ export class WebhookWorker {
   /** Resolves the wait of a round in progress (see round()). */
   private wakeUp?: () => void;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Outcomes not recorded yet, and whether a batch is being recorded (see recordOutcomes). */
+  private readonly outcomes: Outcome[] = [];
+  private recording = false;
 
   constructor(
     private readonly ds: DataSource,
@@ -199,53 +209,104 @@ export class WebhookWorker {
       { 'webhook-id': id, 'webhook-timestamp': String(job.timestamp), 'webhook-signature': signatureHeader(job.secrets, id, job.timestamp, job.body) },
       job.body,
     );
+    // The slot stays taken until the outcome is recorded: the record's next event waits for it.
+    await new Promise<void>((done) => {
+      this.outcomes.push({ delivery: job.delivery, result, done });
+      void this.recordOutcomes();
+    });
+  }
+
+  /**
+   * Records the outcomes sent meanwhile, together: one transaction per workspace for all of them,
+   * one UPDATE for every delivery and one for every endpoint that answered, instead of a
+   * transaction (5 round trips and a commit) per delivery. One batch at a time; outcomes that come
+   * in meanwhile make the next batch. A batch that fails to record is logged: its deliveries' leases
+   * run out and they are sent again, with the same webhook-id (at least once).
+   */
+  private async recordOutcomes(): Promise<void> {
+    if (this.recording) return;
+    this.recording = true;
     try {
-      await inWorkspace(this.ds, job.delivery.workspace_id, (tx) => this.record(tx, job.delivery, result), { gated: false });
-    } catch (err) {
-      // Not recorded: the lease runs out and the delivery is sent again, with the same webhook-id.
-      this.log.error({ err, deliveryId: job.delivery.id }, 'webhook result not recorded');
+      while (this.outcomes.length) {
+        const batch = this.outcomes.splice(0, this.outcomes.length);
+        const byWorkspace = new Map<string, Outcome[]>();
+        for (const o of batch) byWorkspace.set(o.delivery.workspace_id, [...(byWorkspace.get(o.delivery.workspace_id) ?? []), o]);
+        for (const [workspaceId, list] of byWorkspace) {
+          try {
+            await inWorkspace(this.ds, workspaceId, (tx) => this.record(tx, list), { gated: false });
+          } catch (err) {
+            this.log.error({ err, deliveryIds: list.map((o) => o.delivery.id) }, 'webhook results not recorded');
+          }
+          for (const o of list) o.done();
+        }
+      }
+    } finally {
+      this.recording = false;
     }
   }
 
-  /** The attempt's outcome on the delivery, and on the endpoint (failing since, disabled). */
-  private async record(tx: TenantTransaction, d: Claimed, r: SendResult): Promise<void> {
+  /** The attempts' outcomes on their deliveries, and on their endpoints (failing since, disabled). */
+  private async record(tx: TenantTransaction, list: Outcome[]): Promise<void> {
     const now = this.opts.now();
-    const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
-    const gone = r.statusCode === 410;
-    const attempts = d.attempts + 1;
-    let status = DeliveryStatus.PENDING;
-    let next: Date | null = null;
-    if (ok) status = DeliveryStatus.DELIVERED;
-    else if (gone || attempts >= RETRY_SCHEDULE_MS.length) status = DeliveryStatus.FAILED;
-    else next = new Date(now.getTime() + this.retryDelay(attempts, r.retryAfterMs));
-    this.opts.onAttempt?.(ok ? 'delivered' : status === DeliveryStatus.FAILED ? 'failed' : 'retry');
+    const rows = list.map(({ delivery: d, result: r }) => {
+      const ok = r.statusCode !== null && r.statusCode >= 200 && r.statusCode < 300;
+      const gone = r.statusCode === 410;
+      const attempts = d.attempts + 1;
+      let status = DeliveryStatus.PENDING;
+      let next: Date | null = null;
+      if (ok) status = DeliveryStatus.DELIVERED;
+      else if (gone || attempts >= RETRY_SCHEDULE_MS.length) status = DeliveryStatus.FAILED;
+      else next = new Date(now.getTime() + this.retryDelay(attempts, r.retryAfterMs));
+      return { d, r, ok, gone, attempts, status, next };
+    });
     // Delivery bookkeeping is not a change to CRM data, and is not recorded as events: an endpoint
     // subscribed to `*` would otherwise receive an event for each of its own deliveries.
     await tx.query(
-      `UPDATE webhook_delivery SET status = $3, attempts = $4, next_attempt_at = $5, leased_until = NULL, last_attempt_at = $6,
-         last_status_code = $7, last_error = $8, last_response_body = $9, last_duration_ms = $10,
-         delivered_at = CASE WHEN $3 = 'DELIVERED' THEN $6 ELSE delivered_at END, updated_at = now()
-       WHERE workspace_id = $1 AND id = $2`,
-      [tx.workspaceId, d.id, status, attempts, next, now, r.statusCode, r.error, r.body, r.durationMs],
-    );
-    const ctx = { tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR };
-    if (ok) {
-      await tx.query(`UPDATE webhook_endpoint SET failing_since = NULL WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`, [
+      `UPDATE webhook_delivery d SET status = v.status, attempts = v.attempts, next_attempt_at = v.next, leased_until = NULL, last_attempt_at = $2,
+         last_status_code = v.code, last_error = v.error, last_response_body = v.body, last_duration_ms = v.ms,
+         delivered_at = CASE WHEN v.status = 'DELIVERED' THEN $2 ELSE d.delivered_at END, updated_at = now()
+       FROM unnest($3::uuid[], $4::text[], $5::int[], $6::timestamptz[], $7::int[], $8::text[], $9::text[], $10::int[])
+         AS v(id, status, attempts, next, code, error, body, ms)
+       WHERE d.workspace_id = $1 AND d.id = v.id`,
+      [
         tx.workspaceId,
-        d.endpoint_id,
+        now,
+        rows.map((x) => x.d.id),
+        rows.map((x) => x.status),
+        rows.map((x) => x.attempts),
+        rows.map((x) => x.next),
+        rows.map((x) => x.r.statusCode),
+        rows.map((x) => x.r.error),
+        rows.map((x) => x.r.body),
+        rows.map((x) => x.r.durationMs),
+      ],
+    );
+    for (const x of rows) this.opts.onAttempt?.(x.ok ? 'delivered' : x.status === DeliveryStatus.FAILED ? 'failed' : 'retry');
+    const answered = [...new Set(rows.filter((x) => x.ok).map((x) => x.d.endpoint_id))];
+    if (answered.length)
+      await tx.query(`UPDATE webhook_endpoint SET failing_since = NULL WHERE workspace_id = $1 AND id = ANY($2::uuid[]) AND failing_since IS NOT NULL`, [
+        tx.workspaceId,
+        answered,
       ]);
-    } else if (gone) {
-      await this.endpoints.disable(ctx, d.endpoint_id, 'The endpoint answered 410 Gone');
-    } else {
+    const ctx = { tx, viewer: systemViewer(tx.workspaceId), actor: SYSTEM_ACTOR };
+    const disabled = new Set<string>();
+    for (const x of rows) {
+      if (x.ok || disabled.has(x.d.endpoint_id)) continue;
+      if (x.gone) {
+        await this.endpoints.disable(ctx, x.d.endpoint_id, 'The endpoint answered 410 Gone');
+        disabled.add(x.d.endpoint_id);
+        continue;
+      }
       // The endpoint row is written once when it starts failing, not at every failed attempt: each
       // update would leave a row version behind that every claim reads past (the claim joins it).
       const [e] = await tx.query<{ failing_since: Date }>(
         `WITH started AS (UPDATE webhook_endpoint SET failing_since = $3 WHERE workspace_id = $1 AND id = $2 AND failing_since IS NULL RETURNING failing_since)
          SELECT failing_since FROM started UNION ALL SELECT failing_since FROM webhook_endpoint WHERE workspace_id = $1 AND id = $2 AND failing_since IS NOT NULL`,
-        [tx.workspaceId, d.endpoint_id, now],
+        [tx.workspaceId, x.d.endpoint_id, now],
       );
       if (e && now.getTime() - e.failing_since.getTime() >= FAILING_LIMIT_MS) {
-        await this.endpoints.disable(ctx, d.endpoint_id, 'Every delivery attempt failed for 3 days');
+        await this.endpoints.disable(ctx, x.d.endpoint_id, 'Every delivery attempt failed for 3 days');
+        disabled.add(x.d.endpoint_id);
       }
     }
   }
