@@ -68,9 +68,9 @@ export class WebhookWorker {
   /** Resolves the wait of a round in progress (see round()). */
   private wakeUp?: () => void;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Outcomes not recorded yet, and whether a batch is being recorded (see recordOutcomes). */
-  private readonly outcomes: Outcome[] = [];
-  private recording = false;
+  /** Per workspace: outcomes not recorded yet, and whether a batch is being recorded (see recordOutcomes). */
+  private readonly outcomes = new Map<string, Outcome[]>();
+  private readonly recording = new Set<string>();
 
   constructor(
     private readonly ds: DataSource,
@@ -210,38 +210,38 @@ export class WebhookWorker {
       job.body,
     );
     // The slot stays taken until the outcome is recorded: the record's next event waits for it.
+    const workspaceId = job.delivery.workspace_id;
     await new Promise<void>((done) => {
-      this.outcomes.push({ delivery: job.delivery, result, done });
-      void this.recordOutcomes();
+      const waiting = this.outcomes.get(workspaceId);
+      if (waiting) waiting.push({ delivery: job.delivery, result, done });
+      else this.outcomes.set(workspaceId, [{ delivery: job.delivery, result, done }]);
+      void this.recordOutcomes(workspaceId);
     });
   }
 
   /**
-   * Records the outcomes sent meanwhile, together: one transaction per workspace for all of them,
-   * one UPDATE for every delivery and one for every endpoint that answered, instead of a
-   * transaction (5 round trips and a commit) per delivery. One batch at a time; outcomes that come
-   * in meanwhile make the next batch. A batch that fails to record is logged: its deliveries' leases
-   * run out and they are sent again, with the same webhook-id (at least once).
+   * Records a workspace's outcomes sent meanwhile, together: one transaction for all of them, one
+   * UPDATE for every delivery and one for every endpoint that answered, instead of a transaction (5
+   * round trips and a commit) per delivery. One batch at a time per workspace, workspaces side by
+   * side: one slow to record (a lock wait on an endpoint row its tenant is editing) holds up no other
+   * workspace's bookkeeping. A batch that fails to record is logged: its deliveries' leases run out
+   * and they are sent again, with the same webhook-id (at least once).
    */
-  private async recordOutcomes(): Promise<void> {
-    if (this.recording) return;
-    this.recording = true;
+  private async recordOutcomes(workspaceId: string): Promise<void> {
+    if (this.recording.has(workspaceId)) return;
+    this.recording.add(workspaceId);
     try {
-      while (this.outcomes.length) {
-        const batch = this.outcomes.splice(0, this.outcomes.length);
-        const byWorkspace = new Map<string, Outcome[]>();
-        for (const o of batch) byWorkspace.set(o.delivery.workspace_id, [...(byWorkspace.get(o.delivery.workspace_id) ?? []), o]);
-        for (const [workspaceId, list] of byWorkspace) {
-          try {
-            await inWorkspace(this.ds, workspaceId, (tx) => this.record(tx, list), { gated: false });
-          } catch (err) {
-            this.log.error({ err, deliveryIds: list.map((o) => o.delivery.id) }, 'webhook results not recorded');
-          }
-          for (const o of list) o.done();
+      for (let list = this.outcomes.get(workspaceId); list?.length; list = this.outcomes.get(workspaceId)) {
+        this.outcomes.delete(workspaceId);
+        try {
+          await inWorkspace(this.ds, workspaceId, (tx) => this.record(tx, list!), { gated: false });
+        } catch (err) {
+          this.log.error({ err, deliveryIds: list.map((o) => o.delivery.id) }, 'webhook results not recorded');
         }
+        for (const o of list) o.done();
       }
     } finally {
-      this.recording = false;
+      this.recording.delete(workspaceId);
     }
   }
 
