@@ -30,11 +30,15 @@ import { createWordSearchFunction } from '../src/db/search-function-v2';
  * The vocabulary is insert-only and not unique (a NOT EXISTS guard, no lock to wait on or deadlock
  * over between concurrent imports); a word no record has any longer is skipped by the typo lookup.
  */
+/**
+ * Each searchable kind once: the columns whose words are its title's (quality 0) and the rest's
+ * (quality 1), and what a hit shows (title, subtitle: SQL over alias `t`).
+ */
 const SEARCHABLE = [
-  { kind: 'account', title: ['name'], other: ['domain'] },
-  { kind: 'contact', title: ['first_name', 'last_name'], other: ['email'] },
-  { kind: 'lead', title: ['first_name', 'last_name'], other: ['email', 'company'] },
-  { kind: 'opportunity', title: ['name'], other: [] as string[] },
+  { kind: 'account', title: ['name'], other: ['domain'], shows: ['t.name', 't.domain'] },
+  { kind: 'contact', title: ['first_name', 'last_name'], other: ['email'], shows: ["concat_ws(' ', t.first_name, t.last_name)", 't.email'] },
+  { kind: 'lead', title: ['first_name', 'last_name'], other: ['email', 'company'], shows: ["concat_ws(' ', t.first_name, t.last_name)", 't.company'] },
+  { kind: 'opportunity', title: ['name'], other: [] as string[], shows: ['t.name', 'NULL::text'] },
 ];
 
 /** Candidates walked per tier, for a query of several words, before the rest of the tier is found by joins. */
@@ -81,9 +85,7 @@ const EMIT = `
         score := tier_score - 0.25 * rec.quality;
         ${SEARCHABLE.map(
           (s, i) => `${i ? 'ELSIF' : 'IF'} rec.kind = '${s.kind}' THEN
-          SELECT ${s.kind === 'account' || s.kind === 'opportunity' ? 't.name' : "concat_ws(' ', t.first_name, t.last_name)"},
-                 ${{ account: 't.domain', contact: 't.email', lead: 't.company', opportunity: 'NULL::text' }[s.kind]}
-          INTO title, subtitle FROM ${s.kind} t WHERE t.workspace_id = ws AND t.id = rec.record_id;`,
+          SELECT ${s.shows.join(', ')} INTO title, subtitle FROM ${s.kind} t WHERE t.workspace_id = ws AND t.id = rec.record_id;`,
         ).join('\n        ')}
         END IF;
         RETURN NEXT;
